@@ -1,0 +1,124 @@
+namespace Postern.Store;
+
+/// <summary>The whole store, one per process; engines: SQLite (embedded default) and, later, PostgreSQL.</summary>
+public interface IPosternStore : IAsyncDisposable
+{
+    IDirectoryStore Directory { get; }
+
+    IMailStore Mail { get; }
+
+    IConfigurationStore Configuration { get; }
+
+    IQueueStore Queue { get; }
+
+    IChangeFeed Changes { get; }
+
+    /// <summary>Low-level access for modules (PKI, public folders) that keep their own tables in the same database.</summary>
+    IDatabase Database { get; }
+
+    StoreOptions Options { get; }
+}
+
+public interface IDirectoryStore
+{
+    Task<Domain> AddDomainAsync(string name, CancellationToken cancellationToken);
+
+    Task<bool> RemoveDomainAsync(string name, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Domain>> ListDomainsAsync(CancellationToken cancellationToken);
+
+    Task<bool> IsLocalDomainAsync(string name, CancellationToken cancellationToken);
+
+    Task<StoreResult<Account>> AddAccountAsync(string address, string password, CancellationToken cancellationToken);
+
+    Task<bool> SetPasswordAsync(string address, string password, CancellationToken cancellationToken);
+
+    Task<bool> RemoveAccountAsync(string address, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken);
+
+    Task<Account?> FindAccountAsync(string address, CancellationToken cancellationToken);
+
+    Task<Account?> FindAccountByIdAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Verifies a password in constant time; null for unknown user, disabled user or wrong password alike.</summary>
+    Task<Account?> AuthenticateAsync(string address, string password, CancellationToken cancellationToken);
+
+    /// <summary>Resolves an address (alias or account, case-insensitive local part) to the account that receives it.</summary>
+    Task<Account?> ResolveRecipientAsync(string address, CancellationToken cancellationToken);
+
+    Task AddAliasAsync(string alias, string target, CancellationToken cancellationToken);
+}
+
+public interface IMailStore
+{
+    Task EnsureDefaultMailboxesAsync(long accountId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(long accountId, CancellationToken cancellationToken);
+
+    /// <summary>INBOX is matched case-insensitively (RFC 3501 §5.1); other names exactly.</summary>
+    Task<Mailbox?> GetMailboxAsync(long accountId, string name, CancellationToken cancellationToken);
+
+    Task<Mailbox?> GetMailboxByIdAsync(long mailboxId, CancellationToken cancellationToken);
+
+    Task<StoreResult<Mailbox>> CreateMailboxAsync(long accountId, string name, string? specialUse, CancellationToken cancellationToken);
+
+    Task<StoreStatus> DeleteMailboxAsync(long accountId, string name, CancellationToken cancellationToken);
+
+    /// <summary>Renames a mailbox and its children; renaming INBOX moves its messages to a new mailbox (RFC 3501 §6.3.5).</summary>
+    Task<StoreStatus> RenameMailboxAsync(long accountId, string oldName, string newName, char hierarchyDelimiter, CancellationToken cancellationToken);
+
+    Task<StoreStatus> SetSubscribedAsync(long accountId, string name, bool subscribed, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ListSubscriptionsAsync(long accountId, CancellationToken cancellationToken);
+
+    Task<MailboxStatus> GetStatusAsync(long mailboxId, CancellationToken cancellationToken);
+
+    Task<StoreResult<AppendResult>> AppendAsync(long mailboxId, ReadOnlyMemory<byte> content, MessageFlags flags, IReadOnlyList<string> keywords, DateTimeOffset internalDate, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<MessageRecord>> ListMessagesChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<long>> ListExpungedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken);
+
+    Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken);
+
+    Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken);
+
+    Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken);
+
+    /// <summary>Removes messages. With onlyDeleted, only those flagged \Deleted (IMAP EXPUNGE); without, exactly the given UIDs (POP3 UPDATE).</summary>
+    Task<IReadOnlyList<long>> ExpungeAsync(long mailboxId, IReadOnlyList<long>? uids, bool onlyDeleted, CancellationToken cancellationToken);
+
+    Task<StoreResult<CopyResult>> CopyAsync(long sourceMailboxId, IReadOnlyList<long> uids, long targetMailboxId, bool move, CancellationToken cancellationToken);
+
+    Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken);
+
+    /// <summary>Accepts a message durably: local deliveries and the outbound queue entry commit together (or not at all) before this returns.</summary>
+    Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken);
+}
+
+public interface IQueueStore
+{
+    Task<IReadOnlyList<QueuedMessage>> ListAsync(CancellationToken cancellationToken);
+
+    Task<QueuedMessage?> GetAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Messages whose next attempt is due, oldest first.</summary>
+    Task<IReadOnlyList<QueuedMessage>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    Task RecordAttemptAsync(long id, IReadOnlyList<(long RecipientId, RecipientState State, string? Error)> outcomes, DateTimeOffset nextAttempt, string? lastError, CancellationToken cancellationToken);
+
+    /// <summary>Makes a message due now (postern queue retry).</summary>
+    Task<bool> RetryNowAsync(long id, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(long id, CancellationToken cancellationToken);
+}
+
+public interface IChangeFeed
+{
+    IDisposable Subscribe(long mailboxId, Action<MailboxChange> onChange);
+
+    void Publish(MailboxChange change);
+}

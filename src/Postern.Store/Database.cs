@@ -1,0 +1,120 @@
+using System.Data.Common;
+
+namespace Postern.Store;
+
+/// <summary>
+/// The one door to the database for every module. Reads run on a pooled connection; every write runs
+/// on the single writer, which folds concurrent writes into one transaction (group commit: one fsync
+/// acknowledges many messages), each write inside its own savepoint so one failure spoils no other.
+/// </summary>
+public interface IDatabase
+{
+    string Engine { get; }
+
+    Task<T> ReadAsync<T>(Func<DbConnection, T> work, CancellationToken cancellationToken);
+
+    /// <summary>Runs inside a transaction that is committed (and on stable storage) before the task completes.</summary>
+    Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken);
+}
+
+public sealed class WriteContext
+{
+    private List<Action>? _afterCommit;
+
+    internal WriteContext(DbConnection connection, DbTransaction transaction)
+    {
+        Connection = connection;
+        Transaction = transaction;
+    }
+
+    public DbConnection Connection { get; }
+
+    public DbTransaction Transaction { get; }
+
+    /// <summary>Runs once the transaction is durable; used for change notifications.</summary>
+    public void AfterCommit(Action action) => (_afterCommit ??= []).Add(action);
+
+    public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = Connection.CreateCommand(sql, parameters);
+        command.Transaction = Transaction;
+        return command;
+    }
+
+    internal List<Action>? TakeAfterCommit()
+    {
+        var actions = _afterCommit;
+        _afterCommit = null;
+        return actions;
+    }
+}
+
+public static class DbExtensions
+{
+    public static DbCommand CreateCommand(this DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    public static int Execute(this DbCommand command)
+    {
+        using (command)
+        {
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    public static T? Scalar<T>(this DbCommand command)
+    {
+        using (command)
+        {
+            var value = command.ExecuteScalar();
+            if (value is null || value is DBNull)
+            {
+                return default;
+            }
+
+            var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+            return (T)Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    public static List<T> Query<T>(this DbCommand command, Func<DbDataReader, T> map)
+    {
+        using (command)
+        {
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read())
+            {
+                rows.Add(map(reader));
+            }
+
+            return rows;
+        }
+    }
+
+    public static T? QuerySingle<T>(this DbCommand command, Func<DbDataReader, T> map)
+        where T : class
+    {
+        using (command)
+        {
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? map(reader) : null;
+        }
+    }
+
+    public static string? GetNullableString(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    public static DateTimeOffset GetUnixMilliseconds(this DbDataReader reader, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+}

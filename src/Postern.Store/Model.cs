@@ -1,0 +1,109 @@
+namespace Postern.Store;
+
+public sealed record Account(long Id, string Address, string? DisplayName, bool Enabled, long QuotaBytes, DateTimeOffset Created);
+
+public sealed record Domain(long Id, string Name);
+
+/// <summary>IMAP system flags; persisted as integers, so values never change.</summary>
+[Flags]
+public enum MessageFlags
+{
+    None = 0,
+    Seen = 1,
+    Answered = 2,
+    Flagged = 4,
+    Deleted = 8,
+    Draft = 16,
+}
+
+public enum FlagOperation
+{
+    Replace = 0,
+    Add = 1,
+    Remove = 2,
+}
+
+public sealed record Mailbox(
+    long Id,
+    long AccountId,
+    string Name,
+    long UidValidity,
+    long UidNext,
+    long HighestModSeq,
+    string? SpecialUse,
+    bool Subscribed);
+
+public sealed record MessageRecord(
+    long Id,
+    long MailboxId,
+    long Uid,
+    long BlobId,
+    long Size,
+    DateTimeOffset InternalDate,
+    MessageFlags Flags,
+    IReadOnlyList<string> Keywords,
+    long ModSeq);
+
+public sealed record MailboxStatus(long Messages, long Unseen, long Size, long UidNext, long UidValidity, long HighestModSeq, long Deleted);
+
+public sealed record AppendResult(long MailboxId, long UidValidity, long Uid, long ModSeq);
+
+public sealed record CopyResult(long UidValidity, IReadOnlyList<long> SourceUids, IReadOnlyList<long> DestinationUids);
+
+public sealed record StoreFlagsResult(IReadOnlyList<MessageRecord> Updated, IReadOnlyList<long> Conflicts);
+
+public enum StoreStatus
+{
+    Ok = 0,
+    NotFound = 1,
+    AlreadyExists = 2,
+    Invalid = 3,
+    OverQuota = 4,
+}
+
+public readonly record struct StoreResult<T>(StoreStatus Status, T? Value, string? Message = null)
+{
+    public bool IsOk => Status == StoreStatus.Ok;
+
+    public static StoreResult<T> Ok(T value) => new(StoreStatus.Ok, value);
+
+    public static StoreResult<T> Fail(StoreStatus status, string message) => new(status, default, message);
+}
+
+/// <summary>What a mailbox watcher (IMAP IDLE/NOOP, POP3) is told after a commit.</summary>
+public enum MailboxChangeKind
+{
+    Appended = 0,
+    FlagsChanged = 1,
+    Expunged = 2,
+    MailboxDeleted = 3,
+}
+
+public sealed record MailboxChange(long MailboxId, MailboxChangeKind Kind, long ModSeq, IReadOnlyList<long> Uids);
+
+/// <summary>An outbound message waiting in the durable queue.</summary>
+public sealed record QueuedMessage(
+    long Id,
+    string Sender,
+    long BlobId,
+    long Size,
+    DateTimeOffset Created,
+    DateTimeOffset NextAttempt,
+    int Attempts,
+    string? LastError,
+    string? EnvelopeId,
+    string? Ret,
+    IReadOnlyList<QueuedRecipient> Recipients);
+
+public enum RecipientState
+{
+    Pending = 0,
+    Delivered = 1,
+    Failed = 2,
+}
+
+public sealed record QueuedRecipient(long Id, string Address, RecipientState State, string? Notify, string? OriginalRecipient, string? LastError);
+
+public sealed record OutboundEnvelope(string Sender, IReadOnlyList<OutboundRecipient> Recipients, string? EnvelopeId = null, string? Ret = null);
+
+public sealed record OutboundRecipient(string Address, string? Notify = null, string? OriginalRecipient = null);

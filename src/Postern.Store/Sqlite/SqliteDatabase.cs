@@ -1,0 +1,252 @@
+using System.Data.Common;
+using System.Reflection;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Postern.Store.Sqlite;
+
+internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly int _maxBatch;
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _writer;
+    private readonly Task _writerLoop;
+
+    private SqliteDatabase(string path, int maxBatch)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _maxBatch = maxBatch;
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+
+        // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL at every commit,
+        // which is what makes a 250 reply a promise (nothing acknowledged is ever lost).
+        Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+        _writerLoop = Task.Run(WriterLoopAsync);
+    }
+
+    public string Engine => "sqlite";
+
+    public static SqliteDatabase Open(string path, int maxBatch)
+    {
+        var database = new SqliteDatabase(path, maxBatch);
+        database.Migrate();
+        return database;
+    }
+
+    public Task<T> ReadAsync<T>(Func<DbConnection, T> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return Task.FromResult(work(connection));
+    }
+
+    public Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken)
+    {
+        var pending = new PendingWrite<T>(work);
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
+
+        return pending.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await _writerLoop.ConfigureAwait(false);
+        _writer.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+
+    private static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private async Task WriterLoopAsync()
+    {
+        var batch = new List<PendingWrite>(_maxBatch);
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _writes.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            RunBatch(batch);
+        }
+    }
+
+    private void RunBatch(List<PendingWrite> batch)
+    {
+        var outcomes = new List<Action>(batch.Count);
+        try
+        {
+            using var transaction = _writer.BeginTransaction(deferred: false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                transaction.Save(savepoint);
+                var context = new WriteContext(_writer, transaction);
+                try
+                {
+                    batch[i].Execute(context);
+                    transaction.Release(savepoint);
+                }
+                catch (Exception ex)
+                {
+                    transaction.Rollback(savepoint);
+                    transaction.Release(savepoint);
+                    batch[i].SetFailed(ex);
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex)
+        {
+            foreach (var item in batch)
+            {
+                item.SetFailed(ex);
+            }
+
+            return;
+        }
+
+        foreach (var item in batch)
+        {
+            item.Complete();
+        }
+    }
+
+    private void Migrate()
+    {
+        Exec(_writer, "CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, applied INTEGER NOT NULL, PRIMARY KEY (module, version));");
+        var assembly = typeof(SqliteDatabase).Assembly;
+        const string prefix = "Postern.Store.Migrations.sqlite.";
+        var scripts = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n => ParseName(n[prefix.Length..]))
+            .OrderBy(s => s.Module == "core" ? 0 : 1)
+            .ThenBy(s => s.Module, StringComparer.Ordinal)
+            .ThenBy(s => s.Version)
+            .ToList();
+
+        foreach (var script in scripts)
+        {
+            using var check = _writer.CreateCommand();
+            check.CommandText = "SELECT COUNT(*) FROM schema_migrations WHERE module = @m AND version = @v";
+            check.Parameters.AddWithValue("@m", script.Module);
+            check.Parameters.AddWithValue("@v", script.Version);
+            if (Convert.ToInt64(check.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                continue;
+            }
+
+            using var transaction = _writer.BeginTransaction();
+            using (var apply = _writer.CreateCommand())
+            {
+                apply.Transaction = transaction;
+                apply.CommandText = ReadResource(assembly, script.Resource);
+                apply.ExecuteNonQuery();
+            }
+
+            using (var record = _writer.CreateCommand())
+            {
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO schema_migrations (module, version, applied) VALUES (@m, @v, @t)";
+                record.Parameters.AddWithValue("@m", script.Module);
+                record.Parameters.AddWithValue("@v", script.Version);
+                record.Parameters.AddWithValue("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                record.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    // Resource names look like "<module>.<NNN>_<name>.sql".
+    private static (string Module, int Version, string Resource) ParseName(string name)
+    {
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        var module = name[..dot];
+        var file = name[(dot + 1)..];
+        var digits = new string(file.TakeWhile(char.IsAsciiDigit).ToArray());
+        var version = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+        return (module, version, "Postern.Store.Migrations.sqlite." + name);
+    }
+
+    private static string ReadResource(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException("missing migration " + name);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private abstract class PendingWrite
+    {
+        public abstract void Execute(WriteContext context);
+
+        public abstract void SetFailed(Exception exception);
+
+        public abstract void Complete();
+    }
+
+    private sealed class PendingWrite<T>(Func<WriteContext, T> work) : PendingWrite
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private List<Action>? _afterCommit;
+        private bool _failed;
+
+        public Task<T> Task => _completion.Task;
+
+        public override void Execute(WriteContext context)
+        {
+            _result = work(context);
+            _afterCommit = context.TakeAfterCommit();
+        }
+
+        public override void SetFailed(Exception exception)
+        {
+            _failed = true;
+            _completion.TrySetException(exception);
+        }
+
+        public override void Complete()
+        {
+            if (_failed)
+            {
+                return;
+            }
+
+            if (_afterCommit is not null)
+            {
+                foreach (var action in _afterCommit)
+                {
+                    try
+                    {
+                        action();
+                    }
+                    catch (Exception)
+                    {
+                        // A notification failure must not turn a durable write into a reported failure.
+                    }
+                }
+            }
+
+            _completion.TrySetResult(_result!);
+        }
+    }
+}

@@ -1,0 +1,369 @@
+using System.Data.Common;
+
+namespace Postern.Store.Sqlite;
+
+internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) : IMailStore
+{
+    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed";
+    private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq";
+
+    /// <summary>RFC 6154 special-use mailboxes every account gets, besides INBOX.</summary>
+    internal static readonly (string Name, string? SpecialUse)[] DefaultMailboxes =
+    [
+        ("INBOX", null), ("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"), ("Junk", "\\Junk"), ("Archive", "\\Archive"),
+    ];
+
+    internal static void CreateDefaultMailboxes(WriteContext w, long accountId)
+    {
+        foreach (var (name, specialUse) in DefaultMailboxes)
+        {
+            if (w.Command("SELECT COUNT(*) FROM mailboxes WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", name)).Scalar<long>() == 0)
+            {
+                InsertMailbox(w, accountId, name, specialUse, subscribed: true);
+            }
+        }
+    }
+
+    public Task EnsureDefaultMailboxesAsync(long accountId, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            CreateDefaultMailboxes(w, accountId);
+            return true;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(long accountId, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<Mailbox>>(c => c.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a ORDER BY name", ("@a", accountId)).Query(MapMailbox), cancellationToken);
+
+    public Task<Mailbox?> GetMailboxAsync(long accountId, string name, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => FindMailbox(c, null, accountId, name), cancellationToken);
+
+    public Task<Mailbox?> GetMailboxByIdAsync(long mailboxId, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE id = @id", ("@id", mailboxId)).QuerySingle(MapMailbox), cancellationToken);
+
+    public Task<StoreResult<Mailbox>> CreateMailboxAsync(long accountId, string name, string? specialUse, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            if (FindMailbox(w.Connection, w.Transaction, accountId, name) is not null)
+            {
+                return StoreResult<Mailbox>.Fail(StoreStatus.AlreadyExists, "mailbox exists");
+            }
+
+            var id = InsertMailbox(w, accountId, NormalizeInbox(name), specialUse, subscribed: false);
+            return StoreResult<Mailbox>.Ok(w.Command($"SELECT {MailboxColumns} FROM mailboxes WHERE id = @id", ("@id", id)).QuerySingle(MapMailbox)!);
+        }, cancellationToken);
+
+    public Task<StoreStatus> DeleteMailboxAsync(long accountId, string name, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var mailbox = FindMailbox(w.Connection, w.Transaction, accountId, name);
+            if (mailbox is null)
+            {
+                return StoreStatus.NotFound;
+            }
+
+            if (mailbox.Name == "INBOX")
+            {
+                return StoreStatus.Invalid;
+            }
+
+            var blobs = w.Command("SELECT blob_id FROM messages WHERE mailbox_id = @m", ("@m", mailbox.Id)).Query(r => r.GetInt64(0));
+            w.Command("DELETE FROM mailboxes WHERE id = @m", ("@m", mailbox.Id)).Execute();
+            BlobCollector.DeleteUnreferenced(w, blobs);
+            w.AfterCommit(() => changes.Publish(new MailboxChange(mailbox.Id, MailboxChangeKind.MailboxDeleted, 0, [])));
+            return StoreStatus.Ok;
+        }, cancellationToken);
+
+    public Task<StoreStatus> RenameMailboxAsync(long accountId, string oldName, string newName, char hierarchyDelimiter, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var mailbox = FindMailbox(w.Connection, w.Transaction, accountId, oldName);
+            if (mailbox is null)
+            {
+                return StoreStatus.NotFound;
+            }
+
+            if (FindMailbox(w.Connection, w.Transaction, accountId, newName) is not null)
+            {
+                return StoreStatus.AlreadyExists;
+            }
+
+            if (mailbox.Name == "INBOX")
+            {
+                // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name; INBOX stays, empty.
+                var target = InsertMailbox(w, accountId, newName, null, subscribed: false);
+                var modseq = NextModSeq(w, target);
+                var uids = w.Command("SELECT uid FROM messages WHERE mailbox_id = @m ORDER BY uid", ("@m", mailbox.Id)).Query(r => r.GetInt64(0));
+                foreach (var uid in uids)
+                {
+                    var newUid = NextUid(w, target);
+                    w.Command("UPDATE messages SET mailbox_id = @t, uid = @nu, modseq = @ms WHERE mailbox_id = @m AND uid = @u",
+                        ("@t", target), ("@nu", newUid), ("@ms", modseq), ("@m", mailbox.Id), ("@u", uid)).Execute();
+                }
+
+                var expungeModSeq = NextModSeq(w, mailbox.Id);
+                foreach (var uid in uids)
+                {
+                    w.Command("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms)", ("@m", mailbox.Id), ("@u", uid), ("@ms", expungeModSeq)).Execute();
+                }
+
+                w.AfterCommit(() => changes.Publish(new MailboxChange(mailbox.Id, MailboxChangeKind.Expunged, expungeModSeq, uids)));
+                return StoreStatus.Ok;
+            }
+
+            var children = w.Command($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a AND substr(name, 1, @len) = @prefix",
+                ("@a", accountId), ("@len", mailbox.Name.Length + 1), ("@prefix", mailbox.Name + hierarchyDelimiter)).Query(MapMailbox);
+            w.Command("UPDATE mailboxes SET name = @n, uid_validity = @v WHERE id = @id", ("@n", newName), ("@v", NextUidValidity(w)), ("@id", mailbox.Id)).Execute();
+            foreach (var child in children)
+            {
+                var childName = newName + child.Name[mailbox.Name.Length..];
+                w.Command("UPDATE mailboxes SET name = @n WHERE id = @id", ("@n", childName), ("@id", child.Id)).Execute();
+            }
+
+            return StoreStatus.Ok;
+        }, cancellationToken);
+
+    public Task<StoreStatus> SetSubscribedAsync(long accountId, string name, bool subscribed, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var mailbox = FindMailbox(w.Connection, w.Transaction, accountId, name);
+            if (mailbox is null)
+            {
+                return StoreStatus.NotFound;
+            }
+
+            w.Command("UPDATE mailboxes SET subscribed = @s WHERE id = @id", ("@s", subscribed ? 1 : 0), ("@id", mailbox.Id)).Execute();
+            return StoreStatus.Ok;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long accountId, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<string>>(c => c.CreateCommand("SELECT name FROM mailboxes WHERE account_id = @a AND subscribed = 1 ORDER BY name", ("@a", accountId)).Query(r => r.GetString(0)), cancellationToken);
+
+    public Task<MailboxStatus> GetStatusAsync(long mailboxId, CancellationToken cancellationToken) =>
+        database.ReadAsync(c =>
+        {
+            var mailbox = c.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE id = @id", ("@id", mailboxId)).QuerySingle(MapMailbox)
+                ?? throw new InvalidOperationException("no mailbox " + mailboxId);
+            return c.CreateCommand(
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0) FROM messages WHERE mailbox_id = @m",
+                ("@m", mailboxId)).QuerySingle(r => new MailboxStatus(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), mailbox.UidNext, mailbox.UidValidity, mailbox.HighestModSeq, r.GetInt64(3)))!;
+        }, cancellationToken);
+
+    public Task<StoreResult<AppendResult>> AppendAsync(long mailboxId, ReadOnlyMemory<byte> content, MessageFlags flags, IReadOnlyList<string> keywords, DateTimeOffset internalDate, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            if (w.Command("SELECT COUNT(*) FROM mailboxes WHERE id = @m", ("@m", mailboxId)).Scalar<long>() == 0)
+            {
+                return StoreResult<AppendResult>.Fail(StoreStatus.NotFound, "no such mailbox");
+            }
+
+            var blobId = InsertBlob(w, content);
+            var result = InsertMessage(w, mailboxId, blobId, content.Length, internalDate, flags, keywords);
+            return StoreResult<AppendResult>.Ok(result);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
+        database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
+        {
+            var blobId = InsertBlob(w, content);
+            var results = new List<AppendResult>(localMailboxIds.Count);
+            foreach (var mailboxId in localMailboxIds)
+            {
+                results.Add(InsertMessage(w, mailboxId, blobId, content.Length, receivedAt, MessageFlags.None, []));
+            }
+
+            if (outbound is not null && outbound.Recipients.Count > 0)
+            {
+                SqliteQueueStore.Enqueue(w, blobId, content.Length, outbound, receivedAt);
+            }
+
+            return results;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<MessageRecord>>(c => c.CreateCommand($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m ORDER BY uid", ("@m", mailboxId)).Query(MapMessage), cancellationToken);
+
+    public Task<IReadOnlyList<MessageRecord>> ListMessagesChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<MessageRecord>>(c => c.CreateCommand($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m AND modseq > @s ORDER BY uid", ("@m", mailboxId), ("@s", modSeq)).Query(MapMessage), cancellationToken);
+
+    public Task<IReadOnlyList<long>> ListExpungedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<long>>(c => c.CreateCommand("SELECT uid FROM expunged WHERE mailbox_id = @m AND modseq > @s ORDER BY uid", ("@m", mailboxId), ("@s", modSeq)).Query(r => r.GetInt64(0)), cancellationToken);
+
+    public Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand("SELECT data FROM blobs WHERE id = @b", ("@b", blobId)).QuerySingle(r => (byte[])r.GetValue(0)) ?? [], cancellationToken);
+
+    public async Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken) =>
+        new MemoryStream(await ReadContentAsync(blobId, cancellationToken).ConfigureAwait(false), writable: false);
+
+    public Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var updated = new List<MessageRecord>();
+            var conflicts = new List<long>();
+            long modseq = 0;
+            foreach (var uid in uids)
+            {
+                var message = w.Command($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m AND uid = @u", ("@m", mailboxId), ("@u", uid)).QuerySingle(MapMessage);
+                if (message is null)
+                {
+                    continue;
+                }
+
+                // RFC 7162 §3.1.3: UNCHANGEDSINCE fails for messages modified after the given mod-sequence.
+                if (unchangedSince is { } since && message.ModSeq > since)
+                {
+                    conflicts.Add(uid);
+                    continue;
+                }
+
+                var newFlags = operation switch
+                {
+                    FlagOperation.Add => message.Flags | flags,
+                    FlagOperation.Remove => message.Flags & ~flags,
+                    _ => flags,
+                };
+                var newKeywords = operation switch
+                {
+                    FlagOperation.Add => message.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList(),
+                    FlagOperation.Remove => message.Keywords.Except(keywords, StringComparer.OrdinalIgnoreCase).ToList(),
+                    _ => keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+                };
+                if (newFlags == message.Flags && newKeywords.Count == message.Keywords.Count && !newKeywords.Except(message.Keywords, StringComparer.OrdinalIgnoreCase).Any())
+                {
+                    continue;
+                }
+
+                if (modseq == 0)
+                {
+                    modseq = NextModSeq(w, mailboxId);
+                }
+
+                w.Command("UPDATE messages SET flags = @f, keywords = @k, modseq = @ms WHERE id = @id",
+                    ("@f", (long)newFlags), ("@k", string.Join(' ', newKeywords)), ("@ms", modseq), ("@id", message.Id)).Execute();
+                updated.Add(message with { Flags = newFlags, Keywords = newKeywords, ModSeq = modseq });
+            }
+
+            if (updated.Count > 0)
+            {
+                var changed = updated.Select(m => m.Uid).ToList();
+                var seq = modseq;
+                w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.FlagsChanged, seq, changed)));
+            }
+
+            return new StoreFlagsResult(updated, conflicts);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<long>> ExpungeAsync(long mailboxId, IReadOnlyList<long>? uids, bool onlyDeleted, CancellationToken cancellationToken) =>
+        database.WriteAsync<IReadOnlyList<long>>(w =>
+        {
+            var candidates = w.Command($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m ORDER BY uid", ("@m", mailboxId)).Query(MapMessage);
+            var wanted = uids is null ? null : new HashSet<long>(uids);
+            var victims = candidates.Where(m => (wanted is null || wanted.Contains(m.Uid)) && (!onlyDeleted || m.Flags.HasFlag(MessageFlags.Deleted))).ToList();
+            if (victims.Count == 0)
+            {
+                return [];
+            }
+
+            var modseq = NextModSeq(w, mailboxId);
+            foreach (var victim in victims)
+            {
+                w.Command("DELETE FROM messages WHERE id = @id", ("@id", victim.Id)).Execute();
+                w.Command("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms)", ("@m", mailboxId), ("@u", victim.Uid), ("@ms", modseq)).Execute();
+            }
+
+            BlobCollector.DeleteUnreferenced(w, victims.Select(v => v.BlobId));
+            var expunged = victims.Select(v => v.Uid).ToList();
+            w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.Expunged, modseq, expunged)));
+            return expunged;
+        }, cancellationToken);
+
+    public Task<StoreResult<CopyResult>> CopyAsync(long sourceMailboxId, IReadOnlyList<long> uids, long targetMailboxId, bool move, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var target = w.Command($"SELECT {MailboxColumns} FROM mailboxes WHERE id = @id", ("@id", targetMailboxId)).QuerySingle(MapMailbox);
+            if (target is null)
+            {
+                return StoreResult<CopyResult>.Fail(StoreStatus.NotFound, "no such mailbox");
+            }
+
+            var wanted = new HashSet<long>(uids);
+            var sources = w.Command($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m ORDER BY uid", ("@m", sourceMailboxId)).Query(MapMessage)
+                .Where(m => wanted.Contains(m.Uid)).ToList();
+            var sourceUids = new List<long>(sources.Count);
+            var destinationUids = new List<long>(sources.Count);
+            foreach (var source in sources)
+            {
+                // RFC 3501 §6.4.7: flags and internal date are preserved; the copy gets \Recent in the target.
+                var appended = InsertMessage(w, targetMailboxId, source.BlobId, source.Size, source.InternalDate, source.Flags, source.Keywords);
+                sourceUids.Add(source.Uid);
+                destinationUids.Add(appended.Uid);
+            }
+
+            if (move && sources.Count > 0)
+            {
+                var modseq = NextModSeq(w, sourceMailboxId);
+                foreach (var source in sources)
+                {
+                    w.Command("DELETE FROM messages WHERE id = @id", ("@id", source.Id)).Execute();
+                    w.Command("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms)", ("@m", sourceMailboxId), ("@u", source.Uid), ("@ms", modseq)).Execute();
+                }
+
+                w.AfterCommit(() => changes.Publish(new MailboxChange(sourceMailboxId, MailboxChangeKind.Expunged, modseq, sourceUids)));
+            }
+
+            return StoreResult<CopyResult>.Ok(new CopyResult(target.UidValidity, sourceUids, destinationUids));
+        }, cancellationToken);
+
+    public Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand("SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
+
+    internal static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
+        w.Command("INSERT INTO blobs (size, data) VALUES (@s, @d) RETURNING id", ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+
+    private AppendResult InsertMessage(WriteContext w, long mailboxId, long blobId, long size, DateTimeOffset internalDate, MessageFlags flags, IReadOnlyList<string> keywords)
+    {
+        // UID and MODSEQ are allocated in the same transaction as the row, so they never repeat or skip backwards.
+        var allocated = w.Command("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = @m RETURNING uid_next - 1, highest_modseq, uid_validity", ("@m", mailboxId))
+            .QuerySingle(r => new AppendResult(mailboxId, r.GetInt64(2), r.GetInt64(0), r.GetInt64(1)))!;
+        w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq) VALUES (@m, @u, @b, @s, @d, @f, @k, @ms)",
+            ("@m", mailboxId), ("@u", allocated.Uid), ("@b", blobId), ("@s", size), ("@d", internalDate.ToUnixTimeMilliseconds()),
+            ("@f", (long)flags), ("@k", string.Join(' ', keywords)), ("@ms", allocated.ModSeq)).Execute();
+        w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.Appended, allocated.ModSeq, [allocated.Uid])));
+        return allocated;
+    }
+
+    private static long NextUid(WriteContext w, long mailboxId) =>
+        w.Command("UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = @m RETURNING uid_next - 1", ("@m", mailboxId)).Scalar<long>();
+
+    private static long NextModSeq(WriteContext w, long mailboxId) =>
+        w.Command("UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = @m RETURNING highest_modseq", ("@m", mailboxId)).Scalar<long>();
+
+    /// <summary>UIDVALIDITY values are never reused (RFC 3501 §2.3.1.1): a global counter, seeded from the clock.</summary>
+    private static long NextUidValidity(WriteContext w)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() & 0xFFFFFFFF;
+        return w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now)).Scalar<long>();
+    }
+
+    private static long InsertMailbox(WriteContext w, long accountId, string name, string? specialUse, bool subscribed) =>
+        w.Command("INSERT INTO mailboxes (account_id, name, uid_validity, special_use, subscribed) VALUES (@a, @n, @v, @su, @s) RETURNING id",
+            ("@a", accountId), ("@n", name), ("@v", NextUidValidity(w)), ("@su", specialUse), ("@s", subscribed ? 1 : 0)).Scalar<long>();
+
+    private static string NormalizeInbox(string name) => name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? "INBOX" : name;
+
+    private static Mailbox? FindMailbox(DbConnection connection, DbTransaction? transaction, long accountId, string name)
+    {
+        var command = connection.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", NormalizeInbox(name)));
+        command.Transaction = transaction;
+        return command.QuerySingle(MapMailbox);
+    }
+
+    private static Mailbox MapMailbox(DbDataReader r) =>
+        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6), r.GetInt64(7) != 0);
+
+    private static MessageRecord MapMessage(DbDataReader r)
+    {
+        var keywords = r.GetString(7);
+        return new MessageRecord(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetUnixMilliseconds(5), (MessageFlags)r.GetInt64(6),
+            keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.GetInt64(8));
+    }
+}
