@@ -154,6 +154,17 @@ internal sealed class PkiRepository(IDatabase database)
         w.Command("INSERT INTO pki_ca (id, certificate_id, kind, mode, next_serial, crl_number, created) VALUES (1, @c, @k, @m, 1, 1, @t)",
             ("@c", certificateId), ("@k", kind), ("@m", CertificateKinds.ModeName(mode)), ("@t", now.ToUnixTimeMilliseconds())).Execute();
 
+    /// <summary>Keeps a subordinate CA request (and its encrypted key) beside the current CA, which goes on issuing meanwhile.</summary>
+    public static void SetPendingSubordinate(WriteContext w, string requestPem, byte[] protectedKey, CaMode mode, DateTimeOffset now)
+    {
+        w.Command("INSERT INTO pki_ca (id, certificate_id, kind, mode, next_serial, crl_number, created) VALUES (1, NULL, 'subordinate', @m, 1, 1, @t) ON CONFLICT (id) DO NOTHING",
+            ("@m", CertificateKinds.ModeName(mode)), ("@t", now.ToUnixTimeMilliseconds())).Execute();
+        w.Command("UPDATE pki_ca SET pending_request = @r, pending_key = @k WHERE id = 1", ("@r", requestPem), ("@k", protectedKey)).Execute();
+    }
+
+    public static void ActivateSubordinate(WriteContext w, long certificateId) =>
+        w.Command("UPDATE pki_ca SET certificate_id = @c, kind = 'subordinate', pending_request = NULL, pending_key = NULL WHERE id = 1", ("@c", certificateId)).Execute();
+
     /// <summary>Takes the next serial counter value atomically (gaps after a failed signing are harmless).</summary>
     public static long AllocateSerial(WriteContext w) =>
         w.Command("UPDATE pki_ca SET next_serial = next_serial + 1 WHERE id = 1 RETURNING next_serial - 1").Scalar<long>();
