@@ -149,7 +149,7 @@ public sealed partial class PkiService
             }
 
             var chainCertificates = certificates.Where(c => !ReferenceEquals(c, certificate)).ToList();
-            var stored = await _repository.ListCertificatesAsync(cancellationToken);
+            var stored = await _repository.ListIssuerCertificatesAsync(cancellationToken);
             using (var chain = NewChain(stored.Where(s => s.Kind != CertificateKind.Ca), chainCertificates))
             {
                 if (!chain.Build(certificate))
@@ -241,7 +241,7 @@ public sealed partial class PkiService
             return new ClientCertificateResolution(null, "the certificate is not for client authentication");
         }
 
-        var stored = await _repository.ListCertificatesAsync(cancellationToken);
+        var stored = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         var presented = chain?.ChainElements.Select(e => e.Certificate).Where(c => !c.RawData.AsSpan().SequenceEqual(certificate.RawData)).ToList() ?? [];
         using (var trust = NewChain(stored, presented))
         {

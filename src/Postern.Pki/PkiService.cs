@@ -194,7 +194,7 @@ public sealed partial class PkiService
             return null;
         }
 
-        var all = await _repository.ListCertificatesAsync(cancellationToken);
+        var all = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         using var certificate = row.Load();
         using var chain = NewChain(all, []);
         chain.Build(certificate);
@@ -362,6 +362,13 @@ public sealed partial class PkiService
             var now = _clock.GetUtcNow();
             await _store.Database.WriteAsync(w => PkiRepository.InsertRevocation(w, serial, (int)reason, now), cancellationToken);
             _logger?.LogWarning("Revoked serial {Serial} ({Subject}), reason {Reason}", serial, issued.Subject, reason);
+            var inService = await _repository.FindCertificateAsync(Convert.ToHexString(SHA256.HashData(issued.Der)), cancellationToken);
+            if (inService is not null && (await _repository.ListAssignmentsAsync(cancellationToken)).Any(a => a.CertificateId == inService.Id))
+            {
+                // Still presented until replaced: removing it silently could leave a virtual server without TLS.
+                _logger?.LogWarning("Revoked certificate {Thumbprint} is still assigned to a virtual server; renew or replace it", inService.Thumbprint);
+            }
+
             var crl = await BuildCrlCoreAsync(cancellationToken);
             return crl.Succeeded ? PkiResult.Ok() : PkiResult.Fail("revoked, but the CRL could not be published: " + crl.Error);
         }

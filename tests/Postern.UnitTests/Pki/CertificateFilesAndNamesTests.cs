@@ -114,3 +114,14 @@ public sealed class CertificateFilesAndNamesTests
         Assert.False(PkiService.TryParseKeyAlgorithm("dsa1024", out _));
     }
 }
+
+public sealed class PkiOptionsTests
+{
+    [Fact]
+    public void Defaults_are_valid_and_nonsense_is_named()
+    {
+        Assert.Empty(new PkiOptions().Validate());
+        var problems = new PkiOptions { PublicBaseUrl = "not a url", CaValidityYears = 0, RenewalWindowDays = 5000 }.Validate();
+        Assert.Equal(3, problems.Count);
+    }
+}
