@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -26,7 +27,7 @@ public sealed class OutboundDeliveryTests
         RetryPeriod = retryPeriod ?? TimeSpan.FromDays(5),
         Timeout = TimeSpan.FromSeconds(10),
         Resolver = new NoDns(),
-        TrustedRoots = trustTestRoot ? () => [TestCertificates.Shared.Root] : null,
+        TrustedRoots = trustTestRoot ? _ => Task.FromResult<IReadOnlyCollection<X509Certificate2>>([TestCertificates.Shared.Root]) : null,
     };
 
     private static async Task SubmitAsync(InProcessServer server, string from, string to, string subject)

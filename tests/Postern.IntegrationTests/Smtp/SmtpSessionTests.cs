@@ -241,9 +241,12 @@ public sealed class SmtpSessionTests
         await using var server = await StartAsync();
         await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
         await raw.CommandAsync("EHLO client.test");
-        await raw.WriteAsync("STARTTLS\r\nMAIL FROM:<evil@outside.test>\r\n");
+        await raw.WriteAsync("STARTTLS\r\nMAIL FROM:<evil@outside.test>\r\nNOOP\r\n");
         Assert.StartsWith("220 2.0.0", await raw.ReadReplyAsync());
         await raw.StartTlsAsync();
+
+        // The first reply over TLS answers our first TLS command, not the pipelined clear-text ones.
+        Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync("RSET"));
 
         // Had MAIL run, the session would be in a transaction; after the reset EHLO is needed and MAIL is fresh.
         Assert.StartsWith("503 5.5.1 Error: send HELO/EHLO first", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
@@ -280,5 +283,88 @@ public sealed class SmtpSessionTests
 
         Assert.StartsWith("421 4.7.0", await raw.ReadReplyAsync());
         Assert.Equal("", await raw.ReadReplyAsync());
+    }
+
+    [Fact]
+    public async Task IdleSessionTimesOutWith421()
+    {
+        await using var server = await StartAsync("example.test", InboundServer(new ConnectionLimits { IdleTimeoutSeconds = 1 }));
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        Assert.StartsWith("250", await raw.CommandAsync("EHLO client.test"));
+        Assert.StartsWith("421 4.4.2", await raw.ReadReplyAsync(5000));
+        Assert.Equal("", await raw.ReadReplyAsync());
+    }
+
+    [Fact]
+    public async Task DataTimeoutEndsAStalledTransfer()
+    {
+        await using var server = await StartAsync("example.test", InboundServer(settings: new Dictionary<string, string> { ["smtp.data-timeout-seconds"] = "1" }));
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        await raw.CommandAsync("MAIL FROM:<x@outside.test>");
+        await raw.CommandAsync("RCPT TO:<bob@example.test>");
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        await raw.WriteAsync("Subject: stalled\r\n");
+        Assert.StartsWith("421 4.4.2", await raw.ReadReplyAsync(5000));
+        Assert.Empty(await InboxAsync(server, "bob@example.test"));
+    }
+
+    [Fact]
+    public async Task RecipientLimitGives452()
+    {
+        await using var server = await StartAsync("example.test", InboundServer(new ConnectionLimits { MaxRecipients = 2 }));
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        await raw.CommandAsync("MAIL FROM:<x@outside.test>");
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<alice@example.test>"));
+        Assert.StartsWith("452 4.5.3", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
+    }
+
+    [Fact]
+    public async Task InternationalAddressesNeedSmtpUtf8()
+    {
+        await using var server = await StartAsync();
+        await server.Store.Directory.AddAliasAsync("josé@example.test", "bob@example.test", CancellationToken.None);
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        Assert.Contains("SMTPUTF8", await raw.CommandAsync("EHLO client.test"));
+        Assert.StartsWith("553 5.6.7", await raw.CommandAsync("MAIL FROM:<müller@outside.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("553 5.6.7", await raw.CommandAsync("RCPT TO:<josé@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RSET"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<müller@outside.test> SMTPUTF8"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<josé@example.test>"));
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250", await raw.CommandAsync("Subject: grüße\r\n\r\nhallo\r\n."));
+        var stored = Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "bob@example.test")));
+        Assert.Contains("with UTF8SMTP id", stored);
+        Assert.Contains("Subject: grüße", stored);
+    }
+
+    [Fact]
+    public async Task MissingDateAndMessageIdAreAddedOnlyOnSubmission()
+    {
+        await using var server = await StartAsync();
+        await using var secure = await RawSmtpClient.ConnectTlsAsync(server.PortOf(Submission, BindingMode.ImplicitTls));
+        await secure.CommandAsync("EHLO client.test");
+        Assert.StartsWith("235", await secure.CommandAsync("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0alice@example.test\0" + Password))));
+        await secure.CommandAsync("MAIL FROM:<alice@example.test>");
+        await secure.CommandAsync("RCPT TO:<bob@example.test>");
+        Assert.StartsWith("354", await secure.CommandAsync("DATA"));
+        Assert.StartsWith("250", await secure.CommandAsync("Subject: bare\r\n\r\nbody\r\n."));
+        var submitted = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(server, "bob@example.test"))));
+        Assert.False(string.IsNullOrEmpty(submitted.MessageId));
+        Assert.NotNull(submitted.Headers[HeaderId.Date]);
+        Assert.Equal("body", Assert.IsType<TextPart>(submitted.Body).Text.TrimEnd());
+
+        await using var inbound = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await inbound.CommandAsync("EHLO client.test");
+        await inbound.CommandAsync("MAIL FROM:<x@outside.test>");
+        await inbound.CommandAsync("RCPT TO:<alice@example.test>");
+        await inbound.CommandAsync("DATA");
+        Assert.StartsWith("250", await inbound.CommandAsync("Subject: bare\r\n\r\nbody\r\n."));
+        var received = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(server, "alice@example.test"))));
+        Assert.Null(received.Headers[HeaderId.MessageId]);
+        Assert.Null(received.Headers[HeaderId.Date]);
     }
 }

@@ -104,6 +104,17 @@ internal sealed class RawSmtpClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects to an implicit-TLS port and reads the greeting over TLS.</summary>
+    public static async Task<RawSmtpClient> ConnectTlsAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        var client = new RawSmtpClient(tcp);
+        await client.StartTlsAsync();
+        Assert.StartsWith("220 ", await client.ReadReplyAsync());
+        return client;
+    }
+
     public async Task StartTlsAsync()
     {
         var ssl = new System.Net.Security.SslStream(_stream, false, TestCertificates.Shared.Validate);

@@ -28,8 +28,11 @@ public sealed class OutboundDeliveryOptions
 
     public int BatchSize { get; init; } = 100;
 
-    /// <summary>The organization's trusted roots (the built-in CA), trusted besides the system roots when a route verifies certificates.</summary>
-    public Func<IReadOnlyCollection<X509Certificate2>>? TrustedRoots { get; init; }
+    /// <summary>
+    /// The organization's trusted roots (the built-in CA and imported roots), trusted besides the system roots when a
+    /// route verifies certificates; asked once per verified connection, so newly imported roots count at once.
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyCollection<X509Certificate2>>>? TrustedRoots { get; init; }
 
     public IMailExchangerResolver? Resolver { get; init; }
 

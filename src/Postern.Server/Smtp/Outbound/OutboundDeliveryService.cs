@@ -243,13 +243,15 @@ public sealed class OutboundDeliveryService : BackgroundService
     private async Task<(Outcome[]? Outcomes, string? Error, bool TlsFailed)> TryHostAsync(
         QueuedMessage queued, MimeMessage message, string host, int port, SmtpRouteTls tls, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
+        var verify = tls == SmtpRouteTls.Required && (route?.Verify ?? false);
+        IReadOnlyCollection<X509Certificate2> roots = verify && _options.TrustedRoots is not null ? await _options.TrustedRoots(cancellationToken).ConfigureAwait(false) : [];
         var notify = recipients.GroupBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Notify, StringComparer.OrdinalIgnoreCase);
         using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret)
         {
             LocalDomain = _hostName,
             Timeout = (int)_options.Timeout.TotalMilliseconds,
             CheckCertificateRevocation = false,
-            ServerCertificateValidationCallback = (_, certificate, chain, errors) => ValidateServerCertificate(tls, route?.Verify ?? false, certificate, chain, errors),
+            ServerCertificateValidationCallback = (_, certificate, chain, errors) => ValidateServerCertificate(verify, roots, certificate, chain, errors),
         };
         var socketOptions = tls switch
         {
@@ -329,10 +331,10 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
     }
 
-    private bool ValidateServerCertificate(SmtpRouteTls tls, bool verify, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    private static bool ValidateServerCertificate(bool verify, IReadOnlyCollection<X509Certificate2> roots, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         // Opportunistic TLS protects against passive listeners only; the peer is not authenticated (RFC 7435).
-        if (tls != SmtpRouteTls.Required || !verify)
+        if (!verify)
         {
             return true;
         }
@@ -348,8 +350,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
 
         // Not trusted by the system roots: try the organization's own roots (the built-in CA).
-        var roots = _options.TrustedRoots?.Invoke();
-        if (roots is null || roots.Count == 0)
+        if (roots.Count == 0)
         {
             return false;
         }
