@@ -171,11 +171,12 @@ internal sealed partial class SmtpSession
             return;
         }
 
-        var domain = path.Domain;
-        var isLocal = !domain.StartsWith('[') && await _context.Store.Directory.IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false);
+        // Most recipients are local users: resolve first, and ask about the domain only when that fails.
+        var literal = path.Domain.StartsWith('[');
+        var account = literal ? null : await _context.Store.Directory.ResolveRecipientAsync(path.Address, cancellationToken).ConfigureAwait(false);
+        var isLocal = account is not null || (!literal && await _context.Store.Directory.IsLocalDomainAsync(path.Domain, cancellationToken).ConfigureAwait(false));
         if (isLocal)
         {
-            var account = await _context.Store.Directory.ResolveRecipientAsync(path.Address, cancellationToken).ConfigureAwait(false);
             if (account is null || !account.Enabled)
             {
                 Reply(550, $"5.1.1 <{path.Address}>: Recipient address rejected: User unknown");

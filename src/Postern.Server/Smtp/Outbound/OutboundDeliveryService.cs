@@ -312,6 +312,13 @@ public sealed class OutboundDeliveryService : BackgroundService
             var outcome = FromResponse(ex.StatusCode, ex.Message, host);
             return (recipients.Select(_ => outcome).ToArray(), null, false);
         }
+        catch (NotSupportedException ex)
+        {
+            // The peer lacks an extension the message needs, e.g. SMTPUTF8 for an internationalized address (RFC 6531 §3.2).
+            await QuitAsync(client).ConfigureAwait(false);
+            var outcome = Outcome.Permanent("5.6.7", $"554 5.6.7 {host} cannot take this message: {ex.Message}", host);
+            return (recipients.Select(_ => outcome).ToArray(), null, false);
+        }
         catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
             return (null, $"451 4.4.2 connection to {host} lost: {ex.Message}", false);
