@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Postern.IntegrationTests.Infrastructure;
 
@@ -22,15 +23,21 @@ internal sealed class Pop3RawClient : IAsyncDisposable
 
     public SslStream? Tls => _stream as SslStream;
 
-    public static async Task<Pop3RawClient> ConnectAsync(int port, bool implicitTls = false, bool readGreeting = true)
+    public static async Task<Pop3RawClient> ConnectAsync(int port, bool implicitTls = false, bool readGreeting = true, X509Certificate2? clientCertificate = null)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);
         Stream stream = tcp.GetStream();
         if (implicitTls)
         {
-            var ssl = new SslStream(stream, false, TestCertificates.Shared.Validate);
-            await ssl.AuthenticateAsClientAsync("localhost");
+            var ssl = new SslStream(stream, false);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                RemoteCertificateValidationCallback = TestCertificates.Shared.Validate,
+                ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
+                LocalCertificateSelectionCallback = clientCertificate is null ? null : (_, _, _, _, _) => clientCertificate,
+            });
             stream = ssl;
         }
 
