@@ -111,7 +111,19 @@ internal sealed class Pop3Session
         switch (result.Outcome)
         {
             case AuthenticationOutcome.Success when result.Account is { } account:
-                var maildrop = await Pop3Maildrop.OpenAsync(Connection.VirtualServer.Context.Store.Mail, _locks, account, Connection.Id, cancellationToken).ConfigureAwait(false);
+                Pop3Maildrop? maildrop;
+                try
+                {
+                    maildrop = await Pop3Maildrop.OpenAsync(Connection.VirtualServer.Context.Store.Mail, _locks, account, Connection.Id, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // RFC 3206 §4: a store failure is the server's problem, not the user's credentials.
+                    Logger.LogError(ex, "POP3: cannot open the maildrop of {Account}", account.Address);
+                    Error(Pop3ResponseCode.SysTemp, "Maildrop unavailable; try again later");
+                    return Pop3Flow.Continue;
+                }
+
                 if (maildrop is null)
                 {
                     // RFC 1939 §4 / RFC 2449 §8.1.1: the session stays in AUTHORIZATION.
