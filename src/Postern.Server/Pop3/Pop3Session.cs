@@ -97,10 +97,7 @@ internal sealed class Pop3Session
         }
         finally
         {
-            if (Maildrop is { } maildrop)
-            {
-                await _locks.ReleaseAsync(maildrop.Inbox.Id, Connection.Id, CancellationToken.None).ConfigureAwait(false);
-            }
+            await ReleaseMaildropAsync().ConfigureAwait(false);
         }
     }
 
@@ -248,6 +245,19 @@ internal sealed class Pop3Session
     {
         Error(null, text);
         return Pop3Flow.Continue;
+    }
+
+    /// <summary>
+    /// Gives the maildrop lock back. QUIT calls it before its reply, so a client that reconnects as soon as it
+    /// reads "+OK" finds the maildrop free.
+    /// </summary>
+    public async Task ReleaseMaildropAsync()
+    {
+        if (Maildrop is { } maildrop)
+        {
+            Maildrop = null;
+            await _locks.ReleaseAsync(maildrop.Inbox.Id, Connection.Id, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Leaves TRANSACTION for UPDATE (QUIT).</summary>

@@ -28,6 +28,21 @@ public sealed class Pop3LockTests
     }
 
     [Fact]
+    public async Task QuitReleasesTheLockBeforeItsReply()
+    {
+        await using var server = await Pop3TestServer.StartAsync();
+        await server.AddUserAsync(Alice);
+
+        // A client that reconnects the moment it reads QUIT's +OK must not find the maildrop locked.
+        for (var i = 0; i < 20; i++)
+        {
+            await using var client = await Pop3RawClient.ConnectAsync(server.StartTlsPort);
+            await client.LoginAsync(Alice);
+            Assert.StartsWith("+OK", await client.CommandAsync("QUIT"));
+        }
+    }
+
+    [Fact]
     public async Task LockHeldByAnotherProcessRefusesUntilItLapses()
     {
         await using var server = await Pop3TestServer.StartAsync();

@@ -14,7 +14,7 @@ internal static class Pop3QuitHandler
 
     /// <summary>
     /// The UPDATE state: the messages marked deleted are removed in one store transaction, then the lock is
-    /// released (by the session) and the connection closed. Only QUIT gets here: a dropped connection or an
+    /// released, and only then the reply is sent and the connection closed. Only QUIT gets here: a dropped connection or an
     /// autologout removes nothing (RFC 1939 §6).
     /// </summary>
     public static async Task<Pop3Flow> HandleAsync(Pop3Session session, Pop3Maildrop maildrop, CancellationToken cancellationToken)
@@ -33,6 +33,7 @@ internal static class Pop3QuitHandler
             return Pop3Flow.Close;
         }
 
+        await session.ReleaseMaildropAsync().ConfigureAwait(false);
         var left = maildrop.Count;
         session.Ok(left == 0 ? "Postern POP3 server signing off (maildrop empty)" : $"Postern POP3 server signing off ({left} messages left)");
         return Pop3Flow.Close;
