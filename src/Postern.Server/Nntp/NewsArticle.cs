@@ -88,7 +88,13 @@ internal sealed class NewsArticle
     {
         using var stream = new MemoryStream(Body.Length + 1024);
         Headers.WriteTo(s_format, stream);
-        stream.Write("\r\n"u8);
+
+        // HeaderList.WriteTo ends the block with the empty line itself; add it only if it did not.
+        if (!stream.GetBuffer().AsSpan(0, (int)stream.Length).EndsWith("\r\n\r\n"u8))
+        {
+            stream.Write("\r\n"u8);
+        }
+
         stream.Write(Body.Span);
         return stream.ToArray();
     }
