@@ -16,7 +16,7 @@ internal static class NntpTestServer
         Protocol = ServiceProtocol.Nntp,
         Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls), new Binding("127.0.0.1", 0, BindingMode.ImplicitTls)],
         Security = new SecurityOptions { RequireSecureChannel = requireSecure },
-        Limits = new ConnectionLimits { MaxLineLength = NntpDefaults.CommandLineLength - 2, MaxMessageSize = maxSize, MaxBadCommands = 5 },
+        Limits = new ConnectionLimits { MaxLineLength = NntpDefaults.CommandLineLength - 2, MaxMessageSize = maxSize, MaxBadCommands = 10 },
         Settings = settings ?? new Dictionary<string, string>(),
     };
 
