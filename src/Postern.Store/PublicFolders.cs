@@ -22,6 +22,58 @@ public static class PublicFolderPrincipals
     public static readonly IReadOnlyList<PublicFolderPermission> Defaults =
         [new(Authenticated, PublicFolderRights.Read | PublicFolderRights.Post | PublicFolderRights.CreateSubfolders)];
 
+    /// <summary>Parses the CLI/API form: "read,post,create,moderate", "all" or "none" (case-insensitive).</summary>
+    public static bool TryParseRights(string text, out PublicFolderRights rights)
+    {
+        rights = PublicFolderRights.None;
+        foreach (var word in text.Split([',', ' ', '+'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            switch (word.ToLowerInvariant())
+            {
+                case "read": rights |= PublicFolderRights.Read; break;
+                case "post": rights |= PublicFolderRights.Post; break;
+                case "create" or "create-subfolders": rights |= PublicFolderRights.CreateSubfolders; break;
+                case "moderate": rights |= PublicFolderRights.Moderate; break;
+                case "all": rights |= PublicFolderRights.All; break;
+                case "none": break;
+                default: return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static string FormatRights(PublicFolderRights rights)
+    {
+        if (rights == PublicFolderRights.None)
+        {
+            return "none";
+        }
+
+        var words = new List<string>(4);
+        if (rights.HasFlag(PublicFolderRights.Read))
+        {
+            words.Add("read");
+        }
+
+        if (rights.HasFlag(PublicFolderRights.Post))
+        {
+            words.Add("post");
+        }
+
+        if (rights.HasFlag(PublicFolderRights.CreateSubfolders))
+        {
+            words.Add("create");
+        }
+
+        if (rights.HasFlag(PublicFolderRights.Moderate))
+        {
+            words.Add("moderate");
+        }
+
+        return string.Join(',', words);
+    }
+
     /// <summary>
     /// A session's rights: anonymous rights for everyone; a logged-on account gets its own entry if it has one,
     /// otherwise the "authenticated" entry.

@@ -1170,10 +1170,12 @@ internal sealed class NntpSession
         var tooLarge = false;
         var max = _config.Limits.MaxMessageSize;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(_config.Limits.IdleTimeoutSeconds, 60)));
+        var idle = TimeSpan.FromSeconds(Math.Max(_config.Limits.IdleTimeoutSeconds, 60));
         var input = _connection.Input;
         while (true)
         {
+            // An idle limit between reads, not for the whole article: a large article on a slow link is fine, a stalled one is not.
+            timeout.CancelAfter(idle);
             System.IO.Pipelines.ReadResult result;
             try
             {

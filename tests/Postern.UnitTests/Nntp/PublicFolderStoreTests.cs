@@ -135,3 +135,23 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
         Assert.Null(await Folders.GetHistoryAsync("<r@x>", CancellationToken.None));
     }
 }
+
+public sealed class PublicFolderRightsTextTests
+{
+    [Theory]
+    [InlineData("read", PublicFolderRights.Read)]
+    [InlineData("Read,Post", PublicFolderRights.Read | PublicFolderRights.Post)]
+    [InlineData("all", PublicFolderRights.All)]
+    [InlineData("none", PublicFolderRights.None)]
+    [InlineData("read+moderate", PublicFolderRights.Read | PublicFolderRights.Moderate)]
+    public void ParsesAndFormatsBack(string text, PublicFolderRights expected)
+    {
+        Assert.True(PublicFolderPrincipals.TryParseRights(text, out var rights));
+        Assert.Equal(expected, rights);
+        Assert.True(PublicFolderPrincipals.TryParseRights(PublicFolderPrincipals.FormatRights(rights), out var again));
+        Assert.Equal(rights, again);
+    }
+
+    [Fact]
+    public void UnknownWordsAreRefused() => Assert.False(PublicFolderPrincipals.TryParseRights("read,delete", out _));
+}
