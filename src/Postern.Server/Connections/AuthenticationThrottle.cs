@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Postern.Server.Connections;
+
+/// <summary>
+/// Slows down password guessing: after a few failures for an account or a client address, each further
+/// attempt waits (exponential, capped), and past a hard limit attempts are refused until the window passes.
+/// </summary>
+public sealed class AuthenticationThrottle
+{
+    private readonly ConcurrentDictionary<string, Entry> _failures = new(StringComparer.OrdinalIgnoreCase);
+
+    public int FreeFailures { get; init; } = 3;
+
+    public int MaxFailures { get; init; } = 20;
+
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>The delay to apply before answering an attempt, or null when attempts are blocked.</summary>
+    public TimeSpan? DelayFor(IPAddress client, string? account)
+    {
+        var count = Math.Max(Count("ip:" + client), account is null ? 0 : Count("user:" + account));
+        if (count >= MaxFailures)
+        {
+            return null;
+        }
+
+        if (count < FreeFailures)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var delay = TimeSpan.FromMilliseconds(250 * Math.Pow(2, count - FreeFailures));
+        return delay > MaxDelay ? MaxDelay : delay;
+    }
+
+    public void RecordFailure(IPAddress client, string? account)
+    {
+        Bump("ip:" + client);
+        if (account is not null)
+        {
+            Bump("user:" + account);
+        }
+
+        if (_failures.Count > 100_000)
+        {
+            foreach (var (key, entry) in _failures)
+            {
+                if (entry.Expires < DateTimeOffset.UtcNow)
+                {
+                    _failures.TryRemove(key, out _);
+                }
+            }
+        }
+    }
+
+    public void RecordSuccess(IPAddress client, string account)
+    {
+        _failures.TryRemove("user:" + account, out _);
+        _failures.TryRemove("ip:" + client, out _);
+    }
+
+    private int Count(string key) => _failures.TryGetValue(key, out var e) && e.Expires > DateTimeOffset.UtcNow ? e.Count : 0;
+
+    private void Bump(string key) =>
+        _failures.AddOrUpdate(key, _ => new Entry(1, DateTimeOffset.UtcNow + Window), (_, e) => e.Expires > DateTimeOffset.UtcNow ? new Entry(e.Count + 1, DateTimeOffset.UtcNow + Window) : new Entry(1, DateTimeOffset.UtcNow + Window));
+
+    private sealed record Entry(int Count, DateTimeOffset Expires);
+}

@@ -1,0 +1,29 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Postern.Pki;
+using Postern.Store;
+
+namespace Postern.Server.Connections;
+
+/// <summary>What every protocol session shares: the store, the certificate selector, the server's name.</summary>
+public sealed class ServerContext
+{
+    public required IPosternStore Store { get; init; }
+
+    public required IServerCertificateSelector Certificates { get; init; }
+
+    public required string HostName { get; init; }
+
+    public required ILoggerFactory LoggerFactory { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Maps a client certificate to the account it identifies (SASL EXTERNAL), or null.</summary>
+    public Func<X509Certificate2, CancellationToken, Task<string?>>? ClientCertificateAccounts { get; init; }
+
+    /// <summary>Throttles failed logins per account and per client address, shared by every protocol.</summary>
+    public AuthenticationThrottle AuthThrottle { get; } = new();
+
+    /// <summary>Added to every configured port (non-root runs; tests).</summary>
+    public int PortOffset { get; init; }
+}

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Postern.Store;
+
+namespace Postern.Server.Connections;
+
+public sealed record ListenerStatus(long VirtualServerId, string VirtualServer, ServiceProtocol Protocol, string Address, int Port, BindingMode Mode, bool Listening, string? Error);
+
+/// <summary>
+/// Binds and unbinds the listeners of every enabled virtual server while the process runs.
+/// <see cref="ApplyAsync"/> is idempotent: it diffs the wanted bindings against the open ones.
+/// </summary>
+public sealed class VirtualServerHost : IAsyncDisposable
+{
+    private readonly ServerContext _context;
+    private readonly IReadOnlyDictionary<ServiceProtocol, IProtocolHandler> _handlers;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), Listener> _listeners = new();
+    private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), ListenerStatus> _failed = new();
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly CancellationTokenSource _shutdown = new();
+
+    public VirtualServerHost(ServerContext context, IEnumerable<IProtocolHandler> handlers)
+    {
+        _context = context;
+        _handlers = handlers.ToDictionary(h => h.Protocol);
+        _logger = context.LoggerFactory.CreateLogger<VirtualServerHost>();
+    }
+
+    public IReadOnlyList<ListenerStatus> Status =>
+        [.. _listeners.Values.Select(l => l.Status), .. _failed.Values];
+
+    /// <summary>Re-reads the virtual servers from the store and makes the listeners match.</summary>
+    public async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        var servers = await _context.Store.Configuration.ListVirtualServersAsync(cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(servers, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task ApplyAsync(IReadOnlyList<VirtualServer> servers, CancellationToken cancellationToken)
+    {
+        await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var wanted = new Dictionary<(long, string, int, BindingMode), (VirtualServer Server, Binding Binding)>();
+            foreach (var server in servers.Where(s => s.Enabled && _handlers.ContainsKey(s.Protocol)))
+            {
+                foreach (var binding in server.Bindings)
+                {
+                    wanted[(server.Id, binding.Address, binding.Port, binding.Mode)] = (server, binding);
+                }
+            }
+
+            foreach (var key in _listeners.Keys.Where(k => !wanted.ContainsKey(k)).ToList())
+            {
+                if (_listeners.TryRemove(key, out var listener))
+                {
+                    await listener.StopAsync().ConfigureAwait(false);
+                }
+            }
+
+            _failed.Clear();
+            foreach (var (key, (server, binding)) in wanted)
+            {
+                var runtime = new VirtualServerRuntime(server, _context);
+                if (_listeners.TryGetValue(key, out var existing))
+                {
+                    existing.Runtime = runtime;
+                    continue;
+                }
+
+                var listener = new Listener(this, runtime, binding);
+                try
+                {
+                    listener.Start();
+                    _listeners[key] = listener;
+                    _logger.LogInformation("{VirtualServer}: listening on {Address}:{Port} ({Mode})", server.Name, binding.Address, listener.Port, binding.Mode);
+                }
+                catch (SocketException ex)
+                {
+                    _failed[key] = new ListenerStatus(server.Id, server.Name, server.Protocol, binding.Address, EffectivePort(binding), binding.Mode, false, ex.Message);
+                    _logger.LogError("{VirtualServer}: cannot listen on {Address}:{Port}: {Error}", server.Name, binding.Address, EffectivePort(binding), ex.Message);
+                }
+            }
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners.Values)
+        {
+            await listener.StopAsync().ConfigureAwait(false);
+        }
+
+        _listeners.Clear();
+        _shutdown.Dispose();
+        _applyLock.Dispose();
+    }
+
+    private int EffectivePort(Binding binding) => binding.Port == 0 ? 0 : binding.Port + _context.PortOffset;
+
+    private sealed class Listener(VirtualServerHost host, VirtualServerRuntime runtime, Binding binding)
+    {
+        private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(host._shutdown.Token);
+        private Socket? _socket;
+        private Task? _acceptLoop;
+        private int _connections;
+
+        public VirtualServerRuntime Runtime { get; set; } = runtime;
+
+        public Binding Binding => binding;
+
+        public int Port { get; private set; }
+
+        public ListenerStatus Status => new(Runtime.Config.Id, Runtime.Config.Name, Runtime.Config.Protocol, binding.Address, Port, binding.Mode, true, null);
+
+        public void Start()
+        {
+            var address = binding.Address switch
+            {
+                "*" or "0.0.0.0" => IPAddress.Any,
+                "::" => IPAddress.IPv6Any,
+                "localhost" => IPAddress.Loopback,
+                _ => IPAddress.Parse(binding.Address),
+            };
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(new IPEndPoint(address, host.EffectivePort(binding)));
+                socket.Listen(512);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            _socket = socket;
+            Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            _acceptLoop = Task.Run(AcceptLoopAsync);
+        }
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            _socket?.Dispose();
+            if (_acceptLoop is not null)
+            {
+                await _acceptLoop.ConfigureAwait(false);
+            }
+        }
+
+        private async Task AcceptLoopAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket client;
+                try
+                {
+                    client = await _socket!.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+
+                client.NoDelay = true;
+                _ = Task.Run(() => HandleAsync(client));
+            }
+        }
+
+        private async Task HandleAsync(Socket client)
+        {
+            var runtime = Runtime;
+            var handler = host._handlers[runtime.Config.Protocol];
+            var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            var total = Interlocked.Increment(ref _connections);
+            var fromAddress = _perAddress.AddOrUpdate(remote, 1, (_, n) => n + 1);
+            await using var connection = new MailConnection(client, runtime, binding);
+            try
+            {
+                if (total > runtime.Config.Limits.MaxConnections || fromAddress > runtime.Config.Limits.MaxConnectionsPerAddress)
+                {
+                    if (binding.Mode == BindingMode.StartTls)
+                    {
+                        await connection.Output.WriteAsync(handler.BusyReply, _stop.Token).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                if (binding.Mode == BindingMode.ImplicitTls && !await connection.UpgradeToTlsAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                await handler.RunSessionAsync(connection, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The peer went away or the server is stopping: end the session quietly.
+            }
+            catch (Exception ex)
+            {
+                host._logger.LogError(ex, "{VirtualServer}: session from {Remote} failed", runtime.Config.Name, remote);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _connections);
+                if (_perAddress.AddOrUpdate(remote, 0, (_, n) => n - 1) <= 0)
+                {
+                    _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(remote, 0));
+                }
+            }
+        }
+    }
+}
