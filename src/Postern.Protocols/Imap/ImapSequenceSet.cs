@@ -129,7 +129,7 @@ public sealed class ImapSequenceSet
 
     /// <summary>
     /// The concrete, ascending, merged ranges when "*" is <paramref name="largest"/> (the highest sequence number or UID
-    /// in the mailbox; 0 for an empty mailbox, where "*" matches nothing for sequence numbers).
+    /// in the mailbox; 0 for an empty mailbox, where "*" matches nothing), clipped to 1..largest.
     /// </summary>
     public IReadOnlyList<(uint Start, uint End)> Resolve(uint largest)
     {
@@ -148,7 +148,13 @@ public sealed class ImapSequenceSet
                 (a, b) = (b, a);
             }
 
-            list.Add((Math.Max(a, 1u), b));
+            // Numbers above the largest exist in no mailbox state; they simply match nothing.
+            if (a > largest)
+            {
+                continue;
+            }
+
+            list.Add((Math.Max(a, 1u), Math.Min(b, largest)));
         }
 
         list.Sort((x, y) => x.Start.CompareTo(y.Start));
@@ -180,7 +186,7 @@ public sealed class ImapSequenceSet
                 (a, b) = (b, a);
             }
 
-            if (value >= a && value <= b)
+            if (value >= a && value <= b && value <= largest)
             {
                 return true;
             }
