@@ -112,6 +112,13 @@ public sealed class ImapResponseWriter
 
     public ImapResponseWriter Nil() => Atom("NIL");
 
+    /// <summary>The next value follows without a space (body-type-mpart is <c>1*body SP media-subtype</c>: parts are adjacent).</summary>
+    public ImapResponseWriter Adjoin()
+    {
+        _needSpace = false;
+        return this;
+    }
+
     public ImapResponseWriter BeginList()
     {
         Space();
