@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Postern.Host.Serve;
 
 namespace Postern.Host.Admin;
@@ -13,6 +10,12 @@ internal static class AdminApi
         var api = app.MapGroup("/api/v1");
         api.AddEndpointFilter(async (context, next) =>
         {
+            // The token never travels in clear text: the API answers only over TLS.
+            if (!context.HttpContext.Request.IsHttps)
+            {
+                return Results.Json(new ApiError("the admin API requires HTTPS"), statusCode: StatusCodes.Status403Forbidden);
+            }
+
             var header = context.HttpContext.Request.Headers.Authorization.ToString();
             var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
             if (!credentials.Matches(token))
@@ -27,6 +30,7 @@ internal static class AdminApi
         VirtualServerEndpoints.Map(api, server);
         QueueEndpoints.Map(api, server);
         CertificateEndpoints.Map(api, server);
+        CertificateEndpoints.MapPublication(app, server);
     }
 
     public static IResult Error(string message, int status = StatusCodes.Status400BadRequest) => Results.Json(new ApiError(message), statusCode: status);

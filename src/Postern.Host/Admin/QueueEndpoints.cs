@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Postern.Host.Serve;
 
 namespace Postern.Host.Admin;

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Postern.Host.Serve;
 using Postern.Server.Connections;
 using Postern.Store;
@@ -15,12 +13,12 @@ internal static class VirtualServerEndpoints
         api.MapGet("/virtual-servers", async (CancellationToken ct) =>
         {
             var servers = await configuration.ListVirtualServersAsync(ct);
-            return Results.Ok(servers.Select(s => VirtualServerView.From(s, server.Host.Status, server.Context.PortOffset)));
+            return Results.Ok(servers.Select(s => VirtualServerView.From(s, server.ListenerStatus, server.Context.PortOffset)));
         });
 
         api.MapGet("/virtual-servers/{name}", async (string name, CancellationToken ct) =>
             await FindAsync(configuration, name, ct) is { } vs
-                ? Results.Ok(VirtualServerView.From(vs, server.Host.Status, server.Context.PortOffset))
+                ? Results.Ok(VirtualServerView.From(vs, server.ListenerStatus, server.Context.PortOffset))
                 : AdminApi.NotFound($"no such virtual server: {name}"));
 
         api.MapPost("/virtual-servers", async (CreateVirtualServerRequest request, CancellationToken ct) =>
@@ -57,7 +55,7 @@ internal static class VirtualServerEndpoints
 
             await server.Certificates.AssignDefaultAsync(saved.Value!.Id, ct);
             await server.Host.ReloadAsync(ct);
-            return Results.Ok(VirtualServerView.From(saved.Value!, server.Host.Status, server.Context.PortOffset));
+            return Results.Ok(VirtualServerView.From(saved.Value!, server.ListenerStatus, server.Context.PortOffset));
         });
 
         api.MapPatch("/virtual-servers/{name}", async (string name, ChangeVirtualServerRequest request, CancellationToken ct) =>
@@ -71,6 +69,11 @@ internal static class VirtualServerEndpoints
             if (request.MinimumTlsVersion is not null and not "1.2" and not "1.3")
             {
                 return AdminApi.Error("minimum TLS version must be 1.2 or 1.3");
+            }
+
+            if (request.Bindings is { Count: 0 })
+            {
+                return AdminApi.Error("a virtual server needs at least one binding");
             }
 
             if (request.Bindings is not null && ValidateBindings(request.Bindings) is { } bindingError)
@@ -103,7 +106,7 @@ internal static class VirtualServerEndpoints
 
             // Applies to new connections at once; sessions in progress keep the snapshot they started with.
             await server.Host.ReloadAsync(ct);
-            return Results.Ok(VirtualServerView.From(saved.Value!, server.Host.Status, server.Context.PortOffset));
+            return Results.Ok(VirtualServerView.From(saved.Value!, server.ListenerStatus, server.Context.PortOffset));
         });
 
         api.MapDelete("/virtual-servers/{name}", async (string name, CancellationToken ct) =>

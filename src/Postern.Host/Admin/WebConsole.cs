@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-
 namespace Postern.Host.Admin;
 
 /// <summary>The System Manager web console: static pages that talk only to the admin API.</summary>

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -71,6 +70,12 @@ internal sealed class AdminClient : IDisposable
     public async Task<byte[]> GetBytesAsync(string path, CancellationToken ct)
     {
         using var response = await SendRawAsync(HttpMethod.Get, path, null, ct).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]> PostRawAsync(string path, object body, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(HttpMethod.Post, path, body, ct).ConfigureAwait(false);
         return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
     }
 

@@ -36,7 +36,8 @@ internal static class CheckCommand
                 var results = new List<BindingCheck>();
                 foreach (var vs in servers.Where(s => s.Enabled))
                 {
-                    foreach (var binding in vs.Bindings)
+                    // The HTTP server's clear-text binding only publishes the CRL and CA certificate; there is nothing to encrypt.
+                    foreach (var binding in vs.Bindings.Where(b => !(vs.Protocol == Store.ServiceProtocol.Http && b.Mode == Store.BindingMode.StartTls)))
                     {
                         results.Add(await SecureChannelCheck.CheckAsync(vs, binding, organization.Server, roots, ct));
                     }

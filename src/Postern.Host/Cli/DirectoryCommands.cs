@@ -53,6 +53,7 @@ internal static class DirectoryCommands
         user.Subcommands.Add(list);
         user.Subcommands.Add(remove);
         user.Subcommands.Add(passwd);
+        user.Subcommands.Add(CertificateCommands.UserCertificates());
         return user;
     }
 

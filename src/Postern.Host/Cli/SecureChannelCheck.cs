@@ -86,6 +86,8 @@ internal static class SecureChannelCheck
             X509Certificate2? served = null;
             X509ChainStatusFlags chainFlags = X509ChainStatusFlags.NoError;
             var chainBuilt = false;
+            // The callback records what it finds and lets the handshake finish, so every problem can be reported.
+#pragma warning disable CA5359
             await using var ssl = new SslStream(stream, leaveInnerStreamOpen: false, (_, certificate, chain, _) =>
             {
                 if (certificate is null)
@@ -113,9 +115,9 @@ internal static class SecureChannelCheck
                     chainFlags |= status.Status;
                 }
 
-                // Accept here so the handshake completes and the rest can be reported.
                 return true;
             });
+#pragma warning restore CA5359
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = hostName }, ct);
 
             var strength = TlsPolicy.CipherStrength(ssl.NegotiatedCipherSuite);

@@ -45,8 +45,8 @@ internal static class VirtualServerCommands
                 MinimumTlsVersion: parse.GetValue(minTls),
                 ClientCertificates: parse.GetValue(clientCerts),
                 RequireAuthentication: parse.GetValue(requireAuth) is { } a ? CliSupport.ParseOnOff(a, "--require-auth") : null,
-                RelayAddresses: parse.GetValue(relay),
-                Bindings: parse.GetValue(bind) is { } binds ? binds.Select(ParseBinding).ToList() : null);
+                RelayAddresses: parse.GetValue(relay) is { Length: > 0 } relays ? relays : null,
+                Bindings: parse.GetValue(bind) is { Length: > 0 } binds ? binds.Select(ParseBinding).ToList() : null);
             var changed = await client.PatchAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(setName)!), request, ct);
             CliSupport.Print(parse, changed, v => [[$"{v.Name}: secure channel {(v.Security.RequireSecureChannel ? "required" : "not required")}, 128-bit {(v.Security.Require128BitEncryption ? "required" : "not required")}, TLS {v.Security.MinimumTlsVersion}+"]]);
         });

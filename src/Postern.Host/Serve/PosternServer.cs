@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Postern.Pki;
 using Postern.Server.Connections;
 using Postern.Store;
 
@@ -101,4 +99,9 @@ internal sealed class PosternServer : IAsyncDisposable
     }
 
     public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
+
+    /// <summary>The HTTP virtual server's listeners, which Kestrel owns.</summary>
+    public IReadOnlyList<ListenerStatus> HttpListeners { get; set; } = [];
+
+    public IReadOnlyList<ListenerStatus> ListenerStatus => [.. Host.Status, .. HttpListeners];
 }

@@ -23,7 +23,8 @@ internal static class ProtocolModules
         Name = "Default HTTP Virtual Server",
         Protocol = ServiceProtocol.Http,
         ServerName = serverName,
-        Bindings = [new Binding("127.0.0.1", 443, BindingMode.ImplicitTls)],
+        // 443 serves the console and API over TLS; 80 publishes only the CRL and CA certificate (CDP/AIA).
+        Bindings = [new Binding("127.0.0.1", 443, BindingMode.ImplicitTls), new Binding("127.0.0.1", 80, BindingMode.StartTls)],
         Security = new SecurityOptions { RequireSecureChannel = true, Require128BitEncryption = true, ClientCertificates = ClientCertificateMode.Off },
         AuthenticationMethods = ["TOKEN"],
     };

@@ -1,9 +1,5 @@
 using System.Net;
-using System.Net.Security;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.Logging;
 using Postern.Host.Admin;
 using Postern.Server.Connections;
 using Postern.Store;
@@ -16,7 +12,15 @@ internal static class ServeCommand
     {
         using var loggerFactory = LoggerFactory.Create(ConfigureLogging);
         var logger = loggerFactory.CreateLogger("Postern");
-        Directory.CreateDirectory(options.DataDirectory);
+        // The data folder holds password hashes and the key-encryption key: owner only.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
 
         await using var server = await PosternServer.StartAsync(options, loggerFactory, cancellationToken);
         var http = (await server.Store.Configuration.ListVirtualServersAsync(cancellationToken))
@@ -26,6 +30,7 @@ internal static class ServeCommand
         builder.Logging.ClearProviders();
         ConfigureLogging(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
 
         string? adminUrl = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -64,7 +69,11 @@ internal static class ServeCommand
         WebConsole.Map(app);
 
         await app.StartAsync(cancellationToken);
-        adminUrl = FirstUrl(app, http);
+        adminUrl = FirstUrl(app);
+        if (http is not null)
+        {
+            server.HttpListeners = http.Bindings.Select(b => new ListenerStatus(http.Id, http.Name, ServiceProtocol.Http, b.Address, b.Port == 0 ? 0 : b.Port + options.PortOffset, b.Mode, true, null)).ToList();
+        }
         credentials = credentials with { Url = adminUrl };
         credentials.Save(options.DataDirectory);
 
@@ -94,11 +103,11 @@ internal static class ServeCommand
             o.TimestampFormat = "HH:mm:ss ";
         }).SetMinimumLevel(LogLevel.Information);
 
-    private static string FirstUrl(WebApplication app, VirtualServer? http)
+    private static string FirstUrl(WebApplication app)
     {
-        var url = app.Urls.First();
+        var urls = app.Urls.ToList();
+        var url = urls.Find(u => u.StartsWith("https:", StringComparison.Ordinal)) ?? urls[0];
         var uri = new Uri(url.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        var scheme = http?.Bindings.FirstOrDefault()?.Mode == BindingMode.ImplicitTls ? "https" : "http";
-        return $"{scheme}://127.0.0.1:{uri.Port}";
+        return $"{uri.Scheme}://127.0.0.1:{uri.Port}";
     }
 }
