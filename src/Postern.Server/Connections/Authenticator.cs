@@ -1,0 +1,83 @@
+using System.Net;
+using Postern.Store;
+
+namespace Postern.Server.Connections;
+
+public enum AuthenticationOutcome
+{
+    Success = 0,
+    Failed = 1,
+
+    /// <summary>Too many failures from this client or for this account; try later.</summary>
+    Throttled = 2,
+
+    /// <summary>The mechanism needs TLS (or a client certificate) that this connection lacks.</summary>
+    NeedsEncryption = 3,
+}
+
+public readonly record struct AuthenticationResult(AuthenticationOutcome Outcome, Account? Account);
+
+/// <summary>
+/// The only door from a pre-login session to an account (Dovecot's login/post-login split):
+/// password and certificate logons, with the shared failure throttle.
+/// </summary>
+public sealed class Authenticator(ServerContext context)
+{
+    public async Task<AuthenticationResult> AuthenticateAsync(MailConnection connection, string user, string password, string? authorizationId, CancellationToken cancellationToken)
+    {
+        var client = connection.RemoteEndPoint.Address;
+        var delay = context.AuthThrottle.DelayFor(client, user);
+        if (delay is null)
+        {
+            return new AuthenticationResult(AuthenticationOutcome.Throttled, null);
+        }
+
+        if (delay.Value > TimeSpan.Zero)
+        {
+            await Task.Delay(delay.Value, cancellationToken).ConfigureAwait(false);
+        }
+
+        var account = await context.Store.Directory.AuthenticateAsync(user, password, cancellationToken).ConfigureAwait(false);
+
+        // An authorization identity other than the login itself would be a proxy login: not allowed.
+        if (account is null || (!string.IsNullOrEmpty(authorizationId) && !authorizationId.Equals(account.Address, StringComparison.OrdinalIgnoreCase)))
+        {
+            context.AuthThrottle.RecordFailure(client, user);
+            return new AuthenticationResult(AuthenticationOutcome.Failed, null);
+        }
+
+        context.AuthThrottle.RecordSuccess(client, account.Address);
+        return new AuthenticationResult(AuthenticationOutcome.Success, account);
+    }
+
+    /// <summary>SASL EXTERNAL: the TLS client certificate names the account (RFC 4422 Appendix A).</summary>
+    public async Task<AuthenticationResult> AuthenticateExternalAsync(MailConnection connection, string? authorizationId, CancellationToken cancellationToken)
+    {
+        var certificate = connection.Tls?.ClientCertificate;
+        if (certificate is null || context.ClientCertificateAccounts is null)
+        {
+            return new AuthenticationResult(AuthenticationOutcome.NeedsEncryption, null);
+        }
+
+        var client = connection.RemoteEndPoint.Address;
+        if (context.AuthThrottle.DelayFor(client, null) is null)
+        {
+            return new AuthenticationResult(AuthenticationOutcome.Throttled, null);
+        }
+
+        var address = await context.ClientCertificateAccounts(certificate, cancellationToken).ConfigureAwait(false);
+        var account = address is null ? null : await context.Store.Directory.FindAccountAsync(address, cancellationToken).ConfigureAwait(false);
+        if (account is null || !account.Enabled || (!string.IsNullOrEmpty(authorizationId) && !authorizationId.Equals(account.Address, StringComparison.OrdinalIgnoreCase)))
+        {
+            context.AuthThrottle.RecordFailure(client, null);
+            return new AuthenticationResult(AuthenticationOutcome.Failed, null);
+        }
+
+        return new AuthenticationResult(AuthenticationOutcome.Success, account);
+    }
+
+    /// <summary>Whether credentials may be sent on this connection now (the article's Require secure channel).</summary>
+    public static bool MayAuthenticate(MailConnection connection) => connection.IsSecure || !connection.VirtualServer.RequireSecureChannel;
+
+    public static bool IsLoopback(IPAddress address) => IPAddress.IsLoopback(address);
+}
