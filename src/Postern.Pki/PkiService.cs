@@ -97,21 +97,39 @@ public sealed partial class PkiService
                 }
 
                 var names = new List<string> { "dns:" + hostName, "dns:localhost", "ip:127.0.0.1", "ip:::1" }.Distinct().ToList();
-                var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, hostName));
-                var issued = await IssueWithNewKeyAsync(caKeys, subject, IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
-                    TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
-                thumbprint = issued.Thumbprint;
+
+                // A server added later shares the host's certificate rather than getting one more of its own.
+                var renewalLimit = now.AddDays(_options.RenewalWindowDays);
+                var reusable = (await _repository.ListCertificatesAsync(CertificateKind.Server, cancellationToken))
+                    .Where(c => c.ProtectedKey is not null && c.NotBefore <= now && c.NotAfter > renewalLimit && names.All(c.Sans.Contains))
+                    .OrderByDescending(c => c.NotAfter)
+                    .FirstOrDefault();
+                long certificateId;
+                if (reusable is not null)
+                {
+                    certificateId = reusable.Id;
+                    thumbprint = reusable.Thumbprint;
+                }
+                else
+                {
+                    var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, hostName));
+                    var issued = await IssueWithNewKeyAsync(caKeys, subject, IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
+                        TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
+                    certificateId = issued.CertificateId!.Value;
+                    thumbprint = issued.Thumbprint;
+                }
+
                 await _store.Database.WriteAsync(w =>
                 {
                     foreach (var server in bare)
                     {
-                        PkiRepository.Assign(w, server, issued.CertificateId!.Value, makeDefault: true, now);
-                        PkiRepository.Audit(w, server, "bootstrap", nameof(CertificateWizardState.NoPendingRequest), nameof(CertificateWizardState.Installed), "ok", "first-start certificate " + issued.Thumbprint, now);
+                        PkiRepository.Assign(w, server, certificateId, makeDefault: true, now);
+                        PkiRepository.Audit(w, server, "bootstrap", nameof(CertificateWizardState.NoPendingRequest), nameof(CertificateWizardState.Installed), "ok", "host certificate " + thumbprint, now);
                     }
 
                     return true;
                 }, cancellationToken);
-                _logger?.LogInformation("Issued server certificate {Thumbprint} for {Host} and assigned it to {Count} virtual server(s)", issued.Thumbprint, hostName, bare.Count);
+                _logger?.LogInformation("Assigned server certificate {Thumbprint} for {Host} to {Count} virtual server(s)", thumbprint, hostName, bare.Count);
             }
 
             await _selector.ReloadAsync(cancellationToken);
