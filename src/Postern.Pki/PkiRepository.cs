@@ -59,9 +59,6 @@ internal sealed class PkiRepository(IDatabase database)
     public Task<List<StoredCertificate>> ListIssuerCertificatesAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE kind IN ('ca', 'trusted-root', 'intermediate') ORDER BY id").Query(MapCertificate), cancellationToken);
 
-    public Task<List<StoredCertificate>> FindByIssuerAndSerialAsync(string issuer, string serial, CancellationToken cancellationToken) =>
-        database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE issuer = @i AND serial = @s", ("@i", issuer), ("@s", serial)).Query(MapCertificate), cancellationToken);
-
     /// <summary>Inserts a certificate, or returns the existing row's id (adding the key if the row had none).</summary>
     public static long UpsertCertificate(WriteContext w, X509Certificate2 certificate, CertificateKind kind, string friendlyName, byte[]? protectedKey, DateTimeOffset now)
     {

@@ -475,8 +475,6 @@ public sealed partial class PkiService
 
     // ------------------------------------------------------------------ helpers
 
-    internal PkiRepository Repository => _repository;
-
     internal KeyProtector Keys => _keys;
 
     private async Task<PkiResult<IssuedCertificate>> WithCaAsync(Func<CaKeyPair, Task<IssuedCertificate>> work, CancellationToken cancellationToken)
