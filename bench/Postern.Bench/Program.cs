@@ -94,8 +94,13 @@ internal static class Report
         if (before is not null && after is not null)
         {
             var cpu = after.CpuMilliseconds - before.CpuMilliseconds;
-            output.WriteLine(string.Create(c, $"server       peak RSS (VmHWM) {after.PeakRssKb / 1024.0:0.0} MB{(peakReset ? " during the run" : " since server start")}, RSS {before.RssKb / 1024.0:0.0} → {after.RssKb / 1024.0:0.0} MB"));
-            output.WriteLine(string.Create(c, $"server CPU   {cpu:0} ms total, {(result.Operations > 0 ? cpu / result.Operations : 0):0.000} ms/op{(options.InProcess ? " (in-process: includes the load generator)" : "")}"));
+            output.WriteLine(string.Create(c, $"server       pid {options.ServerPid}: peak RSS (VmHWM) {after.PeakRssKb / 1024.0:0.0} MB{(peakReset ? " during the run" : " since it started")}"));
+            if (after.Processes > 1 || before.Processes > 1)
+            {
+                output.WriteLine(string.Create(c, $"server tree  {before.Processes} → {after.Processes} processes, RSS {before.TreeRssKb / 1024.0:0.0} → {after.TreeRssKb / 1024.0:0.0} MB, sum of peaks {after.TreePeakRssKb / 1024.0:0.0} MB"));
+            }
+
+            output.WriteLine(string.Create(c, $"server CPU   {cpu:0} ms total, {(result.Operations > 0 ? cpu / result.Operations : 0):0.000} ms/op (process tree; 10 ms ticks){(options.InProcess ? "; in-process: includes the load generator" : "")}"));
         }
 
         foreach (var (message, count) in result.ErrorSamples.OrderByDescending(e => e.Value).Take(5))
