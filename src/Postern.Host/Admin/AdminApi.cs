@@ -1,0 +1,43 @@
+using Postern.Host.Serve;
+
+namespace Postern.Host.Admin;
+
+/// <summary>The one admin API (/api/v1) behind the CLI and the web console; every call carries the bearer token.</summary>
+internal static class AdminApi
+{
+    public static void Map(WebApplication app, PosternServer server, AdminCredentials credentials)
+    {
+        var api = app.MapGroup("/api/v1");
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            // The token never travels in clear text: the API answers only over TLS.
+            if (!context.HttpContext.Request.IsHttps)
+            {
+                return Results.Json(new ApiError("the admin API requires HTTPS"), statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            var header = context.HttpContext.Request.Headers.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
+            if (!credentials.Matches(token))
+            {
+                return Results.Json(new ApiError("missing or wrong admin token"), statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            return await next(context).ConfigureAwait(false);
+        });
+
+        DirectoryEndpoints.Map(api, server);
+        VirtualServerEndpoints.Map(api, server);
+        QueueEndpoints.Map(api, server);
+        CertificateEndpoints.Map(api, server);
+        RoutingEndpoints.Map(api, server);
+        NewsEndpoints.Map(api, server);
+        CertificateEndpoints.MapPublication(app, server);
+    }
+
+    public static IResult Error(string message, int status = StatusCodes.Status400BadRequest) => Results.Json(new ApiError(message), statusCode: status);
+
+    public static IResult NotFound(string message) => Error(message, StatusCodes.Status404NotFound);
+}
+
+internal sealed record ApiError(string Error);

@@ -1,0 +1,94 @@
+using Postern.Host.Serve;
+using Postern.Store;
+
+namespace Postern.Host.Admin;
+
+internal static class DirectoryEndpoints
+{
+    public static void Map(RouteGroupBuilder api, PosternServer server)
+    {
+        var directory = server.Store.Directory;
+
+        api.MapGet("/organization", async (CancellationToken ct) =>
+        {
+            var configuration = server.Store.Configuration;
+            return Results.Ok(new OrganizationView(
+                await configuration.GetSettingAsync(SettingKeys.OrganizationName, ct) ?? "",
+                await configuration.GetSettingAsync(SettingKeys.AdministrativeGroup, ct) ?? "",
+                server.HostName,
+                await configuration.GetSettingAsync(SettingKeys.Postmaster, ct)));
+        });
+
+        api.MapGet("/domains", async (CancellationToken ct) => Results.Ok(await directory.ListDomainsAsync(ct)));
+        api.MapPost("/domains", async (DomainRequest request, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(request.Name) || !AddressSyntax.IsValidDomain(request.Name))
+            {
+                return AdminApi.Error($"not a valid domain name: '{request.Name}'");
+            }
+
+            return Results.Ok(await directory.AddDomainAsync(request.Name.Trim(), ct));
+        });
+        api.MapDelete("/domains/{name}", async (string name, CancellationToken ct) =>
+            await directory.RemoveDomainAsync(name, ct) ? Results.NoContent() : AdminApi.NotFound($"no such domain: {name}"));
+
+        api.MapGet("/users", async (CancellationToken ct) => Results.Ok((await directory.ListAccountsAsync(ct)).Select(UserView.From)));
+        api.MapPost("/users", async (UserRequest request, CancellationToken ct) =>
+        {
+            if (string.IsNullOrEmpty(request.Password))
+            {
+                return AdminApi.Error("a password is required");
+            }
+
+            var added = await directory.AddAccountAsync(request.Address.Trim(), request.Password, ct);
+            if (!added.IsOk)
+            {
+                return AdminApi.Error(added.Message ?? "cannot add user", added.Status == StoreStatus.AlreadyExists ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest);
+            }
+
+            // The first account receives postmaster@ mail until the administrator says otherwise (RFC 5321 §4.5.1).
+            if (await server.Store.Configuration.GetSettingAsync(SettingKeys.Postmaster, ct) is null)
+            {
+                await server.Store.Configuration.SetSettingAsync(SettingKeys.Postmaster, added.Value!.Address, ct);
+            }
+
+            return Results.Ok(UserView.From(added.Value!));
+        });
+        api.MapPut("/users/{address}/password", async (string address, PasswordRequest request, CancellationToken ct) =>
+        {
+            if (string.IsNullOrEmpty(request.Password))
+            {
+                return AdminApi.Error("a password is required");
+            }
+
+            return await directory.SetPasswordAsync(address, request.Password, ct) ? Results.NoContent() : AdminApi.NotFound($"no such user: {address}");
+        });
+        api.MapDelete("/users/{address}", async (string address, CancellationToken ct) =>
+            await directory.RemoveAccountAsync(address, ct) ? Results.NoContent() : AdminApi.NotFound($"no such user: {address}"));
+        api.MapPost("/aliases", async (AliasRequest request, CancellationToken ct) =>
+        {
+            if (!AddressSyntax.IsValidMailbox(request.Alias) || !AddressSyntax.IsValidMailbox(request.Target))
+            {
+                return AdminApi.Error("alias and target must be addresses");
+            }
+
+            await directory.AddAliasAsync(request.Alias, request.Target, ct);
+            return Results.NoContent();
+        });
+    }
+}
+
+internal sealed record OrganizationView(string Organization, string AdministrativeGroup, string Server, string? Postmaster);
+
+internal sealed record DomainRequest(string Name);
+
+internal sealed record UserRequest(string Address, string Password);
+
+internal sealed record PasswordRequest(string Password);
+
+internal sealed record AliasRequest(string Alias, string Target);
+
+internal sealed record UserView(long Id, string Address, bool Enabled, long QuotaBytes, DateTimeOffset Created)
+{
+    public static UserView From(Account account) => new(account.Id, account.Address, account.Enabled, account.QuotaBytes, account.Created);
+}

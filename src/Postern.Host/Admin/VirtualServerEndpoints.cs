@@ -1,0 +1,202 @@
+using Postern.Host.Serve;
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Host.Admin;
+
+internal static class VirtualServerEndpoints
+{
+    public static void Map(RouteGroupBuilder api, PosternServer server)
+    {
+        var configuration = server.Store.Configuration;
+
+        api.MapGet("/virtual-servers", async (CancellationToken ct) =>
+        {
+            var servers = await configuration.ListVirtualServersAsync(ct);
+            return Results.Ok(servers.Select(s => VirtualServerView.From(s, server.ListenerStatus, server.Context.PortOffset)));
+        });
+
+        api.MapGet("/virtual-servers/{name}", async (string name, CancellationToken ct) =>
+            await FindAsync(configuration, name, ct) is { } vs
+                ? Results.Ok(VirtualServerView.From(vs, server.ListenerStatus, server.Context.PortOffset))
+                : AdminApi.NotFound($"no such virtual server: {name}"));
+
+        api.MapPost("/virtual-servers", async (CreateVirtualServerRequest request, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(request.Name) || request.Bindings is not { Count: > 0 })
+            {
+                return AdminApi.Error("a virtual server needs a name and at least one binding");
+            }
+
+            var bindingError = ValidateBindings(request.Bindings);
+            if (bindingError is not null)
+            {
+                return AdminApi.Error(bindingError);
+            }
+
+            var created = new VirtualServer
+            {
+                Name = request.Name.Trim(),
+                Protocol = request.Protocol,
+                ServerName = server.HostName,
+                Bindings = request.Bindings,
+                Security = new SecurityOptions
+                {
+                    RequireSecureChannel = request.RequireSecureChannel,
+                    Require128BitEncryption = request.Require128BitEncryption,
+                },
+                RequireAuthentication = request.RequireAuthentication,
+            };
+            var saved = await configuration.SaveVirtualServerAsync(created, ct);
+            if (!saved.IsOk)
+            {
+                return AdminApi.Error(saved.Message ?? "cannot save", StatusCodes.Status409Conflict);
+            }
+
+            await server.Certificates.AssignDefaultAsync(saved.Value!.Id, ct);
+            await server.Host.ReloadAsync(ct);
+            return Results.Ok(VirtualServerView.From(saved.Value!, server.ListenerStatus, server.Context.PortOffset));
+        });
+
+        api.MapPatch("/virtual-servers/{name}", async (string name, ChangeVirtualServerRequest request, CancellationToken ct) =>
+        {
+            var vs = await FindAsync(configuration, name, ct);
+            if (vs is null)
+            {
+                return AdminApi.NotFound($"no such virtual server: {name}");
+            }
+
+            if (request.MinimumTlsVersion is not null and not "1.2" and not "1.3")
+            {
+                return AdminApi.Error("minimum TLS version must be 1.2 or 1.3");
+            }
+
+            if (request.Bindings is { Count: 0 })
+            {
+                return AdminApi.Error("a virtual server needs at least one binding");
+            }
+
+            if (request.Bindings is not null && ValidateBindings(request.Bindings) is { } bindingError)
+            {
+                return AdminApi.Error(bindingError);
+            }
+
+            var security = vs.Security with
+            {
+                RequireSecureChannel = request.RequireSecureChannel ?? vs.Security.RequireSecureChannel,
+                Require128BitEncryption = request.Require128BitEncryption ?? vs.Security.Require128BitEncryption,
+                MinimumTlsVersion = request.MinimumTlsVersion ?? vs.Security.MinimumTlsVersion,
+                ClientCertificates = request.ClientCertificates ?? vs.Security.ClientCertificates,
+            };
+            var changed = vs with
+            {
+                Security = security,
+                Enabled = request.Enabled ?? vs.Enabled,
+                Bindings = request.Bindings ?? vs.Bindings,
+                RequireAuthentication = request.RequireAuthentication ?? vs.RequireAuthentication,
+                RelayAddresses = request.RelayAddresses ?? vs.RelayAddresses,
+                AuthenticationMethods = request.AuthenticationMethods ?? vs.AuthenticationMethods,
+                Limits = request.Limits ?? vs.Limits,
+            };
+            var saved = await configuration.SaveVirtualServerAsync(changed, ct);
+            if (!saved.IsOk)
+            {
+                return AdminApi.Error(saved.Message ?? "cannot save");
+            }
+
+            // Applies to new connections at once; sessions in progress keep the snapshot they started with.
+            await server.Host.ReloadAsync(ct);
+            return Results.Ok(VirtualServerView.From(saved.Value!, server.ListenerStatus, server.Context.PortOffset));
+        });
+
+        api.MapDelete("/virtual-servers/{name}", async (string name, CancellationToken ct) =>
+        {
+            var vs = await FindAsync(configuration, name, ct);
+            if (vs is null)
+            {
+                return AdminApi.NotFound($"no such virtual server: {name}");
+            }
+
+            await configuration.DeleteVirtualServerAsync(vs.Id, ct);
+            await server.Host.ReloadAsync(ct);
+            return Results.NoContent();
+        });
+    }
+
+    public static async Task<VirtualServer?> FindAsync(IConfigurationStore configuration, string nameOrId, CancellationToken ct) =>
+        long.TryParse(nameOrId, out var id)
+            ? await configuration.GetVirtualServerAsync(id, ct)
+            : await configuration.FindVirtualServerAsync(nameOrId, ct);
+
+    private static string? ValidateBindings(IReadOnlyList<Binding> bindings)
+    {
+        foreach (var binding in bindings)
+        {
+            if (binding.Port is < 0 or > 65535)
+            {
+                return $"port {binding.Port} is out of range";
+            }
+
+            if (binding.Address is not ("*" or "::" or "localhost") && !System.Net.IPAddress.TryParse(binding.Address, out _))
+            {
+                return $"'{binding.Address}' is not an IP address";
+            }
+        }
+
+        return null;
+    }
+}
+
+internal sealed record CreateVirtualServerRequest(
+    string Name,
+    ServiceProtocol Protocol,
+    IReadOnlyList<Binding> Bindings,
+    bool RequireSecureChannel = false,
+    bool Require128BitEncryption = false,
+    bool RequireAuthentication = false);
+
+internal sealed record ChangeVirtualServerRequest(
+    bool? RequireSecureChannel = null,
+    bool? Require128BitEncryption = null,
+    string? MinimumTlsVersion = null,
+    ClientCertificateMode? ClientCertificates = null,
+    bool? Enabled = null,
+    IReadOnlyList<Binding>? Bindings = null,
+    bool? RequireAuthentication = null,
+    IReadOnlyList<string>? RelayAddresses = null,
+    IReadOnlyList<string>? AuthenticationMethods = null,
+    ConnectionLimits? Limits = null);
+
+internal sealed record BindingView(string Address, int ConfiguredPort, int Port, BindingMode Mode, bool Listening, string? Error);
+
+internal sealed record VirtualServerView(
+    long Id,
+    string Name,
+    ServiceProtocol Protocol,
+    string Server,
+    bool Enabled,
+    IReadOnlyList<BindingView> Bindings,
+    SecurityOptions Security,
+    bool RequireAuthentication,
+    IReadOnlyList<string> AuthenticationMethods,
+    IReadOnlyList<string> RelayAddresses,
+    ConnectionLimits Limits)
+{
+    public static VirtualServerView From(VirtualServer vs, IReadOnlyList<ListenerStatus> status, int portOffset) => new(
+        vs.Id,
+        vs.Name,
+        vs.Protocol,
+        vs.ServerName,
+        vs.Enabled,
+        vs.Bindings.Select(b =>
+        {
+            var effective = b.Port == 0 ? 0 : b.Port + portOffset;
+            var listener = status.FirstOrDefault(s => s.VirtualServerId == vs.Id && s.Address == b.Address && s.Mode == b.Mode && (effective == 0 || s.Port == effective));
+            return new BindingView(b.Address, b.Port, listener?.Port ?? effective, b.Mode, listener?.Listening ?? false, listener?.Error);
+        }).ToList(),
+        vs.Security,
+        vs.RequireAuthentication,
+        vs.AuthenticationMethods,
+        vs.RelayAddresses,
+        vs.Limits);
+}

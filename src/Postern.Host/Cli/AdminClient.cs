@@ -1,0 +1,134 @@
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Postern.Host.Admin;
+
+namespace Postern.Host.Cli;
+
+/// <summary>An error the CLI prints as one line before exiting non-zero.</summary>
+internal sealed class CliException(string message) : Exception(message);
+
+/// <summary>The CLI's side of the admin API: address, token and the root to trust all come from the data folder.</summary>
+internal sealed class AdminClient : IDisposable
+{
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        WriteIndented = true,
+    };
+
+    private readonly HttpClient _http;
+
+    private AdminClient(AdminCredentials credentials)
+    {
+        Credentials = credentials;
+        var root = X509Certificate2.CreateFromPem(credentials.RootCertificatePem);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                // Trust exactly the organization's root for the admin endpoint, nothing else.
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    if (certificate is null)
+                    {
+                        return false;
+                    }
+
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(root);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(new X509Certificate2(certificate));
+                },
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = new Uri(credentials.Url.TrimEnd('/') + "/api/v1/"), Timeout = TimeSpan.FromSeconds(100) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credentials.Token);
+    }
+
+    public AdminCredentials Credentials { get; }
+
+    public static AdminClient Connect(string dataDirectory)
+    {
+        var credentials = AdminCredentials.Load(dataDirectory)
+            ?? throw new CliException($"no running server found for data folder '{dataDirectory}' ({AdminCredentials.PathIn(dataDirectory)} is missing); start it with 'postern serve --data {dataDirectory}'");
+        return new AdminClient(credentials);
+    }
+
+    public Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct);
+
+    public Task<T> PostAsync<T>(string path, object? body, CancellationToken ct) => SendAsync<T>(HttpMethod.Post, path, body, ct);
+
+    public Task<T> PatchAsync<T>(string path, object? body, CancellationToken ct) => SendAsync<T>(HttpMethod.Patch, path, body, ct);
+
+    public Task<T> PutAsync<T>(string path, object? body, CancellationToken ct) => SendAsync<T>(HttpMethod.Put, path, body, ct);
+
+    public Task<JsonElement> DeleteAsync(string path, CancellationToken ct) => SendAsync<JsonElement>(HttpMethod.Delete, path, null, ct);
+
+    public async Task<byte[]> GetBytesAsync(string path, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(HttpMethod.Get, path, null, ct).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]> PostRawAsync(string path, object body, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(HttpMethod.Post, path, body, ct).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+    }
+
+    public static string Escape(string segment) => Uri.EscapeDataString(segment);
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(method, path, body, ct).ConfigureAwait(false);
+        if (response.Content.Headers.ContentLength == 0 || response.StatusCode == System.Net.HttpStatusCode.NoContent)
+        {
+            return default!;
+        }
+
+        return (await response.Content.ReadFromJsonAsync<T>(JsonOptions, ct).ConfigureAwait(false))!;
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: JsonOptions);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException($"cannot reach the server at {Credentials.Url}: {ex.Message} (is 'postern serve' running?)");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            string message;
+            try
+            {
+                var error = await response.Content.ReadFromJsonAsync<ApiError>(JsonOptions, ct).ConfigureAwait(false);
+                message = error?.Error ?? response.ReasonPhrase ?? "request failed";
+            }
+            catch (JsonException)
+            {
+                message = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+            }
+
+            response.Dispose();
+            throw new CliException(message);
+        }
+
+        return response;
+    }
+}

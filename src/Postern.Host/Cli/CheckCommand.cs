@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
+using Postern.Host.Admin;
+
+namespace Postern.Host.Cli;
+
+internal static class CheckCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string?>("virtual-server") { Description = "Only this virtual server (name or id); default all", Arity = ArgumentArity.ZeroOrOne };
+        var check = new Command("check", "Confirm that each virtual server really encrypts: TLS version, cipher, chain, name, expiry, clear-text logon refused") { name };
+        check.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                using var client = AdminClient.Connect(parse.GetValue(CliSupport.Data)!);
+                var organization = await client.GetAsync<OrganizationView>("organization", ct);
+                var servers = await client.GetAsync<List<VirtualServerView>>("virtual-servers", ct);
+                var wanted = parse.GetValue(name);
+                if (wanted is not null)
+                {
+                    servers = servers.Where(s => s.Name.Equals(wanted, StringComparison.OrdinalIgnoreCase) || s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) == wanted).ToList();
+                    if (servers.Count == 0)
+                    {
+                        throw new CliException($"no such virtual server: {wanted}");
+                    }
+                }
+
+                var roots = new X509Certificate2Collection();
+                foreach (var pem in await client.GetAsync<List<string>>("ca/trusted-roots", ct))
+                {
+                    roots.Add(X509Certificate2.CreateFromPem(pem));
+                }
+
+                var results = new List<BindingCheck>();
+                foreach (var vs in servers.Where(s => s.Enabled))
+                {
+                    // The HTTP server's clear-text binding only publishes the CRL and CA certificate; there is nothing to encrypt.
+                    foreach (var binding in vs.Bindings.Where(b => !(vs.Protocol == Store.ServiceProtocol.Http && b.Mode == Store.BindingMode.StartTls)))
+                    {
+                        results.Add(await SecureChannelCheck.CheckAsync(vs, binding, organization.Server, roots, ct));
+                    }
+                }
+
+                CliSupport.Print(parse, results, rs => rs.Select(r => new[]
+                {
+                    r.Ok ? "OK" : "FAIL", r.Protocol.ToString().ToUpperInvariant(), r.Endpoint, r.Mode == Store.BindingMode.ImplicitTls ? "implicit" : "starttls",
+                    r.TlsVersion ?? "-", r.CipherSuite is null ? "-" : $"{r.CipherSuite} ({r.CipherStrengthBits}-bit)",
+                    r.ChainVerified ? "chain ok" : "chain FAIL", r.DaysToExpiry is { } d ? $"{d}d" : "-",
+                    r.PlaintextLoginRefused switch { true => "clear logon refused", false => "clear logon ACCEPTED", null => "" },
+                    r.VirtualServer + (r.Problems.Count > 0 ? ": " + string.Join("; ", r.Problems) : ""),
+                }), ["", "PROTO", "ENDPOINT", "MODE", "TLS", "CIPHER", "CHAIN", "EXPIRES", "LOGON", "VIRTUAL SERVER"]);
+                return results.All(r => r.Ok) ? 0 : 2;
+            }
+            catch (CliException ex)
+            {
+                await Console.Error.WriteLineAsync("postern: " + ex.Message);
+                return 1;
+            }
+        });
+        return check;
+    }
+}

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Postern.Host.Admin;
+using Postern.Store;
+
+namespace Postern.Host.Cli;
+
+internal static class VirtualServerCommands
+{
+    public static Command Create()
+    {
+        var vs = new Command("vs", "Virtual servers: the SMTP, POP3, IMAP4, NNTP and HTTP services and their security options");
+
+        var list = new Command("list", "List virtual servers with their bindings and security options");
+        list.SetAdminAction(async (parse, client, ct) =>
+        {
+            var servers = await client.GetAsync<List<VirtualServerView>>("virtual-servers", ct);
+            CliSupport.Print(parse, servers, ss => ss.Select(s => new[]
+            {
+                s.Id.ToString(CultureInfo.InvariantCulture), s.Protocol.ToString().ToUpperInvariant(), s.Name, s.Enabled ? "started" : "stopped",
+                string.Join(" ", s.Bindings.Select(b => $"{b.Address}:{b.Port}{(b.Mode == BindingMode.ImplicitTls ? "/tls" : "")}{(b.Listening || !s.Enabled ? "" : "(down)")}")),
+                (s.Security.RequireSecureChannel ? "secure-channel " : "") + (s.Security.Require128BitEncryption ? "128-bit" : ""),
+            }), ["ID", "PROTOCOL", "NAME", "STATE", "BINDINGS", "REQUIRES"]);
+        });
+
+        var showName = new Argument<string>("virtual-server") { Description = "Name (quote it) or id" };
+        var show = new Command("show", "Show one virtual server") { showName };
+        show.SetAdminAction(async (parse, client, ct) =>
+            CliSupport.Print(parse, await client.GetAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(showName)!), ct)));
+
+        var setName = new Argument<string>("virtual-server") { Description = "Name (quote it) or id" };
+        var secure = new Option<string?>("--require-secure-channel") { Description = "on|off: refuse credentials and mail/news transactions in clear text" };
+        var strong = new Option<string?>("--require-128bit") { Description = "on|off: only 128-bit-or-better AEAD ciphers" };
+        var minTls = new Option<string?>("--min-tls") { Description = "1.2 or 1.3" };
+        var clientCerts = new Option<ClientCertificateMode?>("--client-certificates") { Description = "off|accepted|required" };
+        var requireAuth = new Option<string?>("--require-auth") { Description = "on|off (SMTP): AUTH required before MAIL" };
+        var relay = new Option<string[]?>("--relay-from") { Description = "(SMTP) client addresses/CIDR ranges allowed to relay", AllowMultipleArgumentsPerToken = true };
+        var bind = new Option<string[]?>("--bind") { Description = "replace bindings: ADDRESS:PORT[/tls], e.g. 127.0.0.1:587 0.0.0.0:465/tls", AllowMultipleArgumentsPerToken = true };
+        var set = new Command("set", "Change a virtual server; applies to new connections at once") { setName, secure, strong, minTls, clientCerts, requireAuth, relay, bind };
+        set.SetAdminAction(async (parse, client, ct) =>
+        {
+            var request = new ChangeVirtualServerRequest(
+                RequireSecureChannel: parse.GetValue(secure) is { } s ? CliSupport.ParseOnOff(s, "--require-secure-channel") : null,
+                Require128BitEncryption: parse.GetValue(strong) is { } b ? CliSupport.ParseOnOff(b, "--require-128bit") : null,
+                MinimumTlsVersion: parse.GetValue(minTls),
+                ClientCertificates: parse.GetValue(clientCerts),
+                RequireAuthentication: parse.GetValue(requireAuth) is { } a ? CliSupport.ParseOnOff(a, "--require-auth") : null,
+                RelayAddresses: parse.GetValue(relay) is { Length: > 0 } relays ? relays : null,
+                Bindings: parse.GetValue(bind) is { Length: > 0 } binds ? binds.Select(ParseBinding).ToList() : null);
+            var changed = await client.PatchAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(setName)!), request, ct);
+            CliSupport.Print(parse, changed, v => [[$"{v.Name}: secure channel {(v.Security.RequireSecureChannel ? "required" : "not required")}, 128-bit {(v.Security.Require128BitEncryption ? "required" : "not required")}, TLS {v.Security.MinimumTlsVersion}+"]]);
+        });
+
+        vs.Subcommands.Add(list);
+        vs.Subcommands.Add(show);
+        vs.Subcommands.Add(set);
+        vs.Subcommands.Add(StartStop("start", true));
+        vs.Subcommands.Add(StartStop("stop", false));
+        vs.Subcommands.Add(CreateCommand());
+        vs.Subcommands.Add(DeleteCommand());
+        return vs;
+    }
+
+    public static Binding ParseBinding(string text)
+    {
+        var tls = text.EndsWith("/tls", StringComparison.OrdinalIgnoreCase);
+        var hostPort = tls ? text[..^4] : text;
+        var colon = hostPort.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            throw new CliException($"binding '{text}' is not ADDRESS:PORT[/tls]");
+        }
+
+        return new Binding(hostPort[..colon].Trim('[', ']'), port, tls ? BindingMode.ImplicitTls : BindingMode.StartTls);
+    }
+
+    private static Command StartStop(string verb, bool enabled)
+    {
+        var name = new Argument<string>("virtual-server");
+        var command = new Command(verb, enabled ? "Start a virtual server (bind its listeners)" : "Stop a virtual server (close its listeners)") { name };
+        command.SetAdminAction(async (parse, client, ct) =>
+        {
+            var changed = await client.PatchAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(name)!), new ChangeVirtualServerRequest(Enabled: enabled), ct);
+            CliSupport.Print(parse, changed, v => [[$"{v.Name} {(v.Enabled ? "started" : "stopped")}"]]);
+        });
+        return command;
+    }
+
+    private static Command CreateCommand()
+    {
+        var name = new Option<string>("--name") { Required = true, Description = "e.g. \"Client Submission 2\"" };
+        var protocol = new Option<ServiceProtocol>("--protocol") { Required = true, Description = "smtp|pop3|imap|nntp" };
+        var bind = new Option<string[]>("--bind") { Required = true, AllowMultipleArgumentsPerToken = true, Description = "ADDRESS:PORT[/tls] (standard ports; --port-offset of serve applies)" };
+        var secure = new Option<bool>("--require-secure-channel");
+        var strong = new Option<bool>("--require-128bit");
+        var auth = new Option<bool>("--require-auth");
+        var command = new Command("create", "Create another virtual server, e.g. a second NNTP server for encrypted, authenticated use") { name, protocol, bind, secure, strong, auth };
+        command.SetAdminAction(async (parse, client, ct) =>
+        {
+            var request = new CreateVirtualServerRequest(parse.GetValue(name)!, parse.GetValue(protocol), parse.GetValue(bind)!.Select(ParseBinding).ToList(), parse.GetValue(secure), parse.GetValue(strong), parse.GetValue(auth));
+            var created = await client.PostAsync<VirtualServerView>("virtual-servers", request, ct);
+            CliSupport.Print(parse, created, v => [[$"created {v.Name} ({v.Id}) on {string.Join(" ", v.Bindings.Select(b => $"{b.Address}:{b.Port}"))}"]]);
+        });
+        return command;
+    }
+
+    private static Command DeleteCommand()
+    {
+        var name = new Argument<string>("virtual-server");
+        var command = new Command("delete", "Delete a virtual server") { name };
+        command.SetAdminAction(async (parse, client, ct) =>
+        {
+            await client.DeleteAsync("virtual-servers/" + AdminClient.Escape(parse.GetValue(name)!), ct);
+            CliSupport.Print(parse, new { deleted = parse.GetValue(name) }, r => [[$"deleted {r.deleted}"]]);
+        });
+        return command;
+    }
+}

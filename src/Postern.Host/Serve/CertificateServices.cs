@@ -1,0 +1,171 @@
+using System.Security.Cryptography.X509Certificates;
+using Postern.Pki;
+using Postern.Store;
+
+namespace Postern.Host.Serve;
+
+/// <summary>The PKI as the running server uses it: first-start bootstrap, the TLS certificate selector, client-certificate logons, expiry watch.</summary>
+internal sealed class CertificateServices : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly string _hostName;
+    private readonly string _organization;
+    private Task? _expiryWatch;
+
+    private CertificateServices(PkiService pki, string rootPem, string hostName, string organization, ILogger logger)
+    {
+        Pki = pki;
+        RootPem = rootPem;
+        _hostName = hostName;
+        _organization = organization;
+        _logger = logger;
+    }
+
+    public PkiService Pki { get; }
+
+    public IServerCertificateSelector Selector => Pki.Selector;
+
+    /// <summary>The organization's CA certificate, what clients are told to trust.</summary>
+    public string RootPem { get; private set; }
+
+    /// <summary>Days before expiry from which warnings are logged and mailed to the postmaster.</summary>
+    public int WarningDays { get; init; } = 30;
+
+    public static async Task<CertificateServices> StartAsync(IPosternStore store, string hostName, string organization, int portOffset, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        // The CRL and CA certificate are published over plain HTTP (a CRL fetch must not depend on TLS),
+        // on the HTTP virtual server's port 80 binding.
+        var crlPort = 80 + portOffset;
+        var options = new PkiOptions { PublicBaseUrl = crlPort == 80 ? "http://{hostName}/pki/" : $"http://{{hostName}}:{crlPort}/pki/" };
+        var pki = new PkiService(store, options, loggerFactory.CreateLogger<PkiService>());
+        var bootstrap = await pki.EnsureInitializedAsync(hostName, organization, cancellationToken).ConfigureAwait(false);
+        if (!bootstrap.Succeeded)
+        {
+            throw new InvalidOperationException("cannot set up the organization's certificates: " + bootstrap.Error);
+        }
+
+        await pki.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        var rootPem = await pki.ExportRootPemAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("the CA has no certificate");
+        var services = new CertificateServices(pki, rootPem, hostName, organization, loggerFactory.CreateLogger<CertificateServices>());
+        services._expiryWatch = Task.Run(() => services.WatchExpiryAsync(store, services._stop.Token), CancellationToken.None);
+        return services;
+    }
+
+    /// <summary>Gives a new virtual server the server certificate (the bootstrap assigns it to every server without one).</summary>
+    public async Task AssignDefaultAsync(long virtualServerId, CancellationToken cancellationToken)
+    {
+        _ = virtualServerId;
+        await Pki.EnsureInitializedAsync(_hostName, _organization, cancellationToken).ConfigureAwait(false);
+        await Pki.ReloadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RefreshRootAsync(CancellationToken cancellationToken) =>
+        RootPem = await Pki.ExportRootPemAsync(cancellationToken).ConfigureAwait(false) ?? RootPem;
+
+    public async Task<string?> ResolveClientCertificateAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var resolution = await Pki.ResolveClientCertificateDetailedAsync(certificate, null, cancellationToken).ConfigureAwait(false);
+        if (resolution.AccountAddress is null)
+        {
+            _logger.LogWarning("Certificate logon refused for {Subject}: {Reason}", certificate.Subject, resolution.Error);
+        }
+
+        return resolution.AccountAddress;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_expiryWatch is not null)
+        {
+            await _expiryWatch.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    /// <summary>Renews what the built-in CA issued before it expires, and warns (log and postmaster mail) about the rest.</summary>
+    private async Task WatchExpiryAsync(IPosternStore store, CancellationToken cancellationToken)
+    {
+        var warned = new HashSet<string>(StringComparer.Ordinal);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var renewal in await Pki.AutoRenewAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (renewal.Error is null)
+                    {
+                        _logger.LogInformation("Renewed certificate {Old} as {New} for {Count} virtual server(s)", renewal.OldThumbprint, renewal.NewThumbprint, renewal.VirtualServerIds.Count);
+                    }
+                    else
+                    {
+                        _logger.LogError("Could not renew certificate {Old}: {Error}", renewal.OldThumbprint, renewal.Error);
+                    }
+                }
+
+                var report = await Pki.CheckExpiryAsync(WarningDays, cancellationToken).ConfigureAwait(false);
+                var lines = new List<string>();
+                foreach (var certificate in report.Certificates)
+                {
+                    var text = certificate.Expired
+                        ? $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) EXPIRED on {certificate.NotAfter:u}."
+                        : $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) expires on {certificate.NotAfter:u}.";
+                    _logger.LogWarning("{Warning}", text);
+                    if (warned.Add(certificate.Thumbprint + certificate.Expired))
+                    {
+                        lines.Add(text);
+                    }
+                }
+
+                if (report.CrlNeedsRefresh)
+                {
+                    await Pki.GetCurrentCrlAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (lines.Count > 0)
+                {
+                    await MailPostmasterAsync(store, lines, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Certificate expiry check failed");
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromHours(6), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task MailPostmasterAsync(IPosternStore store, IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        var postmaster = await store.Configuration.GetSettingAsync(SettingKeys.Postmaster, cancellationToken).ConfigureAwait(false);
+        var account = postmaster is null ? null : await store.Directory.FindAccountAsync(postmaster, cancellationToken).ConfigureAwait(false);
+        var inbox = account is null ? null : await store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+        if (inbox is null)
+        {
+            return;
+        }
+
+        var message = new MimeKit.MimeMessage();
+        message.From.Add(new MimeKit.MailboxAddress("Postern", "postmaster@" + _hostName));
+        message.To.Add(MimeKit.MailboxAddress.Parse(account!.Address));
+        message.Subject = "Postern: certificates expiring soon";
+        message.Body = new MimeKit.TextPart("plain") { Text = string.Join("\r\n", lines) + "\r\n\r\nRenew them with 'postern cert renew' or the certificate wizard.\r\n" };
+        using var buffer = new MemoryStream();
+        await message.WriteToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        await store.Mail.AcceptAsync(buffer.ToArray(), [inbox.Id], null, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Security.Cryptography.X509Certificates;
+using Postern.Server.Connections;
+using Postern.Server.Nntp;
+using Postern.Server.Smtp.Outbound;
+using Postern.Store;
+
+namespace Postern.Host.Serve;
+
+/// <summary>The running server: store, PKI, listeners and background services, composed once.</summary>
+internal sealed class PosternServer : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private PosternServer(ServeOptions options, IPosternStore store, ServerContext context, VirtualServerHost host, CertificateServices certificates)
+    {
+        Options = options;
+        Store = store;
+        Context = context;
+        Host = host;
+        Certificates = certificates;
+    }
+
+    public ServeOptions Options { get; }
+
+    public IPosternStore Store { get; }
+
+    public ServerContext Context { get; }
+
+    public VirtualServerHost Host { get; }
+
+    public CertificateServices Certificates { get; }
+
+    public OutboundDeliveryService Outbound { get; private set; } = null!;
+
+    public NewsFeedService NewsFeeds { get; private set; } = null!;
+
+    public string HostName => Context.HostName;
+
+    public static async Task<PosternServer> StartAsync(ServeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var logger = loggerFactory.CreateLogger<PosternServer>();
+        var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = options.DataDirectory, PasswordIterations = options.PasswordIterations });
+        var hostName = await FirstStartAsync(store, options, logger, cancellationToken).ConfigureAwait(false);
+        var organization = await store.Configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) ?? options.Organization;
+
+        var certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, loggerFactory, cancellationToken).ConfigureAwait(false);
+        var context = new ServerContext
+        {
+            Store = store,
+            Certificates = certificates.Selector,
+            HostName = hostName,
+            LoggerFactory = loggerFactory,
+            PortOffset = options.PortOffset,
+            ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
+        };
+
+        var host = new VirtualServerHost(context, ProtocolModules.Handlers(context));
+        await host.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        var server = new PosternServer(options, store, context, host, certificates);
+        server.Own(certificates);
+
+        // Outbound SMTP and news feeds verify peers against the system roots plus the organization's trusted roots.
+        var trustedRoots = (await certificates.Pki.ListTrustedRootPemsAsync(cancellationToken).ConfigureAwait(false))
+            .Select(pem => X509Certificate2.CreateFromPem(pem)).ToList();
+        server.Outbound = new OutboundDeliveryService(store, hostName, new OutboundDeliveryOptions
+        {
+            HostName = hostName,
+            TrustedRoots = async ct => (await certificates.Pki.ListTrustedRootPemsAsync(ct).ConfigureAwait(false)).Select(pem => X509Certificate2.CreateFromPem(pem)).ToList(),
+        }, loggerFactory);
+        await server.Outbound.StartAsync(cancellationToken).ConfigureAwait(false);
+        server.Own(new AsyncDisposer(() => server.Outbound.StopAsync(CancellationToken.None)));
+
+        server.NewsFeeds = new NewsFeedService(context, new NewsFeedOptions { TrustedRoots = trustedRoots });
+        server.NewsFeeds.Start();
+        server.Own(server.NewsFeeds);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Host.DisposeAsync().ConfigureAwait(false);
+        await Store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// First start lays down the article's configuration: the organization, its administrative group,
+    /// this server and its default virtual servers. Later starts change nothing but an explicitly new host name.
+    /// </summary>
+    private static async Task<string> FirstStartAsync(IPosternStore store, ServeOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var configuration = store.Configuration;
+        var storedHostName = await configuration.GetSettingAsync(SettingKeys.HostName, cancellationToken).ConfigureAwait(false);
+        var hostName = options.HostName ?? storedHostName ?? HostNames.Default();
+        if (!AddressSyntax.IsValidDomain(hostName))
+        {
+            throw new InvalidOperationException($"--host-name '{hostName}' is not a valid domain name");
+        }
+
+        if (storedHostName != hostName)
+        {
+            await configuration.SetSettingAsync(SettingKeys.HostName, hostName, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) is null)
+        {
+            logger.LogInformation("First start: creating organization {Organization} with server {Server}", options.Organization, hostName);
+            await configuration.SetSettingAsync(SettingKeys.OrganizationName, options.Organization, cancellationToken).ConfigureAwait(false);
+            await configuration.SetSettingAsync(SettingKeys.AdministrativeGroup, "First Administrative Group", cancellationToken).ConfigureAwait(false);
+            await store.Directory.AddDomainAsync(hostName, cancellationToken).ConfigureAwait(false);
+            foreach (var virtualServer in ProtocolModules.Defaults(hostName))
+            {
+                await configuration.SaveVirtualServerAsync(virtualServer, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return hostName;
+    }
+
+    public void Own(IAsyncDisposable disposable) => _owned.Add(disposable);
+
+    /// <summary>The HTTP virtual server's listeners, which Kestrel owns.</summary>
+    public IReadOnlyList<ListenerStatus> HttpListeners { get; set; } = [];
+
+    public IReadOnlyList<ListenerStatus> ListenerStatus => [.. Host.Status, .. HttpListeners];
+
+    private sealed class AsyncDisposer(Func<Task> dispose) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await dispose().ConfigureAwait(false);
+    }
+}

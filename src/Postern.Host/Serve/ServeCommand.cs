@@ -1,0 +1,136 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Postern.Host.Admin;
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Host.Serve;
+
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(ServeOptions options, CancellationToken invocationToken)
+    {
+        // SIGTERM (systemd, kill) and SIGINT (Ctrl+C) stop the server gracefully: listeners close, the queue is left as committed.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        });
+        var cancellationToken = stopping.Token;
+        using var loggerFactory = LoggerFactory.Create(ConfigureLogging);
+        var logger = loggerFactory.CreateLogger("Postern");
+        // The data folder holds password hashes and the key-encryption key: owner only.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        await using var server = await PosternServer.StartAsync(options, loggerFactory, cancellationToken);
+        var http = (await server.Store.Configuration.ListVirtualServersAsync(cancellationToken))
+            .FirstOrDefault(v => v.Protocol == ServiceProtocol.Http && v.Enabled);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        ConfigureLogging(builder.Logging);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+
+        string? adminUrl = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (http is null)
+            {
+                // Without an HTTP virtual server the API still answers the local CLI, on loopback only.
+                kestrel.Listen(IPAddress.Loopback, 0);
+                return;
+            }
+
+            var runtime = new VirtualServerRuntime(http, server.Context);
+            foreach (var binding in http.Bindings)
+            {
+                var address = binding.Address switch { "*" => IPAddress.Any, "::" => IPAddress.IPv6Any, "localhost" => IPAddress.Loopback, _ => IPAddress.Parse(binding.Address) };
+                var port = binding.Port == 0 ? 0 : binding.Port + options.PortOffset;
+                kestrel.Listen(address, port, listen =>
+                {
+                    if (binding.Mode == BindingMode.ImplicitTls)
+                    {
+                        listen.UseHttps(new TlsHandshakeCallbackOptions
+                        {
+                            OnConnection = context => ValueTask.FromResult(runtime.CreateTlsOptions(context.ClientHelloInfo.ServerName)
+                                ?? throw new System.Security.Authentication.AuthenticationException("no certificate for the HTTP virtual server")),
+                        });
+                    }
+                });
+            }
+        });
+
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        var app = builder.Build();
+        var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
+        var credentials = new AdminCredentials("", token, server.Certificates.RootPem);
+        AdminApi.Map(app, server, credentials);
+        WebConsole.Map(app);
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"the HTTP virtual server cannot listen: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+        adminUrl = FirstUrl(app);
+        if (http is not null)
+        {
+            server.HttpListeners = http.Bindings.Select(b => new ListenerStatus(http.Id, http.Name, ServiceProtocol.Http, b.Address, b.Port == 0 ? 0 : b.Port + options.PortOffset, b.Mode, true, null)).ToList();
+        }
+        credentials = credentials with { Url = adminUrl };
+        credentials.Save(options.DataDirectory);
+
+        foreach (var listener in server.Host.Status.OrderBy(s => s.Protocol).ThenBy(s => s.Port))
+        {
+            logger.LogInformation("{Protocol,-5} {Port,5} {Mode,-11} {VirtualServer}{Error}", listener.Protocol, listener.Port, listener.Mode, listener.VirtualServer, listener.Error is null ? "" : " — " + listener.Error);
+        }
+
+        logger.LogInformation("Postern is running for {Host}; data in {Data}; admin console and API at {Url}", server.HostName, Path.GetFullPath(options.DataDirectory), adminUrl);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogInformation("Stopping");
+        }
+
+        await app.StopAsync(CancellationToken.None);
+        return 0;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging) =>
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        }).SetMinimumLevel(LogLevel.Information);
+
+    private static string FirstUrl(WebApplication app)
+    {
+        var urls = app.Urls.ToList();
+        var url = urls.Find(u => u.StartsWith("https:", StringComparison.Ordinal)) ?? urls[0];
+        var uri = new Uri(url.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        return $"{uri.Scheme}://127.0.0.1:{uri.Port}";
+    }
+}

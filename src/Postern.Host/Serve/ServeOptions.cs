@@ -1,0 +1,19 @@
+namespace Postern.Host.Serve;
+
+internal sealed record ServeOptions
+{
+    /// <summary>The data folder: database, key-encryption key, admin credentials.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Added to every standard port, so a non-root user can run the standard layout (25 → 10025 with 10000).</summary>
+    public int PortOffset { get; init; }
+
+    /// <summary>The server's FQDN: greeting banners, Received headers, the certificate's name.</summary>
+    public string? HostName { get; init; }
+
+    /// <summary>The organization (the article's top container) named at first start.</summary>
+    public string Organization { get; init; } = "First Organization";
+
+    /// <summary>PBKDF2-SHA256 iterations for new password hashes.</summary>
+    public int PasswordIterations { get; init; } = 600_000;
+}

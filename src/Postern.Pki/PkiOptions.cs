@@ -1,0 +1,76 @@
+namespace Postern.Pki;
+
+public sealed class PkiOptions
+{
+    /// <summary>
+    /// Where relying parties fetch the CRL (<c>ca.crl</c>) and the CA certificate (<c>ca.crt</c>); <c>{hostName}</c> is
+    /// replaced by the host name given at first start. Written into every issued certificate (CDP and AIA).
+    /// </summary>
+    public string PublicBaseUrl { get; init; } = "http://{hostName}/pki/";
+
+    public KeyAlgorithm DefaultKeyAlgorithm { get; init; } = KeyAlgorithm.P256;
+
+    public int CaValidityYears { get; init; } = 10;
+
+    public int ServerCertificateValidityDays { get; init; } = 730;
+
+    public int ClientCertificateValidityDays { get; init; } = 365;
+
+    /// <summary>Mode of a CA created at first start; can be changed later.</summary>
+    public CaMode InitialCaMode { get; init; } = CaMode.Enterprise;
+
+    public TimeSpan CrlValidity { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Built-in-CA server certificates are renewed automatically this many days before they expire.</summary>
+    public int RenewalWindowDays { get; init; } = 30;
+
+    /// <summary>Whether certificates from public CAs (the operating system's trusted roots) may be installed.</summary>
+    public bool TrustSystemRoots { get; init; } = true;
+
+    /// <summary>Largest certificate, chain, PKCS#7 or PFX file accepted.</summary>
+    public int MaxFileBytes { get; init; } = 256 * 1024;
+
+    /// <summary>Longest PKCS#10 request accepted for signing.</summary>
+    public int MaxRequestChars { get; init; } = 64 * 1024;
+
+    public int MaxNamesPerCertificate { get; init; } = 100;
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Every problem with these options (empty when they are usable), for validation at start.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (PublicBaseUrl.Length > 0 && !Uri.TryCreate(PublicBaseUrl.Replace("{hostName}", "host.invalid", StringComparison.Ordinal), UriKind.Absolute, out _))
+        {
+            problems.Add("PublicBaseUrl must be an absolute URL (or empty to leave CRL and AIA URLs out)");
+        }
+
+        if (CaValidityYears is < 1 or > 30)
+        {
+            problems.Add("CaValidityYears must be 1 to 30");
+        }
+
+        if (ServerCertificateValidityDays is < 1 or > 3650 || ClientCertificateValidityDays is < 1 or > 3650)
+        {
+            problems.Add("certificate validity must be 1 to 3650 days");
+        }
+
+        if (RenewalWindowDays < 1 || RenewalWindowDays >= ServerCertificateValidityDays)
+        {
+            problems.Add("RenewalWindowDays must be at least 1 and shorter than ServerCertificateValidityDays");
+        }
+
+        if (CrlValidity < TimeSpan.FromHours(1) || CrlValidity > TimeSpan.FromDays(365))
+        {
+            problems.Add("CrlValidity must be between one hour and one year");
+        }
+
+        if (MaxFileBytes < 4096 || MaxRequestChars < 1024 || MaxNamesPerCertificate < 1)
+        {
+            problems.Add("MaxFileBytes (>= 4096), MaxRequestChars (>= 1024) and MaxNamesPerCertificate (>= 1) are too small");
+        }
+
+        return problems;
+    }
+}

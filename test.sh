@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of Postern on a fresh machine: installs the command-line clients the
+# integration tests drive (idempotently), builds with warnings as errors, runs the unit and
+# integration tests, and ends with one summary line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(curl swaks openssl ca-certificates python3 isync)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing test tools: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+dotnet format whitespace Postern.slnx --verify-no-changes
+dotnet build Postern.slnx -c Release -nologo -v quiet
+
+results="$(pwd)/.test-results"
+rm -rf "$results"
+status=0
+for project in tests/Postern.UnitTests tests/Postern.IntegrationTests; do
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFilePrefix=$(basename "$project")" --results-directory "$results" \
+    --blame-hang-timeout 5m || status=1
+done
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+if [ "$passed" -eq 0 ]; then
+  status=1
+fi
+echo "$passed passed, $failed failed"
+exit $status

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+
+namespace Postern.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real `postern serve` process, as a user runs it: a temporary data folder, a port offset whose
+/// standard ports are free, and the `postern` admin verbs run against it as separate processes.
+/// </summary>
+public sealed class PosternProcess : IAsyncDisposable
+{
+    private static readonly int[] StandardPorts = [25, 587, 465, 110, 995, 143, 993, 119, 563, 443, 80];
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private PosternProcess(Process process, string dataDirectory, int portOffset)
+    {
+        _process = process;
+        DataDirectory = dataDirectory;
+        PortOffset = portOffset;
+    }
+
+    public string DataDirectory { get; }
+
+    public int PortOffset { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public X509Certificate2 Root { get; private set; } = null!;
+
+    public string RootPemPath => Path.Combine(DataDirectory, "test-root.pem");
+
+    public int Port(int standardPort) => standardPort + PortOffset;
+
+    public static string PosternDll => Path.Combine(AppContext.BaseDirectory, "postern.dll");
+
+    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N"));
+        var offset = portOffset ?? FindFreeOffset();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start postern");
+        var server = new PosternProcess(process, dataDirectory, offset);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var admin = Path.Combine(dataDirectory, "admin.json");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(admin) || !server.Log.Contains("Postern is running", StringComparison.Ordinal))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("postern did not start:\n" + server.Log);
+            }
+
+            await Task.Delay(100);
+        }
+
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(admin));
+        var pem = json.RootElement.GetProperty("rootCertificatePem").GetString()!;
+        await File.WriteAllTextAsync(server.RootPemPath, pem);
+        server.Root = X509Certificate2.CreateFromPem(pem);
+        return server;
+    }
+
+    /// <summary>Runs `postern ARGS --data DIR` and returns its exit code and output.</summary>
+    public Task<(int ExitCode, string Output, string Error)> CliAsync(string? standardInput, params string[] args) =>
+        RunAsync("dotnet", [PosternDll, .. args, "--data", DataDirectory], standardInput);
+
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string fileName, IEnumerable<string> args, string? standardInput = null, int timeoutSeconds = 60)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + fileName);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', start.ArgumentList)} did not finish");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>SIGKILL: no shutdown code runs (for the "nothing acknowledged is lost" tests).</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private static int FindFreeOffset()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var offset = Random.Shared.Next(20, 400) * 100;
+            if (StandardPorts.All(p => IsFree(p + offset)))
+            {
+                return offset;
+            }
+        }
+
+        throw new InvalidOperationException("no free port range");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>One `postern serve` shared by a test class.</summary>
+public sealed class PosternProcessFixture : IAsyncLifetime
+{
+    public PosternProcess Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PosternProcess.StartAsync("mail.example.test");
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}

@@ -1,0 +1,198 @@
+using System.Text;
+using Postern.Store;
+
+namespace Postern.UnitTests.Store;
+
+public sealed class MailStoreTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task NewAccountHasInboxAndSpecialUseMailboxes()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("alice@example.test", "secret", None)).Value!;
+        var names = (await fixture.Store.Mail.ListMailboxesAsync(account.Id, None)).ToDictionary(m => m.Name, m => m.SpecialUse);
+
+        Assert.Null(names["INBOX"]);
+        Assert.Equal("\\Sent", names["Sent"]);
+        Assert.Equal("\\Drafts", names["Drafts"]);
+        Assert.Equal("\\Trash", names["Trash"]);
+        Assert.Equal("\\Junk", names["Junk"]);
+        Assert.Equal("\\Archive", names["Archive"]);
+        Assert.True(await fixture.Store.Directory.IsLocalDomainAsync("EXAMPLE.test", None));
+    }
+
+    [Fact]
+    public async Task PasswordsAreHashedAndVerified()
+    {
+        await using var fixture = new StoreFixture();
+        await fixture.Store.Directory.AddAccountAsync("bob@example.test", "correct horse", None);
+
+        Assert.NotNull(await fixture.Store.Directory.AuthenticateAsync("BOB@example.test", "correct horse", None));
+        Assert.Null(await fixture.Store.Directory.AuthenticateAsync("bob@example.test", "wrong", None));
+        Assert.Null(await fixture.Store.Directory.AuthenticateAsync("nobody@example.test", "correct horse", None));
+
+        var stored = await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT password_hash FROM accounts").Scalar<string>(), None);
+        Assert.StartsWith("$pbkdf2-sha256$i=1000$", stored);
+        Assert.DoesNotContain("correct horse", stored, StringComparison.Ordinal);
+
+        await fixture.Store.Directory.SetPasswordAsync("bob@example.test", "new one", None);
+        Assert.Null(await fixture.Store.Directory.AuthenticateAsync("bob@example.test", "correct horse", None));
+        Assert.NotNull(await fixture.Store.Directory.AuthenticateAsync("bob@example.test", "new one", None));
+    }
+
+    [Fact]
+    public async Task ConcurrentAppendsGetDistinctAscendingUids()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("carol@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "inbox", None))!;
+
+        var appends = Enumerable.Range(0, 200).Select(i =>
+            fixture.Store.Mail.AppendAsync(inbox.Id, Encoding.ASCII.GetBytes($"Subject: {i}\r\n\r\nbody {i}\r\n"), MessageFlags.None, [], DateTimeOffset.UtcNow, None));
+        var results = await Task.WhenAll(appends);
+
+        var uids = results.Select(r => r.Value!.Uid).ToList();
+        Assert.Equal(200, uids.Distinct().Count());
+        var messages = await fixture.Store.Mail.ListMessagesAsync(inbox.Id, None);
+        Assert.Equal(uids.Order(), messages.Select(m => m.Uid));
+        var status = await fixture.Store.Mail.GetStatusAsync(inbox.Id, None);
+        Assert.Equal(201, status.UidNext);
+        Assert.Equal(200, status.Messages);
+    }
+
+    [Fact]
+    public async Task FlagsChangeModSeqAndUnchangedSinceReportsConflicts()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("dave@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!;
+        var first = (await fixture.Store.Mail.AppendAsync(inbox.Id, "a\r\n"u8.ToArray(), MessageFlags.None, [], DateTimeOffset.UtcNow, None)).Value!;
+        var second = (await fixture.Store.Mail.AppendAsync(inbox.Id, "b\r\n"u8.ToArray(), MessageFlags.None, [], DateTimeOffset.UtcNow, None)).Value!;
+
+        var changed = await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Add, MessageFlags.Seen | MessageFlags.Flagged, ["$Important"], null, None);
+        var updated = Assert.Single(changed.Updated);
+        Assert.True(updated.ModSeq > second.ModSeq);
+        Assert.Equal(MessageFlags.Seen | MessageFlags.Flagged, updated.Flags);
+        Assert.Equal(["$Important"], updated.Keywords);
+
+        var conflict = await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid, second.Uid], FlagOperation.Add, MessageFlags.Answered, [], second.ModSeq, None);
+        Assert.Equal([first.Uid], conflict.Conflicts);
+        Assert.Equal(second.Uid, Assert.Single(conflict.Updated).Uid);
+
+        var sinceFirstChange = await fixture.Store.Mail.ListMessagesChangedSinceAsync(inbox.Id, updated.ModSeq, None);
+        Assert.Equal([second.Uid], sinceFirstChange.Select(m => m.Uid));
+    }
+
+    [Fact]
+    public async Task ExpungeRemovesOnlyDeletedAndRemembersVanished()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("erin@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!;
+        var uids = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            uids.Add((await fixture.Store.Mail.AppendAsync(inbox.Id, "x\r\n"u8.ToArray(), MessageFlags.None, [], DateTimeOffset.UtcNow, None)).Value!.Uid);
+        }
+
+        var before = (await fixture.Store.Mail.GetStatusAsync(inbox.Id, None)).HighestModSeq;
+        await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [uids[1]], FlagOperation.Add, MessageFlags.Deleted, [], null, None);
+        var expunged = await fixture.Store.Mail.ExpungeAsync(inbox.Id, null, onlyDeleted: true, None);
+
+        Assert.Equal([uids[1]], expunged);
+        Assert.Equal([uids[0], uids[2]], (await fixture.Store.Mail.ListMessagesAsync(inbox.Id, None)).Select(m => m.Uid));
+        Assert.Equal([uids[1]], await fixture.Store.Mail.ListExpungedSinceAsync(inbox.Id, before, None));
+
+        // POP3-style: exactly the named UIDs, flagged or not.
+        Assert.Equal([uids[0]], await fixture.Store.Mail.ExpungeAsync(inbox.Id, [uids[0]], onlyDeleted: false, None));
+    }
+
+    [Fact]
+    public async Task MoveAllocatesNewUidsAndExpungesSource()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("fay@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!;
+        var archive = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "Archive", None))!;
+        var uid = (await fixture.Store.Mail.AppendAsync(inbox.Id, "m\r\n"u8.ToArray(), MessageFlags.Seen, ["k"], DateTimeOffset.UtcNow, None)).Value!.Uid;
+
+        var moved = await fixture.Store.Mail.CopyAsync(inbox.Id, [uid], archive.Id, move: true, None);
+
+        Assert.True(moved.IsOk);
+        Assert.Equal(archive.UidValidity, moved.Value!.UidValidity);
+        Assert.Empty(await fixture.Store.Mail.ListMessagesAsync(inbox.Id, None));
+        var copy = Assert.Single(await fixture.Store.Mail.ListMessagesAsync(archive.Id, None));
+        Assert.Equal(moved.Value.DestinationUids[0], copy.Uid);
+        Assert.Equal(MessageFlags.Seen, copy.Flags);
+        Assert.Equal("m\r\n", Encoding.ASCII.GetString(await fixture.Store.Mail.ReadContentAsync(copy.BlobId, None)));
+    }
+
+    [Fact]
+    public async Task UidValidityIsNeverReusedForARecreatedMailbox()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("gus@example.test", "pw", None)).Value!;
+        var first = (await fixture.Store.Mail.CreateMailboxAsync(account.Id, "Projects", null, None)).Value!;
+        Assert.Equal(StoreStatus.Ok, await fixture.Store.Mail.DeleteMailboxAsync(account.Id, "Projects", None));
+        var second = (await fixture.Store.Mail.CreateMailboxAsync(account.Id, "Projects", null, None)).Value!;
+
+        Assert.NotEqual(first.UidValidity, second.UidValidity);
+        Assert.Equal(StoreStatus.Invalid, await fixture.Store.Mail.DeleteMailboxAsync(account.Id, "INBOX", None));
+    }
+
+    [Fact]
+    public async Task AcceptedMessageSurvivesReopenWithQueueEntryAndSharedContent()
+    {
+        await using var fixture = new StoreFixture();
+        var one = (await fixture.Store.Directory.AddAccountAsync("h1@example.test", "pw", None)).Value!;
+        var two = (await fixture.Store.Directory.AddAccountAsync("h2@example.test", "pw", None)).Value!;
+        var inboxes = new[] { (await fixture.Store.Mail.GetMailboxAsync(one.Id, "INBOX", None))!.Id, (await fixture.Store.Mail.GetMailboxAsync(two.Id, "INBOX", None))!.Id };
+        var content = "Subject: hello\r\n\r\nhi\r\n"u8.ToArray();
+
+        await fixture.Store.Mail.AcceptAsync(content, inboxes, new OutboundEnvelope("h1@example.test", [new OutboundRecipient("x@remote.test")]), DateTimeOffset.UtcNow, None);
+        await fixture.ReopenAsync();
+
+        var blobs = await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM blobs").Scalar<long>(), None);
+        Assert.Equal(1, blobs);
+        Assert.Single(await fixture.Store.Mail.ListMessagesAsync(inboxes[0], None));
+        Assert.Single(await fixture.Store.Mail.ListMessagesAsync(inboxes[1], None));
+        var queued = Assert.Single(await fixture.Store.Queue.ListAsync(None));
+        Assert.Equal("x@remote.test", Assert.Single(queued.Recipients).Address);
+
+        // Content goes only when nothing refers to it any more.
+        await fixture.Store.Queue.DeleteAsync(queued.Id, None);
+        await fixture.Store.Mail.ExpungeAsync(inboxes[0], null, onlyDeleted: false, None);
+        Assert.Equal(1, await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM blobs").Scalar<long>(), None));
+        await fixture.Store.Mail.ExpungeAsync(inboxes[1], null, onlyDeleted: false, None);
+        Assert.Equal(0, await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM blobs").Scalar<long>(), None));
+    }
+
+    [Fact]
+    public async Task ChangeFeedReportsAppendsAfterCommit()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("ivy@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!;
+        var seen = new TaskCompletionSource<MailboxChange>();
+        using var subscription = fixture.Store.Changes.Subscribe(inbox.Id, c => seen.TrySetResult(c));
+
+        var appended = (await fixture.Store.Mail.AppendAsync(inbox.Id, "z\r\n"u8.ToArray(), MessageFlags.None, [], DateTimeOffset.UtcNow, None)).Value!;
+        var change = await seen.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(MailboxChangeKind.Appended, change.Kind);
+        Assert.Equal([appended.Uid], change.Uids);
+    }
+
+    [Fact]
+    public async Task PostmasterResolvesToTheConfiguredAccount()
+    {
+        await using var fixture = new StoreFixture();
+        await fixture.Store.Directory.AddAccountAsync("admin@example.test", "pw", None);
+        Assert.Null(await fixture.Store.Directory.ResolveRecipientAsync("postmaster@example.test", None));
+
+        await fixture.Store.Configuration.SetSettingAsync(SettingKeys.Postmaster, "admin@example.test", None);
+        Assert.Equal("admin@example.test", (await fixture.Store.Directory.ResolveRecipientAsync("PostMaster@example.test", None))?.Address);
+    }
+}
