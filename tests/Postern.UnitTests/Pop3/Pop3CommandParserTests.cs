@@ -172,6 +172,23 @@ public sealed class Pop3CommandParserTests
         Assert.Equal(Pop3Verb.Noop, next!.Verb);
     }
 
+    [Fact]
+    public void RandomBytesNeverThrow()
+    {
+        var random = new Random(2449);
+        var verbs = new[] { "USER ", "PASS ", "AUTH ", "RETR ", "TOP ", "LIST ", "UIDL ", "DELE ", "" };
+        for (var i = 0; i < 20_000; i++)
+        {
+            var prefix = Encoding.ASCII.GetBytes(verbs[random.Next(verbs.Length)]);
+            var tail = new byte[random.Next(0, 40)];
+            random.NextBytes(tail);
+            var line = prefix.Concat(tail).ToArray();
+            var ok = Pop3CommandParser.TryParse(line, out var command, out var error);
+            Assert.Equal(ok, command is not null);
+            Assert.Equal(ok, error == Pop3ParseError.None);
+        }
+    }
+
     private static Pop3Command Parse(string line)
     {
         Assert.True(Pop3CommandParser.TryParse(Encoding.UTF8.GetBytes(line), out var command, out var error), error.ToString());
