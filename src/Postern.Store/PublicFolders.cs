@@ -279,6 +279,12 @@ public interface IPublicFolderStore
 
     Task<StoreStatus> RemoveMessageAsync(long folderId, long number, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes messages received before <paramref name="receivedBefore"/> from one newsgroup-enabled folder (or all of them);
+    /// their Message-IDs stay in the history as expired, so peers cannot feed them back. Returns how many were removed.
+    /// </summary>
+    Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken);
+
     // History
 
     Task<NewsHistoryEntry?> GetHistoryAsync(string messageId, CancellationToken cancellationToken);

@@ -89,6 +89,24 @@ public sealed class NewsAdministration(IPosternStore store)
             : StoreResult<PublicFolder>.Ok((await Folders.GetFolderByIdAsync(folder.Id, cancellationToken).ConfigureAwait(false))!);
     }
 
+    /// <summary>Removes newsgroup articles older than <paramref name="age"/> (one folder, or every newsgroup when path is null).</summary>
+    public async Task<StoreResult<int>> ExpireAsync(string? path, TimeSpan age, CancellationToken cancellationToken)
+    {
+        long? folderId = null;
+        if (path is not null)
+        {
+            var folder = await Folders.GetFolderAsync(path, cancellationToken).ConfigureAwait(false);
+            if (folder is null)
+            {
+                return StoreResult<int>.Fail(StoreStatus.NotFound, "no such public folder");
+            }
+
+            folderId = folder.Id;
+        }
+
+        return StoreResult<int>.Ok(await Folders.ExpireAsync(folderId, DateTimeOffset.UtcNow - age, cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>Articles waiting for a moderator (all folders when <paramref name="path"/> is null).</summary>
     public async Task<IReadOnlyList<PendingArticle>> ListPendingAsync(string? path, CancellationToken cancellationToken)
     {

@@ -288,6 +288,30 @@ internal sealed class SqlitePublicFolderStore(IDatabase database) : IPublicFolde
             return StoreStatus.Ok;
         }, cancellationToken);
 
+    public Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var victims = w.Command(
+                "SELECT m.id, m.blob_id, m.message_id FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.newsgroup IS NOT NULL AND m.received < @t AND (@f IS NULL OR m.folder_id = @f)",
+                ("@t", receivedBefore.ToUnixTimeMilliseconds()), ("@f", folderId)).Query(r => (Id: r.GetInt64(0), BlobId: r.GetInt64(1), MessageId: r.GetNullableString(2)));
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var victim in victims)
+            {
+                w.Command("DELETE FROM public_messages WHERE id = @id", ("@id", victim.Id)).Execute();
+            }
+
+            foreach (var messageId in victims.Select(v => v.MessageId).OfType<string>().Distinct(StringComparer.Ordinal))
+            {
+                if (w.Command("SELECT COUNT(*) FROM public_messages WHERE message_id = @m", ("@m", messageId)).Scalar<long>() == 0)
+                {
+                    w.Command("UPDATE news_history SET state = @s, recorded = @t WHERE message_id = @m", ("@s", (long)NewsHistoryState.Expired), ("@t", now), ("@m", messageId)).Execute();
+                }
+            }
+
+            BlobCollector.DeleteUnreferenced(w, victims.Select(v => v.BlobId));
+            return victims.Count;
+        }, cancellationToken);
+
     public Task<NewsHistoryEntry?> GetHistoryAsync(string messageId, CancellationToken cancellationToken) =>
         database.ReadAsync(c =>
             c.CreateCommand("SELECT message_id, state, recorded FROM news_history WHERE message_id = @id", ("@id", messageId))
