@@ -15,6 +15,9 @@ internal sealed class NntpSession
 {
     private const int FlushThreshold = 256 * 1024;
 
+    // RFC 4643 §2.4: AUTHINFO SASL lines (initial responses) may be longer than 512 octets; only they get this limit.
+    private const int SaslLineLength = 12288;
+
     private static readonly string[] s_overviewFields = ["Subject", "From", "Date", "Message-ID", "References"];
 
     private readonly MailConnection _connection;
@@ -57,7 +60,7 @@ internal sealed class NntpSession
         while (!_quit)
         {
             var timeout = TimeSpan.FromSeconds(IsAuthenticated ? _config.Limits.AuthenticatedIdleTimeoutSeconds : _config.Limits.IdleTimeoutSeconds);
-            var line = await _channel.ReadLineAsync(_config.Limits.MaxLineLength, timeout, cancellationToken).ConfigureAwait(false);
+            var line = await _channel.ReadLineAsync(Math.Max(_config.Limits.MaxLineLength, SaslLineLength), timeout, cancellationToken).ConfigureAwait(false);
             switch (line.Kind)
             {
                 case LineResultKind.Closed:
@@ -78,6 +81,17 @@ internal sealed class NntpSession
             }
 
             var status = NntpCommandParser.TryParse(line.Bytes, out var command);
+            if (status == NntpParseStatus.Ok && line.Bytes.Length > _config.Limits.MaxLineLength && !(command.Keyword == "AUTHINFO" && command.Argument(0)?.ToUpperInvariant() == "SASL"))
+            {
+                _channel.WriteLine("501 Command line too long");
+                if (await CountBadCommandAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             if (status != NntpParseStatus.Ok)
             {
                 _channel.WriteLine(status == NntpParseStatus.Empty ? "500 Empty command" : "501 Invalid characters in command");
@@ -226,8 +240,12 @@ internal sealed class NntpSession
             // RFC 4643 §2.1: AUTHINFO without arguments says authentication exists but is not available now (e.g. before TLS).
             if (Authenticator.MayAuthenticate(_connection))
             {
-                _channel.WriteLine("AUTHINFO USER SASL");
-                _channel.WriteLine("SASL " + string.Join(' ', SaslMechanisms()));
+                var mechanisms = SaslMechanisms().ToList();
+                _channel.WriteLine(mechanisms.Count > 0 ? "AUTHINFO USER SASL" : "AUTHINFO USER");
+                if (mechanisms.Count > 0)
+                {
+                    _channel.WriteLine("SASL " + string.Join(' ', mechanisms));
+                }
             }
             else
             {
@@ -240,7 +258,11 @@ internal sealed class NntpSession
 
     private IEnumerable<string> SaslMechanisms()
     {
-        yield return "PLAIN";
+        if (_config.AuthenticationMethods.Contains("PLAIN", StringComparer.OrdinalIgnoreCase))
+        {
+            yield return "PLAIN";
+        }
+
         if (_connection.Tls?.ClientCertificate is not null && _config.AuthenticationMethods.Contains("EXTERNAL", StringComparer.OrdinalIgnoreCase))
         {
             yield return "EXTERNAL";
@@ -376,7 +398,7 @@ internal sealed class NntpSession
         {
             // RFC 4643 §2.4.1: an empty challenge asks for the initial response.
             _channel.WriteLine("383 ");
-            var line = await _channel.ReadLineAsync(_config.Limits.MaxLineLength * 4, TimeSpan.FromSeconds(_config.Limits.IdleTimeoutSeconds), cancellationToken).ConfigureAwait(false);
+            var line = await _channel.ReadLineAsync(SaslLineLength, TimeSpan.FromSeconds(_config.Limits.IdleTimeoutSeconds), cancellationToken).ConfigureAwait(false);
             if (line.Kind != LineResultKind.Line)
             {
                 _quit = line.Kind != LineResultKind.TooLong;

@@ -85,6 +85,8 @@ public sealed class NntpSecurityAndTransitTests
             // RFC 3977 §3.1: 512 octets per command line.
             Assert.StartsWith("501", await client.CommandAsync("GROUP " + new string('a', 600)));
             Assert.StartsWith("111", await client.CommandAsync("DATE"));
+            Assert.StartsWith("501", await client.CommandAsync("X" + new string('y', 20000)));
+            Assert.StartsWith("111", await client.CommandAsync("DATE"));
             await client.SendRawAsync([0x00, 0xFF, 0xFE, 0x01, (byte)'\r', (byte)'\n']);
             Assert.StartsWith("501", await client.ReadLineAsync());
             Assert.StartsWith("500", await client.CommandAsync("FROBNICATE"));
