@@ -103,6 +103,15 @@ public static class PublicFolderPrincipals
     }
 }
 
+/// <summary>
+/// Public folder changes are published on <see cref="IPosternStore.Changes"/> under a negative key, so they never
+/// collide with mailbox ids: subscribe with <see cref="ChangeKey"/> (IMAP IDLE on a public folder).
+/// </summary>
+public static class PublicFolderChanges
+{
+    public static long ChangeKey(long folderId) => -folderId;
+}
+
 public sealed record PublicFolderPermission(string Principal, PublicFolderRights Rights);
 
 /// <summary>A public folder; Path uses '/' as the hierarchy delimiter ("Example/General").</summary>

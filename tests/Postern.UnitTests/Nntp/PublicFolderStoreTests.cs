@@ -90,6 +90,17 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NewArticlesArePublishedOnTheChangeFeedUnderTheFolderKey()
+    {
+        var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
+        var seen = new List<MailboxChange>();
+        using var subscription = _store.Changes.Subscribe(PublicFolderChanges.ChangeKey(folder.Id), seen.Add);
+        await Folders.AppendAsync(folder.Id, Article("<f@x>"), "<f@x>", DateTimeOffset.UtcNow, CancellationToken.None);
+        await Folders.RemoveMessageAsync(folder.Id, 1, CancellationToken.None);
+        Assert.Equal([(MailboxChangeKind.Appended, 1L), (MailboxChangeKind.Expunged, 1L)], seen.Select(c => (c.Kind, c.Uids.Single())));
+    }
+
+    [Fact]
     public async Task EmptyGroupReportsHighBelowLow()
     {
         var folder = (await Folders.AddFolderAsync("Empty", "empty", null, CancellationToken.None)).Value!;
