@@ -28,6 +28,7 @@ internal sealed class NntpSession
     private readonly Authenticator _authenticator;
     private readonly NewsArticleIntake _intake;
     private readonly bool _trustPeerAddresses;
+    private readonly bool _streaming;
 
     private Account? _account;
     private string? _pendingUser;
@@ -48,6 +49,7 @@ internal sealed class NntpSession
         _authenticator = new Authenticator(context);
         var identity = _config.Settings.TryGetValue(NntpDefaults.PathIdentitySetting, out var configured) && configured.Length > 0 ? configured : context.HostName;
         _intake = new NewsArticleIntake(context.Store, identity, context.Time);
+        _streaming = !_config.Settings.TryGetValue(NntpDefaults.StreamingSetting, out var streaming) || !streaming.Equals("false", StringComparison.OrdinalIgnoreCase);
         _trustPeerAddresses = !_config.Settings.TryGetValue(NntpDefaults.TrustPeerAddressesSetting, out var trust) || !trust.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
 
@@ -207,9 +209,9 @@ internal sealed class NntpSession
                 return true;
             case "IHAVE":
                 return await IHaveAsync(command, cancellationToken).ConfigureAwait(false);
-            case "CHECK":
+            case "CHECK" when _streaming:
                 return await CheckAsync(command, cancellationToken).ConfigureAwait(false);
-            case "TAKETHIS":
+            case "TAKETHIS" when _streaming:
                 return await TakeThisAsync(command, cancellationToken).ConfigureAwait(false);
             default:
                 _channel.WriteLine("500 Unknown command");
@@ -225,7 +227,11 @@ internal sealed class NntpSession
         _channel.WriteLine("READER");
         _channel.WriteLine("POST");
         _channel.WriteLine("IHAVE");
-        _channel.WriteLine("STREAMING");
+        if (_streaming)
+        {
+            _channel.WriteLine("STREAMING");
+        }
+
         _channel.WriteLine("NEWNEWS");
         _channel.WriteLine("HDR");
         _channel.WriteLine("OVER MSGID");
@@ -277,7 +283,7 @@ internal sealed class NntpSession
                 // RFC 3977 §5.3: this server is always a reader; 200 when posting is possible.
                 _channel.WriteLine("200 Reader mode, posting permitted");
                 return true;
-            case "STREAM":
+            case "STREAM" when _streaming:
                 // RFC 4644 §2.3.
                 _channel.WriteLine("203 Streaming permitted");
                 return true;
