@@ -38,6 +38,7 @@ internal sealed class NntpSession
     private int _badCommands;
     private int _authFailures;
     private bool _quit;
+    private bool _compressed;
 
     public NntpSession(MailConnection connection, ServerContext context)
     {
@@ -168,6 +169,8 @@ internal sealed class NntpSession
                 return true;
             case "AUTHINFO":
                 return await AuthInfoAsync(command, cancellationToken).ConfigureAwait(false);
+            case "COMPRESS":
+                return await CompressAsync(command, cancellationToken).ConfigureAwait(false);
         }
 
         if (_config.RequireAuthentication && !IsAuthenticated && !await IsPeerAsync(cancellationToken).ConfigureAwait(false))
@@ -239,6 +242,11 @@ internal sealed class NntpSession
         if (_connection.CanStartTls && !IsAuthenticated)
         {
             _channel.WriteLine("STARTTLS");
+        }
+
+        if (IsAuthenticated && !_compressed)
+        {
+            _channel.WriteLine("COMPRESS DEFLATE");
         }
 
         if (!IsAuthenticated)
@@ -340,6 +348,44 @@ internal sealed class NntpSession
         _group = null;
         _current = null;
         _isPeer = null;
+    }
+
+    /// <summary>
+    /// RFC 8054: DEFLATE on both directions from the line after the 206 reply. Offered only after authentication,
+    /// so credentials are never in a compressed stream an attacker could probe (compression oracles).
+    /// </summary>
+    private async Task<bool> CompressAsync(NntpCommand command, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(command.Argument(0), "DEFLATE", StringComparison.OrdinalIgnoreCase) || command.Arguments.Count != 1)
+        {
+            _channel.WriteLine("501 Only COMPRESS DEFLATE is supported");
+            return false;
+        }
+
+        if (_compressed)
+        {
+            // RFC 8054 §2.2.2: compression is already active.
+            _channel.WriteLine("502 Compression already active");
+            return true;
+        }
+
+        if (!IsAuthenticated)
+        {
+            _channel.WriteLine("480 Authentication required before compression");
+            return true;
+        }
+
+        _channel.WriteLine("206 Compression active");
+        await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        // Built over the current pipes, so compressed bytes the client already pipelined are not lost.
+        var inflate = new System.IO.Compression.DeflateStream(_connection.Input.AsStream(leaveOpen: true), System.IO.Compression.CompressionMode.Decompress);
+        var deflate = new System.IO.Compression.DeflateStream(_connection.Output.AsStream(leaveOpen: true), System.IO.Compression.CompressionLevel.Fastest);
+        _connection.ReplaceTransport(
+            System.IO.Pipelines.PipeReader.Create(inflate, new System.IO.Pipelines.StreamPipeReaderOptions(leaveOpen: false)),
+            System.IO.Pipelines.PipeWriter.Create(deflate, new System.IO.Pipelines.StreamPipeWriterOptions(leaveOpen: false)));
+        _compressed = true;
+        return true;
     }
 
     private async Task<bool> AuthInfoAsync(NntpCommand command, CancellationToken cancellationToken)
