@@ -192,6 +192,20 @@ public sealed class NewsFeedTests
         Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<untrusted@news-a.test>", CancellationToken.None));
     }
 
+    [Fact]
+    public void PeerCertificatesMustChainToATrustedRootAndNameTheHost()
+    {
+        var certificate = TestCertificates.Shared.Server;
+        var peer = Peer("p", 563, NewsFeedDirection.Push);
+        var chainError = System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors;
+        Assert.True(NntpFeedClient.ValidatePeerCertificate(peer, [TestCertificates.Shared.Root], certificate, chainError));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [], certificate, chainError));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [new TestCertificates("other").Root], certificate, chainError));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [TestCertificates.Shared.Root], certificate, chainError | System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [TestCertificates.Shared.Root], null, System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable));
+        Assert.True(NntpFeedClient.ValidatePeerCertificate(peer with { Verify = false }, [], certificate, chainError));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
