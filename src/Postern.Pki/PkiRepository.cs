@@ -55,6 +55,10 @@ internal sealed class PkiRepository(IDatabase database)
     public Task<List<StoredCertificate>> ListCertificatesAsync(CertificateKind kind, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE kind = @k ORDER BY id", ("@k", CertificateKinds.Name(kind))).Query(MapCertificate), cancellationToken);
 
+    /// <summary>The few certificates chains are built from: the CA's, imported roots, intermediates.</summary>
+    public Task<List<StoredCertificate>> ListIssuerCertificatesAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE kind IN ('ca', 'trusted-root', 'intermediate') ORDER BY id").Query(MapCertificate), cancellationToken);
+
     public Task<List<StoredCertificate>> FindByIssuerAndSerialAsync(string issuer, string serial, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE issuer = @i AND serial = @s", ("@i", issuer), ("@s", serial)).Query(MapCertificate), cancellationToken);
 

@@ -310,7 +310,7 @@ public sealed partial class PkiService
         using var certificate = row.Load();
         using var key = _keys.UnprotectKey(row.ProtectedKey);
         using var withKey = KeyAlgorithms.Attach(certificate, key);
-        using var chain = NewChain(await _repository.ListCertificatesAsync(cancellationToken), []);
+        using var chain = NewChain(await _repository.ListIssuerCertificatesAsync(cancellationToken), []);
         chain.Build(certificate);
         var collection = new X509Certificate2Collection(withKey);
         foreach (var element in chain.ChainElements.Skip(1))
@@ -456,35 +456,13 @@ public sealed partial class PkiService
             return PkiResult<WizardRequestRow>.Fail($"at most {_options.MaxNamesPerCertificate} names");
         }
 
-        // X.500 order, most significant first: C, ST, L, O, OU, CN.
-        var subject = new X500DistinguishedNameBuilder();
-        if (!string.IsNullOrEmpty(country))
-        {
-            subject.AddCountryOrRegion(country);
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.State))
-        {
-            subject.AddStateOrProvinceName(form.State.Trim());
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.City))
-        {
-            subject.AddLocalityName(form.City.Trim());
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.Organization))
-        {
-            subject.AddOrganizationName(form.Organization.Trim());
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.OrganizationalUnit))
-        {
-            subject.AddOrganizationalUnitName(form.OrganizationalUnit.Trim());
-        }
-
-        subject.AddCommonName(commonName);
-        var distinguishedName = subject.Build();
+        var distinguishedName = CertificateNames.Subject(
+            (CertificateNames.CountryOid, country),
+            (CertificateNames.StateOid, form.State),
+            (CertificateNames.LocalityOid, form.City),
+            (CertificateNames.OrganizationOid, form.Organization),
+            (CertificateNames.OrganizationalUnitOid, form.OrganizationalUnit),
+            (CertificateNames.CommonNameOid, commonName));
         var algorithm = form.KeyAlgorithm ?? _options.DefaultKeyAlgorithm;
         using var key = KeyAlgorithms.Generate(algorithm);
         var request = KeyAlgorithms.NewRequest(distinguishedName, key);
@@ -603,7 +581,7 @@ public sealed partial class PkiService
     /// </summary>
     private async Task<PkiResult<InstalledCertificateSummary>> StageAndInstallAsync(InstallPlan plan, CancellationToken cancellationToken)
     {
-        var stored = await _repository.ListCertificatesAsync(cancellationToken);
+        var stored = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         var problem = await CheckInstallAsync(plan, stored, cancellationToken);
         if (problem is not null)
         {

@@ -97,23 +97,39 @@ public sealed partial class PkiService
                 }
 
                 var names = new List<string> { "dns:" + hostName, "dns:localhost", "ip:127.0.0.1", "ip:::1" }.Distinct().ToList();
-                var subject = new X500DistinguishedNameBuilder();
-                subject.AddOrganizationName(organization.Trim());
-                subject.AddCommonName(hostName);
-                var issued = await IssueWithNewKeyAsync(caKeys, subject.Build(), IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
-                    TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
-                thumbprint = issued.Thumbprint;
+
+                // A server added later shares the host's certificate rather than getting one more of its own.
+                var renewalLimit = now.AddDays(_options.RenewalWindowDays);
+                var reusable = (await _repository.ListCertificatesAsync(CertificateKind.Server, cancellationToken))
+                    .Where(c => c.ProtectedKey is not null && c.NotBefore <= now && c.NotAfter > renewalLimit && names.All(c.Sans.Contains))
+                    .OrderByDescending(c => c.NotAfter)
+                    .FirstOrDefault();
+                long certificateId;
+                if (reusable is not null)
+                {
+                    certificateId = reusable.Id;
+                    thumbprint = reusable.Thumbprint;
+                }
+                else
+                {
+                    var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, hostName));
+                    var issued = await IssueWithNewKeyAsync(caKeys, subject, IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
+                        TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
+                    certificateId = issued.CertificateId!.Value;
+                    thumbprint = issued.Thumbprint;
+                }
+
                 await _store.Database.WriteAsync(w =>
                 {
                     foreach (var server in bare)
                     {
-                        PkiRepository.Assign(w, server, issued.CertificateId!.Value, makeDefault: true, now);
-                        PkiRepository.Audit(w, server, "bootstrap", nameof(CertificateWizardState.NoPendingRequest), nameof(CertificateWizardState.Installed), "ok", "first-start certificate " + issued.Thumbprint, now);
+                        PkiRepository.Assign(w, server, certificateId, makeDefault: true, now);
+                        PkiRepository.Audit(w, server, "bootstrap", nameof(CertificateWizardState.NoPendingRequest), nameof(CertificateWizardState.Installed), "ok", "host certificate " + thumbprint, now);
                     }
 
                     return true;
                 }, cancellationToken);
-                _logger?.LogInformation("Issued server certificate {Thumbprint} for {Host} and assigned it to {Count} virtual server(s)", issued.Thumbprint, hostName, bare.Count);
+                _logger?.LogInformation("Assigned server certificate {Thumbprint} for {Host} to {Count} virtual server(s)", thumbprint, hostName, bare.Count);
             }
 
             await _selector.ReloadAsync(cancellationToken);
@@ -127,11 +143,9 @@ public sealed partial class PkiService
 
     private async Task CreateRootCaAsync(string organization, string hostName, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddOrganizationName(organization);
-        subject.AddCommonName(TrimTo(organization + " Root CA", 64));
+        var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, TrimTo(organization + " Root CA", 64)));
         using var key = KeyAlgorithms.Generate(_options.DefaultKeyAlgorithm);
-        using var root = CaSigner.CreateRoot(subject.Build(), key, now, _options.CaValidityYears);
+        using var root = CaSigner.CreateRoot(subject, key, now, _options.CaValidityYears);
         var protectedKey = _keys.ProtectKey(key);
         await _store.Database.WriteAsync(w =>
         {
@@ -198,7 +212,7 @@ public sealed partial class PkiService
             return null;
         }
 
-        var all = await _repository.ListCertificatesAsync(cancellationToken);
+        var all = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         using var certificate = row.Load();
         using var chain = NewChain(all, []);
         chain.Build(certificate);
@@ -226,9 +240,8 @@ public sealed partial class PkiService
         }
 
         var commonName = normalized.FirstOrDefault(n => n.StartsWith("dns:", StringComparison.Ordinal))?[4..] ?? normalized[0][3..];
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddCommonName(TrimTo(commonName, 64));
-        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject.Build(), IssueProfile.Server, normalized, keyAlgorithm ?? _options.DefaultKeyAlgorithm,
+        var subject = CertificateNames.Subject((CertificateNames.CommonNameOid, TrimTo(commonName, 64)));
+        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject, IssueProfile.Server, normalized, keyAlgorithm ?? _options.DefaultKeyAlgorithm,
             TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, friendlyName ?? commonName, "admin", cancellationToken), cancellationToken);
     }
 
@@ -241,10 +254,8 @@ public sealed partial class PkiService
             return PkiResult<IssuedCertificate>.Fail($"'{emailAddress}' is not an e-mail address");
         }
 
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddEmailAddress(emailAddress);
-        subject.AddCommonName(TrimTo(string.IsNullOrWhiteSpace(displayName) ? emailAddress : displayName.Trim(), 64));
-        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject.Build(), IssueProfile.Client, ["email:" + emailAddress], keyAlgorithm ?? _options.DefaultKeyAlgorithm,
+        var subject = CertificateNames.Subject((CertificateNames.CommonNameOid, TrimTo(string.IsNullOrWhiteSpace(displayName) ? emailAddress : displayName.Trim(), 64)), (CertificateNames.EmailOid, emailAddress));
+        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject, IssueProfile.Client, ["email:" + emailAddress], keyAlgorithm ?? _options.DefaultKeyAlgorithm,
             TimeSpan.FromDays(_options.ClientCertificateValidityDays), CertificateKind.Client, emailAddress, emailAddress, cancellationToken), cancellationToken);
     }
 
@@ -369,6 +380,13 @@ public sealed partial class PkiService
             var now = _clock.GetUtcNow();
             await _store.Database.WriteAsync(w => PkiRepository.InsertRevocation(w, serial, (int)reason, now), cancellationToken);
             _logger?.LogWarning("Revoked serial {Serial} ({Subject}), reason {Reason}", serial, issued.Subject, reason);
+            var inService = await _repository.FindCertificateAsync(Convert.ToHexString(SHA256.HashData(issued.Der)), cancellationToken);
+            if (inService is not null && (await _repository.ListAssignmentsAsync(cancellationToken)).Any(a => a.CertificateId == inService.Id))
+            {
+                // Still presented until replaced: removing it silently could leave a virtual server without TLS.
+                _logger?.LogWarning("Revoked certificate {Thumbprint} is still assigned to a virtual server; renew or replace it", inService.Thumbprint);
+            }
+
             var crl = await BuildCrlCoreAsync(cancellationToken);
             return crl.Succeeded ? PkiResult.Ok() : PkiResult.Fail("revoked, but the CRL could not be published: " + crl.Error);
         }

@@ -172,8 +172,9 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
     }
 
     /// <summary>
-    /// Joins certificate and key for SslStream. On Linux an ephemeral key from CopyWithPrivateKey is not usable by
-    /// SslStream's OpenSSL handle until the pair is exported and re-imported as PKCS#12, so that round trip is always made.
+    /// Joins certificate and key for SslStream, always through a PKCS#12 export and re-import: Windows SChannel cannot
+    /// use an ephemeral CopyWithPrivateKey key, and older Linux runtimes could not either. (On .NET 10 with OpenSSL 3 the
+    /// ephemeral pair was checked to work directly, for RSA and ECDSA; the round trip costs little and is portable.)
     /// </summary>
     internal static SslStreamCertificateContext CreateContext(X509Certificate2 certificate, AsymmetricAlgorithm key, X509Certificate2Collection issuers)
     {

@@ -74,7 +74,8 @@ public sealed class PkiBootstrapTests
         var nntp = await f.AddVirtualServerAsync("Default NNTP Virtual Server", Postern.Store.ServiceProtocol.Nntp);
         var third = await f.Pki.EnsureInitializedAsync(PkiFixture.HostName, "Example Org", default);
         Assert.Equal([nntp], third.Value!.AssignedVirtualServerIds);
-        Assert.NotNull(f.Pki.Selector.Select(nntp, null));
+        Assert.Equal(f.Pki.Selector.Select(f.SmtpId, null)!.TargetCertificate.Thumbprint, f.Pki.Selector.Select(nntp, null)!.TargetCertificate.Thumbprint);
+        Assert.Equal(before.Count, (await f.Pki.ListCertificatesAsync(default)).Count);
     }
 
     [Fact]
@@ -171,9 +172,11 @@ public sealed class PkiBootstrapTests
         await clientSsl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = targetHost,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            RemoteCertificateValidationCallback = (_, certificate, sent, _) =>
             {
                 using var chain = new X509Chain();
+                // Only what the server sent (its intermediates) may complete the path to the one trusted root.
+                chain.ChainPolicy.ExtraStore.AddRange(sent!.ChainPolicy.ExtraStore);
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.Add(trustedRoot);
                 chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;

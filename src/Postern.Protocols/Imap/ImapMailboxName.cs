@@ -1,0 +1,64 @@
+using System.Text;
+
+namespace Postern.Protocols.Imap;
+
+/// <summary>Mailbox names on the wire and in the store.</summary>
+public static class ImapMailboxName
+{
+    public const string Inbox = "INBOX";
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Turns a mailbox argument into the stored name. RFC 3501 §5.1: "INBOX" in any case is INBOX. Without UTF8=ACCEPT
+    /// (RFC 6855) a 7-bit name is modified UTF-7 and must decode; 8-bit names are taken as UTF-8 (IMAP4rev2, RFC 9051 §5.1),
+    /// and must be valid UTF-8. With UTF8=ACCEPT the name is UTF-8 as is ("&amp;" means itself).
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> wire, bool utf8Enabled, out string name)
+    {
+        name = string.Empty;
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(wire);
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        if (text.Length == 0 || text.Contains('\0', StringComparison.Ordinal) || text.Contains('\r', StringComparison.Ordinal) ||
+            text.Contains('\n', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (string.Equals(text, Inbox, StringComparison.OrdinalIgnoreCase))
+        {
+            name = Inbox;
+            return true;
+        }
+
+        if (utf8Enabled || !Ascii.IsValid(wire))
+        {
+            name = text;
+            return true;
+        }
+
+        return ImapModifiedUtf7.TryDecode(text, out name);
+    }
+
+    /// <summary>The wire form of a stored name for a client that has (or has not) enabled UTF8=ACCEPT.</summary>
+    public static string Encode(string name, bool utf8Enabled) => utf8Enabled ? name : ImapModifiedUtf7.Encode(name);
+
+    /// <summary>Names under INBOX/ keep INBOX upper-cased so "inbox/x" and "INBOX/x" are one mailbox.</summary>
+    public static string Normalize(string name, char delimiter)
+    {
+        if (name.Length > Inbox.Length && name[Inbox.Length] == delimiter && name.StartsWith(Inbox, StringComparison.OrdinalIgnoreCase))
+        {
+            return Inbox + name[Inbox.Length..];
+        }
+
+        return name;
+    }
+}

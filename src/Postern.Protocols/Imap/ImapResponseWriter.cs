@@ -1,0 +1,353 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+
+namespace Postern.Protocols.Imap;
+
+public enum ImapStatus
+{
+    Ok,
+    No,
+    Bad,
+    PreAuth,
+    Bye,
+}
+
+/// <summary>
+/// Writes IMAP responses to an <see cref="IBufferWriter{T}"/>. Values are separated by single spaces automatically;
+/// lists and sections manage their own brackets. Strings pick the lightest form that is correct: atom (where an
+/// astring is allowed), quoted, or literal for CR, LF, NUL, long or (without UTF-8) 8-bit content.
+/// </summary>
+/// <remarks>
+/// <code>
+/// response-tagged = tag SP resp-cond-state CRLF ; resp-cond-state = ("OK" / "NO" / "BAD") SP resp-text
+/// resp-text = ["[" resp-text-code "]" SP] [text] ; continue-req = "+" [SP (resp-text / base64)] CRLF
+/// </code>
+/// </remarks>
+public sealed class ImapResponseWriter
+{
+    /// <summary>Longer strings go out as literals, which are cheaper for the client to parse.</summary>
+    public const int MaxQuotedLength = 1024;
+
+    private readonly IBufferWriter<byte> _output;
+    private bool _needSpace;
+
+    public ImapResponseWriter(IBufferWriter<byte> output, bool utf8Enabled = false)
+    {
+        _output = output;
+        Utf8Enabled = utf8Enabled;
+    }
+
+    /// <summary>UTF8=ACCEPT is enabled (RFC 6855) or IMAP4rev2 is: UTF-8 may go in quoted strings and mailbox names.</summary>
+    public bool Utf8Enabled { get; set; }
+
+    /// <summary>The underlying writer, for streaming a literal's octets after <see cref="LiteralHeader"/>.</summary>
+    public IBufferWriter<byte> Output => _output;
+
+    public void Tagged(string tag, ImapStatus status, string? code, string text)
+    {
+        WriteAscii(tag);
+        WriteStatusAndText(status, code, text);
+    }
+
+    public void Untagged(ImapStatus status, string? code, string text)
+    {
+        WriteByte((byte)'*');
+        WriteStatusAndText(status, code, text);
+    }
+
+    /// <summary>A whole untagged data line, already formatted: <c>* text</c>.</summary>
+    public void UntaggedLine(string text)
+    {
+        WriteAscii("* ");
+        WriteText(text);
+        WriteCrLf();
+    }
+
+    /// <summary><c>+ text</c> (or a base64 SASL challenge).</summary>
+    public void Continuation(string text = "Ready")
+    {
+        WriteByte((byte)'+');
+        if (text.Length > 0)
+        {
+            WriteByte((byte)' ');
+            WriteText(text);
+        }
+
+        WriteCrLf();
+    }
+
+    public ImapResponseWriter BeginUntagged()
+    {
+        WriteByte((byte)'*');
+        _needSpace = true;
+        return this;
+    }
+
+    public ImapResponseWriter EndLine()
+    {
+        WriteCrLf();
+        _needSpace = false;
+        return this;
+    }
+
+    /// <summary>An atom or keyword written as is (the caller guarantees it is one: FETCH, FLAGS, \Seen, BODY[1]&lt;0&gt;).</summary>
+    public ImapResponseWriter Atom(string atom)
+    {
+        Space();
+        WriteAscii(atom);
+        _needSpace = true;
+        return this;
+    }
+
+    public ImapResponseWriter Number(ulong value)
+    {
+        Space();
+        var span = _output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out var written);
+        _output.Advance(written);
+        _needSpace = true;
+        return this;
+    }
+
+    public ImapResponseWriter Nil() => Atom("NIL");
+
+    /// <summary>The next value follows without a space (body-type-mpart is <c>1*body SP media-subtype</c>: parts are adjacent).</summary>
+    public ImapResponseWriter Adjoin()
+    {
+        _needSpace = false;
+        return this;
+    }
+
+    public ImapResponseWriter BeginList()
+    {
+        Space();
+        WriteByte((byte)'(');
+        _needSpace = false;
+        return this;
+    }
+
+    public ImapResponseWriter EndList()
+    {
+        WriteByte((byte)')');
+        _needSpace = true;
+        return this;
+    }
+
+    /// <summary>A string: quoted when it can be, else a literal.</summary>
+    public ImapResponseWriter String(string value) => String(Encoding.UTF8.GetBytes(value));
+
+    public ImapResponseWriter String(ReadOnlySpan<byte> value)
+    {
+        Space();
+        if (CanQuote(value))
+        {
+            WriteQuoted(value);
+        }
+        else
+        {
+            WriteLiteral(value, binary: false);
+        }
+
+        _needSpace = true;
+        return this;
+    }
+
+    /// <summary>An astring: a bare atom when it is one (and not "NIL", which would read as nil in an nstring), else a string.</summary>
+    public ImapResponseWriter AString(string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        if (ImapGrammar.IsAtom(bytes) && !value.Equals("NIL", StringComparison.OrdinalIgnoreCase))
+        {
+            return Atom(value);
+        }
+
+        return String(bytes);
+    }
+
+    public ImapResponseWriter NString(string? value) => value is null ? Nil() : String(value);
+
+    public ImapResponseWriter NString(ReadOnlySpan<byte> value, bool isNil) => isNil ? Nil() : String(value);
+
+    /// <summary>A literal (or literal8 for BINARY content with NUL, RFC 3516) with its octets.</summary>
+    public ImapResponseWriter Literal(ReadOnlySpan<byte> value, bool binary = false)
+    {
+        Space();
+        WriteLiteral(value, binary);
+        _needSpace = true;
+        return this;
+    }
+
+    /// <summary>
+    /// Only the <c>{n}CRLF</c> of a literal; the caller then writes exactly <paramref name="length"/> octets to
+    /// <see cref="Output"/> (streaming a large body in chunks).
+    /// </summary>
+    public ImapResponseWriter LiteralHeader(long length, bool binary = false)
+    {
+        Space();
+        if (binary)
+        {
+            WriteByte((byte)'~');
+        }
+
+        WriteByte((byte)'{');
+        var span = _output.GetSpan(20);
+        Utf8Formatter.TryFormat(length, span, out var written);
+        _output.Advance(written);
+        WriteAscii("}\r\n");
+        _needSpace = true;
+        return this;
+    }
+
+    /// <summary>A mailbox name: modified UTF-7 unless UTF-8 is enabled (RFC 3501 §5.1.3, RFC 6855 §3).</summary>
+    public ImapResponseWriter Mailbox(string name) => AString(ImapMailboxName.Encode(name, Utf8Enabled));
+
+    public ImapResponseWriter DateTime(DateTimeOffset value) => Atom(ImapDateTime.FormatDateTime(value));
+
+    /// <summary>A flag list: system flags, then keywords, then \Recent when asked.</summary>
+    public ImapResponseWriter Flags(ImapSystemFlags flags, IEnumerable<string> keywords, bool recent = false)
+    {
+        BeginList();
+        foreach (var name in ImapFlagSet.Names(flags))
+        {
+            Atom(name);
+        }
+
+        if (recent)
+        {
+            Atom("\\Recent");
+        }
+
+        foreach (var keyword in keywords)
+        {
+            Atom(keyword);
+        }
+
+        return EndList();
+    }
+
+    /// <summary>Free text up to the line end; CR and LF become spaces so a reply can never inject a line.</summary>
+    public ImapResponseWriter Text(string text)
+    {
+        Space();
+        WriteText(text);
+        _needSpace = true;
+        return this;
+    }
+
+    /// <summary>Can <paramref name="value"/> be a quoted string here?</summary>
+    public bool CanQuote(ReadOnlySpan<byte> value)
+    {
+        if (value.Length > MaxQuotedLength)
+        {
+            return false;
+        }
+
+        var eightBit = false;
+        foreach (var b in value)
+        {
+            if (b is 0 or (byte)'\r' or (byte)'\n')
+            {
+                return false;
+            }
+
+            eightBit |= b >= 0x80;
+        }
+
+        return !eightBit || (Utf8Enabled && System.Text.Unicode.Utf8.IsValid(value));
+    }
+
+    private void Space()
+    {
+        if (_needSpace)
+        {
+            WriteByte((byte)' ');
+        }
+    }
+
+    private void WriteStatusAndText(ImapStatus status, string? code, string text)
+    {
+        WriteAscii(status switch
+        {
+            ImapStatus.Ok => " OK ",
+            ImapStatus.No => " NO ",
+            ImapStatus.Bad => " BAD ",
+            ImapStatus.PreAuth => " PREAUTH ",
+            _ => " BYE ",
+        });
+        if (!string.IsNullOrEmpty(code))
+        {
+            WriteByte((byte)'[');
+            WriteText(code);
+            WriteAscii("] ");
+        }
+
+        WriteText(text.Length == 0 ? "done" : text);
+        WriteCrLf();
+        _needSpace = false;
+    }
+
+    private void WriteQuoted(ReadOnlySpan<byte> value)
+    {
+        var span = _output.GetSpan((value.Length * 2) + 2);
+        var i = 0;
+        span[i++] = (byte)'"';
+        foreach (var b in value)
+        {
+            if (b is (byte)'"' or (byte)'\\')
+            {
+                span[i++] = (byte)'\\';
+            }
+
+            span[i++] = b;
+        }
+
+        span[i++] = (byte)'"';
+        _output.Advance(i);
+    }
+
+    private void WriteLiteral(ReadOnlySpan<byte> value, bool binary)
+    {
+        if (binary)
+        {
+            WriteByte((byte)'~');
+        }
+
+        WriteByte((byte)'{');
+        var span = _output.GetSpan(20);
+        Utf8Formatter.TryFormat(value.Length, span, out var written);
+        _output.Advance(written);
+        WriteAscii("}\r\n");
+        _output.Write(value);
+    }
+
+    private void WriteText(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] is (byte)'\r' or (byte)'\n' or 0)
+            {
+                bytes[i] = (byte)' ';
+            }
+        }
+
+        _output.Write(bytes);
+    }
+
+    private void WriteAscii(string text)
+    {
+        var span = _output.GetSpan(text.Length);
+        var written = Encoding.ASCII.GetBytes(text, span);
+        _output.Advance(written);
+    }
+
+    private void WriteByte(byte b)
+    {
+        var span = _output.GetSpan(1);
+        span[0] = b;
+        _output.Advance(1);
+    }
+
+    private void WriteCrLf() => WriteAscii("\r\n");
+}

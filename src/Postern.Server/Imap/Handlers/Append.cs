@@ -1,0 +1,68 @@
+using Postern.Protocols.Imap;
+using Postern.Store;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 3501 §6.3.11, MULTIAPPEND (RFC 3502), UIDPLUS APPENDUID (RFC 4315), BINARY literal8 (RFC 3516), QUOTA.</summary>
+internal sealed class Append : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (!ImapAppendRequest.TryParse(command.GetReader(), session.Utf8Enabled, out var request, out var error))
+        {
+            session.BadArguments(command, error);
+            return;
+        }
+
+        var account = session.Account!;
+        var mailbox = await session.Mail.GetMailboxAsync(account.Id, ImapSession.NormalizeMailbox(request.Mailbox), cancellationToken);
+        if (mailbox is null)
+        {
+            // RFC 3501 §6.3.11: TRYCREATE tells the client that CREATE would help.
+            session.No(command, "No such mailbox", "TRYCREATE");
+            return;
+        }
+
+        var total = request.Messages.Sum(m => (long)m.Content.Length);
+        if (request.Messages.Any(m => m.Content.Length > session.Config.Limits.MaxMessageSize))
+        {
+            session.No(command, "Message too large", "TOOBIG");
+            return;
+        }
+
+        if (account.QuotaBytes > 0 && await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + total > account.QuotaBytes)
+        {
+            session.No(command, "Quota exceeded", "OVERQUOTA");
+            return;
+        }
+
+        if (request.Messages.Any(m => m.Content.IsEmpty))
+        {
+            session.No(command, "Empty message", "CANNOT");
+            return;
+        }
+
+        var uids = new List<uint>();
+        long uidValidity = mailbox.UidValidity;
+        foreach (var message in request.Messages)
+        {
+            var result = await session.Mail.AppendAsync(mailbox.Id, message.Content, (MessageFlags)message.Flags.System, message.Flags.Keywords,
+                message.InternalDate ?? session.Context.Time.GetUtcNow(), cancellationToken);
+            if (!result.IsOk)
+            {
+                session.No(command, result.Message ?? "Append failed", result.Status == StoreStatus.OverQuota ? "OVERQUOTA" : "CANNOT");
+                return;
+            }
+
+            uids.Add((uint)result.Value!.Uid);
+            uidValidity = result.Value.UidValidity;
+        }
+
+        if (session.Selected?.Mailbox.Id == mailbox.Id)
+        {
+            session.Selected.MarkDirty();
+        }
+
+        await session.OkAsync(command, "APPEND completed", cancellationToken, $"APPENDUID {uidValidity} {ImapSequenceSet.Format(uids)}");
+    }
+}

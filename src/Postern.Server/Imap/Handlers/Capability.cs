@@ -1,0 +1,19 @@
+using Postern.Protocols.Imap;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 3501 §6.1.1.</summary>
+internal sealed class Capability : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (command.Arguments.Count > 0)
+        {
+            session.BadArguments(command, "CAPABILITY takes no arguments");
+            return;
+        }
+
+        session.Writer.UntaggedLine("CAPABILITY " + string.Join(' ', ImapCapabilities.For(session)));
+        await session.OkAsync(command, "CAPABILITY completed", cancellationToken);
+    }
+}

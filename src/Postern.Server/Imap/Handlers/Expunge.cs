@@ -1,0 +1,43 @@
+using Postern.Protocols.Imap;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 3501 §6.4.3 EXPUNGE and UIDPLUS UID EXPUNGE (RFC 4315 §2.1).</summary>
+internal sealed class Expunge(bool uid) : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        var selected = session.Selected!;
+        IReadOnlyList<long>? uids = null;
+        if (uid)
+        {
+            if (!ImapSimpleRequests.TryParseSequenceSetOnly(command.GetReader(), out var set))
+            {
+                session.BadArguments(command, "UID EXPUNGE needs a UID set");
+                return;
+            }
+
+            uids = selected.Resolve(set, byUid: true, session.SavedSearch).Select(m => m.Message.Uid).ToList();
+        }
+        else if (command.Arguments.Count > 0)
+        {
+            session.BadArguments(command, "EXPUNGE takes no arguments");
+            return;
+        }
+
+        if (selected.ReadOnly)
+        {
+            session.No(command, "Mailbox is read-only", "READ-ONLY");
+            return;
+        }
+
+        if (uids is null || uids.Count > 0)
+        {
+            await session.Mail.ExpungeAsync(selected.Mailbox.Id, uids, onlyDeleted: true, cancellationToken);
+            selected.MarkDirty();
+        }
+
+        // The sync before the tagged reply sends the EXPUNGE (or VANISHED) responses.
+        await session.OkAsync(command, "EXPUNGE completed", cancellationToken);
+    }
+}

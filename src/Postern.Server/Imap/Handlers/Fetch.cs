@@ -1,0 +1,219 @@
+using MimeKit;
+using Postern.Protocols.Imap;
+using Postern.Store;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>
+/// RFC 3501 §6.4.5 FETCH / UID FETCH, BINARY (RFC 3516), CONDSTORE CHANGEDSINCE and QRESYNC VANISHED (RFC 7162).
+/// </summary>
+internal sealed class Fetch(bool uid) : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (!ImapFetchRequest.TryParse(command.GetReader(), out var request, out var error))
+        {
+            session.BadArguments(command, error);
+            return;
+        }
+
+        // RFC 7162 §3.2.6: VANISHED only in UID FETCH, and only once QRESYNC is enabled.
+        if (request.Vanished && (!uid || !session.QResyncEnabled))
+        {
+            session.BadArguments(command, "VANISHED needs UID FETCH with QRESYNC enabled");
+            return;
+        }
+
+        var items = request.Items.ToList();
+        if (uid && !items.Any(i => i.Kind == ImapFetchItemKind.Uid))
+        {
+            // RFC 3501 §6.4.8: UID FETCH always returns the UID.
+            items.Insert(0, new ImapFetchItem(ImapFetchItemKind.Uid));
+        }
+
+        if (request.ChangedSince is not null || items.Any(i => i.Kind == ImapFetchItemKind.ModSeq))
+        {
+            session.CondStoreEnabled = true;
+        }
+
+        var selected = session.Selected!;
+        var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
+        if (request.ChangedSince is { } since)
+        {
+            targets = targets.Where(t => (ulong)t.Message.ModSeq > since).ToList();
+        }
+
+        var writer = session.Writer;
+        if (request.Vanished)
+        {
+            var expunged = await session.Mail.ListExpungedSinceAsync(selected.Mailbox.Id, (long)request.ChangedSince!.Value, cancellationToken);
+            var inSet = expunged.Where(u => request.Set.Contains((uint)u, uint.MaxValue)).Select(u => (uint)u).ToList();
+            if (inSet.Count > 0)
+            {
+                writer.BeginUntagged().Atom("VANISHED").Atom("(EARLIER)").Atom(ImapSequenceSet.Format(inSet)).EndLine();
+            }
+        }
+
+        // RFC 3501 §6.4.5: fetching a body sets \Seen (not in a read-only mailbox); the new flags go out with the data.
+        var seenChanged = new HashSet<long>();
+        if (!selected.ReadOnly && items.Any(i => i.SetsSeen))
+        {
+            var unseen = targets.Where(t => !t.Message.Flags.HasFlag(MessageFlags.Seen)).Select(t => t.Message.Uid).ToList();
+            if (unseen.Count > 0)
+            {
+                var result = await session.Mail.StoreFlagsAsync(selected.Mailbox.Id, unseen, FlagOperation.Add, MessageFlags.Seen, [], null, cancellationToken);
+                foreach (var updated in result.Updated)
+                {
+                    selected.Update(updated);
+                    seenChanged.Add(updated.Uid);
+                }
+
+                targets = targets.Select(t => (t.Sequence, selected.Messages[t.Sequence - 1])).ToList();
+            }
+        }
+
+        var needsContent = items.Any(i => i.Kind is not (ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.ModSeq));
+        foreach (var (sequence, message) in targets)
+        {
+            ImapMessageView? view = null;
+            if (needsContent)
+            {
+                view = ImapMessageView.Parse(await session.Mail.ReadContentAsync(message.BlobId, cancellationToken));
+            }
+
+            writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
+            var wroteFlags = false;
+            foreach (var item in items)
+            {
+                if (!WriteItem(writer, item, message, view))
+                {
+                    writer.EndList().EndLine();
+                    session.No(command, "Unknown content-transfer-encoding", "UNKNOWN-CTE");
+                    return;
+                }
+
+                wroteFlags |= item.Kind == ImapFetchItemKind.Flags;
+            }
+
+            if (!wroteFlags && seenChanged.Contains(message.Uid))
+            {
+                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords);
+            }
+
+            writer.EndList().EndLine();
+            await session.FlushIfLargeAsync(cancellationToken);
+        }
+
+        // RFC 3501 §7.4.1: no EXPUNGE during FETCH by sequence number.
+        await session.CompleteAsync(command, ImapStatus.Ok, "FETCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
+    }
+
+    private static bool WriteItem(ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view)
+    {
+        switch (item.Kind)
+        {
+            case ImapFetchItemKind.Flags:
+                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords);
+                break;
+            case ImapFetchItemKind.Uid:
+                writer.Atom("UID").Number((ulong)message.Uid);
+                break;
+            case ImapFetchItemKind.InternalDate:
+                writer.Atom("INTERNALDATE").DateTime(message.InternalDate);
+                break;
+            case ImapFetchItemKind.Rfc822Size:
+                writer.Atom("RFC822.SIZE").Number((ulong)message.Size);
+                break;
+            case ImapFetchItemKind.ModSeq:
+                writer.Atom("MODSEQ").BeginList().Number((ulong)message.ModSeq).EndList();
+                break;
+            case ImapFetchItemKind.Envelope:
+                writer.Atom("ENVELOPE");
+                ImapFetchFormatter.WriteEnvelope(writer, view!.Message);
+                break;
+            case ImapFetchItemKind.Body or ImapFetchItemKind.BodyStructure:
+                writer.Atom(item.Kind == ImapFetchItemKind.Body ? "BODY" : "BODYSTRUCTURE");
+                ImapFetchFormatter.WriteBodyStructure(writer, view!, view!.Message.Body ?? new TextPart("plain"), item.Kind == ImapFetchItemKind.BodyStructure);
+                break;
+            case ImapFetchItemKind.Rfc822:
+                writer.Atom("RFC822").Literal(view!.Raw);
+                break;
+            case ImapFetchItemKind.Rfc822Header:
+                writer.Atom("RFC822.HEADER").Literal(view!.GetSection(new ImapSection([], ImapSectionText.Header, [])).GetValueOrDefault().Span);
+                break;
+            case ImapFetchItemKind.Rfc822Text:
+                writer.Atom("RFC822.TEXT").Literal(view!.GetSection(new ImapSection([], ImapSectionText.Text, [])).GetValueOrDefault().Span);
+                break;
+            case ImapFetchItemKind.BodySection:
+                {
+                    var data = view!.GetSection(item.Section!) ?? ReadOnlyMemory<byte>.Empty;
+                    writer.Atom(item.ResponseName).Literal(Partial(data, item).Span);
+                    break;
+                }
+
+            case ImapFetchItemKind.Binary or ImapFetchItemKind.BinarySize:
+                {
+                    var decoded = Decode(view!, item.Section!);
+                    if (decoded is null)
+                    {
+                        return false;
+                    }
+
+                    if (item.Kind == ImapFetchItemKind.BinarySize)
+                    {
+                        writer.Atom(item.ResponseName).Number((ulong)decoded.Length);
+                    }
+                    else
+                    {
+                        var data = Partial(decoded, item);
+
+                        // RFC 3516 §4.3: literal8 when the decoded content holds NUL.
+                        writer.Atom(item.ResponseName).Literal(data.Span, binary: data.Span.Contains((byte)0));
+                    }
+
+                    break;
+                }
+        }
+
+        return true;
+    }
+
+    private static ReadOnlyMemory<byte> Partial(ReadOnlyMemory<byte> data, ImapFetchItem item)
+    {
+        if (item.PartialOffset is not { } offset)
+        {
+            return data;
+        }
+
+        // RFC 3501 §6.4.5: an origin past the end gives the empty string.
+        if (offset >= (ulong)data.Length)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var length = (int)Math.Min(item.PartialLength ?? ulong.MaxValue, (ulong)data.Length - offset);
+        return data.Slice((int)offset, length);
+    }
+
+    /// <summary>The decoded content of a leaf part (RFC 3516 BINARY), or null for an encoding MimeKit cannot decode.</summary>
+    private static byte[]? Decode(ImapMessageView view, ImapSection section)
+    {
+        var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
+        if (entity is not MimePart part)
+        {
+            // Multipart or message parts have nothing to decode: their raw octets are the answer.
+            return view.GetSection(section)?.ToArray() ?? [];
+        }
+
+        // An encoding MimeKit does not know reads as Default; only the identity encodings may say so.
+        var declared = part.Headers[HeaderId.ContentTransferEncoding]?.Trim().ToLowerInvariant();
+        if (part.ContentTransferEncoding == ContentEncoding.Default && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary"))
+        {
+            return null;
+        }
+
+        using var output = new MemoryStream();
+        part.Content?.DecodeTo(output);
+        return output.ToArray();
+    }
+}

@@ -1,0 +1,27 @@
+using Postern.Protocols.Imap;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 9208 §4.2.</summary>
+internal sealed class GetQuotaRoot : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (!ImapSimpleRequests.TryParseMailbox(command.GetReader(), session.Utf8Enabled, out var name))
+        {
+            session.BadArguments(command, "GETQUOTAROOT needs a mailbox");
+            return;
+        }
+
+        var mailbox = await session.Mail.GetMailboxAsync(session.Account!.Id, ImapSession.NormalizeMailbox(name), cancellationToken);
+        if (mailbox is null)
+        {
+            session.No(command, "No such mailbox", "NONEXISTENT");
+            return;
+        }
+
+        session.Writer.BeginUntagged().Atom("QUOTAROOT").Mailbox(mailbox.Name).String(string.Empty).EndLine();
+        await GetQuota.WriteQuotaAsync(session, cancellationToken);
+        await session.OkAsync(command, "GETQUOTAROOT completed", cancellationToken);
+    }
+}

@@ -1,0 +1,42 @@
+using Postern.Protocols.Imap;
+using Postern.Store;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 3501 §6.3.5 (renaming INBOX moves its messages; the store does that).</summary>
+internal sealed class Rename : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (!ImapSimpleRequests.TryParseRename(command.GetReader(), session.Utf8Enabled, out var from, out var to))
+        {
+            session.BadArguments(command, "RENAME needs two mailbox names");
+            return;
+        }
+
+        from = ImapSession.NormalizeMailbox(from);
+        to = ImapSession.NormalizeMailbox(to.TrimEnd(ImapSession.Delimiter));
+        if (to == ImapMailboxName.Inbox || to.Length == 0)
+        {
+            session.No(command, "Invalid target name", "CANNOT");
+            return;
+        }
+
+        var status = await session.Mail.RenameMailboxAsync(session.Account!.Id, from, to, ImapSession.Delimiter, cancellationToken);
+        switch (status)
+        {
+            case StoreStatus.Ok:
+                await session.OkAsync(command, "RENAME completed", cancellationToken);
+                break;
+            case StoreStatus.NotFound:
+                session.No(command, "No such mailbox", "NONEXISTENT");
+                break;
+            case StoreStatus.AlreadyExists:
+                session.No(command, "Target exists", "ALREADYEXISTS");
+                break;
+            default:
+                session.No(command, "Cannot rename", "CANNOT");
+                break;
+        }
+    }
+}

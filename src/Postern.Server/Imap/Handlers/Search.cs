@@ -1,0 +1,104 @@
+using Postern.Protocols.Imap;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 3501 §6.4.4 SEARCH / UID SEARCH, ESEARCH (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ (RFC 7162 §3.1.5).</summary>
+internal sealed class Search(bool uid) : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (!ImapSearchRequest.TryParse(command.GetReader(), out var request, out var error))
+        {
+            session.BadArguments(command, error);
+            return;
+        }
+
+        if (!ImapSearchRequest.IsSupportedCharset(request.Charset))
+        {
+            session.No(command, "Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
+            return;
+        }
+
+        var usesModSeq = UsesModSeq(request.Key);
+        if (usesModSeq)
+        {
+            session.CondStoreEnabled = true;
+        }
+
+        var selected = session.Selected!;
+        var matches = await new ImapSearchEvaluator(session, selected).EvaluateAsync(request.Key, cancellationToken);
+        var numbers = matches.Select(m => uid ? (uint)m.Message.Uid : (uint)m.Sequence).ToList();
+        var writer = session.Writer;
+        if (request.Return is not { } options)
+        {
+            writer.BeginUntagged().Atom("SEARCH");
+            foreach (var number in numbers)
+            {
+                writer.Number(number);
+            }
+
+            if (usesModSeq && matches.Count > 0)
+            {
+                writer.BeginList().Atom("MODSEQ").Number((ulong)matches.Max(m => m.Message.ModSeq)).EndList();
+            }
+
+            writer.EndLine();
+        }
+        else
+        {
+            if ((options & ImapSearchReturnOptions.Save) != 0)
+            {
+                session.SavedSearch = matches.Select(m => m.Message.Uid).ToList();
+            }
+
+            // RFC 5182 §2.4: SAVE alone returns no ESEARCH response.
+            if (options != ImapSearchReturnOptions.Save)
+            {
+                writer.BeginUntagged().Atom("ESEARCH").BeginList().Atom("TAG").String(command.Tag).EndList();
+                if (uid)
+                {
+                    writer.Atom("UID");
+                }
+
+                if ((options & ImapSearchReturnOptions.Min) != 0 && numbers.Count > 0)
+                {
+                    writer.Atom("MIN").Number(numbers.Min());
+                }
+
+                if ((options & ImapSearchReturnOptions.Max) != 0 && numbers.Count > 0)
+                {
+                    writer.Atom("MAX").Number(numbers.Max());
+                }
+
+                if ((options & ImapSearchReturnOptions.All) != 0 && numbers.Count > 0)
+                {
+                    writer.Atom("ALL").Atom(ImapSequenceSet.Format(numbers));
+                }
+
+                if ((options & ImapSearchReturnOptions.Count) != 0)
+                {
+                    writer.Atom("COUNT").Number((ulong)numbers.Count);
+                }
+
+                if (usesModSeq && matches.Count > 0)
+                {
+                    writer.Atom("MODSEQ").Number((ulong)matches.Max(m => m.Message.ModSeq));
+                }
+
+                writer.EndLine();
+            }
+        }
+
+        // RFC 3501 §7.4.1: no EXPUNGE while SEARCH (by sequence number) is running.
+        await session.CompleteAsync(command, ImapStatus.Ok, "SEARCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
+    }
+
+    private static bool UsesModSeq(ImapSearchKey key) => key switch
+    {
+        ImapSearchModSeq => true,
+        ImapSearchAnd and => and.Keys.Any(UsesModSeq),
+        ImapSearchOr or => UsesModSeq(or.Left) || UsesModSeq(or.Right),
+        ImapSearchNot not => UsesModSeq(not.Key),
+        _ => false,
+    };
+}

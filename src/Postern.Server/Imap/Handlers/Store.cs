@@ -1,0 +1,90 @@
+using Postern.Protocols.Imap;
+using Postern.Store;
+
+namespace Postern.Server.Imap.Handlers;
+
+/// <summary>RFC 3501 §6.4.6 STORE / UID STORE, with CONDSTORE UNCHANGEDSINCE (RFC 7162 §3.1.3).</summary>
+internal sealed class Store(bool uid) : IImapHandler
+{
+    public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        if (!ImapStoreRequest.TryParse(command.GetReader(), out var request, out var error))
+        {
+            session.BadArguments(command, error);
+            return;
+        }
+
+        var selected = session.Selected!;
+        if (selected.ReadOnly)
+        {
+            session.No(command, "Mailbox is read-only", "READ-ONLY");
+            return;
+        }
+
+        if (request.UnchangedSince is not null)
+        {
+            session.CondStoreEnabled = true;
+        }
+
+        var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
+        var operation = request.Operation switch
+        {
+            ImapStoreOperation.Add => FlagOperation.Add,
+            ImapStoreOperation.Remove => FlagOperation.Remove,
+            _ => FlagOperation.Replace,
+        };
+        var result = await session.Mail.StoreFlagsAsync(selected.Mailbox.Id, targets.Select(t => t.Message.Uid).ToList(), operation,
+            (MessageFlags)request.Flags.System, request.Flags.Keywords, (long?)request.UnchangedSince, cancellationToken);
+        var changed = new HashSet<long>();
+        foreach (var updated in result.Updated)
+        {
+            selected.Update(updated);
+            changed.Add(updated.Uid);
+        }
+
+        var conflicts = result.Conflicts.ToHashSet();
+        var writer = session.Writer;
+        foreach (var (sequence, _) in targets)
+        {
+            var message = selected.Messages[sequence - 1];
+            if (conflicts.Contains(message.Uid))
+            {
+                continue;
+            }
+
+            // .SILENT suppresses the echo, except that a CONDSTORE client still learns the new MODSEQ (RFC 7162 §3.1.3).
+            if (request.Silent && !(session.CondStoreEnabled && changed.Contains(message.Uid)))
+            {
+                continue;
+            }
+
+            writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
+            if (!request.Silent)
+            {
+                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords);
+            }
+
+            if (uid)
+            {
+                writer.Atom("UID").Number((ulong)message.Uid);
+            }
+
+            if (session.CondStoreEnabled)
+            {
+                writer.Atom("MODSEQ").BeginList().Number((ulong)message.ModSeq).EndList();
+            }
+
+            writer.EndList().EndLine();
+        }
+
+        string? code = null;
+        if (conflicts.Count > 0)
+        {
+            var numbers = targets.Where(t => conflicts.Contains(t.Message.Uid)).Select(t => uid ? (uint)t.Message.Uid : (uint)t.Sequence);
+            code = "MODIFIED " + ImapSequenceSet.Format(numbers);
+        }
+
+        // RFC 3501 §7.4.1: no EXPUNGE during STORE by sequence number.
+        await session.CompleteAsync(command, ImapStatus.Ok, "STORE completed", code, allowExpunge: uid, cancellationToken);
+    }
+}

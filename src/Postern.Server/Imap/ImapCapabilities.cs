@@ -1,0 +1,67 @@
+using Postern.Server.Connections;
+
+namespace Postern.Server.Imap;
+
+/// <summary>What the server advertises, which depends on TLS and login state (RFC 3501 §6.1.1, §6.2.1).</summary>
+internal static class ImapCapabilities
+{
+    /// <summary>Extensions available once logged in.</summary>
+    private static readonly string[] Extensions =
+    [
+        "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
+        "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC", "QUOTA", "QUOTA=RES-STORAGE",
+        "UTF8=ACCEPT", "MULTIAPPEND", "BINARY", "STATUS=SIZE",
+    ];
+
+    public static IEnumerable<string> For(ImapSession session)
+    {
+        yield return "IMAP4rev1";
+        yield return "LITERAL+";
+        yield return "SASL-IR";
+        yield return "ID";
+        yield return "ENABLE";
+        if (session.State == ImapState.NotAuthenticated)
+        {
+            if (session.Connection.CanStartTls)
+            {
+                yield return "STARTTLS";
+            }
+
+            if (!Authenticator.MayAuthenticate(session.Connection))
+            {
+                // RFC 3501 §6.2.3: LOGIN (and every AUTH= mechanism) refused on clear text.
+                yield return "LOGINDISABLED";
+                yield break;
+            }
+
+            foreach (var mechanism in Mechanisms(session))
+            {
+                yield return "AUTH=" + mechanism;
+            }
+
+            yield break;
+        }
+
+        foreach (var extension in Extensions)
+        {
+            yield return extension;
+        }
+    }
+
+    /// <summary>The SASL mechanisms this virtual server allows on this connection.</summary>
+    public static IEnumerable<string> Mechanisms(ImapSession session)
+    {
+        foreach (var method in session.Config.AuthenticationMethods)
+        {
+            var name = method.ToUpperInvariant();
+            if (name is "PLAIN" or "LOGIN")
+            {
+                yield return name;
+            }
+            else if (name == "EXTERNAL" && session.Connection.Tls?.ClientCertificate is not null && session.Context.ClientCertificateAccounts is not null)
+            {
+                yield return name;
+            }
+        }
+    }
+}

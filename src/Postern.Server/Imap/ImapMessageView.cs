@@ -1,0 +1,157 @@
+using System.Text;
+using MimeKit;
+using Postern.Protocols.Imap;
+
+namespace Postern.Server.Imap;
+
+/// <summary>
+/// One stored message as IMAP sees it: the raw octets, the MimeKit tree, and where each entity lies in the octets
+/// (taken from the MimeKit parser's offset events), so sections are served byte-exact, never re-serialised.
+/// </summary>
+internal sealed class ImapMessageView
+{
+    private readonly Dictionary<MimeEntity, EntityOffsets> _entities = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<MimeMessage, EntityOffsets> _messages = new(ReferenceEqualityComparer.Instance);
+
+    private ImapMessageView(byte[] raw)
+    {
+        Raw = raw;
+        using var stream = new MemoryStream(raw, writable: false);
+        var parser = new MimeParser(stream, MimeFormat.Entity);
+        var begins = new Dictionary<object, long>(ReferenceEqualityComparer.Instance);
+        parser.MimeEntityBegin += (_, e) => begins[e.Entity] = e.BeginOffset;
+        parser.MimeEntityEnd += (_, e) => _entities[e.Entity] = new EntityOffsets(begins.GetValueOrDefault(e.Entity), e.HeadersEndOffset, e.EndOffset, e.Lines);
+        parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
+        parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new EntityOffsets(begins.GetValueOrDefault(e.Message), e.HeadersEndOffset, e.EndOffset, 0);
+        Message = parser.ParseMessage();
+    }
+
+    public byte[] Raw { get; }
+
+    public MimeMessage Message { get; }
+
+    public static ImapMessageView Parse(byte[] raw) => new(raw);
+
+    public EntityOffsets OffsetsOf(MimeEntity entity) => _entities.TryGetValue(entity, out var offsets) ? offsets : default;
+
+    public EntityOffsets OffsetsOf(MimeMessage message) => _messages.TryGetValue(message, out var offsets) ? offsets : default;
+
+    /// <summary>
+    /// The octets of a body section (RFC 3501 §6.4.5), or null when the section does not exist.
+    /// </summary>
+    public ReadOnlyMemory<byte>? GetSection(ImapSection section)
+    {
+        if (section.Part.Count == 0)
+        {
+            return MessageSection(Message, section);
+        }
+
+        var entity = Resolve(section.Part);
+        if (entity is null)
+        {
+            return null;
+        }
+
+        var offsets = OffsetsOf(entity);
+        switch (section.Text)
+        {
+            case ImapSectionText.None:
+                return Slice(offsets.HeadersEnd, offsets.End);
+            case ImapSectionText.Mime:
+                return Slice(offsets.Begin, offsets.HeadersEnd);
+            default:
+                // HEADER, TEXT and HEADER.FIELDS after a part number apply to an encapsulated message only.
+                return entity is MessagePart { Message: { } inner } ? MessageSection(inner, section) : null;
+        }
+    }
+
+    /// <summary>The entity a part path names: multipart children by number; "1" of a single-part body is the body.</summary>
+    public MimeEntity? Resolve(IReadOnlyList<uint> path)
+    {
+        var entity = Message.Body;
+        for (var i = 0; i < path.Count; i++)
+        {
+            if (entity is null)
+            {
+                return null;
+            }
+
+            if (i > 0)
+            {
+                if (entity is MessagePart { Message: { } inner })
+                {
+                    entity = inner.Body;
+                }
+                else if (entity is not Multipart)
+                {
+                    return null;
+                }
+            }
+
+            var n = path[i];
+            if (entity is Multipart multipart)
+            {
+                if (n > multipart.Count)
+                {
+                    return null;
+                }
+
+                entity = multipart[(int)n - 1];
+            }
+            else if (n != 1)
+            {
+                return null;
+            }
+        }
+
+        return entity;
+    }
+
+    private ReadOnlyMemory<byte>? MessageSection(MimeMessage message, ImapSection section)
+    {
+        var offsets = OffsetsOf(message);
+        return section.Text switch
+        {
+            ImapSectionText.None => Slice(offsets.Begin, offsets.End),
+            ImapSectionText.Header => Slice(offsets.Begin, offsets.HeadersEnd),
+            ImapSectionText.Text => Slice(offsets.HeadersEnd, offsets.End),
+            ImapSectionText.HeaderFields => HeaderFields(message, section.Fields, include: true),
+            ImapSectionText.HeaderFieldsNot => HeaderFields(message, section.Fields, include: false),
+            _ => null,
+        };
+    }
+
+    private static ReadOnlyMemory<byte> HeaderFields(MimeMessage message, IReadOnlyList<string> fields, bool include)
+    {
+        // RFC 3501 §6.4.5: the matching header lines as sent, followed by the blank line.
+        var wanted = new HashSet<string>(fields, StringComparer.OrdinalIgnoreCase);
+        using var output = new MemoryStream();
+        foreach (var header in message.Headers)
+        {
+            if (wanted.Contains(header.Field) != include)
+            {
+                continue;
+            }
+
+            output.Write(Encoding.ASCII.GetBytes(header.Field));
+            output.WriteByte((byte)':');
+            output.Write(header.RawValue);
+        }
+
+        output.Write("\r\n"u8);
+        return output.ToArray();
+    }
+
+    private ReadOnlyMemory<byte> Slice(long start, long end)
+    {
+        start = Math.Clamp(start, 0, Raw.Length);
+        end = Math.Clamp(end, start, Raw.Length);
+        return Raw.AsMemory((int)start, (int)(end - start));
+    }
+}
+
+/// <summary>Where an entity lies in the raw message: its first octet, the first octet of its content, the end, and its content lines.</summary>
+internal readonly record struct EntityOffsets(long Begin, long HeadersEnd, long End, int Lines)
+{
+    public long ContentLength => Math.Max(0, End - HeadersEnd);
+}

@@ -1,0 +1,168 @@
+using MimeKit;
+using Postern.Protocols.Imap;
+using Postern.Store;
+
+namespace Postern.Server.Imap;
+
+/// <summary>
+/// Evaluates a parsed SEARCH expression against the selected mailbox. Flags, sizes, dates and sets come from the
+/// message records; header and text criteria load the message and use MimeKit (decoded values, RFC 3501 §6.4.4:
+/// case-insensitive substring match).
+/// </summary>
+internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailbox mailbox)
+{
+    private readonly Dictionary<long, ImapMessageView> _views = [];
+
+    public async Task<List<(int Sequence, MessageRecord Message)>> EvaluateAsync(ImapSearchKey key, CancellationToken cancellationToken)
+    {
+        var needsContent = NeedsContent(key);
+        var matches = new List<(int, MessageRecord)>();
+        var messages = mailbox.Messages;
+        var now = session.Context.Time.GetUtcNow();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            ImapMessageView? view = null;
+            if (needsContent)
+            {
+                view = await LoadAsync(message, cancellationToken);
+            }
+
+            if (Matches(key, i + 1, message, view, now))
+            {
+                matches.Add((i + 1, message));
+            }
+        }
+
+        return matches;
+    }
+
+    private async Task<ImapMessageView> LoadAsync(MessageRecord message, CancellationToken cancellationToken)
+    {
+        if (!_views.TryGetValue(message.Uid, out var view))
+        {
+            view = ImapMessageView.Parse(await session.Mail.ReadContentAsync(message.BlobId, cancellationToken));
+            _views[message.Uid] = view;
+        }
+
+        return view;
+    }
+
+    private static bool NeedsContent(ImapSearchKey key) => key switch
+    {
+        ImapSearchHeader or ImapSearchText => true,
+        ImapSearchDate date => date.SentDate,
+        ImapSearchAnd and => and.Keys.Any(NeedsContent),
+        ImapSearchOr or => NeedsContent(or.Left) || NeedsContent(or.Right),
+        ImapSearchNot not => NeedsContent(not.Key),
+        _ => false,
+    };
+
+    private bool Matches(ImapSearchKey key, int sequence, MessageRecord message, ImapMessageView? view, DateTimeOffset now)
+    {
+        switch (key)
+        {
+            case ImapSearchAll:
+                return true;
+            case ImapSearchAnd and:
+                return and.Keys.All(k => Matches(k, sequence, message, view, now));
+            case ImapSearchOr or:
+                return Matches(or.Left, sequence, message, view, now) || Matches(or.Right, sequence, message, view, now);
+            case ImapSearchNot not:
+                return !Matches(not.Key, sequence, message, view, now);
+            case ImapSearchFlagKey flag:
+                return HasFlag(message, flag.Flag) == flag.IsSet;
+            case ImapSearchKeyword keyword:
+                return message.Keywords.Contains(keyword.Keyword, StringComparer.OrdinalIgnoreCase) == keyword.IsSet;
+            case ImapSearchNew:
+                // Postern does not track \Recent (RFC 9051 dropped it): no message is new, every message is old.
+                return false;
+            case ImapSearchOld:
+                return true;
+            case ImapSearchSize size:
+                return size.Larger ? (ulong)message.Size > size.Size : (ulong)message.Size < size.Size;
+            case ImapSearchSequence sequenceKey:
+                if (sequenceKey.Set.IsSavedResult)
+                {
+                    return session.SavedSearch.Contains(message.Uid);
+                }
+
+                return sequenceKey.Uid
+                    ? sequenceKey.Set.Contains((uint)message.Uid, mailbox.LargestUid)
+                    : sequenceKey.Set.Contains((uint)sequence, (uint)mailbox.Messages.Count);
+            case ImapSearchModSeq modseq:
+                return (ulong)message.ModSeq >= modseq.ModSeq;
+            case ImapSearchAge age:
+                var limit = now.AddSeconds(-age.Seconds);
+                return age.Older ? message.InternalDate <= limit : message.InternalDate >= limit;
+            case ImapSearchDate date:
+                DateOnly day;
+                if (date.SentDate)
+                {
+                    // RFC 3501: the Date: header, disregarding time and timezone.
+                    if (view!.Message.Headers.IndexOf(HeaderId.Date) < 0)
+                    {
+                        return false;
+                    }
+
+                    day = DateOnly.FromDateTime(view.Message.Date.DateTime);
+                }
+                else
+                {
+                    day = DateOnly.FromDateTime(message.InternalDate.UtcDateTime);
+                }
+
+                return date.Comparison switch
+                {
+                    ImapSearchDateComparison.Before => day < date.Date,
+                    ImapSearchDateComparison.On => day == date.Date,
+                    _ => day >= date.Date,
+                };
+            case ImapSearchHeader header:
+                return HeaderContains(view!.Message.Headers, header.Field, header.Value);
+            case ImapSearchText text:
+                return (text.IncludeHeader && view!.Message.Headers.Any(h => Contains(h.Value, text.Value))) || BodyContains(view!.Message, text.Value);
+            default:
+                return false;
+        }
+    }
+
+    private static bool HasFlag(MessageRecord message, ImapSearchFlag flag) => flag switch
+    {
+        ImapSearchFlag.Answered => message.Flags.HasFlag(MessageFlags.Answered),
+        ImapSearchFlag.Deleted => message.Flags.HasFlag(MessageFlags.Deleted),
+        ImapSearchFlag.Draft => message.Flags.HasFlag(MessageFlags.Draft),
+        ImapSearchFlag.Flagged => message.Flags.HasFlag(MessageFlags.Flagged),
+        ImapSearchFlag.Seen => message.Flags.HasFlag(MessageFlags.Seen),
+        _ => false,
+    };
+
+    private static bool HeaderContains(HeaderList headers, string field, string value)
+    {
+        foreach (var header in headers)
+        {
+            // RFC 3501 §6.4.4: an empty string matches every message that has the field.
+            if (header.Field.Equals(field, StringComparison.OrdinalIgnoreCase) && (value.Length == 0 || Contains(header.Value, value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool BodyContains(MimeMessage message, string value)
+    {
+        foreach (var part in message.BodyParts.OfType<TextPart>())
+        {
+            if (Contains(part.Text, value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Contains(string? haystack, string needle) => haystack is not null && haystack.Contains(needle, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,236 @@
+using Postern.Protocols.Imap;
+using Postern.Store;
+
+namespace Postern.Server.Imap;
+
+/// <summary>
+/// The session's view of its selected mailbox: the message list that message sequence numbers index, kept in step with
+/// the store through the change feed. Changes made elsewhere are reported only when <see cref="SyncAsync"/> runs,
+/// which is at the end of a command (RFC 3501 §5.2) or during IDLE.
+/// </summary>
+internal sealed class ImapSelectedMailbox : IDisposable
+{
+    private readonly IMailStore _mail;
+    private readonly IDisposable _subscription;
+    private List<MessageRecord> _messages;
+    private int _dirty;
+
+    private ImapSelectedMailbox(IMailStore mail, IChangeFeed changes, Mailbox mailbox, bool readOnly, List<MessageRecord> messages)
+    {
+        _mail = mail;
+        Mailbox = mailbox;
+        ReadOnly = readOnly;
+        _messages = messages;
+        HighestModSeq = mailbox.HighestModSeq;
+        _subscription = changes.Subscribe(mailbox.Id, _ =>
+        {
+            Interlocked.Exchange(ref _dirty, 1);
+            Changed?.Invoke();
+        });
+    }
+
+    /// <summary>Raised on a store thread whenever the mailbox changes (used to wake IDLE).</summary>
+    public event Action? Changed;
+
+    public Mailbox Mailbox { get; }
+
+    public bool ReadOnly { get; }
+
+    public long HighestModSeq { get; private set; }
+
+    public IReadOnlyList<MessageRecord> Messages => _messages;
+
+    public uint LargestUid => _messages.Count == 0 ? 0 : (uint)_messages[^1].Uid;
+
+    public static async Task<ImapSelectedMailbox> OpenAsync(IMailStore mail, IChangeFeed changes, Mailbox mailbox, bool readOnly, CancellationToken cancellationToken)
+    {
+        var messages = await mail.ListMessagesAsync(mailbox.Id, cancellationToken).ConfigureAwait(false);
+        var selected = new ImapSelectedMailbox(mail, changes, mailbox, readOnly, [.. messages]);
+        return selected;
+    }
+
+    /// <summary>Marks the view stale so the next sync reloads it (after this session's own writes).</summary>
+    public void MarkDirty() => Interlocked.Exchange(ref _dirty, 1);
+
+    /// <summary>The messages a set names, with their sequence numbers, ascending.</summary>
+    public List<(int Sequence, MessageRecord Message)> Resolve(ImapSequenceSet set, bool byUid, IReadOnlyList<long> savedSearch)
+    {
+        var result = new List<(int, MessageRecord)>();
+        if (set.IsSavedResult)
+        {
+            // RFC 5182: "$" is the saved list of UIDs, whichever command uses it.
+            var saved = savedSearch.ToHashSet();
+            for (var i = 0; i < _messages.Count; i++)
+            {
+                if (saved.Contains(_messages[i].Uid))
+                {
+                    result.Add((i + 1, _messages[i]));
+                }
+            }
+
+            return result;
+        }
+
+        if (!byUid)
+        {
+            foreach (var (start, end) in set.Resolve((uint)_messages.Count))
+            {
+                for (var n = start; n <= end && n <= _messages.Count; n++)
+                {
+                    result.Add(((int)n, _messages[(int)n - 1]));
+                }
+            }
+
+            return result;
+        }
+
+        var ranges = set.Resolve(LargestUid);
+        for (var i = 0; i < _messages.Count; i++)
+        {
+            var uid = (uint)_messages[i].Uid;
+            foreach (var (start, end) in ranges)
+            {
+                if (uid >= start && uid <= end)
+                {
+                    result.Add((i + 1, _messages[i]));
+                    break;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Records a message this session itself changed (its STORE reply already told the client).</summary>
+    public void Update(MessageRecord updated)
+    {
+        var index = IndexOf(updated.Uid);
+        if (index >= 0)
+        {
+            _messages[index] = updated;
+        }
+
+        HighestModSeq = Math.Max(HighestModSeq, updated.ModSeq);
+    }
+
+    public int IndexOf(long uid)
+    {
+        int low = 0, high = _messages.Count - 1;
+        while (low <= high)
+        {
+            var mid = (low + high) / 2;
+            var value = _messages[mid].Uid;
+            if (value == uid)
+            {
+                return mid;
+            }
+
+            if (value < uid)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Reports what changed since the last sync: EXPUNGE (or VANISHED with QRESYNC), flag changes as FETCH, and EXISTS.
+    /// RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE or SEARCH — <paramref name="allowExpunge"/> false keeps expunged
+    /// messages in the view until a later command may report them.
+    /// </summary>
+    public async Task SyncAsync(ImapSession session, bool allowExpunge, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _dirty, 0) == 0)
+        {
+            return;
+        }
+
+        var fresh = await _mail.ListMessagesAsync(Mailbox.Id, cancellationToken).ConfigureAwait(false);
+        var byUid = fresh.ToDictionary(m => m.Uid);
+        var writer = session.Writer;
+
+        var expunged = new List<long>();
+        var deferred = false;
+        for (var i = _messages.Count - 1; i >= 0; i--)
+        {
+            if (byUid.ContainsKey(_messages[i].Uid))
+            {
+                continue;
+            }
+
+            if (!allowExpunge)
+            {
+                deferred = true;
+                continue;
+            }
+
+            expunged.Add(_messages[i].Uid);
+            if (!session.QResyncEnabled)
+            {
+                writer.BeginUntagged().Number((ulong)(i + 1)).Atom("EXPUNGE").EndLine();
+            }
+
+            _messages.RemoveAt(i);
+        }
+
+        if (expunged.Count > 0 && session.QResyncEnabled)
+        {
+            // RFC 7162 §3.2.10: with QRESYNC enabled, VANISHED replaces EXPUNGE.
+            writer.BeginUntagged().Atom("VANISHED").Atom(ImapSequenceSet.Format(expunged.Select(u => (uint)u))).EndLine();
+        }
+
+        for (var i = 0; i < _messages.Count; i++)
+        {
+            if (!byUid.TryGetValue(_messages[i].Uid, out var current) || current.ModSeq == _messages[i].ModSeq)
+            {
+                continue;
+            }
+
+            var old = _messages[i];
+            _messages[i] = current;
+            if (old.Flags != current.Flags || !old.Keywords.SequenceEqual(current.Keywords, StringComparer.OrdinalIgnoreCase) || session.CondStoreEnabled)
+            {
+                writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
+                    .Atom("FLAGS").Flags((ImapSystemFlags)current.Flags, current.Keywords)
+                    .Atom("UID").Number((ulong)current.Uid);
+                if (session.CondStoreEnabled)
+                {
+                    writer.Atom("MODSEQ").BeginList().Number((ulong)current.ModSeq).EndList();
+                }
+
+                writer.EndList().EndLine();
+            }
+        }
+
+        var largest = _messages.Count == 0 ? 0 : _messages[^1].Uid;
+        var added = fresh.Where(m => m.Uid > largest).ToList();
+        if (added.Count > 0)
+        {
+            _messages.AddRange(added);
+            writer.BeginUntagged().Number((ulong)_messages.Count).Atom("EXISTS").EndLine();
+        }
+
+        if (fresh.Count > 0)
+        {
+            HighestModSeq = Math.Max(HighestModSeq, fresh.Max(m => m.ModSeq));
+        }
+
+        var status = await _mail.GetMailboxByIdAsync(Mailbox.Id, cancellationToken).ConfigureAwait(false);
+        if (status is not null)
+        {
+            HighestModSeq = Math.Max(HighestModSeq, status.HighestModSeq);
+        }
+
+        if (deferred)
+        {
+            Interlocked.Exchange(ref _dirty, 1);
+        }
+    }
+
+    public void Dispose() => _subscription.Dispose();
+}

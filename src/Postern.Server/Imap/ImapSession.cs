@@ -1,0 +1,370 @@
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using Postern.Protocols.Imap;
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Server.Imap;
+
+/// <summary>
+/// One IMAP connection: the single async loop that reads commands, gates them through <see cref="ImapStateTable"/>,
+/// runs their handlers and writes replies. Replies are flushed only when no more input is queued (pipelining) or
+/// before the session waits.
+/// </summary>
+internal sealed class ImapSession
+{
+    /// <summary>The one hierarchy delimiter of every account's mailboxes.</summary>
+    public const char Delimiter = '/';
+
+    private readonly ILogger _logger;
+    private ImapCommandReader _reader;
+    private ImapResponseWriter? _writer;
+    private PipeWriter? _writerOutput;
+    private int _badCommands;
+
+    public ImapSession(MailConnection connection, ServerContext context, ILogger logger)
+    {
+        Connection = connection;
+        Context = context;
+        _logger = logger;
+        _reader = new ImapCommandReader(CreateLimits());
+        Authenticator = new Authenticator(context);
+    }
+
+    public MailConnection Connection { get; }
+
+    public ServerContext Context { get; }
+
+    public Authenticator Authenticator { get; }
+
+    public IMailStore Mail => Context.Store.Mail;
+
+    public VirtualServer Config => Connection.VirtualServer.Config;
+
+    public ImapState State { get; private set; } = ImapState.NotAuthenticated;
+
+    public Account? Account { get; private set; }
+
+    public ImapSelectedMailbox? Selected { get; private set; }
+
+    /// <summary>RFC 6855 UTF8=ACCEPT was enabled: mailbox names and strings are UTF-8.</summary>
+    public bool Utf8Enabled { get; set; }
+
+    /// <summary>RFC 7162: CONDSTORE was enabled (ENABLE, or a CONDSTORE-enabling command).</summary>
+    public bool CondStoreEnabled { get; set; }
+
+    public bool QResyncEnabled { get; set; }
+
+    /// <summary>The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).</summary>
+    public IReadOnlyList<long> SavedSearch { get; set; } = [];
+
+    public ImapResponseWriter Writer
+    {
+        get
+        {
+            // The output pipe changes with STARTTLS; the writer follows it.
+            if (_writer is null || !ReferenceEquals(_writerOutput, Connection.Output))
+            {
+                _writerOutput = Connection.Output;
+                _writer = new ImapResponseWriter(_writerOutput, Utf8Enabled);
+            }
+
+            _writer.Utf8Enabled = Utf8Enabled;
+            return _writer;
+        }
+    }
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(State == ImapState.NotAuthenticated
+        ? Config.Limits.IdleTimeoutSeconds
+        : Math.Max(Config.Limits.AuthenticatedIdleTimeoutSeconds, 30 * 60)); // RFC 3501 §5.4: at least 30 minutes once logged in.
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Writer.Untagged(ImapStatus.Ok, "CAPABILITY " + string.Join(' ', ImapCapabilities.For(this)), $"{Context.HostName} Postern IMAP4rev1 service ready");
+            await LoopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer went away or the server is stopping: end quietly.
+            _logger.LogDebug(ex, "IMAP session {Id} ended", Connection.Id);
+        }
+        finally
+        {
+            Selected?.Dispose();
+            Selected = null;
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
+        while (State != ImapState.Logout)
+        {
+            var input = Connection.Input;
+            if (!input.TryRead(out var result))
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(IdleTimeout);
+                try
+                {
+                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    Writer.Untagged(ImapStatus.Bye, null, "Autologout; idle for too long");
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var buffer = result.Buffer;
+            var read = _reader.TryRead(ref buffer);
+            input.AdvanceTo(buffer.Start);
+            if (read.Status == ImapReadStatus.NeedMoreData)
+            {
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (!await HandleReadAsync(read, cancellationToken).ConfigureAwait(false))
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns false when the connection must close.</summary>
+    private async Task<bool> HandleReadAsync(ImapReadResult read, CancellationToken cancellationToken)
+    {
+        switch (read.Status)
+        {
+            case ImapReadStatus.NeedContinuation:
+                // RFC 3501 §7.5: the client waits for this before sending the literal.
+                Writer.Continuation("Ready for literal data");
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+
+            case ImapReadStatus.Command:
+                return await DispatchAsync(read.Command!, cancellationToken).ConfigureAwait(false);
+
+            case ImapReadStatus.LiteralTooLarge when read.MustClose:
+                Writer.Untagged(ImapStatus.Bye, "TOOBIG", "Literal too large");
+                return false;
+
+            case ImapReadStatus.LiteralTooLarge or ImapReadStatus.CommandTooLong when read.Tag is not null && read.CommandName == "APPEND":
+                // RFC 7889 / RFC 4469 §5: a message over the size limit is NO [TOOBIG], not a protocol error.
+                Writer.Tagged(read.Tag, ImapStatus.No, "TOOBIG", read.Message ?? "Message too large");
+                return true;
+
+            case ImapReadStatus.LiteralTooLarge or ImapReadStatus.CommandTooLong or ImapReadStatus.LineTooLong:
+                return Bad(read.Tag, "TOOBIG", read.Message ?? "Too long");
+
+            default:
+                return Bad(read.Tag, null, read.Message ?? "Syntax error");
+        }
+    }
+
+    private bool Bad(string? tag, string? code, string text)
+    {
+        if (tag is null)
+        {
+            Writer.Untagged(ImapStatus.Bad, code, text);
+        }
+        else
+        {
+            Writer.Tagged(tag, ImapStatus.Bad, code, text);
+        }
+
+        if (++_badCommands >= Math.Max(1, Config.Limits.MaxBadCommands))
+        {
+            Writer.Untagged(ImapStatus.Bye, null, "Too many invalid commands");
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task<bool> DispatchAsync(ImapCommand command, CancellationToken cancellationToken)
+    {
+        switch (ImapStateTable.Check(command.Name, State, out var entry))
+        {
+            case ImapGate.UnknownCommand:
+                return Bad(command.Tag, null, "Unknown command " + Truncate(command.Name));
+            case ImapGate.WrongState:
+                return Bad(command.Tag, null, command.Name + " is not valid " + State switch
+                {
+                    ImapState.NotAuthenticated => "before login",
+                    ImapState.Authenticated => "without a selected mailbox",
+                    _ => "in this state",
+                });
+        }
+
+        try
+        {
+            await entry!.Handler.HandleAsync(this, command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (IOException or OperationCanceledException or ObjectDisposedException))
+        {
+            // A bug in one command must not take the connection down with it.
+            _logger.LogError(ex, "IMAP {Command} failed", command.Name);
+            Writer.Tagged(command.Tag, ImapStatus.No, "SERVERBUG", "Internal error");
+        }
+
+        return true;
+    }
+
+    private static string Truncate(string text) => text.Length <= 32 ? text : text[..32];
+
+    /// <summary>Sends the pending mailbox updates, then the tagged completion (RFC 3501 §7: untagged data before the tagged reply).</summary>
+    public async Task CompleteAsync(ImapCommand command, ImapStatus status, string text, string? code = null, bool allowExpunge = true, CancellationToken cancellationToken = default)
+    {
+        if (Selected is not null)
+        {
+            await Selected.SyncAsync(this, allowExpunge, cancellationToken).ConfigureAwait(false);
+        }
+
+        Writer.Tagged(command.Tag, status, code, text);
+    }
+
+    public Task OkAsync(ImapCommand command, string text, CancellationToken cancellationToken, string? code = null) =>
+        CompleteAsync(command, ImapStatus.Ok, text, code, allowExpunge: true, cancellationToken);
+
+    public void No(ImapCommand command, string text, string? code = null) => Writer.Tagged(command.Tag, ImapStatus.No, code, text);
+
+    public void BadArguments(ImapCommand command, string text) => Writer.Tagged(command.Tag, ImapStatus.Bad, null, text);
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        var output = Connection.Output;
+        if (!output.CanGetUnflushedBytes || output.UnflushedBytes > 0)
+        {
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Flushes once a large response has built up, so a big FETCH does not sit in memory.</summary>
+    public async ValueTask FlushIfLargeAsync(CancellationToken cancellationToken)
+    {
+        var output = Connection.Output;
+        if (output.CanGetUnflushedBytes && output.UnflushedBytes > 256 * 1024)
+        {
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads one raw line (AUTHENTICATE responses, IDLE's DONE). Null when the client went away, timed out, or sent a line
+    /// too long (the reader then skips the rest of it).
+    /// </summary>
+    public async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var input = Connection.Input;
+            if (!input.TryRead(out var result))
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(IdleTimeout);
+                try
+                {
+                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return null;
+                }
+            }
+
+            var buffer = result.Buffer;
+            var read = _reader.TryReadLine(ref buffer);
+            input.AdvanceTo(buffer.Start);
+            switch (read.Status)
+            {
+                case ImapReadStatus.Line:
+                    return read.Line;
+                case ImapReadStatus.NeedMoreData when !result.IsCompleted:
+                    continue;
+                default:
+                    return null;
+            }
+        }
+    }
+
+    /// <summary>One raw line from an already-read buffer (IDLE reads the pipe itself so it can be woken by changes).</summary>
+    public ImapReadResult ReadRawLine(ref System.Buffers.ReadOnlySequence<byte> buffer) => _reader.TryReadLine(ref buffer);
+
+    /// <summary>Bytes the client sent that no command has consumed yet (pipelined input).</summary>
+    public bool HasBufferedInput()
+    {
+        if (!_reader.IsIdle)
+        {
+            return true;
+        }
+
+        if (Connection.Input.TryRead(out var result))
+        {
+            var any = !result.Buffer.IsEmpty;
+            Connection.Input.AdvanceTo(result.Buffer.Start);
+            return any;
+        }
+
+        return false;
+    }
+
+    /// <summary>After STARTTLS: forget everything read before TLS (RFC 3501 §6.2.1) and start a fresh reader.</summary>
+    public void ResetAfterTls() => _reader = new ImapCommandReader(CreateLimits());
+
+    public async Task LoginAsync(Account account, CancellationToken cancellationToken)
+    {
+        Account = account;
+        State = ImapState.Authenticated;
+        await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("IMAP login {Account} from {Remote}", account.Address, Connection.RemoteEndPoint);
+    }
+
+    public void EnterSelected(ImapSelectedMailbox mailbox)
+    {
+        Selected?.Dispose();
+        Selected = mailbox;
+        State = ImapState.Selected;
+        SavedSearch = [];
+    }
+
+    public void LeaveSelected()
+    {
+        Selected?.Dispose();
+        Selected = null;
+        SavedSearch = [];
+        if (State == ImapState.Selected)
+        {
+            State = ImapState.Authenticated;
+        }
+    }
+
+    public void EnterLogout() => State = ImapState.Logout;
+
+    /// <summary>A mailbox argument in the account's spelling (INBOX normalised).</summary>
+    public static string NormalizeMailbox(string name) => ImapMailboxName.Normalize(name, Delimiter);
+
+    private ImapLimits CreateLimits()
+    {
+        var limits = Config.Limits;
+        return new ImapLimits
+        {
+            MaxLineLength = Math.Max(limits.MaxLineLength, 8192),
+            MaxAppendLiteralSize = limits.MaxMessageSize,
+            MaxCommandSize = limits.MaxMessageSize + (1024 * 1024),
+            MaxDiscardedLiteralSize = limits.MaxMessageSize + (1024 * 1024),
+        };
+    }
+}

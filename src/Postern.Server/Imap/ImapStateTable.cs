@@ -1,0 +1,84 @@
+using Postern.Server.Imap.Handlers;
+
+namespace Postern.Server.Imap;
+
+internal enum ImapGate
+{
+    Allowed = 0,
+    UnknownCommand = 1,
+    WrongState = 2,
+}
+
+/// <summary>One command: the states it is valid in and its handler.</summary>
+internal sealed record ImapCommandEntry(string Name, ImapState States, IImapHandler Handler);
+
+/// <summary>
+/// Which command is valid in which state (RFC 3501 §6, RFC 9051 §6), as data. Security policy that depends on the
+/// connection (LOGINDISABLED, STARTTLS only on clear text) is checked by the handlers themselves, where the reply text lives.
+/// </summary>
+internal static class ImapStateTable
+{
+    private static readonly Dictionary<string, ImapCommandEntry> Entries = Build(
+        // RFC 3501 §6.1: any state.
+        E("CAPABILITY", ImapState.Any, new Capability()),
+        E("NOOP", ImapState.Any, new Noop()),
+        E("LOGOUT", ImapState.Any, new Logout()),
+        E("ID", ImapState.Any, new Id()),
+
+        // §6.2: not authenticated.
+        E("STARTTLS", ImapState.NotAuthenticated, new StartTls()),
+        E("AUTHENTICATE", ImapState.NotAuthenticated, new Authenticate()),
+        E("LOGIN", ImapState.NotAuthenticated, new Login()),
+
+        // §6.3: authenticated (and so selected too). RFC 5161 §3.1: ENABLE only before a mailbox is selected.
+        E("ENABLE", ImapState.Authenticated, new Enable()),
+        E("SELECT", ImapState.AuthenticatedOrSelected, new Select(readOnly: false)),
+        E("EXAMINE", ImapState.AuthenticatedOrSelected, new Select(readOnly: true)),
+        E("CREATE", ImapState.AuthenticatedOrSelected, new Create()),
+        E("DELETE", ImapState.AuthenticatedOrSelected, new Delete()),
+        E("RENAME", ImapState.AuthenticatedOrSelected, new Rename()),
+        E("SUBSCRIBE", ImapState.AuthenticatedOrSelected, new Subscribe(subscribe: true)),
+        E("UNSUBSCRIBE", ImapState.AuthenticatedOrSelected, new Subscribe(subscribe: false)),
+        E("LIST", ImapState.AuthenticatedOrSelected, new List(lsub: false)),
+        E("LSUB", ImapState.AuthenticatedOrSelected, new List(lsub: true)),
+        E("NAMESPACE", ImapState.AuthenticatedOrSelected, new Namespace()),
+        E("STATUS", ImapState.AuthenticatedOrSelected, new Status()),
+        E("APPEND", ImapState.AuthenticatedOrSelected, new Append()),
+        E("IDLE", ImapState.AuthenticatedOrSelected, new Idle()),
+        E("GETQUOTA", ImapState.AuthenticatedOrSelected, new GetQuota()),
+        E("GETQUOTAROOT", ImapState.AuthenticatedOrSelected, new GetQuotaRoot()),
+        E("SETQUOTA", ImapState.AuthenticatedOrSelected, new SetQuota()),
+
+        // §6.4: selected.
+        E("CHECK", ImapState.Selected, new Check()),
+        E("CLOSE", ImapState.Selected, new Close()),
+        E("UNSELECT", ImapState.Selected, new Unselect()),
+        E("EXPUNGE", ImapState.Selected, new Expunge(uid: false)),
+        E("UID EXPUNGE", ImapState.Selected, new Expunge(uid: true)),
+        E("SEARCH", ImapState.Selected, new Search(uid: false)),
+        E("UID SEARCH", ImapState.Selected, new Search(uid: true)),
+        E("FETCH", ImapState.Selected, new Fetch(uid: false)),
+        E("UID FETCH", ImapState.Selected, new Fetch(uid: true)),
+        E("STORE", ImapState.Selected, new Handlers.Store(uid: false)),
+        E("UID STORE", ImapState.Selected, new Handlers.Store(uid: true)),
+        E("COPY", ImapState.Selected, new Copy(uid: false, move: false)),
+        E("UID COPY", ImapState.Selected, new Copy(uid: true, move: false)),
+        E("MOVE", ImapState.Selected, new Copy(uid: false, move: true)),
+        E("UID MOVE", ImapState.Selected, new Copy(uid: true, move: true)));
+
+    public static IReadOnlyCollection<ImapCommandEntry> All => Entries.Values;
+
+    public static ImapGate Check(string name, ImapState state, out ImapCommandEntry? entry)
+    {
+        if (!Entries.TryGetValue(name, out entry))
+        {
+            return ImapGate.UnknownCommand;
+        }
+
+        return (entry.States & state) != 0 ? ImapGate.Allowed : ImapGate.WrongState;
+    }
+
+    private static ImapCommandEntry E(string name, ImapState states, IImapHandler handler) => new(name, states, handler);
+
+    private static Dictionary<string, ImapCommandEntry> Build(params ImapCommandEntry[] entries) => entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
+}

@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.Text;
+using Postern.Protocols.Imap;
+
+namespace Postern.UnitTests.Imap;
+
+public sealed class ImapResponseWriterTests
+{
+    private static string Write(Action<ImapResponseWriter> write, bool utf8 = false)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        write(new ImapResponseWriter(buffer, utf8));
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [Fact]
+    public void Tagged_untagged_and_continuation()
+    {
+        Assert.Equal("a1 OK [READ-WRITE] SELECT completed\r\n", Write(w => w.Tagged("a1", ImapStatus.Ok, "READ-WRITE", "SELECT completed")));
+        Assert.Equal("* BYE Logging out\r\n", Write(w => w.Untagged(ImapStatus.Bye, null, "Logging out")));
+        Assert.Equal("+ Ready\r\n", Write(w => w.Continuation()));
+        Assert.Equal("+ \r\n".TrimEnd() + "\r\n", Write(w => w.Continuation(string.Empty)));
+    }
+
+    [Fact]
+    public void Text_cannot_inject_a_line()
+    {
+        Assert.Equal("a NO bad\r\n* OK x\r\n".Replace("\r\n* ", "  * ", StringComparison.Ordinal),
+            Write(w => w.Tagged("a", ImapStatus.No, null, "bad\r\n* OK x")));
+    }
+
+    [Fact]
+    public void Builds_fetch_responses_with_spacing()
+    {
+        var text = Write(w => w.BeginUntagged().Number(12).Atom("FETCH").BeginList()
+            .Atom("FLAGS").Flags(ImapSystemFlags.Seen | ImapSystemFlags.Flagged, ["$Junk"], recent: true)
+            .Atom("UID").Number(4827313)
+            .Atom("BODY[HEADER]").String("Subject: hi\r\n\r\n")
+            .Atom("ENVELOPE").BeginList().NString(null).String("a \"b\" \\c").EndList()
+            .EndList().EndLine());
+        Assert.Equal("* 12 FETCH (FLAGS (\\Flagged \\Seen \\Recent $Junk) UID 4827313 BODY[HEADER] {15}\r\nSubject: hi\r\n\r\n ENVELOPE (NIL \"a \\\"b\\\" \\\\c\"))\r\n", text);
+    }
+
+    [Theory]
+    [InlineData("INBOX", "INBOX")]
+    [InlineData("NIL", "\"NIL\"")]
+    [InlineData("", "\"\"")]
+    [InlineData("a b", "\"a b\"")]
+    [InlineData("a%", "\"a%\"")]
+    [InlineData("[Gmail]", "\"[Gmail]\"")]
+    [InlineData("é", "{2}\r\né")]
+    [InlineData("a\nb", "{3}\r\na\nb")]
+    public void Astrings_pick_atom_quoted_or_literal(string value, string expected) => Assert.Equal(expected, Write(w => w.AString(value)));
+
+    [Fact]
+    public void Utf8_goes_quoted_only_when_enabled()
+    {
+        Assert.Equal("\"é\"", Write(w => w.String("é"), utf8: true));
+        Assert.Equal("{2}\r\né", Write(w => w.String("é")));
+        Assert.Equal("{1}\r\n\0", Write(w => w.String("\0"), utf8: true));
+        var longText = new string('x', ImapResponseWriter.MaxQuotedLength + 1);
+        Assert.StartsWith("{1025}\r\n", Write(w => w.String(longText)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mailbox_names_are_encoded_by_mode()
+    {
+        Assert.Equal("Entw&APw-rfe", Write(w => w.Mailbox("Entwürfe")));
+        Assert.Equal("\"Entwürfe\"", Write(w => w.Mailbox("Entwürfe"), utf8: true));
+        Assert.Equal("\"Tom &- Jerry\"", Write(w => w.Mailbox("Tom & Jerry")));
+    }
+
+    [Fact]
+    public void Literals_and_literal8()
+    {
+        Assert.Equal("~{3}\r\na\0b", Write(w => w.Literal("a\0b"u8, binary: true)));
+        Assert.Equal("BODY[] {10}\r\n", Write(w => w.Atom("BODY[]").LiteralHeader(10)));
+    }
+
+    [Fact]
+    public void Dates_are_quoted()
+    {
+        Assert.Equal("INTERNALDATE \"17-Jul-1996 02:44:25 -0700\"",
+            Write(w => w.Atom("INTERNALDATE").DateTime(new DateTimeOffset(1996, 7, 17, 2, 44, 25, TimeSpan.FromHours(-7)))));
+    }
+
+    [Fact]
+    public void Written_strings_read_back_through_the_reader()
+    {
+        var values = new[] { "plain", "with space", "quote\"and\\slash", "line\r\nbreak", "ünïcode", string.Empty, "NIL" };
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new ImapResponseWriter(buffer);
+        writer.BeginUntagged();
+        foreach (var value in values)
+        {
+            writer.AString(value);
+        }
+
+        writer.EndLine();
+
+        // The response grammar for strings is the command grammar's: re-read it as a command's arguments.
+        var text = "t X" + Encoding.UTF8.GetString(buffer.WrittenSpan)[1..];
+        var command = ImapFeeding.Single(text, ImapFeeding.ByteByByte);
+        Assert.Equal(values, command.Arguments.Select(a => a.Kind == ImapTokenKind.Nil ? null : a.AsString()));
+    }
+}
