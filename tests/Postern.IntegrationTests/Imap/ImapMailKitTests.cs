@@ -98,12 +98,12 @@ public sealed class ImapMailKitTests
         await part.Content!.DecodeToAsync(decoded);
         Assert.Equal(new byte[] { 0, 1, 2, 3, 4, 5, 6, 7 }, decoded.ToArray());
 
-        // The whole message comes back byte for byte, and reading it sets \Seen.
+        // The whole message comes back byte for byte (MailKit peeks, so \Seen stays off).
         var message = await inbox.GetMessageAsync(summary.UniqueId);
         Assert.Equal("Grüße", message.Subject);
         Assert.Contains("quarterly report", message.TextBody, StringComparison.Ordinal);
         var flags = await inbox.FetchAsync([summary.UniqueId], MessageSummaryItems.Flags);
-        Assert.True(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
+        Assert.False(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
     }
 
     [Fact]
