@@ -55,6 +55,9 @@ internal sealed class ImapSession
 
     public bool QResyncEnabled { get; set; }
 
+    /// <summary>COMPRESS=DEFLATE is on (RFC 4978 §3: at most once per connection).</summary>
+    public bool CompressionActive { get; set; }
+
     /// <summary>The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).</summary>
     public IReadOnlyList<long> SavedSearch { get; set; } = [];
 

@@ -192,6 +192,22 @@ public sealed class ImapMailKitTests
     }
 
     [Fact]
+    public async Task Compress_deflate_keeps_the_session_working()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: squeezed\r\n\r\n" + string.Concat(Enumerable.Repeat("compressible text ", 2000)) + "\r\n");
+        using var client = await server.ConnectAsync();
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.Compress));
+        await client.CompressAsync();
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var message = await client.Inbox.GetMessageAsync(0);
+        Assert.Equal("squeezed", message.Subject);
+        Assert.Contains("compressible text compressible text", message.TextBody, StringComparison.Ordinal);
+        await client.NoOpAsync();
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
     public async Task Starttls_then_login()
     {
         await using var server = await ImapTestServer.StartAsync(requireSecureChannel: true);

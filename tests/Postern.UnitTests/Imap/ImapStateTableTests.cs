@@ -35,6 +35,7 @@ public sealed class ImapStateTableTests
         { "GETQUOTA", false, true, true },
         { "GETQUOTAROOT", false, true, true },
         { "SETQUOTA", false, true, true },
+        { "COMPRESS", false, true, true },
         { "CHECK", false, false, true },
         { "CLOSE", false, false, true },
         { "UNSELECT", false, false, true },
