@@ -241,3 +241,55 @@ public sealed class ImapTranscriptTests
         Assert.Equal("k2 OK NOOP completed", await next.ReadLineAsync());
     }
 }
+
+public sealed class ImapQResyncTests
+{
+    [Fact]
+    public async Task Qresync_select_reports_vanished_and_changed_messages()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var uids = new List<long>();
+        for (var i = 0; i < 4; i++)
+        {
+            uids.Add(await server.DeliverAsync("INBOX", $"Subject: q{i}\r\n\r\nbody\r\n"));
+        }
+
+        string uidValidity;
+        long modseq;
+        using (var first = await server.ConnectRawAsync())
+        {
+            await first.SendAsync($"q1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\nq2 ENABLE QRESYNC\r\nq3 SELECT INBOX\r\n");
+            await first.ReadUntilTaggedAsync("q1");
+            Assert.Contains("* ENABLED QRESYNC", await first.ReadUntilTaggedAsync("q2"));
+            var select = await first.ReadUntilTaggedAsync("q3");
+            uidValidity = select.Single(l => l.StartsWith("* OK [UIDVALIDITY ", StringComparison.Ordinal)).Split(' ', ']')[3];
+            modseq = long.Parse(select.Single(l => l.StartsWith("* OK [HIGHESTMODSEQ ", StringComparison.Ordinal)).Split(' ', ']')[3], System.Globalization.CultureInfo.InvariantCulture);
+
+            // With QRESYNC on, an expunge is reported as VANISHED, not EXPUNGE (RFC 7162 §3.2.10).
+            await first.SendAsync($"q4 UID STORE {uids[1]} +FLAGS.SILENT (\\Deleted)\r\nq5 EXPUNGE\r\n");
+            await first.ReadUntilTaggedAsync("q4");
+            Assert.Equal([$"* VANISHED {uids[1]}", "q5 OK EXPUNGE completed"], await first.ReadUntilTaggedAsync("q5"));
+            await first.SendAsync($"q6 UID STORE {uids[2]} +FLAGS.SILENT (\\Flagged)\r\n");
+            await first.ReadUntilTaggedAsync("q6");
+        }
+
+        using var second = await server.ConnectRawAsync();
+        await second.SendAsync($"r1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\nr2 ENABLE QRESYNC\r\n");
+        await second.ReadUntilTaggedAsync("r1");
+        await second.ReadUntilTaggedAsync("r2");
+        await second.SendAsync($"r3 SELECT INBOX (QRESYNC ({uidValidity} {modseq} 1:*))\r\n");
+        var resync = await second.ReadUntilTaggedAsync("r3");
+        Assert.Contains($"* VANISHED (EARLIER) {uids[1]}", resync);
+        Assert.Contains(resync, l => l.StartsWith($"* 2 FETCH (UID {uids[2]} FLAGS (\\Deleted \\Flagged)".Replace("\\Deleted ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal));
+        Assert.DoesNotContain(resync, l => l.Contains($"UID {uids[0]} ", StringComparison.Ordinal));
+
+        await second.SendAsync($"r4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)\r\n");
+        var changed = await second.ReadUntilTaggedAsync("r4");
+        Assert.Equal($"* VANISHED (EARLIER) {uids[1]}", changed[0]);
+        Assert.Equal(3, changed.Count);
+
+        // VANISHED without QRESYNC-style UID FETCH is a syntax error.
+        await second.SendAsync($"r5 FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)\r\n");
+        Assert.StartsWith("r5 BAD", await second.ReadLineAsync(), StringComparison.Ordinal);
+    }
+}
