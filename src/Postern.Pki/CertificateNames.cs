@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
+using System.Formats.Asn1;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Postern.Pki;
 
@@ -75,6 +77,47 @@ internal static class CertificateNames
         }
 
         return IsFqdn(text, allowWildcard: true) ? "dns:" + text.ToLowerInvariant() : null;
+    }
+
+    public const string CountryOid = "2.5.4.6";
+    public const string StateOid = "2.5.4.8";
+    public const string LocalityOid = "2.5.4.7";
+    public const string OrganizationOid = "2.5.4.10";
+    public const string OrganizationalUnitOid = "2.5.4.11";
+    public const string CommonNameOid = "2.5.4.3";
+    public const string EmailOid = "1.2.840.113549.1.9.1";
+
+    /// <summary>
+    /// A distinguished name from attributes given most significant first (C, ST, L, O, OU, CN), which is the order
+    /// they take in the DER. X500DistinguishedNameBuilder encodes the last-added attribute first, hence the reversal.
+    /// Empty values are left out.
+    /// </summary>
+    public static X500DistinguishedName Subject(params (string Oid, string? Value)[] mostSignificantFirst)
+    {
+        var builder = new X500DistinguishedNameBuilder();
+        for (var i = mostSignificantFirst.Length - 1; i >= 0; i--)
+        {
+            var (oid, value) = mostSignificantFirst[i];
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                continue;
+            }
+
+            switch (oid)
+            {
+                case CountryOid:
+                    builder.AddCountryOrRegion(value.Trim());
+                    break;
+                case EmailOid:
+                    builder.AddEmailAddress(value.Trim());
+                    break;
+                default:
+                    builder.Add(oid, value.Trim(), UniversalTagNumber.UTF8String);
+                    break;
+            }
+        }
+
+        return builder.Build();
     }
 
     public static bool IsEmailAddress(string? address)

@@ -83,16 +83,12 @@ public sealed partial class PkiService
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var subject = new X500DistinguishedNameBuilder();
-            if (!string.IsNullOrEmpty(country))
-            {
-                subject.AddCountryOrRegion(country.ToUpperInvariant());
-            }
-
-            subject.AddOrganizationName(organization.Trim());
-            subject.AddCommonName(commonName.Trim());
+            var subject = CertificateNames.Subject(
+                (CertificateNames.CountryOid, country?.ToUpperInvariant()),
+                (CertificateNames.OrganizationOid, organization),
+                (CertificateNames.CommonNameOid, commonName));
             using var key = KeyAlgorithms.Generate(keyAlgorithm ?? _options.DefaultKeyAlgorithm);
-            var pem = CaSigner.CreateSubordinateRequestPem(subject.Build(), key);
+            var pem = CaSigner.CreateSubordinateRequestPem(subject, key);
             var protectedKey = _keys.ProtectKey(key);
             var now = _clock.GetUtcNow();
             await _store.Database.WriteAsync(w =>

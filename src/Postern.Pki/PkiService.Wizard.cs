@@ -456,35 +456,13 @@ public sealed partial class PkiService
             return PkiResult<WizardRequestRow>.Fail($"at most {_options.MaxNamesPerCertificate} names");
         }
 
-        // X.500 order, most significant first: C, ST, L, O, OU, CN.
-        var subject = new X500DistinguishedNameBuilder();
-        if (!string.IsNullOrEmpty(country))
-        {
-            subject.AddCountryOrRegion(country);
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.State))
-        {
-            subject.AddStateOrProvinceName(form.State.Trim());
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.City))
-        {
-            subject.AddLocalityName(form.City.Trim());
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.Organization))
-        {
-            subject.AddOrganizationName(form.Organization.Trim());
-        }
-
-        if (!string.IsNullOrWhiteSpace(form.OrganizationalUnit))
-        {
-            subject.AddOrganizationalUnitName(form.OrganizationalUnit.Trim());
-        }
-
-        subject.AddCommonName(commonName);
-        var distinguishedName = subject.Build();
+        var distinguishedName = CertificateNames.Subject(
+            (CertificateNames.CountryOid, country),
+            (CertificateNames.StateOid, form.State),
+            (CertificateNames.LocalityOid, form.City),
+            (CertificateNames.OrganizationOid, form.Organization),
+            (CertificateNames.OrganizationalUnitOid, form.OrganizationalUnit),
+            (CertificateNames.CommonNameOid, commonName));
         var algorithm = form.KeyAlgorithm ?? _options.DefaultKeyAlgorithm;
         using var key = KeyAlgorithms.Generate(algorithm);
         var request = KeyAlgorithms.NewRequest(distinguishedName, key);

@@ -97,10 +97,8 @@ public sealed partial class PkiService
                 }
 
                 var names = new List<string> { "dns:" + hostName, "dns:localhost", "ip:127.0.0.1", "ip:::1" }.Distinct().ToList();
-                var subject = new X500DistinguishedNameBuilder();
-                subject.AddOrganizationName(organization.Trim());
-                subject.AddCommonName(hostName);
-                var issued = await IssueWithNewKeyAsync(caKeys, subject.Build(), IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
+                var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, hostName));
+                var issued = await IssueWithNewKeyAsync(caKeys, subject, IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
                     TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
                 thumbprint = issued.Thumbprint;
                 await _store.Database.WriteAsync(w =>
@@ -127,11 +125,9 @@ public sealed partial class PkiService
 
     private async Task CreateRootCaAsync(string organization, string hostName, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddOrganizationName(organization);
-        subject.AddCommonName(TrimTo(organization + " Root CA", 64));
+        var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, TrimTo(organization + " Root CA", 64)));
         using var key = KeyAlgorithms.Generate(_options.DefaultKeyAlgorithm);
-        using var root = CaSigner.CreateRoot(subject.Build(), key, now, _options.CaValidityYears);
+        using var root = CaSigner.CreateRoot(subject, key, now, _options.CaValidityYears);
         var protectedKey = _keys.ProtectKey(key);
         await _store.Database.WriteAsync(w =>
         {
@@ -226,9 +222,8 @@ public sealed partial class PkiService
         }
 
         var commonName = normalized.FirstOrDefault(n => n.StartsWith("dns:", StringComparison.Ordinal))?[4..] ?? normalized[0][3..];
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddCommonName(TrimTo(commonName, 64));
-        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject.Build(), IssueProfile.Server, normalized, keyAlgorithm ?? _options.DefaultKeyAlgorithm,
+        var subject = CertificateNames.Subject((CertificateNames.CommonNameOid, TrimTo(commonName, 64)));
+        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject, IssueProfile.Server, normalized, keyAlgorithm ?? _options.DefaultKeyAlgorithm,
             TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, friendlyName ?? commonName, "admin", cancellationToken), cancellationToken);
     }
 
@@ -241,10 +236,8 @@ public sealed partial class PkiService
             return PkiResult<IssuedCertificate>.Fail($"'{emailAddress}' is not an e-mail address");
         }
 
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddEmailAddress(emailAddress);
-        subject.AddCommonName(TrimTo(string.IsNullOrWhiteSpace(displayName) ? emailAddress : displayName.Trim(), 64));
-        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject.Build(), IssueProfile.Client, ["email:" + emailAddress], keyAlgorithm ?? _options.DefaultKeyAlgorithm,
+        var subject = CertificateNames.Subject((CertificateNames.CommonNameOid, TrimTo(string.IsNullOrWhiteSpace(displayName) ? emailAddress : displayName.Trim(), 64)), (CertificateNames.EmailOid, emailAddress));
+        return await WithCaAsync(ca => IssueWithNewKeyAsync(ca, subject, IssueProfile.Client, ["email:" + emailAddress], keyAlgorithm ?? _options.DefaultKeyAlgorithm,
             TimeSpan.FromDays(_options.ClientCertificateValidityDays), CertificateKind.Client, emailAddress, emailAddress, cancellationToken), cancellationToken);
     }
 

@@ -13,6 +13,9 @@ public interface IPosternStore : IAsyncDisposable
 
     IChangeFeed Changes { get; }
 
+    /// <summary>Organization-owned public folders, their newsgroup view and newsfeed peers.</summary>
+    IPublicFolderStore PublicFolders { get; }
+
     /// <summary>Low-level access for modules (PKI, public folders) that keep their own tables in the same database.</summary>
     IDatabase Database { get; }
 

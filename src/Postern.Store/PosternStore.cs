@@ -31,6 +31,7 @@ internal sealed class SqlitePosternStore : IPosternStore
         Mail = new SqliteMailStore(database, Changes);
         Configuration = new SqliteConfigurationStore(database);
         Queue = new SqliteQueueStore(database);
+        PublicFolders = new SqlitePublicFolderStore(database);
     }
 
     public IDirectoryStore Directory { get; }
@@ -42,6 +43,8 @@ internal sealed class SqlitePosternStore : IPosternStore
     public IQueueStore Queue { get; }
 
     public IChangeFeed Changes { get; }
+
+    public IPublicFolderStore PublicFolders { get; }
 
     public IDatabase Database => _database;
 

@@ -195,66 +195,66 @@ internal static class SecureChannelCheck
         switch (protocol)
         {
             case ServiceProtocol.Smtp:
-            {
-                await dialog.ReadReplyAsync(protocol, ct);
-                await dialog.CommandAsync(protocol, "EHLO postern-check", ct);
-                bool? refused = null;
-                if (probeLogin)
                 {
-                    var auth = await dialog.CommandAsync(protocol, "AUTH PLAIN " + Convert.ToBase64String("\0postern-check\0x"u8), ct);
-                    // 235/334/535 mean the credentials were taken in clear; anything else (530, 503…) is a refusal.
-                    refused = !(auth.StartsWith("235", StringComparison.Ordinal) || auth.StartsWith("334", StringComparison.Ordinal) || auth.StartsWith("535", StringComparison.Ordinal));
-                    if (auth.StartsWith("334", StringComparison.Ordinal))
+                    await dialog.ReadReplyAsync(protocol, ct);
+                    await dialog.CommandAsync(protocol, "EHLO postern-check", ct);
+                    bool? refused = null;
+                    if (probeLogin)
                     {
-                        await dialog.CommandAsync(protocol, "*", ct);
+                        var auth = await dialog.CommandAsync(protocol, "AUTH PLAIN " + Convert.ToBase64String("\0postern-check\0x"u8), ct);
+                        // 235/334/535 mean the credentials were taken in clear; anything else (530, 503…) is a refusal.
+                        refused = !(auth.StartsWith("235", StringComparison.Ordinal) || auth.StartsWith("334", StringComparison.Ordinal) || auth.StartsWith("535", StringComparison.Ordinal));
+                        if (auth.StartsWith("334", StringComparison.Ordinal))
+                        {
+                            await dialog.CommandAsync(protocol, "*", ct);
+                        }
                     }
-                }
 
-                var reply = await dialog.CommandAsync(protocol, "STARTTLS", ct);
-                return (refused, reply.StartsWith("220", StringComparison.Ordinal));
-            }
+                    var reply = await dialog.CommandAsync(protocol, "STARTTLS", ct);
+                    return (refused, reply.StartsWith("220", StringComparison.Ordinal));
+                }
 
             case ServiceProtocol.Pop3:
-            {
-                await dialog.ReadReplyAsync(protocol, ct);
-                bool? refused = null;
-                if (probeLogin)
                 {
-                    var user = await dialog.CommandAsync(protocol, "USER postern-check", ct);
-                    refused = user.StartsWith("-ERR", StringComparison.Ordinal);
-                }
+                    await dialog.ReadReplyAsync(protocol, ct);
+                    bool? refused = null;
+                    if (probeLogin)
+                    {
+                        var user = await dialog.CommandAsync(protocol, "USER postern-check", ct);
+                        refused = user.StartsWith("-ERR", StringComparison.Ordinal);
+                    }
 
-                var reply = await dialog.CommandAsync(protocol, "STLS", ct);
-                return (refused, reply.StartsWith("+OK", StringComparison.Ordinal));
-            }
+                    var reply = await dialog.CommandAsync(protocol, "STLS", ct);
+                    return (refused, reply.StartsWith("+OK", StringComparison.Ordinal));
+                }
 
             case ServiceProtocol.Imap:
-            {
-                await dialog.ReadReplyAsync(protocol, ct);
-                bool? refused = null;
-                if (probeLogin)
                 {
-                    var login = await dialog.CommandAsync(protocol, "c1 LOGIN postern-check x", ct, "c1");
-                    refused = !login.Contains("c1 OK", StringComparison.Ordinal) && !login.Contains("c1 NO [AUTHENTICATIONFAILED]", StringComparison.Ordinal);
-                }
+                    await dialog.ReadReplyAsync(protocol, ct);
+                    bool? refused = null;
+                    if (probeLogin)
+                    {
+                        var login = await dialog.CommandAsync(protocol, "c1 LOGIN postern-check x", ct, "c1");
+                        refused = !login.Contains("c1 OK", StringComparison.Ordinal) && !login.Contains("c1 NO [AUTHENTICATIONFAILED]", StringComparison.Ordinal);
+                    }
 
-                var reply = await dialog.CommandAsync(protocol, "c2 STARTTLS", ct, "c2");
-                return (refused, reply.Contains("c2 OK", StringComparison.Ordinal));
-            }
+                    var reply = await dialog.CommandAsync(protocol, "c2 STARTTLS", ct, "c2");
+                    return (refused, reply.Contains("c2 OK", StringComparison.Ordinal));
+                }
 
             case ServiceProtocol.Nntp:
-            {
-                await dialog.ReadReplyAsync(protocol, ct);
-                bool? refused = null;
-                if (probeLogin)
                 {
-                    var user = await dialog.CommandAsync(protocol, "AUTHINFO USER postern-check", ct);
-                    refused = user.StartsWith("483", StringComparison.Ordinal) || user.StartsWith("502", StringComparison.Ordinal);
-                }
+                    await dialog.ReadReplyAsync(protocol, ct);
+                    bool? refused = null;
+                    if (probeLogin)
+                    {
+                        var user = await dialog.CommandAsync(protocol, "AUTHINFO USER postern-check", ct);
+                        refused = user.StartsWith("483", StringComparison.Ordinal) || user.StartsWith("502", StringComparison.Ordinal);
+                    }
 
-                var reply = await dialog.CommandAsync(protocol, "STARTTLS", ct);
-                return (refused, reply.StartsWith("382", StringComparison.Ordinal));
-            }
+                    var reply = await dialog.CommandAsync(protocol, "STARTTLS", ct);
+                    return (refused, reply.StartsWith("382", StringComparison.Ordinal));
+                }
 
             default:
                 return (null, false);

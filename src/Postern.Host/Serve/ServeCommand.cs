@@ -62,6 +62,7 @@ internal static class ServeCommand
             }
         });
 
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
         var credentials = new AdminCredentials("", token, server.Certificates.RootPem);

@@ -13,7 +13,7 @@ namespace Postern.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class PosternProcess : IAsyncDisposable
 {
-    private static readonly int[] StandardPorts = [25, 587, 465, 110, 995, 143, 993, 119, 563, 443];
+    private static readonly int[] StandardPorts = [25, 587, 465, 110, 995, 143, 993, 119, 563, 443, 80];
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
@@ -192,4 +192,14 @@ public sealed class PosternProcess : IAsyncDisposable
             return false;
         }
     }
+}
+
+/// <summary>One `postern serve` shared by a test class.</summary>
+public sealed class PosternProcessFixture : IAsyncLifetime
+{
+    public PosternProcess Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PosternProcess.StartAsync("mail.example.test");
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
 }

@@ -171,9 +171,11 @@ public sealed class PkiBootstrapTests
         await clientSsl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = targetHost,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            RemoteCertificateValidationCallback = (_, certificate, sent, _) =>
             {
                 using var chain = new X509Chain();
+                // Only what the server sent (its intermediates) may complete the path to the one trusted root.
+                chain.ChainPolicy.ExtraStore.AddRange(sent!.ChainPolicy.ExtraStore);
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.Add(trustedRoot);
                 chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;

@@ -6,11 +6,12 @@ using Postern.Store;
 
 namespace Postern.UnitTests.Pki;
 
-internal sealed class MutableClock(DateTimeOffset now) : TimeProvider
+/// <summary>Real time, shifted by Offset (so certificates made "now" by other tools stay valid).</summary>
+internal sealed class MutableClock : TimeProvider
 {
-    public DateTimeOffset Now { get; set; } = now;
+    public TimeSpan Offset { get; set; }
 
-    public override DateTimeOffset GetUtcNow() => Now;
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
 }
 
 /// <summary>A real SQLite store in a temporary folder, two virtual servers (SMTP, IMAP), and a PkiService over them.</summary>
@@ -42,7 +43,7 @@ internal sealed class PkiFixture : IAsyncDisposable
     {
         var folder = Path.Combine(Path.GetTempPath(), "postern-pki-" + Guid.NewGuid().ToString("N"));
         var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = folder, PasswordIterations = 1000 });
-        var clock = new MutableClock(DateTimeOffset.UtcNow);
+        var clock = new MutableClock();
         var pki = new PkiService(store, new PkiOptions { TimeProvider = clock, InitialCaMode = mode });
         var fixture = new PkiFixture(folder, store, pki, clock);
         fixture.SmtpId = (await store.Configuration.SaveVirtualServerAsync(new VirtualServer { Name = "Default SMTP Virtual Server", Protocol = ServiceProtocol.Smtp }, default)).Value!.Id;
@@ -130,7 +131,7 @@ internal sealed class ExternalCa : IDisposable
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Root, true, false));
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
-        return request.Create(Root, notBefore ?? DateTimeOffset.UtcNow.AddMinutes(-5), notAfter ?? DateTimeOffset.UtcNow.AddDays(90), serial);
+        return request.Create(Root.SubjectName, X509SignatureGenerator.CreateForECDsa(Key), notBefore ?? DateTimeOffset.UtcNow.AddMinutes(-5), notAfter ?? DateTimeOffset.UtcNow.AddDays(90), serial);
     }
 
     public void Dispose()

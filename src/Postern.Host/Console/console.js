@@ -1,0 +1,171 @@
+'use strict';
+// Postern System Manager: a console over the admin API (/api/v1) only.
+let token = sessionStorage.getItem('postern-token') || '';
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+async function api(method, path, body) {
+  const response = await fetch('/api/v1/' + path, {
+    method, headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const type = response.headers.get('content-type') || '';
+  const data = type.includes('json') ? await response.json() : await response.text();
+  if (!response.ok) throw new Error(data && data.error ? data.error : response.statusText);
+  return data;
+}
+
+const protocolNames = { Smtp: 'SMTP', Pop3: 'POP3', Imap: 'IMAP4', Nntp: 'NNTP', Http: 'HTTP' };
+
+async function loadTree() {
+  const [org, servers] = await Promise.all([api('GET', 'organization'), api('GET', 'virtual-servers')]);
+  const byProtocol = {};
+  for (const vs of servers) (byProtocol[vs.protocol] ||= []).push(vs);
+  const protocols = Object.keys(protocolNames).filter((p) => byProtocol[p]).map((p) =>
+    `<li><span>${protocolNames[p]}</span><ul>${byProtocol[p].map((vs) => `<li><span data-vs="${vs.id}">${esc(vs.name)}</span></li>`).join('')}</ul></li>`).join('');
+  $('tree').innerHTML = `<ul><li><span>${esc(org.organization)}</span><ul><li><span>Administrative Groups</span><ul><li><span>${esc(org.administrativeGroup)}</span><ul>
+    <li><span>Servers</span><ul><li><span>${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
+    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li>
+  </ul></li></ul></li></ul></li></ul>`;
+  $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', () => {
+    $('tree').querySelectorAll('.selected').forEach((n) => n.classList.remove('selected'));
+    node.classList.add('selected');
+    if (node.dataset.vs) showVirtualServer(node.dataset.vs); else pages[node.dataset.page]();
+  }));
+}
+
+async function showVirtualServer(id) {
+  const vs = await api('GET', 'virtual-servers/' + id);
+  const bindings = vs.bindings.map((b) => `<tr><td>${esc(b.address)}</td><td>${b.port}</td><td>${b.mode === 'ImplicitTls' ? 'implicit TLS' : 'STARTTLS / clear'}</td><td>${b.listening ? 'listening' : esc(b.error || 'down')}</td></tr>`).join('');
+  $('main').innerHTML = `<h1>${esc(vs.name)} Properties</h1>
+    <h2>General</h2><table><tr><th>Address</th><th>Port</th><th>Mode</th><th>State</th></tr>${bindings}</table>
+    <p>${vs.enabled ? 'Started' : 'Stopped'} <button id="toggle">${vs.enabled ? 'Stop' : 'Start'}</button></p>
+    <h2>Access</h2>
+    <label><input type="checkbox" id="secure" ${vs.security.requireSecureChannel ? 'checked' : ''}> Require secure channel</label>
+    <label><input type="checkbox" id="strong" ${vs.security.require128BitEncryption ? 'checked' : ''}> Require 128-bit encryption</label>
+    <label>Minimum TLS version <select id="mintls"><option ${vs.security.minimumTlsVersion === '1.2' ? 'selected' : ''}>1.2</option><option ${vs.security.minimumTlsVersion === '1.3' ? 'selected' : ''}>1.3</option></select></label>
+    <div class="buttons"><button id="apply">Apply</button><button id="certificate">Certificate…</button></div>
+    <p id="status"></p><div id="wizard"></div>`;
+  $('apply').onclick = () => run(async () => {
+    await api('PATCH', 'virtual-servers/' + id, { requireSecureChannel: $('secure').checked, require128BitEncryption: $('strong').checked, minimumTlsVersion: $('mintls').value });
+    return 'Applied: new connections use these settings now.';
+  });
+  $('toggle').onclick = () => run(async () => { await api('PATCH', 'virtual-servers/' + id, { enabled: !vs.enabled }); await showVirtualServer(id); return vs.enabled ? 'Stopped' : 'Started'; });
+  $('certificate').onclick = () => wizard(vs);
+}
+
+async function run(action) {
+  try { const message = await action(); if (message && $('status')) { $('status').className = 'ok'; $('status').textContent = message; } }
+  catch (e) { if ($('status')) { $('status').className = 'error'; $('status').textContent = e.message; } }
+}
+
+// The Web Server Certificate Wizard, one page at a time, driven by the wizard state the API reports.
+async function wizard(vs) {
+  const path = `virtual-servers/${vs.id}/certificate`;
+  const status = await api('GET', path);
+  const form = { online: false, friendlyName: `Default ${protocolNames[vs.protocol]} Virtual Server`, key: 'p256', organization: '', organizationalUnit: '', commonName: '', country: '', state: '', city: '', additionalNames: [] };
+  const box = $('wizard');
+  const page = (title, body, buttons) => {
+    box.innerHTML = `<div class="wizard"><h3>${title}</h3>${body}<p class="error" id="wizError"></p><div class="buttons">${buttons.map((b, i) => `<button data-i="${i}">${b[0]}</button>`).join('')}</div></div>`;
+    box.querySelectorAll('button[data-i]').forEach((btn) => btn.onclick = async () => {
+      try { await buttons[btn.dataset.i][1](); } catch (e) { $('wizError').textContent = e.message; }
+    });
+  };
+  const value = (id) => $(id).value.trim();
+  const cancel = ['Cancel', () => { box.innerHTML = ''; }];
+
+  const welcome = () => {
+    const current = status.certificates.map((c) => `<li>${esc(c.friendlyName)}: issued to ${esc(c.subject)} by ${esc(c.issuer)}, expires ${esc(c.notAfter)}</li>`).join('');
+    if (status.state === 'PendingRequest') {
+      return page('Pending Certificate Request', `<p>There is a pending request (${esc(status.pending.subject)}, created ${esc(status.pending.created)}).</p>
+        <label><input type="radio" name="p" value="process" checked> Process the pending request and install the certificate</label>
+        <label><input type="radio" name="p" value="delete"> Delete the pending request</label><pre>${esc(status.pending.requestPem)}</pre>`,
+        [cancel, ['Next', () => (document.querySelector('input[name=p]:checked').value === 'process' ? processPending() : deletePending())]]);
+    }
+    return page('Web Server Certificate Wizard', `<p>${current ? 'Current certificates:<ul>' + current + '</ul>' : 'This virtual server has no certificate.'}</p>
+      <label><input type="radio" name="c" value="new" checked> Create a new certificate</label>
+      <label><input type="radio" name="c" value="renew"> Renew the current certificate (built-in CA)</label>`,
+      [cancel, ['Next', () => (document.querySelector('input[name=c]:checked').value === 'new' ? delayed() : renew())]]);
+  };
+  const delayed = () => page('Delayed or Immediate Request', `
+      <label><input type="radio" name="d" value="later" checked> Prepare the request now, but send it later</label>
+      <label><input type="radio" name="d" value="now"> Send the request immediately to an online certification authority</label>`,
+    [cancel, ['Next', () => { form.online = document.querySelector('input[name=d]:checked').value === 'now'; names(); }]]);
+  const names = () => page('Name and Security Settings', `
+      <label>Name <input type="text" id="fn" value="${esc(form.friendlyName)}"></label>
+      <label>Bit length <select id="key"><option value="p256">ECDSA P-256</option><option value="p384">ECDSA P-384</option><option value="rsa2048">RSA 2048</option><option value="rsa3072">RSA 3072</option><option value="rsa4096">RSA 4096</option></select></label>`,
+    [cancel, ['Next', () => { form.friendlyName = value('fn'); form.key = value('key'); organization(); }]]);
+  const organization = () => page('Organization Information', `
+      <label>Organization <input type="text" id="org" value="${esc(form.organization)}"></label>
+      <label>Organizational unit <input type="text" id="ou" value="${esc(form.organizationalUnit)}"></label>`,
+    [cancel, ['Back', names], ['Next', () => { form.organization = value('org'); form.organizationalUnit = value('ou'); commonName(); }]]);
+  const commonName = () => page("Your Site's Common Name", `
+      <label>Common name (a fully qualified domain name clients use) <input type="text" id="cn" value="${esc(form.commonName)}"></label>
+      <label>Other names, comma separated <input type="text" id="san" value="${esc(form.additionalNames.join(', '))}"></label>`,
+    [cancel, ['Back', organization], ['Next', () => { form.commonName = value('cn'); form.additionalNames = value('san').split(',').map((s) => s.trim()).filter(Boolean); geography(); }]]);
+  const geography = () => page('Geographical Information', `
+      <label>Country/Region (two letters) <input type="text" id="country" maxlength="2" value="${esc(form.country)}"></label>
+      <label>State/province <input type="text" id="state" value="${esc(form.state)}"></label>
+      <label>City/locality <input type="text" id="city" value="${esc(form.city)}"></label>`,
+    [cancel, ['Back', commonName], ['Next', () => { form.country = value('country').toUpperCase(); form.state = value('state'); form.city = value('city'); summary(); }]]);
+  const summary = () => page(form.online ? 'Certificate Request Submission' : 'Request File Summary', `<table>
+      ${[['Name', form.friendlyName], ['Key', form.key], ['Organization', form.organization], ['Organizational unit', form.organizationalUnit], ['Common name', form.commonName],
+         ['Other names', form.additionalNames.join(', ')], ['Country/Region', form.country], ['State/Province', form.state], ['City/Locality', form.city],
+         ['Certification authority', form.online ? 'the organization\'s online CA' : 'external (send the file yourself)']].map(([k, v]) => `<tr><th>${k}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
+    [cancel, ['Back', geography], ['Next', submit]]);
+  const submit = async () => {
+    const result = await api('POST', path + '/request', form);
+    if (form.online) {
+      return result.installed ? installed(result.installed) : page('Request Pending', `<p>The CA holds the request (number ${result.caRequestId}) until an administrator approves it.</p>`, [['Finish', () => { box.innerHTML = ''; }]]);
+    }
+    const blob = URL.createObjectURL(new Blob([result.requestPem], { type: 'application/pkcs10' }));
+    page('Completing the Web Server Certificate Wizard', `<p>You have created a certificate request. Send it to your certification authority, then run this wizard again to process the answer.</p>
+      <p><a href="${blob}" download="certreq.txt">Download certreq.txt</a></p><pre>${esc(result.requestPem)}</pre>`, [['Finish', () => { box.innerHTML = ''; }]]);
+  };
+  const processPending = () => page('Process a Pending Request', `<label>The certificate file from your CA (.cer, PEM or .p7b) <input type="file" id="cer"></label>`,
+    [cancel, ['Next', async () => {
+      const file = $('cer').files[0];
+      if (!file) throw new Error('choose the certificate file');
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      let binary = ''; bytes.forEach((b) => { binary += String.fromCharCode(b); });
+      installed(await api('POST', path + '/install', { base64: btoa(binary) }));
+    }]]);
+  const deletePending = async () => { await api('DELETE', path + '/pending'); page('Pending Request Deleted', '', [['Finish', () => { box.innerHTML = ''; }]]); };
+  const renew = async () => installed(await api('POST', path + '/renew'));
+  const installed = (s) => page('Certificate Summary', `<p class="ok">The certificate is installed on ${esc(vs.name)}.</p><table>
+      ${[['Issued to', s.issuedTo], ['Issued by', s.issuedBy], ['Expiration date', s.expires], ['Intended purposes', (s.intendedPurposes || []).join(', ')], ['Friendly name', s.friendlyName], ['Thumbprint', s.thumbprint]]
+        .map(([k, v]) => `<tr><th>${k}</th><td>${esc(v)}</td></tr>`).join('')}</table>`, [['Finish', () => { box.innerHTML = ''; }]]);
+  welcome();
+}
+
+const pages = {
+  async users() {
+    const users = await api('GET', 'users');
+    $('main').innerHTML = `<h1>Users</h1><table><tr><th>Address</th><th>State</th></tr>${users.map((u) => `<tr><td>${esc(u.address)}</td><td>${u.enabled ? 'enabled' : 'disabled'}</td></tr>`).join('')}</table>
+      <h2>New user</h2><label>Address <input type="text" id="addr"></label><label>Password <input type="password" id="pw" autocomplete="new-password"></label>
+      <div class="buttons"><button id="add">Add</button></div><p id="status"></p>`;
+    $('add').onclick = () => run(async () => { await api('POST', 'users', { address: $('addr').value.trim(), password: $('pw').value }); await pages.users(); return 'Added'; });
+  },
+  async ca() {
+    const [ca, issued, root] = await Promise.all([api('GET', 'ca'), api('GET', 'ca/issued'), api('GET', 'ca/root.pem')]);
+    $('main').innerHTML = `<h1>Certification Authority</h1><p>${esc(ca.kind)} CA (${esc(ca.mode)}): ${esc(ca.subject)}, expires ${esc(ca.notAfter)}</p>
+      <p><a href="${URL.createObjectURL(new Blob([root], { type: 'application/x-pem-file' }))}" download="ca.pem">Download the root certificate</a> for clients to trust.</p>
+      <h2>Issued certificates</h2><table><tr><th>Serial</th><th>Subject</th><th>Expires</th><th>State</th><th></th></tr>
+      ${issued.map((i) => `<tr><td>${esc(i.serialNumber)}</td><td>${esc(i.subject)}</td><td>${esc(i.notAfter)}</td><td>${i.revoked ? 'revoked' : 'valid'}</td><td>${i.revoked ? '' : `<button data-serial="${esc(i.serialNumber)}">Revoke</button>`}</td></tr>`).join('')}</table><p id="status"></p>`;
+    $('main').querySelectorAll('button[data-serial]').forEach((b) => b.onclick = () => run(async () => { await api('POST', 'ca/revoke', { serialNumber: b.dataset.serial, reason: 'Unspecified' }); await pages.ca(); return 'Revoked'; }));
+  },
+  async queue() {
+    const queue = await api('GET', 'queue');
+    $('main').innerHTML = `<h1>Queue</h1><table><tr><th>Id</th><th>Sender</th><th>Recipients</th><th>Attempts</th><th>Last error</th></tr>
+      ${queue.map((q) => `<tr><td>${q.id}</td><td>${esc(q.sender || '<>')}</td><td>${esc(q.recipients.map((r) => r.address).join(', '))}</td><td>${q.attempts}</td><td>${esc(q.lastError)}</td></tr>`).join('')}</table>`;
+  },
+};
+
+$('login').onsubmit = async (e) => {
+  e.preventDefault();
+  token = $('token').value.trim();
+  try { await loadTree(); sessionStorage.setItem('postern-token', token); $('main').innerHTML = '<h1>Postern System Manager</h1><p>Choose a virtual server in the tree.</p>'; }
+  catch (err) { $('loginError').textContent = err.message; }
+};
+if (token) loadTree().then(() => { $('main').innerHTML = '<h1>Postern System Manager</h1><p>Choose a virtual server in the tree.</p>'; }).catch(() => {});

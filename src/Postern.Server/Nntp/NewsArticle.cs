@@ -1,0 +1,133 @@
+using System.Text;
+using MimeKit;
+
+namespace Postern.Server.Nntp;
+
+/// <summary>
+/// An article as header fields (parsed by MimeKit) and the untouched body bytes, so a relay can change
+/// Path or add Injection-Date without re-encoding anything else.
+/// </summary>
+internal sealed class NewsArticle
+{
+    private static readonly FormatOptions s_format = CreateFormat();
+
+    private NewsArticle(HeaderList headers, ReadOnlyMemory<byte> body)
+    {
+        Headers = headers;
+        Body = body;
+    }
+
+    public HeaderList Headers { get; }
+
+    public ReadOnlyMemory<byte> Body { get; }
+
+    public static NewsArticle? TryParse(ReadOnlyMemory<byte> content)
+    {
+        var (headerLength, bodyStart) = FindHeaderEnd(content.Span);
+        if (headerLength == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var headerBytes = new byte[headerLength + 2];
+            content.Span[..headerLength].CopyTo(headerBytes);
+            "\r\n"u8.CopyTo(headerBytes.AsSpan(headerLength));
+            using var stream = new MemoryStream(headerBytes, writable: false);
+            var headers = HeaderList.Load(stream);
+            return headers.Count == 0 ? null : new NewsArticle(headers, content[bodyStart..]);
+        }
+        catch (Exception ex) when (ex is ParseException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Parses a stored header block (for OVER and HDR); an unparsable one gives an empty list.</summary>
+    public static HeaderList ParseHeaders(byte[] headerBlock)
+    {
+        try
+        {
+            using var stream = new MemoryStream([.. headerBlock, .. "\r\n\r\n"u8], writable: false);
+            return HeaderList.Load(stream);
+        }
+        catch (Exception ex) when (ex is ParseException or FormatException or ArgumentException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>A header's raw value unfolded: CRLF removed, TAB turned into space (RFC 3977 §8.3.2).</summary>
+    public static string? RawValue(HeaderList headers, string field)
+    {
+        var index = headers.IndexOf(field);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var raw = Encoding.UTF8.GetString(headers[index].RawValue);
+        var builder = new StringBuilder(raw.Length);
+        foreach (var c in raw)
+        {
+            if (c is '\r' or '\n')
+            {
+                continue;
+            }
+
+            builder.Append(c is '\t' or '\0' ? ' ' : c);
+        }
+
+        return builder.ToString().Trim();
+    }
+
+    public string? Get(string field) => RawValue(Headers, field);
+
+    public byte[] ToBytes()
+    {
+        using var stream = new MemoryStream(Body.Length + 1024);
+        Headers.WriteTo(s_format, stream);
+
+        // HeaderList.WriteTo ends the block with the empty line itself; add it only if it did not.
+        if (!stream.GetBuffer().AsSpan(0, (int)stream.Length).EndsWith("\r\n\r\n"u8))
+        {
+            stream.Write("\r\n"u8);
+        }
+
+        stream.Write(Body.Span);
+        return stream.ToArray();
+    }
+
+    /// <summary>Length of the header block and where the body starts (after the first empty line).</summary>
+    internal static (int HeaderLength, int BodyStart) FindHeaderEnd(ReadOnlySpan<byte> content)
+    {
+        for (var i = 0; i < content.Length; i++)
+        {
+            if (content[i] != (byte)'\n')
+            {
+                continue;
+            }
+
+            if (i + 1 < content.Length && content[i + 1] == (byte)'\n')
+            {
+                return (i + 1, i + 2);
+            }
+
+            if (i + 2 < content.Length && content[i + 1] == (byte)'\r' && content[i + 2] == (byte)'\n')
+            {
+                return (i + 1, i + 3);
+            }
+        }
+
+        // No body: the whole article is headers.
+        return (content.Length, content.Length);
+    }
+
+    private static FormatOptions CreateFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+}

@@ -1,0 +1,224 @@
+using MimeKit;
+using MimeKit.Utils;
+using Postern.Store;
+
+namespace Postern.Server.Nntp;
+
+internal enum IntakeOutcome
+{
+    Accepted = 0,
+
+    /// <summary>Held for a moderator.</summary>
+    Pending = 1,
+
+    /// <summary>The Message-ID is in the history already.</summary>
+    Duplicate = 2,
+
+    /// <summary>Refused for good (bad headers, unwanted groups).</summary>
+    Rejected = 3,
+
+    /// <summary>Could not be stored now; the sender should try again later.</summary>
+    Failed = 4,
+}
+
+internal sealed record IntakeResult(IntakeOutcome Outcome, string? MessageId, string Reason);
+
+/// <summary>
+/// Files articles into public folders: POST as an injecting agent (RFC 5537 §3.5) and IHAVE/TAKETHIS/pull
+/// as a relaying agent (§3.6), with the Message-ID history so no article is stored twice.
+/// </summary>
+internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity, TimeProvider time)
+{
+    public const int MaxNewsgroups = 100;
+
+    private static readonly string[] s_requiredForPost = ["From", "Subject", "Newsgroups"];
+
+    // RFC 5536 §3.1: the mandatory header fields of an article on the wire.
+    private static readonly string[] s_requiredForTransit = ["Date", "From", "Message-ID", "Newsgroups", "Path", "Subject"];
+
+    public string PathIdentity => pathIdentity;
+
+    public async Task<IntakeResult> PostAsync(byte[] content, Account? account, CancellationToken cancellationToken)
+    {
+        var article = NewsArticle.TryParse(content);
+        if (article is null)
+        {
+            return Reject(null, "Article has no header");
+        }
+
+        foreach (var field in s_requiredForPost)
+        {
+            if (string.IsNullOrWhiteSpace(article.Get(field)))
+            {
+                return Reject(null, $"Missing required header: {field}");
+            }
+        }
+
+        if (!InternetAddressList.TryParse(article.Get("From")!, out var from) || !from.Mailboxes.Any())
+        {
+            return Reject(null, "Invalid From header");
+        }
+
+        if (!TryParseNewsgroups(article.Get("Newsgroups")!, out var names))
+        {
+            return Reject(null, "Invalid Newsgroups header");
+        }
+
+        var now = time.GetUtcNow();
+        var messageId = article.Get("Message-ID");
+        if (messageId is null)
+        {
+            messageId = $"<{Guid.NewGuid():N}@{pathIdentity}>";
+            article.Headers.Add("Message-ID", messageId);
+        }
+        else if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId))
+        {
+            return Reject(null, "Invalid Message-ID header");
+        }
+
+        var date = article.Get("Date");
+        if (date is null)
+        {
+            article.Headers.Add("Date", DateUtils.FormatDate(now));
+        }
+        else if (!DateUtils.TryParse(date, out _))
+        {
+            return Reject(messageId, "Invalid Date header");
+        }
+
+        // RFC 5537 §3.5: the injecting agent adds Injection-Date and its Path identity (with "not-for-mail" as the tail entry).
+        article.Headers.Remove("Injection-Date");
+        article.Headers.Add("Injection-Date", DateUtils.FormatDate(now));
+        var path = article.Get("Path");
+        article.Headers.Remove("Path");
+        article.Headers.Insert(0, new Header("Path", string.IsNullOrEmpty(path) ? pathIdentity + "!not-for-mail" : pathIdentity + "!" + path));
+
+        var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer: false, cancellationToken).ConfigureAwait(false);
+        if (targets.Count == 0)
+        {
+            return Reject(messageId, refusal);
+        }
+
+        var approved = article.Get("Approved") is not null;
+        var hold = targets.Any(f => f.Moderated && !(approved && f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)));
+        return await StoreAsync(article.ToBytes(), messageId, targets, hold, account?.Address, rememberRejected: false, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An article offered by a peer (IHAVE, TAKETHIS) or pulled from one.</summary>
+    public async Task<IntakeResult> TransitAsync(byte[] content, string? expectedMessageId, Account? account, bool trustedPeer, CancellationToken cancellationToken)
+    {
+        var article = NewsArticle.TryParse(content);
+        var messageId = article?.Get("Message-ID") ?? expectedMessageId;
+        if (article is null)
+        {
+            return await RejectAndRememberAsync(expectedMessageId, "Article has no header", cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var field in s_requiredForTransit)
+        {
+            if (string.IsNullOrWhiteSpace(article.Get(field)))
+            {
+                return await RejectAndRememberAsync(expectedMessageId, $"Missing required header: {field}", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId) || (expectedMessageId is not null && messageId != expectedMessageId))
+        {
+            return await RejectAndRememberAsync(expectedMessageId, "Message-ID header does not match", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await store.PublicFolders.GetHistoryAsync(messageId!, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return new IntakeResult(IntakeOutcome.Duplicate, messageId, "Duplicate");
+        }
+
+        if (!TryParseNewsgroups(article.Get("Newsgroups")!, out var names))
+        {
+            return await RejectAndRememberAsync(messageId, "Invalid Newsgroups header", cancellationToken).ConfigureAwait(false);
+        }
+
+        var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer, cancellationToken).ConfigureAwait(false);
+        if (targets.Count == 0)
+        {
+            return await RejectAndRememberAsync(messageId, refusal, cancellationToken).ConfigureAwait(false);
+        }
+
+        // RFC 5537 §3.6: a relayed article for a moderated group must carry Approved.
+        if (article.Get("Approved") is null && targets.Any(f => f.Moderated))
+        {
+            return await RejectAndRememberAsync(messageId, "Unapproved article in a moderated group", cancellationToken).ConfigureAwait(false);
+        }
+
+        var path = article.Get("Path")!;
+        article.Headers.Remove("Path");
+        article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + path));
+        return await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when <paramref name="peerName"/> is one of the Path entries (the article has been there).</summary>
+    public static bool PathContains(string? path, string peerName) =>
+        path is not null && path.Split('!', StringSplitOptions.TrimEntries).Any(e => e.Equals(peerName, StringComparison.OrdinalIgnoreCase));
+
+    internal static bool TryParseNewsgroups(string value, out List<string> names)
+    {
+        names = [.. value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.OrdinalIgnoreCase)];
+        return names.Count is > 0 and <= MaxNewsgroups && names.All(PublicFolderNames.IsValidNewsgroup);
+    }
+
+    private async Task<(List<PublicFolder> Targets, string Refusal)> ResolveGroupsAsync(List<string> names, Account? account, bool trustedPeer, CancellationToken cancellationToken)
+    {
+        var targets = new List<PublicFolder>();
+        var anyExists = false;
+        foreach (var name in names)
+        {
+            var folder = await store.PublicFolders.FindNewsgroupAsync(name, cancellationToken).ConfigureAwait(false);
+            if (folder is null)
+            {
+                continue;
+            }
+
+            anyExists = true;
+            if (trustedPeer || folder.RightsOf(account?.Address).HasFlag(PublicFolderRights.Post))
+            {
+                targets.Add(folder);
+            }
+        }
+
+        return (targets, anyExists ? "Posting not permitted to these newsgroups" : "No such newsgroup");
+    }
+
+    private async Task<IntakeResult> StoreAsync(byte[] content, string messageId, List<PublicFolder> targets, bool hold, string? submitter, bool rememberRejected, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArticleResult result;
+        try
+        {
+            result = await store.PublicFolders.PostArticleAsync(new NewArticle(content, messageId, [.. targets.Select(f => f.Id)], now, hold, submitter), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new IntakeResult(IntakeOutcome.Failed, messageId, "Cannot store the article now");
+        }
+
+        return result.Outcome switch
+        {
+            ArticleOutcome.Stored => new IntakeResult(IntakeOutcome.Accepted, messageId, "Article received OK"),
+            ArticleOutcome.Pending => new IntakeResult(IntakeOutcome.Pending, messageId, "Article received OK, waiting for the moderator"),
+            ArticleOutcome.Duplicate => new IntakeResult(IntakeOutcome.Duplicate, messageId, "Duplicate Message-ID"),
+            _ => rememberRejected
+                ? await RejectAndRememberAsync(messageId, "No such newsgroup", cancellationToken).ConfigureAwait(false)
+                : Reject(messageId, "No such newsgroup"),
+        };
+    }
+
+    private static IntakeResult Reject(string? messageId, string reason) => new(IntakeOutcome.Rejected, messageId, reason);
+
+    private async Task<IntakeResult> RejectAndRememberAsync(string? messageId, string reason, CancellationToken cancellationToken)
+    {
+        if (Protocols.Nntp.NntpSyntax.IsMessageId(messageId))
+        {
+            await store.PublicFolders.RememberRejectedAsync(messageId!, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return Reject(messageId, reason);
+    }
+}

@@ -1,0 +1,368 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Postern.Protocols.Nntp;
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Server.Nntp;
+
+public sealed record NewsFeedOptions
+{
+    /// <summary>How often the outgoing queue is looked at.</summary>
+    public TimeSpan PushInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often pull peers are asked for NEWNEWS.</summary>
+    public TimeSpan PullInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>First retry delay after a failed attempt; doubled per attempt up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromHours(1);
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int BatchSize { get; init; } = 200;
+
+    public long MaxArticleSize { get; init; } = 10L * 1024 * 1024;
+
+    /// <summary>Roots trusted for peers' certificates besides the system store (e.g. Postern's own CA).</summary>
+    public IReadOnlyList<X509Certificate2> TrustedRoots { get; init; } = [];
+
+    /// <summary>Our Path identity (RFC 5537 §3.2); the host name when null.</summary>
+    public string? PathIdentity { get; init; }
+
+    /// <summary>How long rejected and expired Message-IDs are remembered.</summary>
+    public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(14);
+}
+
+/// <summary>
+/// The newsfeed background loop: pushes the durable outgoing queue to each push peer (streaming CHECK/TAKETHIS
+/// when offered, IHAVE otherwise) and pulls from pull peers (NEWNEWS + ARTICLE), with Path-based loop prevention
+/// and retries with back-off while a peer is down.
+/// </summary>
+public sealed class NewsFeedService : IAsyncDisposable
+{
+    private readonly ServerContext _context;
+    private readonly NewsFeedOptions _options;
+    private readonly ILogger _logger;
+    private readonly NewsArticleIntake _intake;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Dictionary<long, DateTimeOffset> _peerRetryAt = [];
+    private Task? _loop;
+
+    public NewsFeedService(ServerContext context, NewsFeedOptions? options = null)
+    {
+        _context = context;
+        _options = options ?? new NewsFeedOptions();
+        _logger = context.LoggerFactory.CreateLogger<NewsFeedService>();
+        _intake = new NewsArticleIntake(context.Store, _options.PathIdentity ?? context.HostName, context.Time);
+    }
+
+    public void Start() => _loop ??= Task.Run(LoopAsync);
+
+    /// <summary>Wakes the loop now (after a post, or from the admin API).</summary>
+    public void Nudge()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    /// <summary>One pass over every peer: push what is due, pull when the interval has passed.</summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = _context.Time.GetUtcNow();
+        foreach (var peer in await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!peer.Enabled || (_peerRetryAt.TryGetValue(peer.Id, out var retryAt) && retryAt > now))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (peer.Direction.HasFlag(NewsFeedDirection.Push))
+                {
+                    await PushAsync(peer, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (peer.Direction.HasFlag(NewsFeedDirection.Pull) && (peer.LastPull is null || peer.LastPull.Value + _options.PullInterval <= now))
+                {
+                    await PullAsync(peer, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                _logger.LogWarning("News peer {Peer}: {Error}", peer.Name, ex.Message);
+                _peerRetryAt[peer.Id] = now + _options.RetryDelay;
+            }
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        var token = _stop.Token;
+        var lastPurge = DateTimeOffset.MinValue;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(token).ConfigureAwait(false);
+                var now = _context.Time.GetUtcNow();
+                if (now - lastPurge > TimeSpan.FromHours(1))
+                {
+                    await _context.Store.PublicFolders.PurgeHistoryAsync(now - _options.HistoryRetention, token).ConfigureAwait(false);
+                    lastPurge = now;
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "News feed pass failed");
+            }
+
+            try
+            {
+                await _wake.WaitAsync(_options.PushInterval, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task PushAsync(NewsPeer peer, CancellationToken cancellationToken)
+    {
+        var store = _context.Store.PublicFolders;
+        var due = await store.ListDueFeedAsync(peer.Id, _context.Time.GetUtcNow(), _options.BatchSize, cancellationToken).ConfigureAwait(false);
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        // Loop prevention and the peer's groups: never offer an article whose Path already names the peer.
+        var toSend = new List<(NewsFeedEntry Entry, byte[] Content)>();
+        var dropped = new List<long>();
+        foreach (var entry in due)
+        {
+            var content = await store.ReadContentAsync(entry.BlobId, cancellationToken).ConfigureAwait(false);
+            var article = NewsArticle.TryParse(content);
+            var groups = article?.Get("Newsgroups");
+            if (article is null || groups is null || NewsArticleIntake.PathContains(article.Get("Path"), peer.Name)
+                || !groups.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Any(g => Wildmat.Matches(peer.Groups, g)))
+            {
+                dropped.Add(entry.Id);
+            }
+            else
+            {
+                toSend.Add((entry, content));
+            }
+        }
+
+        if (dropped.Count > 0)
+        {
+            await store.CompleteFeedAsync(dropped, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (toSend.Count == 0)
+        {
+            return;
+        }
+
+        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _options.TrustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+        if (client is null)
+        {
+            _logger.LogWarning("News peer {Peer}: cannot connect: {Error}", peer.Name, error);
+            await RetryLaterAsync(toSend.Select(s => s.Entry), error, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var done = new List<long>();
+        var remaining = new Queue<(NewsFeedEntry Entry, byte[] Content)>(toSend);
+        try
+        {
+            var streaming = client.CanStream && (await client.CommandAsync("MODE STREAM", cancellationToken).ConfigureAwait(false)).StartsWith("203", StringComparison.Ordinal);
+            while (remaining.Count > 0)
+            {
+                var (entry, content) = remaining.Peek();
+                var outcome = streaming
+                    ? await OfferStreamingAsync(client, entry, content, cancellationToken).ConfigureAwait(false)
+                    : await OfferIHaveAsync(client, entry, content, cancellationToken).ConfigureAwait(false);
+                remaining.Dequeue();
+                if (outcome is null)
+                {
+                    done.Add(entry.Id);
+                }
+                else
+                {
+                    await store.RetryFeedLaterAsync(entry.Id, NextAttempt(entry.Attempts), outcome, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("News peer {Peer}: feed interrupted: {Error}", peer.Name, ex.Message);
+            await RetryLaterAsync(remaining.Select(r => r.Entry), ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (done.Count > 0)
+            {
+                await store.CompleteFeedAsync(done, cancellationToken).ConfigureAwait(false);
+            }
+
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _logger.LogInformation("News peer {Peer}: {Count} article(s) offered", peer.Name, done.Count);
+    }
+
+    /// <summary>RFC 4644: CHECK, then TAKETHIS if wanted. Null when the entry is finished (sent or refused for good), else the retry reason.</summary>
+    private static async Task<string?> OfferStreamingAsync(NntpFeedClient client, NewsFeedEntry entry, byte[] content, CancellationToken cancellationToken)
+    {
+        var check = await client.CommandAsync("CHECK " + entry.MessageId, cancellationToken).ConfigureAwait(false);
+        if (check.StartsWith("438", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (!check.StartsWith("238", StringComparison.Ordinal))
+        {
+            return "CHECK: " + check;
+        }
+
+        var reply = await client.SendArticleAsync("TAKETHIS " + entry.MessageId, content, cancellationToken).ConfigureAwait(false);
+        return reply.StartsWith("239", StringComparison.Ordinal) || reply.StartsWith("439", StringComparison.Ordinal) ? null : "TAKETHIS: " + reply;
+    }
+
+    /// <summary>RFC 3977 §6.3.2: 335 send, 435 not wanted, 436 later; after the article 235 ok, 436 later, 437 rejected.</summary>
+    private static async Task<string?> OfferIHaveAsync(NntpFeedClient client, NewsFeedEntry entry, byte[] content, CancellationToken cancellationToken)
+    {
+        var offer = await client.CommandAsync("IHAVE " + entry.MessageId, cancellationToken).ConfigureAwait(false);
+        if (offer.StartsWith("435", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (!offer.StartsWith("335", StringComparison.Ordinal))
+        {
+            return "IHAVE: " + offer;
+        }
+
+        var reply = await client.SendArticleAsync(null, content, cancellationToken).ConfigureAwait(false);
+        return reply.StartsWith("235", StringComparison.Ordinal) || reply.StartsWith("437", StringComparison.Ordinal) ? null : "IHAVE: " + reply;
+    }
+
+    private async Task PullAsync(NewsPeer peer, CancellationToken cancellationToken)
+    {
+        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _options.TrustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+        if (client is null)
+        {
+            _logger.LogWarning("News peer {Peer}: cannot connect to pull: {Error}", peer.Name, error);
+            _peerRetryAt[peer.Id] = _context.Time.GetUtcNow() + _options.RetryDelay;
+            return;
+        }
+
+        await using (client.ConfigureAwait(false))
+        {
+            await client.CommandAsync("MODE READER", cancellationToken).ConfigureAwait(false);
+
+            // The peer's own clock bounds the next NEWNEWS, so clock skew loses nothing.
+            var date = await client.CommandAsync("DATE", cancellationToken).ConfigureAwait(false);
+            var peerNow = date.StartsWith("111 ", StringComparison.Ordinal) && DateTimeOffset.TryParseExact(date[4..].Trim(), "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                ? parsed
+                : _context.Time.GetUtcNow();
+            var since = peer.LastPull is null ? DateTimeOffset.UnixEpoch : peer.LastPull.Value - TimeSpan.FromMinutes(5);
+            var reply = await client.CommandAsync($"NEWNEWS {peer.Groups} {since.UtcDateTime:yyyyMMdd HHmmss} GMT", cancellationToken).ConfigureAwait(false);
+            if (!reply.StartsWith("230", StringComparison.Ordinal))
+            {
+                _logger.LogWarning("News peer {Peer}: NEWNEWS refused: {Reply}", peer.Name, reply);
+                _peerRetryAt[peer.Id] = _context.Time.GetUtcNow() + _options.RetryDelay;
+                return;
+            }
+
+            var ids = System.Text.Encoding.UTF8.GetString(await client.ReadBlockAsync(16L * 1024 * 1024, cancellationToken).ConfigureAwait(false))
+                .Split("\r\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(NntpSyntax.IsMessageId)
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            var stored = 0;
+            foreach (var id in ids)
+            {
+                if (await _context.Store.PublicFolders.GetHistoryAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    continue;
+                }
+
+                var article = await client.CommandAsync("ARTICLE " + id, cancellationToken).ConfigureAwait(false);
+                if (!article.StartsWith("220", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var content = await client.ReadBlockAsync(_options.MaxArticleSize, cancellationToken).ConfigureAwait(false);
+                var result = await _intake.TransitAsync(content, id, null, trustedPeer: true, cancellationToken).ConfigureAwait(false);
+                if (result.Outcome == IntakeOutcome.Failed)
+                {
+                    // Not stored now: leave LastPull where it was so the next pull asks again.
+                    _logger.LogWarning("News peer {Peer}: could not store {MessageId}", peer.Name, id);
+                    return;
+                }
+
+                if (result.Outcome == IntakeOutcome.Accepted)
+                {
+                    stored++;
+                }
+            }
+
+            await _context.Store.PublicFolders.SetLastPullAsync(peer.Id, peerNow, cancellationToken).ConfigureAwait(false);
+            if (stored > 0)
+            {
+                _logger.LogInformation("News peer {Peer}: pulled {Count} article(s)", peer.Name, stored);
+                Nudge();
+            }
+        }
+    }
+
+    private async Task RetryLaterAsync(IEnumerable<NewsFeedEntry> entries, string? error, CancellationToken cancellationToken)
+    {
+        foreach (var entry in entries)
+        {
+            await _context.Store.PublicFolders.RetryFeedLaterAsync(entry.Id, NextAttempt(entry.Attempts), error, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private DateTimeOffset NextAttempt(int attempts)
+    {
+        var delay = _options.RetryDelay * Math.Pow(2, Math.Min(attempts, 16));
+        return _context.Time.GetUtcNow() + (delay > _options.MaxRetryDelay ? _options.MaxRetryDelay : delay);
+    }
+}

@@ -1,0 +1,49 @@
+using Postern.Store;
+
+namespace Postern.Server.Nntp;
+
+/// <summary>The NNTP virtual servers Postern creates at first start.</summary>
+public static class NntpDefaults
+{
+    public const string DefaultName = "Default NNTP Virtual Server";
+    public const string SecureName = "Secure NNTP Virtual Server";
+
+    /// <summary>Setting: the Path identity (RFC 5537 §3.2) this server adds; defaults to the host name.</summary>
+    public const string PathIdentitySetting = "nntp.path-identity";
+
+    /// <summary>Setting: "true" lets connections from configured news peers' addresses feed (IHAVE, streaming) and read without AUTHINFO.</summary>
+    public const string TrustPeerAddressesSetting = "nntp.trust-peer-addresses";
+
+    /// <summary>RFC 3977 §3.1: command lines are at most 512 octets including CRLF.</summary>
+    public const int CommandLineLength = 512;
+
+    /// <summary>The default server, 119 (STARTTLS, RFC 4642) and 563 (implicit TLS).</summary>
+    public static IReadOnlyList<VirtualServer> Create(string serverName) =>
+    [
+        new VirtualServer
+        {
+            Name = DefaultName,
+            Protocol = ServiceProtocol.Nntp,
+            ServerName = serverName,
+            Bindings = [new Binding("127.0.0.1", 119, BindingMode.StartTls), new Binding("127.0.0.1", 563, BindingMode.ImplicitTls)],
+            Limits = new ConnectionLimits { MaxLineLength = CommandLineLength - 2, MaxMessageSize = 10L * 1024 * 1024 },
+            AuthenticationMethods = ["PLAIN", "EXTERNAL"],
+        },
+    ];
+
+    /// <summary>
+    /// A second virtual server for authenticated, encrypted use only (Exchange could not require a secure channel
+    /// on NNTP; Postern can): AUTHINFO and POST before STARTTLS answer 483.
+    /// </summary>
+    public static VirtualServer CreateSecure(string serverName, string address, int port, BindingMode mode) => new()
+    {
+        Name = SecureName,
+        Protocol = ServiceProtocol.Nntp,
+        ServerName = serverName,
+        Bindings = [new Binding(address, port, mode)],
+        Security = new SecurityOptions { RequireSecureChannel = true, Require128BitEncryption = true },
+        Limits = new ConnectionLimits { MaxLineLength = CommandLineLength - 2, MaxMessageSize = 10L * 1024 * 1024 },
+        AuthenticationMethods = ["PLAIN", "EXTERNAL"],
+        RequireAuthentication = true,
+    };
+}

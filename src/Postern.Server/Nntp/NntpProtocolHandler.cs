@@ -1,0 +1,16 @@
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Server.Nntp;
+
+/// <summary>NNTP reader and transit service (RFC 3977, 4642, 4643, 4644).</summary>
+public sealed class NntpProtocolHandler(ServerContext context) : IProtocolHandler
+{
+    public ServiceProtocol Protocol => ServiceProtocol.Nntp;
+
+    // RFC 3977 §5.1.1: 400 "service temporarily unavailable".
+    public ReadOnlyMemory<byte> BusyReply { get; } = "400 Too many connections, try again later\r\n"u8.ToArray();
+
+    public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>
+        new NntpSession(connection, context).RunAsync(cancellationToken);
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Text;
+using MimeKit;
+using MimeKit.Utils;
+using Postern.Server.Connections;
+
+namespace Postern.Server.Smtp.Delivery;
+
+/// <summary>What the server adds to a message it accepts: the trace field, and on submission the fields a client forgot.</summary>
+internal static class SmtpMessageAcceptor
+{
+    public static string NewQueueId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToHexString(bytes);
+    }
+
+    /// <summary>
+    /// RFC 5321 §4.4 Received field, with the RFC 3848 / RFC 6531 §3.7.3 protocol keyword
+    /// (ESMTP, ESMTPS, ESMTPA, ESMTPSA, UTF8SMTP…) and the TLS parameters as a comment.
+    /// </summary>
+    public static byte[] ReceivedHeader(string helo, IPAddress client, string host, bool extended, TlsInfo? tls, bool authenticated, bool smtpUtf8, string queueId, string? recipient, DateTimeOffset now)
+    {
+        var protocol = (smtpUtf8 ? "UTF8SMTP" : extended ? "ESMTP" : "SMTP") + (extended && tls is not null ? "S" : "") + (extended && authenticated ? "A" : "");
+        if (client.IsIPv4MappedToIPv6)
+        {
+            client = client.MapToIPv4();
+        }
+
+        var literal = client.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6:" + client : client.ToString();
+        var builder = new StringBuilder(256);
+        builder.Append("Received: from ").Append(string.IsNullOrEmpty(helo) ? "unknown" : helo).Append(" ([").Append(literal).Append("])\r\n");
+        builder.Append("\tby ").Append(host).Append(" (Postern) with ").Append(protocol).Append(" id ").Append(queueId);
+        if (tls is not null)
+        {
+            builder.Append("\r\n\t(using ").Append(TlsName(tls.Protocol)).Append(" with cipher ").Append(tls.CipherSuite).Append(" (")
+                .Append(tls.CipherStrengthBits).Append(" bits))");
+        }
+
+        if (recipient is not null)
+        {
+            builder.Append("\r\n\tfor <").Append(recipient).Append('>');
+        }
+
+        builder.Append("; ").Append(DateUtils.FormatDate(now)).Append("\r\n");
+        return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+
+    /// <summary>
+    /// Adds Message-ID and Date when the header lacks them (RFC 6409 §8.3, §8.4). The header is parsed by
+    /// MimeKit only to look; the body bytes stay exactly as received.
+    /// </summary>
+    public static ReadOnlyMemory<byte> AddMissingSubmissionHeaders(ReadOnlyMemory<byte> content, int traceLength, string host, DateTimeOffset now)
+    {
+        var message = content[traceLength..];
+        HeaderList headers;
+        try
+        {
+            using var stream = new MemoryStream(message.ToArray(), writable: false);
+            headers = new MimeParser(stream, MimeFormat.Entity).ParseHeaders();
+        }
+        catch (FormatException)
+        {
+            return content;
+        }
+
+        var missing = new StringBuilder();
+        if (!headers.Contains(HeaderId.MessageId))
+        {
+            missing.Append("Message-ID: <").Append(MimeUtils.GenerateMessageId(host)).Append(">\r\n");
+        }
+
+        if (!headers.Contains(HeaderId.Date))
+        {
+            missing.Append("Date: ").Append(DateUtils.FormatDate(now)).Append("\r\n");
+        }
+
+        if (missing.Length == 0)
+        {
+            return content;
+        }
+
+        var added = Encoding.ASCII.GetBytes(missing.ToString());
+        var result = new byte[content.Length + added.Length];
+        content.Span[..traceLength].CopyTo(result);
+        added.CopyTo(result.AsSpan(traceLength));
+        message.Span.CopyTo(result.AsSpan(traceLength + added.Length));
+        return result;
+    }
+
+    private static string TlsName(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        _ => protocol.ToString(),
+    };
+}

@@ -1,0 +1,230 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Postern.Protocols.Smtp;
+using Postern.Server.Smtp.Delivery;
+
+namespace Postern.Server.Smtp;
+
+/// <summary>DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030), streamed from the pipe into one bounded buffer.</summary>
+internal sealed partial class SmtpSession
+{
+    private async Task DataAsync(string argument, CancellationToken cancellationToken)
+    {
+        if (argument.Length > 0)
+        {
+            await BadCommandAsync(501, "5.5.4 Syntax: DATA", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        StartContent();
+        Reply(354, "End data with <CR><LF>.<CR><LF>");
+        var decoder = new SmtpDataDecoder(_transaction.Content, _config.Limits.MaxMessageSize, _settings.MaxTextLine);
+        var input = _connection.Input;
+        while (true)
+        {
+            if (!input.TryRead(out var result))
+            {
+                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(_settings.DataTimeout);
+                try
+                {
+                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    await CloseAsync(421, "4.4.2 Error: timeout exceeded while reading data", cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var buffer = result.Buffer;
+            var done = false;
+            long consumed = 0;
+            foreach (var segment in buffer)
+            {
+                done = decoder.Decode(segment.Span, out var used);
+                consumed += used;
+                if (done)
+                {
+                    break;
+                }
+            }
+
+            // The decoder keeps its own state, so every byte it saw is consumed: nothing piles up in the pipe.
+            input.AdvanceTo(buffer.GetPosition(consumed));
+            if (done)
+            {
+                break;
+            }
+
+            if (result.IsCompleted)
+            {
+                _closing = true;
+                return;
+            }
+        }
+
+        // Only now, in step with the client again, say what is wrong with the message.
+        if (decoder.SawBareLineFeed || decoder.SawBareCarriageReturn)
+        {
+            ResetTransaction();
+            Reply(550, "5.6.0 Message refused: bare CR or LF in data; lines must end with CRLF (RFC 5321 §2.3.8)");
+            return;
+        }
+
+        if (decoder.TooLarge)
+        {
+            ResetTransaction();
+            Reply(552, "5.3.4 Message size exceeds fixed maximum message size");
+            return;
+        }
+
+        if (decoder.LineTooLong)
+        {
+            ResetTransaction();
+            Reply(550, $"5.6.0 Message refused: a line is longer than {_settings.MaxTextLine} octets (RFC 5321 §4.5.3.1.6)");
+            return;
+        }
+
+        await AcceptAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task BdatAsync(string argument, CancellationToken cancellationToken)
+    {
+        var parts = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length is 0 or > 2
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+            || (parts.Length == 2 && !parts[1].Equals("LAST", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Without a size the chunk cannot be skipped; the octets that follow will read as bad commands.
+            await BadCommandAsync(501, "5.5.4 Syntax: BDAT size [LAST]", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var last = parts.Length == 2;
+        var refusal = SmtpStateTable.Check(SmtpVerb.Bdat, _state, Facts);
+        var keep = refusal is null;
+        if (keep && _state != SmtpState.Chunking)
+        {
+            StartContent();
+            _state = SmtpState.Chunking;
+        }
+
+        var limit = _config.Limits.MaxMessageSize;
+        var remaining = size;
+        var input = _connection.Input;
+        while (remaining > 0)
+        {
+            if (!input.TryRead(out var result))
+            {
+                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(_settings.DataTimeout);
+                try
+                {
+                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    await CloseAsync(421, "4.4.2 Error: timeout exceeded while reading data", cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var buffer = result.Buffer;
+            var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
+            if (keep)
+            {
+                foreach (var segment in take)
+                {
+                    var before = _transaction.ChunkedSize;
+                    _transaction.ChunkedSize += segment.Length;
+                    if (before < limit)
+                    {
+                        var room = (int)Math.Min(segment.Length, limit - before);
+                        _transaction.Content.Write(segment.Span[..room]);
+                    }
+                }
+            }
+
+            remaining -= take.Length;
+            input.AdvanceTo(take.End);
+            if (remaining > 0 && result.IsCompleted)
+            {
+                _closing = true;
+                return;
+            }
+        }
+
+        if (refusal is { } r)
+        {
+            await BadCommandAsync(r.Code, r.Text, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (_transaction.ChunkedSize > limit)
+        {
+            // RFC 3030 §2: after a failed chunk the transaction is over; later chunks get 503.
+            ResetTransaction();
+            Reply(552, "5.3.4 Message size exceeds fixed maximum message size");
+            return;
+        }
+
+        if (!last)
+        {
+            Reply(250, $"2.0.0 {size} octets received");
+            return;
+        }
+
+        await AcceptAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the content with the Received trace field (RFC 5321 §4.4) for this transaction.</summary>
+    private void StartContent()
+    {
+        _transaction.Content.ResetWrittenCount();
+        _transaction.QueueId = SmtpMessageAcceptor.NewQueueId();
+        var trace = SmtpMessageAcceptor.ReceivedHeader(
+            _heloName, _connection.RemoteEndPoint.Address, HostName, _extended, _connection.Tls, _account is not null,
+            _transaction.SmtpUtf8, _transaction.QueueId, _transaction.Recipients.Count == 1 ? _transaction.Recipients[0].Address : null,
+            _context.Time.GetUtcNow());
+        _transaction.Content.Write(trace);
+        _transaction.TraceLength = trace.Length;
+    }
+
+    private async Task AcceptAsync(CancellationToken cancellationToken)
+    {
+        var content = _transaction.Content.WrittenMemory;
+        if (_account is not null)
+        {
+            // RFC 6409 §8.3: a submission server may add Message-ID and Date when missing.
+            content = SmtpMessageAcceptor.AddMissingSubmissionHeaders(content, _transaction.TraceLength, HostName, _context.Time.GetUtcNow());
+        }
+
+        var locals = _transaction.LocalMailboxes();
+        var outbound = _transaction.Outbound();
+        try
+        {
+            // The 250 goes out only once the message is on stable storage (RFC 5321 §6.1).
+            await _context.Store.Mail.AcceptAsync(content, locals, outbound, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogError(ex, "SMTP: could not store message {QueueId}", _transaction.QueueId);
+            ResetTransaction();
+            Reply(451, "4.3.0 Error: local error in processing, try again later");
+            return;
+        }
+
+        if (outbound is not null)
+        {
+            OutboundQueueSignal.For(_context.Store).Set();
+        }
+
+        var queueId = _transaction.QueueId;
+        ResetTransaction();
+        Reply(250, $"2.0.0 Ok: queued as {queueId}");
+    }
+}

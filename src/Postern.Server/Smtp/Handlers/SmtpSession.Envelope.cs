@@ -1,0 +1,240 @@
+using System.Globalization;
+using Postern.Protocols.Smtp;
+
+namespace Postern.Server.Smtp;
+
+/// <summary>MAIL (RFC 5321 §4.1.1.2) and RCPT (§4.1.1.3), with SIZE, BODY, SMTPUTF8 and DSN parameters.</summary>
+internal sealed partial class SmtpSession
+{
+    private readonly SmtpTransaction _transaction;
+
+    private void ResetTransaction()
+    {
+        _transaction.Reset();
+        if (_state != SmtpState.Connected)
+        {
+            _state = SmtpState.Ready;
+        }
+    }
+
+    private async Task MailAsync(string argument, CancellationToken cancellationToken)
+    {
+        var error = SmtpCommandParser.TryParsePath(argument, "FROM:", allowNull: true, out var path);
+        if (error == SmtpPathError.Syntax)
+        {
+            await BadCommandAsync(501, "5.1.7 Bad sender address syntax", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (error != SmtpPathError.None || path is null)
+        {
+            await BadCommandAsync(501, "5.5.4 Syntax error in parameters", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var smtpUtf8 = false;
+        foreach (var parameter in path.Parameters)
+        {
+            switch (parameter.Keyword)
+            {
+                case "SIZE":
+                    // RFC 1870 §6: refuse up front when the declared size is over the limit.
+                    if (!long.TryParse(parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+                    {
+                        Reply(501, "5.5.4 Bad SIZE parameter");
+                        return;
+                    }
+
+                    if (size > _config.Limits.MaxMessageSize)
+                    {
+                        Reply(552, "5.3.4 Message size exceeds fixed maximum message size");
+                        return;
+                    }
+
+                    break;
+                case "BODY":
+                    if (parameter.Value is null || !(parameter.Value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) || parameter.Value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        Reply(501, "5.5.4 Unsupported BODY type");
+                        return;
+                    }
+
+                    break;
+                case "SMTPUTF8" when parameter.Value is null:
+                    smtpUtf8 = true;
+                    break;
+                case "RET" when parameter.Value is not null && (parameter.Value.Equals("FULL", StringComparison.OrdinalIgnoreCase) || parameter.Value.Equals("HDRS", StringComparison.OrdinalIgnoreCase)):
+                    _transaction.Ret = parameter.Value.ToUpperInvariant();
+                    break;
+                case "ENVID" when parameter.Value is not null && parameter.Value.Length <= 100 && SmtpCommandParser.TryDecodeXtext(parameter.Value, out _):
+                    _transaction.EnvelopeId = parameter.Value;
+                    break;
+                case "AUTH":
+                    // RFC 4954 §5: the AUTH= identity of a relayed message; accepted, not trusted.
+                    break;
+                default:
+                    _transaction.Ret = null;
+                    _transaction.EnvelopeId = null;
+                    Reply(555, "5.5.4 Unsupported parameter " + parameter.Keyword);
+                    return;
+            }
+        }
+
+        if (!path.IsAscii && !smtpUtf8)
+        {
+            // RFC 6531 §3.4: an internationalized address needs the SMTPUTF8 parameter.
+            _transaction.Ret = null;
+            _transaction.EnvelopeId = null;
+            Reply(553, "5.6.7 Non-ASCII address requires SMTPUTF8");
+            return;
+        }
+
+        if (_account is not null && !path.IsNull && !_settings.AllowAnySender && !await SenderBelongsToAccountAsync(path.Address, cancellationToken).ConfigureAwait(false))
+        {
+            _transaction.Ret = null;
+            _transaction.EnvelopeId = null;
+            Reply(553, $"5.7.1 <{path.Address}>: Sender address rejected: not owned by user {_account.Address}");
+            return;
+        }
+
+        _transaction.Sender = path;
+        _transaction.SmtpUtf8 = smtpUtf8;
+        _state = SmtpState.Mail;
+        Reply(250, "2.1.0 Ok");
+    }
+
+    private async Task<bool> SenderBelongsToAccountAsync(string address, CancellationToken cancellationToken)
+    {
+        if (address.Equals(_account!.Address, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        // An alias of the account is its own address too.
+        var owner = await _context.Store.Directory.ResolveRecipientAsync(address, cancellationToken).ConfigureAwait(false);
+        return owner is not null && owner.Id == _account.Id;
+    }
+
+    private async Task RcptAsync(string argument, CancellationToken cancellationToken)
+    {
+        // RFC 5321 §4.5.1: "Postmaster" without a domain must be accepted.
+        var postmaster = argument.Replace(" ", "", StringComparison.Ordinal).Equals("TO:<postmaster>", StringComparison.OrdinalIgnoreCase);
+        SmtpPath? path;
+        if (postmaster)
+        {
+            path = new SmtpPath(await PostmasterAddressAsync(cancellationToken).ConfigureAwait(false), true, []);
+        }
+        else
+        {
+            var error = SmtpCommandParser.TryParsePath(argument, "TO:", allowNull: false, out path);
+            if (error == SmtpPathError.Syntax)
+            {
+                await BadCommandAsync(501, "5.1.3 Bad recipient address syntax", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (error != SmtpPathError.None || path is null)
+            {
+                await BadCommandAsync(501, "5.5.4 Syntax error in parameters", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        if (_transaction.Recipients.Count >= _config.Limits.MaxRecipients)
+        {
+            // RFC 5321 §4.5.3.1.10: 452 lets the client send the rest in another transaction.
+            Reply(452, "4.5.3 Error: too many recipients");
+            return;
+        }
+
+        string? notify = null;
+        string? orcpt = null;
+        foreach (var parameter in path.Parameters)
+        {
+            switch (parameter.Keyword)
+            {
+                case "NOTIFY" when parameter.Value is not null && IsValidNotify(parameter.Value):
+                    notify = parameter.Value.ToUpperInvariant();
+                    break;
+                case "ORCPT" when parameter.Value is not null && parameter.Value.Contains(';', StringComparison.Ordinal) && parameter.Value.Length <= 500:
+                    orcpt = parameter.Value;
+                    break;
+                default:
+                    Reply(555, "5.5.4 Unsupported parameter " + parameter.Keyword);
+                    return;
+            }
+        }
+
+        if (!path.IsAscii && !_transaction.SmtpUtf8)
+        {
+            Reply(553, "5.6.7 Non-ASCII address requires SMTPUTF8");
+            return;
+        }
+
+        // Most recipients are local users: resolve first, and ask about the domain only when that fails.
+        var literal = path.Domain.StartsWith('[');
+        var account = literal ? null : await _context.Store.Directory.ResolveRecipientAsync(path.Address, cancellationToken).ConfigureAwait(false);
+        var isLocal = account is not null || (!literal && await _context.Store.Directory.IsLocalDomainAsync(path.Domain, cancellationToken).ConfigureAwait(false));
+        if (isLocal)
+        {
+            if (account is null || !account.Enabled)
+            {
+                Reply(550, $"5.1.1 <{path.Address}>: Recipient address rejected: User unknown");
+                return;
+            }
+
+            var inbox = await _context.Store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            if (inbox is null)
+            {
+                await _context.Store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+                inbox = await _context.Store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            }
+
+            if (inbox is null)
+            {
+                Reply(451, "4.3.0 Error: recipient mailbox unavailable");
+                return;
+            }
+
+            _transaction.Recipients.Add(new SmtpRecipient(path.Address, inbox.Id, notify, orcpt));
+        }
+        else
+        {
+            // Not an open relay: foreign domains only for authenticated users or configured relay addresses.
+            if (_account is null && !_settings.MayRelay(_connection.RemoteEndPoint.Address))
+            {
+                Reply(554, $"5.7.1 <{path.Address}>: Relay access denied");
+                return;
+            }
+
+            _transaction.Recipients.Add(new SmtpRecipient(path.Address, null, notify, orcpt));
+        }
+
+        _state = SmtpState.Recipients;
+        Reply(250, "2.1.5 Ok");
+    }
+
+    private async Task<string> PostmasterAddressAsync(CancellationToken cancellationToken)
+    {
+        var configured = await _context.Store.Configuration.GetSettingAsync(Store.SettingKeys.Postmaster, cancellationToken).ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
+        }
+
+        var domains = await _context.Store.Directory.ListDomainsAsync(cancellationToken).ConfigureAwait(false);
+        return "postmaster@" + (domains.Count > 0 ? domains[0].Name : HostName);
+    }
+
+    /// <summary>RFC 3461 §4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY.</summary>
+    private static bool IsValidNotify(string value)
+    {
+        var items = value.ToUpperInvariant().Split(',');
+        if (items.Length == 1 && items[0] == "NEVER")
+        {
+            return true;
+        }
+
+        return items.All(i => i is "SUCCESS" or "FAILURE" or "DELAY") && items.Distinct().Count() == items.Length;
+    }
+}

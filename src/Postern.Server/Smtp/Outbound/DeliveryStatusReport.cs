@@ -1,0 +1,106 @@
+using MimeKit;
+using MimeKit.Utils;
+using Postern.Protocols.Smtp;
+using Postern.Store;
+
+namespace Postern.Server.Smtp.Outbound;
+
+/// <summary>One recipient's line in a delivery status notification.</summary>
+internal sealed record RecipientReport(QueuedRecipient Recipient, string Action, string Status, string Diagnostic, string? RemoteMta);
+
+/// <summary>Builds RFC 3464 delivery status notifications (multipart/report; report-type=delivery-status, RFC 6522) with MimeKit.</summary>
+internal static class DeliveryStatusReport
+{
+    public static MimeMessage Build(string reportingHost, QueuedMessage queued, IReadOnlyList<RecipientReport> recipients, MimeMessage? original, DateTimeOffset now)
+    {
+        var delayed = recipients.All(r => r.Action == "delayed");
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Mail Delivery System", "MAILER-DAEMON@" + reportingHost));
+        message.To.Add(MailboxAddress.Parse(queued.Sender));
+        message.Subject = delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender";
+        message.Date = now;
+        message.MessageId = MimeUtils.GenerateMessageId(reportingHost);
+
+        // RFC 3834 §5: automatic responses must not trigger further automatic responses.
+        message.Headers.Add("Auto-Submitted", "auto-replied");
+
+        var text = new System.Text.StringBuilder();
+        text.Append("This is the mail system at host ").Append(reportingHost).Append(".\n\n");
+        text.Append(delayed
+            ? "Your message could not be delivered yet to the recipients below. The mail system will keep trying.\n\n"
+            : "Your message could not be delivered to one or more recipients. It is attached below.\n\n");
+        foreach (var r in recipients)
+        {
+            text.Append('<').Append(r.Recipient.Address).Append(">: ").Append(r.Diagnostic).Append('\n');
+        }
+
+        var report = new MultipartReport("delivery-status");
+        report.Add(new TextPart("plain") { Text = text.ToString() });
+
+        var status = new MessageDeliveryStatus();
+        var perMessage = new HeaderList
+        {
+            { "Reporting-MTA", "dns; " + reportingHost },
+        };
+        if (!string.IsNullOrEmpty(queued.EnvelopeId) && SmtpCommandParser.TryDecodeXtext(queued.EnvelopeId, out _))
+        {
+            perMessage.Add("Original-Envelope-Id", queued.EnvelopeId);
+        }
+
+        perMessage.Add("Arrival-Date", DateUtils.FormatDate(queued.Created));
+        status.StatusGroups.Add(perMessage);
+        foreach (var r in recipients)
+        {
+            var group = new HeaderList();
+            if (!string.IsNullOrEmpty(r.Recipient.OriginalRecipient))
+            {
+                group.Add("Original-Recipient", r.Recipient.OriginalRecipient);
+            }
+
+            group.Add("Final-Recipient", (IsAscii(r.Recipient.Address) ? "rfc822; " : "utf-8; ") + r.Recipient.Address);
+            group.Add("Action", r.Action);
+            group.Add("Status", r.Status);
+            if (r.RemoteMta is not null)
+            {
+                group.Add("Remote-MTA", "dns; " + r.RemoteMta);
+            }
+
+            group.Add("Diagnostic-Code", "smtp; " + r.Diagnostic);
+            group.Add("Last-Attempt-Date", DateUtils.FormatDate(now));
+            status.StatusGroups.Add(group);
+        }
+
+        report.Add(status);
+        if (original is not null)
+        {
+            // RFC 3461 §4.3: RET=HDRS asks for the header only.
+            if (string.Equals(queued.Ret, "HDRS", StringComparison.OrdinalIgnoreCase))
+            {
+                using var headers = new MemoryStream();
+                original.Headers.WriteTo(headers);
+                headers.Position = 0;
+                report.Add(new MimePart("text", "rfc822-headers") { Content = new MimeContent(new MemoryStream(headers.ToArray())) });
+            }
+            else
+            {
+                report.Add(new MessagePart("rfc822") { Message = original });
+            }
+        }
+
+        message.Body = report;
+        return message;
+    }
+
+    /// <summary>Whether the recipient asked for this kind of notification (RFC 3461 §4.1; default: failures only).</summary>
+    public static bool Wants(QueuedRecipient recipient, string kind)
+    {
+        if (string.IsNullOrEmpty(recipient.Notify))
+        {
+            return kind == "FAILURE";
+        }
+
+        return recipient.Notify.Split(',').Contains(kind, StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static bool IsAscii(string text) => System.Text.Ascii.IsValid(text);
+}

@@ -1,0 +1,461 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+using Postern.Store;
+
+namespace Postern.Server.Smtp.Outbound;
+
+/// <summary>
+/// Runs the durable outbound queue: delivers each due message to the recipient domain's route or MX hosts with
+/// MailKit's SMTP client, retries with exponential backoff, and bounces (RFC 3464) on a permanent refusal or
+/// when the retry period is over. Never bounces to the null sender (RFC 5321 §4.5.5).
+/// </summary>
+public sealed class OutboundDeliveryService : BackgroundService
+{
+    private readonly IPosternStore _store;
+    private readonly OutboundDeliveryOptions _options;
+    private readonly IMailExchangerResolver _resolver;
+    private readonly ILogger _logger;
+    private readonly string _hostName;
+
+    public OutboundDeliveryService(IPosternStore store, string hostName, OutboundDeliveryOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        _store = store;
+        _options = options ?? new OutboundDeliveryOptions();
+        _hostName = _options.HostName ?? hostName;
+        _resolver = _options.Resolver ?? new DnsMailExchangerResolver();
+        _logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<OutboundDeliveryService>();
+        Routes = new SmtpRouteStore(store.Database);
+    }
+
+    /// <summary>Per-domain routes and the smart host (admin API: list/add/remove).</summary>
+    public SmtpRouteStore Routes { get; }
+
+    /// <summary>Wakes the loop now (after "postern queue retry", say).</summary>
+    public void Wake() => OutboundQueueSignal.For(_store).Set();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var signal = OutboundQueueSignal.For(_store);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogError(ex, "Outbound delivery: queue run failed");
+            }
+
+            try
+            {
+                await signal.WaitAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Delivers every message that is due now; returns how many were attempted.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var due = await _store.Queue.ListDueAsync(_options.Time.GetUtcNow(), _options.BatchSize, cancellationToken).ConfigureAwait(false);
+            if (due.Count == 0)
+            {
+                return total;
+            }
+
+            await Parallel.ForEachAsync(
+                due,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
+                async (message, ct) =>
+                {
+                    try
+                    {
+                        await DeliverAsync(message, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        _logger.LogError(ex, "Outbound delivery: message {QueueId} failed unexpectedly", message.Id);
+                        await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, ct).ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
+            total += due.Count;
+            if (due.Count < _options.BatchSize)
+            {
+                return total;
+            }
+        }
+    }
+
+    private async Task DeliverAsync(QueuedMessage queued, CancellationToken cancellationToken)
+    {
+        var pending = queued.Recipients.Where(r => r.State == RecipientState.Pending).ToList();
+        var content = await _store.Mail.ReadContentAsync(queued.BlobId, cancellationToken).ConfigureAwait(false);
+        MimeMessage? message = null;
+        try
+        {
+            message = MimeMessage.Load(new MemoryStream(content, writable: false), cancellationToken);
+        }
+        catch (FormatException)
+        {
+            // Not parseable as MIME: cannot be handed to the client; fails below like a refusal.
+        }
+
+        var results = new List<(QueuedRecipient Recipient, Outcome Outcome)>();
+        foreach (var group in pending.GroupBy(r => DomainOf(r.Address), StringComparer.OrdinalIgnoreCase))
+        {
+            var recipients = group.ToList();
+            if (message is null)
+            {
+                results.AddRange(recipients.Select(r => (r, Outcome.Permanent("5.6.0", "554 5.6.0 message cannot be parsed", null))));
+                continue;
+            }
+
+            var outcomes = await DeliverToDomainAsync(queued, message, group.Key, recipients, cancellationToken).ConfigureAwait(false);
+            results.AddRange(recipients.Select((r, i) => (r, outcomes[i])));
+        }
+
+        var now = _options.Time.GetUtcNow();
+        var expired = now - queued.Created >= _options.RetryPeriod;
+        var records = new List<(long, RecipientState, string?)>();
+        var bounces = new List<RecipientReport>();
+        string? lastError = null;
+        foreach (var (recipient, outcome) in results)
+        {
+            switch (outcome.Kind)
+            {
+                case OutcomeKind.Delivered:
+                    records.Add((recipient.Id, RecipientState.Delivered, null));
+                    break;
+                case OutcomeKind.Permanent:
+                    records.Add((recipient.Id, RecipientState.Failed, outcome.Diagnostic));
+                    bounces.Add(new RecipientReport(recipient, "failed", outcome.Status, outcome.Diagnostic, outcome.RemoteMta));
+                    lastError = outcome.Diagnostic;
+                    break;
+                default:
+                    lastError = outcome.Diagnostic;
+                    if (expired)
+                    {
+                        // RFC 5321 §4.5.4.1: give up after the retry period and tell the sender.
+                        var diagnostic = outcome.Diagnostic + " (delivery time expired)";
+                        records.Add((recipient.Id, RecipientState.Failed, diagnostic));
+                        bounces.Add(new RecipientReport(recipient, "failed", "4.4.7", diagnostic, outcome.RemoteMta));
+                    }
+                    else
+                    {
+                        records.Add((recipient.Id, RecipientState.Pending, outcome.Diagnostic));
+                    }
+
+                    break;
+            }
+        }
+
+        var wanted = bounces.Where(b => DeliveryStatusReport.Wants(b.Recipient, "FAILURE")).ToList();
+        if (wanted.Count > 0 && queued.Sender.Length > 0)
+        {
+            // The bounce is queued before the attempt is recorded: a crash in between may duplicate it, never lose it.
+            await SendBounceAsync(queued, wanted, message, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _store.Queue.RecordAttemptAsync(queued.Id, records, NextAttempt(queued, now), lastError, cancellationToken).ConfigureAwait(false);
+    }
+
+    private DateTimeOffset NextAttempt(QueuedMessage queued, DateTimeOffset now)
+    {
+        var delay = _options.FirstRetryDelay * Math.Pow(2, Math.Min(queued.Attempts, 20));
+        if (delay > _options.MaxRetryDelay)
+        {
+            delay = _options.MaxRetryDelay;
+        }
+
+        var next = now + delay;
+
+        // The last try happens when the retry period ends, so the bounce is not late.
+        var deadline = queued.Created + _options.RetryPeriod;
+        return next > deadline && now < deadline ? deadline : next;
+    }
+
+    private async Task<Outcome[]> DeliverToDomainAsync(QueuedMessage queued, MimeMessage message, string domain, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+    {
+        Outcome[] All(Outcome outcome) => recipients.Select(_ => outcome).ToArray();
+
+        var route = await Routes.FindAsync(domain, cancellationToken).ConfigureAwait(false);
+        List<(string Host, int Port)> targets;
+        if (route is not null)
+        {
+            targets = [(route.Host, route.Port)];
+        }
+        else
+        {
+            var lookup = await _resolver.ResolveAsync(domain, cancellationToken).ConfigureAwait(false);
+            switch (lookup.Status)
+            {
+                case MailExchangerStatus.NoMail:
+                    return All(Outcome.Permanent("5.1.2", "550 5.1.2 " + lookup.Error, null));
+                case MailExchangerStatus.TemporaryFailure:
+                    return All(Outcome.Transient("451 4.4.3 " + lookup.Error, null));
+            }
+
+            targets = lookup.Hosts.Select(h => (h, _options.MxPort)).ToList();
+        }
+
+        var tls = route?.Tls ?? SmtpRouteTls.Opportunistic;
+        var lastError = "451 4.4.1 no mail server could be reached";
+        foreach (var (host, port) in targets)
+        {
+            var attempt = await TryHostAsync(queued, message, host, port, tls, route, recipients, cancellationToken).ConfigureAwait(false);
+            if (attempt.Outcomes is not null)
+            {
+                return attempt.Outcomes;
+            }
+
+            lastError = attempt.Error ?? lastError;
+
+            // Opportunistic TLS that fails in the handshake falls back to clear text (RFC 7435 §3).
+            if (attempt.TlsFailed && tls == SmtpRouteTls.Opportunistic)
+            {
+                attempt = await TryHostAsync(queued, message, host, port, SmtpRouteTls.None, route, recipients, cancellationToken).ConfigureAwait(false);
+                if (attempt.Outcomes is not null)
+                {
+                    return attempt.Outcomes;
+                }
+
+                lastError = attempt.Error ?? lastError;
+            }
+        }
+
+        return All(Outcome.Transient(lastError, null));
+    }
+
+    private async Task<(Outcome[]? Outcomes, string? Error, bool TlsFailed)> TryHostAsync(
+        QueuedMessage queued, MimeMessage message, string host, int port, SmtpRouteTls tls, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+    {
+        var verify = tls == SmtpRouteTls.Required && (route?.Verify ?? false);
+        IReadOnlyCollection<X509Certificate2> roots = verify && _options.TrustedRoots is not null ? await _options.TrustedRoots(cancellationToken).ConfigureAwait(false) : [];
+        var notify = recipients.GroupBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Notify, StringComparer.OrdinalIgnoreCase);
+        using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret)
+        {
+            LocalDomain = _hostName,
+            Timeout = (int)_options.Timeout.TotalMilliseconds,
+            CheckCertificateRevocation = false,
+            ServerCertificateValidationCallback = (_, certificate, chain, errors) => ValidateServerCertificate(verify, roots, certificate, chain, errors),
+        };
+        var socketOptions = tls switch
+        {
+            SmtpRouteTls.Required => SecureSocketOptions.StartTls,
+            SmtpRouteTls.None => SecureSocketOptions.None,
+            _ => SecureSocketOptions.StartTlsWhenAvailable,
+        };
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.Timeout);
+            await client.ConnectAsync(host, port, socketOptions, timeout.Token).ConfigureAwait(false);
+            if (route?.Username is { Length: > 0 } user)
+            {
+                await client.AuthenticateAsync(user, route.Password ?? "", timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (SslHandshakeException ex)
+        {
+            return (null, $"451 4.7.5 TLS with {host} failed: {ex.Message}", true);
+        }
+        catch (MailKit.Security.AuthenticationException ex)
+        {
+            return (null, $"451 4.7.0 authentication with {host} failed: {ex.Message}", false);
+        }
+        catch (SmtpCommandException ex)
+        {
+            return (null, $"{(int)ex.StatusCode} {ex.Message} (from {host})", false);
+        }
+        catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or NotSupportedException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"451 4.4.1 cannot connect to {host}:{port}: {ex.Message}", false);
+        }
+
+        var sender = queued.Sender.Length == 0 ? new MailboxAddress("", "") : new MailboxAddress("", queued.Sender);
+        var mailboxes = recipients.Select(r => new MailboxAddress("", r.Address)).ToList();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.Timeout * 4);
+            var format = FormatOptions.Default.Clone();
+            format.NewLineFormat = NewLineFormat.Dos;
+            await client.SendAsync(format, message, sender, mailboxes, timeout.Token).ConfigureAwait(false);
+            var outcomes = recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Delivered(host)).ToArray();
+            await QuitAsync(client).ConfigureAwait(false);
+            return (outcomes, null, false);
+        }
+        catch (NoRecipientsAcceptedException)
+        {
+            await QuitAsync(client).ConfigureAwait(false);
+            return (recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Transient("451 4.4.0 recipient not accepted", host)).ToArray(), null, false);
+        }
+        catch (SmtpCommandException ex)
+        {
+            // MAIL FROM or the data refused: the same verdict for every recipient of this domain.
+            await QuitAsync(client).ConfigureAwait(false);
+            var outcome = FromResponse(ex.StatusCode, ex.Message, host);
+            return (recipients.Select(_ => outcome).ToArray(), null, false);
+        }
+        catch (NotSupportedException ex)
+        {
+            // The peer lacks an extension the message needs, e.g. SMTPUTF8 for an internationalized address (RFC 6531 §3.2).
+            await QuitAsync(client).ConfigureAwait(false);
+            var outcome = Outcome.Permanent("5.6.7", $"554 5.6.7 {host} cannot take this message: {ex.Message}", host);
+            return (recipients.Select(_ => outcome).ToArray(), null, false);
+        }
+        catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"451 4.4.2 connection to {host} lost: {ex.Message}", false);
+        }
+    }
+
+    private static async Task QuitAsync(SmtpClient client)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await client.DisconnectAsync(true, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or SmtpProtocolException or OperationCanceledException or ServiceNotConnectedException)
+        {
+            // QUIT is a courtesy.
+        }
+    }
+
+    private static bool ValidateServerCertificate(bool verify, IReadOnlyCollection<X509Certificate2> roots, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        // Opportunistic TLS protects against passive listeners only; the peer is not authenticated (RFC 7435).
+        if (!verify)
+        {
+            return true;
+        }
+
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+        {
+            return false;
+        }
+
+        // Not trusted by the system roots: try the organization's own roots (the built-in CA).
+        if (roots.Count == 0)
+        {
+            return false;
+        }
+
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        custom.ChainPolicy.CustomTrustStore.AddRange(roots.ToArray());
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        using var leaf = new X509Certificate2(certificate);
+        return custom.Build(leaf);
+    }
+
+    private async Task SendBounceAsync(QueuedMessage queued, List<RecipientReport> failed, MimeMessage? original, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        MimeMessage bounce;
+        try
+        {
+            bounce = DeliveryStatusReport.Build(_hostName, queued, failed, original, now);
+        }
+        catch (ParseException ex)
+        {
+            _logger.LogWarning("Outbound delivery: cannot build a bounce for message {QueueId} to {Sender}: {Error}", queued.Id, queued.Sender, ex.Message);
+            return;
+        }
+
+        using var stream = new MemoryStream();
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        await bounce.WriteToAsync(format, stream, cancellationToken).ConfigureAwait(false);
+        var content = stream.ToArray();
+
+        var sender = queued.Sender;
+        var domain = DomainOf(sender);
+        if (await _store.Directory.IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        {
+            var account = await _store.Directory.ResolveRecipientAsync(sender, cancellationToken).ConfigureAwait(false);
+            if (account is null)
+            {
+                _logger.LogWarning("Outbound delivery: bounce for message {QueueId} dropped, local sender {Sender} does not exist", queued.Id, sender);
+                return;
+            }
+
+            var inbox = await _store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            if (inbox is null)
+            {
+                await _store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+                inbox = await _store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            }
+
+            if (inbox is not null)
+            {
+                await _store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // A bounce is sent from the null sender, so it can never cause another bounce (RFC 5321 §4.5.5).
+        await _store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient(sender)]), now, cancellationToken).ConfigureAwait(false);
+        Wake();
+    }
+
+    private static Outcome FromResponse(SmtpStatusCode code, string text, string host)
+    {
+        var numeric = (int)code;
+        var diagnostic = $"{numeric} {text.Trim()}";
+        if (numeric is >= 500 and < 600)
+        {
+            var status = text.Length >= 5 && text[0] == '5' && text[1] == '.' ? text.Split(' ')[0] : "5.0.0";
+            return Outcome.Permanent(status, diagnostic, host);
+        }
+
+        return Outcome.Transient(diagnostic, host);
+    }
+
+    private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
+
+    private enum OutcomeKind
+    {
+        Delivered = 0,
+        Transient = 1,
+        Permanent = 2,
+    }
+
+    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta)
+    {
+        public static Outcome Delivered(string host) => new(OutcomeKind.Delivered, "2.0.0", "250 delivered", host);
+
+        public static Outcome Transient(string diagnostic, string? host) => new(OutcomeKind.Transient, "4.0.0", diagnostic, host);
+
+        public static Outcome Permanent(string status, string diagnostic, string? host) => new(OutcomeKind.Permanent, status, diagnostic, host);
+    }
+}

@@ -1,0 +1,17 @@
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Server.Smtp;
+
+/// <summary>SMTP (RFC 5321) for the receiving and the submission virtual servers.</summary>
+public sealed class SmtpProtocolHandler : IProtocolHandler
+{
+    private static readonly byte[] s_busy = "421 4.7.0 Too many connections, try again later\r\n"u8.ToArray();
+
+    public ServiceProtocol Protocol => ServiceProtocol.Smtp;
+
+    public ReadOnlyMemory<byte> BusyReply => s_busy;
+
+    public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>
+        new SmtpSession(connection).RunAsync(cancellationToken);
+}

@@ -1,0 +1,318 @@
+namespace Postern.Store;
+
+/// <summary>What a principal may do in a public folder; persisted as integers, so values never change.</summary>
+[Flags]
+public enum PublicFolderRights
+{
+    None = 0,
+    Read = 1,
+    Post = 2,
+    CreateSubfolders = 4,
+    Moderate = 8,
+    All = Read | Post | CreateSubfolders | Moderate,
+}
+
+/// <summary>The two built-in principals of a folder's permission list; any other principal is an account address.</summary>
+public static class PublicFolderPrincipals
+{
+    public const string Anonymous = "anonymous";
+    public const string Authenticated = "authenticated";
+
+    /// <summary>Rights a new folder gets: every logged-on user may read and post (the article's "Default").</summary>
+    public static readonly IReadOnlyList<PublicFolderPermission> Defaults =
+        [new(Authenticated, PublicFolderRights.Read | PublicFolderRights.Post | PublicFolderRights.CreateSubfolders)];
+
+    /// <summary>Parses the CLI/API form: "read,post,create,moderate", "all" or "none" (case-insensitive).</summary>
+    public static bool TryParseRights(string text, out PublicFolderRights rights)
+    {
+        rights = PublicFolderRights.None;
+        foreach (var word in text.Split([',', ' ', '+'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            switch (word.ToLowerInvariant())
+            {
+                case "read": rights |= PublicFolderRights.Read; break;
+                case "post": rights |= PublicFolderRights.Post; break;
+                case "create" or "create-subfolders": rights |= PublicFolderRights.CreateSubfolders; break;
+                case "moderate": rights |= PublicFolderRights.Moderate; break;
+                case "all": rights |= PublicFolderRights.All; break;
+                case "none": break;
+                default: return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static string FormatRights(PublicFolderRights rights)
+    {
+        if (rights == PublicFolderRights.None)
+        {
+            return "none";
+        }
+
+        var words = new List<string>(4);
+        if (rights.HasFlag(PublicFolderRights.Read))
+        {
+            words.Add("read");
+        }
+
+        if (rights.HasFlag(PublicFolderRights.Post))
+        {
+            words.Add("post");
+        }
+
+        if (rights.HasFlag(PublicFolderRights.CreateSubfolders))
+        {
+            words.Add("create");
+        }
+
+        if (rights.HasFlag(PublicFolderRights.Moderate))
+        {
+            words.Add("moderate");
+        }
+
+        return string.Join(',', words);
+    }
+
+    /// <summary>
+    /// A session's rights: anonymous rights for everyone; a logged-on account gets its own entry if it has one,
+    /// otherwise the "authenticated" entry.
+    /// </summary>
+    public static PublicFolderRights Effective(IReadOnlyList<PublicFolderPermission> permissions, string? account)
+    {
+        var rights = PublicFolderRights.None;
+        PublicFolderRights? own = null;
+        PublicFolderRights authenticated = PublicFolderRights.None;
+        foreach (var p in permissions)
+        {
+            if (p.Principal.Equals(Anonymous, StringComparison.OrdinalIgnoreCase))
+            {
+                rights |= p.Rights;
+            }
+            else if (p.Principal.Equals(Authenticated, StringComparison.OrdinalIgnoreCase))
+            {
+                authenticated = p.Rights;
+            }
+            else if (account is not null && p.Principal.Equals(account, StringComparison.OrdinalIgnoreCase))
+            {
+                own = p.Rights;
+            }
+        }
+
+        return account is null ? rights : rights | (own ?? authenticated);
+    }
+}
+
+public sealed record PublicFolderPermission(string Principal, PublicFolderRights Rights);
+
+/// <summary>A public folder; Path uses '/' as the hierarchy delimiter ("Example/General").</summary>
+public sealed record PublicFolder(
+    long Id,
+    string Path,
+    string? Newsgroup,
+    string? Description,
+    bool Moderated,
+    string? Moderator,
+    long UidValidity,
+    long NextNumber,
+    DateTimeOffset Created,
+    IReadOnlyList<PublicFolderPermission> Permissions)
+{
+    public PublicFolderRights RightsOf(string? account) => PublicFolderPrincipals.Effective(Permissions, account);
+}
+
+/// <summary>Article count and the low and high water marks (RFC 3977 §6.1.1: empty group has high = low - 1).</summary>
+public sealed record PublicFolderSummary(long FolderId, long Count, long Low, long High);
+
+/// <summary>One message of a public folder; Number is the article number and the IMAP UID.</summary>
+public sealed record PublicMessage(
+    long Id,
+    long FolderId,
+    long Number,
+    long BlobId,
+    long Size,
+    long Lines,
+    string? MessageId,
+    DateTimeOffset Received,
+    byte[] Headers);
+
+public enum NewsHistoryState
+{
+    Accepted = 0,
+    Rejected = 1,
+    Expired = 2,
+    Pending = 3,
+}
+
+public sealed record NewsHistoryEntry(string MessageId, NewsHistoryState State, DateTimeOffset Recorded);
+
+/// <summary>A new article for one or more folders (a cross-post stores one blob, one row per folder).</summary>
+public sealed record NewArticle(
+    ReadOnlyMemory<byte> Content,
+    string? MessageId,
+    IReadOnlyList<long> FolderIds,
+    DateTimeOffset Received,
+    bool HoldForModeration = false,
+    string? Submitter = null,
+    bool QueueForPeers = true);
+
+public enum ArticleOutcome
+{
+    Stored = 0,
+
+    /// <summary>Held in the moderation queue.</summary>
+    Pending = 1,
+
+    /// <summary>The Message-ID is already in the history.</summary>
+    Duplicate = 2,
+
+    /// <summary>None of the folders exists.</summary>
+    NoFolder = 3,
+}
+
+public sealed record StoredArticle(long FolderId, long UidValidity, long Number);
+
+public sealed record ArticleResult(ArticleOutcome Outcome, IReadOnlyList<StoredArticle> Stored, long? PendingId = null);
+
+public sealed record PendingArticle(long Id, string MessageId, IReadOnlyList<long> FolderIds, long BlobId, long Size, DateTimeOffset Received, string? Submitter);
+
+public enum NewsPeerTls
+{
+    StartTls = 0,
+    Implicit = 1,
+}
+
+[Flags]
+public enum NewsFeedDirection
+{
+    Push = 1,
+    Pull = 2,
+    Both = Push | Pull,
+}
+
+/// <summary>A newsfeed partner. Name is its Path identity (loop prevention); Groups a wildmat (RFC 3977 §4).</summary>
+public sealed record NewsPeer
+{
+    public long Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Host { get; init; }
+
+    public int Port { get; init; } = 563;
+
+    public NewsPeerTls Tls { get; init; } = NewsPeerTls.Implicit;
+
+    /// <summary>Verify the peer's certificate chain and name against the trusted roots.</summary>
+    public bool Verify { get; init; } = true;
+
+    public string? UserName { get; init; }
+
+    /// <summary>Stored as given: it must be replayed to the peer (AUTHINFO PASS).</summary>
+    public string? Password { get; init; }
+
+    public string Groups { get; init; } = "*";
+
+    public NewsFeedDirection Direction { get; init; } = NewsFeedDirection.Both;
+
+    public DateTimeOffset? LastPull { get; init; }
+
+    public bool Enabled { get; init; } = true;
+}
+
+public sealed record NewsFeedEntry(long Id, long PeerId, string MessageId, long BlobId, DateTimeOffset NextAttempt, int Attempts, string? LastError);
+
+/// <summary>Public folders, their messages and newsgroup view, the news history, moderation and newsfeed peers.</summary>
+public interface IPublicFolderStore
+{
+    // Folders
+
+    /// <summary>Adds a folder (and any missing parents, without newsgroup); path segments are separated by '/'.</summary>
+    Task<StoreResult<PublicFolder>> AddFolderAsync(string path, string? newsgroup, string? description, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PublicFolder>> ListFoldersAsync(CancellationToken cancellationToken);
+
+    Task<PublicFolder?> GetFolderAsync(string path, CancellationToken cancellationToken);
+
+    Task<PublicFolder?> GetFolderByIdAsync(long folderId, CancellationToken cancellationToken);
+
+    Task<PublicFolder?> FindNewsgroupAsync(string newsgroup, CancellationToken cancellationToken);
+
+    /// <summary>Sets (or with <see cref="PublicFolderRights.None"/> removes) one principal's entry.</summary>
+    Task<StoreStatus> SetPermissionAsync(long folderId, string principal, PublicFolderRights rights, CancellationToken cancellationToken);
+
+    Task<StoreStatus> SetModerationAsync(long folderId, bool moderated, string? moderator, CancellationToken cancellationToken);
+
+    /// <summary>Enables (name) or disables (null) the folder's newsgroup view.</summary>
+    Task<StoreStatus> SetNewsgroupAsync(long folderId, string? newsgroup, CancellationToken cancellationToken);
+
+    Task<StoreStatus> SetDescriptionAsync(long folderId, string? description, CancellationToken cancellationToken);
+
+    /// <summary>Removes a folder, its subfolders and their messages.</summary>
+    Task<StoreStatus> RemoveFolderAsync(string path, CancellationToken cancellationToken);
+
+    // Messages
+
+    Task<PublicFolderSummary> GetSummaryAsync(long folderId, CancellationToken cancellationToken);
+
+    /// <summary>Messages numbered low..high inclusive, by number.</summary>
+    Task<IReadOnlyList<PublicMessage>> ListMessagesAsync(long folderId, long low, long high, CancellationToken cancellationToken);
+
+    Task<PublicMessage?> GetMessageAsync(long folderId, long number, CancellationToken cancellationToken);
+
+    /// <summary>Every folder copy of an article (cross-posts have several).</summary>
+    Task<IReadOnlyList<PublicMessage>> FindByMessageIdAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Messages received at or after <paramref name="since"/> (NEWNEWS).</summary>
+    Task<IReadOnlyList<PublicMessage>> ListReceivedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
+
+    Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken);
+
+    /// <summary>Appends one message to one folder (IMAP APPEND to a public folder); no history check without a Message-ID.</summary>
+    Task<StoreResult<StoredArticle>> AppendAsync(long folderId, ReadOnlyMemory<byte> content, string? messageId, DateTimeOffset received, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores an article: history check, one blob, a numbered row per folder, history entry and an outgoing
+    /// feed entry per push peer, all in one transaction (or held for moderation).
+    /// </summary>
+    Task<ArticleResult> PostArticleAsync(NewArticle article, CancellationToken cancellationToken);
+
+    Task<StoreStatus> RemoveMessageAsync(long folderId, long number, CancellationToken cancellationToken);
+
+    // History
+
+    Task<NewsHistoryEntry?> GetHistoryAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Records a refused Message-ID so the same article offered again is refused at once (IHAVE 435, CHECK 438).</summary>
+    Task RememberRejectedAsync(string messageId, DateTimeOffset when, CancellationToken cancellationToken);
+
+    /// <summary>Forgets rejected and expired Message-IDs recorded before <paramref name="before"/>.</summary>
+    Task<int> PurgeHistoryAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
+    // Moderation
+
+    Task<IReadOnlyList<PendingArticle>> ListPendingAsync(long? folderId, CancellationToken cancellationToken);
+
+    Task<ArticleResult?> ApprovePendingAsync(long pendingId, CancellationToken cancellationToken);
+
+    Task<bool> RejectPendingAsync(long pendingId, CancellationToken cancellationToken);
+
+    // Peers and the outgoing feed
+
+    Task<StoreResult<NewsPeer>> AddPeerAsync(NewsPeer peer, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<NewsPeer>> ListPeersAsync(CancellationToken cancellationToken);
+
+    Task<bool> RemovePeerAsync(string name, CancellationToken cancellationToken);
+
+    Task SetLastPullAsync(long peerId, DateTimeOffset when, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<NewsFeedEntry>> ListDueFeedAsync(long peerId, DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>The peer has the article (or refused it for good): drop the entry.</summary>
+    Task CompleteFeedAsync(IReadOnlyList<long> entryIds, CancellationToken cancellationToken);
+
+    Task RetryFeedLaterAsync(long entryId, DateTimeOffset nextAttempt, string? error, CancellationToken cancellationToken);
+
+    Task<int> CountFeedAsync(long? peerId, CancellationToken cancellationToken);
+}

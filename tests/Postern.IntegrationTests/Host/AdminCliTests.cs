@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Postern.IntegrationTests.Infrastructure;
+
+namespace Postern.IntegrationTests.Host;
+
+/// <summary>The admin verbs as an administrator runs them, against a real `postern serve` process.</summary>
+public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture<PosternProcessFixture>
+{
+    private readonly PosternProcess _server = fixture.Server;
+
+    [Fact]
+    public async Task UserAddReadsThePasswordFromStdinAndListsIt()
+    {
+        var added = await _server.CliAsync("s3cret-pass\n", "user", "add", "alice@example.test", "--password-stdin");
+        Assert.True(added.ExitCode == 0, added.Error);
+
+        var list = await _server.CliAsync(null, "user", "list", "--json");
+        using var users = JsonDocument.Parse(list.Output);
+        Assert.Contains(users.RootElement.EnumerateArray(), u => u.GetProperty("address").GetString() == "alice@example.test");
+        Assert.DoesNotContain("s3cret-pass", list.Output, StringComparison.Ordinal);
+
+        var duplicate = await _server.CliAsync("x\n", "user", "add", "alice@example.test", "--password-stdin");
+        Assert.NotEqual(0, duplicate.ExitCode);
+        Assert.Single(duplicate.Error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task DefaultVirtualServersExistAndSecurityOptionsChangeAtRunTime()
+    {
+        var list = await _server.CliAsync(null, "vs", "list", "--json");
+        Assert.True(list.ExitCode == 0, list.Error);
+        using var servers = JsonDocument.Parse(list.Output);
+        var names = servers.RootElement.EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
+        Assert.Contains("Default HTTP Virtual Server", names);
+
+        var set = await _server.CliAsync(null, "vs", "set", "Default HTTP Virtual Server", "--require-128bit", "on", "--min-tls", "1.3", "--json");
+        Assert.True(set.ExitCode == 0, set.Error);
+        using var changed = JsonDocument.Parse(set.Output);
+        Assert.True(changed.RootElement.GetProperty("security").GetProperty("require128BitEncryption").GetBoolean());
+        Assert.Equal("1.3", changed.RootElement.GetProperty("security").GetProperty("minimumTlsVersion").GetString());
+        Assert.NotEmpty(changed.RootElement.GetProperty("bindings").EnumerateArray());
+
+        var bad = await _server.CliAsync(null, "vs", "set", "No Such Server", "--require-128bit", "on");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("no such virtual server", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CaExportGivesTheRootThatSignsTheServedCertificate()
+    {
+        var file = Path.Combine(_server.DataDirectory, "exported.pem");
+        var export = await _server.CliAsync(null, "ca", "export", "--out", file);
+        Assert.True(export.ExitCode == 0, export.Error);
+        var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(file));
+        Assert.Equal(_server.Root.Thumbprint, root.Thumbprint);
+
+        // The HTTPS virtual server's certificate chains to that root (openssl as an independent client).
+        var verify = await PosternProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{_server.Port(443)}", "-servername", "mail.example.test", "-CAfile", file, "-verify_return_error", "-verify_hostname", "mail.example.test"], "Q\n");
+        Assert.Contains("Verify return code: 0 (ok)", verify.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminApiRefusesMissingTokenAndClearText()
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler);
+        var noToken = await http.GetAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/users"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, noToken.StatusCode);
+
+        var clear = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/api/v1/users"));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, clear.StatusCode);
+
+        // The CRL is published in clear, as CRL distribution points are.
+        var crl = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/pki/ca.crl"));
+        Assert.Equal("application/pkix-crl", crl.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task AdminCredentialsFileIsPrivate()
+    {
+        var mode = File.GetUnixFileMode(Path.Combine(_server.DataDirectory, "admin.json"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        await Task.CompletedTask;
+    }
+}

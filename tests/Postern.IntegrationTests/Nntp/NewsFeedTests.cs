@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Sockets;
+using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Nntp;
+using Postern.Store;
+
+namespace Postern.IntegrationTests.Nntp;
+
+public sealed class NewsFeedTests
+{
+    private static VirtualServer Named(string identity, int implicitPort = 0) => NntpTestServer.Config(settings: new Dictionary<string, string> { [NntpDefaults.PathIdentitySetting] = identity }) with
+    {
+        Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls), new Binding("127.0.0.1", implicitPort, BindingMode.ImplicitTls)],
+    };
+
+    private static NewsFeedOptions Options(string identity) => new()
+    {
+        PathIdentity = identity,
+        TrustedRoots = [TestCertificates.Shared.Root],
+        PushInterval = TimeSpan.FromMilliseconds(200),
+        PullInterval = TimeSpan.FromMilliseconds(200),
+        RetryDelay = TimeSpan.Zero,
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+
+    private static NewsPeer Peer(string name, int port, NewsFeedDirection direction, NewsPeerTls tls = NewsPeerTls.Implicit) => new()
+    {
+        Name = name,
+        Host = "localhost",
+        Port = port,
+        Tls = tls,
+        Groups = "example.*,!example.local",
+        Direction = direction,
+    };
+
+    private static async Task<string> WaitForGroupAsync(InProcessServer server, string expectedPrefix)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var client = await NntpTestClient.ConnectAsync(server.Port());
+            await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            last = await client.CommandAsync("GROUP example.general");
+            if (last.StartsWith(expectedPrefix, StringComparison.Ordinal))
+            {
+                return last;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return last;
+    }
+
+    [Fact]
+    public async Task PostOnOneServerAppearsOnItsPushPeerWithinSecondsAndDoesNotLoopBack()
+    {
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None)).IsOk);
+        Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Push, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test"));
+        await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
+        feedA.Start();
+        feedB.Start();
+
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(subject: "Replicated", messageId: "<replicated@news-a.test>")));
+        }
+
+        Assert.Equal("211 1 1 1 example.general", await WaitForGroupAsync(b, "211 1"));
+        var onB = Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<replicated@news-a.test>", CancellationToken.None));
+        var content = System.Text.Encoding.UTF8.GetString(await b.Store.PublicFolders.ReadContentAsync(onB.BlobId, CancellationToken.None));
+        Assert.Contains("Path: news-b.test!news-a.test!not-for-mail", content);
+
+        // B queued the article for A too, but A is in its Path: the entry is dropped, A stores nothing twice.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None) > 0 || await b.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None) > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
+        Assert.Equal(0, await b.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
+        Assert.Single(await a.Store.PublicFolders.FindByMessageIdAsync("<replicated@news-a.test>", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task QueuedArticlesWaitWhileThePeerIsDownAndArriveWhenItIsBack()
+    {
+        var port = FreePort();
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test", port));
+        await b.Host.ApplyAsync([], CancellationToken.None);
+
+        // B accepts transit from A only because it knows A as a peer (no feed service runs on B here).
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", port, NewsFeedDirection.Push), CancellationToken.None)).IsOk);
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test") with { RetryDelay = TimeSpan.FromMilliseconds(1) });
+
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(messageId: "<while-down@news-a.test>")));
+        }
+
+        await feedA.RunOnceAsync(CancellationToken.None);
+        var peer = Assert.Single(await a.Store.PublicFolders.ListPeersAsync(CancellationToken.None));
+        var entry = Assert.Single(await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow.AddHours(2), 10, CancellationToken.None));
+        Assert.Equal(1, entry.Attempts);
+        Assert.NotNull(entry.LastError);
+
+        await b.Host.ReloadAsync(CancellationToken.None);
+        await Task.Delay(50);
+        await feedA.RunOnceAsync(CancellationToken.None);
+        var left = await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow.AddHours(2), 10, CancellationToken.None);
+        Assert.True(left.Count == 0, string.Join(", ", left.Select(l => l.LastError)) + " / " + string.Join(", ", b.Host.Status.Select(s => $"{s.Port} {s.Listening} {s.Error}")));
+        Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<while-down@news-a.test>", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PullFeedFetchesNewArticlesOnceAndSkipsUnwantedGroups()
+    {
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        await a.Store.PublicFolders.AddFolderAsync("Example/Local", "example.local", null, CancellationToken.None);
+        await b.Store.PublicFolders.AddFolderAsync("Example/Local", "example.local", null, CancellationToken.None);
+
+        // A knows B as a peer (so B may read everything), B pulls from A.
+        await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(messageId: "<pulled@news-a.test>")));
+            Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(newsgroups: "example.local", messageId: "<local@news-a.test>")));
+        }
+
+        await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
+        await feedB.RunOnceAsync(CancellationToken.None);
+        Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None));
+        Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<local@news-a.test>", CancellationToken.None));
+        Assert.NotNull(Assert.Single(await b.Store.PublicFolders.ListPeersAsync(CancellationToken.None)).LastPull);
+    }
+
+    [Fact]
+    public async Task PeerWithAnUntrustedCertificateIsNotFed()
+    {
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None);
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test") with { TrustedRoots = [] });
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(messageId: "<untrusted@news-a.test>")));
+        }
+
+        await feedA.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(1, await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
+        Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<untrusted@news-a.test>", CancellationToken.None));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,169 @@
+using Postern.Store;
+
+namespace Postern.IntegrationTests.Nntp;
+
+public sealed class NntpReaderTests
+{
+    [Fact]
+    public async Task PostedArticleCanBeReadBackEveryWay()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("200 ", client.Greeting);
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<first@example.test>")));
+
+        Assert.Equal("211 1 1 1 example.general", await client.CommandAsync("GROUP example.general"));
+
+        Assert.Equal("220 1 <first@example.test>", await client.CommandAsync("ARTICLE"));
+        var article = await client.ReadBlockAsync();
+        Assert.Contains("Subject: Hello", article);
+        Assert.Contains(article, l => l.StartsWith("Path: mail.example.test!not-for-mail", StringComparison.Ordinal));
+        Assert.Contains(article, l => l.StartsWith("Injection-Date: ", StringComparison.Ordinal));
+        Assert.Contains(article, l => l.StartsWith("Date: ", StringComparison.Ordinal));
+        Assert.Contains(".A line with a leading dot", article);
+
+        Assert.Equal("221 1 <first@example.test>", await client.CommandAsync("HEAD 1"));
+        var head = await client.ReadBlockAsync();
+        Assert.DoesNotContain("First line.", head);
+        Assert.Contains("Newsgroups: example.general", head);
+
+        Assert.Equal("222 0 <first@example.test>", (await client.CommandAsync("BODY <first@example.test>")).Replace("222 1", "222 0", StringComparison.Ordinal));
+        Assert.Equal(["First line.", ".A line with a leading dot", "Last line."], await client.ReadBlockAsync());
+
+        Assert.Equal("223 1 <first@example.test>", await client.CommandAsync("STAT 1"));
+        Assert.StartsWith("423", await client.CommandAsync("STAT 2"));
+        Assert.StartsWith("430", await client.CommandAsync("STAT <nothere@example.test>"));
+        Assert.StartsWith("421", await client.CommandAsync("NEXT"));
+        Assert.StartsWith("422", await client.CommandAsync("LAST"));
+
+        Assert.StartsWith("224", await client.CommandAsync("OVER 1-"));
+        var over = Assert.Single(await client.ReadBlockAsync());
+        var fields = over.Split('\t');
+        Assert.Equal("1", fields[0]);
+        Assert.Equal("Hello", fields[1]);
+        Assert.Equal("<first@example.test>", fields[4]);
+        Assert.Equal("3", fields[7]);
+
+        Assert.StartsWith("224", await client.CommandAsync("XOVER 1-1"));
+        Assert.Single(await client.ReadBlockAsync());
+
+        Assert.StartsWith("225", await client.CommandAsync("HDR Subject 1-"));
+        Assert.Equal(["1 Hello"], await client.ReadBlockAsync());
+        Assert.StartsWith("221", await client.CommandAsync("XHDR subject 1"));
+        Assert.Equal(["1 Hello"], await client.ReadBlockAsync());
+
+        Assert.StartsWith("211", await client.CommandAsync("LISTGROUP example.general"));
+        Assert.Equal(["1"], await client.ReadBlockAsync());
+
+        Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE example.*"));
+        Assert.Equal(["example.general 1 1 y"], await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST NEWSGROUPS"));
+        Assert.Equal(["example.general\tGeneral discussion"], await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST OVERVIEW.FMT"));
+        Assert.Equal(["Subject:", "From:", "Date:", "Message-ID:", "References:", ":bytes", ":lines"], await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE.TIMES"));
+        Assert.Single(await client.ReadBlockAsync());
+
+        Assert.StartsWith("230", await client.CommandAsync("NEWNEWS example.* 20000101 000000 GMT"));
+        Assert.Equal(["<first@example.test>"], await client.ReadBlockAsync());
+        Assert.StartsWith("231", await client.CommandAsync("NEWGROUPS 000101 000000"));
+        Assert.Single(await client.ReadBlockAsync());
+
+        Assert.Matches(@"^111 \d{14}$", await client.CommandAsync("DATE"));
+        Assert.StartsWith("205", await client.CommandAsync("QUIT"));
+    }
+
+    [Fact]
+    public async Task ArticleNumbersAreNeverReused()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var folder = (await folders.FindNewsgroupAsync("example.general", CancellationToken.None))!;
+        for (var i = 1; i <= 3; i++)
+        {
+            var posted = await folders.PostArticleAsync(new NewArticle(System.Text.Encoding.ASCII.GetBytes($"Subject: {i}\r\n\r\nbody\r\n"), $"<n{i}@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None);
+            Assert.Equal(i, Assert.Single(posted.Stored).Number);
+        }
+
+        Assert.Equal(StoreStatus.Ok, await folders.RemoveMessageAsync(folder.Id, 3, CancellationToken.None));
+        var next = await folders.AppendAsync(folder.Id, "Subject: 4\r\n\r\nbody\r\n"u8.ToArray(), null, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Equal(4, next.Value!.Number);
+
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.Equal("211 3 1 4 example.general", await client.CommandAsync("GROUP example.general"));
+        Assert.Equal("223 2 <n2@x> retrieved", await client.CommandAsync("NEXT"));
+        Assert.StartsWith("223 4 ", await client.CommandAsync("NEXT"));
+        Assert.StartsWith("421", await client.CommandAsync("NEXT"));
+    }
+
+    [Fact]
+    public async Task PostingNeedsTheRequiredHeadersAndAUniqueMessageId()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+
+        Assert.StartsWith("441", await client.PostAsync("From: a@example.test\nNewsgroups: example.general\n\nno subject\n"));
+        Assert.StartsWith("441", await client.PostAsync("Subject: x\nNewsgroups: example.general\n\nno from\n"));
+        Assert.StartsWith("441", await client.PostAsync("From: a@example.test\nSubject: x\n\nno newsgroups\n"));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(newsgroups: "no.such.group")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "not-an-id")));
+        Assert.StartsWith("441", await client.PostAsync("\u0001\u0002 binary garbage without a colon\n"));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<dup@example.test>")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<dup@example.test>")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(body: new string('x', 70 * 1024))));
+        Assert.Equal("211 1 1 1 example.general", await client.CommandAsync("GROUP example.general"));
+    }
+
+    [Fact]
+    public async Task AnonymousClientsGet480AndPermissionsAreEnforcedPerGroup()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var announce = (await folders.AddFolderAsync("Example/Announce", "example.announce", null, CancellationToken.None)).Value!;
+        await folders.SetPermissionAsync(announce.Id, PublicFolderPrincipals.Anonymous, PublicFolderRights.Read, CancellationToken.None);
+        await folders.SetPermissionAsync(announce.Id, PublicFolderPrincipals.Authenticated, PublicFolderRights.Read, CancellationToken.None);
+
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("480", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("211", await client.CommandAsync("GROUP example.announce"));
+        Assert.StartsWith("480", await client.CommandAsync("POST"));
+        Assert.StartsWith("215", await client.CommandAsync("LIST"));
+        Assert.Equal(["example.announce 0 1 n"], await client.ReadBlockAsync());
+
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.announce")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general")));
+    }
+
+    [Fact]
+    public async Task ModeratedGroupHoldsPostsUntilApproved()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var folder = (await folders.FindNewsgroupAsync("example.general", CancellationToken.None))!;
+        Assert.Equal(StoreStatus.Ok, await folders.SetModerationAsync(folder.Id, true, "moderator@example.test", CancellationToken.None));
+
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<held@example.test>")));
+        Assert.Equal("211 0 1 0 example.general", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE"));
+        Assert.Equal(["example.general 0 1 m"], await client.ReadBlockAsync());
+
+        var pending = Assert.Single(await folders.ListPendingAsync(folder.Id, CancellationToken.None));
+        Assert.Equal("<held@example.test>", pending.MessageId);
+        var approved = await folders.ApprovePendingAsync(pending.Id, CancellationToken.None);
+        Assert.Equal(ArticleOutcome.Stored, approved!.Outcome);
+        Assert.Equal("211 1 1 1 example.general", await client.CommandAsync("GROUP example.general"));
+        Assert.Empty(await folders.ListPendingAsync(null, CancellationToken.None));
+
+        // A second held post is rejected by the moderator and its Message-ID stays known.
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<spam@example.test>")));
+        var spam = Assert.Single(await folders.ListPendingAsync(null, CancellationToken.None));
+        Assert.True(await folders.RejectPendingAsync(spam.Id, CancellationToken.None));
+        Assert.Equal(NewsHistoryState.Rejected, (await folders.GetHistoryAsync("<spam@example.test>", CancellationToken.None))!.State);
+    }
+}

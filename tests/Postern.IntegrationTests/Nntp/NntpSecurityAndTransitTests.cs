@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Text;
+using Postern.IntegrationTests.Infrastructure;
+using Postern.Store;
+
+namespace Postern.IntegrationTests.Nntp;
+
+public sealed class NntpSecurityAndTransitTests
+{
+    private static string TransitArticle(string messageId, string newsgroups = "example.general") =>
+        $"Path: news.peer.test!not-for-mail\nFrom: Peer <peer@peer.test>\nNewsgroups: {newsgroups}\nSubject: Relayed\nDate: Fri, 27 Nov 2026 10:00:00 +0000\nMessage-ID: {messageId}\n\nRelayed body.\n";
+
+    [Fact]
+    public async Task StartTlsDiscardsPipelinedCommandsAndResetsTheSession()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("101", await client.CommandAsync("CAPABILITIES"));
+        Assert.Contains("STARTTLS", await client.ReadBlockAsync());
+
+        // RFC 4642 §2.2.2: what the client pipelined after STARTTLS must not run.
+        await client.SendAsync("STARTTLS\r\nDATE\r\n");
+        Assert.StartsWith("382", await client.ReadLineAsync());
+        await client.StartTlsAsync();
+        Assert.StartsWith("200 Reader mode", await client.CommandAsync("MODE READER"));
+        Assert.StartsWith("101", await client.CommandAsync("CAPABILITIES"));
+        var capabilities = await client.ReadBlockAsync();
+        Assert.DoesNotContain("STARTTLS", capabilities);
+        Assert.Contains("AUTHINFO USER SASL", capabilities);
+        Assert.StartsWith("502", await client.CommandAsync("STARTTLS"));
+    }
+
+    [Fact]
+    public async Task RequireSecureChannelRefusesAuthInfoAndPostBeforeStartTls()
+    {
+        await using var server = await NntpTestServer.StartAsync(NntpTestServer.Config(requireSecure: true));
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("101", await client.CommandAsync("CAPABILITIES"));
+        var capabilities = await client.ReadBlockAsync();
+        Assert.Contains("AUTHINFO", capabilities);
+        Assert.DoesNotContain("AUTHINFO USER SASL", capabilities);
+        Assert.StartsWith("483", await client.CommandAsync("AUTHINFO USER " + NntpTestServer.User));
+        Assert.StartsWith("483", await client.CommandAsync("AUTHINFO SASL PLAIN"));
+        Assert.StartsWith("483", await client.CommandAsync("POST"));
+        Assert.StartsWith("483", await client.CommandAsync("IHAVE <x@y>"));
+
+        Assert.StartsWith("382", await client.CommandAsync("STARTTLS"));
+        await client.StartTlsAsync();
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article()));
+
+        await using var tls = await NntpTestClient.ConnectAsync(server.Port(BindingMode.ImplicitTls), implicitTls: true);
+        Assert.StartsWith("200", tls.Greeting);
+        Assert.StartsWith("281", await tls.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+    }
+
+    [Fact]
+    public async Task SaslPlainWithAndWithoutInitialResponse()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var good = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{NntpTestServer.User}\0{NntpTestServer.Password}"));
+        var bad = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{NntpTestServer.User}\0wrong"));
+        await using (var client = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.StartsWith("481", await client.CommandAsync("AUTHINFO SASL PLAIN " + bad));
+            Assert.StartsWith("503", await client.CommandAsync("AUTHINFO SASL CRAM-MD5"));
+            Assert.StartsWith("482", await client.CommandAsync("AUTHINFO PASS x"));
+            Assert.StartsWith("281", await client.CommandAsync("AUTHINFO SASL PLAIN " + good));
+            Assert.StartsWith("502", await client.CommandAsync("AUTHINFO USER again"));
+        }
+
+        await using (var client = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.Equal("383 ", await client.CommandAsync("AUTHINFO SASL PLAIN"));
+            Assert.StartsWith("281", await client.CommandAsync(good));
+        }
+    }
+
+    [Fact]
+    public async Task BadInputGetsProperCodesAndTheServerStaysUp()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using (var client = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            // RFC 3977 §3.1: 512 octets per command line.
+            Assert.StartsWith("501", await client.CommandAsync("GROUP " + new string('a', 600)));
+            Assert.StartsWith("111", await client.CommandAsync("DATE"));
+            await client.SendRawAsync([0x00, 0xFF, 0xFE, 0x01, (byte)'\r', (byte)'\n']);
+            Assert.StartsWith("501", await client.ReadLineAsync());
+            Assert.StartsWith("500", await client.CommandAsync("FROBNICATE"));
+            Assert.StartsWith("501", await client.CommandAsync("ARTICLE notanumber"));
+            Assert.StartsWith("412", await client.CommandAsync("ARTICLE 1"));
+            Assert.StartsWith("501", await client.CommandAsync("NEWNEWS * 2026 1200"));
+            Assert.StartsWith("501", await client.CommandAsync("LIST ACTIVE [bad"));
+            Assert.StartsWith("111", await client.CommandAsync("DATE"));
+        }
+
+        // A flood of junk: after MaxBadCommands the server says 400 and closes; other clients are unaffected.
+        await using (var flood = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            await flood.SendAsync(string.Concat(Enumerable.Repeat("JUNK\r\n", 50)));
+            string line;
+            var replies = 0;
+            do
+            {
+                line = await flood.ReadLineAsync();
+                replies++;
+            }
+            while (line.StartsWith("500", StringComparison.Ordinal));
+
+            Assert.StartsWith("400", line);
+            Assert.Equal("<closed>", await flood.ReadLineAsync());
+            Assert.True(replies < 50);
+        }
+
+        await using var after = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("111", await after.CommandAsync("DATE"));
+    }
+
+    [Fact]
+    public async Task IHaveStoresOnceAndAnswers435437()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("480", await client.CommandAsync("IHAVE <t1@peer.test>"));
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <t1@peer.test>"));
+        Assert.StartsWith("235", await client.SendArticleAsync(TransitArticle("<t1@peer.test>")));
+        Assert.StartsWith("435", await client.CommandAsync("IHAVE <t1@peer.test>"));
+
+        // Missing Date and Path: refused for good, and the refusal is remembered.
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <t2@peer.test>"));
+        Assert.StartsWith("437", await client.SendArticleAsync("From: a@b.test\nNewsgroups: example.general\nSubject: x\nMessage-ID: <t2@peer.test>\n\nbody\n"));
+        Assert.StartsWith("435", await client.CommandAsync("IHAVE <t2@peer.test>"));
+
+        // Message-ID in the article differs from the one offered.
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <t3@peer.test>"));
+        Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<other@peer.test>")));
+        Assert.StartsWith("501", await client.CommandAsync("IHAVE not-an-id"));
+
+        var stored = Assert.Single(await server.Store.PublicFolders.FindByMessageIdAsync("<t1@peer.test>", CancellationToken.None));
+        var content = Encoding.UTF8.GetString(await server.Store.PublicFolders.ReadContentAsync(stored.BlobId, CancellationToken.None));
+        Assert.StartsWith("Path: mail.example.test!news.peer.test!not-for-mail\r\n", content);
+    }
+
+    [Fact]
+    public async Task StreamingCheckAndPipelinedTakeThis()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.StartsWith("203", await client.CommandAsync("MODE STREAM"));
+        Assert.Equal("238 <s1@peer.test>", await client.CommandAsync("CHECK <s1@peer.test>"));
+
+        static string Stuffed(string article) => string.Concat(article.TrimEnd('\n').Split('\n').Select(l => (l.StartsWith('.') ? "." + l : l) + "\r\n")) + ".\r\n";
+        await client.SendAsync("TAKETHIS <s1@peer.test>\r\n" + Stuffed(TransitArticle("<s1@peer.test>")) + "TAKETHIS <s2@peer.test>\r\n" + Stuffed(TransitArticle("<s2@peer.test>")) + "CHECK <s1@peer.test>\r\n");
+        Assert.Equal("239 <s1@peer.test>", await client.ReadLineAsync());
+        Assert.Equal("239 <s2@peer.test>", await client.ReadLineAsync());
+        Assert.Equal("438 <s1@peer.test>", await client.ReadLineAsync());
+        Assert.Equal("439 <s1@peer.test>", await client.SendArticleAsync("TAKETHIS <s1@peer.test>\r\n" + TransitArticle("<s1@peer.test>")));
+        Assert.Equal(2, (await server.Store.PublicFolders.GetSummaryAsync((await server.Store.PublicFolders.FindNewsgroupAsync("example.general", CancellationToken.None))!.Id, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task OpenSslStartTlsNntpClientCompletesTheHandshake()
+    {
+        if (!OpenSslSupportsNntp())
+        {
+            return;
+        }
+
+        await using var server = await NntpTestServer.StartAsync();
+        var caFile = Path.Combine(server.DataDirectory, "root.pem");
+        await File.WriteAllTextAsync(caFile, TestCertificates.Shared.Root.ExportCertificatePem());
+        var start = new ProcessStartInfo("openssl", ["s_client", "-starttls", "nntp", "-connect", $"127.0.0.1:{server.Port()}", "-servername", "localhost", "-CAfile", caFile, "-verify_return_error", "-quiet"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        await process.StandardInput.WriteAsync("DATE\r\nQUIT\r\n");
+        await process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var errors = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Contains("111 ", output);
+        Assert.Contains("205 ", output);
+        Assert.DoesNotContain("verify error", errors);
+    }
+
+    private static bool OpenSslSupportsNntp()
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("openssl", ["s_client", "-help"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            var help = process.StandardError.ReadToEnd() + process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return help.Contains("starttls", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Smtp.Outbound;
+using Postern.Store;
+using static Postern.IntegrationTests.Smtp.SmtpTestServer;
+
+namespace Postern.IntegrationTests.Smtp;
+
+public sealed class OutboundDeliveryTests
+{
+    private sealed class NoDns : IMailExchangerResolver
+    {
+        public Task<MailExchangerLookup> ResolveAsync(string domain, CancellationToken cancellationToken) =>
+            Task.FromResult(new MailExchangerLookup(MailExchangerStatus.NoMail, [], "no DNS in tests"));
+    }
+
+    private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true) => new()
+    {
+        PollInterval = TimeSpan.FromMilliseconds(200),
+        FirstRetryDelay = TimeSpan.FromMilliseconds(200),
+        RetryPeriod = retryPeriod ?? TimeSpan.FromDays(5),
+        Timeout = TimeSpan.FromSeconds(10),
+        Resolver = new NoDns(),
+        TrustedRoots = trustTestRoot ? _ => Task.FromResult<IReadOnlyCollection<X509Certificate2>>([TestCertificates.Shared.Root]) : null,
+    };
+
+    private static async Task SubmitAsync(InProcessServer server, string from, string to, string subject)
+    {
+        using var client = new SmtpClient
+        {
+            ServerCertificateValidationCallback = TestCertificates.Shared.Validate,
+            CheckCertificateRevocation = false,
+        };
+        await client.ConnectAsync("127.0.0.1", server.PortOf(Submission, BindingMode.StartTls), SecureSocketOptions.StartTls);
+        await client.AuthenticateAsync(from, Password);
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(from));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = subject;
+        message.Body = new TextPart("plain") { Text = "Across the servers." };
+        await client.SendAsync(message);
+        await client.DisconnectAsync(true);
+    }
+
+    private static async Task WaitForEmptyQueueAsync(InProcessServer server, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while ((await server.Store.Queue.ListAsync(CancellationToken.None)).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    [Theory]
+    [InlineData(SmtpRouteTls.Opportunistic, false)]
+    [InlineData(SmtpRouteTls.Required, true)]
+    [InlineData(SmtpRouteTls.None, false)]
+    public async Task MessageSubmittedOnAArrivesInTheInboxOnB(SmtpRouteTls tls, bool verify)
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        Assert.True((await outbound.Routes.SetAsync(new SmtpRoute("b.test", "127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), tls, verify), CancellationToken.None)).IsOk);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "bob@b.test", "hello B");
+            var inbox = await WaitForInboxAsync(b, "bob@b.test", 1, TimeSpan.FromSeconds(20));
+            var text = Encoding.UTF8.GetString(Assert.Single(inbox));
+            var parsed = MimeMessage.Load(new MemoryStream(Assert.Single(inbox)));
+            Assert.Equal("hello B", parsed.Subject);
+
+            // Two trace fields: B's on top, A's (submission) below it.
+            var received = parsed.Headers.Where(h => h.Id == HeaderId.Received).Select(h => h.Value).ToList();
+            Assert.Equal(2, received.Count);
+            Assert.Contains(tls == SmtpRouteTls.None ? "with ESMTP id" : "with ESMTPS id", received[0]);
+            Assert.Contains("with ESMTPSA id", received[1]);
+            Assert.Contains("from a.example.test", text);
+            await WaitForEmptyQueueAsync(a, TimeSpan.FromSeconds(5));
+            Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task RequiredVerifiedTlsWithoutTrustedRootIsNotDelivered()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options(trustTestRoot: false));
+        await outbound.Routes.SetAsync(new SmtpRoute("b.test", "127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), SmtpRouteTls.Required, Verify: true), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "bob@b.test", "must not arrive");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await InboxAsync(b, "bob@b.test"));
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(1, queued.Attempts);
+        Assert.Contains("TLS", queued.LastError, StringComparison.Ordinal);
+        Assert.Equal(RecipientState.Pending, Assert.Single(queued.Recipients).State);
+    }
+
+    [Fact]
+    public async Task PermanentRefusalBouncesToTheSenderWithADeliveryStatusReport()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("b.test", "127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls)), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "nobody@b.test", "to nobody");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var report = Assert.IsType<MultipartReport>(bounce.Body);
+        Assert.Equal("delivery-status", report.ReportType);
+        var status = Assert.Single(report.OfType<MessageDeliveryStatus>());
+        var recipient = status.StatusGroups[1];
+        Assert.Equal("rfc822; nobody@b.test", recipient["Final-Recipient"]);
+        Assert.Equal("failed", recipient["Action"]);
+        Assert.Equal("5.1.1", recipient["Status"]);
+        Assert.Contains("550", recipient["Diagnostic-Code"], StringComparison.Ordinal);
+        var original = Assert.Single(report.OfType<MessagePart>());
+        Assert.Equal("to nobody", original.Message?.Subject);
+        Assert.Equal("auto-replied", bounce.Headers["Auto-Submitted"]);
+    }
+
+    [Fact]
+    public async Task UnreachableHostIsRetriedThenBouncedAfterTheRetryPeriod()
+    {
+        int closedPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options(retryPeriod: TimeSpan.FromSeconds(2)));
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", closedPort), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "carol@c.test", "to the void");
+        await outbound.RunOnceAsync(CancellationToken.None);
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(1, queued.Attempts);
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            var inbox = await WaitForInboxAsync(a, "alice@a.test", 1, TimeSpan.FromSeconds(15));
+            var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(inbox)));
+            var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+            Assert.Equal("4.4.7", status.StatusGroups[1]["Status"]);
+            await WaitForEmptyQueueAsync(a, TimeSpan.FromSeconds(5));
+            Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task NoBounceIsSentToTheNullSender()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("b.test", "127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls)), CancellationToken.None);
+        var content = "From: MAILER-DAEMON@a.test\r\nTo: nobody@b.test\r\nSubject: a bounce\r\n\r\nbody\r\n"u8.ToArray();
+        await a.Store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient("nobody@b.test")]), DateTimeOffset.UtcNow, CancellationToken.None);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+    }
+
+    [Fact]
+    public async Task NullSenderMessageIsDeliveredWithAnEmptyReversePath()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("b.test", "127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls)), CancellationToken.None);
+        var content = "From: MAILER-DAEMON@a.test\r\nTo: bob@b.test\r\nSubject: a bounce\r\n\r\nbody\r\n"u8.ToArray();
+        await a.Store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient("bob@b.test")]), DateTimeOffset.UtcNow, CancellationToken.None);
+        await outbound.RunOnceAsync(CancellationToken.None);
+        Assert.Single(await InboxAsync(b, "bob@b.test"));
+    }
+
+    [Fact]
+    public async Task RoutesCanBeListedAddedAndRemoved()
+    {
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        var routes = new SmtpRouteStore(a.Store.Database);
+        Assert.True((await routes.SetAsync(new SmtpRoute("B.Test", "mx.b.test", 2525, SmtpRouteTls.Required, true, "user", "secret"), CancellationToken.None)).IsOk);
+        Assert.True((await routes.SetAsync(new SmtpRoute("*", "smarthost.test"), CancellationToken.None)).IsOk);
+        Assert.False((await routes.SetAsync(new SmtpRoute("bad domain", "x"), CancellationToken.None)).IsOk);
+        Assert.Equal(2, (await routes.ListAsync(CancellationToken.None)).Count);
+        var found = await routes.FindAsync("b.test", CancellationToken.None);
+        Assert.Equal(new SmtpRoute("b.test", "mx.b.test", 2525, SmtpRouteTls.Required, true, "user", "secret"), found);
+        Assert.Equal("smarthost.test", (await routes.FindAsync("other.test", CancellationToken.None))?.Host);
+        Assert.True(await routes.RemoveAsync("b.test", CancellationToken.None));
+        Assert.Equal("smarthost.test", (await routes.FindAsync("b.test", CancellationToken.None))?.Host);
+    }
+}

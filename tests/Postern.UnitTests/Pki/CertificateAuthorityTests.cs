@@ -1,0 +1,162 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Postern.Pki;
+
+namespace Postern.UnitTests.Pki;
+
+public sealed class CertificateAuthorityTests
+{
+    [Fact]
+    public async Task Revoked_serial_appears_in_the_signed_CRL_with_its_reason()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var kept = await f.Pki.IssueServerCertificateAsync(["kept.example.com"], null, null, default);
+        var revoked = await f.Pki.IssueServerCertificateAsync(["gone.example.com"], null, null, default);
+
+        var result = await f.Pki.RevokeAsync(revoked.Value!.SerialNumber, X509RevocationReason.KeyCompromise, default);
+
+        Assert.True(result.Succeeded, result.Error);
+        var crl = await f.Pki.GetCurrentCrlAsync(default);
+        Assert.True(crl.Succeeded, crl.Error);
+        var builder = CertificateRevocationListBuilder.Load(crl.Value!, out var number);
+        Assert.True(number >= BigInteger.One);
+        Assert.True(builder.RemoveEntry(Convert.FromHexString(revoked.Value.SerialNumber)));
+        Assert.False(builder.RemoveEntry(Convert.FromHexString(kept.Value!.SerialNumber)));
+
+        var issued = await f.Pki.ListIssuedAsync(default);
+        Assert.Equal(X509RevocationReason.KeyCompromise, issued.Single(i => i.SerialNumber == revoked.Value.SerialNumber).RevocationReason);
+        Assert.False(issued.Single(i => i.SerialNumber == kept.Value.SerialNumber).Revoked);
+        Assert.False((await f.Pki.RevokeAsync(revoked.Value.SerialNumber, X509RevocationReason.KeyCompromise, default)).Succeeded);
+        Assert.False((await f.Pki.RevokeAsync("0102", X509RevocationReason.Superseded, default)).Succeeded);
+
+        if (OpenSsl.Available)
+        {
+            var path = Path.Combine(f.Folder, "ca.crl");
+            var rootPath = Path.Combine(f.Folder, "root.pem");
+            await File.WriteAllBytesAsync(path, crl.Value!);
+            await File.WriteAllTextAsync(rootPath, await f.Pki.ExportRootPemAsync(default));
+            var (exit, text) = OpenSsl.Run($"crl -inform DER -in \"{path}\" -text -noout -CAfile \"{rootPath}\"");
+            Assert.True(exit == 0, text);
+            Assert.Contains("verify OK", text, StringComparison.Ordinal);
+            Assert.Contains("Serial Number: " + revoked.Value.SerialNumber, text, StringComparison.Ordinal);
+            Assert.Contains("Key Compromise", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(kept.Value.SerialNumber, text, StringComparison.Ordinal);
+            Assert.Contains("X509v3 CRL Number", text, StringComparison.Ordinal);
+            Assert.Contains("Next Update", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task CRL_numbers_increase_and_a_fresh_CRL_is_reused()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var first = await f.Pki.BuildCrlAsync(default);
+        var second = await f.Pki.BuildCrlAsync(default);
+        CertificateRevocationListBuilder.Load(first.Value!, out var n1);
+        CertificateRevocationListBuilder.Load(second.Value!, out var n2);
+        Assert.Equal(n1 + 1, n2);
+        Assert.Equal(second.Value, (await f.Pki.GetCurrentCrlAsync(default)).Value);
+
+        f.Clock.Offset = TimeSpan.FromDays(5);
+        var report = await f.Pki.CheckExpiryAsync(30, default);
+        Assert.True(report.CrlNeedsRefresh);
+        CertificateRevocationListBuilder.Load((await f.Pki.GetCurrentCrlAsync(default)).Value!, out var n3);
+        Assert.Equal(n2 + 1, n3);
+    }
+
+    [Fact]
+    public async Task Issued_server_certificate_chains_to_the_root_and_carries_the_profile()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var issued = await f.Pki.IssueServerCertificateAsync(["www.example.com", "10.0.0.5"], null, KeyAlgorithm.P384, default);
+        Assert.True(issued.Succeeded, issued.Error);
+        using var certificate = X509Certificate2.CreateFromPem(issued.Value!.CertificatePem);
+        using var root = X509Certificate2.CreateFromPem((await f.Pki.ExportRootPemAsync(default))!);
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1"));
+        Assert.True(chain.Build(certificate));
+        Assert.Equal(384, certificate.GetECDsaPublicKey()!.KeySize);
+        Assert.False(certificate.Extensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority);
+        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Equal(["www.example.com"], san.EnumerateDnsNames());
+        Assert.Equal("10.0.0.5", san.EnumerateIPAddresses().Single().ToString());
+        var aki = certificate.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().Single();
+        Assert.Equal(root.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Single().SubjectKeyIdentifier, Convert.ToHexString(aki.KeyIdentifier!.Value.Span));
+        Assert.Equal(16, certificate.SerialNumberBytes.Length);
+
+        Assert.False((await f.Pki.IssueServerCertificateAsync(["not a name"], null, null, default)).Succeeded);
+    }
+
+    [Fact]
+    public async Task External_request_is_signed_with_the_CA_s_own_extensions()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=app.example.com", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        // Asking to be a CA must not work.
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+
+        var submitted = await f.Pki.SubmitRequestAsync(request.CreateSigningRequestPem(), clientProfile: false, "tester", default);
+
+        Assert.True(submitted.Succeeded, submitted.Error);
+        using var certificate = X509Certificate2.CreateFromPem(submitted.Value!.Certificate!.CertificatePem);
+        Assert.False(certificate.Extensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority);
+        Assert.Equal(["app.example.com"], certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        Assert.False((await f.Pki.SubmitRequestAsync("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----", false, null, default)).Succeeded);
+    }
+
+    [Fact]
+    public async Task Subordinate_CA_issues_certificates_that_chain_to_the_external_root()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        using var external = new ExternalCa("Public Root");
+        var csr = await f.Pki.CreateSubordinateCaRequestAsync("Example Issuing CA", "Example Org", "US", null, default);
+        Assert.True(csr.Succeeded, csr.Error);
+        var parsed = CertificateRequest.LoadSigningRequestPem(csr.Value!, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        Assert.True(parsed.CertificateExtensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority);
+
+        // The old root keeps working while the request is out.
+        Assert.True((await f.Pki.IssueServerCertificateAsync(["meanwhile.example.com"], null, null, default)).Succeeded);
+
+        using var endEntity = external.Sign(csr.Value!);
+        Assert.Contains("not a CA certificate", (await f.Pki.InstallSubordinateCaCertificateAsync(endEntity.RawData, default)).Error, StringComparison.Ordinal);
+        using var signed = external.Sign(csr.Value!, eku: null, ca: true);
+        Assert.Contains("import the external root first", (await f.Pki.InstallSubordinateCaCertificateAsync(signed.RawData, default)).Error, StringComparison.Ordinal);
+
+        Assert.True((await f.Pki.ImportTrustedRootAsync(external.RootPem, "Public Root", default)).Succeeded);
+        var installed = await f.Pki.InstallSubordinateCaCertificateAsync(CertificateFilesForTest.P7b(signed, external.Root), default);
+        Assert.True(installed.Succeeded, installed.Error);
+        Assert.Equal("subordinate", installed.Value!.Kind);
+
+        var vs = await f.AddVirtualServerAsync("Public SMTP", Postern.Store.ServiceProtocol.Smtp);
+        var outcome = await f.Pki.SubmitRequestToOnlineCaAsync(vs, new CertificateRequestForm { CommonName = "smtp.example.com" }, default);
+        Assert.True(outcome.Succeeded, outcome.Error);
+        var context = f.Pki.Selector.Select(vs, "smtp.example.com")!;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(external.Root);
+        chain.ChainPolicy.ExtraStore.Add(signed);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        Assert.True(chain.Build(context.TargetCertificate), string.Join(", ", chain.ChainStatus.Select(s => s.StatusInformation)));
+        Assert.Equal(3, chain.ChainElements.Count);
+        Assert.Contains(context.IntermediateCertificates, c => c.Thumbprint == signed.Thumbprint);
+
+        // A TLS client trusting only the external root accepts the server: the intermediate is sent.
+        Assert.Equal(context.TargetCertificate.Thumbprint, await PkiBootstrapTests.HandshakeAsync(context, "smtp.example.com", external.Root));
+    }
+
+    [Fact]
+    public async Task Importing_a_non_root_as_trusted_root_is_refused()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var issued = await f.Pki.IssueServerCertificateAsync(["x.example.com"], null, null, default);
+        var result = await f.Pki.ImportTrustedRootAsync(System.Text.Encoding.ASCII.GetBytes(issued.Value!.CertificatePem), null, default);
+        Assert.False(result.Succeeded);
+        Assert.Contains("not a self-signed root", result.Error, StringComparison.Ordinal);
+    }
+}
