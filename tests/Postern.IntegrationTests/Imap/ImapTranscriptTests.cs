@@ -293,3 +293,64 @@ public sealed class ImapQResyncTests
         Assert.StartsWith("r5 BAD", await second.ReadLineAsync(), StringComparison.Ordinal);
     }
 }
+
+public sealed class ImapSessionBehaviourTests
+{
+    private static async Task<RawImapClient> SelectInboxAsync(ImapTestServer server, string prefix)
+    {
+        var client = await server.ConnectRawAsync();
+        await client.SendAsync($"{prefix}1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n{prefix}2 SELECT INBOX\r\n");
+        await client.ReadUntilTaggedAsync(prefix + "1");
+        await client.ReadUntilTaggedAsync(prefix + "2");
+        return client;
+    }
+
+    [Fact]
+    public async Task Binary_fetch_decodes_the_transfer_encoding()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX",
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n" +
+            "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--b--\r\n");
+        using var client = await SelectInboxAsync(server, "b");
+        await client.SendAsync("b3 FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2] BINARY.PEEK[1])\r\n");
+        var lines = await client.ReadUntilTaggedAsync("b3");
+        var text = string.Join("\n", lines);
+        Assert.Contains("BINARY.SIZE[2] 4", text, StringComparison.Ordinal);
+        Assert.Contains("BINARY[2] ~{4}\n", text, StringComparison.Ordinal);
+        Assert.Contains("BINARY[1] {5}\ncafé", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Changes_from_another_session_are_reported_at_the_next_command()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: a\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: b\r\n\r\nbody\r\n");
+        using var watcher = await SelectInboxAsync(server, "w");
+        using var actor = await SelectInboxAsync(server, "a");
+
+        await actor.SendAsync("a3 STORE 2 +FLAGS (\\Flagged)\r\na4 STORE 1 +FLAGS.SILENT (\\Deleted)\r\na5 EXPUNGE\r\n");
+        await actor.ReadUntilTaggedAsync("a5");
+        await server.DeliverAsync("INBOX", "Subject: c\r\n\r\nbody\r\n");
+
+        // During FETCH no EXPUNGE may be sent (RFC 3501 §7.4.1), so the watcher first learns only flags and the new message.
+        await watcher.SendAsync("w3 FETCH 1:* (UID)\r\n");
+        var fetch = await watcher.ReadUntilTaggedAsync("w3");
+        Assert.DoesNotContain(fetch, l => l.EndsWith("EXPUNGE", StringComparison.Ordinal));
+        Assert.Contains(fetch, l => l.StartsWith("* 2 FETCH (FLAGS (\\Flagged)", StringComparison.Ordinal));
+        Assert.Contains("* 3 EXISTS", fetch);
+
+        await watcher.SendAsync("w4 NOOP\r\n");
+        Assert.Equal(["* 1 EXPUNGE", "w4 OK NOOP completed"], await watcher.ReadUntilTaggedAsync("w4"));
+    }
+
+    [Fact]
+    public async Task Idle_session_is_logged_out_after_the_timeout()
+    {
+        await using var server = await ImapTestServer.StartAsync(idleTimeoutSeconds: 1);
+        using var client = await server.ConnectRawAsync();
+        Assert.Equal("* BYE Autologout; idle for too long", await client.ReadLineAsync());
+        Assert.Null(await client.ReadLineAsync());
+    }
+}
