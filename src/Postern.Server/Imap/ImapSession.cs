@@ -127,7 +127,8 @@ internal sealed class ImapSession
             input.AdvanceTo(buffer.Start);
             if (read.Status == ImapReadStatus.NeedMoreData)
             {
-                if (result.IsCompleted || result.IsCanceled)
+                // A cancelled read is IDLE's wake-up arriving late (after DONE): not an end of input.
+                if (result.IsCompleted)
                 {
                     return;
                 }
