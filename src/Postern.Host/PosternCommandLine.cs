@@ -37,9 +37,11 @@ internal static class PosternCommandLine
         var hostName = new Option<string?>("--host-name") { Description = "The server's fully qualified name (banners, Received headers, the certificate)" };
         var organization = new Option<string>("--organization") { Description = "Organization name used at first start", DefaultValueFactory = _ => "First Organization" };
         var iterations = new Option<int>("--password-iterations") { Description = "PBKDF2-SHA256 iterations for new password hashes", DefaultValueFactory = _ => 600_000 };
+        var warningDays = new Option<int>("--expiry-warning-days") { Description = "Warn (log and mail the postmaster) about certificates expiring within N days", DefaultValueFactory = _ => 30 };
+        var checkInterval = new Option<int>("--expiry-check-interval") { Description = "Seconds between certificate expiry checks and automatic renewals", DefaultValueFactory = _ => 6 * 3600 };
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
-            portOffset, hostName, organization, iterations,
+            portOffset, hostName, organization, iterations, warningDays, checkInterval,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -50,6 +52,8 @@ internal static class PosternCommandLine
                 HostName = parse.GetValue(hostName),
                 Organization = parse.GetValue(organization)!,
                 PasswordIterations = Math.Max(1000, parse.GetValue(iterations)),
+                ExpiryWarningDays = Math.Max(1, parse.GetValue(warningDays)),
+                ExpiryCheckInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(checkInterval))),
             };
             try
             {

@@ -30,9 +30,13 @@ internal sealed class CertificateServices : IAsyncDisposable
     public string RootPem { get; private set; }
 
     /// <summary>Days before expiry from which warnings are logged and mailed to the postmaster.</summary>
-    public int WarningDays { get; init; } = 30;
+    public int WarningDays { get; private init; } = 30;
 
-    public static async Task<CertificateServices> StartAsync(IPosternStore store, string hostName, string organization, int portOffset, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>Time between two runs of the expiry watch.</summary>
+    public TimeSpan CheckInterval { get; private init; } = TimeSpan.FromHours(6);
+
+    public static async Task<CertificateServices> StartAsync(IPosternStore store, string hostName, string organization, int portOffset, int warningDays, TimeSpan checkInterval,
+        ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         // The CRL and CA certificate are published over plain HTTP (a CRL fetch must not depend on TLS),
         // on the HTTP virtual server's port 80 binding.
@@ -47,7 +51,11 @@ internal sealed class CertificateServices : IAsyncDisposable
 
         await pki.ReloadAsync(cancellationToken).ConfigureAwait(false);
         var rootPem = await pki.ExportRootPemAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("the CA has no certificate");
-        var services = new CertificateServices(pki, rootPem, hostName, organization, loggerFactory.CreateLogger<CertificateServices>());
+        var services = new CertificateServices(pki, rootPem, hostName, organization, loggerFactory.CreateLogger<CertificateServices>())
+        {
+            WarningDays = warningDays,
+            CheckInterval = checkInterval,
+        };
         services._expiryWatch = Task.Run(() => services.WatchExpiryAsync(store, services._stop.Token), CancellationToken.None);
         return services;
     }
@@ -140,7 +148,7 @@ internal sealed class CertificateServices : IAsyncDisposable
 
             try
             {
-                await Task.Delay(TimeSpan.FromHours(6), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(CheckInterval, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -43,7 +43,7 @@ internal sealed class PosternServer : IAsyncDisposable
         var hostName = await FirstStartAsync(store, options, logger, cancellationToken).ConfigureAwait(false);
         var organization = await store.Configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) ?? options.Organization;
 
-        var certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, loggerFactory, cancellationToken).ConfigureAwait(false);
+        var certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, options.ExpiryWarningDays, options.ExpiryCheckInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
         var context = new ServerContext
         {
             Store = store,

@@ -16,4 +16,10 @@ internal sealed record ServeOptions
 
     /// <summary>PBKDF2-SHA256 iterations for new password hashes.</summary>
     public int PasswordIterations { get; init; } = 600_000;
+
+    /// <summary>Certificates expiring within this many days are logged and mailed to the postmaster.</summary>
+    public int ExpiryWarningDays { get; init; } = 30;
+
+    /// <summary>How often the expiry watch runs (automatic renewal, warnings, CRL refresh).</summary>
+    public TimeSpan ExpiryCheckInterval { get; init; } = TimeSpan.FromHours(6);
 }

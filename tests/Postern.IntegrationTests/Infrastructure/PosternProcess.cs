@@ -47,7 +47,7 @@ public sealed class PosternProcess : IAsyncDisposable
 
     public static string PosternDll => Path.Combine(AppContext.BaseDirectory, "postern.dll");
 
-    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null)
+    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null, IEnumerable<string>? extraArguments = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N"));
         var offset = portOffset ?? FindFreeOffset();
@@ -57,7 +57,7 @@ public sealed class PosternProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" })
+        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" }.Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }

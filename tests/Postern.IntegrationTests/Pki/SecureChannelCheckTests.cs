@@ -43,7 +43,7 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
     public async Task WrongNameAndSoonExpiringCertificateIsReported()
     {
         var work = Directory.CreateTempSubdirectory("postern-check-").FullName;
-        var pfx = await ExternallyIssuedPfxAsync(work, "other", "rsa:2048", "other.example.test", days: 5);
+        var pfx = await ExternallyIssuedPfxAsync(_server, work, "other", "rsa:2048", "other.example.test", days: 5);
         var imported = await _server.CliAsync("pfx-pass\n", "cert", "import", Pop3, "--file", pfx, "--password-stdin");
         Assert.True(imported.ExitCode == 0, imported.Output + imported.Error);
 
@@ -74,7 +74,7 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
     public async Task WeakKeyIsRefusedAtImport()
     {
         var work = Directory.CreateTempSubdirectory("postern-check-").FullName;
-        var pfx = await ExternallyIssuedPfxAsync(work, "weak", "rsa:1024", "mail.example.test", days: 60);
+        var pfx = await ExternallyIssuedPfxAsync(_server, work, "weak", "rsa:1024", "mail.example.test", days: 60);
         var imported = await _server.CliAsync("pfx-pass\n", "cert", "import", Imap, "--file", pfx, "--password-stdin");
         Assert.Equal(1, imported.ExitCode);
         Assert.Contains("RSA key is only 1024 bits", imported.Error, StringComparison.Ordinal);
@@ -103,14 +103,14 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
     }
 
     /// <summary>A server certificate from an OpenSSL CA whose root the organization trusts (added here), as a PFX.</summary>
-    private async Task<string> ExternallyIssuedPfxAsync(string work, string name, string key, string dnsName, int days)
+    internal static async Task<string> ExternallyIssuedPfxAsync(PosternProcess server, string work, string name, string key, string dnsName, int days)
     {
         var root = Path.Combine(work, "root.pem");
         var rootKey = Path.Combine(work, "root.key");
         var made = await PosternProcess.RunAsync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", rootKey, "-out", root,
             "-days", "365", "-subj", "/CN=Check Test Root/O=Test CA Inc", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
         Assert.True(made.ExitCode == 0, made.Error);
-        var trusted = await _server.CliAsync(null, "ca", "trust", "add", "--file", root);
+        var trusted = await server.CliAsync(null, "ca", "trust", "add", "--file", root);
         Assert.True(trusted.ExitCode == 0, trusted.Error);
 
         var keyFile = Path.Combine(work, name + ".key");
