@@ -383,8 +383,10 @@ public sealed partial class PkiService
             var inService = await _repository.FindCertificateAsync(Convert.ToHexString(SHA256.HashData(issued.Der)), cancellationToken);
             if (inService is not null && (await _repository.ListAssignmentsAsync(cancellationToken)).Any(a => a.CertificateId == inService.Id))
             {
-                // Still presented until replaced: removing it silently could leave a virtual server without TLS.
+                // The selector now prefers any valid certificate to it, but still presents it when it is the only one:
+                // dropping it silently could leave a virtual server without TLS.
                 _logger?.LogWarning("Revoked certificate {Thumbprint} is still assigned to a virtual server; renew or replace it", inService.Thumbprint);
+                await _selector.ReloadAsync(cancellationToken);
             }
 
             var crl = await BuildCrlCoreAsync(cancellationToken);
@@ -474,8 +476,6 @@ public sealed partial class PkiService
     }
 
     // ------------------------------------------------------------------ helpers
-
-    internal PkiRepository Repository => _repository;
 
     internal KeyProtector Keys => _keys;
 

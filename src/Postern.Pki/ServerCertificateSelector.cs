@@ -12,7 +12,8 @@ internal sealed record SelectorEntry(
     SslStreamCertificateContext Context,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
-    bool IsDefault);
+    bool IsDefault,
+    bool Revoked = false);
 
 /// <summary>
 /// Answers SNI from an immutable snapshot (virtual server id → its certificates). A reload builds a whole new
@@ -51,7 +52,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
     }
 
     /// <summary>
-    /// Ranks every candidate: valid now beats expired (or not yet valid) whatever the names say; then an exact SNI match
+    /// Ranks every candidate: valid now (and not revoked) beats expired, not yet valid or revoked, whatever the names say; then an exact SNI match
     /// beats a wildcard match, which beats no match; then the default; then the later expiry.
     /// </summary>
     internal static SelectorEntry? Choose(IReadOnlyList<SelectorEntry> entries, string? serverName, DateTimeOffset now)
@@ -73,7 +74,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
                 }
             }
 
-            var valid = now >= entry.NotBefore && now <= entry.NotAfter;
+            var valid = now >= entry.NotBefore && now <= entry.NotAfter && !entry.Revoked;
             var score = (valid ? 8 : 0) + (match * 2) + (entry.IsDefault ? 1 : 0);
             if (score > bestScore || (score == bestScore && entry.NotAfter > best!.NotAfter))
             {
@@ -99,6 +100,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
             var assignments = await _repository.ListAssignmentsAsync(cancellationToken);
             var certificates = (await _repository.ListCertificatesAsync(cancellationToken)).ToDictionary(c => c.Id);
             var extra = IssuerCertificates(certificates.Values);
+            var revoked = await _repository.ListRevokedThumbprintsAsync(cancellationToken);
             var contexts = new Dictionary<long, (SslStreamCertificateContext Context, StoredCertificate Row)?>();
             var next = new Dictionary<long, List<SelectorEntry>>();
             foreach (var assignment in assignments)
@@ -119,7 +121,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
                     next[assignment.VirtualServerId] = list = [];
                 }
 
-                list.Add(new SelectorEntry(ok.Row.Thumbprint, [.. CertificateFacts.DnsNames(ok.Row.Sans)], ok.Context, ok.Row.NotBefore, ok.Row.NotAfter, assignment.IsDefault));
+                list.Add(new SelectorEntry(ok.Row.Thumbprint, [.. CertificateFacts.DnsNames(ok.Row.Sans)], ok.Context, ok.Row.NotBefore, ok.Row.NotAfter, assignment.IsDefault, revoked.Contains(ok.Row.Thumbprint)));
             }
 
             Publish(next.ToDictionary(p => p.Key, p => p.Value.ToArray()));

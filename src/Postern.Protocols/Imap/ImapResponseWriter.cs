@@ -67,13 +67,9 @@ public sealed class ImapResponseWriter
     /// <summary><c>+ text</c> (or a base64 SASL challenge).</summary>
     public void Continuation(string text = "Ready")
     {
-        WriteByte((byte)'+');
-        if (text.Length > 0)
-        {
-            WriteByte((byte)' ');
-            WriteText(text);
-        }
-
+        // continue-req = "+" SP (resp-text / base64) CRLF: the space is there even before an empty challenge.
+        WriteAscii("+ ");
+        WriteText(text);
         WriteCrLf();
     }
 

@@ -180,9 +180,11 @@ internal static class ImapFetchFormatter
             return;
         }
 
+        // env-from = "(" 1*address ")": addresses follow each other without a space.
         writer.BeginList();
         foreach (var address in list)
         {
+            writer.Adjoin();
             WriteAddress(writer, address, utf8);
         }
 
@@ -197,10 +199,11 @@ internal static class ImapFetchFormatter
             writer.BeginList().Nil().Nil().String(Phrase(group.Name, utf8) ?? string.Empty).Nil().EndList();
             foreach (var member in group.Members)
             {
+                writer.Adjoin();
                 WriteAddress(writer, member, utf8);
             }
 
-            writer.BeginList().Nil().Nil().Nil().Nil().EndList();
+            writer.Adjoin().BeginList().Nil().Nil().Nil().Nil().EndList();
             return;
         }
 

@@ -55,6 +55,9 @@ internal sealed class ImapSession
 
     public bool QResyncEnabled { get; set; }
 
+    /// <summary>COMPRESS=DEFLATE is on (RFC 4978 §3: at most once per connection).</summary>
+    public bool CompressionActive { get; set; }
+
     /// <summary>The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).</summary>
     public IReadOnlyList<long> SavedSearch { get; set; } = [];
 
@@ -124,7 +127,8 @@ internal sealed class ImapSession
             input.AdvanceTo(buffer.Start);
             if (read.Status == ImapReadStatus.NeedMoreData)
             {
-                if (result.IsCompleted || result.IsCanceled)
+                // A cancelled read is IDLE's wake-up arriving late (after DONE): not an end of input.
+                if (result.IsCompleted)
                 {
                     return;
                 }

@@ -48,6 +48,7 @@ internal static class ImapStateTable
         E("GETQUOTA", ImapState.AuthenticatedOrSelected, new GetQuota()),
         E("GETQUOTAROOT", ImapState.AuthenticatedOrSelected, new GetQuotaRoot()),
         E("SETQUOTA", ImapState.AuthenticatedOrSelected, new SetQuota()),
+        E("COMPRESS", ImapState.AuthenticatedOrSelected, new Compress()),
 
         // §6.4: selected.
         E("CHECK", ImapState.Selected, new Check()),

@@ -98,12 +98,12 @@ public sealed class ImapMailKitTests
         await part.Content!.DecodeToAsync(decoded);
         Assert.Equal(new byte[] { 0, 1, 2, 3, 4, 5, 6, 7 }, decoded.ToArray());
 
-        // The whole message comes back byte for byte, and reading it sets \Seen.
+        // The whole message comes back byte for byte (MailKit peeks, so \Seen stays off).
         var message = await inbox.GetMessageAsync(summary.UniqueId);
         Assert.Equal("Grüße", message.Subject);
         Assert.Contains("quarterly report", message.TextBody, StringComparison.Ordinal);
         var flags = await inbox.FetchAsync([summary.UniqueId], MessageSummaryItems.Flags);
-        Assert.True(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
+        Assert.False(flags[0].Flags!.Value.HasFlag(MessageFlags.Seen));
     }
 
     [Fact]
@@ -189,6 +189,22 @@ public sealed class ImapMailKitTests
         Assert.Contains(await projects.GetSubfoldersAsync(false), f => f.Name == "Done");
         await projects.GetSubfolder("Done").DeleteAsync();
         Assert.DoesNotContain(await projects.GetSubfoldersAsync(false), f => f.Name == "Done");
+    }
+
+    [Fact]
+    public async Task Compress_deflate_keeps_the_session_working()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: squeezed\r\n\r\n" + string.Concat(Enumerable.Repeat("compressible text ", 2000)) + "\r\n");
+        using var client = await server.ConnectAsync();
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.Compress));
+        await client.CompressAsync();
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var message = await client.Inbox.GetMessageAsync(0);
+        Assert.Equal("squeezed", message.Subject);
+        Assert.Contains("compressible text compressible text", message.TextBody, StringComparison.Ordinal);
+        await client.NoOpAsync();
+        await client.DisconnectAsync(true);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ internal sealed class ImapTestServer : IAsyncDisposable
 
     public int TlsPort => Server.PortOf(VirtualServerName, BindingMode.ImplicitTls);
 
-    public static async Task<ImapTestServer> StartAsync(bool requireSecureChannel = false, int maxBadCommands = 20)
+    public static async Task<ImapTestServer> StartAsync(bool requireSecureChannel = false, int maxBadCommands = 20, int idleTimeoutSeconds = 300)
     {
         var server = await InProcessServer.StartAsync(context => [new ImapProtocolHandler(context)],
         [
@@ -39,7 +39,7 @@ internal sealed class ImapTestServer : IAsyncDisposable
                 Protocol = ServiceProtocol.Imap,
                 Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls), new Binding("127.0.0.1", 0, BindingMode.ImplicitTls)],
                 Security = new SecurityOptions { RequireSecureChannel = requireSecureChannel },
-                Limits = new ConnectionLimits { MaxBadCommands = maxBadCommands, MaxMessageSize = 1024 * 1024 },
+                Limits = new ConnectionLimits { MaxBadCommands = maxBadCommands, MaxMessageSize = 1024 * 1024, IdleTimeoutSeconds = idleTimeoutSeconds },
             },
         ]);
         await server.Store.Directory.AddDomainAsync("example.test", CancellationToken.None);

@@ -30,7 +30,8 @@ internal static class ImapFeeding
 
                 yield break;
             default:
-                var random = new Random(mode.GetHashCode(StringComparison.Ordinal) ^ length);
+                // Deterministic per mode and length, so a failure reproduces (string hash codes are randomised per process).
+                var random = new Random(((mode[^1] - '0') * 7919) + length);
                 var left = length;
                 while (left > 0)
                 {

@@ -1,0 +1,356 @@
+using System.Text;
+
+namespace Postern.IntegrationTests.Imap;
+
+/// <summary>Raw C:/S: exchanges for the parts of the protocol a library client does not exercise.</summary>
+public sealed class ImapTranscriptTests
+{
+    private static async Task<RawImapClient> LoginAsync(ImapTestServer server)
+    {
+        var client = await server.ConnectRawAsync();
+        await client.SendAsync($"L1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
+        Assert.StartsWith("L1 OK", (await client.ReadUntilTaggedAsync("L1"))[^1], StringComparison.Ordinal);
+        return client;
+    }
+
+    [Fact]
+    public async Task Synchronizing_literal_gets_a_continuation()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectRawAsync();
+        await client.SendAsync($"a1 LOGIN {{{ImapTestServer.User.Length}}}\r\n");
+        Assert.StartsWith("+ ", await client.ReadLineAsync(), StringComparison.Ordinal);
+        await client.SendAsync($"{ImapTestServer.User} {{{ImapTestServer.Password.Length}+}}\r\n{ImapTestServer.Password}\r\n");
+        var lines = await client.ReadUntilTaggedAsync("a1");
+        Assert.StartsWith("a1 OK [CAPABILITY IMAP4rev1", lines[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Oversized_literal_is_refused_and_the_session_goes_on()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("a2 APPEND INBOX {4294967295}\r\n");
+        Assert.Equal("a2 NO [TOOBIG] Literal too large", await client.ReadLineAsync());
+        await client.SendAsync("a3 LOGIN {100000+}\r\n" + new string('x', 100000) + "\r\na4 NOOP\r\n");
+        Assert.Equal("a3 BAD [TOOBIG] Literal too large", await client.ReadLineAsync());
+        Assert.Equal("a4 OK NOOP completed", await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Unknown_commands_and_wrong_state_are_bad()
+    {
+        await using var server = await ImapTestServer.StartAsync(maxBadCommands: 4);
+        using var client = await server.ConnectRawAsync();
+        await client.SendAsync("b1 FROBNICATE\r\nb2 SELECT INBOX\r\nb3 FETCH (\r\n");
+        Assert.StartsWith("b1 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Equal("b2 BAD SELECT is not valid before login", await client.ReadLineAsync());
+        Assert.StartsWith("b3 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        await client.SendAsync("b4 BOGUS\r\n");
+        Assert.StartsWith("b4 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("* BYE", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Null(await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Clear_text_login_is_disabled_when_a_secure_channel_is_required()
+    {
+        await using var server = await ImapTestServer.StartAsync(requireSecureChannel: true);
+        using var client = await server.ConnectRawAsync();
+        await client.SendAsync("c1 CAPABILITY\r\n");
+        var lines = await client.ReadUntilTaggedAsync("c1");
+        Assert.Contains("LOGINDISABLED", lines[0], StringComparison.Ordinal);
+        Assert.Contains("STARTTLS", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("AUTH=PLAIN", lines[0], StringComparison.Ordinal);
+        await client.SendAsync($"c2 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
+        Assert.StartsWith("c2 NO [PRIVACYREQUIRED]", await client.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Commands_pipelined_after_starttls_are_never_run()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectRawAsync();
+        await client.SendAsync("d1 STARTTLS\r\nd2 LOGIN " + ImapTestServer.User + " \"" + ImapTestServer.Password + "\"\r\n");
+        Assert.StartsWith("d1 OK", await client.ReadLineAsync(), StringComparison.Ordinal);
+
+        // The server closes instead of starting TLS with injected plaintext queued.
+        var next = await client.ReadLineAsync();
+        Assert.Null(next);
+    }
+
+    [Fact]
+    public async Task Authenticate_plain_with_and_without_initial_response()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var token = Convert.ToBase64String(Encoding.UTF8.GetBytes("\0" + ImapTestServer.User + "\0" + ImapTestServer.Password));
+        using (var client = await server.ConnectRawAsync())
+        {
+            await client.SendAsync("e1 AUTHENTICATE PLAIN " + token + "\r\n");
+            Assert.StartsWith("e1 OK", await client.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        using (var client = await server.ConnectRawAsync())
+        {
+            await client.SendAsync("e2 AUTHENTICATE PLAIN\r\n");
+            Assert.Equal("+ ", await client.ReadLineAsync());
+            await client.SendAsync(token + "\r\n");
+            Assert.StartsWith("e2 OK", await client.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        using (var client = await server.ConnectRawAsync())
+        {
+            await client.SendAsync("e3 AUTHENTICATE PLAIN\r\n");
+            Assert.Equal("+ ", await client.ReadLineAsync());
+            await client.SendAsync("*\r\n");
+            Assert.StartsWith("e3 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Fetch_sections_partials_and_seen()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: hello\r\nX-Other: 1\r\n\r\n0123456789\r\n");
+        using var client = await LoginAsync(server);
+        await client.SendAsync("f1 SELECT INBOX\r\n");
+        var select = await client.ReadUntilTaggedAsync("f1");
+        Assert.Contains("* 1 EXISTS", select);
+        Assert.Contains(select, l => l.StartsWith("* OK [UIDVALIDITY ", StringComparison.Ordinal));
+        Assert.Contains(select, l => l.StartsWith("* OK [HIGHESTMODSEQ ", StringComparison.Ordinal));
+        Assert.StartsWith("f1 OK [READ-WRITE]", select[^1], StringComparison.Ordinal);
+
+        await client.SendAsync("f2 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT]<2.5> FLAGS)\r\n");
+        var peek = string.Join("\n", await client.ReadUntilTaggedAsync("f2"));
+        Assert.Contains("BODY[HEADER.FIELDS (SUBJECT)] {18}\nSubject: hello", peek, StringComparison.Ordinal);
+        Assert.Contains("BODY[TEXT]<2> {5}\n23456", peek, StringComparison.Ordinal);
+        Assert.Contains("FLAGS ()", peek, StringComparison.Ordinal);
+
+        await client.SendAsync("f3 FETCH 1 BODY[TEXT]\r\n");
+        var read = string.Join("\n", await client.ReadUntilTaggedAsync("f3"));
+        Assert.Contains("FLAGS (\\Seen)", read, StringComparison.Ordinal);
+
+        await client.SendAsync("f4 UID FETCH 1:* (RFC822.SIZE INTERNALDATE)\r\n");
+        var uidFetch = await client.ReadUntilTaggedAsync("f4");
+        Assert.Matches(@"^\* 1 FETCH \(UID \d+ RFC822\.SIZE \d+ INTERNALDATE ""\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}""\)$", uidFetch[0]);
+    }
+
+    [Fact]
+    public async Task Esearch_searchres_and_condstore()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await server.DeliverAsync("INBOX", $"Subject: m{i}\r\n\r\nbody {i}\r\n");
+        }
+
+        using var client = await LoginAsync(server);
+        await client.SendAsync("g0 ENABLE CONDSTORE\r\ng1 SELECT INBOX\r\n");
+        Assert.Contains("* ENABLED CONDSTORE", await client.ReadUntilTaggedAsync("g0"));
+        await client.ReadUntilTaggedAsync("g1");
+
+        await client.SendAsync("g2 SEARCH RETURN (MIN MAX COUNT ALL) 2:4\r\n");
+        var esearch = await client.ReadUntilTaggedAsync("g2");
+        Assert.Equal("* ESEARCH (TAG \"g2\") MIN 2 MAX 4 ALL 2:4 COUNT 3", esearch[0]);
+
+        await client.SendAsync("g3 SEARCH RETURN (SAVE) SUBJECT m3\r\ng4 FETCH $ (UID)\r\n");
+        Assert.Equal("g3 OK SEARCH completed", (await client.ReadUntilTaggedAsync("g3"))[^1]);
+        var saved = await client.ReadUntilTaggedAsync("g4");
+        Assert.StartsWith("* 4 FETCH (UID ", saved[0], StringComparison.Ordinal);
+        Assert.Equal(2, saved.Count);
+
+        await client.SendAsync("g5 FETCH 1:* (MODSEQ)\r\n");
+        var modseqLines = (await client.ReadUntilTaggedAsync("g5")).SkipLast(1);
+        var modseq = modseqLines.Max(l => long.Parse(l.Split("MODSEQ (")[1].TrimEnd(')', ' '), System.Globalization.CultureInfo.InvariantCulture));
+        await client.SendAsync("g6 STORE 1 +FLAGS (\\Flagged)\r\n");
+        await client.ReadUntilTaggedAsync("g6");
+        await client.SendAsync($"g7 STORE 1,2 (UNCHANGEDSINCE {modseq}) +FLAGS (\\Seen)\r\n");
+        var conditional = await client.ReadUntilTaggedAsync("g7");
+        Assert.Equal("g7 OK [MODIFIED 1] STORE completed", conditional[^1]);
+        Assert.Contains(conditional, l => l.StartsWith("* 2 FETCH (FLAGS (\\Seen) MODSEQ (", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Expunge_reports_sequence_numbers_and_uid_expunge_is_selective()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await server.DeliverAsync("INBOX", $"Subject: m{i}\r\n\r\nbody\r\n", Postern.Store.MessageFlags.Deleted);
+        }
+
+        using var client = await LoginAsync(server);
+        await client.SendAsync("h1 SELECT INBOX\r\nh2 UID SEARCH ALL\r\n");
+        await client.ReadUntilTaggedAsync("h1");
+        var uids = (await client.ReadUntilTaggedAsync("h2"))[0].Split(' ').Skip(2).ToList();
+        await client.SendAsync($"h3 UID EXPUNGE {uids[1]}\r\n");
+        var first = await client.ReadUntilTaggedAsync("h3");
+        Assert.Equal(["* 2 EXPUNGE", "h3 OK EXPUNGE completed"], first);
+        await client.SendAsync("h4 EXPUNGE\r\n");
+        var rest = await client.ReadUntilTaggedAsync("h4");
+        Assert.Equal(["* 3 EXPUNGE", "* 2 EXPUNGE", "* 1 EXPUNGE", "h4 OK EXPUNGE completed"], rest);
+    }
+
+    [Fact]
+    public async Task List_extended_status_and_quota()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: x\r\n\r\nbody\r\n");
+        using var client = await LoginAsync(server);
+        await client.SendAsync("i1 LIST \"\" \"\"\r\n");
+        Assert.Equal("* LIST (\\Noselect) \"/\" \"\"", (await client.ReadUntilTaggedAsync("i1"))[0]);
+        await client.SendAsync("i2 LIST (SPECIAL-USE) \"\" * RETURN (STATUS (MESSAGES UNSEEN))\r\n");
+        var special = await client.ReadUntilTaggedAsync("i2");
+        Assert.Contains("* LIST (\\HasNoChildren \\Sent) \"/\" Sent", special);
+        Assert.Contains("* STATUS Sent (MESSAGES 0 UNSEEN 0)", special);
+        Assert.DoesNotContain(special, l => l.EndsWith(" INBOX", StringComparison.Ordinal));
+        await client.SendAsync("i3 STATUS inbox (MESSAGES UIDNEXT SIZE)\r\n");
+        Assert.Matches(@"^\* STATUS INBOX \(MESSAGES 1 UIDNEXT 2 SIZE \d+\)$", (await client.ReadUntilTaggedAsync("i3"))[0]);
+        await client.SendAsync("i4 GETQUOTAROOT INBOX\r\n");
+        var quota = await client.ReadUntilTaggedAsync("i4");
+        Assert.Equal("* QUOTAROOT INBOX \"\"", quota[0]);
+        Assert.StartsWith("* QUOTA \"\" (", quota[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Append_with_binary_literal_and_multiappend()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        const string One = "Subject: one\r\n\r\nbody 1\r\n";
+        const string Two = "Subject: two\r\n\r\nbody 2\r\n";
+        await client.SendAsync($"j1 APPEND INBOX (\\Seen) \"01-Jan-2020 10:00:00 +0100\" {{{One.Length}+}}\r\n{One} ~{{{Two.Length}+}}\r\n{Two}\r\n");
+        var reply = (await client.ReadUntilTaggedAsync("j1"))[^1];
+        Assert.Matches(@"^j1 OK \[APPENDUID \d+ 1:2\] APPEND completed$", reply);
+        await client.SendAsync("j2 APPEND Nowhere {1+}\r\nx\r\n");
+        Assert.StartsWith("j2 NO [TRYCREATE]", await client.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Closed_connection_mid_literal_ends_the_session_quietly()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using (var client = await LoginAsync(server))
+        {
+            await client.SendAsync("k1 APPEND INBOX {100+}\r\npartial");
+        }
+
+        // The server is still healthy for the next client.
+        using var next = await server.ConnectRawAsync();
+        await next.SendAsync("k2 NOOP\r\n");
+        Assert.Equal("k2 OK NOOP completed", await next.ReadLineAsync());
+    }
+}
+
+public sealed class ImapQResyncTests
+{
+    [Fact]
+    public async Task Qresync_select_reports_vanished_and_changed_messages()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var uids = new List<long>();
+        for (var i = 0; i < 4; i++)
+        {
+            uids.Add(await server.DeliverAsync("INBOX", $"Subject: q{i}\r\n\r\nbody\r\n"));
+        }
+
+        string uidValidity;
+        long modseq;
+        using (var first = await server.ConnectRawAsync())
+        {
+            await first.SendAsync($"q1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\nq2 ENABLE QRESYNC\r\nq3 SELECT INBOX\r\n");
+            await first.ReadUntilTaggedAsync("q1");
+            Assert.Contains("* ENABLED QRESYNC", await first.ReadUntilTaggedAsync("q2"));
+            var select = await first.ReadUntilTaggedAsync("q3");
+            uidValidity = select.Single(l => l.StartsWith("* OK [UIDVALIDITY ", StringComparison.Ordinal)).Split(' ', ']')[3];
+            modseq = long.Parse(select.Single(l => l.StartsWith("* OK [HIGHESTMODSEQ ", StringComparison.Ordinal)).Split(' ', ']')[3], System.Globalization.CultureInfo.InvariantCulture);
+
+            // With QRESYNC on, an expunge is reported as VANISHED, not EXPUNGE (RFC 7162 §3.2.10).
+            await first.SendAsync($"q4 UID STORE {uids[1]} +FLAGS.SILENT (\\Deleted)\r\nq5 EXPUNGE\r\n");
+            await first.ReadUntilTaggedAsync("q4");
+            Assert.Equal([$"* VANISHED {uids[1]}", "q5 OK EXPUNGE completed"], await first.ReadUntilTaggedAsync("q5"));
+            await first.SendAsync($"q6 UID STORE {uids[2]} +FLAGS.SILENT (\\Flagged)\r\n");
+            await first.ReadUntilTaggedAsync("q6");
+        }
+
+        using var second = await server.ConnectRawAsync();
+        await second.SendAsync($"r1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\nr2 ENABLE QRESYNC\r\n");
+        await second.ReadUntilTaggedAsync("r1");
+        await second.ReadUntilTaggedAsync("r2");
+        await second.SendAsync($"r3 SELECT INBOX (QRESYNC ({uidValidity} {modseq} 1:*))\r\n");
+        var resync = await second.ReadUntilTaggedAsync("r3");
+        Assert.Contains($"* VANISHED (EARLIER) {uids[1]}", resync);
+        Assert.Contains(resync, l => l.StartsWith($"* 2 FETCH (UID {uids[2]} FLAGS (\\Deleted \\Flagged)".Replace("\\Deleted ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal));
+        Assert.DoesNotContain(resync, l => l.Contains($"UID {uids[0]} ", StringComparison.Ordinal));
+
+        await second.SendAsync($"r4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)\r\n");
+        var changed = await second.ReadUntilTaggedAsync("r4");
+        Assert.Equal($"* VANISHED (EARLIER) {uids[1]}", changed[0]);
+        Assert.Equal(3, changed.Count);
+
+        // VANISHED without QRESYNC-style UID FETCH is a syntax error.
+        await second.SendAsync($"r5 FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)\r\n");
+        Assert.StartsWith("r5 BAD", await second.ReadLineAsync(), StringComparison.Ordinal);
+    }
+}
+
+public sealed class ImapSessionBehaviourTests
+{
+    private static async Task<RawImapClient> SelectInboxAsync(ImapTestServer server, string prefix)
+    {
+        var client = await server.ConnectRawAsync();
+        await client.SendAsync($"{prefix}1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n{prefix}2 SELECT INBOX\r\n");
+        await client.ReadUntilTaggedAsync(prefix + "1");
+        await client.ReadUntilTaggedAsync(prefix + "2");
+        return client;
+    }
+
+    [Fact]
+    public async Task Binary_fetch_decodes_the_transfer_encoding()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX",
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n" +
+            "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--b--\r\n");
+        using var client = await SelectInboxAsync(server, "b");
+        await client.SendAsync("b3 FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2] BINARY.PEEK[1])\r\n");
+        var lines = await client.ReadUntilTaggedAsync("b3");
+        var text = string.Join("\n", lines);
+        Assert.Contains("BINARY.SIZE[2] 4", text, StringComparison.Ordinal);
+        Assert.Contains("BINARY[2] ~{4}\n", text, StringComparison.Ordinal);
+        Assert.Contains("BINARY[1] {5}\ncafé", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Changes_from_another_session_are_reported_at_the_next_command()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: a\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: b\r\n\r\nbody\r\n");
+        using var watcher = await SelectInboxAsync(server, "w");
+        using var actor = await SelectInboxAsync(server, "a");
+
+        await actor.SendAsync("a3 STORE 2 +FLAGS (\\Flagged)\r\na4 STORE 1 +FLAGS.SILENT (\\Deleted)\r\na5 EXPUNGE\r\n");
+        await actor.ReadUntilTaggedAsync("a5");
+        await server.DeliverAsync("INBOX", "Subject: c\r\n\r\nbody\r\n");
+
+        // During FETCH no EXPUNGE may be sent (RFC 3501 §7.4.1), so the watcher first learns only flags and the new message.
+        await watcher.SendAsync("w3 FETCH 1:* (UID)\r\n");
+        var fetch = await watcher.ReadUntilTaggedAsync("w3");
+        Assert.DoesNotContain(fetch, l => l.EndsWith("EXPUNGE", StringComparison.Ordinal));
+        Assert.Contains(fetch, l => l.StartsWith("* 2 FETCH (FLAGS (\\Flagged)", StringComparison.Ordinal));
+        Assert.Contains("* 3 EXISTS", fetch);
+
+        await watcher.SendAsync("w4 NOOP\r\n");
+        Assert.Equal(["* 1 EXPUNGE", "w4 OK NOOP completed"], await watcher.ReadUntilTaggedAsync("w4"));
+    }
+
+    [Fact]
+    public async Task Idle_session_is_logged_out_after_the_timeout()
+    {
+        await using var server = await ImapTestServer.StartAsync(idleTimeoutSeconds: 1);
+        using var client = await server.ConnectRawAsync();
+        Assert.Equal("* BYE Autologout; idle for too long", await client.ReadLineAsync());
+        Assert.Null(await client.ReadLineAsync());
+    }
+}

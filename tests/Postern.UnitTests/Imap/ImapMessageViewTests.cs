@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Text;
+using Postern.Protocols.Imap;
+using Postern.Server.Imap;
+
+namespace Postern.UnitTests.Imap;
+
+public sealed class ImapMessageViewTests
+{
+    private const string Nested =
+        "From: \"Bob Ex\" <bob@example.test>\r\n" +
+        "To: team: ann@example.test, =?UTF-8?B?SsO2cmc=?= <jo@example.test>;\r\n" +
+        "Subject: Report\r\n" +
+        "Message-ID: <m1@example.test>\r\n" +
+        "Content-Type: multipart/mixed; boundary=\"XX\"\r\n" +
+        "\r\n" +
+        "preamble\r\n" +
+        "--XX\r\n" +
+        "Content-Type: text/plain; charset=us-ascii\r\n" +
+        "\r\n" +
+        "hello\r\n" +
+        "world\r\n" +
+        "--XX\r\n" +
+        "Content-Type: message/rfc822\r\n" +
+        "\r\n" +
+        "Subject: inner\r\n" +
+        "Content-Type: multipart/alternative; boundary=YY\r\n" +
+        "\r\n" +
+        "--YY\r\n" +
+        "Content-Type: text/plain\r\n" +
+        "\r\n" +
+        "inner text\r\n" +
+        "--YY\r\n" +
+        "Content-Type: text/html\r\n" +
+        "\r\n" +
+        "<p>inner</p>\r\n" +
+        "--YY--\r\n" +
+        "--XX--\r\n";
+
+    private static readonly ImapMessageView View = ImapMessageView.Parse(Encoding.ASCII.GetBytes(Nested));
+
+    private static string? Section(string spec)
+    {
+        var command = ImapFeeding.Single($"f FETCH 1 BODY[{spec}]\r\n");
+        Assert.True(ImapFetchRequest.TryParse(command.GetReader(), out var request, out var error), error);
+        var data = View.GetSection(request.Items[0].Section!);
+        return data is null ? null : Encoding.ASCII.GetString(data.Value.Span);
+    }
+
+    [Fact]
+    public void Whole_header_and_text()
+    {
+        Assert.Equal(Nested, Section(""));
+        Assert.Equal(Nested[..(Nested.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)], Section("HEADER"));
+        Assert.StartsWith("preamble\r\n--XX", Section("TEXT"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parts_by_number()
+    {
+        Assert.Equal("hello\r\nworld", Section("1"));
+        Assert.Equal("Content-Type: text/plain; charset=us-ascii\r\n\r\n", Section("1.MIME"));
+        Assert.StartsWith("Subject: inner\r\n", Section("2"), StringComparison.Ordinal);
+        Assert.Equal("Subject: inner\r\nContent-Type: multipart/alternative; boundary=YY\r\n\r\n", Section("2.HEADER"));
+        Assert.StartsWith("--YY\r\n", Section("2.TEXT"), StringComparison.Ordinal);
+        Assert.Equal("inner text", Section("2.1"));
+        Assert.Equal("<p>inner</p>", Section("2.2"));
+        Assert.Equal("Content-Type: text/html\r\n\r\n", Section("2.2.MIME"));
+    }
+
+    [Fact]
+    public void Header_fields_keep_the_original_lines()
+    {
+        Assert.Equal("Subject: Report\r\nMessage-ID: <m1@example.test>\r\n\r\n", Section("HEADER.FIELDS (message-id SUBJECT)"));
+        Assert.DoesNotContain("Subject", Section("HEADER.FIELDS.NOT (SUBJECT)"), StringComparison.Ordinal);
+        Assert.Equal("Subject: inner\r\n\r\n", Section("2.HEADER.FIELDS (SUBJECT)"));
+    }
+
+    [Theory]
+    [InlineData("3")]
+    [InlineData("1.1")]
+    [InlineData("1.HEADER")]
+    [InlineData("2.3")]
+    public void Missing_sections_are_null(string spec) => Assert.Null(Section(spec));
+
+    [Fact]
+    public void Single_part_body_is_part_one()
+    {
+        var view = ImapMessageView.Parse("Subject: s\r\n\r\nonly\r\n"u8.ToArray());
+        Assert.Equal("only\r\n", Encoding.ASCII.GetString(view.GetSection(new ImapSection([1], ImapSectionText.None, []))!.Value.Span));
+    }
+
+    [Fact]
+    public void Bodystructure_follows_rfc_3501()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new ImapResponseWriter(buffer);
+        ImapFetchFormatter.WriteBodyStructure(writer, View, View.Message.Body!, extended: false);
+        var text = Encoding.ASCII.GetString(buffer.WrittenSpan);
+        Assert.StartsWith("((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 12 2)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" ", text, StringComparison.Ordinal);
+        Assert.EndsWith(" \"MIXED\")", text, StringComparison.Ordinal);
+        Assert.Contains("((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1)(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 12 1) \"ALTERNATIVE\")", text, StringComparison.Ordinal);
+
+        // Balanced parentheses, and the multipart's parts adjoin (body-type-mpart = 1*body SP media-subtype).
+        Assert.Equal(text.Count(c => c == '('), text.Count(c => c == ')'));
+        Assert.Contains(" 12 2)(\"MESSAGE\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bodystructure_extension_data()
+    {
+        var view = ImapMessageView.Parse(Encoding.ASCII.GetBytes(
+            "Content-Type: application/pdf; name=a.pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\nContent-Language: en, de\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"));
+        var buffer = new ArrayBufferWriter<byte>();
+        ImapFetchFormatter.WriteBodyStructure(new ImapResponseWriter(buffer), view, view.Message.Body!, extended: true);
+        Assert.Equal("(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") NIL NIL \"BASE64\" 6 NIL (\"ATTACHMENT\" (\"FILENAME\" \"a.pdf\")) (\"en\" \"de\") NIL)",
+            Encoding.ASCII.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
+    public void Envelope_with_groups_and_encoded_names()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        ImapFetchFormatter.WriteEnvelope(new ImapResponseWriter(buffer), View.Message);
+        var text = Encoding.ASCII.GetString(buffer.WrittenSpan);
+        Assert.Equal(
+            "(NIL \"Report\" ((\"Bob Ex\" NIL \"bob\" \"example.test\")) ((\"Bob Ex\" NIL \"bob\" \"example.test\")) ((\"Bob Ex\" NIL \"bob\" \"example.test\")) " +
+            "((NIL NIL \"team\" NIL)(NIL NIL \"ann\" \"example.test\")(\"=?utf-8?b?SsO2cmc=?=\" NIL \"jo\" \"example.test\")(NIL NIL NIL NIL)) NIL NIL NIL \"<m1@example.test>\")",
+            text);
+    }
+}
