@@ -354,3 +354,33 @@ public sealed class ImapSessionBehaviourTests
         Assert.Null(await client.ReadLineAsync());
     }
 }
+
+public sealed class ImapLimitsEndToEndTests
+{
+    [Fact]
+    public async Task Repeated_login_failures_end_the_connection()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectRawAsync();
+        for (var i = 1; i <= 3; i++)
+        {
+            await client.SendAsync($"x{i} LOGIN {ImapTestServer.User} wrong{i}\r\n");
+            Assert.StartsWith($"x{i} NO [AUTHENTICATIONFAILED]", await client.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("* BYE Too many authentication failures", await client.ReadLineAsync());
+        Assert.Null(await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Large_messages_stream_back_intact()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var body = string.Concat(Enumerable.Range(0, 12_000).Select(i => $"line {i:D6} of a large message\r\n"));
+        await server.DeliverAsync("INBOX", "Subject: big\r\n\r\n" + body);
+        using var client = await server.ConnectAsync();
+        await client.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
+        var message = await client.Inbox.GetMessageAsync(0);
+        Assert.Equal(body, message.TextBody.ReplaceLineEndings("\r\n"));
+    }
+}
