@@ -381,6 +381,6 @@ public sealed class ImapLimitsEndToEndTests
         using var client = await server.ConnectAsync();
         await client.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
         var message = await client.Inbox.GetMessageAsync(0);
-        Assert.Equal(body, message.TextBody.ReplaceLineEndings("\r\n"));
+        Assert.Equal(body, message.TextBody?.ReplaceLineEndings("\r\n"));
     }
 }
