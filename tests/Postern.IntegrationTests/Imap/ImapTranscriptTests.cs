@@ -346,6 +346,19 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task Sequence_numbers_past_the_end_are_bad_but_uids_are_not()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: only\r\n\r\nbody\r\n");
+        using var client = await SelectInboxAsync(server, "s");
+        await client.SendAsync("s3 FETCH 2 FLAGS\r\ns4 STORE 1:3 +FLAGS (\\Seen)\r\ns5 UID FETCH 99 FLAGS\r\ns6 FETCH 1:* FLAGS\r\n");
+        Assert.Equal("s3 BAD Invalid message sequence number", await client.ReadLineAsync());
+        Assert.Equal("s4 BAD Invalid message sequence number", await client.ReadLineAsync());
+        Assert.Equal("s5 OK FETCH completed", await client.ReadLineAsync());
+        Assert.Equal(["* 1 FETCH (FLAGS ())", "s6 OK FETCH completed"], await client.ReadUntilTaggedAsync("s6"));
+    }
+
+    [Fact]
     public async Task Idle_session_is_logged_out_after_the_timeout()
     {
         await using var server = await ImapTestServer.StartAsync(idleTimeoutSeconds: 1);

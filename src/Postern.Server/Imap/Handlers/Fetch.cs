@@ -38,6 +38,12 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         var selected = session.Selected!;
+        if (!selected.IsValidSequenceSet(request.Set, uid))
+        {
+            session.BadArguments(command, "Invalid message sequence number");
+            return;
+        }
+
         var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
         if (request.ChangedSince is { } since)
         {
