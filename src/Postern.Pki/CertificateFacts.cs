@@ -84,9 +84,6 @@ internal static class CertificateFacts
         return null;
     }
 
-    public static bool HasUsage(X509Certificate2 certificate, string oid) =>
-        EnhancedKeyUsages(certificate)?.Contains(oid) == true;
-
     public static string PurposeName(string oid) => oid switch
     {
         ServerAuthOid => "Server Authentication",
@@ -145,8 +142,6 @@ internal static class CertificateFacts
 
         return DnsNames(sans).Any(n => NameMatches(n, hostName, out _));
     }
-
-    public static string SerialHex(ReadOnlySpan<byte> bigEndian) => Convert.ToHexString(bigEndian);
 
     public static byte[] SerialBytes(string hex) => Convert.FromHexString(hex);
 

@@ -101,9 +101,4 @@ internal static class KeyAlgorithms
     /// <summary>Whether the certificate carries this key's public half (SubjectPublicKeyInfo compared byte for byte).</summary>
     public static bool Matches(X509Certificate2 certificate, AsymmetricAlgorithm key) =>
         certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo());
-
-    public static string Describe(X509Certificate2 certificate) =>
-        certificate.GetECDsaPublicKey() is { } ec ? $"ECDSA P-{ec.KeySize}"
-        : certificate.GetRSAPublicKey() is { } rsa ? $"RSA {rsa.KeySize}"
-        : certificate.PublicKey.Oid.FriendlyName ?? certificate.PublicKey.Oid.Value ?? "unknown";
 }

@@ -27,8 +27,6 @@ internal sealed class KeyProtector
         _masterKeyPath = Path.Combine(dataDirectory, "keys", "master.key");
     }
 
-    public string MasterKeyPath => _masterKeyPath;
-
     public byte[] Protect(ReadOnlySpan<byte> plaintext)
     {
         var blob = new byte[HeaderSize + plaintext.Length];

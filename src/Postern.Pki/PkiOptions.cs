@@ -36,4 +36,41 @@ public sealed class PkiOptions
     public int MaxNamesPerCertificate { get; init; } = 100;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Every problem with these options (empty when they are usable), for validation at start.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (PublicBaseUrl.Length > 0 && !Uri.TryCreate(PublicBaseUrl.Replace("{hostName}", "host.invalid", StringComparison.Ordinal), UriKind.Absolute, out _))
+        {
+            problems.Add("PublicBaseUrl must be an absolute URL (or empty to leave CRL and AIA URLs out)");
+        }
+
+        if (CaValidityYears is < 1 or > 30)
+        {
+            problems.Add("CaValidityYears must be 1 to 30");
+        }
+
+        if (ServerCertificateValidityDays is < 1 or > 3650 || ClientCertificateValidityDays is < 1 or > 3650)
+        {
+            problems.Add("certificate validity must be 1 to 3650 days");
+        }
+
+        if (RenewalWindowDays < 1 || RenewalWindowDays >= ServerCertificateValidityDays)
+        {
+            problems.Add("RenewalWindowDays must be at least 1 and shorter than ServerCertificateValidityDays");
+        }
+
+        if (CrlValidity < TimeSpan.FromHours(1) || CrlValidity > TimeSpan.FromDays(365))
+        {
+            problems.Add("CrlValidity must be between one hour and one year");
+        }
+
+        if (MaxFileBytes < 4096 || MaxRequestChars < 1024 || MaxNamesPerCertificate < 1)
+        {
+            problems.Add("MaxFileBytes (>= 4096), MaxRequestChars (>= 1024) and MaxNamesPerCertificate (>= 1) are too small");
+        }
+
+        return problems;
+    }
 }

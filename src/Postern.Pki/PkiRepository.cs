@@ -55,8 +55,9 @@ internal sealed class PkiRepository(IDatabase database)
     public Task<List<StoredCertificate>> ListCertificatesAsync(CertificateKind kind, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE kind = @k ORDER BY id", ("@k", CertificateKinds.Name(kind))).Query(MapCertificate), cancellationToken);
 
-    public Task<List<StoredCertificate>> FindByIssuerAndSerialAsync(string issuer, string serial, CancellationToken cancellationToken) =>
-        database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE issuer = @i AND serial = @s", ("@i", issuer), ("@s", serial)).Query(MapCertificate), cancellationToken);
+    /// <summary>The few certificates chains are built from: the CA's, imported roots, intermediates.</summary>
+    public Task<List<StoredCertificate>> ListIssuerCertificatesAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand($"SELECT {CertificateColumns} FROM pki_certificates WHERE kind IN ('ca', 'trusted-root', 'intermediate') ORDER BY id").Query(MapCertificate), cancellationToken);
 
     /// <summary>Inserts a certificate, or returns the existing row's id (adding the key if the row had none).</summary>
     public static long UpsertCertificate(WriteContext w, X509Certificate2 certificate, CertificateKind kind, string friendlyName, byte[]? protectedKey, DateTimeOffset now)
@@ -197,6 +198,11 @@ internal sealed class PkiRepository(IDatabase database)
     public Task<List<(string Serial, int Reason, DateTimeOffset Revoked)>> ListRevocationsAsync(long caCertificateId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT r.serial, r.reason, r.revoked FROM pki_revocations r JOIN pki_issued i ON i.serial = r.serial WHERE i.ca_certificate_id = @ca ORDER BY r.revoked", ("@ca", caCertificateId))
             .Query(r => (r.GetString(0), r.GetInt32(1), r.GetUnixMilliseconds(2))), cancellationToken);
+
+    /// <summary>SHA-256 thumbprints of every certificate the built-in CA issued and then revoked.</summary>
+    public Task<HashSet<string>> ListRevokedThumbprintsAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand("SELECT i.der FROM pki_revocations r JOIN pki_issued i ON i.serial = r.serial")
+            .Query(r => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData((byte[])r[0]))).ToHashSet(StringComparer.Ordinal), cancellationToken);
 
     public static void InsertCrl(WriteContext w, long number, long caCertificateId, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, byte[] der) =>
         w.Command("INSERT INTO pki_crls (crl_number, ca_certificate_id, this_update, next_update, der) VALUES (@n, @ca, @t, @nu, @d)",

@@ -149,7 +149,7 @@ public sealed partial class PkiService
             }
 
             var chainCertificates = certificates.Where(c => !ReferenceEquals(c, certificate)).ToList();
-            var stored = await _repository.ListCertificatesAsync(cancellationToken);
+            var stored = await _repository.ListIssuerCertificatesAsync(cancellationToken);
             using (var chain = NewChain(stored.Where(s => s.Kind != CertificateKind.Ca), chainCertificates))
             {
                 if (!chain.Build(certificate))
@@ -241,7 +241,7 @@ public sealed partial class PkiService
             return new ClientCertificateResolution(null, "the certificate is not for client authentication");
         }
 
-        var stored = await _repository.ListCertificatesAsync(cancellationToken);
+        var stored = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         var presented = chain?.ChainElements.Select(e => e.Certificate).Where(c => !c.RawData.AsSpan().SequenceEqual(certificate.RawData)).ToList() ?? [];
         using (var trust = NewChain(stored, presented))
         {
@@ -267,7 +267,10 @@ public sealed partial class PkiService
                 : new ClientCertificateResolution(null, $"the certificate is mapped to {mapped}, which does not exist or is disabled");
         }
 
-        foreach (var email in CertificateFacts.EmailAddresses(CertificateFacts.SubjectAlternativeNames(certificate)))
+        // Implicit mapping by rfc822Name only for certificates this CA issued: an imported root (trusted for some
+        // server's chain) must not thereby be able to name any account and log in as it.
+        var issuedHere = issued is not null && issued.Der.AsSpan().SequenceEqual(certificate.RawData);
+        foreach (var email in issuedHere ? CertificateFacts.EmailAddresses(CertificateFacts.SubjectAlternativeNames(certificate)) : [])
         {
             var account = await _store.Directory.FindAccountAsync(email, cancellationToken);
             if (account is { Enabled: true })
@@ -276,7 +279,9 @@ public sealed partial class PkiService
             }
         }
 
-        return new ClientCertificateResolution(null, "the certificate is not mapped to an account and names no account's e-mail address");
+        return new ClientCertificateResolution(null, issuedHere
+            ? "the certificate is not mapped to an account and names no account's e-mail address"
+            : "the certificate is not mapped to an account (only certificates from the built-in CA are mapped by their e-mail address)");
     }
 
     // ------------------------------------------------------------------ expiry and renewal

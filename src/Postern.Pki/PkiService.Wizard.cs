@@ -310,7 +310,7 @@ public sealed partial class PkiService
         using var certificate = row.Load();
         using var key = _keys.UnprotectKey(row.ProtectedKey);
         using var withKey = KeyAlgorithms.Attach(certificate, key);
-        using var chain = NewChain(await _repository.ListCertificatesAsync(cancellationToken), []);
+        using var chain = NewChain(await _repository.ListIssuerCertificatesAsync(cancellationToken), []);
         chain.Build(certificate);
         var collection = new X509Certificate2Collection(withKey);
         foreach (var element in chain.ChainElements.Skip(1))
@@ -581,7 +581,7 @@ public sealed partial class PkiService
     /// </summary>
     private async Task<PkiResult<InstalledCertificateSummary>> StageAndInstallAsync(InstallPlan plan, CancellationToken cancellationToken)
     {
-        var stored = await _repository.ListCertificatesAsync(cancellationToken);
+        var stored = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         var problem = await CheckInstallAsync(plan, stored, cancellationToken);
         if (problem is not null)
         {

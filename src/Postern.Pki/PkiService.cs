@@ -97,21 +97,39 @@ public sealed partial class PkiService
                 }
 
                 var names = new List<string> { "dns:" + hostName, "dns:localhost", "ip:127.0.0.1", "ip:::1" }.Distinct().ToList();
-                var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, hostName));
-                var issued = await IssueWithNewKeyAsync(caKeys, subject, IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
-                    TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
-                thumbprint = issued.Thumbprint;
+
+                // A server added later shares the host's certificate rather than getting one more of its own.
+                var renewalLimit = now.AddDays(_options.RenewalWindowDays);
+                var reusable = (await _repository.ListCertificatesAsync(CertificateKind.Server, cancellationToken))
+                    .Where(c => c.ProtectedKey is not null && c.NotBefore <= now && c.NotAfter > renewalLimit && names.All(c.Sans.Contains))
+                    .OrderByDescending(c => c.NotAfter)
+                    .FirstOrDefault();
+                long certificateId;
+                if (reusable is not null)
+                {
+                    certificateId = reusable.Id;
+                    thumbprint = reusable.Thumbprint;
+                }
+                else
+                {
+                    var subject = CertificateNames.Subject((CertificateNames.OrganizationOid, organization), (CertificateNames.CommonNameOid, hostName));
+                    var issued = await IssueWithNewKeyAsync(caKeys, subject, IssueProfile.Server, names, _options.DefaultKeyAlgorithm,
+                        TimeSpan.FromDays(_options.ServerCertificateValidityDays), CertificateKind.Server, hostName, "bootstrap", cancellationToken);
+                    certificateId = issued.CertificateId!.Value;
+                    thumbprint = issued.Thumbprint;
+                }
+
                 await _store.Database.WriteAsync(w =>
                 {
                     foreach (var server in bare)
                     {
-                        PkiRepository.Assign(w, server, issued.CertificateId!.Value, makeDefault: true, now);
-                        PkiRepository.Audit(w, server, "bootstrap", nameof(CertificateWizardState.NoPendingRequest), nameof(CertificateWizardState.Installed), "ok", "first-start certificate " + issued.Thumbprint, now);
+                        PkiRepository.Assign(w, server, certificateId, makeDefault: true, now);
+                        PkiRepository.Audit(w, server, "bootstrap", nameof(CertificateWizardState.NoPendingRequest), nameof(CertificateWizardState.Installed), "ok", "host certificate " + thumbprint, now);
                     }
 
                     return true;
                 }, cancellationToken);
-                _logger?.LogInformation("Issued server certificate {Thumbprint} for {Host} and assigned it to {Count} virtual server(s)", issued.Thumbprint, hostName, bare.Count);
+                _logger?.LogInformation("Assigned server certificate {Thumbprint} for {Host} to {Count} virtual server(s)", thumbprint, hostName, bare.Count);
             }
 
             await _selector.ReloadAsync(cancellationToken);
@@ -194,7 +212,7 @@ public sealed partial class PkiService
             return null;
         }
 
-        var all = await _repository.ListCertificatesAsync(cancellationToken);
+        var all = await _repository.ListIssuerCertificatesAsync(cancellationToken);
         using var certificate = row.Load();
         using var chain = NewChain(all, []);
         chain.Build(certificate);
@@ -362,6 +380,15 @@ public sealed partial class PkiService
             var now = _clock.GetUtcNow();
             await _store.Database.WriteAsync(w => PkiRepository.InsertRevocation(w, serial, (int)reason, now), cancellationToken);
             _logger?.LogWarning("Revoked serial {Serial} ({Subject}), reason {Reason}", serial, issued.Subject, reason);
+            var inService = await _repository.FindCertificateAsync(Convert.ToHexString(SHA256.HashData(issued.Der)), cancellationToken);
+            if (inService is not null && (await _repository.ListAssignmentsAsync(cancellationToken)).Any(a => a.CertificateId == inService.Id))
+            {
+                // The selector now prefers any valid certificate to it, but still presents it when it is the only one:
+                // dropping it silently could leave a virtual server without TLS.
+                _logger?.LogWarning("Revoked certificate {Thumbprint} is still assigned to a virtual server; renew or replace it", inService.Thumbprint);
+                await _selector.ReloadAsync(cancellationToken);
+            }
+
             var crl = await BuildCrlCoreAsync(cancellationToken);
             return crl.Succeeded ? PkiResult.Ok() : PkiResult.Fail("revoked, but the CRL could not be published: " + crl.Error);
         }
@@ -449,8 +476,6 @@ public sealed partial class PkiService
     }
 
     // ------------------------------------------------------------------ helpers
-
-    internal PkiRepository Repository => _repository;
 
     internal KeyProtector Keys => _keys;
 

@@ -12,7 +12,8 @@ internal sealed record SelectorEntry(
     SslStreamCertificateContext Context,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
-    bool IsDefault);
+    bool IsDefault,
+    bool Revoked = false);
 
 /// <summary>
 /// Answers SNI from an immutable snapshot (virtual server id → its certificates). A reload builds a whole new
@@ -51,7 +52,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
     }
 
     /// <summary>
-    /// Ranks every candidate: valid now beats expired (or not yet valid) whatever the names say; then an exact SNI match
+    /// Ranks every candidate: valid now (and not revoked) beats expired, not yet valid or revoked, whatever the names say; then an exact SNI match
     /// beats a wildcard match, which beats no match; then the default; then the later expiry.
     /// </summary>
     internal static SelectorEntry? Choose(IReadOnlyList<SelectorEntry> entries, string? serverName, DateTimeOffset now)
@@ -73,7 +74,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
                 }
             }
 
-            var valid = now >= entry.NotBefore && now <= entry.NotAfter;
+            var valid = now >= entry.NotBefore && now <= entry.NotAfter && !entry.Revoked;
             var score = (valid ? 8 : 0) + (match * 2) + (entry.IsDefault ? 1 : 0);
             if (score > bestScore || (score == bestScore && entry.NotAfter > best!.NotAfter))
             {
@@ -99,6 +100,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
             var assignments = await _repository.ListAssignmentsAsync(cancellationToken);
             var certificates = (await _repository.ListCertificatesAsync(cancellationToken)).ToDictionary(c => c.Id);
             var extra = IssuerCertificates(certificates.Values);
+            var revoked = await _repository.ListRevokedThumbprintsAsync(cancellationToken);
             var contexts = new Dictionary<long, (SslStreamCertificateContext Context, StoredCertificate Row)?>();
             var next = new Dictionary<long, List<SelectorEntry>>();
             foreach (var assignment in assignments)
@@ -119,7 +121,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
                     next[assignment.VirtualServerId] = list = [];
                 }
 
-                list.Add(new SelectorEntry(ok.Row.Thumbprint, [.. CertificateFacts.DnsNames(ok.Row.Sans)], ok.Context, ok.Row.NotBefore, ok.Row.NotAfter, assignment.IsDefault));
+                list.Add(new SelectorEntry(ok.Row.Thumbprint, [.. CertificateFacts.DnsNames(ok.Row.Sans)], ok.Context, ok.Row.NotBefore, ok.Row.NotAfter, assignment.IsDefault, revoked.Contains(ok.Row.Thumbprint)));
             }
 
             Publish(next.ToDictionary(p => p.Key, p => p.Value.ToArray()));
@@ -172,8 +174,9 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
     }
 
     /// <summary>
-    /// Joins certificate and key for SslStream. On Linux an ephemeral key from CopyWithPrivateKey is not usable by
-    /// SslStream's OpenSSL handle until the pair is exported and re-imported as PKCS#12, so that round trip is always made.
+    /// Joins certificate and key for SslStream, always through a PKCS#12 export and re-import: Windows SChannel cannot
+    /// use an ephemeral CopyWithPrivateKey key, and older Linux runtimes could not either. (On .NET 10 with OpenSSL 3 the
+    /// ephemeral pair was checked to work directly, for RSA and ECDSA; the round trip costs little and is portable.)
     /// </summary>
     internal static SslStreamCertificateContext CreateContext(X509Certificate2 certificate, AsymmetricAlgorithm key, X509Certificate2Collection issuers)
     {

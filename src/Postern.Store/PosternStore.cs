@@ -31,7 +31,7 @@ internal sealed class SqlitePosternStore : IPosternStore
         Mail = new SqliteMailStore(database, Changes);
         Configuration = new SqliteConfigurationStore(database);
         Queue = new SqliteQueueStore(database);
-        PublicFolders = new SqlitePublicFolderStore(database);
+        PublicFolders = new SqlitePublicFolderStore(database, Changes);
     }
 
     public IDirectoryStore Directory { get; }

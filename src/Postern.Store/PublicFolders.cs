@@ -103,6 +103,15 @@ public static class PublicFolderPrincipals
     }
 }
 
+/// <summary>
+/// Public folder changes are published on <see cref="IPosternStore.Changes"/> under a negative key, so they never
+/// collide with mailbox ids: subscribe with <see cref="ChangeKey"/> (IMAP IDLE on a public folder).
+/// </summary>
+public static class PublicFolderChanges
+{
+    public static long ChangeKey(long folderId) => -folderId;
+}
+
 public sealed record PublicFolderPermission(string Principal, PublicFolderRights Rights);
 
 /// <summary>A public folder; Path uses '/' as the hierarchy delimiter ("Example/General").</summary>
@@ -278,6 +287,12 @@ public interface IPublicFolderStore
     Task<ArticleResult> PostArticleAsync(NewArticle article, CancellationToken cancellationToken);
 
     Task<StoreStatus> RemoveMessageAsync(long folderId, long number, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes messages received before <paramref name="receivedBefore"/> from one newsgroup-enabled folder (or all of them);
+    /// their Message-IDs stay in the history as expired, so peers cannot feed them back. Returns how many were removed.
+    /// </summary>
+    Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken);
 
     // History
 

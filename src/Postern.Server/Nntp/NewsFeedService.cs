@@ -29,6 +29,9 @@ public sealed record NewsFeedOptions
     /// <summary>Roots trusted for peers' certificates besides the system store (e.g. Postern's own CA).</summary>
     public IReadOnlyList<X509Certificate2> TrustedRoots { get; init; } = [];
 
+    /// <summary>More trusted roots, read at every pass (e.g. the PKI's imported roots, which change at run time).</summary>
+    public Func<CancellationToken, Task<IReadOnlyList<X509Certificate2>>>? TrustedRootsProvider { get; init; }
+
     /// <summary>Our Path identity (RFC 5537 §3.2); the host name when null.</summary>
     public string? PathIdentity { get; init; }
 
@@ -50,6 +53,7 @@ public sealed class NewsFeedService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly Dictionary<long, DateTimeOffset> _peerRetryAt = [];
+    private IReadOnlyList<X509Certificate2> _trustedRoots = [];
     private Task? _loop;
 
     public NewsFeedService(ServerContext context, NewsFeedOptions? options = null)
@@ -96,7 +100,16 @@ public sealed class NewsFeedService : IAsyncDisposable
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = _context.Time.GetUtcNow();
-        foreach (var peer in await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false))
+        var peers = await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        if (peers.Count == 0)
+        {
+            return;
+        }
+
+        _trustedRoots = _options.TrustedRootsProvider is null
+            ? _options.TrustedRoots
+            : [.. _options.TrustedRoots, .. await _options.TrustedRootsProvider(cancellationToken).ConfigureAwait(false)];
+        foreach (var peer in peers)
         {
             if (!peer.Enabled || (_peerRetryAt.TryGetValue(peer.Id, out var retryAt) && retryAt > now))
             {
@@ -197,7 +210,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             return;
         }
 
-        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _options.TrustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
             _logger.LogWarning("News peer {Peer}: cannot connect: {Error}", peer.Name, error);
@@ -283,7 +296,7 @@ public sealed class NewsFeedService : IAsyncDisposable
 
     private async Task PullAsync(NewsPeer peer, CancellationToken cancellationToken)
     {
-        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _options.TrustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
             _logger.LogWarning("News peer {Peer}: cannot connect to pull: {Error}", peer.Name, error);

@@ -14,6 +14,9 @@ public static class NntpDefaults
     /// <summary>Setting: "true" lets connections from configured news peers' addresses feed (IHAVE, streaming) and read without AUTHINFO.</summary>
     public const string TrustPeerAddressesSetting = "nntp.trust-peer-addresses";
 
+    /// <summary>Setting: "false" turns off RFC 4644 streaming (MODE STREAM, CHECK, TAKETHIS); peers then feed with IHAVE.</summary>
+    public const string StreamingSetting = "nntp.streaming";
+
     /// <summary>RFC 3977 §3.1: command lines are at most 512 octets including CRLF.</summary>
     public const int CommandLineLength = 512;
 

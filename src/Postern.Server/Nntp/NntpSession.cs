@@ -15,6 +15,9 @@ internal sealed class NntpSession
 {
     private const int FlushThreshold = 256 * 1024;
 
+    // RFC 4643 §2.4: AUTHINFO SASL lines (initial responses) may be longer than 512 octets; only they get this limit.
+    private const int SaslLineLength = 12288;
+
     private static readonly string[] s_overviewFields = ["Subject", "From", "Date", "Message-ID", "References"];
 
     private readonly MailConnection _connection;
@@ -25,6 +28,7 @@ internal sealed class NntpSession
     private readonly Authenticator _authenticator;
     private readonly NewsArticleIntake _intake;
     private readonly bool _trustPeerAddresses;
+    private readonly bool _streaming;
 
     private Account? _account;
     private string? _pendingUser;
@@ -34,6 +38,7 @@ internal sealed class NntpSession
     private int _badCommands;
     private int _authFailures;
     private bool _quit;
+    private bool _compressed;
 
     public NntpSession(MailConnection connection, ServerContext context)
     {
@@ -45,6 +50,7 @@ internal sealed class NntpSession
         _authenticator = new Authenticator(context);
         var identity = _config.Settings.TryGetValue(NntpDefaults.PathIdentitySetting, out var configured) && configured.Length > 0 ? configured : context.HostName;
         _intake = new NewsArticleIntake(context.Store, identity, context.Time);
+        _streaming = !_config.Settings.TryGetValue(NntpDefaults.StreamingSetting, out var streaming) || !streaming.Equals("false", StringComparison.OrdinalIgnoreCase);
         _trustPeerAddresses = !_config.Settings.TryGetValue(NntpDefaults.TrustPeerAddressesSetting, out var trust) || !trust.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
 
@@ -57,7 +63,7 @@ internal sealed class NntpSession
         while (!_quit)
         {
             var timeout = TimeSpan.FromSeconds(IsAuthenticated ? _config.Limits.AuthenticatedIdleTimeoutSeconds : _config.Limits.IdleTimeoutSeconds);
-            var line = await _channel.ReadLineAsync(_config.Limits.MaxLineLength, timeout, cancellationToken).ConfigureAwait(false);
+            var line = await _channel.ReadLineAsync(Math.Max(_config.Limits.MaxLineLength, SaslLineLength), timeout, cancellationToken).ConfigureAwait(false);
             switch (line.Kind)
             {
                 case LineResultKind.Closed:
@@ -78,6 +84,17 @@ internal sealed class NntpSession
             }
 
             var status = NntpCommandParser.TryParse(line.Bytes, out var command);
+            if (status == NntpParseStatus.Ok && line.Bytes.Length > _config.Limits.MaxLineLength && !(command.Keyword == "AUTHINFO" && command.Argument(0)?.ToUpperInvariant() == "SASL"))
+            {
+                _channel.WriteLine("501 Command line too long");
+                if (await CountBadCommandAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             if (status != NntpParseStatus.Ok)
             {
                 _channel.WriteLine(status == NntpParseStatus.Empty ? "500 Empty command" : "501 Invalid characters in command");
@@ -152,6 +169,8 @@ internal sealed class NntpSession
                 return true;
             case "AUTHINFO":
                 return await AuthInfoAsync(command, cancellationToken).ConfigureAwait(false);
+            case "COMPRESS":
+                return await CompressAsync(command, cancellationToken).ConfigureAwait(false);
         }
 
         if (_config.RequireAuthentication && !IsAuthenticated && !await IsPeerAsync(cancellationToken).ConfigureAwait(false))
@@ -193,9 +212,9 @@ internal sealed class NntpSession
                 return true;
             case "IHAVE":
                 return await IHaveAsync(command, cancellationToken).ConfigureAwait(false);
-            case "CHECK":
+            case "CHECK" when _streaming:
                 return await CheckAsync(command, cancellationToken).ConfigureAwait(false);
-            case "TAKETHIS":
+            case "TAKETHIS" when _streaming:
                 return await TakeThisAsync(command, cancellationToken).ConfigureAwait(false);
             default:
                 _channel.WriteLine("500 Unknown command");
@@ -211,7 +230,11 @@ internal sealed class NntpSession
         _channel.WriteLine("READER");
         _channel.WriteLine("POST");
         _channel.WriteLine("IHAVE");
-        _channel.WriteLine("STREAMING");
+        if (_streaming)
+        {
+            _channel.WriteLine("STREAMING");
+        }
+
         _channel.WriteLine("NEWNEWS");
         _channel.WriteLine("HDR");
         _channel.WriteLine("OVER MSGID");
@@ -221,13 +244,22 @@ internal sealed class NntpSession
             _channel.WriteLine("STARTTLS");
         }
 
+        if (IsAuthenticated && !_compressed)
+        {
+            _channel.WriteLine("COMPRESS DEFLATE");
+        }
+
         if (!IsAuthenticated)
         {
             // RFC 4643 §2.1: AUTHINFO without arguments says authentication exists but is not available now (e.g. before TLS).
             if (Authenticator.MayAuthenticate(_connection))
             {
-                _channel.WriteLine("AUTHINFO USER SASL");
-                _channel.WriteLine("SASL " + string.Join(' ', SaslMechanisms()));
+                var mechanisms = SaslMechanisms().ToList();
+                _channel.WriteLine(mechanisms.Count > 0 ? "AUTHINFO USER SASL" : "AUTHINFO USER");
+                if (mechanisms.Count > 0)
+                {
+                    _channel.WriteLine("SASL " + string.Join(' ', mechanisms));
+                }
             }
             else
             {
@@ -240,7 +272,11 @@ internal sealed class NntpSession
 
     private IEnumerable<string> SaslMechanisms()
     {
-        yield return "PLAIN";
+        if (_config.AuthenticationMethods.Contains("PLAIN", StringComparer.OrdinalIgnoreCase))
+        {
+            yield return "PLAIN";
+        }
+
         if (_connection.Tls?.ClientCertificate is not null && _config.AuthenticationMethods.Contains("EXTERNAL", StringComparer.OrdinalIgnoreCase))
         {
             yield return "EXTERNAL";
@@ -255,7 +291,7 @@ internal sealed class NntpSession
                 // RFC 3977 §5.3: this server is always a reader; 200 when posting is possible.
                 _channel.WriteLine("200 Reader mode, posting permitted");
                 return true;
-            case "STREAM":
+            case "STREAM" when _streaming:
                 // RFC 4644 §2.3.
                 _channel.WriteLine("203 Streaming permitted");
                 return true;
@@ -312,6 +348,44 @@ internal sealed class NntpSession
         _group = null;
         _current = null;
         _isPeer = null;
+    }
+
+    /// <summary>
+    /// RFC 8054: DEFLATE on both directions from the line after the 206 reply. Offered only after authentication,
+    /// so credentials are never in a compressed stream an attacker could probe (compression oracles).
+    /// </summary>
+    private async Task<bool> CompressAsync(NntpCommand command, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(command.Argument(0), "DEFLATE", StringComparison.OrdinalIgnoreCase) || command.Arguments.Count != 1)
+        {
+            _channel.WriteLine("501 Only COMPRESS DEFLATE is supported");
+            return false;
+        }
+
+        if (_compressed)
+        {
+            // RFC 8054 §2.2.2: compression is already active.
+            _channel.WriteLine("502 Compression already active");
+            return true;
+        }
+
+        if (!IsAuthenticated)
+        {
+            _channel.WriteLine("480 Authentication required before compression");
+            return true;
+        }
+
+        _channel.WriteLine("206 Compression active");
+        await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        // Built over the current pipes, so compressed bytes the client already pipelined are not lost.
+        var inflate = new System.IO.Compression.DeflateStream(_connection.Input.AsStream(leaveOpen: true), System.IO.Compression.CompressionMode.Decompress);
+        var deflate = new System.IO.Compression.DeflateStream(_connection.Output.AsStream(leaveOpen: true), System.IO.Compression.CompressionLevel.Fastest);
+        _connection.ReplaceTransport(
+            System.IO.Pipelines.PipeReader.Create(inflate, new System.IO.Pipelines.StreamPipeReaderOptions(leaveOpen: false)),
+            System.IO.Pipelines.PipeWriter.Create(deflate, new System.IO.Pipelines.StreamPipeWriterOptions(leaveOpen: false)));
+        _compressed = true;
+        return true;
     }
 
     private async Task<bool> AuthInfoAsync(NntpCommand command, CancellationToken cancellationToken)
@@ -376,7 +450,7 @@ internal sealed class NntpSession
         {
             // RFC 4643 §2.4.1: an empty challenge asks for the initial response.
             _channel.WriteLine("383 ");
-            var line = await _channel.ReadLineAsync(_config.Limits.MaxLineLength * 4, TimeSpan.FromSeconds(_config.Limits.IdleTimeoutSeconds), cancellationToken).ConfigureAwait(false);
+            var line = await _channel.ReadLineAsync(SaslLineLength, TimeSpan.FromSeconds(_config.Limits.IdleTimeoutSeconds), cancellationToken).ConfigureAwait(false);
             if (line.Kind != LineResultKind.Line)
             {
                 _quit = line.Kind != LineResultKind.TooLong;

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Postern.Store.Sqlite;
 
-internal sealed class SqlitePublicFolderStore(IDatabase database) : IPublicFolderStore
+internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed changes) : IPublicFolderStore
 {
     private const string FolderColumns = "id, path, newsgroup, description, moderated, moderator, uid_validity, next_number, created";
     private const string MessageColumns = "id, folder_id, number, blob_id, size, lines, message_id, received, headers";
@@ -162,6 +162,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database) : IPublicFolde
                 blobs.AddRange(w.Command("SELECT blob_id FROM public_messages WHERE folder_id = @f", ("@f", id)).Query(r => r.GetInt64(0)));
                 w.Command("DELETE FROM public_messages WHERE folder_id = @f", ("@f", id)).Execute();
                 w.Command("DELETE FROM public_folders WHERE id = @f", ("@f", id)).Execute();
+                w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(id), MailboxChangeKind.MailboxDeleted, 0, [])));
             }
 
             BlobCollector.DeleteUnreferenced(w, blobs);
@@ -285,7 +286,39 @@ internal sealed class SqlitePublicFolderStore(IDatabase database) : IPublicFolde
             }
 
             BlobCollector.DeleteUnreferenced(w, [blob.Value]);
+            w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(folderId), MailboxChangeKind.Expunged, 0, [number])));
             return StoreStatus.Ok;
+        }, cancellationToken);
+
+    public Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var victims = w.Command(
+                "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.newsgroup IS NOT NULL AND m.received < @t AND (@f IS NULL OR m.folder_id = @f)",
+                ("@t", receivedBefore.ToUnixTimeMilliseconds()), ("@f", folderId))
+                .Query(r => (Id: r.GetInt64(0), BlobId: r.GetInt64(1), MessageId: r.GetNullableString(2), FolderId: r.GetInt64(3), Number: r.GetInt64(4)));
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var victim in victims)
+            {
+                w.Command("DELETE FROM public_messages WHERE id = @id", ("@id", victim.Id)).Execute();
+            }
+
+            foreach (var messageId in victims.Select(v => v.MessageId).OfType<string>().Distinct(StringComparer.Ordinal))
+            {
+                if (w.Command("SELECT COUNT(*) FROM public_messages WHERE message_id = @m", ("@m", messageId)).Scalar<long>() == 0)
+                {
+                    w.Command("UPDATE news_history SET state = @s, recorded = @t WHERE message_id = @m", ("@s", (long)NewsHistoryState.Expired), ("@t", now), ("@m", messageId)).Execute();
+                }
+            }
+
+            BlobCollector.DeleteUnreferenced(w, victims.Select(v => v.BlobId));
+            foreach (var group in victims.GroupBy(v => v.FolderId))
+            {
+                var numbers = group.Select(v => v.Number).ToList();
+                w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(group.Key), MailboxChangeKind.Expunged, 0, numbers)));
+            }
+
+            return victims.Count;
         }, cancellationToken);
 
     public Task<NewsHistoryEntry?> GetHistoryAsync(string messageId, CancellationToken cancellationToken) =>
@@ -482,13 +515,14 @@ internal sealed class SqlitePublicFolderStore(IDatabase database) : IPublicFolde
     private static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
         w.Command("INSERT INTO blobs (size, data) VALUES (@s, @d) RETURNING id", ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
-    private static StoredArticle InsertMessage(WriteContext w, PublicFolder folder, long blobId, ReadOnlyMemory<byte> content, string? messageId, DateTimeOffset received)
+    private StoredArticle InsertMessage(WriteContext w, PublicFolder folder, long blobId, ReadOnlyMemory<byte> content, string? messageId, DateTimeOffset received)
     {
         // The number is taken from the folder row in this transaction: never reused, even after removal.
         var number = w.Command("UPDATE public_folders SET next_number = next_number + 1 WHERE id = @f RETURNING next_number - 1", ("@f", folder.Id)).Scalar<long>();
         var (headers, lines) = SplitArticle(content.Span);
         w.Command("INSERT INTO public_messages (folder_id, number, blob_id, size, lines, message_id, received, headers) VALUES (@f, @n, @b, @s, @l, @m, @t, @h)",
             ("@f", folder.Id), ("@n", number), ("@b", blobId), ("@s", content.Length), ("@l", lines), ("@m", messageId), ("@t", received.ToUnixTimeMilliseconds()), ("@h", headers)).Execute();
+        w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(folder.Id), MailboxChangeKind.Appended, 0, [number])));
         return new StoredArticle(folder.Id, folder.UidValidity, number);
     }
 

@@ -89,6 +89,34 @@ public sealed class NewsFeedTests
     }
 
     [Fact]
+    public async Task PeerWithoutStreamingIsFedWithIHave()
+    {
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        var config = Named("news-b.test");
+        await using var b = await NntpTestServer.StartAsync(config with { Settings = new Dictionary<string, string>(config.Settings) { [NntpDefaults.StreamingSetting] = "false" } });
+        await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None);
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await using (var client = await NntpTestClient.ConnectAsync(b.Port()))
+        {
+            Assert.StartsWith("501", await client.CommandAsync("MODE STREAM"));
+        }
+
+        foreach (var id in new[] { "<ihave1@news-a.test>", "<ihave2@news-a.test>" })
+        {
+            await a.Store.PublicFolders.PostArticleAsync(
+                new NewArticle(System.Text.Encoding.ASCII.GetBytes($"Path: news-a.test!not-for-mail\r\nFrom: a@a.test\r\nNewsgroups: example.general\r\nSubject: s\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: {id}\r\n\r\n.dot\r\n"), id, [(await a.Store.PublicFolders.FindNewsgroupAsync("example.general", CancellationToken.None))!.Id], DateTimeOffset.UtcNow),
+                CancellationToken.None);
+        }
+
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test"));
+        await feedA.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(0, await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
+        var copy = Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<ihave2@news-a.test>", CancellationToken.None));
+        Assert.EndsWith("\r\n\r\n.dot\r\n", System.Text.Encoding.ASCII.GetString(await b.Store.PublicFolders.ReadContentAsync(copy.BlobId, CancellationToken.None)));
+        Assert.Equal(2, (await b.Store.PublicFolders.GetSummaryAsync(copy.FolderId, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task QueuedArticlesWaitWhileThePeerIsDownAndArriveWhenItIsBack()
     {
         var port = FreePort();
@@ -162,6 +190,20 @@ public sealed class NewsFeedTests
         await feedA.RunOnceAsync(CancellationToken.None);
         Assert.Equal(1, await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
         Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<untrusted@news-a.test>", CancellationToken.None));
+    }
+
+    [Fact]
+    public void PeerCertificatesMustChainToATrustedRootAndNameTheHost()
+    {
+        var certificate = TestCertificates.Shared.Server;
+        var peer = Peer("p", 563, NewsFeedDirection.Push);
+        var chainError = System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors;
+        Assert.True(NntpFeedClient.ValidatePeerCertificate(peer, [TestCertificates.Shared.Root], certificate, chainError));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [], certificate, chainError));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [new TestCertificates("other").Root], certificate, chainError));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [TestCertificates.Shared.Root], certificate, chainError | System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch));
+        Assert.False(NntpFeedClient.ValidatePeerCertificate(peer, [TestCertificates.Shared.Root], null, System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable));
+        Assert.True(NntpFeedClient.ValidatePeerCertificate(peer with { Verify = false }, [], certificate, chainError));
     }
 
     private static int FreePort()

@@ -75,6 +75,25 @@ public sealed class NntpReaderTests
     }
 
     [Fact]
+    public async Task PostWithoutMessageIdGetsOneAndCrossPostsFileIntoEveryKnownGroup()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await server.Store.PublicFolders.AddFolderAsync("Example/Other", "example.other", null, CancellationToken.None);
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general, no.such.group,example.other")));
+
+        Assert.StartsWith("211 1 ", await client.CommandAsync("GROUP example.other"));
+        var stat = await client.CommandAsync("STAT");
+        Assert.Matches(@"^223 1 <[0-9a-f]{32}@mail\.example\.test>$", stat);
+        var messageId = stat.Split(' ')[2];
+        Assert.StartsWith("211 1 ", await client.CommandAsync("GROUP example.general"));
+        Assert.Equal($"223 1 {messageId}", await client.CommandAsync("STAT " + messageId));
+        Assert.StartsWith("225", await client.CommandAsync($"HDR Newsgroups {messageId}"));
+        Assert.Equal(["0 example.general, no.such.group,example.other"], await client.ReadBlockAsync());
+    }
+
+    [Fact]
     public async Task ArticleNumbersAreNeverReused()
     {
         await using var server = await NntpTestServer.StartAsync();

@@ -77,6 +77,26 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Fact]
+    public async Task CompressDeflateAfterAuthentication()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("480", await client.CommandAsync("COMPRESS DEFLATE"));
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.StartsWith("101", await client.CommandAsync("CAPABILITIES"));
+        Assert.Contains("COMPRESS DEFLATE", await client.ReadBlockAsync());
+        Assert.StartsWith("501", await client.CommandAsync("COMPRESS GZIP"));
+        Assert.StartsWith("206", await client.CommandAsync("COMPRESS DEFLATE"));
+        client.StartCompression();
+        Assert.StartsWith("111", await client.CommandAsync("DATE"));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<compressed@example.test>", body: string.Concat(Enumerable.Repeat("compressible line\n", 500)))));
+        Assert.StartsWith("502", await client.CommandAsync("COMPRESS DEFLATE"));
+        Assert.StartsWith("211", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("222", await client.CommandAsync("BODY 1"));
+        Assert.Equal(500, (await client.ReadBlockAsync()).Count);
+    }
+
+    [Fact]
     public async Task BadInputGetsProperCodesAndTheServerStaysUp()
     {
         await using var server = await NntpTestServer.StartAsync();
@@ -84,6 +104,8 @@ public sealed class NntpSecurityAndTransitTests
         {
             // RFC 3977 §3.1: 512 octets per command line.
             Assert.StartsWith("501", await client.CommandAsync("GROUP " + new string('a', 600)));
+            Assert.StartsWith("111", await client.CommandAsync("DATE"));
+            Assert.StartsWith("501", await client.CommandAsync("X" + new string('y', 20000)));
             Assert.StartsWith("111", await client.CommandAsync("DATE"));
             await client.SendRawAsync([0x00, 0xFF, 0xFE, 0x01, (byte)'\r', (byte)'\n']);
             Assert.StartsWith("501", await client.ReadLineAsync());

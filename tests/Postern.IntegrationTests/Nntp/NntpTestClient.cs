@@ -110,10 +110,60 @@ internal sealed class NntpTestClient : IAsyncDisposable
         _reader = new StreamReader(ssl, Encoding.UTF8, false, 1024, leaveOpen: true);
     }
 
+    /// <summary>RFC 8054: after 206, both directions are raw DEFLATE (sync-flushed per write).</summary>
+    public void StartCompression()
+    {
+        var inflate = new System.IO.Compression.DeflateStream(_stream, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true);
+        var deflate = new System.IO.Compression.DeflateStream(_stream, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true);
+        _stream = new DuplexStream(inflate, deflate);
+        _reader = new StreamReader(_stream, Encoding.UTF8, false, 1024, leaveOpen: true);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _reader.Dispose();
         await _stream.DisposeAsync();
         _tcp.Dispose();
+    }
+}
+
+/// <summary>Reads from one stream and writes to another (the two halves of a compressed connection).</summary>
+internal sealed class DuplexStream(Stream input, Stream output) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush() => output.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => output.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => input.Read(buffer, offset, count);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => input.ReadAsync(buffer, cancellationToken);
+
+    public override void Write(byte[] buffer, int offset, int count) => output.Write(buffer, offset, count);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => output.WriteAsync(buffer, cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            input.Dispose();
+            output.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

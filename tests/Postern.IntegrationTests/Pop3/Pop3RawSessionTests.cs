@@ -313,6 +313,7 @@ public sealed class Pop3RawSessionTests
         Assert.Equal("+OK Methods supported", await client.CommandAsync("AUTH"));
         Assert.Equal(["PLAIN", "LOGIN"], await client.ReadMultiLineAsync());
         Assert.Equal("-ERR Unsupported authentication mechanism", await client.CommandAsync("AUTH CRAM-MD5"));
+        Assert.Equal("-ERR APOP is not supported", await client.CommandAsync("APOP alice@example.test c4c9334bac560ecc979e58001b3e22fb"));
 
         // EXTERNAL is offered only over TLS with a client certificate.
         Assert.Equal("-ERR Unsupported authentication mechanism", await client.CommandAsync("AUTH EXTERNAL ="));

@@ -90,6 +90,17 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NewArticlesArePublishedOnTheChangeFeedUnderTheFolderKey()
+    {
+        var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
+        var seen = new List<MailboxChange>();
+        using var subscription = _store.Changes.Subscribe(PublicFolderChanges.ChangeKey(folder.Id), seen.Add);
+        await Folders.AppendAsync(folder.Id, Article("<f@x>"), "<f@x>", DateTimeOffset.UtcNow, CancellationToken.None);
+        await Folders.RemoveMessageAsync(folder.Id, 1, CancellationToken.None);
+        Assert.Equal([(MailboxChangeKind.Appended, 1L), (MailboxChangeKind.Expunged, 1L)], seen.Select(c => (c.Kind, c.Uids.Single())));
+    }
+
+    [Fact]
     public async Task EmptyGroupReportsHighBelowLow()
     {
         var folder = (await Folders.AddFolderAsync("Empty", "empty", null, CancellationToken.None)).Value!;
@@ -124,6 +135,22 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
 
         Assert.True(await Folders.RemovePeerAsync("push.test", CancellationToken.None));
         Assert.False(await Folders.RemovePeerAsync("push.test", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ExpiredArticlesLeaveTheGroupButStayKnown()
+    {
+        var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
+        var plain = (await Folders.AddFolderAsync("Internal", null, null, CancellationToken.None)).Value!;
+        await Folders.PostArticleAsync(new NewArticle(Article("<old@x>"), "<old@x>", [folder.Id], DateTimeOffset.UtcNow.AddDays(-60)), CancellationToken.None);
+        await Folders.PostArticleAsync(new NewArticle(Article("<new@x>"), "<new@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None);
+        await Folders.AppendAsync(plain.Id, Article("<kept@x>"), "<kept@x>", DateTimeOffset.UtcNow.AddDays(-60), CancellationToken.None);
+
+        Assert.Equal(1, await Folders.ExpireAsync(null, DateTimeOffset.UtcNow.AddDays(-30), CancellationToken.None));
+        Assert.Equal(new PublicFolderSummary(folder.Id, 1, 2, 2), await Folders.GetSummaryAsync(folder.Id, CancellationToken.None));
+        Assert.Equal(NewsHistoryState.Expired, (await Folders.GetHistoryAsync("<old@x>", CancellationToken.None))!.State);
+        Assert.Equal(ArticleOutcome.Duplicate, (await Folders.PostArticleAsync(new NewArticle(Article("<old@x>"), "<old@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None)).Outcome);
+        Assert.Equal(1, (await Folders.GetSummaryAsync(plain.Id, CancellationToken.None)).Count);
     }
 
     [Fact]

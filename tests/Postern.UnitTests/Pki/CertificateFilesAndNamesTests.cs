@@ -24,8 +24,10 @@ public sealed class CertificateFilesAndNamesTests
 
         Assert.Equal([a.Thumbprint], CertificateFiles.Read(a.RawData, 100_000).Value!.Select(c => c.Thumbprint));
         Assert.Equal([a.Thumbprint, b.Thumbprint], CertificateFiles.Read(pemChain, 100_000).Value!.Select(c => c.Thumbprint));
-        Assert.Equal([a.Thumbprint, b.Thumbprint], CertificateFiles.Read(p7b, 100_000).Value!.Select(c => c.Thumbprint));
-        Assert.Equal([a.Thumbprint, b.Thumbprint], CertificateFiles.Read(p7bPem, 100_000).Value!.Select(c => c.Thumbprint));
+        // A DER SET OF is sorted by encoding, so a .p7b does not keep the order the certificates were given in.
+        string[] both = [a.Thumbprint, b.Thumbprint];
+        Assert.Equal(both.Order(), CertificateFiles.Read(p7b, 100_000).Value!.Select(c => c.Thumbprint).Order());
+        Assert.Equal(both.Order(), CertificateFiles.Read(p7bPem, 100_000).Value!.Select(c => c.Thumbprint).Order());
     }
 
     [Fact]
@@ -112,5 +114,16 @@ public sealed class CertificateFilesAndNamesTests
         Assert.True(PkiService.TryParseKeyAlgorithm(text, out var algorithm));
         Assert.Equal(expected, algorithm);
         Assert.False(PkiService.TryParseKeyAlgorithm("dsa1024", out _));
+    }
+}
+
+public sealed class PkiOptionsTests
+{
+    [Fact]
+    public void Defaults_are_valid_and_nonsense_is_named()
+    {
+        Assert.Empty(new PkiOptions().Validate());
+        var problems = new PkiOptions { PublicBaseUrl = "not a url", CaValidityYears = 0, RenewalWindowDays = 5000 }.Validate();
+        Assert.Equal(3, problems.Count);
     }
 }

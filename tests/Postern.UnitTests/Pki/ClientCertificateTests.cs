@@ -77,6 +77,29 @@ public sealed class ClientCertificateTests
     }
 
     [Fact]
+    public async Task An_imported_root_cannot_name_accounts_by_e_mail_but_can_be_mapped_explicitly()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        await f.Store.Directory.AddDomainAsync("example.com", default);
+        await f.Store.Directory.AddAccountAsync("dave@example.com", "pw-dave-1234", default);
+        using var partner = new ExternalCa("Partner Root");
+        Assert.True((await f.Pki.ImportTrustedRootAsync(partner.RootPem, null, default)).Succeeded);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=dave", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddEmailAddress("dave@example.com");
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = partner.Sign(request.CreateSigningRequestPem(), eku: "1.3.6.1.5.5.7.3.2");
+
+        var implicitOnly = await f.Pki.ResolveClientCertificateDetailedAsync(certificate, null);
+        Assert.Null(implicitOnly.AccountAddress);
+        Assert.Contains("only certificates from the built-in CA", implicitOnly.Error, StringComparison.Ordinal);
+
+        Assert.True((await f.Pki.MapClientCertificateAsync("dave@example.com", null, certificate.Issuer, certificate.SerialNumber, default)).Succeeded);
+        Assert.Equal("dave@example.com", await f.Pki.ResolveClientCertificateAsync(certificate, null));
+    }
+
+    [Fact]
     public async Task Server_certificate_is_not_a_user_certificate()
     {
         await using var f = await PkiFixture.CreateAsync();

@@ -74,7 +74,8 @@ public sealed class PkiBootstrapTests
         var nntp = await f.AddVirtualServerAsync("Default NNTP Virtual Server", Postern.Store.ServiceProtocol.Nntp);
         var third = await f.Pki.EnsureInitializedAsync(PkiFixture.HostName, "Example Org", default);
         Assert.Equal([nntp], third.Value!.AssignedVirtualServerIds);
-        Assert.NotNull(f.Pki.Selector.Select(nntp, null));
+        Assert.Equal(f.Pki.Selector.Select(f.SmtpId, null)!.TargetCertificate.Thumbprint, f.Pki.Selector.Select(nntp, null)!.TargetCertificate.Thumbprint);
+        Assert.Equal(before.Count, (await f.Pki.ListCertificatesAsync(default)).Count);
     }
 
     [Fact]

@@ -41,6 +41,19 @@ public sealed class ServerCertificateSelectorTests
     }
 
     [Fact]
+    public async Task A_revoked_certificate_loses_to_any_valid_one()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var extra = await f.Pki.IssueServerCertificateAsync(["alt.example.com"], "alt", null, default);
+        Assert.True((await f.Pki.AssignCertificateAsync(f.SmtpId, extra.Value!.Thumbprint, makeDefault: false, default)).Succeeded);
+        Assert.Equal(extra.Value.SerialNumber, f.Pki.Selector.Select(f.SmtpId, "alt.example.com")!.TargetCertificate.SerialNumber);
+
+        Assert.True((await f.Pki.RevokeAsync(extra.Value.SerialNumber, System.Security.Cryptography.X509Certificates.X509RevocationReason.KeyCompromise, default)).Succeeded);
+
+        Assert.NotEqual(extra.Value.SerialNumber, f.Pki.Selector.Select(f.SmtpId, "alt.example.com")!.TargetCertificate.SerialNumber);
+    }
+
+    [Fact]
     public void An_expired_certificate_is_still_served_when_it_is_all_there_is()
     {
         SelectorEntry[] entries = [Entry("old", true, true, "mail.example.com")];

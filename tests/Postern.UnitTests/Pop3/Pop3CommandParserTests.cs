@@ -138,6 +138,31 @@ public sealed class Pop3CommandParserTests
     }
 
     [Fact]
+    public void TryReadGivesTheSameCommandsFedByteByByte()
+    {
+        var input = "USER alice@example.test\r\nPASS two words\r\nTOP 1 10\nQUIT\r\n"u8.ToArray();
+        var commands = new List<Pop3Command>();
+        var received = new List<byte>();
+        foreach (var b in input)
+        {
+            received.Add(b);
+            var buffer = new ReadOnlySequence<byte>(received.ToArray());
+            while (Pop3CommandParser.TryRead(ref buffer, 255, out var command, out var error) == LineReadStatus.Line)
+            {
+                Assert.Equal(Pop3ParseError.None, error);
+                commands.Add(command!);
+            }
+
+            // Keep only what was not consumed, as a pipe would.
+            received = [.. buffer.ToArray()];
+        }
+
+        Assert.Equal([Pop3Verb.User, Pop3Verb.Pass, Pop3Verb.Top, Pop3Verb.Quit], commands.Select(c => c.Verb));
+        Assert.Equal("two words", commands[1].Argument);
+        Assert.Equal(10, commands[2].LineCount);
+    }
+
+    [Fact]
     public void TryReadReportsTooLongLines()
     {
         var buffer = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes("USER " + new string('a', 300) + "\r\nNOOP\r\n"));
@@ -145,6 +170,23 @@ public sealed class Pop3CommandParserTests
         Assert.Null(command);
         Assert.Equal(LineReadStatus.Line, Pop3CommandParser.TryRead(ref buffer, Pop3CommandParser.MaxCommandLength, out var next, out _));
         Assert.Equal(Pop3Verb.Noop, next!.Verb);
+    }
+
+    [Fact]
+    public void RandomBytesNeverThrow()
+    {
+        var random = new Random(2449);
+        var verbs = new[] { "USER ", "PASS ", "AUTH ", "RETR ", "TOP ", "LIST ", "UIDL ", "DELE ", "" };
+        for (var i = 0; i < 20_000; i++)
+        {
+            var prefix = Encoding.ASCII.GetBytes(verbs[random.Next(verbs.Length)]);
+            var tail = new byte[random.Next(0, 40)];
+            random.NextBytes(tail);
+            var line = prefix.Concat(tail).ToArray();
+            var ok = Pop3CommandParser.TryParse(line, out var command, out var error);
+            Assert.Equal(ok, command is not null);
+            Assert.Equal(ok, error == Pop3ParseError.None);
+        }
     }
 
     private static Pop3Command Parse(string line)

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Postern.Bench.Scenarios;
+
+/// <summary>imap-session, imap-fetch and imap-append (RFC 3501 / RFC 9051).</summary>
+internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Kind kind) : IScenario
+{
+    private static long s_tag;
+    private byte[]? _message;
+
+    public enum Kind
+    {
+        /// <summary>Per operation: connect, LOGIN, SELECT INBOX, FETCH 1:* (FLAGS BODY.PEEK[]), LOGOUT.</summary>
+        Session = 0,
+
+        /// <summary>Sessions stay open and selected; per operation: FETCH.</summary>
+        Fetch = 1,
+
+        /// <summary>Sessions stay open; per operation: APPEND.</summary>
+        Append = 2,
+    }
+
+    public string Name => kind switch
+    {
+        Kind.Session => "imap-session",
+        Kind.Fetch => "imap-fetch",
+        _ => "imap-append",
+    };
+
+    public bool KeepsSession => kind != Kind.Session;
+
+    public int DefaultPort(TlsMode tls) => tls == TlsMode.Implicit ? 993 : 143;
+
+    public async Task<BenchConnection> OpenAsync(int worker, CancellationToken cancellationToken)
+    {
+        var connection = await BenchConnection.ConnectAsync(options.Host, options.Port!.Value, options.Tls == TlsMode.Implicit, options.Timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var greeting = ScenarioCatalog.Expect(await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false), "greeting", "* OK", "* PREAUTH");
+            if (options.Tls == TlsMode.StartTls)
+            {
+                await CommandAsync(connection, "STARTTLS", cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(options.Host, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!greeting.StartsWith("* PREAUTH", StringComparison.Ordinal))
+            {
+                await CommandAsync(connection, $"LOGIN {Quote(options.UserFor(worker) ?? "")} {Quote(options.Password ?? "")}", cancellationToken).ConfigureAwait(false);
+            }
+
+            if (kind == Kind.Fetch)
+            {
+                await CommandAsync(connection, "SELECT INBOX", cancellationToken).ConfigureAwait(false);
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<long> OperateAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken)
+    {
+        switch (kind)
+        {
+            case Kind.Session:
+                var selected = await CommandAsync(connection, "SELECT INBOX", cancellationToken).ConfigureAwait(false);
+                return selected.Exists == 0 ? 0 : (await CommandAsync(connection, "FETCH 1:* (FLAGS BODY.PEEK[])", cancellationToken).ConfigureAwait(false)).Payload;
+            case Kind.Fetch:
+                return (await CommandAsync(connection, $"FETCH {options.FetchSet} (FLAGS BODY.PEEK[])", cancellationToken).ConfigureAwait(false)).Payload;
+            default:
+                _message ??= MessageFactory.Create(options.SizeKb, "bench@example.test", options.UserFor(worker) ?? "bench@example.test", null, operation);
+                var tag = NextTag();
+                await connection.WriteLineAsync($"{tag} APPEND INBOX (\\Seen) {{{_message.Length.ToString(CultureInfo.InvariantCulture)}}}", cancellationToken).ConfigureAwait(false);
+
+                // A synchronizing literal: wait for the continuation request (RFC 3501 §7.5).
+                while (true)
+                {
+                    var line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                    if (line.StartsWith('+'))
+                    {
+                        break;
+                    }
+
+                    if (line.StartsWith(tag + " ", StringComparison.Ordinal))
+                    {
+                        throw new BenchProtocolException("APPEND: " + line);
+                    }
+                }
+
+                await connection.WriteAsync(_message, cancellationToken).ConfigureAwait(false);
+                await connection.WriteLineAsync("", cancellationToken).ConfigureAwait(false);
+                await ReadTaggedAsync(connection, tag, "APPEND", cancellationToken).ConfigureAwait(false);
+                return _message.Length;
+        }
+    }
+
+    public async Task CloseAsync(BenchConnection connection, CancellationToken cancellationToken) =>
+        await CommandAsync(connection, "LOGOUT", cancellationToken).ConfigureAwait(false);
+
+    private static async Task<ImapReply> CommandAsync(BenchConnection connection, string command, CancellationToken cancellationToken)
+    {
+        var tag = NextTag();
+        await connection.WriteLineAsync(tag + " " + command, cancellationToken).ConfigureAwait(false);
+        var space = command.IndexOf(' ', StringComparison.Ordinal);
+        return await ReadTaggedAsync(connection, tag, space < 0 ? command : command[..space], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads untagged responses (skipping literals, counting their octets) up to the tagged OK.</summary>
+    private static async Task<ImapReply> ReadTaggedAsync(BenchConnection connection, string tag, string what, CancellationToken cancellationToken)
+    {
+        long payload = 0;
+        long exists = -1;
+        while (true)
+        {
+            var line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            while (LiteralAtEnd().Match(line) is { Success: true } literal)
+            {
+                payload += await connection.SkipAsync(long.Parse(literal.Groups[1].ValueSpan, CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+                line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (ExistsResponse().Match(line) is { Success: true } match)
+            {
+                exists = long.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture);
+            }
+
+            if (line.StartsWith(tag + " ", StringComparison.Ordinal))
+            {
+                ScenarioCatalog.Expect(line[(tag.Length + 1)..], what, "OK");
+                return new ImapReply(payload, exists);
+            }
+        }
+    }
+
+    private static string NextTag() => "b" + Interlocked.Increment(ref s_tag).ToString(CultureInfo.InvariantCulture);
+
+    private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    [GeneratedRegex(@"\{([0-9]+)\+?\}$")]
+    private static partial Regex LiteralAtEnd();
+
+    [GeneratedRegex(@"^\* ([0-9]+) EXISTS", RegexOptions.IgnoreCase)]
+    private static partial Regex ExistsResponse();
+
+    private readonly record struct ImapReply(long Payload, long Exists);
+}
