@@ -55,6 +55,9 @@ internal sealed class ImapSession
 
     public bool QResyncEnabled { get; set; }
 
+    /// <summary>Failed LOGIN/AUTHENTICATE attempts on this connection.</summary>
+    public int AuthenticationFailures { get; set; }
+
     /// <summary>COMPRESS=DEFLATE is on (RFC 4978 §3: at most once per connection).</summary>
     public bool CompressionActive { get; set; }
 

@@ -30,6 +30,12 @@ internal sealed class Copy(bool uid, bool move) : IImapHandler
             return;
         }
 
+        if (!selected.IsValidSequenceSet(set, uid))
+        {
+            session.BadArguments(command, "Invalid message sequence number");
+            return;
+        }
+
         var messages = selected.Resolve(set, uid, session.SavedSearch).Select(t => t.Message).ToList();
         if (messages.Count == 0)
         {
