@@ -20,6 +20,9 @@ internal static class PosternCommandLine
         root.Subcommands.Add(DirectoryCommands.Alias());
         root.Subcommands.Add(DirectoryCommands.Queue());
         root.Subcommands.Add(VirtualServerCommands.Create());
+        root.Subcommands.Add(RoutingCommands.Create());
+        root.Subcommands.Add(NewsCommands.PublicFolder());
+        root.Subcommands.Add(NewsCommands.News());
         foreach (var command in CertificateCommands.Create())
         {
             root.Subcommands.Add(command);

@@ -30,6 +30,8 @@ internal static class AdminApi
         VirtualServerEndpoints.Map(api, server);
         QueueEndpoints.Map(api, server);
         CertificateEndpoints.Map(api, server);
+        RoutingEndpoints.Map(api, server);
+        NewsEndpoints.Map(api, server);
         CertificateEndpoints.MapPublication(app, server);
     }
 

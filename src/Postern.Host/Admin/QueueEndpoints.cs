@@ -9,7 +9,15 @@ internal static class QueueEndpoints
         var queue = server.Store.Queue;
         api.MapGet("/queue", async (CancellationToken ct) => Results.Ok(await queue.ListAsync(ct)));
         api.MapPost("/queue/{id:long}/retry", async (long id, CancellationToken ct) =>
-            await queue.RetryNowAsync(id, ct) ? Results.NoContent() : AdminApi.NotFound($"no queued message {id}"));
+        {
+            if (!await queue.RetryNowAsync(id, ct))
+            {
+                return AdminApi.NotFound($"no queued message {id}");
+            }
+
+            server.Outbound.Wake();
+            return Results.NoContent();
+        });
         api.MapDelete("/queue/{id:long}", async (long id, CancellationToken ct) =>
             await queue.DeleteAsync(id, ct) ? Results.NoContent() : AdminApi.NotFound($"no queued message {id}"));
     }

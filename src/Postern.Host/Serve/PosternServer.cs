@@ -1,4 +1,7 @@
+using System.Security.Cryptography.X509Certificates;
 using Postern.Server.Connections;
+using Postern.Server.Nntp;
+using Postern.Server.Smtp.Outbound;
 using Postern.Store;
 
 namespace Postern.Host.Serve;
@@ -27,6 +30,10 @@ internal sealed class PosternServer : IAsyncDisposable
 
     public CertificateServices Certificates { get; }
 
+    public OutboundDeliveryService Outbound { get; private set; } = null!;
+
+    public NewsFeedService NewsFeeds { get; private set; } = null!;
+
     public string HostName => Context.HostName;
 
     public static async Task<PosternServer> StartAsync(ServeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -50,6 +57,22 @@ internal sealed class PosternServer : IAsyncDisposable
         var host = new VirtualServerHost(context, ProtocolModules.Handlers(context));
         await host.ReloadAsync(cancellationToken).ConfigureAwait(false);
         var server = new PosternServer(options, store, context, host, certificates);
+        server.Own(certificates);
+
+        // Outbound SMTP and news feeds verify peers against the system roots plus the organization's trusted roots.
+        var trustedRoots = (await certificates.Pki.ListTrustedRootPemsAsync(cancellationToken).ConfigureAwait(false))
+            .Select(pem => X509Certificate2.CreateFromPem(pem)).ToList();
+        server.Outbound = new OutboundDeliveryService(store, hostName, new OutboundDeliveryOptions
+        {
+            HostName = hostName,
+            TrustedRoots = async ct => (await certificates.Pki.ListTrustedRootPemsAsync(ct).ConfigureAwait(false)).Select(pem => X509Certificate2.CreateFromPem(pem)).ToList(),
+        }, loggerFactory);
+        await server.Outbound.StartAsync(cancellationToken).ConfigureAwait(false);
+        server.Own(new AsyncDisposer(() => server.Outbound.StopAsync(CancellationToken.None)));
+
+        server.NewsFeeds = new NewsFeedService(context, new NewsFeedOptions { TrustedRoots = trustedRoots });
+        server.NewsFeeds.Start();
+        server.Own(server.NewsFeeds);
         return server;
     }
 
@@ -104,4 +127,9 @@ internal sealed class PosternServer : IAsyncDisposable
     public IReadOnlyList<ListenerStatus> HttpListeners { get; set; } = [];
 
     public IReadOnlyList<ListenerStatus> ListenerStatus => [.. Host.Status, .. HttpListeners];
+
+    private sealed class AsyncDisposer(Func<Task> dispose) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await dispose().ConfigureAwait(false);
+    }
 }

@@ -1,4 +1,8 @@
 using Postern.Server.Connections;
+using Postern.Server.Imap;
+using Postern.Server.Nntp;
+using Postern.Server.Pop3;
+using Postern.Server.Smtp;
 using Postern.Store;
 
 namespace Postern.Host.Serve;
@@ -6,14 +10,20 @@ namespace Postern.Host.Serve;
 /// <summary>The protocols this build serves: their session handlers and the virtual servers created at first start.</summary>
 internal static class ProtocolModules
 {
-    public static IEnumerable<IProtocolHandler> Handlers(ServerContext context)
-    {
-        _ = context;
-        return [];
-    }
+    public static IEnumerable<IProtocolHandler> Handlers(ServerContext context) =>
+    [
+        new SmtpProtocolHandler(),
+        new Pop3ProtocolHandler(context),
+        new ImapProtocolHandler(context),
+        new NntpProtocolHandler(context),
+    ];
 
     public static IEnumerable<VirtualServer> Defaults(string serverName) =>
     [
+        .. SmtpDefaults.Create(serverName),
+        .. Pop3Defaults.Create(serverName),
+        .. ImapDefaults.Create(serverName),
+        .. NntpDefaults.Create(serverName),
         HttpDefaults(serverName),
     ];
 
@@ -23,6 +33,7 @@ internal static class ProtocolModules
         Name = "Default HTTP Virtual Server",
         Protocol = ServiceProtocol.Http,
         ServerName = serverName,
+
         // 443 serves the console and API over TLS; 80 publishes only the CRL and CA certificate (CDP/AIA).
         Bindings = [new Binding("127.0.0.1", 443, BindingMode.ImplicitTls), new Binding("127.0.0.1", 80, BindingMode.StartTls)],
         Security = new SecurityOptions { RequireSecureChannel = true, Require128BitEncryption = true, ClientCertificates = ClientCertificateMode.Off },

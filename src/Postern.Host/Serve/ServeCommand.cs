@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Postern.Host.Admin;
 using Postern.Server.Connections;
@@ -8,8 +9,21 @@ namespace Postern.Host.Serve;
 
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ServeOptions options, CancellationToken invocationToken)
     {
+        // SIGTERM (systemd, kill) and SIGINT (Ctrl+C) stop the server gracefully: listeners close, the queue is left as committed.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        });
+        var cancellationToken = stopping.Token;
         using var loggerFactory = LoggerFactory.Create(ConfigureLogging);
         var logger = loggerFactory.CreateLogger("Postern");
         // The data folder holds password hashes and the key-encryption key: owner only.
@@ -31,6 +45,7 @@ internal static class ServeCommand
         ConfigureLogging(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
 
         string? adminUrl = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -62,13 +77,21 @@ internal static class ServeCommand
             }
         });
 
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
         var credentials = new AdminCredentials("", token, server.Certificates.RootPem);
         AdminApi.Map(app, server, credentials);
         WebConsole.Map(app);
 
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"the HTTP virtual server cannot listen: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
         adminUrl = FirstUrl(app);
         if (http is not null)
         {

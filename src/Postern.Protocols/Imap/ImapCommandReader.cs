@@ -89,84 +89,84 @@ public sealed class ImapCommandReader
             switch (_mode)
             {
                 case Mode.Line:
-                {
-                    var result = ReadLinePart(ref input, out var again);
-                    if (!again)
                     {
-                        return result;
-                    }
-
-                    // An ignored empty line, or a non-synchronizing literal whose octets follow at once.
-                    break;
-                }
-
-                case Mode.Literal:
-                {
-                    var take = (int)Math.Min(_remaining, input.Length);
-                    if (take > 0)
-                    {
-                        Append(input.Slice(0, take));
-                        input = input.Slice(take);
-                        _remaining -= take;
-                    }
-
-                    if (_remaining > 0)
-                    {
-                        return ImapReadResult.NeedMoreData;
-                    }
-
-                    _mode = Mode.Line;
-                    break;
-                }
-
-                case Mode.DiscardLiteral:
-                {
-                    var skip = Math.Min(_remaining, input.Length);
-                    input = input.Slice(skip);
-                    _remaining -= skip;
-                    if (_remaining > 0)
-                    {
-                        return ImapReadResult.NeedMoreData;
-                    }
-
-                    _mode = Mode.DiscardLine;
-                    break;
-                }
-
-                case Mode.DiscardLine:
-                {
-                    var position = input.PositionOf((byte)'\n');
-                    if (position is null)
-                    {
-                        Scan(input);
-                        input = input.Slice(input.End);
-                        return ImapReadResult.NeedMoreData;
-                    }
-
-                    Scan(input.Slice(0, position.Value));
-                    input = input.Slice(input.GetPosition(1, position.Value));
-                    var marker = ReadMarker(out var size, out var nonSync, out _);
-                    ResetLineScan();
-                    if (marker && nonSync)
-                    {
-                        // The client keeps sending what it announced; swallow it to stay in sync, or give up.
-                        if (size > Limits.MaxDiscardedLiteralSize)
+                        var result = ReadLinePart(ref input, out var again);
+                        if (!again)
                         {
-                            Reset();
-                            return new ImapReadResult(ImapReadStatus.LiteralTooLarge, LiteralSize: size, IsSynchronizing: false, MustClose: true,
-                                Message: "Literal too large to discard");
+                            return result;
                         }
 
-                        _remaining = size;
-                        _mode = Mode.DiscardLiteral;
+                        // An ignored empty line, or a non-synchronizing literal whose octets follow at once.
                         break;
                     }
 
-                    // End of the refused command (a synchronizing literal ends it too: the client waits for "+" in vain
-                    // and reads our tagged reply instead, RFC 3501 §7.5).
-                    Reset();
-                    break;
-                }
+                case Mode.Literal:
+                    {
+                        var take = (int)Math.Min(_remaining, input.Length);
+                        if (take > 0)
+                        {
+                            Append(input.Slice(0, take));
+                            input = input.Slice(take);
+                            _remaining -= take;
+                        }
+
+                        if (_remaining > 0)
+                        {
+                            return ImapReadResult.NeedMoreData;
+                        }
+
+                        _mode = Mode.Line;
+                        break;
+                    }
+
+                case Mode.DiscardLiteral:
+                    {
+                        var skip = Math.Min(_remaining, input.Length);
+                        input = input.Slice(skip);
+                        _remaining -= skip;
+                        if (_remaining > 0)
+                        {
+                            return ImapReadResult.NeedMoreData;
+                        }
+
+                        _mode = Mode.DiscardLine;
+                        break;
+                    }
+
+                case Mode.DiscardLine:
+                    {
+                        var position = input.PositionOf((byte)'\n');
+                        if (position is null)
+                        {
+                            Scan(input);
+                            input = input.Slice(input.End);
+                            return ImapReadResult.NeedMoreData;
+                        }
+
+                        Scan(input.Slice(0, position.Value));
+                        input = input.Slice(input.GetPosition(1, position.Value));
+                        var marker = ReadMarker(out var size, out var nonSync, out _);
+                        ResetLineScan();
+                        if (marker && nonSync)
+                        {
+                            // The client keeps sending what it announced; swallow it to stay in sync, or give up.
+                            if (size > Limits.MaxDiscardedLiteralSize)
+                            {
+                                Reset();
+                                return new ImapReadResult(ImapReadStatus.LiteralTooLarge, LiteralSize: size, IsSynchronizing: false, MustClose: true,
+                                    Message: "Literal too large to discard");
+                            }
+
+                            _remaining = size;
+                            _mode = Mode.DiscardLiteral;
+                            break;
+                        }
+
+                        // End of the refused command (a synchronizing literal ends it too: the client waits for "+" in vain
+                        // and reads our tagged reply instead, RFC 3501 §7.5).
+                        Reset();
+                        break;
+                    }
             }
         }
     }

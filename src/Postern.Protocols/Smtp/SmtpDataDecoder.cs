@@ -109,34 +109,34 @@ public sealed class SmtpDataDecoder
                     _state = State.InLine;
                     continue;
                 default:
-                {
-                    var rest = input[i..];
-                    var stop = rest.IndexOfAny((byte)'\r', (byte)'\n');
-                    var run = stop < 0 ? rest : rest[..stop];
-                    Emit(run);
-                    _lineLength += run.Length;
-                    CheckLine(0);
-                    i += run.Length;
-                    if (stop < 0)
                     {
+                        var rest = input[i..];
+                        var stop = rest.IndexOfAny((byte)'\r', (byte)'\n');
+                        var run = stop < 0 ? rest : rest[..stop];
+                        Emit(run);
+                        _lineLength += run.Length;
+                        CheckLine(0);
+                        i += run.Length;
+                        if (stop < 0)
+                        {
+                            continue;
+                        }
+
+                        if (rest[stop] == (byte)'\r')
+                        {
+                            _state = State.SawCarriageReturn;
+                        }
+                        else
+                        {
+                            // A bare LF is content, not a line end: "\n.\n" can never terminate the data.
+                            SawBareLineFeed = true;
+                            Emit("\n"u8);
+                            EndLine(1);
+                        }
+
+                        i++;
                         continue;
                     }
-
-                    if (rest[stop] == (byte)'\r')
-                    {
-                        _state = State.SawCarriageReturn;
-                    }
-                    else
-                    {
-                        // A bare LF is content, not a line end: "\n.\n" can never terminate the data.
-                        SawBareLineFeed = true;
-                        Emit("\n"u8);
-                        EndLine(1);
-                    }
-
-                    i++;
-                    continue;
-                }
             }
         }
 

@@ -32,58 +32,58 @@ internal sealed class Authenticate : IImapHandler
         switch (mechanism)
         {
             case "PLAIN":
-            {
-                var response = initial ?? await ChallengeAsync(session, string.Empty, cancellationToken);
-                if (response is null || response == "*")
                 {
-                    session.BadArguments(command, "Authentication cancelled");
-                    return;
-                }
+                    var response = initial ?? await ChallengeAsync(session, string.Empty, cancellationToken);
+                    if (response is null || response == "*")
+                    {
+                        session.BadArguments(command, "Authentication cancelled");
+                        return;
+                    }
 
-                if (!SaslPlain.TryDecode(response, out var credentials))
-                {
-                    session.BadArguments(command, "Invalid PLAIN response");
-                    return;
-                }
+                    if (!SaslPlain.TryDecode(response, out var credentials))
+                    {
+                        session.BadArguments(command, "Invalid PLAIN response");
+                        return;
+                    }
 
-                result = await session.Authenticator.AuthenticateAsync(session.Connection, credentials.AuthenticationId, credentials.Password,
-                    credentials.AuthorizationId, cancellationToken);
-                break;
-            }
+                    result = await session.Authenticator.AuthenticateAsync(session.Connection, credentials.AuthenticationId, credentials.Password,
+                        credentials.AuthorizationId, cancellationToken);
+                    break;
+                }
 
             case "LOGIN":
-            {
-                var userLine = initial ?? await ChallengeAsync(session, Convert.ToBase64String("Username:"u8), cancellationToken);
-                if (userLine is null || userLine == "*" || !SaslPlain.TryDecodeText(userLine, out var user))
                 {
-                    session.BadArguments(command, "Authentication cancelled");
-                    return;
-                }
+                    var userLine = initial ?? await ChallengeAsync(session, Convert.ToBase64String("Username:"u8), cancellationToken);
+                    if (userLine is null || userLine == "*" || !SaslPlain.TryDecodeText(userLine, out var user))
+                    {
+                        session.BadArguments(command, "Authentication cancelled");
+                        return;
+                    }
 
-                var passwordLine = await ChallengeAsync(session, Convert.ToBase64String("Password:"u8), cancellationToken);
-                if (passwordLine is null || passwordLine == "*" || !SaslPlain.TryDecodeText(passwordLine, out var password))
-                {
-                    session.BadArguments(command, "Authentication cancelled");
-                    return;
-                }
+                    var passwordLine = await ChallengeAsync(session, Convert.ToBase64String("Password:"u8), cancellationToken);
+                    if (passwordLine is null || passwordLine == "*" || !SaslPlain.TryDecodeText(passwordLine, out var password))
+                    {
+                        session.BadArguments(command, "Authentication cancelled");
+                        return;
+                    }
 
-                result = await session.Authenticator.AuthenticateAsync(session.Connection, user, password, null, cancellationToken);
-                break;
-            }
+                    result = await session.Authenticator.AuthenticateAsync(session.Connection, user, password, null, cancellationToken);
+                    break;
+                }
 
             default:
-            {
-                // EXTERNAL: the optional response is the authorization identity.
-                var response = initial ?? await ChallengeAsync(session, string.Empty, cancellationToken);
-                if (response is null || response == "*" || !SaslPlain.TryDecodeBase64(response, out var authzid))
                 {
-                    session.BadArguments(command, "Authentication cancelled");
-                    return;
-                }
+                    // EXTERNAL: the optional response is the authorization identity.
+                    var response = initial ?? await ChallengeAsync(session, string.Empty, cancellationToken);
+                    if (response is null || response == "*" || !SaslPlain.TryDecodeBase64(response, out var authzid))
+                    {
+                        session.BadArguments(command, "Authentication cancelled");
+                        return;
+                    }
 
-                result = await session.Authenticator.AuthenticateExternalAsync(session.Connection, Encoding.UTF8.GetString(authzid), cancellationToken);
-                break;
-            }
+                    result = await session.Authenticator.AuthenticateExternalAsync(session.Connection, Encoding.UTF8.GetString(authzid), cancellationToken);
+                    break;
+                }
         }
 
         await CompleteAsync(session, command, result, cancellationToken);

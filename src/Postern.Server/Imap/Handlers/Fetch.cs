@@ -145,34 +145,34 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 writer.Atom("RFC822.TEXT").Literal(view!.GetSection(new ImapSection([], ImapSectionText.Text, [])).GetValueOrDefault().Span);
                 break;
             case ImapFetchItemKind.BodySection:
-            {
-                var data = view!.GetSection(item.Section!) ?? ReadOnlyMemory<byte>.Empty;
-                writer.Atom(item.ResponseName).Literal(Partial(data, item).Span);
-                break;
-            }
+                {
+                    var data = view!.GetSection(item.Section!) ?? ReadOnlyMemory<byte>.Empty;
+                    writer.Atom(item.ResponseName).Literal(Partial(data, item).Span);
+                    break;
+                }
 
             case ImapFetchItemKind.Binary or ImapFetchItemKind.BinarySize:
-            {
-                var decoded = Decode(view!, item.Section!);
-                if (decoded is null)
                 {
-                    return false;
-                }
+                    var decoded = Decode(view!, item.Section!);
+                    if (decoded is null)
+                    {
+                        return false;
+                    }
 
-                if (item.Kind == ImapFetchItemKind.BinarySize)
-                {
-                    writer.Atom(item.ResponseName).Number((ulong)decoded.Length);
-                }
-                else
-                {
-                    var data = Partial(decoded, item);
+                    if (item.Kind == ImapFetchItemKind.BinarySize)
+                    {
+                        writer.Atom(item.ResponseName).Number((ulong)decoded.Length);
+                    }
+                    else
+                    {
+                        var data = Partial(decoded, item);
 
-                    // RFC 3516 §4.3: literal8 when the decoded content holds NUL.
-                    writer.Atom(item.ResponseName).Literal(data.Span, binary: data.Span.Contains((byte)0));
-                }
+                        // RFC 3516 §4.3: literal8 when the decoded content holds NUL.
+                        writer.Atom(item.ResponseName).Literal(data.Span, binary: data.Span.Contains((byte)0));
+                    }
 
-                break;
-            }
+                    break;
+                }
         }
 
         return true;

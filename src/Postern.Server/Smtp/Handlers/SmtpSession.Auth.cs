@@ -48,70 +48,70 @@ internal sealed partial class SmtpSession
         switch (mechanism)
         {
             case "PLAIN":
-            {
-                var response = initial ?? await ChallengeAsync("", cancellationToken).ConfigureAwait(false);
-                if (response is null)
                 {
-                    return;
-                }
+                    var response = initial ?? await ChallengeAsync("", cancellationToken).ConfigureAwait(false);
+                    if (response is null)
+                    {
+                        return;
+                    }
 
-                if (!SaslPlain.TryDecode(response, out var credentials))
-                {
-                    Reply(501, "5.5.2 Cannot decode response");
-                    return;
-                }
+                    if (!SaslPlain.TryDecode(response, out var credentials))
+                    {
+                        Reply(501, "5.5.2 Cannot decode response");
+                        return;
+                    }
 
-                result = await new Authenticator(_context).AuthenticateAsync(_connection, credentials.AuthenticationId, credentials.Password, credentials.AuthorizationId, cancellationToken).ConfigureAwait(false);
-                break;
-            }
+                    result = await new Authenticator(_context).AuthenticateAsync(_connection, credentials.AuthenticationId, credentials.Password, credentials.AuthorizationId, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
 
             case "LOGIN":
-            {
-                var userResponse = initial ?? await ChallengeAsync("VXNlcm5hbWU6", cancellationToken).ConfigureAwait(false);
-                if (userResponse is null)
                 {
-                    return;
-                }
+                    var userResponse = initial ?? await ChallengeAsync("VXNlcm5hbWU6", cancellationToken).ConfigureAwait(false);
+                    if (userResponse is null)
+                    {
+                        return;
+                    }
 
-                if (!SaslPlain.TryDecodeText(userResponse, out var user) || user.Length == 0)
-                {
-                    Reply(501, "5.5.2 Cannot decode response");
-                    return;
-                }
+                    if (!SaslPlain.TryDecodeText(userResponse, out var user) || user.Length == 0)
+                    {
+                        Reply(501, "5.5.2 Cannot decode response");
+                        return;
+                    }
 
-                var passwordResponse = await ChallengeAsync("UGFzc3dvcmQ6", cancellationToken).ConfigureAwait(false);
-                if (passwordResponse is null)
-                {
-                    return;
-                }
+                    var passwordResponse = await ChallengeAsync("UGFzc3dvcmQ6", cancellationToken).ConfigureAwait(false);
+                    if (passwordResponse is null)
+                    {
+                        return;
+                    }
 
-                if (!SaslPlain.TryDecodeText(passwordResponse, out var password))
-                {
-                    Reply(501, "5.5.2 Cannot decode response");
-                    return;
-                }
+                    if (!SaslPlain.TryDecodeText(passwordResponse, out var password))
+                    {
+                        Reply(501, "5.5.2 Cannot decode response");
+                        return;
+                    }
 
-                result = await new Authenticator(_context).AuthenticateAsync(_connection, user, password, null, cancellationToken).ConfigureAwait(false);
-                break;
-            }
+                    result = await new Authenticator(_context).AuthenticateAsync(_connection, user, password, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
 
             default:
-            {
-                var response = initial ?? await ChallengeAsync("", cancellationToken).ConfigureAwait(false);
-                if (response is null)
                 {
-                    return;
-                }
+                    var response = initial ?? await ChallengeAsync("", cancellationToken).ConfigureAwait(false);
+                    if (response is null)
+                    {
+                        return;
+                    }
 
-                if (!SaslPlain.TryDecodeText(response, out var authorizationId))
-                {
-                    Reply(501, "5.5.2 Cannot decode response");
-                    return;
-                }
+                    if (!SaslPlain.TryDecodeText(response, out var authorizationId))
+                    {
+                        Reply(501, "5.5.2 Cannot decode response");
+                        return;
+                    }
 
-                result = await new Authenticator(_context).AuthenticateExternalAsync(_connection, authorizationId, cancellationToken).ConfigureAwait(false);
-                break;
-            }
+                    result = await new Authenticator(_context).AuthenticateExternalAsync(_connection, authorizationId, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
         }
 
         switch (result.Outcome)
