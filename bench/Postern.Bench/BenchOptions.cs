@@ -16,6 +16,7 @@ internal sealed record BenchOptions
         Postern.Bench: a network load generator for SMTP, POP3, IMAP and NNTP servers.
 
         usage: Postern.Bench --scenario NAME [options]
+               Postern.Bench micro [BenchmarkDotNet options, e.g. --filter *Pop3*]
 
         scenarios:
           smtp-send      N messages of S KB over C connections (MAIL/RCPT/DATA); --connection-per-message for

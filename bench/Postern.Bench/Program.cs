@@ -2,6 +2,13 @@ using System.Globalization;
 using Postern.Bench;
 using Postern.Bench.Scenarios;
 
+// "micro": BenchmarkDotNet for the protocol grammars (parsers, encoders), in-process, no network.
+if (args.Length > 0 && args[0] == "micro")
+{
+    BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+    return 0;
+}
+
 if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Usage);

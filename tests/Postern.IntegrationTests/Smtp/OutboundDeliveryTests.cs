@@ -211,4 +211,47 @@ public sealed class OutboundDeliveryTests
         Assert.True(await routes.RemoveAsync("b.test", CancellationToken.None));
         Assert.Equal("smarthost.test", (await routes.FindAsync("b.test", CancellationToken.None))?.Host);
     }
+
+    [Fact]
+    public async Task DelayNoticeIsSentOnceWhenTheRecipientAskedForIt()
+    {
+        int closedPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", new OutboundDeliveryOptions
+        {
+            Resolver = new NoDns(),
+            DelayNoticeAfter = TimeSpan.Zero,
+            FirstRetryDelay = TimeSpan.Zero,
+            Timeout = TimeSpan.FromSeconds(5),
+        });
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", closedPort), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test> ENVID=env+2B1"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test> NOTIFY=DELAY,FAILURE"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<dave@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: slow\r\n\r\nbody\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+        await outbound.RunOnceAsync(CancellationToken.None);
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(2, queued.Attempts);
+
+        var notice = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(notice.Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal("env+2B1", status.StatusGroups[0]["Original-Envelope-Id"]);
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; carol@c.test", recipient["Final-Recipient"]);
+        Assert.Equal("delayed", recipient["Action"]);
+        Assert.NotNull(recipient["Will-Retry-Until"]);
+    }
 }
