@@ -27,6 +27,7 @@ internal sealed record BenchOptions
           imap-append    sessions stay open (LOGIN); per operation: APPEND INBOX of S KB
           nntp-post      sessions stay open ([AUTHINFO]); per operation: POST an article of S KB to --group
           nntp-article   sessions stay open (GROUP); per operation: ARTICLE n, cycling through the group
+          nntp-connect   per operation: connect, [TLS], greeting, MODE READER, [AUTHINFO], QUIT
           pop3-retr      sessions stay open (USER/PASS, STAT); per operation: RETR n, cycling through the maildrop
           imap-mixed     sessions stay open and selected; per operation one step of a ten-step client cycle:
                          UID FETCH 1:* FLAGS, FETCH ENVELOPE of 10, FETCH BODY.PEEK[], STORE +FLAGS, FETCH
@@ -51,7 +52,8 @@ internal sealed record BenchOptions
           --server-pid PID       sample /proc/PID (VmHWM, CPU time) before and after the run
           --warmup N             operations run (and not measured) before the run (0)
           --hold SECONDS         imap-idle-hold: how long to hold the idling connections before sampling (10)
-          --users U              "{n}" in --user becomes n modulo U (imap-idle-hold: connection n of --count)
+          --users U              "{n}" in --user becomes n modulo U (imap-idle-hold: connection n of --count);
+                                 smtp-send: "{n}" in --to becomes the operation number modulo U
           --inprocess            start an in-process Postern POP3 server with C accounts and one message of S KB
                                  each, and run against it (a smoke test needing no installed server)
         """;

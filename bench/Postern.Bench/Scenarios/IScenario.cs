@@ -34,6 +34,7 @@ internal static class ScenarioCatalog
         "imap-mixed" => new ImapScenario(options, ImapScenario.Kind.Mixed),
         "nntp-post" => new NntpScenario(options, post: true),
         "nntp-article" => new NntpScenario(options, post: false),
+        "nntp-connect" => new NntpScenario(options, post: false, connectOnly: true),
         _ => null,
     };
 
