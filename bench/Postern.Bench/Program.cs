@@ -2,6 +2,13 @@ using System.Globalization;
 using Postern.Bench;
 using Postern.Bench.Scenarios;
 
+// "micro": BenchmarkDotNet for the protocol grammars (parsers, encoders), in-process, no network.
+if (args.Length > 0 && args[0] == "micro")
+{
+    BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+    return 0;
+}
+
 if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(BenchOptions.Usage);
@@ -34,6 +41,12 @@ try
         }
 
         Console.WriteLine($"in-process Postern POP3 on 127.0.0.1:{options.Port} (users {options.User}, password {options.Password}; 1,000 PBKDF2 iterations, not the production 600,000)");
+    }
+
+    if (options.Scenario == "imap-idle-hold")
+    {
+        options = options with { Port = options.Port ?? (options.Tls == TlsMode.Implicit ? 993 : 143) };
+        return await ImapIdleHold.RunAsync(options, cancel.Token);
     }
 
     var scenario = ScenarioCatalog.Create(options);

@@ -42,7 +42,7 @@ internal static class NewsEndpoints
                 var status = await folders.SetModerationAsync(folder.Id, request.Moderated ?? folder.Moderated, request.Moderator ?? folder.Moderator, ct);
                 if (status != StoreStatus.Ok)
                 {
-                    return AdminApi.Error("a moderated folder needs a moderator address");
+                    return AdminApi.Error("invalid moderation settings (the moderator must be a mail address)");
                 }
             }
 
@@ -76,10 +76,11 @@ internal static class NewsEndpoints
         api.MapPost("/public-folders/pending/{id:long}/reject", async (long id, CancellationToken ct) =>
             await folders.RejectPendingAsync(id, ct) ? Results.NoContent() : AdminApi.NotFound($"no pending article {id}"));
 
-        api.MapGet("/news/peers", async (CancellationToken ct) => Results.Ok((await folders.ListPeersAsync(ct)).Select(p => p with { Password = null })));
+        var news = new Postern.Server.Nntp.NewsAdministration(server.Store);
+        api.MapGet("/news/peers", async (CancellationToken ct) => Results.Ok(await news.ListPeersAsync(ct)));
         api.MapPost("/news/peers", async (NewsPeer peer, CancellationToken ct) =>
         {
-            var added = await folders.AddPeerAsync(peer with { Id = 0 }, ct);
+            var added = await news.AddPeerAsync(peer with { Id = 0 }, ct);
             if (!added.IsOk)
             {
                 return AdminApi.Error(added.Message ?? "cannot add peer");

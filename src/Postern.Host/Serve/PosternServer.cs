@@ -32,7 +32,7 @@ internal sealed class PosternServer : IAsyncDisposable
 
     public OutboundDeliveryService Outbound { get; private set; } = null!;
 
-    public NewsFeedService NewsFeeds { get; private set; } = null!;
+    public required NewsFeedService NewsFeeds { get; init; }
 
     public string HostName => Context.HostName;
 
@@ -54,36 +54,39 @@ internal sealed class PosternServer : IAsyncDisposable
             ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
         };
 
-        var host = new VirtualServerHost(context, ProtocolModules.Handlers(context));
+        // Outbound SMTP and news feeds verify peers against the system roots plus the organization's
+        // trusted roots, read at each use so a root imported later counts at once.
+        async Task<IReadOnlyList<X509Certificate2>> TrustedRootsAsync(CancellationToken ct) =>
+            [.. (await certificates.Pki.ListTrustedRootPemsAsync(ct).ConfigureAwait(false)).Select(pem => X509Certificate2.CreateFromPem(pem))];
+
+        var newsFeeds = new NewsFeedService(context, new NewsFeedOptions { TrustedRootsProvider = TrustedRootsAsync });
+        var host = new VirtualServerHost(context, ProtocolModules.Handlers(context, newsFeeds.Nudge));
         await host.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        var server = new PosternServer(options, store, context, host, certificates);
+        var server = new PosternServer(options, store, context, host, certificates) { NewsFeeds = newsFeeds };
         server.Own(certificates);
 
-        // Outbound SMTP and news feeds verify peers against the system roots plus the organization's trusted roots.
-        var trustedRoots = (await certificates.Pki.ListTrustedRootPemsAsync(cancellationToken).ConfigureAwait(false))
-            .Select(pem => X509Certificate2.CreateFromPem(pem)).ToList();
         server.Outbound = new OutboundDeliveryService(store, hostName, new OutboundDeliveryOptions
         {
             HostName = hostName,
-            TrustedRoots = async ct => (await certificates.Pki.ListTrustedRootPemsAsync(ct).ConfigureAwait(false)).Select(pem => X509Certificate2.CreateFromPem(pem)).ToList(),
+            TrustedRoots = async ct => [.. await TrustedRootsAsync(ct).ConfigureAwait(false)],
         }, loggerFactory);
         await server.Outbound.StartAsync(cancellationToken).ConfigureAwait(false);
         server.Own(new AsyncDisposer(() => server.Outbound.StopAsync(CancellationToken.None)));
 
-        server.NewsFeeds = new NewsFeedService(context, new NewsFeedOptions { TrustedRoots = trustedRoots });
-        server.NewsFeeds.Start();
-        server.Own(server.NewsFeeds);
+        newsFeeds.Start();
+        server.Own(newsFeeds);
         return server;
     }
 
     public async ValueTask DisposeAsync()
     {
+        // Stop accepting first, then the background services, then close the store they write to.
+        await Host.DisposeAsync().ConfigureAwait(false);
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
             await _owned[i].DisposeAsync().ConfigureAwait(false);
         }
 
-        await Host.DisposeAsync().ConfigureAwait(false);
         await Store.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -10,12 +10,13 @@ namespace Postern.Host.Serve;
 /// <summary>The protocols this build serves: their session handlers and the virtual servers created at first start.</summary>
 internal static class ProtocolModules
 {
-    public static IEnumerable<IProtocolHandler> Handlers(ServerContext context) =>
+    /// <param name="articleAccepted">Called when NNTP takes an article, so the feeds send it at once.</param>
+    public static IEnumerable<IProtocolHandler> Handlers(ServerContext context, Action articleAccepted) =>
     [
         new SmtpProtocolHandler(),
         new Pop3ProtocolHandler(context),
         new ImapProtocolHandler(context),
-        new NntpProtocolHandler(context),
+        new NntpProtocolHandler(context, articleAccepted),
     ];
 
     public static IEnumerable<VirtualServer> Defaults(string serverName) =>

@@ -127,6 +127,16 @@ public sealed class MailConnection : IAsyncDisposable
         {
             try
             {
+                // A TLS close_notify, so clients see an orderly end rather than a truncation (RFC 8446 §6.1).
+                await _sslStream.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The peer may already be gone.
+            }
+
+            try
+            {
                 await _sslStream.DisposeAsync().ConfigureAwait(false);
             }
             catch (Exception)

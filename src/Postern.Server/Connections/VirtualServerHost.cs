@@ -21,6 +21,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), ListenerStatus> _failed = new();
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
+    private int _disposed;
 
     public VirtualServerHost(ServerContext context, IEnumerable<IProtocolHandler> handlers)
     {
@@ -93,6 +94,11 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _shutdown.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners.Values)
         {

@@ -11,8 +11,6 @@ namespace Postern.Server.Imap;
 /// </summary>
 internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailbox mailbox)
 {
-    private readonly Dictionary<long, ImapMessageView> _views = [];
-
     public async Task<List<(int Sequence, MessageRecord Message)>> EvaluateAsync(ImapSearchKey key, CancellationToken cancellationToken)
     {
         var needsContent = NeedsContent(key);
@@ -37,16 +35,9 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
         return matches;
     }
 
-    private async Task<ImapMessageView> LoadAsync(MessageRecord message, CancellationToken cancellationToken)
-    {
-        if (!_views.TryGetValue(message.Uid, out var view))
-        {
-            view = ImapMessageView.Parse(await session.Mail.ReadContentAsync(message.BlobId, cancellationToken));
-            _views[message.Uid] = view;
-        }
-
-        return view;
-    }
+    // Each message is parsed once and dropped after its test, so a text search holds one message at a time.
+    private async Task<ImapMessageView> LoadAsync(MessageRecord message, CancellationToken cancellationToken) =>
+        ImapMessageView.Parse(await session.Mail.ReadContentAsync(message.BlobId, cancellationToken));
 
     private static bool NeedsContent(ImapSearchKey key) => key switch
     {

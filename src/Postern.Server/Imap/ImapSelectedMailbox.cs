@@ -101,6 +101,21 @@ internal sealed class ImapSelectedMailbox : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// RFC 3501 §9 (seq-number): a message sequence number above the number of messages is invalid (BAD); "*" and UIDs
+    /// are always acceptable.
+    /// </summary>
+    public bool IsValidSequenceSet(ImapSequenceSet set, bool byUid)
+    {
+        if (byUid || set.IsSavedResult)
+        {
+            return true;
+        }
+
+        var count = (uint)_messages.Count;
+        return set.Ranges.All(r => (r.Start == ImapSequenceSet.Star || r.Start <= count) && (r.End == ImapSequenceSet.Star || r.End <= count));
+    }
+
     /// <summary>Records a message this session itself changed (its STORE reply already told the client).</summary>
     public void Update(MessageRecord updated)
     {

@@ -21,6 +21,7 @@ internal sealed class ImapSession
     private ImapResponseWriter? _writer;
     private PipeWriter? _writerOutput;
     private int _badCommands;
+    private IMailStore? _accountMail;
 
     public ImapSession(MailConnection connection, ServerContext context, ILogger logger)
     {
@@ -37,7 +38,8 @@ internal sealed class ImapSession
 
     public Authenticator Authenticator { get; }
 
-    public IMailStore Mail => Context.Store.Mail;
+    /// <summary>After login, the account's mailboxes plus the public folders it may read ("Public Folders/...").</summary>
+    public IMailStore Mail => _accountMail ?? Context.Store.Mail;
 
     public VirtualServer Config => Connection.VirtualServer.Config;
 
@@ -54,6 +56,9 @@ internal sealed class ImapSession
     public bool CondStoreEnabled { get; set; }
 
     public bool QResyncEnabled { get; set; }
+
+    /// <summary>Failed LOGIN/AUTHENTICATE attempts on this connection.</summary>
+    public int AuthenticationFailures { get; set; }
 
     /// <summary>COMPRESS=DEFLATE is on (RFC 4978 §3: at most once per connection).</summary>
     public bool CompressionActive { get; set; }
@@ -332,6 +337,7 @@ internal sealed class ImapSession
     {
         Account = account;
         State = ImapState.Authenticated;
+        _accountMail = ImapPublicFolders.CreateStore(Context, account);
         await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("IMAP login {Account} from {Remote}", account.Address, Connection.RemoteEndPoint);
     }
@@ -365,7 +371,8 @@ internal sealed class ImapSession
         var limits = Config.Limits;
         return new ImapLimits
         {
-            MaxLineLength = Math.Max(limits.MaxLineLength, 8192),
+            // RFC 7162 §4 asks for at least 8192; long UID sets from real clients need more, so IMAP lines get 64 KiB at least.
+            MaxLineLength = Math.Max(limits.MaxLineLength, 64 * 1024),
             MaxAppendLiteralSize = limits.MaxMessageSize,
             MaxCommandSize = limits.MaxMessageSize + (1024 * 1024),
             MaxDiscardedLiteralSize = limits.MaxMessageSize + (1024 * 1024),

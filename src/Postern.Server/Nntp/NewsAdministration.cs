@@ -141,7 +141,7 @@ public sealed class NewsAdministration(IPosternStore store)
             return Task.FromResult(StoreResult<NewsPeer>.Fail(StoreStatus.Invalid, "a peer name is its Path identity: no '!' or spaces"));
         }
 
-        return Folders.AddPeerAsync(peer, cancellationToken);
+        return Folders.AddPeerAsync(peer with { Password = NewsPeerSecrets.Seal(store.Options.DataDirectory, peer.Password) }, cancellationToken);
     }
 
     /// <summary>`news-peer list`; passwords are never shown.</summary>

@@ -56,6 +56,8 @@ public sealed class NewsFeedService : IAsyncDisposable
     private IReadOnlyList<X509Certificate2> _trustedRoots = [];
     private Task? _loop;
 
+    private NewsPeer WithPassword(NewsPeer peer) => peer with { Password = NewsPeerSecrets.Reveal(_context.Store.Options.DataDirectory, peer.Password) };
+
     public NewsFeedService(ServerContext context, NewsFeedOptions? options = null)
     {
         _context = context;
@@ -210,7 +212,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             return;
         }
 
-        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+        var (client, error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
             _logger.LogWarning("News peer {Peer}: cannot connect: {Error}", peer.Name, error);
@@ -296,7 +298,7 @@ public sealed class NewsFeedService : IAsyncDisposable
 
     private async Task PullAsync(NewsPeer peer, CancellationToken cancellationToken)
     {
-        var (client, error) = await NntpFeedClient.ConnectAsync(peer, _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+        var (client, error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
             _logger.LogWarning("News peer {Peer}: cannot connect to pull: {Error}", peer.Name, error);

@@ -4,7 +4,8 @@ using Postern.Store;
 namespace Postern.Server.Nntp;
 
 /// <summary>NNTP reader and transit service (RFC 3977, 4642, 4643, 4644).</summary>
-public sealed class NntpProtocolHandler(ServerContext context) : IProtocolHandler
+/// <param name="articleAccepted">Called after an article is stored (POST, IHAVE, TAKETHIS), e.g. <see cref="NewsFeedService.Nudge"/> so feeds leave at once.</param>
+public sealed class NntpProtocolHandler(ServerContext context, Action? articleAccepted = null) : IProtocolHandler
 {
     public ServiceProtocol Protocol => ServiceProtocol.Nntp;
 
@@ -15,7 +16,7 @@ public sealed class NntpProtocolHandler(ServerContext context) : IProtocolHandle
     {
         try
         {
-            await new NntpSession(connection, context).RunAsync(cancellationToken).ConfigureAwait(false);
+            await new NntpSession(connection, context, articleAccepted).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException)
         {

@@ -40,8 +40,11 @@ internal sealed class NntpSession
     private bool _quit;
     private bool _compressed;
 
-    public NntpSession(MailConnection connection, ServerContext context)
+    private readonly Action? _articleAccepted;
+
+    public NntpSession(MailConnection connection, ServerContext context, Action? articleAccepted = null)
     {
+        _articleAccepted = articleAccepted;
         _connection = connection;
         _channel = new LineChannel(connection);
         _context = context;
@@ -1087,6 +1090,7 @@ internal sealed class NntpSession
         }
 
         var result = await _intake.PostAsync(content!, _account, cancellationToken).ConfigureAwait(false);
+        Accepted(result);
         _channel.WriteLine(result.Outcome switch
         {
             IntakeOutcome.Accepted or IntakeOutcome.Pending => "240 " + result.Reason,
@@ -1096,6 +1100,14 @@ internal sealed class NntpSession
         if (result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending)
         {
             _logger.LogInformation("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
+        }
+    }
+
+    private void Accepted(IntakeResult result)
+    {
+        if (result.Outcome == IntakeOutcome.Accepted)
+        {
+            _articleAccepted?.Invoke();
         }
     }
 
@@ -1158,6 +1170,7 @@ internal sealed class NntpSession
         }
 
         var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        Accepted(result);
         _channel.WriteLine(result.Outcome switch
         {
             IntakeOutcome.Accepted or IntakeOutcome.Pending => "235 Article transferred OK",
@@ -1222,6 +1235,7 @@ internal sealed class NntpSession
         }
 
         var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        Accepted(result);
 
         // RFC 4644 §2.5: 239 transferred, 439 rejected; a store failure has no "try later" code, the peer re-offers after 439 only if we forget it.
         _channel.WriteLine(result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending ? $"239 {messageId}" : $"439 {messageId}");

@@ -9,14 +9,16 @@ namespace Postern.Server.Pop3;
 /// messages from being modified or removed before the session enters the UPDATE state".
 /// The lock is a row in pop3_locks, so it also excludes sessions of another process on the same database;
 /// this process refreshes the expiry of all its rows with one write per period, and a row left by a crashed
-/// process lapses after <see cref="Lifetime"/>.
+/// process lapses after <see cref="Lifetime"/> — or at once when the owner names a process on this machine
+/// that no longer runs (a restart after a crash does not lock users out).
 /// </summary>
 internal sealed class Pop3MaildropLocks
 {
     private readonly IDatabase _database;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _owner = Guid.NewGuid().ToString("N");
+    // "machine/pid/instance": lets a restarted server see that a lock's holder on this machine is gone.
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<long, long> _held = new();
     private readonly Lock _timerGate = new();
     private ITimer? _heartbeat;
@@ -42,15 +44,14 @@ internal sealed class Pop3MaildropLocks
             return false;
         }
 
-        var now = _time.GetUtcNow();
-        var acquired = await _database.WriteAsync(w =>
+        var holder = await TryInsertAsync(mailboxId, sessionId, null, cancellationToken).ConfigureAwait(false);
+        if (holder is not null && IsDeadLocalHolder(holder))
         {
-            w.Command("DELETE FROM pop3_locks WHERE mailbox_id = @m AND expires < @now", ("@m", mailboxId), ("@now", now.ToUnixTimeMilliseconds())).Execute();
-            return w.Command(
-                "INSERT INTO pop3_locks (mailbox_id, owner, session, acquired, expires) VALUES (@m, @o, @s, @now, @e) ON CONFLICT (mailbox_id) DO NOTHING",
-                ("@m", mailboxId), ("@o", _owner), ("@s", sessionId), ("@now", now.ToUnixTimeMilliseconds()), ("@e", (now + Lifetime).ToUnixTimeMilliseconds())).Execute() == 1;
-        }, cancellationToken).ConfigureAwait(false);
-        if (!acquired)
+            // A server on this machine crashed with the lock held: no need to wait for it to lapse.
+            holder = await TryInsertAsync(mailboxId, sessionId, holder, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (holder is not null)
         {
             return false;
         }
@@ -84,6 +85,44 @@ internal sealed class Pop3MaildropLocks
                     _heartbeat = null;
                 }
             }
+        }
+    }
+
+    /// <summary>Inserts the lock row; null when acquired, otherwise the owner holding it.</summary>
+    private Task<string?> TryInsertAsync(long mailboxId, long sessionId, string? evictOwner, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return _database.WriteAsync(w =>
+        {
+            w.Command("DELETE FROM pop3_locks WHERE mailbox_id = @m AND (expires < @now OR owner = @evict)", ("@m", mailboxId), ("@now", now), ("@evict", evictOwner)).Execute();
+            var inserted = w.Command(
+                "INSERT INTO pop3_locks (mailbox_id, owner, session, acquired, expires) VALUES (@m, @o, @s, @now, @e) ON CONFLICT (mailbox_id) DO NOTHING",
+                ("@m", mailboxId), ("@o", _owner), ("@s", sessionId), ("@now", now), ("@e", now + (long)Lifetime.TotalMilliseconds)).Execute() == 1;
+            return inserted ? null : w.Command("SELECT owner FROM pop3_locks WHERE mailbox_id = @m", ("@m", mailboxId)).Scalar<string>() ?? "";
+        }, cancellationToken);
+    }
+
+    /// <summary>True when the owner names a process on this machine that no longer runs.</summary>
+    internal static bool IsDeadLocalHolder(string owner)
+    {
+        var parts = owner.Split('/');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
         }
     }
 

@@ -23,6 +23,10 @@ internal sealed partial class SmtpSession
     private int _authFailures;
     private bool _closing;
 
+    // Bounded: one session cannot make the cache grow without limit by naming endless addresses.
+    private const int MaxRememberedRecipients = 1024;
+    private readonly Dictionary<string, LocalRecipient> _recipients = new(StringComparer.Ordinal);
+
     public SmtpSession(MailConnection connection)
     {
         _connection = connection;

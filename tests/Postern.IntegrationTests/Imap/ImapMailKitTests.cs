@@ -107,6 +107,25 @@ public sealed class ImapMailKitTests
     }
 
     [Fact]
+    public async Task Preview_text_headers_and_references()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", Sample);
+        await server.DeliverAsync("INBOX", "Subject: reply\r\nReferences: <sample-1@example.test>\r\nIn-Reply-To: <sample-1@example.test>\r\n\r\nThanks for the report.\r\n");
+        using var client = await server.ConnectAsync();
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var summaries = await client.Inbox.FetchAsync(0, -1, MessageSummaryItems.PreviewText | MessageSummaryItems.Headers | MessageSummaryItems.References |
+            MessageSummaryItems.UniqueId);
+        Assert.Equal(2, summaries.Count);
+        Assert.StartsWith("Hello Alice, the quarterly report", summaries[0].PreviewText, StringComparison.Ordinal);
+        Assert.Equal("Thanks for the report.", summaries[1].PreviewText);
+        Assert.Equal("sample-1@example.test", summaries[1].References!.Single());
+        Assert.Equal("reply", summaries[1].Headers![HeaderId.Subject]);
+        var text = await client.Inbox.GetBodyPartAsync(summaries[0].UniqueId, new BodyPartBasic(new ContentType("text", "plain"), "1"));
+        Assert.Contains("quarterly report", ((TextPart)text).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Search_store_copy_move_expunge()
     {
         await using var server = await ImapTestServer.StartAsync();
@@ -205,6 +224,51 @@ public sealed class ImapMailKitTests
         Assert.Contains("compressible text compressible text", message.TextBody, StringComparison.Ordinal);
         await client.NoOpAsync();
         await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Quick_resync_and_esearch_with_mailkit()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await server.DeliverAsync("INBOX", $"Subject: r{i}\r\n\r\nbody {i}\r\n");
+        }
+
+        uint validity;
+        ulong highest;
+        IList<UniqueId> known;
+        using (var first = await server.ConnectAsync())
+        {
+            await first.Inbox.OpenAsync(FolderAccess.ReadWrite);
+            validity = first.Inbox.UidValidity;
+            highest = first.Inbox.HighestModSeq;
+            known = await first.Inbox.SearchAsync(SearchQuery.All);
+
+            var esearch = await first.Inbox.SearchAsync(SearchOptions.All | SearchOptions.Count | SearchOptions.Min | SearchOptions.Max, SearchQuery.All);
+            Assert.Equal(5, esearch.Count);
+            Assert.Equal(known[0], esearch.Min);
+            Assert.Equal(known[^1], esearch.Max);
+
+            await first.Inbox.AddFlagsAsync(known[0], MessageFlags.Deleted, true);
+            await first.Inbox.ExpungeAsync();
+            await first.Inbox.AddFlagsAsync(known[3], MessageFlags.Flagged, true);
+            await first.DisconnectAsync(true);
+        }
+
+        using var client = await server.ConnectAsync();
+        await client.EnableQuickResyncAsync();
+        var vanished = new List<UniqueId>();
+        var changed = new List<int>();
+        client.Inbox.MessagesVanished += (_, e) => vanished.AddRange(e.UniqueIds);
+        client.Inbox.MessageFlagsChanged += (_, e) => changed.Add(e.Index);
+        await client.Inbox.OpenAsync(FolderAccess.ReadWrite, validity, highest, known);
+        Assert.Equal([known[0]], vanished);
+        Assert.Equal([2], changed);
+        Assert.Equal(4, client.Inbox.Count);
+
+        var sinceChanges = await client.Inbox.FetchAsync(0, -1, highest, MessageSummaryItems.Flags | MessageSummaryItems.UniqueId);
+        Assert.Equal(known[3], Assert.Single(sinceChanges).UniqueId);
     }
 
     [Fact]

@@ -346,11 +346,54 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task Sequence_numbers_past_the_end_are_bad_but_uids_are_not()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: only\r\n\r\nbody\r\n");
+        using var client = await SelectInboxAsync(server, "s");
+        await client.SendAsync("s3 FETCH 2 FLAGS\r\ns4 STORE 1:3 +FLAGS (\\Seen)\r\ns5 UID FETCH 99 FLAGS\r\ns6 FETCH 1:* FLAGS\r\n");
+        Assert.Equal("s3 BAD Invalid message sequence number", await client.ReadLineAsync());
+        Assert.Equal("s4 BAD Invalid message sequence number", await client.ReadLineAsync());
+        Assert.Equal("s5 OK FETCH completed", await client.ReadLineAsync());
+        Assert.Equal(["* 1 FETCH (FLAGS ())", "s6 OK FETCH completed"], await client.ReadUntilTaggedAsync("s6"));
+    }
+
+    [Fact]
     public async Task Idle_session_is_logged_out_after_the_timeout()
     {
         await using var server = await ImapTestServer.StartAsync(idleTimeoutSeconds: 1);
         using var client = await server.ConnectRawAsync();
         Assert.Equal("* BYE Autologout; idle for too long", await client.ReadLineAsync());
         Assert.Null(await client.ReadLineAsync());
+    }
+}
+
+public sealed class ImapLimitsEndToEndTests
+{
+    [Fact]
+    public async Task Repeated_login_failures_end_the_connection()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectRawAsync();
+        for (var i = 1; i <= 3; i++)
+        {
+            await client.SendAsync($"x{i} LOGIN {ImapTestServer.User} wrong{i}\r\n");
+            Assert.StartsWith($"x{i} NO [AUTHENTICATIONFAILED]", await client.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("* BYE Too many authentication failures", await client.ReadLineAsync());
+        Assert.Null(await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Large_messages_stream_back_intact()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var body = string.Concat(Enumerable.Range(0, 12_000).Select(i => $"line {i:D6} of a large message\r\n"));
+        await server.DeliverAsync("INBOX", "Subject: big\r\n\r\n" + body);
+        using var client = await server.ConnectAsync();
+        await client.Inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
+        var message = await client.Inbox.GetMessageAsync(0);
+        Assert.Equal(body, message.TextBody?.ReplaceLineEndings("\r\n"));
     }
 }

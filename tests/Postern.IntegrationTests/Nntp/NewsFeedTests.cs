@@ -56,12 +56,15 @@ public sealed class NewsFeedTests
     [Fact]
     public async Task PostOnOneServerAppearsOnItsPushPeerWithinSecondsAndDoesNotLoopBack()
     {
-        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
-        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        // The queue is polled only every minute: the handlers' "article accepted" hook is what makes the feed leave at once.
+        NewsFeedService? feedA = null, feedB = null;
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"), () => feedA?.Nudge());
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"), () => feedB?.Nudge());
         Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None)).IsOk);
         Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Push, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
-        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test"));
-        await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
+        await using var disposeA = feedA = new NewsFeedService(a.Context, Options("news-a.test") with { PushInterval = TimeSpan.FromMinutes(1) });
+        await using var disposeB = feedB = new NewsFeedService(b.Context, Options("news-b.test") with { PushInterval = TimeSpan.FromMinutes(1) });
+        await Task.Delay(200);
         feedA.Start();
         feedB.Start();
 

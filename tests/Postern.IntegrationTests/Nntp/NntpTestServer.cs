@@ -20,9 +20,9 @@ internal static class NntpTestServer
         Settings = settings ?? new Dictionary<string, string>(),
     };
 
-    public static async Task<InProcessServer> StartAsync(VirtualServer? config = null)
+    public static async Task<InProcessServer> StartAsync(VirtualServer? config = null, Action? articleAccepted = null)
     {
-        var server = await InProcessServer.StartAsync(ctx => [new NntpProtocolHandler(ctx)], [config ?? Config()]);
+        var server = await InProcessServer.StartAsync(ctx => [new NntpProtocolHandler(ctx, articleAccepted)], [config ?? Config()]);
         Assert.True((await server.Store.Directory.AddAccountAsync(User, Password, CancellationToken.None)).IsOk);
         Assert.True((await server.Store.PublicFolders.AddFolderAsync("Example/General", "example.general", "General discussion", CancellationToken.None)).IsOk);
         return server;

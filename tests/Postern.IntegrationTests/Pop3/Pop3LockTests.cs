@@ -78,6 +78,35 @@ public sealed class Pop3LockTests
     }
 
     [Fact]
+    public async Task LockLeftByACrashedServerOnThisMachineIsTakenAtOnce()
+    {
+        await using var server = await Pop3TestServer.StartAsync();
+        var alice = await server.AddUserAsync(Alice);
+        var inbox = await server.InboxAsync(alice);
+        var farFuture = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+
+        // A process id that runs nothing: the row's holder crashed, its row would otherwise block for a lifetime.
+        var deadOwner = $"{Environment.MachineName}/{int.MaxValue - 7}/0123456789abcdef";
+        await InsertLockAsync(server.Store, inbox.Id, deadOwner, farFuture);
+        await using (var client = await Pop3RawClient.ConnectAsync(server.StartTlsPort))
+        {
+            await client.LoginAsync(Alice);
+            Assert.StartsWith("+OK", await client.CommandAsync("QUIT"));
+        }
+
+        // A holder on another machine (or a live process here) is respected until its row lapses.
+        await InsertLockAsync(server.Store, inbox.Id, "other-node/1234/0123456789abcdef", farFuture);
+        await using (var client = await Pop3RawClient.ConnectAsync(server.StartTlsPort))
+        {
+            Assert.StartsWith("+OK", await client.CommandAsync("USER " + Alice));
+            Assert.StartsWith("-ERR [IN-USE]", await client.CommandAsync("PASS " + Pop3TestServer.Password));
+        }
+
+        Assert.False(Pop3MaildropLocks.IsDeadLocalHolder($"{Environment.MachineName}/{Environment.ProcessId}/x"));
+        Assert.False(Pop3MaildropLocks.IsDeadLocalHolder("garbage"));
+    }
+
+    [Fact]
     public async Task HolderRefreshesItsLockWhileAlive()
     {
         await using var server = await Pop3TestServer.StartAsync();
@@ -99,6 +128,11 @@ public sealed class Pop3LockTests
         await locks.ReleaseAsync(inbox.Id, 1, CancellationToken.None);
         Assert.Equal(0, locks.HeldCount);
     }
+
+    private static Task InsertLockAsync(IPosternStore store, long mailboxId, string owner, long expires) =>
+        store.Database.WriteAsync(
+            w => w.Command("INSERT OR REPLACE INTO pop3_locks (mailbox_id, owner, session, acquired, expires) VALUES (@m, @o, 1, 0, @e)", ("@m", mailboxId), ("@o", owner), ("@e", expires)).Execute(),
+            CancellationToken.None);
 
     private static Task<long> LockRowsAsync(IPosternStore store, long mailboxId) =>
         store.Database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM pop3_locks WHERE mailbox_id = @m", ("@m", mailboxId)).Scalar<long>(), CancellationToken.None);

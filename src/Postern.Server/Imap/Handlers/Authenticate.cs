@@ -115,6 +115,14 @@ internal sealed class Authenticate : IImapHandler
                 break;
             default:
                 session.No(command, "Authentication failed", "AUTHENTICATIONFAILED");
+
+                // The per-connection budget; the shared throttle slows down guessing across connections.
+                if (++session.AuthenticationFailures >= Math.Max(1, session.Config.Limits.MaxAuthFailures))
+                {
+                    session.Writer.Untagged(ImapStatus.Bye, null, "Too many authentication failures");
+                    session.EnterLogout();
+                }
+
                 break;
         }
     }

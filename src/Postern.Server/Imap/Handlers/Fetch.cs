@@ -1,3 +1,4 @@
+using System.Buffers;
 using MimeKit;
 using Postern.Protocols.Imap;
 using Postern.Store;
@@ -37,6 +38,12 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         var selected = session.Selected!;
+        if (!selected.IsValidSequenceSet(request.Set, uid))
+        {
+            session.BadArguments(command, "Invalid message sequence number");
+            return;
+        }
+
         var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
         if (request.ChangedSince is { } since)
         {
@@ -85,7 +92,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             var wroteFlags = false;
             foreach (var item in items)
             {
-                if (!WriteItem(writer, item, message, view))
+                if (!await WriteItemAsync(session, writer, item, message, view, cancellationToken))
                 {
                     writer.EndList().EndLine();
                     session.No(command, "Unknown content-transfer-encoding", "UNKNOWN-CTE");
@@ -108,7 +115,8 @@ internal sealed class Fetch(bool uid) : IImapHandler
         await session.CompleteAsync(command, ImapStatus.Ok, "FETCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
     }
 
-    private static bool WriteItem(ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view)
+    private static async ValueTask<bool> WriteItemAsync(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view,
+        CancellationToken cancellationToken)
     {
         switch (item.Kind)
         {
@@ -136,7 +144,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 ImapFetchFormatter.WriteBodyStructure(writer, view!, view!.Message.Body ?? new TextPart("plain"), item.Kind == ImapFetchItemKind.BodyStructure);
                 break;
             case ImapFetchItemKind.Rfc822:
-                writer.Atom("RFC822").Literal(view!.Raw);
+                await WriteLiteralAsync(session, writer.Atom("RFC822"), view!.Raw, cancellationToken);
                 break;
             case ImapFetchItemKind.Rfc822Header:
                 writer.Atom("RFC822.HEADER").Literal(view!.GetSection(new ImapSection([], ImapSectionText.Header, [])).GetValueOrDefault().Span);
@@ -147,7 +155,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             case ImapFetchItemKind.BodySection:
                 {
                     var data = view!.GetSection(item.Section!) ?? ReadOnlyMemory<byte>.Empty;
-                    writer.Atom(item.ResponseName).Literal(Partial(data, item).Span);
+                    await WriteLiteralAsync(session, writer.Atom(item.ResponseName), Partial(data, item), cancellationToken);
                     break;
                 }
 
@@ -176,6 +184,24 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         return true;
+    }
+
+    /// <summary>A literal in chunks with a flush per chunk, so a slow reader holds one chunk, not one message.</summary>
+    private static async ValueTask WriteLiteralAsync(ImapSession session, ImapResponseWriter writer, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        const int Chunk = 64 * 1024;
+        if (data.Length <= Chunk)
+        {
+            writer.Literal(data.Span);
+            return;
+        }
+
+        writer.LiteralHeader(data.Length);
+        for (var offset = 0; offset < data.Length; offset += Chunk)
+        {
+            writer.Output.Write(data.Span.Slice(offset, Math.Min(Chunk, data.Length - offset)));
+            await session.FlushAsync(cancellationToken);
+        }
     }
 
     private static ReadOnlyMemory<byte> Partial(ReadOnlyMemory<byte> data, ImapFetchItem item)

@@ -26,6 +26,12 @@ internal sealed class Store(bool uid) : IImapHandler
             session.CondStoreEnabled = true;
         }
 
+        if (!selected.IsValidSequenceSet(request.Set, uid))
+        {
+            session.BadArguments(command, "Invalid message sequence number");
+            return;
+        }
+
         var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
         var operation = request.Operation switch
         {

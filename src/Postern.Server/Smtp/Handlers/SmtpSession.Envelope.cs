@@ -171,32 +171,16 @@ internal sealed partial class SmtpSession
             return;
         }
 
-        // Most recipients are local users: resolve first, and ask about the domain only when that fails.
-        var literal = path.Domain.StartsWith('[');
-        var account = literal ? null : await _context.Store.Directory.ResolveRecipientAsync(path.Address, cancellationToken).ConfigureAwait(false);
-        var isLocal = account is not null || (!literal && await _context.Store.Directory.IsLocalDomainAsync(path.Domain, cancellationToken).ConfigureAwait(false));
-        if (isLocal)
+        var resolved = await ResolveLocalRecipientAsync(path, cancellationToken).ConfigureAwait(false);
+        if (resolved.IsLocal)
         {
-            if (account is null || !account.Enabled)
+            if (resolved.Refusal is { } refusal)
             {
-                Reply(550, $"5.1.1 <{path.Address}>: Recipient address rejected: User unknown");
+                Reply(refusal);
                 return;
             }
 
-            var inbox = await _context.Store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
-            if (inbox is null)
-            {
-                await _context.Store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
-                inbox = await _context.Store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
-            }
-
-            if (inbox is null)
-            {
-                Reply(451, "4.3.0 Error: recipient mailbox unavailable");
-                return;
-            }
-
-            _transaction.Recipients.Add(new SmtpRecipient(path.Address, inbox.Id, notify, orcpt));
+            _transaction.Recipients.Add(new SmtpRecipient(path.Address, resolved.InboxId, notify, orcpt));
         }
         else
         {
@@ -212,6 +196,57 @@ internal sealed partial class SmtpSession
 
         _state = SmtpState.Recipients;
         Reply(250, "2.1.5 Ok");
+    }
+
+    /// <summary>
+    /// Whether the recipient is local and, if so, its INBOX. Resolved once per address per session: a client
+    /// sending many messages to the same users (the common case) costs no store round trips after the first.
+    /// Only definite answers are remembered; a session is short, so a change made meanwhile applies to the next one.
+    /// </summary>
+    private async Task<LocalRecipient> ResolveLocalRecipientAsync(SmtpPath path, CancellationToken cancellationToken)
+    {
+        if (_recipients.TryGetValue(path.Address, out var known))
+        {
+            return known;
+        }
+
+        // Most recipients are local users: resolve first, and ask about the domain only when that fails.
+        var literal = path.Domain.StartsWith('[');
+        var account = literal ? null : await _context.Store.Directory.ResolveRecipientAsync(path.Address, cancellationToken).ConfigureAwait(false);
+        var isLocal = account is not null || (!literal && await _context.Store.Directory.IsLocalDomainAsync(path.Domain, cancellationToken).ConfigureAwait(false));
+        LocalRecipient resolved;
+        if (!isLocal)
+        {
+            resolved = new LocalRecipient(false, 0, null);
+        }
+        else if (account is null || !account.Enabled)
+        {
+            resolved = new LocalRecipient(true, 0, new SmtpReply(550, $"5.1.1 <{path.Address}>: Recipient address rejected: User unknown"));
+        }
+        else
+        {
+            var inbox = await _context.Store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            if (inbox is null)
+            {
+                await _context.Store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+                inbox = await _context.Store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            }
+
+            if (inbox is null)
+            {
+                // Transient: not remembered.
+                return new LocalRecipient(true, 0, new SmtpReply(451, "4.3.0 Error: recipient mailbox unavailable"));
+            }
+
+            resolved = new LocalRecipient(true, inbox.Id, null);
+        }
+
+        if (_recipients.Count < MaxRememberedRecipients)
+        {
+            _recipients[path.Address] = resolved;
+        }
+
+        return resolved;
     }
 
     private async Task<string> PostmasterAddressAsync(CancellationToken cancellationToken)
@@ -238,3 +273,6 @@ internal sealed partial class SmtpSession
         return items.All(i => i is "SUCCESS" or "FAILURE" or "DELAY") && items.Distinct().Count() == items.Length;
     }
 }
+
+/// <summary>A recipient's verdict: local or not; for a local one, its INBOX or why it is refused.</summary>
+internal readonly record struct LocalRecipient(bool IsLocal, long InboxId, SmtpReply? Refusal);

@@ -11,7 +11,7 @@ internal sealed record RecipientReport(QueuedRecipient Recipient, string Action,
 /// <summary>Builds RFC 3464 delivery status notifications (multipart/report; report-type=delivery-status, RFC 6522) with MimeKit.</summary>
 internal static class DeliveryStatusReport
 {
-    public static MimeMessage Build(string reportingHost, QueuedMessage queued, IReadOnlyList<RecipientReport> recipients, MimeMessage? original, DateTimeOffset now)
+    public static MimeMessage Build(string reportingHost, QueuedMessage queued, IReadOnlyList<RecipientReport> recipients, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil = null)
     {
         var delayed = recipients.All(r => r.Action == "delayed");
         var message = new MimeMessage();
@@ -67,6 +67,10 @@ internal static class DeliveryStatusReport
 
             group.Add("Diagnostic-Code", "smtp; " + r.Diagnostic);
             group.Add("Last-Attempt-Date", DateUtils.FormatDate(now));
+            if (r.Action == "delayed" && willRetryUntil is { } until)
+            {
+                group.Add("Will-Retry-Until", DateUtils.FormatDate(until));
+            }
             status.StatusGroups.Add(group);
         }
 

@@ -19,6 +19,12 @@ public sealed class OutboundDeliveryOptions
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromHours(4);
 
+    /// <summary>
+    /// When a "delayed" DSN goes to senders whose recipients asked for it (NOTIFY=DELAY, RFC 3461 §4.1); sent once per message.
+    /// Null turns delay notices off.
+    /// </summary>
+    public TimeSpan? DelayNoticeAfter { get; init; } = TimeSpan.FromHours(4);
+
     /// <summary>Port for MX delivery (25; tests may change it).</summary>
     public int MxPort { get; init; } = 25;
 

@@ -31,7 +31,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         _hostName = _options.HostName ?? hostName;
         _resolver = _options.Resolver ?? new DnsMailExchangerResolver();
         _logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<OutboundDeliveryService>();
-        Routes = new SmtpRouteStore(store.Database);
+        Routes = new SmtpRouteStore(store);
     }
 
     /// <summary>Per-domain routes and the smart host (admin API: list/add/remove).</summary>
@@ -167,11 +167,29 @@ public sealed class OutboundDeliveryService : BackgroundService
         if (wanted.Count > 0 && queued.Sender.Length > 0)
         {
             // The bounce is queued before the attempt is recorded: a crash in between may duplicate it, never lose it.
-            await SendBounceAsync(queued, wanted, message, now, cancellationToken).ConfigureAwait(false);
+            await SendBounceAsync(queued, wanted, message, now, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!expired && queued.Sender.Length > 0 && _options.DelayNoticeAfter is { } noticeAfter && now - queued.Created >= noticeAfter)
+        {
+            var delayed = results
+                .Where(r => r.Outcome.Kind == OutcomeKind.Transient && DeliveryStatusReport.Wants(r.Recipient, "DELAY"))
+                .Select(r => new RecipientReport(r.Recipient, "delayed", "4.4.1", r.Outcome.Diagnostic, r.Outcome.RemoteMta))
+                .ToList();
+            if (delayed.Count > 0 && !await DelayNoticeSentAsync(queued.Id, cancellationToken).ConfigureAwait(false))
+            {
+                await SendBounceAsync(queued, delayed, null, now, queued.Created + _options.RetryPeriod, cancellationToken).ConfigureAwait(false);
+                await _store.Database.WriteAsync(
+                    w => w.Command("INSERT OR IGNORE INTO smtp_delay_notices (queue_id, sent) VALUES (@q, @t)", ("@q", queued.Id), ("@t", now.ToUnixTimeMilliseconds())).Execute(),
+                    cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await _store.Queue.RecordAttemptAsync(queued.Id, records, NextAttempt(queued, now), lastError, cancellationToken).ConfigureAwait(false);
     }
+
+    private Task<bool> DelayNoticeSentAsync(long queueId, CancellationToken cancellationToken) =>
+        _store.Database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM smtp_delay_notices WHERE queue_id = @q", ("@q", queueId)).Scalar<long>() > 0, cancellationToken);
 
     private DateTimeOffset NextAttempt(QueuedMessage queued, DateTimeOffset now)
     {
@@ -378,12 +396,12 @@ public sealed class OutboundDeliveryService : BackgroundService
         return custom.Build(leaf);
     }
 
-    private async Task SendBounceAsync(QueuedMessage queued, List<RecipientReport> failed, MimeMessage? original, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task SendBounceAsync(QueuedMessage queued, List<RecipientReport> failed, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil, CancellationToken cancellationToken)
     {
         MimeMessage bounce;
         try
         {
-            bounce = DeliveryStatusReport.Build(_hostName, queued, failed, original, now);
+            bounce = DeliveryStatusReport.Build(_hostName, queued, failed, original, now, willRetryUntil);
         }
         catch (ParseException ex)
         {
