@@ -71,7 +71,7 @@ public sealed class SmtpExternalAuthTests
         };
         await store.Directory.AddDomainAsync("example.test", CancellationToken.None);
         await store.Directory.AddAccountAsync("alice@example.test", "pw-alice-123", CancellationToken.None);
-        await store.Configuration.SaveVirtualServerAsync(SmtpTestServer.SubmissionServer(), CancellationToken.None);
+        await store.Configuration.SaveVirtualServerAsync(SmtpTestServer.SubmissionServer() with { AuthenticationMethods = ["PLAIN", "LOGIN", "EXTERNAL"] }, CancellationToken.None);
         await using var host = new VirtualServerHost(context, [new SmtpProtocolHandler()]);
         await host.ReloadAsync(CancellationToken.None);
         var port = host.Status.Single(s => s.Mode == BindingMode.ImplicitTls).Port;

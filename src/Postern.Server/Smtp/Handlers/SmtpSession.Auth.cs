@@ -20,7 +20,8 @@ internal sealed partial class SmtpSession
 
         // EXTERNAL only makes sense once the client has shown a certificate and something maps certificates to accounts
         // (as IMAP, POP3 and NNTP decide it).
-        if (_connection.Tls?.ClientCertificate is not null && _context.ClientCertificateAccounts is not null)
+        if (_connection.Tls?.ClientCertificate is not null && _context.ClientCertificateAccounts is not null
+            && _config.AuthenticationMethods.Contains("EXTERNAL", StringComparer.OrdinalIgnoreCase))
         {
             mechanisms.Add("EXTERNAL");
         }
