@@ -200,8 +200,9 @@ public sealed class ImapCommandReader
             return ImapReadResult.NeedMoreData;
         }
 
-        // Normalise the line end to CRLF (a bare LF is tolerated).
-        if (_length > 0 && _buffer[_length - 1] == (byte)'\r')
+        // Normalise the line end to CRLF (a bare LF is tolerated). Only this line's own CR goes: a literal just before
+        // an empty line may end in CR itself.
+        if (_lineLength > 0 && _buffer[_length - 1] == (byte)'\r')
         {
             _length--;
         }

@@ -45,7 +45,7 @@ public sealed record ImapSection(IReadOnlyList<uint> Part, ImapSectionText Text,
 {
     public static ImapSection Whole { get; } = new([], ImapSectionText.None, []);
 
-    /// <summary>The canonical spelling used in the FETCH response name (header field names upper-cased as sent).</summary>
+    /// <summary>The spelling used in the FETCH response name (header field names as the client sent them).</summary>
     public override string ToString()
     {
         var builder = new StringBuilder();
@@ -444,7 +444,8 @@ public sealed record ImapFetchRequest(ImapSequenceSet Set, IReadOnlyList<ImapFet
                     return false;
                 }
 
-                fields.Add(name.ToUpperInvariant());
+                // Kept as sent: the response echoes the client's spelling; matching ignores case.
+                fields.Add(name);
             }
         }
         else if (tokens.Count != 1)

@@ -371,7 +371,8 @@ internal sealed class ImapSession
         var limits = Config.Limits;
         return new ImapLimits
         {
-            MaxLineLength = Math.Max(limits.MaxLineLength, 8192),
+            // RFC 7162 §4 asks for at least 8192; long UID sets from real clients need more, so IMAP lines get 64 KiB at least.
+            MaxLineLength = Math.Max(limits.MaxLineLength, 64 * 1024),
             MaxAppendLiteralSize = limits.MaxMessageSize,
             MaxCommandSize = limits.MaxMessageSize + (1024 * 1024),
             MaxDiscardedLiteralSize = limits.MaxMessageSize + (1024 * 1024),

@@ -107,6 +107,25 @@ public sealed class ImapMailKitTests
     }
 
     [Fact]
+    public async Task Preview_text_headers_and_references()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", Sample);
+        await server.DeliverAsync("INBOX", "Subject: reply\r\nReferences: <sample-1@example.test>\r\nIn-Reply-To: <sample-1@example.test>\r\n\r\nThanks for the report.\r\n");
+        using var client = await server.ConnectAsync();
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var summaries = await client.Inbox.FetchAsync(0, -1, MessageSummaryItems.PreviewText | MessageSummaryItems.Headers | MessageSummaryItems.References |
+            MessageSummaryItems.UniqueId);
+        Assert.Equal(2, summaries.Count);
+        Assert.StartsWith("Hello Alice, the quarterly report", summaries[0].PreviewText, StringComparison.Ordinal);
+        Assert.Equal("Thanks for the report.", summaries[1].PreviewText);
+        Assert.Equal("sample-1@example.test", summaries[1].References!.Single());
+        Assert.Equal("reply", summaries[1].Headers![HeaderId.Subject]);
+        var text = await client.Inbox.GetBodyPartAsync(summaries[0].UniqueId, new BodyPartBasic(new ContentType("text", "plain"), "1"));
+        Assert.Contains("quarterly report", ((TextPart)text).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Search_store_copy_move_expunge()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -83,6 +83,14 @@ public sealed class ImapCommandReaderTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public void Literal_ending_in_cr_before_a_bare_lf_keeps_its_cr(string mode)
+    {
+        var command = ImapFeeding.Single("a LOGIN x {2+}\r\nx\r\n", mode);
+        Assert.Equal("x\r", ImapFeeding.Text(command.Arguments[1].Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public void Reads_sections_partials_and_nested_lists(string mode)
     {
         var command = ImapFeeding.Single("f FETCH 1 (FLAGS BODY.PEEK[1.2.HEADER.FIELDS (FROM \"To\")]<0.100> BODY[])\r\n", mode);

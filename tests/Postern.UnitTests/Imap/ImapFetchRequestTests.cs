@@ -65,8 +65,8 @@ public sealed class ImapFetchRequestTests
         Assert.Equal("BODY[1.2.TEXT]<10>", items[2].ResponseName);
         Assert.Equal(ImapSectionText.Mime, items[3].Section!.Text);
         Assert.Equal("BODY[3.MIME]", items[3].ResponseName);
-        Assert.Equal(["FROM", "SUBJECT"], items[4].Section!.Fields);
-        Assert.Equal("BODY[HEADER.FIELDS (FROM SUBJECT)]", items[4].ResponseName);
+        Assert.Equal(["From", "Subject"], items[4].Section!.Fields);
+        Assert.Equal("BODY[HEADER.FIELDS (From Subject)]", items[4].ResponseName);
         Assert.Equal(ImapSectionText.HeaderFieldsNot, items[5].Section!.Text);
         Assert.Equal([4u], items[5].Section!.Part);
     }
