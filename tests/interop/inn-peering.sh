@@ -143,11 +143,13 @@ if wait_for 20 port_open "$inn_port"; then ok "INN started (innd pid $innd_pid, 
 
 # --- Postern ---------------------------------------------------------------------------------------------------
 data="$work/postern"
-"$repo/postern" --help >/dev/null 2>"$work/build.log" || { bad "cannot build postern"; cat "$work/build.log"; exit 1; }
-"$repo/postern" serve --data "$data" --port-offset "$offset" --host-name postern.test --password-iterations 1000 >"$work/postern.log" 2>&1 &
+# POSTERN_CMD: how to run postern (the integration test passes "dotnet .../postern.dll"); default the checkout's ./postern.
+read -r -a postern_cmd <<<"${POSTERN_CMD:-$repo/postern}"
+"${postern_cmd[@]}" --help >/dev/null 2>"$work/build.log" || { bad "cannot build postern"; cat "$work/build.log"; exit 1; }
+"${postern_cmd[@]}" serve --data "$data" --port-offset "$offset" --host-name postern.test --password-iterations 1000 >"$work/postern.log" 2>&1 &
 postern_pid=$!
 if wait_for 40 port_open "$postern_nntp"; then ok "Postern started (pid $postern_pid, NNTP $postern_nntp)"; else bad "Postern did not start"; tail -20 "$work/postern.log"; exit 1; fi
-P() { "$repo/postern" --data "$data" "$@"; }
+P() { "${postern_cmd[@]}" --data "$data" "$@"; }
 P domain add interop.test >/dev/null
 printf 'secret-pass' | P user add alice@interop.test --password-stdin >/dev/null
 P public-folder add Interop/Test --newsgroup interop.test >/dev/null
@@ -159,6 +161,8 @@ stamp="$(date +%s)-$$"
 article() { # msgid group subject
   printf 'From: Interop <interop@interop.test>\nNewsgroups: %s\nSubject: %s\nMessage-ID: %s\n\nHello from the interop test.\n.leading dot line\n' "$2" "$3" "$1"
 }
+
+if $client caps 127.0.0.1 "$inn_port" | grep -qx STREAMING; then ok "innd offers STREAMING to a feed peer: Postern pushes with CHECK/TAKETHIS"; else log "     innd does not offer STREAMING: Postern pushes with IHAVE"; fi
 
 # --- Postern -> INN (push) -------------------------------------------------------------------------------------
 a="<postern-push.$stamp@postern.test>"
@@ -185,6 +189,7 @@ innxmit_check() { # msgid subject innxmit-flags...
   if [ ! -s "$batch.work" ]; then bad "INN queued nothing for Postern"; fi
   if as_news "$newsbin/innxmit" -d "$@" -P "$postern_nntp" 127.0.0.1 "$batch.work" >"$work/innxmit.txt" 2>&1; then :; else
     bad "innxmit $*: $(tail -5 "$work/innxmit.txt")"; fi
+  log "     innxmit $* said: $(grep -E '^>' "$work/innxmit.txt" | grep -vE '^> \[|^> \.$' | tr '\n' ' ')"
   if $client article 127.0.0.1 "$postern_nntp" "$id" >"$work/postern-b.txt"; then
     local path; path=$(sed -n 's/^Path: //p' "$work/postern-b.txt")
     if [[ "$path" == 'postern.test!inn.test!'* ]] && grep -q '^\.leading dot line' "$work/postern-b.txt"; then
@@ -195,8 +200,10 @@ innxmit_check() { # msgid subject innxmit-flags...
     ok "IMAP: Public Folders/Interop/Test holds $id"
   else bad "IMAP: $(tail -3 "$work/imap.txt")"; fi
 }
-innxmit_check "<inn-stream.$stamp@inn.test>" "Posted on INN, streamed" -s
-innxmit_check "<inn-ihave.$stamp@inn.test>" "Posted on INN, IHAVE"
+# innxmit streams by default (MODE STREAM, CHECK, TAKETHIS); -c sends TAKETHIS without CHECK; -s disables streaming (IHAVE).
+innxmit_check "<inn-stream.$stamp@inn.test>" "Posted on INN, streamed"
+innxmit_check "<inn-takethis.$stamp@inn.test>" "Posted on INN, TAKETHIS only" -c
+innxmit_check "<inn-ihave.$stamp@inn.test>" "Posted on INN, IHAVE" -s
 # Loop prevention: the Postern article came from Postern, INN must not have queued it back.
 if grep -qF "$a" "$inn/spool/outgoing/"* 2>/dev/null; then bad "INN queued $a back to Postern"; else ok "INN did not feed $a back (Path names postern.test)"; fi
 

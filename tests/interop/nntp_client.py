@@ -72,6 +72,10 @@ def main():
         if not r.startswith("281"):
             print("AUTHINFO:", r)
             return 1
+    if verb == "caps":
+        r = c.cmd("CAPABILITIES")
+        print("\n".join(c.block()) if r.startswith("101") else r)
+        return 0
     if verb == "post":
         r = c.cmd("POST")
         if not r.startswith("340"):
