@@ -177,6 +177,17 @@ if wait_for 30 $client article 127.0.0.1 "$inn_port" "$a" --reader; then
   else bad "Postern -> INN: article damaged: $(cat "$work/inn-a.txt")"; fi
 else bad "Postern -> INN: INN never got $a"; grep -i 'news peer' "$work/postern.log" | tail -5; fi
 
+# The same with streaming off in INN's incoming.conf: Postern must fall back to IHAVE (335, then 235).
+sed -i 's/^streaming:.*/streaming: false/' "$inn/etc/incoming.conf"
+as_news "$newsbin/ctlinnd" -s reload incoming.conf interop
+a2="<postern-ihave.$stamp@postern.test>"
+article "$a2" interop.test "Posted on Postern, IHAVE" | $client post 127.0.0.1 "$postern_nntp" --user alice@interop.test --password secret-pass >/dev/null || bad "POST on Postern"
+if wait_for 30 $client article 127.0.0.1 "$inn_port" "$a2" --reader; then
+  ok "Postern -> INN without streaming: INN has $a2 ($($client caps 127.0.0.1 "$inn_port" | grep -qx STREAMING && echo 'STREAMING still listed, MODE STREAM refused' || echo 'no STREAMING'))"
+else bad "Postern -> INN (IHAVE): INN never got $a2"; grep -i 'news peer' "$work/postern.log" | tail -5; fi
+sed -i 's/^streaming:.*/streaming: true/' "$inn/etc/incoming.conf"
+as_news "$newsbin/ctlinnd" -s reload incoming.conf interop
+
 # --- INN -> Postern (innxmit, streaming and IHAVE) -------------------------------------------------------------
 innxmit_check() { # msgid subject innxmit-flags...
   local id=$1 subject=$2; shift 2
