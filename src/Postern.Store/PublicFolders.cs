@@ -189,6 +189,9 @@ public enum NewsPeerTls
 {
     StartTls = 0,
     Implicit = 1,
+
+    /// <summary>Clear text, for peers that cannot do TLS on their feed port (INN's innd has none). Never the default; logged as a warning.</summary>
+    None = 2,
 }
 
 [Flags]

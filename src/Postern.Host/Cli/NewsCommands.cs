@@ -105,7 +105,7 @@ internal static class NewsCommands
         var name = new Argument<string>("name") { Description = "The peer's Path identity, e.g. news.partner.example" };
         var host = new Option<string>("--host") { Required = true };
         var port = new Option<int>("--port") { DefaultValueFactory = _ => 563 };
-        var tls = new Option<NewsPeerTls>("--tls") { Description = "implicit (563) or starttls (119)", DefaultValueFactory = _ => NewsPeerTls.Implicit };
+        var tls = new Option<NewsPeerTls>("--tls") { Description = "implicit (563), starttls (119), or none (clear text, for peers without TLS such as INN's innd; not recommended)", DefaultValueFactory = _ => NewsPeerTls.Implicit };
         var noVerify = new Option<bool>("--no-verify") { Description = "Do not verify the peer's certificate (not recommended)" };
         var groups = new Option<string>("--groups") { Description = "Wildmat of newsgroups to exchange", DefaultValueFactory = _ => "*" };
         var direction = new Option<NewsFeedDirection>("--direction") { Description = "push, pull or both", DefaultValueFactory = _ => NewsFeedDirection.Both };

@@ -123,7 +123,7 @@ public sealed class NewsAdministration(IPosternStore store)
 
     public Task<bool> RejectAsync(long pendingId, CancellationToken cancellationToken) => Folders.RejectPendingAsync(pendingId, cancellationToken);
 
-    /// <summary>`news-peer add NAME --host H [--port 563] [--tls implicit|starttls] [--no-verify] [--user U --password P] [--groups WILDMAT] [--direction push|pull|both]`.</summary>
+    /// <summary>`news-peer add NAME --host H [--port 563] [--tls implicit|starttls|none] [--no-verify] [--user U --password P] [--groups WILDMAT] [--direction push|pull|both]`.</summary>
     public Task<StoreResult<NewsPeer>> AddPeerAsync(NewsPeer peer, CancellationToken cancellationToken)
     {
         if (!Wildmat.IsValid(peer.Groups))
@@ -168,7 +168,12 @@ public sealed class NewsAdministration(IPosternStore store)
 
     public static bool TryParseTls(string text, out NewsPeerTls tls)
     {
-        tls = text.Equals("starttls", StringComparison.OrdinalIgnoreCase) ? NewsPeerTls.StartTls : NewsPeerTls.Implicit;
-        return text.ToLowerInvariant() is "starttls" or "implicit";
+        tls = text.ToLowerInvariant() switch
+        {
+            "starttls" => NewsPeerTls.StartTls,
+            "none" => NewsPeerTls.None,
+            _ => NewsPeerTls.Implicit,
+        };
+        return text.ToLowerInvariant() is "starttls" or "implicit" or "none";
     }
 }

@@ -53,6 +53,7 @@ public sealed class NewsFeedService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly Dictionary<long, DateTimeOffset> _peerRetryAt = [];
+    private readonly HashSet<long> _clearTextWarned = [];
     private IReadOnlyList<X509Certificate2> _trustedRoots = [];
     private Task? _loop;
 
@@ -116,6 +117,11 @@ public sealed class NewsFeedService : IAsyncDisposable
             if (!peer.Enabled || (_peerRetryAt.TryGetValue(peer.Id, out var retryAt) && retryAt > now))
             {
                 continue;
+            }
+
+            if (peer.Tls == NewsPeerTls.None && _clearTextWarned.Add(peer.Id))
+            {
+                _logger.LogWarning("News peer {Peer}: the feed runs in CLEAR TEXT (--tls none); articles and any AUTHINFO password can be read on the network", peer.Name);
             }
 
             try

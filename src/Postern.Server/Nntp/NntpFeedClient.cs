@@ -10,7 +10,7 @@ using Postern.Store;
 
 namespace Postern.Server.Nntp;
 
-/// <summary>The client side of a newsfeed: connects to a peer over TLS (verified), optionally logs in, and speaks IHAVE, streaming and reader commands.</summary>
+/// <summary>The client side of a newsfeed: connects to a peer over TLS (verified) — or in clear text when the peer is configured with TLS none — optionally logs in, and speaks IHAVE, streaming and reader commands.</summary>
 internal sealed class NntpFeedClient : IAsyncDisposable
 {
     private const int MaxReplyLine = 4096;
@@ -61,7 +61,7 @@ internal sealed class NntpFeedClient : IAsyncDisposable
             await client.LoadCapabilitiesAsync(cancellationToken).ConfigureAwait(false);
             if (peer.Tls == NewsPeerTls.StartTls)
             {
-                // RFC 4642: the feed never runs in clear text.
+                // RFC 4642: with starttls the feed never continues in clear text.
                 var reply = await client.CommandAsync("STARTTLS", cancellationToken).ConfigureAwait(false);
                 if (!reply.StartsWith("382", StringComparison.Ordinal))
                 {

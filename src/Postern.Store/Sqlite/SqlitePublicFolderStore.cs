@@ -409,7 +409,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
 
             var id = w.Command(
                 "INSERT INTO news_peers (name, host, port, tls_mode, verify, username, password, groups, direction, last_pull, enabled) VALUES (@n, @h, @p, @tls, @v, @u, @pw, @g, @d, @lp, @e) RETURNING id",
-                ("@n", peer.Name), ("@h", peer.Host), ("@p", peer.Port), ("@tls", peer.Tls == NewsPeerTls.Implicit ? "implicit" : "starttls"), ("@v", peer.Verify ? 1 : 0),
+                ("@n", peer.Name), ("@h", peer.Host), ("@p", peer.Port), ("@tls", peer.Tls switch { NewsPeerTls.Implicit => "implicit", NewsPeerTls.None => "none", _ => "starttls" }), ("@v", peer.Verify ? 1 : 0),
                 ("@u", peer.UserName), ("@pw", peer.Password), ("@g", peer.Groups), ("@d", DirectionName(peer.Direction)),
                 ("@lp", peer.LastPull?.ToUnixTimeMilliseconds()), ("@e", peer.Enabled ? 1 : 0)).Scalar<long>();
             return StoreResult<NewsPeer>.Ok(peer with { Id = id });
@@ -579,7 +579,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
         Name = r.GetString(1),
         Host = r.GetString(2),
         Port = r.GetInt32(3),
-        Tls = r.GetString(4) == "implicit" ? NewsPeerTls.Implicit : NewsPeerTls.StartTls,
+        Tls = r.GetString(4) switch { "implicit" => NewsPeerTls.Implicit, "none" => NewsPeerTls.None, _ => NewsPeerTls.StartTls },
         Verify = r.GetInt64(5) != 0,
         UserName = r.GetNullableString(6),
         Password = r.GetNullableString(7),

@@ -34,6 +34,15 @@ public sealed class NewsAdministrationTests
         Assert.True((await admin.AddPeerAsync(new NewsPeer { Name = "news.peer.test", Host = "h", UserName = "u", Password = "secret" }, CancellationToken.None)).IsOk);
         Assert.Equal("********", Assert.Single(await admin.ListPeersAsync(CancellationToken.None)).Password);
         Assert.True(await admin.RemovePeerAsync("news.peer.test", CancellationToken.None));
+
+        // Clear text is an explicit per-peer choice (INN's innd has no TLS on its feed port) and survives the store.
+        Assert.True((await admin.AddPeerAsync(new NewsPeer { Name = "inn.peer.test", Host = "h", Port = 119, Tls = NewsPeerTls.None }, CancellationToken.None)).IsOk);
+        Assert.Equal(NewsPeerTls.None, Assert.Single(await admin.ListPeersAsync(CancellationToken.None)).Tls);
+        Assert.True(NewsAdministration.TryParseTls("none", out var none) && none == NewsPeerTls.None);
+        Assert.True(NewsAdministration.TryParseTls("starttls", out var startTls) && startTls == NewsPeerTls.StartTls);
+        Assert.False(NewsAdministration.TryParseTls("plain", out _));
+        Assert.Equal(NewsPeerTls.Implicit, new NewsPeer { Name = "n", Host = "h" }.Tls);
+        Assert.True(await admin.RemovePeerAsync("inn.peer.test", CancellationToken.None));
         Assert.Equal(StoreStatus.Ok, await admin.RemoveFolderAsync("Example", CancellationToken.None));
         Assert.Empty(await admin.ListFoldersAsync(CancellationToken.None));
     }

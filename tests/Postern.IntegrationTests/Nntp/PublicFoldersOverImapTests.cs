@@ -119,6 +119,7 @@ public sealed class PublicFoldersOverImapTests
     public async Task Message_appended_over_imap_becomes_an_article()
     {
         await using var server = await StartAsync();
+        Assert.True((await server.Store.PublicFolders.AddPeerAsync(new NewsPeer { Name = "news.peer.test", Host = "127.0.0.1", Groups = "example.*", Direction = NewsFeedDirection.Push }, CancellationToken.None)).IsOk);
         using var imap = await ImapAsync(server, Poster);
         var folder = await imap.GetFolderAsync(FolderName);
         var raw = "From: Alice <alice@example.test>\r\nSubject: From a mail client\r\n\r\nHello from IMAP.\r\n";
@@ -136,8 +137,9 @@ public sealed class PublicFoldersOverImapTests
         Assert.StartsWith("220 1 " + messageId, await nntp.CommandAsync("ARTICLE " + messageId));
         Assert.Contains("Hello from IMAP.", await nntp.ReadBlockAsync());
 
-        // The history knows it: the same article offered by a peer is a duplicate.
+        // The history knows it (a peer offering it back gets a duplicate), and it waits in the push peer's feed.
         Assert.Equal(NewsHistoryState.Accepted, (await server.Store.PublicFolders.GetHistoryAsync(messageId, CancellationToken.None))!.State);
+        Assert.Equal(1, await server.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
 
         // A copy from INBOX is filed as an article too.
         var inbox = imap.Inbox;

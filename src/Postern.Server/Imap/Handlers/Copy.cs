@@ -49,7 +49,7 @@ internal sealed class Copy(bool uid, bool move) : IImapHandler
             return;
         }
 
-        if (!move && account.QuotaBytes > 0 &&
+        if (!move && account.QuotaBytes > 0 && !ImapPublicFolderStore.IsPublic(target.Id) &&
             await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + messages.Sum(m => m.Size) > account.QuotaBytes)
         {
             session.No(command, "Quota exceeded", "OVERQUOTA");
