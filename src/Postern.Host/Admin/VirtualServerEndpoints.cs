@@ -34,8 +34,13 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error(bindingError);
             }
 
+            // A new virtual server starts from its protocol's defaults (line limits, SASL mechanisms), then the request.
+            var template = ProtocolModules.Defaults(server.HostName).FirstOrDefault(d => d.Protocol == request.Protocol);
             var created = new VirtualServer
             {
+                Limits = template?.Limits ?? new ConnectionLimits(),
+                AuthenticationMethods = template?.AuthenticationMethods ?? ["PLAIN", "LOGIN"],
+                Settings = template?.Settings ?? new Dictionary<string, string>(),
                 Name = request.Name.Trim(),
                 Protocol = request.Protocol,
                 ServerName = server.HostName,
