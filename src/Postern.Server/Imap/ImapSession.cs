@@ -223,6 +223,12 @@ internal sealed class ImapSession
         {
             // A bug in one command must not take the connection down with it.
             _logger.LogError(ex, "IMAP {Command} failed", command.Name);
+            if (Writer.IsMidLine)
+            {
+                // Half a response (perhaps half a literal) is out: nothing more can be said that the client would parse right.
+                return false;
+            }
+
             Writer.Tagged(command.Tag, ImapStatus.No, "SERVERBUG", "Internal error");
         }
 
