@@ -27,6 +27,13 @@ internal sealed record BenchOptions
           imap-append    sessions stay open (LOGIN); per operation: APPEND INBOX of S KB
           nntp-post      sessions stay open ([AUTHINFO]); per operation: POST an article of S KB to --group
           nntp-article   sessions stay open (GROUP); per operation: ARTICLE n, cycling through the group
+          nntp-connect   per operation: connect, [TLS], greeting, MODE READER, [AUTHINFO], QUIT
+          pop3-retr      sessions stay open (USER/PASS, STAT); per operation: RETR n, cycling through the maildrop
+          imap-mixed     sessions stay open and selected; per operation one step of a ten-step client cycle:
+                         UID FETCH 1:* FLAGS, FETCH ENVELOPE of 10, FETCH BODY.PEEK[], STORE +FLAGS, FETCH
+                         header fields, SEARCH, STORE -FLAGS, STATUS, NOOP, APPEND of S KB
+          imap-idle-hold open --count connections (--connections at a time), each LOGIN, SELECT INBOX, IDLE;
+                         hold them --hold seconds and report the server's memory
 
         options:
           --host H               server address (127.0.0.1)
@@ -44,6 +51,9 @@ internal sealed record BenchOptions
           --timeout SECONDS      per reply (30)
           --server-pid PID       sample /proc/PID (VmHWM, CPU time) before and after the run
           --warmup N             operations run (and not measured) before the run (0)
+          --hold SECONDS         imap-idle-hold: how long to hold the idling connections before sampling (10)
+          --users U              "{n}" in --user becomes n modulo U (imap-idle-hold: connection n of --count);
+                                 smtp-send: "{n}" in --to becomes the operation number modulo U
           --inprocess            start an in-process Postern POP3 server with C accounts and one message of S KB
                                  each, and run against it (a smoke test needing no installed server)
         """;
@@ -84,8 +94,12 @@ internal sealed record BenchOptions
 
     public bool InProcess { get; init; }
 
+    public int HoldSeconds { get; init; } = 10;
+
+    public int? Users { get; init; }
+
     /// <summary>The user name for one connection ("{n}" → connection number).</summary>
-    public string? UserFor(int connection) => User?.Replace("{n}", connection.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    public string? UserFor(int connection) => User?.Replace("{n}", (Users is { } users ? connection % users : connection).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     public static bool TryParse(string[] args, out BenchOptions options, out string? error)
     {
@@ -159,6 +173,12 @@ internal sealed record BenchOptions
                     break;
                 case "--server-pid" when TryInt(value, 1, int.MaxValue, out var pid):
                     options = options with { ServerPid = pid };
+                    break;
+                case "--hold" when TryInt(value, 0, 86_400, out var hold):
+                    options = options with { HoldSeconds = hold };
+                    break;
+                case "--users" when TryInt(value, 1, int.MaxValue, out var users):
+                    options = options with { Users = users };
                     break;
                 case "--warmup" when TryInt(value, 0, int.MaxValue, out var warmup):
                     options = options with { Warmup = warmup };

@@ -43,6 +43,12 @@ try
         Console.WriteLine($"in-process Postern POP3 on 127.0.0.1:{options.Port} (users {options.User}, password {options.Password}; 1,000 PBKDF2 iterations, not the production 600,000)");
     }
 
+    if (options.Scenario == "imap-idle-hold")
+    {
+        options = options with { Port = options.Port ?? (options.Tls == TlsMode.Implicit ? 993 : 143) };
+        return await ImapIdleHold.RunAsync(options, cancel.Token);
+    }
+
     var scenario = ScenarioCatalog.Create(options);
     if (scenario is null)
     {

@@ -27,7 +27,12 @@ internal sealed class KeyProtector
         _masterKeyPath = Path.Combine(dataDirectory, "keys", "master.key");
     }
 
-    public byte[] Protect(ReadOnlySpan<byte> plaintext)
+    public string MasterKeyPath => _masterKeyPath;
+
+    public byte[] Protect(ReadOnlySpan<byte> plaintext) => Protect(plaintext, AssociatedData);
+
+    /// <summary>Encrypts under the master key, bound to <paramref name="associatedData"/> (the secret's purpose).</summary>
+    public byte[] Protect(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         var blob = new byte[HeaderSize + plaintext.Length];
         blob[0] = FormatVersion;
@@ -35,12 +40,15 @@ internal sealed class KeyProtector
         var tag = blob.AsSpan(1 + NonceSize, TagSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(MasterKey(), TagSize);
-        aes.Encrypt(nonce, plaintext, blob.AsSpan(HeaderSize), tag, AssociatedData);
+        aes.Encrypt(nonce, plaintext, blob.AsSpan(HeaderSize), tag, associatedData);
         return blob;
     }
 
     /// <summary>False when the blob is damaged or was made under another master key.</summary>
-    public bool TryUnprotect(ReadOnlySpan<byte> blob, out byte[] plaintext)
+    public bool TryUnprotect(ReadOnlySpan<byte> blob, out byte[] plaintext) => TryUnprotect(blob, AssociatedData, out plaintext);
+
+    /// <summary>False when the blob is damaged, was made under another master key, or for another purpose.</summary>
+    public bool TryUnprotect(ReadOnlySpan<byte> blob, ReadOnlySpan<byte> associatedData, out byte[] plaintext)
     {
         plaintext = [];
         if (blob.Length < HeaderSize || blob[0] != FormatVersion)
@@ -52,7 +60,7 @@ internal sealed class KeyProtector
         try
         {
             using var aes = new AesGcm(MasterKey(), TagSize);
-            aes.Decrypt(blob.Slice(1, NonceSize), blob[HeaderSize..], blob.Slice(1 + NonceSize, TagSize), result, AssociatedData);
+            aes.Decrypt(blob.Slice(1, NonceSize), blob[HeaderSize..], blob.Slice(1 + NonceSize, TagSize), result, associatedData);
         }
         catch (CryptographicException)
         {

@@ -199,6 +199,12 @@ public sealed partial class PkiService
             return PkiResult.Fail("give either a thumbprint or an issuer and serial number");
         }
 
+        // A SHA-1 thumbprint (what many tools show) would never match: logons are looked up by SHA-256.
+        if (byThumbprint && CertificateFacts.NormalizeSerial(thumbprint!) is var hex && (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit)))
+        {
+            return PkiResult.Fail("the thumbprint must be the certificate's SHA-256 hash (64 hex digits)");
+        }
+
         var now = _clock.GetUtcNow();
         try
         {

@@ -27,11 +27,14 @@ internal static class ScenarioCatalog
     {
         "smtp-send" => new SmtpSendScenario(options),
         "pop3-session" => new Pop3SessionScenario(options),
+        "pop3-retr" => new Pop3RetrScenario(options),
         "imap-session" => new ImapScenario(options, ImapScenario.Kind.Session),
         "imap-fetch" => new ImapScenario(options, ImapScenario.Kind.Fetch),
         "imap-append" => new ImapScenario(options, ImapScenario.Kind.Append),
+        "imap-mixed" => new ImapScenario(options, ImapScenario.Kind.Mixed),
         "nntp-post" => new NntpScenario(options, post: true),
         "nntp-article" => new NntpScenario(options, post: false),
+        "nntp-connect" => new NntpScenario(options, post: false, connectOnly: true),
         _ => null,
     };
 

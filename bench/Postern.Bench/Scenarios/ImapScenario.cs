@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -7,6 +8,7 @@ namespace Postern.Bench.Scenarios;
 internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Kind kind) : IScenario
 {
     private static long s_tag;
+    private readonly ConcurrentDictionary<int, long> _exists = new();
     private byte[]? _message;
 
     public enum Kind
@@ -19,12 +21,19 @@ internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Ki
 
         /// <summary>Sessions stay open; per operation: APPEND.</summary>
         Append = 2,
+
+        /// <summary>
+        /// Sessions stay open and selected; per operation one step of a client's ten-step cycle: flag sync,
+        /// header list, whole message, header fields, flag set and clear, SEARCH, STATUS, NOOP, APPEND.
+        /// </summary>
+        Mixed = 3,
     }
 
     public string Name => kind switch
     {
         Kind.Session => "imap-session",
         Kind.Fetch => "imap-fetch",
+        Kind.Mixed => "imap-mixed",
         _ => "imap-append",
     };
 
@@ -49,9 +58,15 @@ internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Ki
                 await CommandAsync(connection, $"LOGIN {Quote(options.UserFor(worker) ?? "")} {Quote(options.Password ?? "")}", cancellationToken).ConfigureAwait(false);
             }
 
-            if (kind == Kind.Fetch)
+            if (kind is Kind.Fetch or Kind.Mixed)
             {
-                await CommandAsync(connection, "SELECT INBOX", cancellationToken).ConfigureAwait(false);
+                var selected = await CommandAsync(connection, "SELECT INBOX", cancellationToken).ConfigureAwait(false);
+                if (kind == Kind.Mixed && selected.Exists <= 0)
+                {
+                    throw new BenchProtocolException("imap-mixed: the INBOX of " + options.UserFor(worker) + " is empty; seed it first");
+                }
+
+                _exists[worker] = selected.Exists;
             }
 
             return connection;
@@ -72,31 +87,63 @@ internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Ki
                 return selected.Exists == 0 ? 0 : (await CommandAsync(connection, "FETCH 1:* (FLAGS BODY.PEEK[])", cancellationToken).ConfigureAwait(false)).Payload;
             case Kind.Fetch:
                 return (await CommandAsync(connection, $"FETCH {options.FetchSet} (FLAGS BODY.PEEK[])", cancellationToken).ConfigureAwait(false)).Payload;
+            case Kind.Mixed:
+                return await MixedStepAsync(connection, worker, operation, cancellationToken).ConfigureAwait(false);
             default:
-                _message ??= MessageFactory.Create(options.SizeKb, "bench@example.test", options.UserFor(worker) ?? "bench@example.test", null, operation);
-                var tag = NextTag();
-                await connection.WriteLineAsync($"{tag} APPEND INBOX (\\Seen) {{{_message.Length.ToString(CultureInfo.InvariantCulture)}}}", cancellationToken).ConfigureAwait(false);
-
-                // A synchronizing literal: wait for the continuation request (RFC 3501 §7.5).
-                while (true)
-                {
-                    var line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                    if (line.StartsWith('+'))
-                    {
-                        break;
-                    }
-
-                    if (line.StartsWith(tag + " ", StringComparison.Ordinal))
-                    {
-                        throw new BenchProtocolException("APPEND: " + line);
-                    }
-                }
-
-                await connection.WriteAsync(_message, cancellationToken).ConfigureAwait(false);
-                await connection.WriteLineAsync("", cancellationToken).ConfigureAwait(false);
-                await ReadTaggedAsync(connection, tag, "APPEND", cancellationToken).ConfigureAwait(false);
-                return _message.Length;
+                return await AppendAsync(connection, worker, operation, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task<long> MixedStepAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken)
+    {
+        // Messages that existed at SELECT; appended ones only make the flag sync and SEARCH a little longer.
+        var exists = _exists[worker];
+        var n = ((operation / 10) % exists) + 1;
+        var last = Math.Min(exists, n + 9);
+        var c = CultureInfo.InvariantCulture;
+        var command = (operation % 10) switch
+        {
+            0 => "UID FETCH 1:* (UID FLAGS)",
+            1 => string.Create(c, $"FETCH {n}:{last} (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"),
+            2 => string.Create(c, $"FETCH {n} (FLAGS BODY.PEEK[])"),
+            3 => string.Create(c, $"STORE {n} +FLAGS (\\Flagged)"),
+            4 => string.Create(c, $"FETCH {n} (BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE MESSAGE-ID)])"),
+            5 => "SEARCH FLAGGED",
+            6 => string.Create(c, $"STORE {n} -FLAGS (\\Flagged)"),
+            7 => "STATUS INBOX (MESSAGES UNSEEN UIDNEXT)",
+            8 => "NOOP",
+            _ => null,
+        };
+        return command is null
+            ? await AppendAsync(connection, worker, operation, cancellationToken).ConfigureAwait(false)
+            : (await CommandAsync(connection, command, cancellationToken).ConfigureAwait(false)).Payload;
+    }
+
+    private async Task<long> AppendAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken)
+    {
+        _message ??= MessageFactory.Create(options.SizeKb, "bench@example.test", options.UserFor(worker) ?? "bench@example.test", null, operation);
+        var tag = NextTag();
+        await connection.WriteLineAsync($"{tag} APPEND INBOX (\\Seen) {{{_message.Length.ToString(CultureInfo.InvariantCulture)}}}", cancellationToken).ConfigureAwait(false);
+
+        // A synchronizing literal: wait for the continuation request (RFC 3501 §7.5).
+        while (true)
+        {
+            var line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line.StartsWith('+'))
+            {
+                break;
+            }
+
+            if (line.StartsWith(tag + " ", StringComparison.Ordinal))
+            {
+                throw new BenchProtocolException("APPEND: " + line);
+            }
+        }
+
+        await connection.WriteAsync(_message, cancellationToken).ConfigureAwait(false);
+        await connection.WriteLineAsync("", cancellationToken).ConfigureAwait(false);
+        await ReadTaggedAsync(connection, tag, "APPEND", cancellationToken).ConfigureAwait(false);
+        return _message.Length;
     }
 
     public async Task CloseAsync(BenchConnection connection, CancellationToken cancellationToken) =>

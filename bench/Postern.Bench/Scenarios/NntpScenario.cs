@@ -3,14 +3,17 @@ using System.Globalization;
 
 namespace Postern.Bench.Scenarios;
 
-/// <summary>nntp-post and nntp-article (RFC 3977, RFC 4642 STARTTLS, RFC 4643 AUTHINFO).</summary>
-internal sealed class NntpScenario(BenchOptions options, bool post) : IScenario
+/// <summary>
+/// nntp-post, nntp-article and nntp-connect (RFC 3977, RFC 4642 STARTTLS, RFC 4643 AUTHINFO). nntp-connect times
+/// a whole reader connection: connect, [TLS], greeting, MODE READER, [AUTHINFO], QUIT.
+/// </summary>
+internal sealed class NntpScenario(BenchOptions options, bool post, bool connectOnly = false) : IScenario
 {
     private readonly ConcurrentDictionary<int, (long Low, long High)> _ranges = new();
 
-    public string Name => post ? "nntp-post" : "nntp-article";
+    public string Name => connectOnly ? "nntp-connect" : post ? "nntp-post" : "nntp-article";
 
-    public bool KeepsSession => true;
+    public bool KeepsSession => !connectOnly;
 
     public int DefaultPort(TlsMode tls) => tls == TlsMode.Implicit ? 563 : 119;
 
@@ -34,7 +37,7 @@ internal sealed class NntpScenario(BenchOptions options, bool post) : IScenario
                 ScenarioCatalog.Expect(await connection.CommandAsync("AUTHINFO PASS " + options.Password, cancellationToken).ConfigureAwait(false), "AUTHINFO PASS", "281");
             }
 
-            if (!post)
+            if (!post && !connectOnly)
             {
                 // 211 number low high group
                 var reply = ScenarioCatalog.Expect(await connection.CommandAsync("GROUP " + options.Group, cancellationToken).ConfigureAwait(false), "GROUP", "211");
@@ -59,6 +62,11 @@ internal sealed class NntpScenario(BenchOptions options, bool post) : IScenario
 
     public async Task<long> OperateAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken)
     {
+        if (connectOnly)
+        {
+            return 0;
+        }
+
         if (post)
         {
             // A fresh Message-ID each time: news servers refuse duplicates.

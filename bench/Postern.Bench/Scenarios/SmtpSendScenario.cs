@@ -52,7 +52,9 @@ internal sealed class SmtpSendScenario(BenchOptions options) : IScenario
         _message ??= MessageFactory.DotStuff(MessageFactory.Create(options.SizeKb, _from, _to, null, operation));
         await connection.WriteLineAsync($"MAIL FROM:<{_from}>", cancellationToken).ConfigureAwait(false);
         ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "MAIL", "250");
-        await connection.WriteLineAsync($"RCPT TO:<{_to}>", cancellationToken).ConfigureAwait(false);
+        // "{n}" in --to spreads the load over mailboxes: n is the operation number modulo --users (else 1).
+        var to = _to.Replace("{n}", (operation % (options.Users ?? 1)).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        await connection.WriteLineAsync($"RCPT TO:<{to}>", cancellationToken).ConfigureAwait(false);
         ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "RCPT", "250", "251");
         await connection.WriteLineAsync("DATA", cancellationToken).ConfigureAwait(false);
         ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "DATA", "354");

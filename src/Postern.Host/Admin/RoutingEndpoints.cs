@@ -8,7 +8,7 @@ internal static class RoutingEndpoints
 {
     public static void Map(RouteGroupBuilder api, PosternServer server)
     {
-        var routes = new SmtpRouteStore(server.Store.Database);
+        var routes = new SmtpRouteStore(server.Store);
         api.MapGet("/routes", async (CancellationToken ct) => Results.Ok((await routes.ListAsync(ct)).Select(RouteView.From)));
         api.MapPost("/routes", async (RouteRequest request, CancellationToken ct) =>
         {

@@ -437,7 +437,7 @@ internal static class CertificateCommands
     {
         var cert = new Command("cert", "Certificates that identify a user (certificate logon with SASL EXTERNAL)");
         var address = new Argument<string>("address");
-        var thumbprint = new Option<string?>("--thumbprint");
+        var thumbprint = new Option<string?>("--thumbprint") { Description = "SHA-256 thumbprint (64 hex digits)" };
         var file = new Option<string?>("--file") { Description = "The user's certificate (PEM or DER); its thumbprint is mapped" };
         var issuer = new Option<string?>("--issuer");
         var serial = new Option<string?>("--serial");
@@ -448,7 +448,8 @@ internal static class CertificateCommands
             if (parse.GetValue(file) is { } path)
             {
                 using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(await ReadFileAsync(path, ct) is var b && b[0] == '-' ? PemToDer(b) : b);
-                t = certificate.Thumbprint;
+                // The PKI maps by SHA-256 thumbprint (X509Certificate2.Thumbprint is SHA-1).
+                t = certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
             }
 
             if (t is null && (parse.GetValue(issuer) is null || parse.GetValue(serial) is null))

@@ -47,10 +47,11 @@ internal static class CheckCommand
                 {
                     r.Ok ? "OK" : "FAIL", r.Protocol.ToString().ToUpperInvariant(), r.Endpoint, r.Mode == Store.BindingMode.ImplicitTls ? "implicit" : "starttls",
                     r.TlsVersion ?? "-", r.CipherSuite is null ? "-" : $"{r.CipherSuite} ({r.CipherStrengthBits}-bit)",
+                    r.KeyAlgorithm is null ? "-" : $"{r.KeyAlgorithm} {r.KeyBits}",
                     r.ChainVerified ? "chain ok" : "chain FAIL", r.DaysToExpiry is { } d ? $"{d}d" : "-",
                     r.PlaintextLoginRefused switch { true => "clear logon refused", false => "clear logon ACCEPTED", null => "" },
                     r.VirtualServer + (r.Problems.Count > 0 ? ": " + string.Join("; ", r.Problems) : ""),
-                }), ["", "PROTO", "ENDPOINT", "MODE", "TLS", "CIPHER", "CHAIN", "EXPIRES", "LOGON", "VIRTUAL SERVER"]);
+                }), ["", "PROTO", "ENDPOINT", "MODE", "TLS", "CIPHER", "KEY", "CHAIN", "EXPIRES", "LOGON", "VIRTUAL SERVER"]);
                 return results.All(r => r.Ok) ? 0 : 2;
             }
             catch (CliException ex)

@@ -26,7 +26,9 @@ internal sealed record BindingCheck(
     int? DaysToExpiry,
     bool? PlaintextLoginRefused,
     bool ClearTextAfterGreeting,
-    IReadOnlyList<string> Problems);
+    IReadOnlyList<string> Problems,
+    string? KeyAlgorithm = null,
+    int KeyBits = 0);
 
 /// <summary>
 /// The article's last section as a command: connect to every binding as a client would (implicit TLS or the
@@ -143,6 +145,13 @@ internal static class SecureChannelCheck
                 problems.Add($"the certificate does not name {hostName}");
             }
 
+            // A weak key undoes a strong cipher: RSA below 2048 bits or EC below 256 bits is a problem.
+            var (keyAlgorithm, keyBits) = KeyOf(served);
+            if (served is not null && (keyAlgorithm == "RSA" ? keyBits < 2048 : keyBits < 256))
+            {
+                problems.Add($"the certificate's {keyAlgorithm} key is only {keyBits} bits");
+            }
+
             int? days = served is null ? null : (int)Math.Floor((served.NotAfter.ToUniversalTime() - DateTime.UtcNow).TotalDays);
             if (days is < 0)
             {
@@ -164,13 +173,30 @@ internal static class SecureChannelCheck
             }
 
             return new BindingCheck(vs.Name, vs.Protocol, endpoint, binding.Mode, problems.Count == 0, version, ssl.NegotiatedCipherSuite.ToString(), strength,
-                chainBuilt, chainFlags.ToString(), nameMatches, served?.Subject, served?.Issuer, days, plaintextLoginRefused, clearAfterGreeting, problems);
+                chainBuilt, chainFlags.ToString(), nameMatches, served?.Subject, served?.Issuer, days, plaintextLoginRefused, clearAfterGreeting, problems, keyAlgorithm, keyBits);
         }
         catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException or OperationCanceledException)
         {
             problems.Add("TLS failed: " + (ex is OperationCanceledException ? "timed out" : ex.Message));
             return new BindingCheck(vs.Name, vs.Protocol, endpoint, binding.Mode, false, null, null, 0, false, null, false, null, null, null, plaintextLoginRefused, clearAfterGreeting, problems);
         }
+    }
+
+    private static (string? Algorithm, int Bits) KeyOf(X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return (null, 0);
+        }
+
+        using var rsa = certificate.GetRSAPublicKey();
+        if (rsa is not null)
+        {
+            return ("RSA", rsa.KeySize);
+        }
+
+        using var ecdsa = certificate.GetECDsaPublicKey();
+        return ecdsa is not null ? ("EC", ecdsa.KeySize) : (certificate.PublicKey.Oid.FriendlyName ?? certificate.PublicKey.Oid.Value, 0);
     }
 
     private static async Task<bool> SaysSomethingInClearAsync(TcpClient tcp, CancellationToken ct)

@@ -81,6 +81,16 @@ internal static class ServeCommand
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
         var credentials = new AdminCredentials("", token, server.Certificates.RootPem);
+        app.Use(async (context, next) =>
+        {
+            // The console runs only its own script and is never framed; the token stays in the tab.
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+            headers.XFrameOptions = "DENY";
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            await next(context);
+        });
         AdminApi.Map(app, server, credentials);
         WebConsole.Map(app);
 

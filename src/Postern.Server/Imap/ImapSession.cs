@@ -21,6 +21,7 @@ internal sealed class ImapSession
     private ImapResponseWriter? _writer;
     private PipeWriter? _writerOutput;
     private int _badCommands;
+    private IMailStore? _accountMail;
 
     public ImapSession(MailConnection connection, ServerContext context, ILogger logger)
     {
@@ -37,7 +38,8 @@ internal sealed class ImapSession
 
     public Authenticator Authenticator { get; }
 
-    public IMailStore Mail => Context.Store.Mail;
+    /// <summary>After login, the account's mailboxes plus the public folders it may read ("Public Folders/...").</summary>
+    public IMailStore Mail => _accountMail ?? Context.Store.Mail;
 
     public VirtualServer Config => Connection.VirtualServer.Config;
 
@@ -341,6 +343,7 @@ internal sealed class ImapSession
     {
         Account = account;
         State = ImapState.Authenticated;
+        _accountMail = ImapPublicFolders.CreateStore(Context, account);
         await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("IMAP login {Account} from {Remote}", account.Address, Connection.RemoteEndPoint);
     }

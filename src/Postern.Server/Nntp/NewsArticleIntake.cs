@@ -21,7 +21,8 @@ internal enum IntakeOutcome
     Failed = 4,
 }
 
-internal sealed record IntakeResult(IntakeOutcome Outcome, string? MessageId, string Reason);
+/// <summary>Stored: the first folder copy (IMAP APPENDUID/COPYUID), when the article was stored at once.</summary>
+internal sealed record IntakeResult(IntakeOutcome Outcome, string? MessageId, string Reason, StoredArticle? Stored = null);
 
 /// <summary>
 /// Files articles into public folders: POST as an injecting agent (RFC 5537 §3.5) and IHAVE/TAKETHIS/pull
@@ -65,33 +66,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         }
 
         var now = time.GetUtcNow();
-        var messageId = article.Get("Message-ID");
-        if (messageId is null)
+        var (messageId, problem) = PrepareForInjection(article, now);
+        if (problem is not null)
         {
-            messageId = $"<{Guid.NewGuid():N}@{pathIdentity}>";
-            article.Headers.Add("Message-ID", messageId);
+            return Reject(messageId, problem);
         }
-        else if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId))
-        {
-            return Reject(null, "Invalid Message-ID header");
-        }
-
-        var date = article.Get("Date");
-        if (date is null)
-        {
-            article.Headers.Add("Date", DateUtils.FormatDate(now));
-        }
-        else if (!DateUtils.TryParse(date, out _))
-        {
-            return Reject(messageId, "Invalid Date header");
-        }
-
-        // RFC 5537 §3.5: the injecting agent adds Injection-Date and its Path identity (with "not-for-mail" as the tail entry).
-        article.Headers.Remove("Injection-Date");
-        article.Headers.Add("Injection-Date", DateUtils.FormatDate(now));
-        var path = article.Get("Path");
-        article.Headers.Remove("Path");
-        article.Headers.Insert(0, new Header("Path", string.IsNullOrEmpty(path) ? pathIdentity + "!not-for-mail" : pathIdentity + "!" + path));
 
         var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer: false, cancellationToken).ConfigureAwait(false);
         if (targets.Count == 0)
@@ -102,6 +81,92 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         var approved = article.Get("Approved") is not null;
         var hold = targets.Any(f => f.Moderated && !(approved && f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)));
         return await StoreAsync(article.ToBytes(), messageId, targets, hold, account?.Address, rememberRejected: false, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A message filed into one public folder over IMAP (APPEND, COPY, MOVE): injected like a POST (Message-ID, Date,
+    /// Injection-Date, Path added; history; feed; moderation) but into this folder only, whatever its Newsgroups says.
+    /// The caller has checked the post right.
+    /// </summary>
+    public async Task<IntakeResult> FileAsync(ReadOnlyMemory<byte> content, PublicFolder folder, Account account, CancellationToken cancellationToken)
+    {
+        var article = NewsArticle.TryParse(content);
+        if (article is null)
+        {
+            return Reject(null, "Message has no header");
+        }
+
+        // RFC 5536 §3.1: From, Subject and Newsgroups are mandatory in an article; a mail client's draft may lack them.
+        if (string.IsNullOrWhiteSpace(article.Get("From")))
+        {
+            article.Headers.Add("From", account.Address);
+        }
+
+        if (string.IsNullOrWhiteSpace(article.Get("Subject")))
+        {
+            article.Headers.Add("Subject", "(no subject)");
+        }
+
+        if (folder.Newsgroup is not null && string.IsNullOrWhiteSpace(article.Get("Newsgroups")))
+        {
+            article.Headers.Add("Newsgroups", folder.Newsgroup);
+        }
+
+        var now = time.GetUtcNow();
+        var (messageId, problem) = PrepareForInjection(article, now);
+        if (problem is not null)
+        {
+            return Reject(messageId, problem);
+        }
+
+        var approved = article.Get("Approved") is not null;
+        var hold = folder.Moderated && !(approved && folder.RightsOf(account.Address).HasFlag(PublicFolderRights.Moderate));
+        var bytes = article.ToBytes();
+        var result = await StoreAsync(bytes, messageId, [folder], hold, account.Address, rememberRejected: false, now, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome != IntakeOutcome.Duplicate || hold)
+        {
+            return result;
+        }
+
+        // The article exists already (copied from another public folder, or appended twice): file a local copy,
+        // without a history entry or a feed entry, so peers are not offered it again.
+        var copy = await store.PublicFolders.AppendAsync(folder.Id, content, messageId: null, now, cancellationToken).ConfigureAwait(false);
+        return copy.IsOk
+            ? new IntakeResult(IntakeOutcome.Accepted, messageId, "Copy filed", copy.Value)
+            : new IntakeResult(IntakeOutcome.Failed, messageId, copy.Message ?? "Cannot store the message now");
+    }
+
+    /// <summary>RFC 5537 §3.5: what an injecting agent adds; returns the Message-ID and a refusal reason (or null).</summary>
+    private (string MessageId, string? Problem) PrepareForInjection(NewsArticle article, DateTimeOffset now)
+    {
+        var messageId = article.Get("Message-ID");
+        if (messageId is null)
+        {
+            messageId = $"<{Guid.NewGuid():N}@{pathIdentity}>";
+            article.Headers.Add("Message-ID", messageId);
+        }
+        else if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId))
+        {
+            return (messageId, "Invalid Message-ID header");
+        }
+
+        var date = article.Get("Date");
+        if (date is null)
+        {
+            article.Headers.Add("Date", DateUtils.FormatDate(now));
+        }
+        else if (!DateUtils.TryParse(date, out _))
+        {
+            return (messageId, "Invalid Date header");
+        }
+
+        // RFC 5537 §3.5: the injecting agent adds Injection-Date and its Path identity (with "not-for-mail" as the tail entry).
+        article.Headers.Remove("Injection-Date");
+        article.Headers.Add("Injection-Date", DateUtils.FormatDate(now));
+        var path = article.Get("Path");
+        article.Headers.Remove("Path");
+        article.Headers.Insert(0, new Header("Path", string.IsNullOrEmpty(path) ? pathIdentity + "!not-for-mail" : pathIdentity + "!" + path));
+        return (messageId, null);
     }
 
     /// <summary>An article offered by a peer (IHAVE, TAKETHIS) or pulled from one.</summary>
@@ -201,7 +266,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         return result.Outcome switch
         {
-            ArticleOutcome.Stored => new IntakeResult(IntakeOutcome.Accepted, messageId, "Article received OK"),
+            ArticleOutcome.Stored => new IntakeResult(IntakeOutcome.Accepted, messageId, "Article received OK", result.Stored.Count > 0 ? result.Stored[0] : null),
             ArticleOutcome.Pending => new IntakeResult(IntakeOutcome.Pending, messageId, "Article received OK, waiting for the moderator"),
             ArticleOutcome.Duplicate => new IntakeResult(IntakeOutcome.Duplicate, messageId, "Duplicate Message-ID"),
             _ => rememberRejected

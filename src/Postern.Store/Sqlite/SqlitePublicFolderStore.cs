@@ -280,6 +280,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
         database.WriteAsync(w =>
         {
             var blob = w.Command("DELETE FROM public_messages WHERE folder_id = @f AND number = @n RETURNING blob_id", ("@f", folderId), ("@n", number)).Scalar<long?>();
+            w.Command("DELETE FROM public_flags WHERE folder_id = @f AND number = @n", ("@f", folderId), ("@n", number)).Execute();
             if (blob is null)
             {
                 return StoreStatus.NotFound;
@@ -301,6 +302,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             foreach (var victim in victims)
             {
                 w.Command("DELETE FROM public_messages WHERE id = @id", ("@id", victim.Id)).Execute();
+                w.Command("DELETE FROM public_flags WHERE folder_id = @f AND number = @n", ("@f", victim.FolderId), ("@n", victim.Number)).Execute();
             }
 
             foreach (var messageId in victims.Select(v => v.MessageId).OfType<string>().Distinct(StringComparer.Ordinal))

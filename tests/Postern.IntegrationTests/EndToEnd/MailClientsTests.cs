@@ -196,6 +196,32 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
         Assert.Contains("Subject: e2e via mbsync", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RouteAddKeepsThePasswordOutOfEveryFileInTheDataFolder()
+    {
+        var secret = "relay-secret-" + Guid.NewGuid().ToString("N");
+        var added = await _server.CliAsync(secret + "\n", "route", "add", "relay-" + Guid.NewGuid().ToString("N")[..8] + ".example.test", "127.0.0.1:2525", "--user", "relay-user", "--password-stdin");
+        Assert.True(added.ExitCode == 0, added.Error);
+        Assert.DoesNotContain(secret, added.Output, StringComparison.Ordinal);
+
+        // The database, its WAL and everything beside it: the password is only there sealed (smtp_routes.password_sealed).
+        var needle = Encoding.UTF8.GetBytes(secret);
+        foreach (var file in Directory.GetFiles(_server.DataDirectory, "*", SearchOption.AllDirectories))
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(file);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"{file} holds the route password in clear");
+        }
+    }
+
     private string Port(int standardPort) => _server.Port(standardPort).ToString(CultureInfo.InvariantCulture);
 
     private async Task<string> AddUserAsync(string name)

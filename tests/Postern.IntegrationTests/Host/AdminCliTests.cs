@@ -76,6 +76,18 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task WebConsoleIsServedOverTlsWithALockedDownPolicy()
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler);
+        var page = await http.GetAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/"));
+        Assert.Contains("Postern System Manager", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var script = await http.GetStringAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/console.js"));
+        Assert.Contains("/api/v1/", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminCredentialsFileIsPrivate()
     {
         var mode = File.GetUnixFileMode(Path.Combine(_server.DataDirectory, "admin.json"));

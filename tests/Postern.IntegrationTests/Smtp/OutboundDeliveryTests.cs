@@ -200,7 +200,7 @@ public sealed class OutboundDeliveryTests
     public async Task RoutesCanBeListedAddedAndRemoved()
     {
         await using var a = await StartAsync("a.test", SubmissionServer());
-        var routes = new SmtpRouteStore(a.Store.Database);
+        var routes = new SmtpRouteStore(a.Store);
         Assert.True((await routes.SetAsync(new SmtpRoute("B.Test", "mx.b.test", 2525, SmtpRouteTls.Required, true, "user", "secret"), CancellationToken.None)).IsOk);
         Assert.True((await routes.SetAsync(new SmtpRoute("*", "smarthost.test"), CancellationToken.None)).IsOk);
         Assert.False((await routes.SetAsync(new SmtpRoute("bad domain", "x"), CancellationToken.None)).IsOk);
@@ -210,6 +210,40 @@ public sealed class OutboundDeliveryTests
         Assert.Equal("smarthost.test", (await routes.FindAsync("other.test", CancellationToken.None))?.Host);
         Assert.True(await routes.RemoveAsync("b.test", CancellationToken.None));
         Assert.Equal("smarthost.test", (await routes.FindAsync("b.test", CancellationToken.None))?.Host);
+    }
+
+    [Fact]
+    public async Task RoutePasswordsAreEncryptedAtRestAndClearLegacyRowsStayReadable()
+    {
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        var routes = new SmtpRouteStore(a.Store);
+        Assert.True((await routes.SetAsync(new SmtpRoute("b.test", "mx.b.test", 587, SmtpRouteTls.Required, true, "user", "route-secret-1"), CancellationToken.None)).IsOk);
+
+        var stored = await a.Store.Database.ReadAsync(c => c.CreateCommand("SELECT password, password_sealed FROM smtp_routes WHERE domain = 'b.test'")
+            .Query(r => (Clear: r.IsDBNull(0) ? null : r.GetString(0), Sealed: (byte[])r.GetValue(1))).Single(), CancellationToken.None);
+        Assert.Null(stored.Clear);
+        Assert.DoesNotContain("route-secret-1", Encoding.Latin1.GetString(stored.Sealed), StringComparison.Ordinal);
+        Assert.Equal("route-secret-1", (await routes.FindAsync("b.test", CancellationToken.None))?.Password);
+
+        // A row written in clear before the migration is still readable, and is sealed on first use.
+        await a.Store.Database.WriteAsync(w => w.Command("INSERT INTO smtp_routes (domain, host, username, password) VALUES ('legacy.test', 'mx.legacy.test', 'old', 'legacy-secret-2')").Execute(), CancellationToken.None);
+        var fresh = new SmtpRouteStore(a.Store);
+        Assert.Equal("legacy-secret-2", (await fresh.FindAsync("legacy.test", CancellationToken.None))?.Password);
+        var upgraded = await a.Store.Database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM smtp_routes WHERE password IS NOT NULL OR (username IS NOT NULL AND password_sealed IS NULL)").Scalar<long>(), CancellationToken.None);
+        Assert.Equal(0, upgraded);
+        Assert.Equal("legacy-secret-2", (await new SmtpRouteStore(a.Store).FindAsync("legacy.test", CancellationToken.None))?.Password);
+
+        // Without the key-encryption key (another data folder's) the sealed password is not readable.
+        var otherFolder = Path.Combine(Path.GetTempPath(), "postern-otherkey-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Assert.Null(new Postern.Pki.SecretProtector(otherFolder, "smtp_routes.password").Unprotect(stored.Sealed));
+            Assert.Null(new Postern.Pki.SecretProtector(a.Store.Options.DataDirectory, "news_peers.password").Unprotect(stored.Sealed));
+        }
+        finally
+        {
+            Directory.Delete(otherFolder, recursive: true);
+        }
     }
 
     [Fact]

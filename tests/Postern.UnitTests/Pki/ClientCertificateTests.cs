@@ -41,6 +41,7 @@ public sealed class ClientCertificateTests
         Assert.True((await f.Pki.MapClientCertificateAsync("bob@example.com", null, second.Issuer, second.SerialNumber, default)).Succeeded);
         Assert.False((await f.Pki.MapClientCertificateAsync("ghost@example.com", first.GetCertHashString(HashAlgorithmName.SHA256), null, null, default)).Succeeded);
         Assert.False((await f.Pki.MapClientCertificateAsync("bob@example.com", first.GetCertHashString(HashAlgorithmName.SHA256), null, null, default)).Succeeded);
+        Assert.False((await f.Pki.MapClientCertificateAsync("bob@example.com", first.Thumbprint, null, null, default)).Succeeded); // SHA-1 never matches a logon
 
         Assert.Equal("bob@example.com", await f.Pki.ResolveClientCertificateAsync(first, null));
         Assert.Equal("bob@example.com", await f.Pki.ResolveClientCertificateAsync(second, null));

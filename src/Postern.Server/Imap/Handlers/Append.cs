@@ -23,6 +23,12 @@ internal sealed class Append : IImapHandler
             return;
         }
 
+        if (ImapPublicFolderStore.IsPublic(mailbox.Id))
+        {
+            await ImapPublicFolders.AppendAsync(session, command, mailbox, request, cancellationToken);
+            return;
+        }
+
         var total = request.Messages.Sum(m => (long)m.Content.Length);
         if (request.Messages.Any(m => m.Content.Length > session.Config.Limits.MaxMessageSize))
         {

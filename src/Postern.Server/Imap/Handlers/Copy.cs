@@ -30,6 +30,12 @@ internal sealed class Copy(bool uid, bool move) : IImapHandler
             return;
         }
 
+        if (await ImapPublicFolders.CopyRefusalAsync(session, selected.Mailbox, target, move, cancellationToken) is { } refusal)
+        {
+            session.No(command, refusal, "NOPERM");
+            return;
+        }
+
         if (!selected.IsValidSequenceSet(set, uid))
         {
             session.BadArguments(command, "Invalid message sequence number");

@@ -31,6 +31,12 @@ internal sealed class Expunge(bool uid) : IImapHandler
             return;
         }
 
+        if (!await ImapPublicFolders.MayExpungeAsync(session, selected.Mailbox, cancellationToken))
+        {
+            session.No(command, "Removing articles from this public folder needs the moderate right", "NOPERM");
+            return;
+        }
+
         if (uids is null || uids.Count > 0)
         {
             await session.Mail.ExpungeAsync(selected.Mailbox.Id, uids, onlyDeleted: true, cancellationToken);

@@ -31,7 +31,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         _hostName = _options.HostName ?? hostName;
         _resolver = _options.Resolver ?? new DnsMailExchangerResolver();
         _logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<OutboundDeliveryService>();
-        Routes = new SmtpRouteStore(store.Database);
+        Routes = new SmtpRouteStore(store);
     }
 
     /// <summary>Per-domain routes and the smart host (admin API: list/add/remove).</summary>

@@ -1,3 +1,4 @@
+using Postern.Pki;
 using Postern.Store;
 
 namespace Postern.Server.Smtp.Outbound;
@@ -21,45 +22,68 @@ public sealed record SmtpRoute(string Domain, string Host, int Port = 25, SmtpRo
     public const string AnyDomain = "*";
 }
 
-/// <summary>The smtp_routes table; the admin API's list/add/remove for routes.</summary>
-public sealed class SmtpRouteStore(IDatabase database)
+/// <summary>
+/// The smtp_routes table; the admin API's list/add/remove for routes. A route's password is kept encrypted
+/// with the PKI's key-encryption key (a copied database alone does not reveal it).
+/// </summary>
+public sealed class SmtpRouteStore
 {
-    public Task<IReadOnlyList<SmtpRoute>> ListAsync(CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<SmtpRoute>>(c => c.CreateCommand("SELECT domain, host, port, tls_mode, verify, username, password FROM smtp_routes ORDER BY domain").Query(Map), cancellationToken);
+    private const string Columns = "domain, host, port, tls_mode, verify, username, password, password_sealed";
+    private readonly IDatabase _database;
+    private readonly SecretProtector _secrets;
+    private volatile bool _legacySealed;
+
+    public SmtpRouteStore(IPosternStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _database = store.Database;
+        _secrets = new SecretProtector(store.Options.DataDirectory, "smtp_routes.password");
+    }
+
+    public async Task<IReadOnlyList<SmtpRoute>> ListAsync(CancellationToken cancellationToken)
+    {
+        await SealLegacyPasswordsAsync(cancellationToken).ConfigureAwait(false);
+        return await _database.ReadAsync<IReadOnlyList<SmtpRoute>>(c => c.CreateCommand($"SELECT {Columns} FROM smtp_routes ORDER BY domain").Query(Map), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The route for a domain: its own, else the "*" smart host, else null (deliver by MX).</summary>
-    public Task<SmtpRoute?> FindAsync(string domain, CancellationToken cancellationToken) =>
-        database.ReadAsync(c =>
-            c.CreateCommand("SELECT domain, host, port, tls_mode, verify, username, password FROM smtp_routes WHERE domain = @d COLLATE NOCASE OR domain = '*' ORDER BY domain = '*' LIMIT 1", ("@d", domain)).QuerySingle(Map),
-            cancellationToken);
+    public async Task<SmtpRoute?> FindAsync(string domain, CancellationToken cancellationToken)
+    {
+        await SealLegacyPasswordsAsync(cancellationToken).ConfigureAwait(false);
+        return await _database.ReadAsync(c =>
+            c.CreateCommand($"SELECT {Columns} FROM smtp_routes WHERE domain = @d COLLATE NOCASE OR domain = '*' ORDER BY domain = '*' LIMIT 1", ("@d", domain)).QuerySingle(Map),
+            cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Adds or replaces the route for a domain.</summary>
-    public Task<StoreResult<SmtpRoute>> SetAsync(SmtpRoute route, CancellationToken cancellationToken)
+    public async Task<StoreResult<SmtpRoute>> SetAsync(SmtpRoute route, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(route);
         var domain = route.Domain.Trim().TrimEnd('.').ToLowerInvariant();
         if (domain != SmtpRoute.AnyDomain && !AddressSyntax.IsValidDomain(domain))
         {
-            return Task.FromResult(StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "invalid domain"));
+            return StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "invalid domain");
         }
 
         if (string.IsNullOrWhiteSpace(route.Host) || route.Port is < 1 or > 65535)
         {
-            return Task.FromResult(StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "invalid host or port"));
+            return StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "invalid host or port");
         }
 
         var saved = route with { Domain = domain, Host = route.Host.Trim() };
-        return database.WriteAsync(w =>
+        var sealedPassword = saved.Password is null ? null : _secrets.Protect(saved.Password);
+        return await _database.WriteAsync(w =>
         {
             w.Command(
-                "INSERT INTO smtp_routes (domain, host, port, tls_mode, verify, username, password) VALUES (@d, @h, @p, @t, @v, @u, @w) " +
-                "ON CONFLICT (domain) DO UPDATE SET host = excluded.host, port = excluded.port, tls_mode = excluded.tls_mode, verify = excluded.verify, username = excluded.username, password = excluded.password",
-                ("@d", saved.Domain), ("@h", saved.Host), ("@p", saved.Port), ("@t", TlsName(saved.Tls)), ("@v", saved.Verify ? 1 : 0), ("@u", saved.Username), ("@w", saved.Password)).Execute();
+                "INSERT INTO smtp_routes (domain, host, port, tls_mode, verify, username, password, password_sealed) VALUES (@d, @h, @p, @t, @v, @u, NULL, @w) " +
+                "ON CONFLICT (domain) DO UPDATE SET host = excluded.host, port = excluded.port, tls_mode = excluded.tls_mode, verify = excluded.verify, username = excluded.username, password = NULL, password_sealed = excluded.password_sealed",
+                ("@d", saved.Domain), ("@h", saved.Host), ("@p", saved.Port), ("@t", TlsName(saved.Tls)), ("@v", saved.Verify ? 1 : 0), ("@u", saved.Username), ("@w", sealedPassword)).Execute();
             return StoreResult<SmtpRoute>.Ok(saved);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<bool> RemoveAsync(string domain, CancellationToken cancellationToken) =>
-        database.WriteAsync(w => w.Command("DELETE FROM smtp_routes WHERE domain = @d COLLATE NOCASE", ("@d", domain.Trim().TrimEnd('.'))).Execute() > 0, cancellationToken);
+        _database.WriteAsync(w => w.Command("DELETE FROM smtp_routes WHERE domain = @d COLLATE NOCASE", ("@d", domain.Trim().TrimEnd('.'))).Execute() > 0, cancellationToken);
 
     public static string TlsName(SmtpRouteTls tls) => tls switch
     {
@@ -87,9 +111,42 @@ public sealed class SmtpRouteStore(IDatabase database)
         }
     }
 
-    private static SmtpRoute Map(System.Data.Common.DbDataReader r)
+    /// <summary>
+    /// Routes saved before passwords were encrypted (smtp migration 003) still hold them in clear: seal them once.
+    /// Until then they are read as they are, so an upgrade never loses a route's credentials.
+    /// </summary>
+    private async Task SealLegacyPasswordsAsync(CancellationToken cancellationToken)
+    {
+        if (_legacySealed)
+        {
+            return;
+        }
+
+        var clear = await _database.ReadAsync(c => c.CreateCommand("SELECT domain, password FROM smtp_routes WHERE password IS NOT NULL")
+            .Query(r => (Domain: r.GetString(0), Password: r.GetString(1))), cancellationToken).ConfigureAwait(false);
+        if (clear.Count > 0)
+        {
+            var sealedRows = clear.Select(row => (row.Domain, row.Password, Sealed: _secrets.Protect(row.Password))).ToList();
+            await _database.WriteAsync(w =>
+            {
+                foreach (var (domain, password, sealedPassword) in sealedRows)
+                {
+                    // Only if unchanged meanwhile: a concurrent SetAsync already wrote a sealed value.
+                    w.Command("UPDATE smtp_routes SET password_sealed = @s, password = NULL WHERE domain = @d AND password = @p",
+                        ("@s", sealedPassword), ("@d", domain), ("@p", password)).Execute();
+                }
+
+                return sealedRows.Count;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        _legacySealed = true;
+    }
+
+    private SmtpRoute Map(System.Data.Common.DbDataReader r)
     {
         var tls = TryParseTls(r.GetString(3), out var parsed) ? parsed : SmtpRouteTls.Opportunistic;
-        return new SmtpRoute(r.GetString(0), r.GetString(1), (int)r.GetInt64(2), tls, r.GetInt64(4) != 0, r.GetNullableString(5), r.GetNullableString(6));
+        var password = r.IsDBNull(7) ? r.GetNullableString(6) : _secrets.Unprotect((byte[])r.GetValue(7));
+        return new SmtpRoute(r.GetString(0), r.GetString(1), (int)r.GetInt64(2), tls, r.GetInt64(4) != 0, r.GetNullableString(5), password);
     }
 }

@@ -1,0 +1,250 @@
+using System.Net.Sockets;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
+using MimeKit;
+using Postern.IntegrationTests.Imap;
+using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Imap;
+using Postern.Server.Nntp;
+using Postern.Store;
+using MessageFlags = MailKit.MessageFlags;
+
+namespace Postern.IntegrationTests.Nntp;
+
+/// <summary>Public folders seen over IMAP (shared namespace "Public Folders/") and NNTP at once.</summary>
+public sealed class PublicFoldersOverImapTests
+{
+    private const string ImapName = "IMAP";
+    private const string Poster = "alice@example.test";
+    private const string Reader = "bob@example.test";
+    private const string Password = "correct horse";
+    private const string FolderName = "Public Folders/Example/General";
+
+    private static async Task<InProcessServer> StartAsync()
+    {
+        var server = await InProcessServer.StartAsync(ctx => [new ImapProtocolHandler(ctx), new NntpProtocolHandler(ctx)],
+        [
+            new VirtualServer
+            {
+                Name = ImapName,
+                Protocol = ServiceProtocol.Imap,
+                Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls)],
+                Limits = new ConnectionLimits { MaxMessageSize = 1024 * 1024, MaxBadCommands = 20 },
+            },
+            NntpTestServer.Config(),
+        ]);
+        await server.Store.Directory.AddDomainAsync("example.test", CancellationToken.None);
+        Assert.True((await server.Store.Directory.AddAccountAsync(Poster, Password, CancellationToken.None)).IsOk);
+        Assert.True((await server.Store.Directory.AddAccountAsync(Reader, Password, CancellationToken.None)).IsOk);
+        var folder = await server.Store.PublicFolders.AddFolderAsync("Example/General", "example.general", "General discussion", CancellationToken.None);
+        Assert.True(folder.IsOk, folder.Message);
+
+        // Everyone logged on may read and post (the default); Bob may only read.
+        Assert.Equal(StoreStatus.Ok, await server.Store.PublicFolders.SetPermissionAsync(folder.Value!.Id, Reader, PublicFolderRights.Read, CancellationToken.None));
+        return server;
+    }
+
+    private static async Task<ImapClient> ImapAsync(InProcessServer server, string user)
+    {
+        var client = new ImapClient();
+        await client.ConnectAsync("127.0.0.1", server.PortOf(ImapName, BindingMode.StartTls), SecureSocketOptions.None);
+        await client.AuthenticateAsync(user, Password);
+        return client;
+    }
+
+    private static async Task<NntpTestClient> NntpAsync(InProcessServer server, string user)
+    {
+        var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(user, Password));
+        return client;
+    }
+
+    private static async Task<RawImapClient> RawImapAsync(InProcessServer server, string user)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", server.PortOf(ImapName, BindingMode.StartTls));
+        var raw = new RawImapClient(tcp);
+        Assert.StartsWith("* OK", await raw.ReadLineAsync(), StringComparison.Ordinal);
+        await raw.SendAsync($"l LOGIN {user} \"{Password}\"\r\n");
+        Assert.StartsWith("l OK", (await raw.ReadUntilTaggedAsync("l"))[^1], StringComparison.Ordinal);
+        return raw;
+    }
+
+    [Fact]
+    public async Task Article_posted_over_nntp_is_read_over_imap_in_the_shared_namespace()
+    {
+        await using var server = await StartAsync();
+        await using (var nntp = await NntpAsync(server, Poster))
+        {
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article(subject: "Welcome", messageId: "<welcome@example.test>")));
+        }
+
+        using var imap = await ImapAsync(server, Poster);
+        var shared = Assert.Single(imap.SharedNamespaces);
+        Assert.Equal('/', shared.DirectorySeparator);
+        Assert.Equal("Public Folders", shared.Path.TrimEnd('/'));
+        Assert.Contains(await imap.GetFoldersAsync(shared), f => f.FullName == FolderName);
+
+        var folder = await imap.GetFolderAsync(FolderName);
+        await folder.OpenAsync(FolderAccess.ReadWrite);
+        var stored = await server.Store.PublicFolders.GetFolderAsync("Example/General", CancellationToken.None);
+        Assert.Equal((uint)stored!.UidValidity, folder.UidValidity);
+        Assert.Equal(1, folder.Count);
+        var message = await folder.GetMessageAsync(new UniqueId(1));
+        Assert.Equal("Welcome", message.Subject);
+        Assert.Equal("welcome@example.test", message.MessageId);
+        Assert.Equal([new UniqueId(1)], await folder.SearchAsync(SearchQuery.SubjectContains("Welcome")));
+
+        // \Seen is the account's own: Alice reads it, Bob still sees it unread.
+        await folder.AddFlagsAsync(new UniqueId(1), MessageFlags.Seen | MessageFlags.Flagged, true);
+        await folder.CloseAsync();
+        var status = await imap.GetFolderAsync(FolderName);
+        await status.StatusAsync(StatusItems.Unread | StatusItems.Count);
+        Assert.Equal(0, status.Unread);
+        await folder.OpenAsync(FolderAccess.ReadOnly);
+        var summary = Assert.Single(await folder.FetchAsync(0, -1, MessageSummaryItems.Flags | MessageSummaryItems.UniqueId));
+        Assert.Equal(MessageFlags.Seen | MessageFlags.Flagged, summary.Flags!.Value & (MessageFlags.Seen | MessageFlags.Flagged));
+
+        using var bob = await ImapAsync(server, Reader);
+        var bobs = await bob.GetFolderAsync(FolderName);
+        await bobs.StatusAsync(StatusItems.Unread | StatusItems.Count);
+        Assert.Equal(1, bobs.Count);
+        Assert.Equal(1, bobs.Unread);
+    }
+
+    [Fact]
+    public async Task Message_appended_over_imap_becomes_an_article()
+    {
+        await using var server = await StartAsync();
+        using var imap = await ImapAsync(server, Poster);
+        var folder = await imap.GetFolderAsync(FolderName);
+        var raw = "From: Alice <alice@example.test>\r\nSubject: From a mail client\r\n\r\nHello from IMAP.\r\n";
+        var uid = await folder.AppendAsync(MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes(raw))), MessageFlags.Seen);
+        Assert.Equal(new UniqueId(1), uid);
+
+        await using var nntp = await NntpAsync(server, Reader);
+        Assert.StartsWith("211 1 1 1 example.general", await nntp.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("220 1 <", await nntp.CommandAsync("ARTICLE 1"));
+        var article = await nntp.ReadBlockAsync();
+        Assert.Contains("Subject: From a mail client", article);
+        Assert.Contains("Hello from IMAP.", article);
+        Assert.Contains("Newsgroups: example.general", article);
+        var messageId = article.Single(l => l.StartsWith("Message-ID: ", StringComparison.OrdinalIgnoreCase))["Message-ID: ".Length..];
+        Assert.StartsWith("220 1 " + messageId, await nntp.CommandAsync("ARTICLE " + messageId));
+        Assert.Contains("Hello from IMAP.", await nntp.ReadBlockAsync());
+
+        // The history knows it: the same article offered by a peer is a duplicate.
+        Assert.Equal(NewsHistoryState.Accepted, (await server.Store.PublicFolders.GetHistoryAsync(messageId, CancellationToken.None))!.State);
+
+        // A copy from INBOX is filed as an article too.
+        var inbox = imap.Inbox;
+        await inbox.AppendAsync(MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes("From: a@example.test\r\nSubject: Copied\r\nMessage-ID: <copied@example.test>\r\n\r\nbody\r\n"))));
+        await inbox.OpenAsync(FolderAccess.ReadWrite);
+        var copied = await inbox.CopyToAsync(new UniqueId(1), folder);
+        Assert.Equal(new UniqueId(2), copied);
+        Assert.StartsWith("220 2 <copied@example.test>", await nntp.CommandAsync("ARTICLE <copied@example.test>"));
+        await nntp.ReadBlockAsync();
+    }
+
+    [Fact]
+    public async Task Reader_without_post_right_gets_noperm_and_cannot_expunge()
+    {
+        await using var server = await StartAsync();
+        using var raw = await RawImapAsync(server, Reader);
+        await raw.SendAsync("n NAMESPACE\r\n");
+        var ns = await raw.ReadUntilTaggedAsync("n");
+        Assert.Contains("* NAMESPACE ((\"\" \"/\")) NIL ((\"Public Folders/\" \"/\"))", ns);
+
+        await raw.SendAsync("a APPEND \"Public Folders/Example/General\" {27+}\r\nSubject: x\r\n\r\nNot allowed\r\n\r\n");
+        var reply = (await raw.ReadUntilTaggedAsync("a"))[^1];
+        Assert.StartsWith("a NO [NOPERM]", reply, StringComparison.Ordinal);
+        Assert.Equal(0, (await server.Store.PublicFolders.GetSummaryAsync((await server.Store.PublicFolders.GetFolderAsync("Example/General", CancellationToken.None))!.Id, CancellationToken.None)).Count);
+
+        await using (var nntp = await NntpAsync(server, Poster))
+        {
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article()));
+        }
+
+        await raw.SendAsync("s SELECT \"Public Folders/Example/General\"\r\n");
+        var select = await raw.ReadUntilTaggedAsync("s");
+        Assert.Contains("* 1 EXISTS", select);
+        Assert.StartsWith("s OK", select[^1], StringComparison.Ordinal);
+        await raw.SendAsync("f STORE 1 +FLAGS (\\Deleted)\r\n");
+        Assert.StartsWith("f OK", (await raw.ReadUntilTaggedAsync("f"))[^1], StringComparison.Ordinal);
+        await raw.SendAsync("e EXPUNGE\r\n");
+        Assert.StartsWith("e NO [NOPERM]", (await raw.ReadUntilTaggedAsync("e"))[^1], StringComparison.Ordinal);
+        await raw.SendAsync("c COPY 1 INBOX\r\n");
+        Assert.StartsWith("c OK", (await raw.ReadUntilTaggedAsync("c"))[^1], StringComparison.Ordinal);
+        await raw.SendAsync("m MOVE 1 INBOX\r\n");
+        Assert.StartsWith("m NO [NOPERM]", (await raw.ReadUntilTaggedAsync("m"))[^1], StringComparison.Ordinal);
+
+        // A folder Bob may not read at all does not exist for him.
+        var hidden = await server.Store.PublicFolders.AddFolderAsync("Staff", null, null, CancellationToken.None);
+        await server.Store.PublicFolders.SetPermissionAsync(hidden.Value!.Id, PublicFolderPrincipals.Authenticated, PublicFolderRights.None, CancellationToken.None);
+        await raw.SendAsync("x LIST \"\" \"Public Folders/*\"\r\n");
+        var list = await raw.ReadUntilTaggedAsync("x");
+        Assert.Contains(list, l => l.EndsWith("\"Public Folders/Example/General\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(list, l => l.Contains("Staff", StringComparison.Ordinal));
+        await raw.SendAsync("y EXAMINE \"Public Folders/Staff\"\r\n");
+        Assert.StartsWith("y NO", (await raw.ReadUntilTaggedAsync("y"))[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Moderator_may_expunge_and_moderated_appends_wait()
+    {
+        await using var server = await StartAsync();
+        var folder = (await server.Store.PublicFolders.GetFolderAsync("Example/General", CancellationToken.None))!;
+        await server.Store.PublicFolders.SetPermissionAsync(folder.Id, Poster, PublicFolderRights.All, CancellationToken.None);
+        await using (var nntp = await NntpAsync(server, Poster))
+        {
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article()));
+        }
+
+        using var raw = await RawImapAsync(server, Poster);
+        await raw.SendAsync("s SELECT \"Public Folders/Example/General\"\r\nf STORE 1 +FLAGS.SILENT (\\Deleted)\r\ne EXPUNGE\r\n");
+        await raw.ReadUntilTaggedAsync("s");
+        await raw.ReadUntilTaggedAsync("f");
+        var expunge = await raw.ReadUntilTaggedAsync("e");
+        Assert.Contains("* 1 EXPUNGE", expunge);
+        Assert.StartsWith("e OK", expunge[^1], StringComparison.Ordinal);
+        Assert.Equal(0, (await server.Store.PublicFolders.GetSummaryAsync(folder.Id, CancellationToken.None)).Count);
+
+        await server.Store.PublicFolders.SetModerationAsync(folder.Id, moderated: true, moderator: Poster, CancellationToken.None);
+        await raw.SendAsync("a APPEND \"Public Folders/Example/General\" {27+}\r\nSubject: x\r\n\r\nModerate me\r\n\r\n");
+        var reply = (await raw.ReadUntilTaggedAsync("a"))[^1];
+        Assert.StartsWith("a OK", reply, StringComparison.Ordinal);
+        Assert.DoesNotContain("APPENDUID", reply, StringComparison.Ordinal);
+        Assert.Single(await server.Store.PublicFolders.ListPendingAsync(folder.Id, CancellationToken.None));
+        Assert.Equal(0, (await server.Store.PublicFolders.GetSummaryAsync(folder.Id, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task Idle_in_a_public_folder_sees_a_new_article()
+    {
+        await using var server = await StartAsync();
+        using var imap = await ImapAsync(server, Reader);
+        var folder = await imap.GetFolderAsync(FolderName);
+        await folder.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(0, folder.Count);
+
+        var arrived = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        folder.CountChanged += (_, _) => arrived.TrySetResult(folder.Count);
+        using var done = new CancellationTokenSource();
+        var idle = imap.IdleAsync(done.Token);
+        await Task.Delay(200);
+
+        await using (var nntp = await NntpAsync(server, Poster))
+        {
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article(subject: "Breaking")));
+        }
+
+        var count = await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        done.Cancel();
+        await idle;
+        Assert.Equal(1, count);
+        Assert.Equal("Breaking", (await folder.GetMessageAsync(0)).Subject);
+    }
+}
