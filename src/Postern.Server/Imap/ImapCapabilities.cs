@@ -2,7 +2,7 @@ using Postern.Server.Connections;
 
 namespace Postern.Server.Imap;
 
-/// <summary>What the server advertises, which depends on TLS and login state (RFC 3501 §6.1.1, §6.2.1).</summary>
+/// <summary>What the server advertises, which depends on TLS and login state (RFC 3501 §6.1.1, §6.2.1; RFC 9051 §6.1.1).</summary>
 internal static class ImapCapabilities
 {
     /// <summary>Extensions available once logged in.</summary>
@@ -15,7 +15,9 @@ internal static class ImapCapabilities
 
     public static IEnumerable<string> For(ImapSession session)
     {
+        // RFC 9051 §6.3.1, Appendix E: both revisions on one port; a client opts into rev2 with ENABLE IMAP4rev2.
         yield return "IMAP4rev1";
+        yield return "IMAP4rev2";
         yield return "LITERAL+";
         yield return "SASL-IR";
         yield return "ID";

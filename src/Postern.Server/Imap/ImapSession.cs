@@ -57,6 +57,19 @@ internal sealed class ImapSession
 
     public bool QResyncEnabled { get; set; }
 
+    /// <summary>
+    /// RFC 9051 §6.3.1: ENABLE IMAP4rev2 was sent. The session then answers the rev2 way (ESEARCH for SEARCH, no RECENT,
+    /// UTF-8 mailbox names, [CLOSED], a LIST response on SELECT); a session that never enables it stays IMAP4rev1.
+    /// </summary>
+    public bool Rev2Enabled { get; private set; }
+
+    /// <summary>RFC 9051 §5.1: IMAP4rev2 mailbox names are UTF-8, as after ENABLE UTF8=ACCEPT (RFC 6855 §3).</summary>
+    public void EnableRev2()
+    {
+        Rev2Enabled = true;
+        Utf8Enabled = true;
+    }
+
     /// <summary>Failed LOGIN/AUTHENTICATE attempts on this connection.</summary>
     public int AuthenticationFailures { get; set; }
 

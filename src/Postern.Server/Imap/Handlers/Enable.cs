@@ -2,7 +2,7 @@ using Postern.Protocols.Imap;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 5161: ENABLE CONDSTORE, QRESYNC (RFC 7162), UTF8=ACCEPT (RFC 6855).</summary>
+/// <summary>RFC 5161: ENABLE CONDSTORE, QRESYNC (RFC 7162), UTF8=ACCEPT (RFC 6855), IMAP4rev2 (RFC 9051 §6.3.1).</summary>
 internal sealed class Enable : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
@@ -27,6 +27,11 @@ internal sealed class Enable : IImapHandler
                     session.QResyncEnabled = true;
                     session.CondStoreEnabled = true;
                     enabled.Add(capability);
+                    break;
+                case "IMAP4REV2":
+                    // RFC 9051 §6.3.1: from here on the session follows IMAP4rev2.
+                    session.EnableRev2();
+                    enabled.Add("IMAP4rev2");
                     break;
                 case "UTF8=ACCEPT":
                     session.Utf8Enabled = true;
