@@ -49,26 +49,23 @@ internal sealed class ImapSession
 
     public ImapSelectedMailbox? Selected { get; private set; }
 
-    /// <summary>RFC 6855 UTF8=ACCEPT was enabled: mailbox names and strings are UTF-8.</summary>
-    public bool Utf8Enabled { get; set; }
+    /// <summary>What ENABLE switched on, IMAP4rev2 included (RFC 5161, RFC 9051 §6.3.1).</summary>
+    public ImapEnabledExtensions Enabled { get; } = new();
+
+    /// <summary>Mailbox names and strings are UTF-8: RFC 6855 UTF8=ACCEPT or IMAP4rev2 (RFC 9051 §5.1).</summary>
+    public bool Utf8Enabled => Enabled.Utf8MailboxNames;
 
     /// <summary>RFC 7162: CONDSTORE was enabled (ENABLE, or a CONDSTORE-enabling command).</summary>
-    public bool CondStoreEnabled { get; set; }
-
-    public bool QResyncEnabled { get; set; }
-
-    /// <summary>
-    /// RFC 9051 §6.3.1: ENABLE IMAP4rev2 was sent. The session then answers the rev2 way (ESEARCH for SEARCH, no RECENT,
-    /// UTF-8 mailbox names, [CLOSED], a LIST response on SELECT); a session that never enables it stays IMAP4rev1.
-    /// </summary>
-    public bool Rev2Enabled { get; private set; }
-
-    /// <summary>RFC 9051 §5.1: IMAP4rev2 mailbox names are UTF-8, as after ENABLE UTF8=ACCEPT (RFC 6855 §3).</summary>
-    public void EnableRev2()
+    public bool CondStoreEnabled
     {
-        Rev2Enabled = true;
-        Utf8Enabled = true;
+        get => Enabled.CondStore;
+        set => Enabled.CondStore = value;
     }
+
+    public bool QResyncEnabled => Enabled.QResync;
+
+    /// <summary>The session follows IMAP4rev2; one that never sent ENABLE IMAP4rev2 stays IMAP4rev1.</summary>
+    public bool Rev2Enabled => Enabled.Rev2;
 
     /// <summary>Failed LOGIN/AUTHENTICATE attempts on this connection.</summary>
     public int AuthenticationFailures { get; set; }

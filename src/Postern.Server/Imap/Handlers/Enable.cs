@@ -13,33 +13,7 @@ internal sealed class Enable : IImapHandler
             return;
         }
 
-        var enabled = new List<string>();
-        foreach (var capability in capabilities.Distinct())
-        {
-            switch (capability)
-            {
-                case "CONDSTORE":
-                    session.CondStoreEnabled = true;
-                    enabled.Add(capability);
-                    break;
-                case "QRESYNC":
-                    // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
-                    session.QResyncEnabled = true;
-                    session.CondStoreEnabled = true;
-                    enabled.Add(capability);
-                    break;
-                case "IMAP4REV2":
-                    // RFC 9051 §6.3.1: from here on the session follows IMAP4rev2.
-                    session.EnableRev2();
-                    enabled.Add("IMAP4rev2");
-                    break;
-                case "UTF8=ACCEPT":
-                    session.Utf8Enabled = true;
-                    enabled.Add(capability);
-                    break;
-            }
-        }
-
+        var enabled = session.Enabled.Enable(capabilities);
         session.Writer.UntaggedLine("ENABLED" + string.Concat(enabled.Select(e => " " + e)));
         await session.OkAsync(command, "ENABLE completed", cancellationToken);
     }

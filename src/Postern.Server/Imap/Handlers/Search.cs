@@ -30,7 +30,7 @@ internal sealed class Search(bool uid) : IImapHandler
         var numbers = matches.Select(m => uid ? (uint)m.Message.Uid : (uint)m.Sequence).ToList();
         var writer = session.Writer;
         // RFC 9051 §6.4.4, §7.3.4: IMAP4rev2 has no SEARCH response; a plain SEARCH answers ESEARCH as if RETURN (ALL).
-        var returnOptions = request.Return ?? (session.Rev2Enabled ? ImapSearchReturnOptions.All : null);
+        var returnOptions = request.Return ?? (session.Enabled.SearchAnswersEsearch ? ImapSearchReturnOptions.All : null);
         if (returnOptions is not { } options)
         {
             writer.BeginUntagged().Atom("SEARCH");

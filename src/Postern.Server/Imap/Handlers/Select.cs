@@ -27,7 +27,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
         var wasSelected = session.Selected is not null;
         session.LeaveSelected();
         // RFC 9051 §6.3.2: an IMAP4rev2 server always sends it.
-        if (wasSelected && (session.QResyncEnabled || session.Rev2Enabled))
+        if (wasSelected && session.Enabled.SendsClosed)
         {
             session.Writer.Untagged(ImapStatus.Ok, "CLOSED", "Previous mailbox closed");
         }
@@ -53,7 +53,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
         writer.BeginUntagged().Atom("FLAGS").Flags(ImapSystemFlags.Seen | ImapSystemFlags.Answered | ImapSystemFlags.Flagged | ImapSystemFlags.Deleted | ImapSystemFlags.Draft, keywords).EndLine();
         writer.Untagged(ImapStatus.Ok, "PERMANENTFLAGS " + (readOnly ? "()" : PermanentFlags), readOnly ? "No permanent flags permitted" : "Flags permitted");
         writer.BeginUntagged().Number((ulong)messages.Count).Atom("EXISTS").EndLine();
-        if (session.Rev2Enabled)
+        if (!session.Enabled.ReportsRecentAndUnseen)
         {
             // RFC 9051 §6.3.2: rev2 has neither RECENT nor [UNSEEN n], and MUST send a LIST response for the mailbox.
             await WriteListAsync(session, mailbox, cancellationToken);
