@@ -179,4 +179,43 @@ public sealed class ImapRev2Tests
         Assert.DoesNotContain("ENABLE IMAP4rev2", transcript, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("* 0 RECENT", transcript, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MailKit_on_a_rev2_session_gets_esearch_and_no_recent()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await server.DeliverAsync("INBOX", $"Subject: {(i % 2 == 0 ? "even" : "odd")} {i}\r\n\r\nbody\r\n", i == 0 ? Postern.Store.MessageFlags.Seen : Postern.Store.MessageFlags.None);
+        }
+
+        using var log = new MemoryStream();
+        using var client = new ImapClient(new ProtocolLogger(log, leaveOpen: true));
+        var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", server.PlainPort);
+        await client.ConnectAsync(new Rev2EnablingStream(tcp.GetStream()), "127.0.0.1", server.PlainPort, MailKit.Security.SecureSocketOptions.None);
+        await client.AuthenticateAsync(ImapTestServer.User, ImapTestServer.Password);
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.IMAP4rev2));
+
+        var inbox = client.Inbox;
+        await inbox.OpenAsync(FolderAccess.ReadWrite);
+        Assert.Equal(4, inbox.Count);
+        var even = await inbox.SearchAsync(SearchQuery.SubjectContains("even"));
+        Assert.Equal(2, even.Count);
+        var unseen = await inbox.SearchAsync(SearchQuery.NotSeen);
+        Assert.Equal(3, unseen.Count);
+        var summaries = await inbox.FetchAsync(even, MessageSummaryItems.Envelope | MessageSummaryItems.Flags);
+        Assert.All(summaries, s => Assert.StartsWith("even", s.Envelope?.Subject ?? string.Empty, StringComparison.Ordinal));
+
+        var sent = await client.GetFolderAsync("Sent");
+        await sent.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(0, sent.Count);
+        await client.DisconnectAsync(true);
+
+        var transcript = Encoding.UTF8.GetString(log.ToArray());
+        Assert.Contains("* ESEARCH (TAG", transcript, StringComparison.Ordinal);
+        Assert.Contains("* OK [CLOSED]", transcript, StringComparison.Ordinal);
+        Assert.DoesNotContain("RECENT", transcript, StringComparison.Ordinal);
+        Assert.DoesNotContain("[UNSEEN", transcript, StringComparison.Ordinal);
+    }
 }
