@@ -41,6 +41,9 @@ public sealed class ImapResponseWriter
     /// <summary>UTF8=ACCEPT is enabled (RFC 6855) or IMAP4rev2 is: UTF-8 may go in quoted strings and mailbox names.</summary>
     public bool Utf8Enabled { get; set; }
 
+    /// <summary>A response line was begun (<see cref="BeginUntagged"/>) and not yet ended.</summary>
+    public bool IsMidLine { get; private set; }
+
     /// <summary>The underlying writer, for streaming a literal's octets after <see cref="LiteralHeader"/>.</summary>
     public IBufferWriter<byte> Output => _output;
 
@@ -75,6 +78,7 @@ public sealed class ImapResponseWriter
 
     public ImapResponseWriter BeginUntagged()
     {
+        IsMidLine = true;
         WriteByte((byte)'*');
         _needSpace = true;
         return this;
@@ -82,6 +86,7 @@ public sealed class ImapResponseWriter
 
     public ImapResponseWriter EndLine()
     {
+        IsMidLine = false;
         WriteCrLf();
         _needSpace = false;
         return this;

@@ -2,7 +2,7 @@ using Postern.Server.Connections;
 
 namespace Postern.Server.Imap;
 
-/// <summary>What the server advertises, which depends on TLS and login state (RFC 3501 §6.1.1, §6.2.1).</summary>
+/// <summary>What the server advertises, which depends on TLS and login state (RFC 3501 §6.1.1, §6.2.1; RFC 9051 §6.1.1).</summary>
 internal static class ImapCapabilities
 {
     /// <summary>Extensions available once logged in.</summary>
@@ -13,28 +13,33 @@ internal static class ImapCapabilities
         "UTF8=ACCEPT", "MULTIAPPEND", "BINARY", "STATUS=SIZE", "COMPRESS=DEFLATE",
     ];
 
-    public static IEnumerable<string> For(ImapSession session)
+    public static IEnumerable<string> For(ImapSession session) =>
+        For(session.State, session.Connection.CanStartTls, Authenticator.MayAuthenticate(session.Connection), Mechanisms(session));
+
+    public static IEnumerable<string> For(ImapState state, bool canStartTls, bool mayAuthenticate, IEnumerable<string> mechanisms)
     {
+        // RFC 9051 §6.3.1, Appendix E: both revisions on one port; a client opts into rev2 with ENABLE IMAP4rev2.
         yield return "IMAP4rev1";
+        yield return "IMAP4rev2";
         yield return "LITERAL+";
         yield return "SASL-IR";
         yield return "ID";
         yield return "ENABLE";
-        if (session.State == ImapState.NotAuthenticated)
+        if (state == ImapState.NotAuthenticated)
         {
-            if (session.Connection.CanStartTls)
+            if (canStartTls)
             {
                 yield return "STARTTLS";
             }
 
-            if (!Authenticator.MayAuthenticate(session.Connection))
+            if (!mayAuthenticate)
             {
                 // RFC 3501 §6.2.3: LOGIN (and every AUTH= mechanism) refused on clear text.
                 yield return "LOGINDISABLED";
                 yield break;
             }
 
-            foreach (var mechanism in Mechanisms(session))
+            foreach (var mechanism in mechanisms)
             {
                 yield return "AUTH=" + mechanism;
             }

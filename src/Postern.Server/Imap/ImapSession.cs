@@ -49,13 +49,23 @@ internal sealed class ImapSession
 
     public ImapSelectedMailbox? Selected { get; private set; }
 
-    /// <summary>RFC 6855 UTF8=ACCEPT was enabled: mailbox names and strings are UTF-8.</summary>
-    public bool Utf8Enabled { get; set; }
+    /// <summary>What ENABLE switched on, IMAP4rev2 included (RFC 5161, RFC 9051 §6.3.1).</summary>
+    public ImapEnabledExtensions Enabled { get; } = new();
+
+    /// <summary>Mailbox names and strings are UTF-8: RFC 6855 UTF8=ACCEPT or IMAP4rev2 (RFC 9051 §5.1).</summary>
+    public bool Utf8Enabled => Enabled.Utf8MailboxNames;
 
     /// <summary>RFC 7162: CONDSTORE was enabled (ENABLE, or a CONDSTORE-enabling command).</summary>
-    public bool CondStoreEnabled { get; set; }
+    public bool CondStoreEnabled
+    {
+        get => Enabled.CondStore;
+        set => Enabled.CondStore = value;
+    }
 
-    public bool QResyncEnabled { get; set; }
+    public bool QResyncEnabled => Enabled.QResync;
+
+    /// <summary>The session follows IMAP4rev2; one that never sent ENABLE IMAP4rev2 stays IMAP4rev1.</summary>
+    public bool Rev2Enabled => Enabled.Rev2;
 
     /// <summary>Failed LOGIN/AUTHENTICATE attempts on this connection.</summary>
     public int AuthenticationFailures { get; set; }
@@ -225,6 +235,12 @@ internal sealed class ImapSession
         {
             // A bug in one command must not take the connection down with it.
             _logger.LogError(ex, "IMAP {Command} failed", command.Name);
+            if (Writer.IsMidLine)
+            {
+                // Half a response (perhaps half a literal) is out: nothing more can be said that the client would parse right.
+                return false;
+            }
+
             Writer.Tagged(command.Tag, ImapStatus.No, "SERVERBUG", "Internal error");
         }
 

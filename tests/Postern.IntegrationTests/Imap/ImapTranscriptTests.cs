@@ -359,6 +359,20 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task Long_uid_sets_are_accepted()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var uid = await server.DeliverAsync("INBOX", "Subject: one\r\n\r\nbody\r\n");
+        using var client = await SelectInboxAsync(server, "u");
+        var set = string.Join(',', Enumerable.Range(0, 5000).Select(i => (uid + 2 + (2 * i)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(set.Length > 16_000);
+        await client.SendAsync($"u3 UID FETCH {uid},{set} (FLAGS)\r\n");
+        var lines = await client.ReadUntilTaggedAsync("u3");
+        Assert.Equal($"* 1 FETCH (UID {uid} FLAGS ())", lines[0]);
+        Assert.Equal("u3 OK FETCH completed", lines[1]);
+    }
+
+    [Fact]
     public async Task Idle_session_is_logged_out_after_the_timeout()
     {
         await using var server = await ImapTestServer.StartAsync(idleTimeoutSeconds: 1);

@@ -85,6 +85,17 @@ public sealed class ImapResponseWriterTests
     }
 
     [Fact]
+    public void Tracks_whether_a_line_is_open()
+    {
+        var writer = new ImapResponseWriter(new ArrayBufferWriter<byte>());
+        Assert.False(writer.IsMidLine);
+        writer.BeginUntagged().Number(1).Atom("FETCH").BeginList();
+        Assert.True(writer.IsMidLine);
+        writer.EndList().EndLine();
+        Assert.False(writer.IsMidLine);
+    }
+
+    [Fact]
     public void Written_strings_read_back_through_the_reader()
     {
         var values = new[] { "plain", "with space", "quote\"and\\slash", "line\r\nbreak", "ünïcode", string.Empty, "NIL" };

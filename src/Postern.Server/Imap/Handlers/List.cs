@@ -39,14 +39,15 @@ internal sealed class List(bool lsub) : IImapHandler
         var subscriptions = (await session.Mail.ListSubscriptionsAsync(account, cancellationToken)).ToHashSet(StringComparer.Ordinal);
         var onlySubscribed = lsub || (request.Select & ImapListSelectOptions.Subscribed) != 0;
         var returnSubscribed = (request.Return & ImapListReturnOptions.Subscribed) != 0 || (request.Select & ImapListSelectOptions.Subscribed) != 0;
+        var recursiveMatch = (request.Select & ImapListSelectOptions.RecursiveMatch) != 0;
         var onlySpecialUse = (request.Select & ImapListSelectOptions.SpecialUse) != 0;
 
         // Names that exist, plus the superiors of existing names that do not (shown as \Noselect / \NonExistent).
         var candidates = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var mailbox in mailboxes)
+        foreach (var existing in recursiveMatch ? mailboxes.Select(m => m.Name).Concat(subscriptions) : mailboxes.Select(m => m.Name))
         {
-            candidates.Add(mailbox.Name);
-            var segments = mailbox.Name.Split(ImapSession.Delimiter);
+            candidates.Add(existing);
+            var segments = existing.Split(ImapSession.Delimiter);
             for (var i = 1; i < segments.Length; i++)
             {
                 candidates.Add(string.Join(ImapSession.Delimiter, segments[..i]));
@@ -68,16 +69,29 @@ internal sealed class List(bool lsub) : IImapHandler
 
             var exists = byName.TryGetValue(name, out var mailbox);
             var subscribed = subscriptions.Contains(name);
-            if ((onlySubscribed && !subscribed) || (onlySpecialUse && mailbox?.SpecialUse is null))
+            // RFC 5258 §3.5 / RFC 9051 §6.3.9.1: with RECURSIVEMATCH, an unsubscribed parent of a subscribed name is
+            // returned with CHILDINFO ("SUBSCRIBED").
+            var childInfo = false;
+            if (onlySubscribed && !subscribed)
+            {
+                childInfo = !lsub && recursiveMatch && subscriptions.Any(s => IsDescendant(s, name));
+                if (!childInfo)
+                {
+                    continue;
+                }
+            }
+
+            if (onlySpecialUse && mailbox?.SpecialUse is null)
             {
                 continue;
             }
 
-            var hasChildren = candidates.Any(c => c.Length > name.Length + 1 && c[name.Length] == ImapSession.Delimiter && c.StartsWith(name, StringComparison.Ordinal));
+            var hasChildren = candidates.Any(c => IsDescendant(c, name));
             writer.BeginUntagged().Atom(verb).BeginList();
             if (!exists)
             {
-                writer.Atom(request.IsExtended ? "\\NonExistent" : "\\Noselect");
+                // RFC 9051 §6.3.9: rev2 LIST is LIST-EXTENDED, where \\NonExistent (implying \\Noselect) marks such names.
+                writer.Atom(request.IsExtended || (session.Rev2Enabled && !lsub) ? "\\NonExistent" : "\\Noselect");
             }
 
             if (!lsub)
@@ -95,7 +109,13 @@ internal sealed class List(bool lsub) : IImapHandler
                 writer.Atom(use);
             }
 
-            writer.EndList().String(delimiter).Mailbox(name).EndLine();
+            writer.EndList().String(delimiter).Mailbox(name);
+            if (childInfo)
+            {
+                writer.BeginList().String("CHILDINFO").BeginList().String("SUBSCRIBED").EndList().EndList();
+            }
+
+            writer.EndLine();
 
             if (exists && (request.Return & ImapListReturnOptions.Status) != 0)
             {
@@ -105,4 +125,7 @@ internal sealed class List(bool lsub) : IImapHandler
 
         await session.OkAsync(command, verb + " completed", cancellationToken);
     }
+
+    private static bool IsDescendant(string candidate, string name) =>
+        candidate.Length > name.Length + 1 && candidate[name.Length] == ImapSession.Delimiter && candidate.StartsWith(name, StringComparison.Ordinal);
 }

@@ -2,7 +2,7 @@ using Postern.Protocols.Imap;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 3501 §6.4.4 SEARCH / UID SEARCH, ESEARCH (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ (RFC 7162 §3.1.5).</summary>
+/// <summary>RFC 3501 §6.4.4 SEARCH / UID SEARCH, ESEARCH (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ (RFC 7162 §3.1.5); ESEARCH only under IMAP4rev2 (RFC 9051 §6.4.4).</summary>
 internal sealed class Search(bool uid) : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
@@ -29,7 +29,9 @@ internal sealed class Search(bool uid) : IImapHandler
         var matches = await new ImapSearchEvaluator(session, selected).EvaluateAsync(request.Key, cancellationToken);
         var numbers = matches.Select(m => uid ? (uint)m.Message.Uid : (uint)m.Sequence).ToList();
         var writer = session.Writer;
-        if (request.Return is not { } options)
+        // RFC 9051 §6.4.4, §7.3.4: IMAP4rev2 has no SEARCH response; a plain SEARCH answers ESEARCH as if RETURN (ALL).
+        var returnOptions = request.Return ?? (session.Enabled.SearchAnswersEsearch ? ImapSearchReturnOptions.All : null);
+        if (returnOptions is not { } options)
         {
             writer.BeginUntagged().Atom("SEARCH");
             foreach (var number in numbers)

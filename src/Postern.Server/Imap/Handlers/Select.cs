@@ -2,7 +2,7 @@ using Postern.Protocols.Imap;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 3501 §6.3.1/§6.3.2 SELECT and EXAMINE, with CONDSTORE and QRESYNC parameters (RFC 7162 §3.1.8, §3.2.5).</summary>
+/// <summary>RFC 3501 §6.3.1/§6.3.2 SELECT and EXAMINE, with CONDSTORE and QRESYNC parameters (RFC 7162 §3.1.8, §3.2.5); IMAP4rev2 responses (RFC 9051 §6.3.2).</summary>
 internal sealed class Select(bool readOnly) : IImapHandler
 {
     private const string PermanentFlags = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)";
@@ -26,7 +26,8 @@ internal sealed class Select(bool readOnly) : IImapHandler
         // QRESYNC client where the old mailbox's responses end.
         var wasSelected = session.Selected is not null;
         session.LeaveSelected();
-        if (wasSelected && session.QResyncEnabled)
+        // RFC 9051 §6.3.2: an IMAP4rev2 server always sends it.
+        if (wasSelected && session.Enabled.SendsClosed)
         {
             session.Writer.Untagged(ImapStatus.Ok, "CLOSED", "Previous mailbox closed");
         }
@@ -52,13 +53,21 @@ internal sealed class Select(bool readOnly) : IImapHandler
         writer.BeginUntagged().Atom("FLAGS").Flags(ImapSystemFlags.Seen | ImapSystemFlags.Answered | ImapSystemFlags.Flagged | ImapSystemFlags.Deleted | ImapSystemFlags.Draft, keywords).EndLine();
         writer.Untagged(ImapStatus.Ok, "PERMANENTFLAGS " + (readOnly ? "()" : PermanentFlags), readOnly ? "No permanent flags permitted" : "Flags permitted");
         writer.BeginUntagged().Number((ulong)messages.Count).Atom("EXISTS").EndLine();
-        writer.BeginUntagged().Number(0).Atom("RECENT").EndLine();
-        for (var i = 0; i < messages.Count; i++)
+        if (!session.Enabled.ReportsRecentAndUnseen)
         {
-            if ((messages[i].Flags & Postern.Store.MessageFlags.Seen) == 0)
+            // RFC 9051 §6.3.2: rev2 has neither RECENT nor [UNSEEN n], and MUST send a LIST response for the mailbox.
+            await WriteListAsync(session, mailbox, cancellationToken);
+        }
+        else
+        {
+            writer.BeginUntagged().Number(0).Atom("RECENT").EndLine();
+            for (var i = 0; i < messages.Count; i++)
             {
-                writer.Untagged(ImapStatus.Ok, "UNSEEN " + (i + 1), "First unseen");
-                break;
+                if ((messages[i].Flags & Postern.Store.MessageFlags.Seen) == 0)
+                {
+                    writer.Untagged(ImapStatus.Ok, "UNSEEN " + (i + 1), "First unseen");
+                    break;
+                }
             }
         }
 
@@ -74,6 +83,22 @@ internal sealed class Select(bool readOnly) : IImapHandler
         }
 
         writer.Tagged(command.Tag, ImapStatus.Ok, readOnly ? "READ-ONLY" : "READ-WRITE", (readOnly ? "EXAMINE" : "SELECT") + " completed");
+    }
+
+    /// <summary>RFC 9051 §6.3.2: <c>* LIST (attributes) "/" name</c> for the selected mailbox, attributes as LIST gives them.</summary>
+    private static async Task WriteListAsync(ImapSession session, Postern.Store.Mailbox mailbox, CancellationToken cancellationToken)
+    {
+        var mailboxes = await session.Mail.ListMailboxesAsync(session.Account!.Id, cancellationToken);
+        var prefix = mailbox.Name + ImapSession.Delimiter;
+        var hasChildren = mailboxes.Any(m => m.Name.StartsWith(prefix, StringComparison.Ordinal));
+        var writer = session.Writer;
+        writer.BeginUntagged().Atom("LIST").BeginList().Atom(hasChildren ? "\\HasChildren" : "\\HasNoChildren");
+        if (mailbox.SpecialUse is { } use)
+        {
+            writer.Atom(use);
+        }
+
+        writer.EndList().String(ImapSession.Delimiter.ToString()).Mailbox(mailbox.Name).EndLine();
     }
 
     /// <summary>RFC 7162 §3.2.5.1: VANISHED (EARLIER) for what was expunged since the client's mod-sequence, then the changed flags.</summary>
