@@ -107,3 +107,25 @@ public sealed record QueuedRecipient(long Id, string Address, RecipientState Sta
 public sealed record OutboundEnvelope(string Sender, IReadOnlyList<OutboundRecipient> Recipients, string? EnvelopeId = null, string? Ret = null);
 
 public sealed record OutboundRecipient(string Address, string? Notify = null, string? OriginalRecipient = null);
+
+/// <summary>The one rule for STORE +FLAGS/-FLAGS/FLAGS, shared by every mailbox kind.</summary>
+public static class FlagChange
+{
+    /// <summary>The message's flags after the operation, and whether anything changed.</summary>
+    public static bool TryApply(MessageRecord message, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, out MessageFlags newFlags, out List<string> newKeywords)
+    {
+        newFlags = operation switch
+        {
+            FlagOperation.Add => message.Flags | flags,
+            FlagOperation.Remove => message.Flags & ~flags,
+            _ => flags,
+        };
+        newKeywords = operation switch
+        {
+            FlagOperation.Add => message.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList(),
+            FlagOperation.Remove => message.Keywords.Except(keywords, StringComparer.OrdinalIgnoreCase).ToList(),
+            _ => keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+        };
+        return newFlags != message.Flags || newKeywords.Count != message.Keywords.Count || newKeywords.Except(message.Keywords, StringComparer.OrdinalIgnoreCase).Any();
+    }
+}

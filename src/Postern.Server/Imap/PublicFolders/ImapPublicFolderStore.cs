@@ -247,19 +247,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
                     continue;
                 }
 
-                var newFlags = operation switch
-                {
-                    FlagOperation.Add => message.Flags | flags,
-                    FlagOperation.Remove => message.Flags & ~flags,
-                    _ => flags,
-                };
-                var newKeywords = operation switch
-                {
-                    FlagOperation.Add => message.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList(),
-                    FlagOperation.Remove => message.Keywords.Except(keywords, StringComparer.OrdinalIgnoreCase).ToList(),
-                    _ => keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
-                };
-                if (newFlags == message.Flags && newKeywords.Count == message.Keywords.Count && !newKeywords.Except(message.Keywords, StringComparer.OrdinalIgnoreCase).Any())
+                if (!FlagChange.TryApply(message, operation, flags, keywords, out var newFlags, out var newKeywords))
                 {
                     continue;
                 }
