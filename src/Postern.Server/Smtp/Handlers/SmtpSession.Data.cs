@@ -23,20 +23,9 @@ internal sealed partial class SmtpSession
         var input = _connection.Input;
         while (true)
         {
-            if (!input.TryRead(out var result))
+            if (await ReadDataAsync(cancellationToken).ConfigureAwait(false) is not { } result)
             {
-                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(_settings.DataTimeout);
-                try
-                {
-                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    await CloseAsync(421, "4.4.2 Error: timeout exceeded while reading data", cancellationToken).ConfigureAwait(false);
-                    return;
-                }
+                return;
             }
 
             var buffer = result.Buffer;
@@ -117,20 +106,9 @@ internal sealed partial class SmtpSession
         var input = _connection.Input;
         while (remaining > 0)
         {
-            if (!input.TryRead(out var result))
+            if (await ReadDataAsync(cancellationToken).ConfigureAwait(false) is not { } result)
             {
-                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(_settings.DataTimeout);
-                try
-                {
-                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    await CloseAsync(421, "4.4.2 Error: timeout exceeded while reading data", cancellationToken).ConfigureAwait(false);
-                    return;
-                }
+                return;
             }
 
             var buffer = result.Buffer;
@@ -226,5 +204,28 @@ internal sealed partial class SmtpSession
         var queueId = _transaction.QueueId;
         ResetTransaction();
         Reply(250, $"2.0.0 Ok: queued as {queueId}");
+    }
+
+    /// <summary>Reads more message data (DATA or BDAT); null after the data timeout, when the session is closed with 421.</summary>
+    private async ValueTask<System.IO.Pipelines.ReadResult?> ReadDataAsync(CancellationToken cancellationToken)
+    {
+        var input = _connection.Input;
+        if (input.TryRead(out var buffered))
+        {
+            return buffered;
+        }
+
+        await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_settings.DataTimeout);
+        try
+        {
+            return await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await CloseAsync(421, "4.4.2 Error: timeout exceeded while reading data", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
     }
 }
