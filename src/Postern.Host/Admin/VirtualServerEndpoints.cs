@@ -76,6 +76,11 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error("minimum TLS version must be 1.2 or 1.3");
             }
 
+            if (request.Limits is { } limits && LimitsError(limits) is { } limitsError)
+            {
+                return AdminApi.Error(limitsError);
+            }
+
             if (request.Bindings is { Count: 0 })
             {
                 return AdminApi.Error("a virtual server needs at least one binding");
@@ -102,6 +107,7 @@ internal static class VirtualServerEndpoints
                 RelayAddresses = request.RelayAddresses ?? vs.RelayAddresses,
                 AuthenticationMethods = request.AuthenticationMethods ?? vs.AuthenticationMethods,
                 Limits = request.Limits ?? vs.Limits,
+                Settings = request.Settings ?? vs.Settings,
             };
             var saved = await configuration.SaveVirtualServerAsync(changed, ct);
             if (!saved.IsOk)
@@ -132,6 +138,13 @@ internal static class VirtualServerEndpoints
         long.TryParse(nameOrId, out var id)
             ? await configuration.GetVirtualServerAsync(id, ct)
             : await configuration.FindVirtualServerAsync(nameOrId, ct);
+
+    private static string? LimitsError(ConnectionLimits limits) =>
+        limits.MaxConnections < 1 || limits.MaxConnectionsPerAddress < 1 || limits.MaxLineLength < 64 || limits.IdleTimeoutSeconds < 1
+            || limits.AuthenticatedIdleTimeoutSeconds < 1 || limits.TlsHandshakeTimeoutSeconds < 1 || limits.MaxBadCommands < 1
+            || limits.MaxMessageSize < 1024 || limits.MaxRecipients < 1 || limits.MaxAuthFailures < 1
+            ? "limits must be positive (line length at least 64, message size at least 1024)"
+            : null;
 
     private static string? ValidateBindings(IReadOnlyList<Binding> bindings)
     {
@@ -170,7 +183,8 @@ internal sealed record ChangeVirtualServerRequest(
     bool? RequireAuthentication = null,
     IReadOnlyList<string>? RelayAddresses = null,
     IReadOnlyList<string>? AuthenticationMethods = null,
-    ConnectionLimits? Limits = null);
+    ConnectionLimits? Limits = null,
+    IReadOnlyDictionary<string, string>? Settings = null);
 
 internal sealed record BindingView(string Address, int ConfiguredPort, int Port, BindingMode Mode, bool Listening, string? Error);
 
@@ -185,7 +199,8 @@ internal sealed record VirtualServerView(
     bool RequireAuthentication,
     IReadOnlyList<string> AuthenticationMethods,
     IReadOnlyList<string> RelayAddresses,
-    ConnectionLimits Limits)
+    ConnectionLimits Limits,
+    IReadOnlyDictionary<string, string> Settings)
 {
     public static VirtualServerView From(VirtualServer vs, IReadOnlyList<ListenerStatus> status, int portOffset) => new(
         vs.Id,
@@ -203,5 +218,6 @@ internal sealed record VirtualServerView(
         vs.RequireAuthentication,
         vs.AuthenticationMethods,
         vs.RelayAddresses,
-        vs.Limits);
+        vs.Limits,
+        vs.Settings);
 }

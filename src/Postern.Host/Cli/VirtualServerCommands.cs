@@ -36,9 +36,34 @@ internal static class VirtualServerCommands
         var requireAuth = new Option<string?>("--require-auth") { Description = "on|off (SMTP): AUTH required before MAIL" };
         var relay = new Option<string[]?>("--relay-from") { Description = "(SMTP) client addresses/CIDR ranges allowed to relay", AllowMultipleArgumentsPerToken = true };
         var bind = new Option<string[]?>("--bind") { Description = "replace bindings: ADDRESS:PORT[/tls], e.g. 127.0.0.1:587 0.0.0.0:465/tls", AllowMultipleArgumentsPerToken = true };
-        var set = new Command("set", "Change a virtual server; applies to new connections at once") { setName, secure, strong, minTls, clientCerts, requireAuth, relay, bind };
+        var limit = new Option<string[]?>("--limit") { Description = "NAME=VALUE, e.g. maxConnections=500 maxLineLength=1000 idleTimeoutSeconds=120 maxMessageSize=10485760 (see docs/limits.md)", AllowMultipleArgumentsPerToken = true };
+        var setting = new Option<string[]?>("--setting") { Description = "KEY=VALUE protocol setting, e.g. smtp.max-text-line=2000 (empty VALUE removes it)", AllowMultipleArgumentsPerToken = true };
+        var set = new Command("set", "Change a virtual server; applies to new connections at once") { setName, secure, strong, minTls, clientCerts, requireAuth, relay, bind, limit, setting };
         set.SetAdminAction(async (parse, client, ct) =>
         {
+            ConnectionLimits? limits = null;
+            Dictionary<string, string>? settings = null;
+            if (parse.GetValue(limit) is { Length: > 0 } || parse.GetValue(setting) is { Length: > 0 })
+            {
+                var current = await client.GetAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(setName)!), ct);
+                limits = parse.GetValue(limit) is { Length: > 0 } pairs ? ApplyLimits(current.Limits, pairs) : null;
+                if (parse.GetValue(setting) is { Length: > 0 } settingPairs)
+                {
+                    settings = new Dictionary<string, string>(current.Settings);
+                    foreach (var (key, value) in settingPairs.Select(SplitPair))
+                    {
+                        if (value.Length == 0)
+                        {
+                            settings.Remove(key);
+                        }
+                        else
+                        {
+                            settings[key] = value;
+                        }
+                    }
+                }
+            }
+
             var request = new ChangeVirtualServerRequest(
                 RequireSecureChannel: parse.GetValue(secure) is { } s ? CliSupport.ParseOnOff(s, "--require-secure-channel") : null,
                 Require128BitEncryption: parse.GetValue(strong) is { } b ? CliSupport.ParseOnOff(b, "--require-128bit") : null,
@@ -46,7 +71,9 @@ internal static class VirtualServerCommands
                 ClientCertificates: parse.GetValue(clientCerts),
                 RequireAuthentication: parse.GetValue(requireAuth) is { } a ? CliSupport.ParseOnOff(a, "--require-auth") : null,
                 RelayAddresses: parse.GetValue(relay) is { Length: > 0 } relays ? relays : null,
-                Bindings: parse.GetValue(bind) is { Length: > 0 } binds ? binds.Select(ParseBinding).ToList() : null);
+                Bindings: parse.GetValue(bind) is { Length: > 0 } binds ? binds.Select(ParseBinding).ToList() : null,
+                Limits: limits,
+                Settings: settings);
             var changed = await client.PatchAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(setName)!), request, ct);
             CliSupport.Print(parse, changed, v => [[$"{v.Name}: secure channel {(v.Security.RequireSecureChannel ? "required" : "not required")}, 128-bit {(v.Security.Require128BitEncryption ? "required" : "not required")}, TLS {v.Security.MinimumTlsVersion}+"]]);
         });
@@ -59,6 +86,31 @@ internal static class VirtualServerCommands
         vs.Subcommands.Add(CreateCommand());
         vs.Subcommands.Add(DeleteCommand());
         return vs;
+    }
+
+    private static (string Key, string Value) SplitPair(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        return eq <= 0 ? throw new CliException($"expected NAME=VALUE, not '{text}'") : (text[..eq].Trim(), text[(eq + 1)..].Trim());
+    }
+
+    /// <summary>Changes named limits of the current set, by their JSON names (camelCase, as `vs show --json` prints them).</summary>
+    private static ConnectionLimits ApplyLimits(ConnectionLimits current, IEnumerable<string> pairs)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(current, AdminClient.JsonOptions))!.AsObject();
+        foreach (var (key, value) in pairs.Select(SplitPair))
+        {
+            var name = node.Select(p => p.Key).FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new CliException($"unknown limit '{key}' (one of {string.Join(", ", node.Select(p => p.Key))})");
+            if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                throw new CliException($"limit {name} takes a whole number, not '{value}'");
+            }
+
+            node[name] = number;
+        }
+
+        return System.Text.Json.JsonSerializer.Deserialize<ConnectionLimits>(node.ToJsonString(), AdminClient.JsonOptions)!;
     }
 
     public static Binding ParseBinding(string text)
