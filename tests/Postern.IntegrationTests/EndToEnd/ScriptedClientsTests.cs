@@ -94,6 +94,11 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         var work = NewWorkDirectory("fetchmail-pop3");
         var mbox = Path.Combine(work, "delivered");
 
+        // Trusting only the system roots, fetchmail refuses the server and delivers nothing: the trust comes from ca.pem.
+        var untrusted = await FetchmailAsync(work, ["--protocol", "pop3", "--port", Port(995), "--ssl", "--sslcertfile", "/etc/ssl/certs/ca-certificates.crt", "--sslcertck", "--keep", "--fetchall"], user, mbox);
+        Assert.True(untrusted.ExitCode > 1, untrusted.Output + untrusted.Error);
+        Assert.False(File.Exists(mbox));
+
         // --keep: the message is delivered and stays on the server, so a second run fetches it again.
         var kept = await FetchmailAsync(work, ["--protocol", "pop3", "--port", Port(995), "--ssl", "--sslcertfile", ca, "--sslcertck", "--keep", "--fetchall"], user, mbox);
         Assert.True(kept.ExitCode == 0, kept.Output + kept.Error);
