@@ -1,0 +1,189 @@
+using System.Globalization;
+using Postern.IntegrationTests.Infrastructure;
+
+namespace Postern.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// A server named localhost (these clients connect to the name they check), so Python's imaplib and fetchmail can verify
+/// the certificate against the exported root without any resolver tricks.
+/// </summary>
+public sealed class ScriptedClientsFixture : IAsyncLifetime
+{
+    public PosternProcess Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PosternProcess.StartAsync("localhost");
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>
+/// Scripted clients a new user would try against the real `postern serve` process: Python's imaplib (IMAPS on 993 and
+/// STARTTLS on 143) and fetchmail (POP3S and IMAP with STARTTLS), each trusting only the root from `postern ca export`.
+/// </summary>
+public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClassFixture<ScriptedClientsFixture>
+{
+    private const string HostName = "localhost";
+    private const string Password = "a-good-password";
+    private readonly PosternProcess _server = fixture.Server;
+
+    private const string ImaplibScript = """
+        import imaplib, ssl, sys
+        host, port, mode, cafile, user, password, subject = sys.argv[1:8]
+        context = ssl.create_default_context(cafile=cafile)
+        if mode == "ssl":
+            client = imaplib.IMAP4_SSL(host, int(port), ssl_context=context)
+        else:
+            client = imaplib.IMAP4(host, int(port))
+            typ, _ = client.starttls(ssl_context=context)
+            print("STARTTLS", typ)
+        print("TLS", client.sock.version())
+        print("LOGIN", client.login(user, password)[0])
+        typ, data = client.select("INBOX")
+        print("SELECT", typ, data[0].decode())
+        typ, data = client.search(None, "SUBJECT", '"' + subject + '"')
+        numbers = data[0].split()
+        print("SEARCH", typ, b" ".join(numbers).decode())
+        typ, data = client.fetch(numbers[0], "(RFC822)")
+        print("FETCH", typ)
+        sys.stdout.write(data[0][1].decode("utf-8", "replace").replace("\r\n", "\n"))
+        print("LOGOUT", client.logout()[0])
+        """;
+
+    [Theory]
+    [InlineData(993, "ssl")]
+    [InlineData(143, "starttls")]
+    public async Task PythonImaplibReadsAMessageTrustingOnlyTheExportedRoot(int standardPort, string mode)
+    {
+        var user = await AddUserAsync("imaplib");
+        var ca = await ExportRootAsync();
+        var subject = "e2e via imaplib " + mode;
+        await SubmitAsync(ca, user, subject, "Body read by Python imaplib.");
+
+        var script = Path.Combine(_server.DataDirectory, $"imaplib-{Guid.NewGuid():N}.py");
+        await File.WriteAllTextAsync(script, ImaplibScript);
+        var run = await PosternProcess.RunAsync("python3", [script, HostName, Port(standardPort), mode, ca, user, Password, subject]);
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        var output = run.Output;
+        if (mode == "starttls")
+        {
+            Assert.Contains("STARTTLS OK", output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("TLS TLSv1.", output, StringComparison.Ordinal);
+        Assert.Contains("LOGIN OK", output, StringComparison.Ordinal);
+        Assert.Contains("SELECT OK 1", output, StringComparison.Ordinal);
+        Assert.Contains("SEARCH OK 1", output, StringComparison.Ordinal);
+        Assert.Contains("FETCH OK", output, StringComparison.Ordinal);
+        Assert.Contains("Subject: " + subject, output, StringComparison.Ordinal);
+        Assert.Contains("Body read by Python imaplib.", output, StringComparison.Ordinal);
+        Assert.Contains("LOGOUT BYE", output, StringComparison.Ordinal);
+
+        // Without the exported root, Python's default context refuses the server: the trust comes from ca.pem.
+        var untrusted = await PosternProcess.RunAsync("python3", ["-c",
+            "import imaplib, ssl, sys\ntry:\n imaplib.IMAP4_SSL(sys.argv[1], int(sys.argv[2]), ssl_context=ssl.create_default_context())\nexcept ssl.SSLCertVerificationError:\n print('REFUSED')\n",
+            HostName, Port(993)]);
+        Assert.Contains("REFUSED", untrusted.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FetchmailOverPop3sKeepsWithKeepAndDeletesByDefault()
+    {
+        var user = await AddUserAsync("fetchmail-pop3");
+        var ca = await ExportRootAsync();
+        await SubmitAsync(ca, user, "e2e via fetchmail pop3", "Body fetched by fetchmail over POP3S.");
+        var work = NewWorkDirectory("fetchmail-pop3");
+        var mbox = Path.Combine(work, "delivered");
+
+        // Trusting only the system roots, fetchmail refuses the server and delivers nothing: the trust comes from ca.pem.
+        var untrusted = await FetchmailAsync(work, ["--protocol", "pop3", "--port", Port(995), "--ssl", "--sslcertfile", "/etc/ssl/certs/ca-certificates.crt", "--sslcertck", "--keep", "--fetchall"], user, mbox);
+        Assert.True(untrusted.ExitCode > 1, untrusted.Output + untrusted.Error);
+        Assert.False(File.Exists(mbox));
+
+        // --keep: the message is delivered and stays on the server, so a second run fetches it again.
+        var kept = await FetchmailAsync(work, ["--protocol", "pop3", "--port", Port(995), "--ssl", "--sslcertfile", ca, "--sslcertck", "--keep", "--fetchall"], user, mbox);
+        Assert.True(kept.ExitCode == 0, kept.Output + kept.Error);
+        Assert.Contains("Subject: e2e via fetchmail pop3", await File.ReadAllTextAsync(mbox), StringComparison.Ordinal);
+        File.Delete(mbox);
+
+        // Default: delivered, then deleted (DELE + QUIT), so the third run finds nothing (fetchmail's exit code 1).
+        var deleted = await FetchmailAsync(work, ["--protocol", "pop3", "--port", Port(995), "--ssl", "--sslcertfile", ca, "--sslcertck", "--fetchall"], user, mbox);
+        Assert.True(deleted.ExitCode == 0, deleted.Output + deleted.Error);
+        Assert.Contains("Body fetched by fetchmail over POP3S.", await File.ReadAllTextAsync(mbox), StringComparison.Ordinal);
+        File.Delete(mbox);
+
+        var empty = await FetchmailAsync(work, ["--protocol", "pop3", "--port", Port(995), "--ssl", "--sslcertfile", ca, "--sslcertck", "--fetchall"], user, mbox);
+        Assert.True(empty.ExitCode == 1, empty.Output + empty.Error);
+        Assert.False(File.Exists(mbox));
+    }
+
+    [Fact]
+    public async Task FetchmailOverImapWithStartTlsDeliversTheMessage()
+    {
+        var user = await AddUserAsync("fetchmail-imap");
+        var ca = await ExportRootAsync();
+        await SubmitAsync(ca, user, "e2e via fetchmail imap", "Body fetched by fetchmail over IMAP STARTTLS.");
+        var work = NewWorkDirectory("fetchmail-imap");
+        var mbox = Path.Combine(work, "delivered");
+
+        // No --ssl: fetchmail issues STARTTLS on 143, and --sslproto tls1.2+ makes TLS mandatory.
+        var fetched = await FetchmailAsync(work, ["--protocol", "imap", "--port", Port(143), "--sslproto", "tls1.2+", "--sslcertfile", ca, "--sslcertck", "--keep"], user, mbox);
+        Assert.True(fetched.ExitCode == 0, fetched.Output + fetched.Error);
+        var delivered = await File.ReadAllTextAsync(mbox);
+        Assert.Contains("Subject: e2e via fetchmail imap", delivered, StringComparison.Ordinal);
+        Assert.Contains("Body fetched by fetchmail over IMAP STARTTLS.", delivered, StringComparison.Ordinal);
+
+        // fetchmail marked it \Seen: a second run without --fetchall has nothing new to fetch.
+        File.Delete(mbox);
+        var again = await FetchmailAsync(work, ["--protocol", "imap", "--port", Port(143), "--sslproto", "tls1.2+", "--sslcertfile", ca, "--sslcertck", "--keep"], user, mbox);
+        Assert.True(again.ExitCode == 1, again.Output + again.Error);
+        Assert.False(File.Exists(mbox));
+    }
+
+    private string Port(int standardPort) => _server.Port(standardPort).ToString(CultureInfo.InvariantCulture);
+
+    private string NewWorkDirectory(string name)
+    {
+        var directory = Path.Combine(_server.DataDirectory, $"{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    // fetchmail reads the password from its rc file (which it wants mode 0600), keeps its lock and UID files under
+    // FETCHMAILHOME, and hands every message to the MDA, which appends it to one file.
+    private static async Task<(int ExitCode, string Output, string Error)> FetchmailAsync(string work, string[] options, string user, string mbox)
+    {
+        var rc = Path.Combine(work, "fetchmailrc");
+        await File.WriteAllTextAsync(rc, $"poll {HostName} user \"{user}\" password \"{Password}\"\n");
+        File.SetUnixFileMode(rc, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return await PosternProcess.RunAsync("env", [
+            "FETCHMAILHOME=" + work, "fetchmail", "--nosyslog", "--nodetach", "-f", rc, "-i", Path.Combine(work, "fetchids"),
+            .. options, "--mda", $"cat >> {mbox}", HostName,
+        ]);
+    }
+
+    private async Task SubmitAsync(string ca, string user, string subject, string body)
+    {
+        var sent = await PosternProcess.RunAsync("swaks", [
+            "--server", "127.0.0.1", "--port", Port(465), "--tlsc", "--tls-verify", "--tls-ca-path", ca,
+            "--auth", "PLAIN", "--auth-user", user, "--auth-password", Password, "--from", user, "--to", user,
+            "--header", "Subject: " + subject, "--body", body,
+        ]);
+        Assert.True(sent.ExitCode == 0, sent.Output + sent.Error);
+    }
+
+    private async Task<string> AddUserAsync(string name)
+    {
+        var address = $"{name}-{Guid.NewGuid().ToString("N")[..8]}@example.test";
+        var added = await _server.CliAsync(Password + "\n", "user", "add", address, "--password-stdin");
+        Assert.True(added.ExitCode == 0, added.Error);
+        return address;
+    }
+
+    private async Task<string> ExportRootAsync()
+    {
+        var file = Path.Combine(_server.DataDirectory, $"ca-{Guid.NewGuid():N}.pem");
+        var export = await _server.CliAsync(null, "ca", "export", "--out", file);
+        Assert.True(export.ExitCode == 0, export.Error);
+        return file;
+    }
+}
