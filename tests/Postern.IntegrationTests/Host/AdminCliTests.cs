@@ -46,6 +46,25 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task LimitsAndSettingsAreConfigurableAndValidated()
+    {
+        var set = await _server.CliAsync(null, "vs", "set", "Default POP3 Virtual Server", "--limit", "maxConnectionsPerAddress=7", "idleTimeoutSeconds=90", "--setting", "pop3.retr-chunk-size=8192", "--json");
+        Assert.True(set.ExitCode == 0, set.Error);
+        using var changed = JsonDocument.Parse(set.Output);
+        Assert.Equal(7, changed.RootElement.GetProperty("limits").GetProperty("maxConnectionsPerAddress").GetInt32());
+        Assert.Equal(90, changed.RootElement.GetProperty("limits").GetProperty("idleTimeoutSeconds").GetInt32());
+        Assert.Equal("8192", changed.RootElement.GetProperty("settings").GetProperty("pop3.retr-chunk-size").GetString());
+
+        var unknown = await _server.CliAsync(null, "vs", "set", "Default POP3 Virtual Server", "--limit", "noSuchLimit=1");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("unknown limit", unknown.Error, StringComparison.Ordinal);
+
+        var tooSmall = await _server.CliAsync(null, "vs", "set", "Default POP3 Virtual Server", "--limit", "maxLineLength=10");
+        Assert.Equal(1, tooSmall.ExitCode);
+        Assert.Contains("limits must be positive", tooSmall.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CaExportGivesTheRootThatSignsTheServedCertificate()
     {
         var file = Path.Combine(_server.DataDirectory, "exported.pem");
