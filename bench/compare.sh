@@ -49,6 +49,7 @@ cleanup() {
     [[ -n "${POSTFIX_CONF:-}" && -d "${POSTFIX_CONF}" ]] && postfix -c "$POSTFIX_CONF" stop 2>/dev/null
     if [[ -n "${INN_CONF:-}" ]]; then
         INNCONF=$INN_CONF /usr/lib/news/bin/ctlinnd -t 5 shutdown compare >/dev/null 2>&1
+        [[ -n "${NNRPD:-}" ]] && kill -TERM "$NNRPD" 2>/dev/null
     fi
     for pid in "${PIDS_TO_STOP[@]}"; do
         # the process group of each server we started (setsid), and nothing else
@@ -221,7 +222,7 @@ if want nntp; then
     mkdir -p "$I"/{etc,db,spool/articles,spool/overview,spool/incoming/tmp,spool/outgoing,spool/incoming/bad,log,run,http,tmp}
     cp -a /etc/news/. "$I/etc/"
     INN_CONF=$I/etc/inn.conf
-    sed -i -E '/^(domain|pathhost|port|bindaddress|doinnwatch|nnrpdloadlimit|pathetc|pathdb|pathspool|patharticles|pathoverview|pathincoming|pathoutgoing|pathtmp|pathlog|pathrun|pathhttp|tlscertfile|tlskeyfile|mta|docnfsstat):/d;/^#(domain|bindaddress|tlscertfile|tlskeyfile):/d' "$INN_CONF"
+    sed -i -E '/^(domain|pathhost|port|bindaddress|doinnwatch|nnrpdloadlimit|pathetc|pathdb|pathspool|patharticles|pathoverview|pathincoming|pathoutgoing|pathtmp|pathlog|pathrun|pathhttp|tlscertfile|tlskeyfile|tlscafile|mta|docnfsstat):/d;/^#(domain|bindaddress|tlscertfile|tlskeyfile|tlscafile):/d' "$INN_CONF"
     cat >>"$INN_CONF" <<CONF
 domain:                      example.test
 pathhost:                    bench.example.test
@@ -242,9 +243,13 @@ pathtmp:                     $I/spool/incoming/tmp
 pathlog:                     $I/log
 pathrun:                     $I/run
 pathhttp:                    $I/http
-tlscertfile:                 $T/cert.pem
-tlskeyfile:                  $T/key.pem
+tlscertfile:                 $I/etc/tls-cert.pem
+tlskeyfile:                  $I/etc/tls-key.pem
+tlscafile:                   $I/etc/tls-cert.pem
 CONF
+    cp "$T/cert.pem" "$I/etc/tls-cert.pem"
+    cp "$T/key.pem" "$I/etc/tls-key.pem"
+    chmod 600 "$I/etc/tls-key.pem"
     cat >"$I/db/active" <<ACTIVE
 control 0000000000 0000000001 n
 control.cancel 0000000000 0000000001 n
@@ -256,14 +261,15 @@ ACTIVE
     : >"$I/db/history"
     chown -R news:news "$I"
     su news -s /bin/sh -c "cd $I/db && INNCONF=$INN_CONF /usr/lib/news/bin/makedbz -i -o"
-    # innd (articles, history, overview) and nnrpd as an NNTPS daemon, in one process tree so that the
-    # tool's CPU figure covers both: a post goes nnrpd -> innd.
-    setsid su news -s /bin/sh -c "export INNCONF=$INN_CONF; /usr/lib/news/bin/innd -f & /usr/lib/news/bin/nnrpd -D -f -b 127.0.0.1 -p $((XO + 563)) -S & wait" \
-        >"$T/inn.out" 2>&1 &
+    # innd (articles, history, overview) in the foreground under su; nnrpd as a standalone NNTPS daemon (it
+    # detaches and writes a pid file). A post goes nnrpd -> innd, so the tool samples both trees.
+    setsid su news -s /bin/sh -c "INNCONF=$INN_CONF exec /usr/lib/news/bin/innd -f" >"$T/innd.out" 2>&1 &
     INN=$!
     PIDS_TO_STOP+=("$INN")
+    su news -s /bin/sh -c "INNCONF=$INN_CONF /usr/lib/news/bin/nnrpd -D -b 127.0.0.1 -p $((XO + 563)) -S" >"$T/nnrpd.out" 2>&1
     for _ in $(seq 30); do ss -ltn | grep -q ":$((XO + 563)) " && ss -ltn | grep -q ":$((XO + 119)) " && break; sleep 0.5; done
-    say "# inn tree pid $INN (innd -f and nnrpd -D -S), INNCONF $INN_CONF"
+    NNRPD=$(cat "$I/run/nnrpd-$((XO + 563)).pid")
+    say "# inn: innd (under su, pid $INN) and nnrpd -D -S (pid $NNRPD), INNCONF $INN_CONF"
 fi
 
 sleep 2
@@ -318,12 +324,12 @@ fi
 
 if want nntp; then
     run "NNTP POST (NNTPS), Postern" --scenario nntp-post --port $((PO + 563)) --tls implicit --connections 4 --count $N_POST --size 2 $U --warmup $WARM --server-pid $POSTERN
-    run "NNTP POST (NNTPS), INN" --scenario nntp-post --port $((XO + 563)) --tls implicit --connections 4 --count $N_POST --size 2 --warmup $WARM --server-pid $INN
+    run "NNTP POST (NNTPS), INN" --scenario nntp-post --port $((XO + 563)) --tls implicit --connections 4 --count $N_POST --size 2 --warmup $WARM --server-pid $INN,$NNRPD
     sleep 2 # INN files and overviews posts asynchronously
     run "NNTP ARTICLE (NNTPS), Postern" --scenario nntp-article --port $((PO + 563)) --tls implicit --connections 4 --count $N_ART $U --warmup $WARM --server-pid $POSTERN
-    run "NNTP ARTICLE (NNTPS), INN" --scenario nntp-article --port $((XO + 563)) --tls implicit --connections 4 --count $N_ART --warmup $WARM --server-pid $INN
+    run "NNTP ARTICLE (NNTPS), INN" --scenario nntp-article --port $((XO + 563)) --tls implicit --connections 4 --count $N_ART --warmup $WARM --server-pid $INN,$NNRPD
     run "NNTPS connections, Postern" --scenario nntp-connect --port $((PO + 563)) --tls implicit --connections 4 --count $N_NCONN --warmup $WARM --server-pid $POSTERN
-    run "NNTPS connections, INN" --scenario nntp-connect --port $((XO + 563)) --tls implicit --connections 4 --count $N_NCONN --warmup $WARM --server-pid $INN
+    run "NNTPS connections, INN" --scenario nntp-connect --port $((XO + 563)) --tls implicit --connections 4 --count $N_NCONN --warmup $WARM --server-pid $INN,$NNRPD
 fi
 say ""
 say "# finished $(date -u '+%H:%M:%S UTC')"
