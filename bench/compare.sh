@@ -36,7 +36,7 @@ if [[ $QUICK == 1 ]]; then
     N_IDLE_P=300 N_IDLE_P_BIG=600 N_IDLE_D=300 N_POST=100 N_ART=400 N_NCONN=60 WARM=10 HOLD=2
 else
     N_SMTP=4000 N_SMTP_TLS=1000 N_POP=2000 N_RETR=20000 N_ISESS=2000 N_IFETCH=5000 N_IMIXED=20000
-    N_IDLE_P=1000 N_IDLE_P_BIG=10000 N_IDLE_D=1000 N_POST=3000 N_ART=20000 N_NCONN=1000 WARM=100 HOLD=10
+    N_IDLE_P=1000 N_IDLE_P_BIG=10000 N_IDLE_D=1000 N_POST=3000 N_ART=5000 N_NCONN=500 WARM=100 HOLD=10
 fi
 
 say() { echo "$*" | tee -a "$OUT"; }
@@ -181,6 +181,8 @@ service anvil {
   client_limit = 12000
 }
 default_client_limit = 12000
+# The idle test logs in 1,000 connections as eight users from one address (default 10 per user and address).
+mail_max_userip_connections = 20000
 CONF
     dovecot -c "$DOVECOT_CONF"
     for _ in $(seq 30); do [[ -f $D/run/master.pid ]] && break; sleep 0.5; done
@@ -296,7 +298,10 @@ fi
 if want pop3 || want imap || want idle; then
     # Seed: ten 4 KB messages in each of the eight mailboxes (not a measurement).
     for port in $((PO + 143)) $((XO + 143)); do
-        $B --scenario imap-append --port $port --tls starttls --connections $USERS --count $((USERS * 10)) --size 4 $U | grep -E '^(result|error)' | sed "s/^/# seed $port: /" | tee -a "$OUT"
+        for i in $(seq 0 $((USERS - 1))); do
+            $B --scenario imap-append --port $port --tls starttls --connections 1 --count 10 --size 4 --user "bench$i@example.test" --password $PASSWORD |
+                grep -E '^(result|error)' | sed "s/^/# seed $port bench$i: /" | tee -a "$OUT"
+        done
     done
 fi
 
