@@ -49,7 +49,8 @@ internal sealed record BenchOptions
           --fetch-set S          message set for imap-fetch (1:*)
           --connection-per-message   smtp-send: new connection per message
           --timeout SECONDS      per reply (30)
-          --server-pid PID       sample /proc/PID (VmHWM, CPU time) before and after the run
+          --server-pid PID[,PID] sample /proc/PID and its descendants (VmHWM, CPU time) before and after the run;
+                                 more PIDs for servers made of unrelated daemons (INN's innd and nnrpd -D)
           --warmup N             operations run (and not measured) before the run (0)
           --hold SECONDS         imap-idle-hold: how long to hold the idling connections before sampling (10)
           --users U              "{n}" in --user becomes n modulo U (imap-idle-hold: connection n of --count);
@@ -89,6 +90,9 @@ internal sealed record BenchOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int? ServerPid { get; init; }
+
+    /// <summary>More server processes whose trees are added to the figures (--server-pid A,B).</summary>
+    public IReadOnlyList<int> MoreServerPids { get; init; } = [];
 
     public int Warmup { get; init; }
 
@@ -171,8 +175,12 @@ internal sealed record BenchOptions
                 case "--timeout" when TryInt(value, 1, 3600, out var seconds):
                     options = options with { Timeout = TimeSpan.FromSeconds(seconds) };
                     break;
-                case "--server-pid" when TryInt(value, 1, int.MaxValue, out var pid):
-                    options = options with { ServerPid = pid };
+                case "--server-pid" when value.Split(',') is var pids && pids.All(p => TryInt(p, 1, int.MaxValue, out _)):
+                    options = options with
+                    {
+                        ServerPid = int.Parse(pids[0], CultureInfo.InvariantCulture),
+                        MoreServerPids = pids.Skip(1).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray(),
+                    };
                     break;
                 case "--hold" when TryInt(value, 0, 86_400, out var hold):
                     options = options with { HoldSeconds = hold };

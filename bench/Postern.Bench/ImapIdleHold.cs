@@ -16,7 +16,7 @@ internal static class ImapIdleHold
     public static async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         var c = CultureInfo.InvariantCulture;
-        var before = options.ServerPid is { } pid ? ServerProcessSampler.Sample(pid) : null;
+        var before = options.ServerPid is { } pid ? ServerProcessSampler.Sample(pid, options.MoreServerPids) : null;
         var held = new ConcurrentBag<BenchConnection>();
         var errors = new ConcurrentDictionary<string, int>();
         var next = -1;
@@ -44,7 +44,7 @@ internal static class ImapIdleHold
 
         // Let the server settle (GC, pools) before reading its memory, then hold.
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, options.HoldSeconds)), cancellationToken).ConfigureAwait(false);
-        var during = options.ServerPid is { } samplePid ? ServerProcessSampler.Sample(samplePid) : null;
+        var during = options.ServerPid is { } samplePid ? ServerProcessSampler.Sample(samplePid, options.MoreServerPids) : null;
         if (before is not null && during is not null)
         {
             var perConnection = held.IsEmpty ? 0 : (during.TreeRssKb - before.TreeRssKb) / (double)held.Count;

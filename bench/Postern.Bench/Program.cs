@@ -67,7 +67,7 @@ try
     if (options.ServerPid is { } pid)
     {
         peakReset = ServerProcessSampler.TryResetPeak(pid);
-        before = ServerProcessSampler.Sample(pid);
+        before = ServerProcessSampler.Sample(pid, options.MoreServerPids);
         if (before is null)
         {
             Console.Error.WriteLine($"warning: cannot read /proc/{pid}; no server figures");
@@ -75,7 +75,7 @@ try
     }
 
     var result = await new LoadRunner(scenario, options).RunAsync(options.Count, cancel.Token);
-    var after = options.ServerPid is { } samplePid && before is not null ? ServerProcessSampler.Sample(samplePid) : null;
+    var after = options.ServerPid is { } samplePid && before is not null ? ServerProcessSampler.Sample(samplePid, options.MoreServerPids) : null;
     Report.Write(Console.Out, scenario, options, result, before, after, peakReset);
     return result.Errors == 0 ? 0 : 1;
 }

@@ -22,7 +22,8 @@ internal static class ServerProcessSampler
     // USER_HZ, the unit of the tick counts in /proc/PID/stat, is 100 on every Linux architecture .NET runs on.
     private const double MillisecondsPerTick = 10.0;
 
-    public static ProcessSample? Sample(int pid)
+    /// <summary>The tree of <paramref name="pid"/>, plus the trees of <paramref name="more"/> (servers made of unrelated daemons).</summary>
+    public static ProcessSample? Sample(int pid, IReadOnlyList<int>? more = null)
     {
         if (ReadStat(pid) is null)
         {
@@ -30,10 +31,11 @@ internal static class ServerProcessSampler
         }
 
         var tree = new List<int> { pid };
+        tree.AddRange((more ?? []).Where(p => p != pid && ReadStat(p) is not null));
         var children = new Dictionary<int, List<int>>();
         foreach (var directory in SafeDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var other) && other != pid && ReadStat(other) is { } stat)
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var other) && !tree.Contains(other) && ReadStat(other) is { } stat)
             {
                 if (!children.TryGetValue(stat.ParentPid, out var list))
                 {

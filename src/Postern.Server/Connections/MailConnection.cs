@@ -31,7 +31,8 @@ public sealed class MailConnection : IAsyncDisposable
         Id = Interlocked.Increment(ref s_nextId);
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
         LocalEndPoint = socket.LocalEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
-        Input = PipeReader.Create(_networkStream, new StreamPipeReaderOptions(leaveOpen: true, bufferSize: 4096, minimumReadSize: 1024));
+        // Zero-byte reads: an idle connection waits for data without holding a pooled buffer (IMAP IDLE at scale).
+        Input = PipeReader.Create(_networkStream, new StreamPipeReaderOptions(leaveOpen: true, bufferSize: 4096, minimumReadSize: 1024, useZeroByteReads: true));
         Output = PipeWriter.Create(_networkStream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
@@ -96,7 +97,8 @@ public sealed class MailConnection : IAsyncDisposable
         _sslStream = ssl;
         var clientCertificate = ssl.RemoteCertificate is null ? null : new X509Certificate2(ssl.RemoteCertificate);
         Tls = new TlsInfo(ssl.SslProtocol, ssl.NegotiatedCipherSuite, TlsPolicy.CipherStrength(ssl.NegotiatedCipherSuite), clientCertificate, ssl.TargetHostName);
-        Input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true, bufferSize: 16384, minimumReadSize: 2048));
+        // SslStream passes a zero-byte read down to the socket and returns its own record buffer while idle.
+        Input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true, bufferSize: 16384, minimumReadSize: 2048, useZeroByteReads: true));
         Output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
         return true;
     }
