@@ -60,26 +60,4 @@ public sealed class TlsListenerTests
         using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
         return await reader.ReadLineAsync() ?? "";
     }
-
-    private sealed class EchoHandler : IProtocolHandler
-    {
-        public ServiceProtocol Protocol => ServiceProtocol.Smtp;
-
-        public ReadOnlyMemory<byte> BusyReply => "busy\r\n"u8.ToArray();
-
-        public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
-        {
-            var channel = new LineChannel(connection);
-            while (true)
-            {
-                var line = await channel.ReadLineAsync(1000, TimeSpan.FromSeconds(10), cancellationToken);
-                if (line.Kind != LineResultKind.Line)
-                {
-                    return;
-                }
-
-                channel.WriteLine(line.Text);
-            }
-        }
-    }
 }

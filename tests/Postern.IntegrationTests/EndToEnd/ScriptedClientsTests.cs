@@ -171,19 +171,7 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         Assert.True(sent.ExitCode == 0, sent.Output + sent.Error);
     }
 
-    private async Task<string> AddUserAsync(string name)
-    {
-        var address = $"{name}-{Guid.NewGuid().ToString("N")[..8]}@example.test";
-        var added = await _server.CliAsync(Password + "\n", "user", "add", address, "--password-stdin");
-        Assert.True(added.ExitCode == 0, added.Error);
-        return address;
-    }
+    private Task<string> AddUserAsync(string name) => _server.AddUserAsync(name, Password);
 
-    private async Task<string> ExportRootAsync()
-    {
-        var file = Path.Combine(_server.DataDirectory, $"ca-{Guid.NewGuid():N}.pem");
-        var export = await _server.CliAsync(null, "ca", "export", "--out", file);
-        Assert.True(export.ExitCode == 0, export.Error);
-        return file;
-    }
+    private Task<string> ExportRootAsync() => _server.ExportRootAsync();
 }

@@ -129,6 +129,24 @@ public sealed class PosternProcess : IAsyncDisposable
         return (process.ExitCode, await output, await error);
     }
 
+    /// <summary>Adds a user with a unique address through the CLI, as an administrator would.</summary>
+    public async Task<string> AddUserAsync(string name, string password)
+    {
+        var address = $"{name}-{Guid.NewGuid().ToString("N")[..8]}@example.test";
+        var added = await CliAsync(password + "\n", "user", "add", address, "--password-stdin");
+        Assert.True(added.ExitCode == 0, added.Error);
+        return address;
+    }
+
+    /// <summary>`postern ca export` into a fresh file; returns its path.</summary>
+    public async Task<string> ExportRootAsync()
+    {
+        var file = Path.Combine(DataDirectory, $"ca-{Guid.NewGuid():N}.pem");
+        var export = await CliAsync(null, "ca", "export", "--out", file);
+        Assert.True(export.ExitCode == 0, export.Error);
+        return file;
+    }
+
     public bool IsRunning => !_process.HasExited;
 
     /// <summary>SIGKILL: no shutdown code runs (for the "nothing acknowledged is lost" tests).</summary>

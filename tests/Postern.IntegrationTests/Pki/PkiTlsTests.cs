@@ -4,7 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Postern.IntegrationTests.Infrastructure;
 using Postern.Pki;
-using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.IntegrationTests.Pki;
@@ -68,27 +67,5 @@ public sealed class PkiTlsTests
         public IServerCertificateSelector? Inner { get; set; }
 
         public SslStreamCertificateContext? Select(long virtualServerId, string? serverName) => Inner?.Select(virtualServerId, serverName);
-    }
-
-    private sealed class EchoHandler : IProtocolHandler
-    {
-        public ServiceProtocol Protocol => ServiceProtocol.Smtp;
-
-        public ReadOnlyMemory<byte> BusyReply => "busy\r\n"u8.ToArray();
-
-        public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
-        {
-            var channel = new LineChannel(connection);
-            while (true)
-            {
-                var line = await channel.ReadLineAsync(1000, TimeSpan.FromSeconds(10), cancellationToken);
-                if (line.Kind != LineResultKind.Line)
-                {
-                    return;
-                }
-
-                channel.WriteLine(line.Text);
-            }
-        }
     }
 }
