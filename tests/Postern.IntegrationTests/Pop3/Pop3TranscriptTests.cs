@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Postern.IntegrationTests.Pop3;
@@ -16,7 +15,7 @@ public sealed class Pop3TranscriptTests
         await server.DeliverAsync(alice, Pop3TestServer.Message(1));
         await server.DeliverAsync(alice, Pop3TestServer.Message(2));
 
-        var path = Path.Combine(SourceDirectory(), "Transcripts", name);
+        var path = Path.Combine(AppContext.BaseDirectory, "Pop3", "Transcripts", name);
         await using var client = await Pop3RawClient.ConnectAsync(server.StartTlsPort, readGreeting: false);
         var number = 0;
         foreach (var line in await File.ReadAllLinesAsync(path))
@@ -48,7 +47,4 @@ public sealed class Pop3TranscriptTests
 
         Assert.True(await client.IsClosedAsync());
     }
-
-    // The transcripts are read where they are kept, next to this file (no copy into the build output).
-    private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }
