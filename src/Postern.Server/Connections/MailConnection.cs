@@ -94,6 +94,14 @@ public sealed class MailConnection : IAsyncDisposable
             return false;
         }
 
+        // OpenSSL's defaults may allow a suite Postern's policy does not (see TlsPolicy.CipherSuites); such a
+        // connection is closed before the protocol sends a byte.
+        if (!TlsPolicy.IsAcceptable(ssl.SslProtocol, ssl.NegotiatedCipherSuite, VirtualServer.Config.Security))
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return false;
+        }
+
         _sslStream = ssl;
         var clientCertificate = ssl.RemoteCertificate is null ? null : new X509Certificate2(ssl.RemoteCertificate);
         Tls = new TlsInfo(ssl.SslProtocol, ssl.NegotiatedCipherSuite, TlsPolicy.CipherStrength(ssl.NegotiatedCipherSuite), clientCertificate, ssl.TargetHostName);

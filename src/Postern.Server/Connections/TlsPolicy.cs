@@ -26,42 +26,58 @@ public static class TlsPolicy
         TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ];
 
-    // Still 128 bits or more, for old clients that lack AEAD; only when 128-bit AEAD is not required.
-    private static readonly TlsCipherSuite[] Tls12CbcSuites =
-    [
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-    ];
-
     public static SslProtocols Protocols(Store.SecurityOptions security) =>
         security.MinimumTlsVersion == "1.3" ? SslProtocols.Tls13 : SslProtocols.Tls12 | SslProtocols.Tls13;
 
+    /// <summary>
+    /// The explicit suite list for a handshake, or null to use OpenSSL's defaults. With an explicit list .NET builds a
+    /// new SSL_CTX for every handshake (no session resumption, about 2 ms more server CPU per connection and a context
+    /// held per connection); without one it caches the SSL_CTX per certificate. So the list is set only when the virtual
+    /// server requires 128-bit encryption, where the handshake itself must refuse everything else; otherwise the
+    /// defaults are used and <see cref="IsAcceptable"/> checks the negotiated suite before any protocol byte is sent.
+    /// </summary>
     public static CipherSuitesPolicy? CipherSuites(Store.SecurityOptions security)
     {
-        // TLS 1.3 only: OpenSSL's default TLS 1.3 suites are exactly Tls13Suites, so no explicit policy is needed;
-        // and without one .NET caches the SSL_CTX per certificate (with one it builds a new SSL_CTX for every
-        // handshake: about 2 ms of server CPU per connection on a 2-core Xeon, see docs/PERFORMANCE.md).
-        if ((!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) || security.MinimumTlsVersion == "1.3")
+        // TLS 1.3 only: OpenSSL's default TLS 1.3 suites are exactly Tls13Suites.
+        if ((!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) || security.MinimumTlsVersion == "1.3" || !security.Require128BitEncryption)
         {
             return null;
         }
 
-        IEnumerable<TlsCipherSuite> suites = security.MinimumTlsVersion == "1.3" ? Tls13Suites : Tls13Suites.Concat(Tls12AeadSuites);
-        if (!security.Require128BitEncryption && security.MinimumTlsVersion != "1.3")
+        return new CipherSuitesPolicy(Tls13Suites.Concat(Tls12AeadSuites));
+    }
+
+    /// <summary>
+    /// Whether a negotiated suite meets the policy: TLS 1.2 or 1.3, at least 128 bits, and forward secrecy
+    /// (ECDHE, or DHE from OpenSSL's defaults) for TLS 1.2. A connection that fails is closed before its greeting.
+    /// </summary>
+    public static bool IsAcceptable(SslProtocols protocol, TlsCipherSuite suite, Store.SecurityOptions security)
+    {
+        if (protocol is not (SslProtocols.Tls12 or SslProtocols.Tls13) || CipherStrength(suite) < 128)
         {
-            suites = suites.Concat(Tls12CbcSuites);
+            return false;
         }
 
-        return new CipherSuitesPolicy(suites);
+        if (protocol == SslProtocols.Tls13)
+        {
+            return true;
+        }
+
+        var name = suite.ToString();
+        if (!name.StartsWith("TLS_ECDHE_", StringComparison.Ordinal) && !name.StartsWith("TLS_DHE_", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return !security.Require128BitEncryption || Tls12AeadSuites.Contains(suite);
     }
 
     /// <summary>Bulk cipher key length of a negotiated suite, as the article's "128-bit" means it.</summary>
     public static int CipherStrength(TlsCipherSuite suite)
     {
         var name = suite.ToString();
-        if (name.Contains("AES_256", StringComparison.Ordinal) || name.Contains("CHACHA20", StringComparison.Ordinal))
+        if (name.Contains("AES_256", StringComparison.Ordinal) || name.Contains("CHACHA20", StringComparison.Ordinal)
+            || name.Contains("ARIA_256", StringComparison.Ordinal) || name.Contains("CAMELLIA_256", StringComparison.Ordinal))
         {
             return 256;
         }

@@ -86,11 +86,9 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
     public async Task BindingThatCannotListenIsReported()
     {
         // Somebody else holds the port the new virtual server is told to use.
-        using var squatter = new TcpListener(IPAddress.Loopback, 0);
-        squatter.Start();
+        using var squatter = HoldPortAboveOffset();
         var heldPort = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var standardPort = heldPort - _server.PortOffset;
-        Assert.True(standardPort > 0, "the ephemeral port is below the port offset");
 
         var created = await _server.CliAsync(null, "vs", "create", "--name", "Spare NNTP", "--protocol", "nntp", "--bind", $"127.0.0.1:{standardPort}/tls");
         Assert.True(created.ExitCode == 0, created.Output + created.Error);
@@ -100,6 +98,26 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
         var result = Assert.Single(results.RootElement.EnumerateArray().ToList());
         Assert.Contains(result.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("not listening", StringComparison.Ordinal));
         Assert.EndsWith(":" + heldPort, result.GetProperty("endpoint").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A listener on a free port that the server's port offset can reach (an ephemeral port may lie below it).</summary>
+    private TcpListener HoldPortAboveOffset()
+    {
+        for (var standardPort = 3000; standardPort < 3000 + 500; standardPort++)
+        {
+            var squatter = new TcpListener(IPAddress.Loopback, _server.Port(standardPort));
+            try
+            {
+                squatter.Start();
+                return squatter;
+            }
+            catch (SocketException)
+            {
+                squatter.Dispose();
+            }
+        }
+
+        throw new InvalidOperationException("no free port above the port offset");
     }
 
     /// <summary>A server certificate from an OpenSSL CA whose root the organization trusts (added here), as a PFX.</summary>
