@@ -13,26 +13,30 @@ internal sealed class ImapMessageView
     private readonly Dictionary<MimeEntity, EntityOffsets> _entities = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<MimeMessage, EntityOffsets> _messages = new(ReferenceEqualityComparer.Instance);
 
-    private ImapMessageView(byte[] raw)
+    private MimeMessage? _message;
+
+    private ImapMessageView(byte[] raw) => Raw = raw;
+
+    public byte[] Raw { get; }
+
+    /// <summary>The MimeKit tree, parsed on first use: BODY[], RFC822 and partials of them are served from the raw octets alone.</summary>
+    public MimeMessage Message => _message ??= ParseMessage();
+
+    public static ImapMessageView Parse(byte[] raw) => new(raw);
+
+    private MimeMessage ParseMessage()
     {
-        Raw = raw;
-        using var stream = new MemoryStream(raw, writable: false);
+        using var stream = new MemoryStream(Raw, writable: false);
         var parser = new MimeParser(stream, MimeFormat.Entity);
         var begins = new Dictionary<object, long>(ReferenceEqualityComparer.Instance);
         parser.MimeEntityBegin += (_, e) => begins[e.Entity] = e.BeginOffset;
         parser.MimeEntityEnd += (_, e) => _entities[e.Entity] = new EntityOffsets(begins.GetValueOrDefault(e.Entity), e.HeadersEndOffset, e.EndOffset, e.Lines);
         parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
         parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new EntityOffsets(begins.GetValueOrDefault(e.Message), e.HeadersEndOffset, e.EndOffset, 0);
-        Message = parser.ParseMessage();
+        return parser.ParseMessage();
     }
 
-    public byte[] Raw { get; }
-
-    public MimeMessage Message { get; }
-
-    public static ImapMessageView Parse(byte[] raw) => new(raw);
-
-    public EntityOffsets OffsetsOf(MimeEntity entity) => _entities.TryGetValue(entity, out var offsets) ? offsets : default;
+    public EntityOffsets OffsetsOf(MimeEntity entity) => Message is not null && _entities.TryGetValue(entity, out var offsets) ? offsets : default;
 
     public EntityOffsets OffsetsOf(MimeMessage message) => _messages.TryGetValue(message, out var offsets) ? offsets : default;
 
@@ -43,7 +47,8 @@ internal sealed class ImapMessageView
     {
         if (section.Part.Count == 0)
         {
-            return MessageSection(Message, section);
+            // The whole message is the stored octets (the top-level message spans the stream): no parse needed.
+            return section.Text == ImapSectionText.None ? Raw : MessageSection(Message, section);
         }
 
         var entity = Resolve(section.Part);
