@@ -12,7 +12,9 @@ internal sealed class ImapSelectedMailbox : IDisposable
 {
     private readonly IMailStore _mail;
     private readonly IDisposable _subscription;
+    private readonly HashSet<long> _pendingExpunge = [];
     private List<MessageRecord> _messages;
+    private long _syncedModSeq;
     private int _dirty;
 
     private ImapSelectedMailbox(IMailStore mail, IChangeFeed changes, Mailbox mailbox, bool readOnly, List<MessageRecord> messages)
@@ -22,6 +24,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
         ReadOnly = readOnly;
         _messages = messages;
         HighestModSeq = mailbox.HighestModSeq;
+        _syncedModSeq = mailbox.HighestModSeq;
         _subscription = changes.Subscribe(mailbox.Id, _ =>
         {
             Interlocked.Exchange(ref _dirty, 1);
@@ -165,43 +168,64 @@ internal sealed class ImapSelectedMailbox : IDisposable
             return;
         }
 
-        var fresh = await _mail.ListMessagesAsync(Mailbox.Id, cancellationToken).ConfigureAwait(false);
-        var byUid = fresh.ToDictionary(m => m.Uid);
+        // The watermark is read before the changes, so a change committed in between is seen now or at the next sync.
+        var status = await _mail.GetMailboxByIdAsync(Mailbox.Id, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<MessageRecord> changed;
+        if (status is null || ImapPublicFolderStore.IsPublic(Mailbox.Id))
+        {
+            // A deleted mailbox, or a public folder (whose removals leave no expunged record): compare the whole list.
+            changed = await _mail.ListMessagesAsync(Mailbox.Id, cancellationToken).ConfigureAwait(false);
+            var present = changed.Select(m => m.Uid).ToHashSet();
+            _pendingExpunge.UnionWith(_messages.Where(m => !present.Contains(m.Uid)).Select(m => m.Uid));
+        }
+        else
+        {
+            // Only what changed since the last sync (messages and expunged UIDs carry the MODSEQ of their change).
+            changed = await _mail.ListMessagesChangedSinceAsync(Mailbox.Id, _syncedModSeq, cancellationToken).ConfigureAwait(false);
+            _pendingExpunge.UnionWith(await _mail.ListExpungedSinceAsync(Mailbox.Id, _syncedModSeq, cancellationToken).ConfigureAwait(false));
+            _syncedModSeq = Math.Max(_syncedModSeq, status.HighestModSeq);
+        }
+
         var writer = session.Writer;
-
-        var expunged = new List<long>();
-        var deferred = false;
-        for (var i = _messages.Count - 1; i >= 0; i--)
+        if (_pendingExpunge.Count > 0 && allowExpunge)
         {
-            if (byUid.ContainsKey(_messages[i].Uid))
+            var expunged = new List<long>();
+            for (var i = _messages.Count - 1; i >= 0; i--)
             {
+                if (!_pendingExpunge.Contains(_messages[i].Uid))
+                {
+                    continue;
+                }
+
+                expunged.Add(_messages[i].Uid);
+                if (!session.QResyncEnabled)
+                {
+                    writer.BeginUntagged().Number((ulong)(i + 1)).Atom("EXPUNGE").EndLine();
+                }
+
+                _messages.RemoveAt(i);
+            }
+
+            _pendingExpunge.Clear();
+            if (expunged.Count > 0 && session.QResyncEnabled)
+            {
+                // RFC 7162 §3.2.10: with QRESYNC enabled, VANISHED replaces EXPUNGE.
+                writer.BeginUntagged().Atom("VANISHED").Atom(ImapSequenceSet.Format(expunged.Select(u => (uint)u))).EndLine();
+            }
+        }
+
+        var largest = _messages.Count == 0 ? 0 : _messages[^1].Uid;
+        var added = new List<MessageRecord>();
+        foreach (var current in changed)
+        {
+            if (current.Uid > largest)
+            {
+                added.Add(current);
                 continue;
             }
 
-            if (!allowExpunge)
-            {
-                deferred = true;
-                continue;
-            }
-
-            expunged.Add(_messages[i].Uid);
-            if (!session.QResyncEnabled)
-            {
-                writer.BeginUntagged().Number((ulong)(i + 1)).Atom("EXPUNGE").EndLine();
-            }
-
-            _messages.RemoveAt(i);
-        }
-
-        if (expunged.Count > 0 && session.QResyncEnabled)
-        {
-            // RFC 7162 §3.2.10: with QRESYNC enabled, VANISHED replaces EXPUNGE.
-            writer.BeginUntagged().Atom("VANISHED").Atom(ImapSequenceSet.Format(expunged.Select(u => (uint)u))).EndLine();
-        }
-
-        for (var i = 0; i < _messages.Count; i++)
-        {
-            if (!byUid.TryGetValue(_messages[i].Uid, out var current) || current.ModSeq == _messages[i].ModSeq)
+            var i = IndexOf(current.Uid);
+            if (i < 0 || current.ModSeq == _messages[i].ModSeq)
             {
                 continue;
             }
@@ -222,26 +246,26 @@ internal sealed class ImapSelectedMailbox : IDisposable
             }
         }
 
-        var largest = _messages.Count == 0 ? 0 : _messages[^1].Uid;
-        var added = fresh.Where(m => m.Uid > largest).ToList();
+        // A message appended and expunged between two syncs is never announced.
+        added.RemoveAll(m => _pendingExpunge.Remove(m.Uid));
         if (added.Count > 0)
         {
             _messages.AddRange(added);
             writer.BeginUntagged().Number((ulong)_messages.Count).Atom("EXISTS").EndLine();
         }
 
-        if (fresh.Count > 0)
+        if (changed.Count > 0)
         {
-            HighestModSeq = Math.Max(HighestModSeq, fresh.Max(m => m.ModSeq));
+            HighestModSeq = Math.Max(HighestModSeq, changed.Max(m => m.ModSeq));
         }
 
-        var status = await _mail.GetMailboxByIdAsync(Mailbox.Id, cancellationToken).ConfigureAwait(false);
         if (status is not null)
         {
             HighestModSeq = Math.Max(HighestModSeq, status.HighestModSeq);
         }
 
-        if (deferred)
+        // RFC 3501 §7.4.1: expunges held back (no EXPUNGE during FETCH, STORE, SEARCH) go out after a later command.
+        if (_pendingExpunge.Count > 0)
         {
             Interlocked.Exchange(ref _dirty, 1);
         }
