@@ -13,16 +13,15 @@ internal sealed class ImapSelectedMailbox : IDisposable
     private readonly IMailStore _mail;
     private readonly IDisposable _subscription;
     private readonly HashSet<long> _pendingExpunge = [];
-    private List<MessageRecord> _messages;
+    private IReadOnlyList<MessageRecord> _messages = [];
     private long _syncedModSeq;
     private int _dirty;
 
-    private ImapSelectedMailbox(IMailStore mail, IChangeFeed changes, Mailbox mailbox, bool readOnly, List<MessageRecord> messages)
+    private ImapSelectedMailbox(IMailStore mail, IChangeFeed changes, Mailbox mailbox, bool readOnly)
     {
         _mail = mail;
         Mailbox = mailbox;
         ReadOnly = readOnly;
-        _messages = messages;
         HighestModSeq = mailbox.HighestModSeq;
         _syncedModSeq = mailbox.HighestModSeq;
         _subscription = changes.Subscribe(mailbox.Id, _ =>
@@ -45,11 +44,47 @@ internal sealed class ImapSelectedMailbox : IDisposable
 
     public uint LargestUid => _messages.Count == 0 ? 0 : (uint)_messages[^1].Uid;
 
-    public static async Task<ImapSelectedMailbox> OpenAsync(IMailStore mail, IChangeFeed changes, Mailbox mailbox, bool readOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the view. It subscribes to the change feed before it reads, so nothing committed after <paramref name="mailbox"/>
+    /// was read goes unreported. Sessions that open the same mailbox at the same MODSEQ share one message list
+    /// (<see cref="ImapMailboxSnapshots"/>) until one of them changes its own view.
+    /// </summary>
+    public static async Task<ImapSelectedMailbox> OpenAsync(IMailStore mail, IChangeFeed changes, ImapMailboxSnapshots snapshots, Mailbox mailbox, bool readOnly,
+        CancellationToken cancellationToken)
     {
-        var messages = await mail.ListMessagesAsync(mailbox.Id, cancellationToken).ConfigureAwait(false);
-        var selected = new ImapSelectedMailbox(mail, changes, mailbox, readOnly, [.. messages]);
-        return selected;
+        var selected = new ImapSelectedMailbox(mail, changes, mailbox, readOnly);
+        try
+        {
+            // Public folders carry per-user flags: their lists are never shared.
+            var shareable = !ImapPublicFolderStore.IsPublic(mailbox.Id);
+            if (shareable && snapshots.TryGet(mailbox.Id, mailbox.HighestModSeq) is { } shared)
+            {
+                selected._messages = shared;
+
+                // A change committed between reading the mailbox and subscribing: the next sync reports it.
+                var now = await mail.GetMailboxByIdAsync(mailbox.Id, cancellationToken).ConfigureAwait(false);
+                if (now is null || now.HighestModSeq != mailbox.HighestModSeq)
+                {
+                    selected.MarkDirty();
+                }
+
+                return selected;
+            }
+
+            MessageRecord[] messages = [.. await mail.ListMessagesAsync(mailbox.Id, cancellationToken).ConfigureAwait(false)];
+            selected._messages = messages;
+            if (shareable)
+            {
+                snapshots.Add(mailbox.Id, mailbox.HighestModSeq, messages);
+            }
+
+            return selected;
+        }
+        catch
+        {
+            selected.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Marks the view stale so the next sync reloads it (after this session's own writes).</summary>
@@ -125,7 +160,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
         var index = IndexOf(updated.Uid);
         if (index >= 0)
         {
-            _messages[index] = updated;
+            Own()[index] = updated;
         }
 
         HighestModSeq = Math.Max(HighestModSeq, updated.ModSeq);
@@ -203,7 +238,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
                     writer.BeginUntagged().Number((ulong)(i + 1)).Atom("EXPUNGE").EndLine();
                 }
 
-                _messages.RemoveAt(i);
+                Own().RemoveAt(i);
             }
 
             _pendingExpunge.Clear();
@@ -231,7 +266,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
             }
 
             var old = _messages[i];
-            _messages[i] = current;
+            Own()[i] = current;
             if (old.Flags != current.Flags || !old.Keywords.SequenceEqual(current.Keywords, StringComparer.OrdinalIgnoreCase) || session.CondStoreEnabled)
             {
                 writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
@@ -250,7 +285,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
         added.RemoveAll(m => _pendingExpunge.Remove(m.Uid));
         if (added.Count > 0)
         {
-            _messages.AddRange(added);
+            Own().AddRange(added);
             writer.BeginUntagged().Number((ulong)_messages.Count).Atom("EXISTS").EndLine();
         }
 
@@ -272,4 +307,16 @@ internal sealed class ImapSelectedMailbox : IDisposable
     }
 
     public void Dispose() => _subscription.Dispose();
+
+    /// <summary>The session's own copy of the list, made on its first change (the shared snapshot is never written).</summary>
+    private List<MessageRecord> Own()
+    {
+        if (_messages is not List<MessageRecord> own)
+        {
+            own = [.. _messages];
+            _messages = own;
+        }
+
+        return own;
+    }
 }

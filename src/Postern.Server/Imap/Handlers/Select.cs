@@ -45,7 +45,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
             session.CondStoreEnabled = true;
         }
 
-        var selected = await ImapSelectedMailbox.OpenAsync(session.Mail, session.Context.Store.Changes, mailbox, readOnly, cancellationToken);
+        var selected = await ImapSelectedMailbox.OpenAsync(session.Mail, session.Context.Store.Changes, ImapMailboxSnapshots.For(session.Context.Store), mailbox, readOnly, cancellationToken);
         session.EnterSelected(selected);
         var messages = selected.Messages;
         var writer = session.Writer;
