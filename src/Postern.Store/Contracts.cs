@@ -89,6 +89,9 @@ public interface IMailStore
 
     Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken);
 
+    /// <summary>A message's content read together with the check that it is still in its mailbox; null once it is expunged.</summary>
+    Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken);
+
     Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken);
 
     /// <summary>Removes messages. With onlyDeleted, only those flagged \Deleted (IMAP EXPUNGE); without, exactly the given UIDs (POP3 UPDATE).</summary>

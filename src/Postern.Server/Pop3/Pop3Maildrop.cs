@@ -110,22 +110,11 @@ internal sealed class Pop3Maildrop
         }
     }
 
-    /// <summary>
-    /// The message's content, or null when it has been expunged (by IMAP, say) since the snapshot.
-    /// The check follows the read: UIDs are never reused, so a message still present afterwards is the one read.
-    /// </summary>
-    public async Task<Stream?> OpenContentAsync(Pop3Message message, CancellationToken cancellationToken)
-    {
-        var stream = await _mail.OpenContentAsync(message.Record.BlobId, cancellationToken).ConfigureAwait(false);
-        var expunged = await _mail.ListExpungedSinceAsync(Inbox.Id, Inbox.HighestModSeq, cancellationToken).ConfigureAwait(false);
-        if (expunged.Contains(message.Record.Uid))
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            return null;
-        }
-
-        return stream;
-    }
+    /// <summary>The message's content, or null when it has been expunged (by IMAP, say) since the snapshot.</summary>
+    public async Task<Stream?> OpenContentAsync(Pop3Message message, CancellationToken cancellationToken) =>
+        await _mail.ReadMessageContentAsync(Inbox.Id, message.Record.Uid, cancellationToken).ConfigureAwait(false) is { } content
+            ? new MemoryStream(content, writable: false)
+            : null;
 
     /// <summary>The UPDATE state: removes the messages marked deleted, all in one transaction (RFC 1939 §6).</summary>
     public async Task<int> CommitAsync(CancellationToken cancellationToken)

@@ -191,6 +191,10 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
     public Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT data FROM blobs WHERE id = @b", ("@b", blobId)).QuerySingle(r => (byte[])r.GetValue(0)) ?? [], cancellationToken);
 
+    public Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand("SELECT b.data FROM messages m JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = @m AND m.uid = @u", ("@m", mailboxId), ("@u", uid))
+            .QuerySingle(r => (byte[])r.GetValue(0)), cancellationToken);
+
     public async Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken) =>
         new MemoryStream(await ReadContentAsync(blobId, cancellationToken).ConfigureAwait(false), writable: false);
 

@@ -212,6 +212,17 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
 
     public Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken) => Inner.OpenContentAsync(blobId, cancellationToken);
 
+    public async Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken)
+    {
+        if (!IsPublic(mailboxId))
+        {
+            return await Inner.ReadMessageContentAsync(mailboxId, uid, cancellationToken).ConfigureAwait(false);
+        }
+
+        var message = (await ListMessagesAsync(mailboxId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Uid == uid);
+        return message is null ? null : await Inner.ReadContentAsync(message.BlobId, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken)
     {
         if (!IsPublic(mailboxId))

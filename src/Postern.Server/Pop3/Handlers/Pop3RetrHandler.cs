@@ -42,7 +42,12 @@ internal static class Pop3RetrHandler
                     }
 
                     encoder.Write(buffer.AsSpan(0, read), session.Channel.Output);
-                    await FlushAsync(session, cancellationToken).ConfigureAwait(false);
+
+                    // The last chunk goes out with the terminating line in one write (the session flushes after the command).
+                    if (!stream.CanSeek || stream.Position < stream.Length)
+                    {
+                        await FlushAsync(session, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             finally
