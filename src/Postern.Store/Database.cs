@@ -15,6 +15,13 @@ public interface IDatabase
 
     /// <summary>Runs inside a transaction that is committed (and on stable storage) before the task completes.</summary>
     Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="WriteAsync{T}"/>, committed and visible to every reader before the task completes, but not forced
+    /// to stable storage: a crash may lose it (never a later durable write, which carries it along). For state that is
+    /// worthless after a crash anyway, such as a session's lock row (PostgreSQL: synchronous_commit = off).
+    /// </summary>
+    Task<T> WriteVolatileAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken);
 }
 
 public sealed class WriteContext

@@ -70,7 +70,7 @@ internal sealed class Pop3MaildropLocks
     {
         try
         {
-            await _database.WriteAsync(w =>
+            await _database.WriteVolatileAsync(w =>
                 w.Command("DELETE FROM pop3_locks WHERE mailbox_id = @m AND owner = @o AND session = @s", ("@m", mailboxId), ("@o", _owner), ("@s", sessionId)).Execute(),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -92,7 +92,8 @@ internal sealed class Pop3MaildropLocks
     private Task<string?> TryInsertAsync(long mailboxId, long sessionId, string? evictOwner, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        return _database.WriteAsync(w =>
+        // A lock row is worthless after a crash (it expires, or a dead holder is evicted), so it is not fsynced.
+        return _database.WriteVolatileAsync(w =>
         {
             w.Command("DELETE FROM pop3_locks WHERE mailbox_id = @m AND (expires < @now OR owner = @evict)", ("@m", mailboxId), ("@now", now), ("@evict", evictOwner)).Execute();
             var inserted = w.Command(
@@ -136,7 +137,7 @@ internal sealed class Pop3MaildropLocks
         try
         {
             var expires = (_time.GetUtcNow() + Lifetime).ToUnixTimeMilliseconds();
-            await _database.WriteAsync(w => w.Command("UPDATE pop3_locks SET expires = @e WHERE owner = @o", ("@e", expires), ("@o", _owner)).Execute(), CancellationToken.None)
+            await _database.WriteVolatileAsync(w => w.Command("UPDATE pop3_locks SET expires = @e WHERE owner = @o", ("@e", expires), ("@o", _owner)).Execute(), CancellationToken.None)
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

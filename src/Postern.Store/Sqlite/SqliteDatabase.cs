@@ -12,6 +12,7 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _writer;
     private readonly Task _writerLoop;
+    private bool _synchronousFull = true;
 
     private SqliteDatabase(string path, int maxBatch)
     {
@@ -50,9 +51,12 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         return Task.FromResult(work(connection));
     }
 
-    public Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) => Enqueue(new PendingWrite<T>(work, durable: true), cancellationToken);
+
+    public Task<T> WriteVolatileAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) => Enqueue(new PendingWrite<T>(work, durable: false), cancellationToken);
+
+    private Task<T> Enqueue<T>(PendingWrite<T> pending, CancellationToken cancellationToken)
     {
-        var pending = new PendingWrite<T>(work);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
 
         return pending.Task.WaitAsync(cancellationToken);
@@ -90,9 +94,17 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     private void RunBatch(List<PendingWrite> batch)
     {
-        var outcomes = new List<Action>(batch.Count);
         try
         {
+            // A batch with no durable write commits without an fsync; in WAL mode the next durable commit fsyncs
+            // the log up to and including it, so commit order is kept either way.
+            var durable = batch.Exists(w => w.Durable);
+            if (durable != _synchronousFull)
+            {
+                Exec(_writer, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
+                _synchronousFull = durable;
+            }
+
             using var transaction = _writer.BeginTransaction(deferred: false);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -194,8 +206,10 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         return reader.ReadToEnd();
     }
 
-    private abstract class PendingWrite
+    private abstract class PendingWrite(bool durable)
     {
+        public bool Durable { get; } = durable;
+
         public abstract void Execute(WriteContext context);
 
         public abstract void SetFailed(Exception exception);
@@ -203,7 +217,7 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         public abstract void Complete();
     }
 
-    private sealed class PendingWrite<T>(Func<WriteContext, T> work) : PendingWrite
+    private sealed class PendingWrite<T>(Func<WriteContext, T> work, bool durable) : PendingWrite(durable)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
