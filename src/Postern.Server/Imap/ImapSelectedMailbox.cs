@@ -299,7 +299,9 @@ internal sealed class ImapSelectedMailbox : IDisposable
             HighestModSeq = Math.Max(HighestModSeq, status.HighestModSeq);
         }
 
-        // RFC 3501 §7.4.1: expunges held back (no EXPUNGE during FETCH, STORE, SEARCH) go out after a later command.
+        // RFC 3501 §7.4.1: expunges held back (no EXPUNGE during FETCH, STORE, SEARCH) go out after a later command;
+        // UIDs this view never held need no report.
+        _pendingExpunge.RemoveWhere(uid => IndexOf(uid) < 0);
         if (_pendingExpunge.Count > 0)
         {
             Interlocked.Exchange(ref _dirty, 1);

@@ -346,6 +346,36 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task Sessions_sharing_a_mailbox_list_each_see_their_own_and_each_others_changes()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: a\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: b\r\n\r\nbody\r\n");
+        using var first = await SelectInboxAsync(server, "f");
+        using var second = await SelectInboxAsync(server, "s");
+
+        // The second session opened the same list; the first one's STORE must not leak into it except as an update.
+        await first.SendAsync("f3 STORE 1 +FLAGS (\\Seen)\r\n");
+        Assert.Contains(await first.ReadUntilTaggedAsync("f3"), l => l.StartsWith("* 1 FETCH (FLAGS (\\Seen)", StringComparison.Ordinal));
+        await second.SendAsync("s3 NOOP\r\n");
+        Assert.Contains(await second.ReadUntilTaggedAsync("s3"), l => l.StartsWith("* 1 FETCH (FLAGS (\\Seen)", StringComparison.Ordinal));
+
+        // A message appended and expunged between two of the first session's commands is never announced to it.
+        await server.DeliverAsync("INBOX", "Subject: brief\r\n\r\nbody\r\n");
+        await second.SendAsync("s4 UID STORE 3 +FLAGS.SILENT (\\Deleted)\r\ns5 UID EXPUNGE 3\r\n");
+        await second.ReadUntilTaggedAsync("s5");
+        await first.SendAsync("f4 NOOP\r\n");
+        Assert.Equal(["f4 OK NOOP completed"], await first.ReadUntilTaggedAsync("f4"));
+
+        // A third session selecting now gets a fresh list with both messages and the flag.
+        using var third = await SelectInboxAsync(server, "t");
+        await third.SendAsync("t3 FETCH 1:* (FLAGS)\r\n");
+        var fetch = await third.ReadUntilTaggedAsync("t3");
+        Assert.Equal(3, fetch.Count);
+        Assert.StartsWith("* 1 FETCH (FLAGS (\\Seen))", fetch[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sequence_numbers_past_the_end_are_bad_but_uids_are_not()
     {
         await using var server = await ImapTestServer.StartAsync();
