@@ -362,6 +362,18 @@ public sealed class ImapSessionBehaviourTests
 
         // A message appended and expunged between two of the first session's commands is never announced to it.
         await server.DeliverAsync("INBOX", "Subject: brief\r\n\r\nbody\r\n");
+        for (var attempt = 0; ; attempt++)
+        {
+            // The second session learns of the new message at its next command once the change feed has told it.
+            await second.SendAsync($"n{attempt} NOOP\r\n");
+            if ((await second.ReadUntilTaggedAsync($"n{attempt}")).Contains("* 3 EXISTS") || attempt == 50)
+            {
+                break;
+            }
+
+            await Task.Delay(20);
+        }
+
         await second.SendAsync("s4 UID STORE 3 +FLAGS.SILENT (\\Deleted)\r\ns5 UID EXPUNGE 3\r\n");
         await second.ReadUntilTaggedAsync("s5");
         await first.SendAsync("f4 NOOP\r\n");
