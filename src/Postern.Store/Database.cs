@@ -60,8 +60,7 @@ public static class DbExtensions
 {
     public static DbCommand CreateCommand(this DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
+        var command = StatementCache.Rent(connection, sql);
         foreach (var (name, value) in parameters)
         {
             var parameter = command.CreateParameter();
@@ -75,30 +74,40 @@ public static class DbExtensions
 
     public static int Execute(this DbCommand command)
     {
-        using (command)
+        try
         {
             return command.ExecuteNonQuery();
+        }
+        finally
+        {
+            StatementCache.Release(command);
         }
     }
 
     public static T? Scalar<T>(this DbCommand command)
     {
-        using (command)
+        object? value;
+        try
         {
-            var value = command.ExecuteScalar();
-            if (value is null || value is DBNull)
-            {
-                return default;
-            }
-
-            var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
-            return (T)Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture);
+            value = command.ExecuteScalar();
         }
+        finally
+        {
+            StatementCache.Release(command);
+        }
+
+        if (value is null || value is DBNull)
+        {
+            return default;
+        }
+
+        var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+        return (T)Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static List<T> Query<T>(this DbCommand command, Func<DbDataReader, T> map)
     {
-        using (command)
+        try
         {
             using var reader = command.ExecuteReader();
             var rows = new List<T>();
@@ -109,15 +118,23 @@ public static class DbExtensions
 
             return rows;
         }
+        finally
+        {
+            StatementCache.Release(command);
+        }
     }
 
     public static T? QuerySingle<T>(this DbCommand command, Func<DbDataReader, T> map)
         where T : class
     {
-        using (command)
+        try
         {
             using var reader = command.ExecuteReader();
             return reader.Read() ? map(reader) : null;
+        }
+        finally
+        {
+            StatementCache.Release(command);
         }
     }
 

@@ -12,7 +12,11 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _writer;
     private readonly Task _writerLoop;
+    private const int MaxIdleReaders = 16;
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
     private bool _synchronousFull = true;
+    private volatile bool _disposed;
 
     private SqliteDatabase(string path, int maxBatch)
     {
@@ -31,6 +35,7 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL at every commit,
         // which is what makes a 250 reply a promise (nothing acknowledged is ever lost).
         Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+        StatementCache.Enable(_writer);
         _writerLoop = Task.Run(WriterLoopAsync);
     }
 
@@ -46,9 +51,30 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
     public Task<T> ReadAsync<T>(Func<DbConnection, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return Task.FromResult(work(connection));
+
+        // Read connections stay open between reads so that their prepared statements are reused (StatementCache).
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            StatementCache.Enable(connection);
+        }
+
+        try
+        {
+            return Task.FromResult(work(connection));
+        }
+        finally
+        {
+            if (_disposed || _readers.Count >= MaxIdleReaders)
+            {
+                connection.Dispose();
+            }
+            else
+            {
+                _readers.Add(connection);
+            }
+        }
     }
 
     public Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) => Enqueue(new PendingWrite<T>(work, durable: true), cancellationToken);
@@ -64,9 +90,15 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         _writes.Writer.TryComplete();
         await _writerLoop.ConfigureAwait(false);
         _writer.Dispose();
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+
         SqliteConnection.ClearAllPools();
     }
 

@@ -109,12 +109,20 @@ public sealed class PosternProcess : IAsyncDisposable
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + fileName);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (standardInput is not null)
+        try
         {
-            await process.StandardInput.WriteAsync(standardInput);
+            if (standardInput is not null)
+            {
+                await process.StandardInput.WriteAsync(standardInput);
+            }
+
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The tool exited without reading its input (openssl crl, say): its exit code and output still tell.
         }
 
-        process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         try
         {

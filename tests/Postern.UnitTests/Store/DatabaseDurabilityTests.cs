@@ -29,4 +29,24 @@ public sealed class DatabaseDurabilityTests
         await fixture.ReopenAsync();
         Assert.Equal(42L, await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch").Scalar<long>(), None));
     }
+
+    [Fact]
+    public async Task Kept_read_statements_never_hold_back_a_checkpoint()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (v INTEGER)").Execute(), None);
+        for (var i = 0; i < 50; i++)
+        {
+            var value = i;
+            await database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (@v)", ("@v", value)).Execute(), None);
+            Assert.Equal(value + 1L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
+            Assert.Single(await database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch WHERE v = @v", ("@v", value)).Query(r => r.GetInt64(0)), None));
+        }
+
+        // A kept statement left unreset would hold a WAL snapshot open: a TRUNCATE checkpoint would then report busy (1).
+        await using var outside = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Path.Combine(fixture.Directory, "postern.db"));
+        await outside.OpenAsync();
+        Assert.Equal([0L], outside.CreateCommand("PRAGMA wal_checkpoint(TRUNCATE)").Query(r => r.GetInt64(0)));
+    }
 }
