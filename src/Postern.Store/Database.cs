@@ -74,14 +74,20 @@ public static class DbExtensions
 
     public static int Execute(this DbCommand command)
     {
+        int count;
         try
         {
-            return command.ExecuteNonQuery();
+            count = command.ExecuteNonQuery();
         }
-        finally
+        catch
         {
-            StatementCache.Release(command);
+            // A failed statement is never kept: it could still hold a read snapshot.
+            command.Dispose();
+            throw;
         }
+
+        StatementCache.Release(command);
+        return count;
     }
 
     public static T? Scalar<T>(this DbCommand command)
@@ -91,10 +97,13 @@ public static class DbExtensions
         {
             value = command.ExecuteScalar();
         }
-        finally
+        catch
         {
-            StatementCache.Release(command);
+            command.Dispose();
+            throw;
         }
+
+        StatementCache.Release(command);
 
         if (value is null || value is DBNull)
         {
@@ -107,35 +116,42 @@ public static class DbExtensions
 
     public static List<T> Query<T>(this DbCommand command, Func<DbDataReader, T> map)
     {
+        var rows = new List<T>();
         try
         {
             using var reader = command.ExecuteReader();
-            var rows = new List<T>();
             while (reader.Read())
             {
                 rows.Add(map(reader));
             }
-
-            return rows;
         }
-        finally
+        catch
         {
-            StatementCache.Release(command);
+            command.Dispose();
+            throw;
         }
+
+        StatementCache.Release(command);
+        return rows;
     }
 
     public static T? QuerySingle<T>(this DbCommand command, Func<DbDataReader, T> map)
         where T : class
     {
+        T? row;
         try
         {
             using var reader = command.ExecuteReader();
-            return reader.Read() ? map(reader) : null;
+            row = reader.Read() ? map(reader) : null;
         }
-        finally
+        catch
         {
-            StatementCache.Release(command);
+            command.Dispose();
+            throw;
         }
+
+        StatementCache.Release(command);
+        return row;
     }
 
     public static string? GetNullableString(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
