@@ -7,13 +7,13 @@ namespace Postern.Store.Sqlite;
 
 internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 {
+    private const int MaxIdleReaders = 16;
+
     private readonly string _connectionString;
     private readonly int _maxBatch;
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _writer;
     private readonly Task _writerLoop;
-    private const int MaxIdleReaders = 16;
-
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
     private bool _synchronousFull = true;
     private volatile bool _disposed;
