@@ -79,6 +79,9 @@ public interface IMailStore
 
     Task<StoreResult<AppendResult>> AppendAsync(long mailboxId, ReadOnlyMemory<byte> content, MessageFlags flags, IReadOnlyList<string> keywords, DateTimeOffset internalDate, CancellationToken cancellationToken);
 
+    /// <summary>Appends every message or none, in one transaction (RFC 3502 §6: MULTIAPPEND is atomic).</summary>
+    Task<StoreResult<IReadOnlyList<AppendResult>>> AppendAllAsync(long mailboxId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<MessageRecord>> ListMessagesChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken);

@@ -48,6 +48,9 @@ public sealed record MailboxStatus(long Messages, long Unseen, long Size, long U
 
 public sealed record AppendResult(long MailboxId, long UidValidity, long Uid, long ModSeq);
 
+/// <summary>One message of an APPEND (several with MULTIAPPEND).</summary>
+public sealed record NewMessage(ReadOnlyMemory<byte> Content, MessageFlags Flags, IReadOnlyList<string> Keywords, DateTimeOffset InternalDate);
+
 public sealed record CopyResult(long UidValidity, IReadOnlyList<long> SourceUids, IReadOnlyList<long> DestinationUids);
 
 public sealed record StoreFlagsResult(IReadOnlyList<MessageRecord> Updated, IReadOnlyList<long> Conflicts);

@@ -161,6 +161,25 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
             return StoreResult<AppendResult>.Ok(result);
         }, cancellationToken);
 
+    public Task<StoreResult<IReadOnlyList<AppendResult>>> AppendAllAsync(long mailboxId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            if (w.Command("SELECT COUNT(*) FROM mailboxes WHERE id = @m", ("@m", mailboxId)).Scalar<long>() == 0)
+            {
+                return StoreResult<IReadOnlyList<AppendResult>>.Fail(StoreStatus.NotFound, "no such mailbox");
+            }
+
+            // One write, so one savepoint: a failure part-way rolls every message back.
+            var results = new List<AppendResult>(messages.Count);
+            foreach (var message in messages)
+            {
+                var blobId = InsertBlob(w, message.Content);
+                results.Add(InsertMessage(w, mailboxId, blobId, message.Content.Length, message.InternalDate, message.Flags, message.Keywords));
+            }
+
+            return StoreResult<IReadOnlyList<AppendResult>>.Ok(results);
+        }, cancellationToken);
+
     public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
         database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {

@@ -63,6 +63,33 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task MultiappendAddsEveryMessageWithConsecutiveUidsOrNone()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("erin@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!;
+        var when = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        NewMessage[] messages =
+        [
+            new("Subject: 1\r\n\r\none\r\n"u8.ToArray(), MessageFlags.Seen, [], when),
+            new("Subject: 2\r\n\r\ntwo\r\n"u8.ToArray(), MessageFlags.Flagged, ["$Work"], when),
+        ];
+
+        var appended = await fixture.Store.Mail.AppendAllAsync(inbox.Id, messages, None);
+        Assert.True(appended.IsOk);
+        Assert.Equal([1L, 2L], appended.Value!.Select(r => r.Uid));
+        var stored = await fixture.Store.Mail.ListMessagesAsync(inbox.Id, None);
+        Assert.Equal([MessageFlags.Seen, MessageFlags.Flagged], stored.Select(m => m.Flags));
+        Assert.Equal(["$Work"], stored[1].Keywords);
+        Assert.All(stored, m => Assert.Equal(when, m.InternalDate));
+
+        // A target that is gone takes nothing, and the UIDs of the real mailbox do not move.
+        var missing = await fixture.Store.Mail.AppendAllAsync(inbox.Id + 1000, messages, None);
+        Assert.Equal(StoreStatus.NotFound, missing.Status);
+        Assert.Equal(3, (await fixture.Store.Mail.GetStatusAsync(inbox.Id, None)).UidNext);
+    }
+
+    [Fact]
     public async Task FlagsChangeModSeqAndUnchangedSinceReportsConflicts()
     {
         await using var fixture = new StoreFixture();

@@ -48,21 +48,18 @@ internal sealed class Append : IImapHandler
             return;
         }
 
-        var uids = new List<uint>();
-        long uidValidity = mailbox.UidValidity;
-        foreach (var message in request.Messages)
+        // RFC 3502 §6: all messages of a MULTIAPPEND are appended, or none.
+        var now = session.Context.Time.GetUtcNow();
+        var result = await session.Mail.AppendAllAsync(mailbox.Id,
+            [.. request.Messages.Select(m => new NewMessage(m.Content, (MessageFlags)m.Flags.System, m.Flags.Keywords, m.InternalDate ?? now))], cancellationToken);
+        if (!result.IsOk)
         {
-            var result = await session.Mail.AppendAsync(mailbox.Id, message.Content, (MessageFlags)message.Flags.System, message.Flags.Keywords,
-                message.InternalDate ?? session.Context.Time.GetUtcNow(), cancellationToken);
-            if (!result.IsOk)
-            {
-                session.No(command, result.Message ?? "Append failed", result.Status == StoreStatus.OverQuota ? "OVERQUOTA" : "CANNOT");
-                return;
-            }
-
-            uids.Add((uint)result.Value!.Uid);
-            uidValidity = result.Value.UidValidity;
+            session.No(command, result.Message ?? "Append failed", result.Status == StoreStatus.OverQuota ? "OVERQUOTA" : "CANNOT");
+            return;
         }
+
+        var uids = result.Value!.Select(r => (uint)r.Uid).ToList();
+        var uidValidity = result.Value!.Count > 0 ? result.Value[^1].UidValidity : mailbox.UidValidity;
 
         if (session.Selected?.Mailbox.Id == mailbox.Id)
         {

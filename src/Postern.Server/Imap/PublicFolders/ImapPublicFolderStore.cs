@@ -187,6 +187,12 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
         }
     }
 
+    // Public folders take APPEND through the article intake (ImapPublicFolders), one article at a time.
+    public Task<StoreResult<IReadOnlyList<AppendResult>>> AppendAllAsync(long mailboxId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken) =>
+        IsPublic(mailboxId)
+            ? Task.FromResult(StoreResult<IReadOnlyList<AppendResult>>.Fail(StoreStatus.Invalid, "public folders take one article at a time"))
+            : Inner.AppendAllAsync(mailboxId, messages, cancellationToken);
+
     public async Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken)
     {
         if (!IsPublic(mailboxId))
