@@ -84,6 +84,16 @@ public interface IMailStore
 
     Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// RFC 3501 §2.3.2 \Recent: the first UID not yet announced to any read-write session. With <paramref name="claim"/>,
+    /// the caller becomes that session for every message up to <paramref name="throughUid"/>: the mark moves past them
+    /// and the old mark is returned (messages from it through throughUid are recent for the caller alone).
+    /// </summary>
+    Task<long> ClaimRecentAsync(long mailboxId, long throughUid, bool claim, CancellationToken cancellationToken);
+
+    /// <summary>How many messages no read-write session has been told of yet (STATUS RECENT).</summary>
+    Task<long> CountRecentAsync(long mailboxId, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<MessageRecord>> ListMessagesChangedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<long>> ListExpungedSinceAsync(long mailboxId, long modSeq, CancellationToken cancellationToken);

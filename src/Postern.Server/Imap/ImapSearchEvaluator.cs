@@ -62,14 +62,14 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
             case ImapSearchNot not:
                 return !Matches(not.Key, sequence, message, view, now);
             case ImapSearchFlagKey flag:
-                return HasFlag(message, flag.Flag) == flag.IsSet;
+                return (flag.Flag == ImapSearchFlag.Recent ? mailbox.IsRecent(message.Uid) : HasFlag(message, flag.Flag)) == flag.IsSet;
             case ImapSearchKeyword keyword:
                 return message.Keywords.Contains(keyword.Keyword, StringComparer.OrdinalIgnoreCase) == keyword.IsSet;
             case ImapSearchNew:
-                // Postern does not track \Recent (RFC 9051 dropped it): no message is new, every message is old.
-                return false;
+                // RFC 3501 §6.4.4: NEW is RECENT UNSEEN; OLD is NOT RECENT.
+                return mailbox.IsRecent(message.Uid) && !message.Flags.HasFlag(MessageFlags.Seen);
             case ImapSearchOld:
-                return true;
+                return !mailbox.IsRecent(message.Uid);
             case ImapSearchSize size:
                 return size.Larger ? (ulong)message.Size > size.Size : (ulong)message.Size < size.Size;
             case ImapSearchSequence sequenceKey:

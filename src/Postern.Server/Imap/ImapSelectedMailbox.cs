@@ -13,6 +13,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
     private readonly IMailStore _mail;
     private readonly IDisposable _subscription;
     private readonly HashSet<long> _pendingExpunge = [];
+    private HashSet<long>? _recent;
     private IReadOnlyList<MessageRecord> _messages = [];
     private long _syncedModSeq;
     private int _dirty;
@@ -44,6 +45,11 @@ internal sealed class ImapSelectedMailbox : IDisposable
 
     public uint LargestUid => _messages.Count == 0 ? 0 : (uint)_messages[^1].Uid;
 
+    /// <summary>RFC 3501 §2.3.2: this session is the first to have been told of the message (\Recent).</summary>
+    public bool IsRecent(long uid) => _recent?.Contains(uid) == true;
+
+    public int RecentCount => _recent?.Count ?? 0;
+
     /// <summary>
     /// Opens the view. It subscribes to the change feed before it reads, so nothing committed after <paramref name="mailbox"/>
     /// was read goes unreported. Sessions that open the same mailbox at the same MODSEQ share one message list
@@ -67,17 +73,18 @@ internal sealed class ImapSelectedMailbox : IDisposable
                 {
                     selected.MarkDirty();
                 }
-
-                return selected;
             }
-
-            MessageRecord[] messages = [.. await mail.ListMessagesAsync(mailbox.Id, cancellationToken).ConfigureAwait(false)];
-            selected._messages = messages;
-            if (shareable)
+            else
             {
-                snapshots.Add(mailbox.Id, mailbox.HighestModSeq, messages);
+                MessageRecord[] messages = [.. await mail.ListMessagesAsync(mailbox.Id, cancellationToken).ConfigureAwait(false)];
+                selected._messages = messages;
+                if (shareable)
+                {
+                    snapshots.Add(mailbox.Id, mailbox.HighestModSeq, messages);
+                }
             }
 
+            await selected.ClaimRecentAsync(selected._messages, cancellationToken).ConfigureAwait(false);
             return selected;
         }
         catch
@@ -233,6 +240,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
                 }
 
                 expunged.Add(_messages[i].Uid);
+                _recent?.Remove(_messages[i].Uid);
                 if (!session.QResyncEnabled)
                 {
                     writer.BeginUntagged().Number((ulong)(i + 1)).Atom("EXPUNGE").EndLine();
@@ -270,7 +278,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
             if (old.Flags != current.Flags || !old.Keywords.SequenceEqual(current.Keywords, StringComparer.OrdinalIgnoreCase) || session.CondStoreEnabled)
             {
                 writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
-                    .Atom("FLAGS").Flags((ImapSystemFlags)current.Flags, current.Keywords)
+                    .Atom("FLAGS").Flags((ImapSystemFlags)current.Flags, current.Keywords, session.Enabled.ReportsRecentAndUnseen && IsRecent(current.Uid))
                     .Atom("UID").Number((ulong)current.Uid);
                 if (session.CondStoreEnabled)
                 {
@@ -287,6 +295,13 @@ internal sealed class ImapSelectedMailbox : IDisposable
         {
             Own().AddRange(added);
             writer.BeginUntagged().Number((ulong)_messages.Count).Atom("EXISTS").EndLine();
+            await ClaimRecentAsync(added, cancellationToken).ConfigureAwait(false);
+
+            // RFC 3501 §7.3.2: RECENT goes with EXISTS (IMAP4rev2 has no \Recent).
+            if (session.Enabled.ReportsRecentAndUnseen)
+            {
+                writer.BeginUntagged().Number((ulong)RecentCount).Atom("RECENT").EndLine();
+            }
         }
 
         if (changed.Count > 0)
@@ -309,6 +324,24 @@ internal sealed class ImapSelectedMailbox : IDisposable
     }
 
     public void Dispose() => _subscription.Dispose();
+
+    /// <summary>
+    /// Makes the messages this session is the first to see recent for it (a read-write session claims them; a read-only
+    /// one only looks, RFC 3501 §6.3.2: EXAMINE leaves \Recent as it is).
+    /// </summary>
+    private async Task ClaimRecentAsync(IReadOnlyList<MessageRecord> seen, CancellationToken cancellationToken)
+    {
+        if (seen.Count == 0)
+        {
+            return;
+        }
+
+        var first = await _mail.ClaimRecentAsync(Mailbox.Id, seen[^1].Uid, claim: !ReadOnly, cancellationToken).ConfigureAwait(false);
+        for (var i = seen.Count - 1; i >= 0 && seen[i].Uid >= first; i--)
+        {
+            (_recent ??= []).Add(seen[i].Uid);
+        }
+    }
 
     /// <summary>The session's own copy of the list, made on its first change (the shared snapshot is never written).</summary>
     private List<MessageRecord> Own()

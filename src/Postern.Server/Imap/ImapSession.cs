@@ -96,6 +96,9 @@ internal sealed class ImapSession
         ? Config.Limits.IdleTimeoutSeconds
         : Math.Max(Config.Limits.AuthenticatedIdleTimeoutSeconds, 30 * 60)); // RFC 3501 §5.4: at least 30 minutes once logged in.
 
+    /// <summary>Whether a FLAGS list for the message carries \Recent: IMAP4rev1 only (RFC 9051 removed it).</summary>
+    public bool ShowsRecent(long uid) => Enabled.ReportsRecentAndUnseen && Selected?.IsRecent(uid) == true;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         try

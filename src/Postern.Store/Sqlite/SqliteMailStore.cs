@@ -161,6 +161,29 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
             return StoreResult<AppendResult>.Ok(result);
         }, cancellationToken);
 
+    public async Task<long> ClaimRecentAsync(long mailboxId, long throughUid, bool claim, CancellationToken cancellationToken)
+    {
+        var first = await database.ReadAsync(c => c.CreateCommand("SELECT first_recent_uid FROM mailboxes WHERE id = @m", ("@m", mailboxId)).Scalar<long?>(), cancellationToken)
+            .ConfigureAwait(false) ?? long.MaxValue;
+        if (!claim || first > throughUid)
+        {
+            return first;
+        }
+
+        // The mark only moves forward, in the single writer, so two sessions never claim the same message. It is not
+        // worth an fsync: after a crash a message is at worst recent once more.
+        return await database.WriteVolatileAsync(w =>
+        {
+            var old = w.Command("SELECT first_recent_uid FROM mailboxes WHERE id = @m", ("@m", mailboxId)).Scalar<long?>() ?? long.MaxValue;
+            w.Command("UPDATE mailboxes SET first_recent_uid = @u WHERE id = @m AND first_recent_uid < @u", ("@m", mailboxId), ("@u", throughUid + 1)).Execute();
+            return old;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<long> CountRecentAsync(long mailboxId, CancellationToken cancellationToken) =>
+        database.ReadAsync(c => c.CreateCommand(
+            "SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE m.mailbox_id = @m AND m.uid >= b.first_recent_uid", ("@m", mailboxId)).Scalar<long>(), cancellationToken);
+
     public Task<StoreResult<IReadOnlyList<AppendResult>>> AppendAllAsync(long mailboxId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
         {

@@ -5,7 +5,7 @@ namespace Postern.IntegrationTests.Imap;
 /// <summary>Raw C:/S: exchanges for the parts of the protocol a library client does not exercise.</summary>
 public sealed class ImapTranscriptTests
 {
-    private static async Task<RawImapClient> LoginAsync(ImapTestServer server)
+    internal static async Task<RawImapClient> LoginAsync(ImapTestServer server)
     {
         var client = await server.ConnectRawAsync();
         await client.SendAsync($"L1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
@@ -124,11 +124,11 @@ public sealed class ImapTranscriptTests
         var peek = string.Join("\n", await client.ReadUntilTaggedAsync("f2"));
         Assert.Contains("BODY[HEADER.FIELDS (SUBJECT)] {18}\nSubject: hello", peek, StringComparison.Ordinal);
         Assert.Contains("BODY[TEXT]<2> {5}\n23456", peek, StringComparison.Ordinal);
-        Assert.Contains("FLAGS ()", peek, StringComparison.Ordinal);
+        Assert.Contains("FLAGS (\\Recent)", peek, StringComparison.Ordinal); // this session is the first to see it
 
         await client.SendAsync("f3 FETCH 1 BODY[TEXT]\r\n");
         var read = string.Join("\n", await client.ReadUntilTaggedAsync("f3"));
-        Assert.Contains("FLAGS (\\Seen)", read, StringComparison.Ordinal);
+        Assert.Contains("FLAGS (\\Seen \\Recent)", read, StringComparison.Ordinal);
 
         await client.SendAsync("f4 UID FETCH 1:* (RFC822.SIZE INTERNALDATE)\r\n");
         var uidFetch = await client.ReadUntilTaggedAsync("f4");
@@ -167,7 +167,7 @@ public sealed class ImapTranscriptTests
         await client.SendAsync($"g7 STORE 1,2 (UNCHANGEDSINCE {modseq}) +FLAGS (\\Seen)\r\n");
         var conditional = await client.ReadUntilTaggedAsync("g7");
         Assert.Equal("g7 OK [MODIFIED 1] STORE completed", conditional[^1]);
-        Assert.Contains(conditional, l => l.StartsWith("* 2 FETCH (FLAGS (\\Seen) MODSEQ (", StringComparison.Ordinal));
+        Assert.Contains(conditional, l => l.StartsWith("* 2 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -296,6 +296,14 @@ public sealed class ImapQResyncTests
 
 public sealed class ImapSessionBehaviourTests
 {
+    private static async Task<(RawImapClient Client, List<string> Select)> SelectInboxWithReplyAsync(ImapTestServer server, string prefix)
+    {
+        var client = await server.ConnectRawAsync();
+        await client.SendAsync($"{prefix}1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n{prefix}2 SELECT INBOX\r\n");
+        await client.ReadUntilTaggedAsync(prefix + "1");
+        return (client, await client.ReadUntilTaggedAsync(prefix + "2"));
+    }
+
     private static async Task<RawImapClient> SelectInboxAsync(ImapTestServer server, string prefix)
     {
         var client = await server.ConnectRawAsync();
@@ -338,7 +346,7 @@ public sealed class ImapSessionBehaviourTests
         await watcher.SendAsync("w3 FETCH 1:* (UID)\r\n");
         var fetch = await watcher.ReadUntilTaggedAsync("w3");
         Assert.DoesNotContain(fetch, l => l.EndsWith("EXPUNGE", StringComparison.Ordinal));
-        Assert.Contains(fetch, l => l.StartsWith("* 2 FETCH (FLAGS (\\Flagged)", StringComparison.Ordinal));
+        Assert.Contains(fetch, l => l.StartsWith("* 2 FETCH (FLAGS (\\Flagged \\Recent)", StringComparison.Ordinal));
         Assert.Contains("* 3 EXISTS", fetch);
 
         await watcher.SendAsync("w4 NOOP\r\n");
@@ -356,9 +364,9 @@ public sealed class ImapSessionBehaviourTests
 
         // The second session opened the same list; the first one's STORE must not leak into it except as an update.
         await first.SendAsync("f3 STORE 1 +FLAGS (\\Seen)\r\n");
-        Assert.Contains(await first.ReadUntilTaggedAsync("f3"), l => l.StartsWith("* 1 FETCH (FLAGS (\\Seen)", StringComparison.Ordinal));
+        Assert.Contains(await first.ReadUntilTaggedAsync("f3"), l => l.StartsWith("* 1 FETCH (FLAGS (\\Seen \\Recent)", StringComparison.Ordinal));
         await second.SendAsync("s3 NOOP\r\n");
-        Assert.Contains(await second.ReadUntilTaggedAsync("s3"), l => l.StartsWith("* 1 FETCH (FLAGS (\\Seen)", StringComparison.Ordinal));
+        Assert.Contains(await second.ReadUntilTaggedAsync("s3"), l => l.StartsWith("* 1 FETCH (FLAGS (\\Seen) UID", StringComparison.Ordinal));
 
         // A message appended and expunged between two of the first session's commands is never announced to it.
         await server.DeliverAsync("INBOX", "Subject: brief\r\n\r\nbody\r\n");
@@ -388,6 +396,45 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task Recent_goes_to_the_first_read_write_session_only()
+    {
+        // RFC 3501 §2.3.2: \Recent for the first session told of a message; EXAMINE looks without taking it (§6.3.2).
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: 1\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: 2\r\n\r\nbody\r\n");
+        var (first, firstSelect) = await SelectInboxWithReplyAsync(server, "a");
+        using var firstClient = first;
+        Assert.Contains("* 2 RECENT", firstSelect);
+        await first.SendAsync("a3 STORE 1 +FLAGS.SILENT (\\Seen)\r\na4 SEARCH RECENT\r\na5 SEARCH NEW\r\na6 SEARCH OLD\r\n");
+        await first.ReadUntilTaggedAsync("a3");
+        Assert.Equal(["* SEARCH 1 2", "a4 OK SEARCH completed"], await first.ReadUntilTaggedAsync("a4"));
+        Assert.Equal(["* SEARCH 2", "a5 OK SEARCH completed"], await first.ReadUntilTaggedAsync("a5"));
+        Assert.Equal(["* SEARCH", "a6 OK SEARCH completed"], await first.ReadUntilTaggedAsync("a6"));
+
+        var (second, secondSelect) = await SelectInboxWithReplyAsync(server, "b");
+        using var secondClient = second;
+        Assert.Contains("* 0 RECENT", secondSelect);
+
+        await server.DeliverAsync("INBOX", "Subject: 3\r\n\r\nbody\r\n");
+        using var looker = await ImapTranscriptTests.LoginAsync(server);
+        await looker.SendAsync("c1 EXAMINE INBOX\r\nc2 FETCH 3 FLAGS\r\nc3 STATUS Sent (RECENT)\r\n");
+        Assert.Contains("* 1 RECENT", await looker.ReadUntilTaggedAsync("c1"));
+        Assert.Equal(["* 3 FETCH (FLAGS (\\Recent))", "c2 OK FETCH completed"], await looker.ReadUntilTaggedAsync("c2"));
+        await looker.ReadUntilTaggedAsync("c3");
+        using var outsider = await ImapTranscriptTests.LoginAsync(server);
+        await outsider.SendAsync("d1 STATUS INBOX (RECENT)\r\n");
+        Assert.Equal("* STATUS INBOX (RECENT 1)", (await outsider.ReadUntilTaggedAsync("d1"))[0]);
+
+        // The second session is the first read-write one to hear of message 3; the first session keeps its two.
+        await second.SendAsync("b3 NOOP\r\n");
+        Assert.Equal(["* 3 EXISTS", "* 1 RECENT", "b3 OK NOOP completed"], await second.ReadUntilTaggedAsync("b3"));
+        await first.SendAsync("a7 NOOP\r\n");
+        Assert.Equal(["* 3 EXISTS", "* 2 RECENT", "a7 OK NOOP completed"], await first.ReadUntilTaggedAsync("a7"));
+        await outsider.SendAsync("d2 STATUS INBOX (RECENT)\r\n");
+        Assert.Equal("* STATUS INBOX (RECENT 0)", (await outsider.ReadUntilTaggedAsync("d2"))[0]);
+    }
+
+    [Fact]
     public async Task Sequence_numbers_past_the_end_are_bad_but_uids_are_not()
     {
         await using var server = await ImapTestServer.StartAsync();
@@ -397,7 +444,7 @@ public sealed class ImapSessionBehaviourTests
         Assert.Equal("s3 BAD Invalid message sequence number", await client.ReadLineAsync());
         Assert.Equal("s4 BAD Invalid message sequence number", await client.ReadLineAsync());
         Assert.Equal("s5 OK FETCH completed", await client.ReadLineAsync());
-        Assert.Equal(["* 1 FETCH (FLAGS ())", "s6 OK FETCH completed"], await client.ReadUntilTaggedAsync("s6"));
+        Assert.Equal(["* 1 FETCH (FLAGS (\\Recent))", "s6 OK FETCH completed"], await client.ReadUntilTaggedAsync("s6"));
     }
 
     [Fact]
@@ -410,7 +457,7 @@ public sealed class ImapSessionBehaviourTests
         Assert.True(set.Length > 16_000);
         await client.SendAsync($"u3 UID FETCH {uid},{set} (FLAGS)\r\n");
         var lines = await client.ReadUntilTaggedAsync("u3");
-        Assert.Equal($"* 1 FETCH (UID {uid} FLAGS ())", lines[0]);
+        Assert.Equal($"* 1 FETCH (UID {uid} FLAGS (\\Recent))", lines[0]);
         Assert.Equal("u3 OK FETCH completed", lines[1]);
     }
 

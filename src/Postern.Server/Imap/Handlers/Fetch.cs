@@ -104,7 +104,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
 
             if (!wroteFlags && seenChanged.Contains(message.Uid))
             {
-                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords);
+                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
             }
 
             writer.EndList().EndLine();
@@ -121,7 +121,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
         switch (item.Kind)
         {
             case ImapFetchItemKind.Flags:
-                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords);
+                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
                 break;
             case ImapFetchItemKind.Uid:
                 writer.Atom("UID").Number((ulong)message.Uid);

@@ -60,7 +60,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
         }
         else
         {
-            writer.BeginUntagged().Number(0).Atom("RECENT").EndLine();
+            writer.BeginUntagged().Number((ulong)selected.RecentCount).Atom("RECENT").EndLine();
             for (var i = 0; i < messages.Count; i++)
             {
                 if ((messages[i].Flags & Postern.Store.MessageFlags.Seen) == 0)
@@ -124,7 +124,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
 
             writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
                 .Atom("UID").Number((ulong)message.Uid)
-                .Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords)
+                .Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid))
                 .Atom("MODSEQ").BeginList().Number((ulong)message.ModSeq).EndList()
                 .EndList().EndLine();
         }

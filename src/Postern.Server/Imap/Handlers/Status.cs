@@ -28,6 +28,7 @@ internal sealed class Status : IImapHandler
     public static async Task WriteStatusAsync(ImapSession session, Mailbox mailbox, ImapStatusItems items, CancellationToken cancellationToken)
     {
         var status = await session.Mail.GetStatusAsync(mailbox.Id, cancellationToken);
+        var recent = (items & ImapStatusItems.Recent) == 0 ? 0 : await session.Mail.CountRecentAsync(mailbox.Id, cancellationToken);
         var writer = session.Writer;
         writer.BeginUntagged().Atom("STATUS").Mailbox(mailbox.Name).BeginList();
         foreach (var (item, label) in ImapStatusRequest.Names)
@@ -40,7 +41,7 @@ internal sealed class Status : IImapHandler
             writer.Atom(label).Number(item switch
             {
                 ImapStatusItems.Messages => (ulong)status.Messages,
-                ImapStatusItems.Recent => 0,
+                ImapStatusItems.Recent => (ulong)recent,
                 ImapStatusItems.UidNext => (ulong)status.UidNext,
                 ImapStatusItems.UidValidity => (ulong)status.UidValidity,
                 ImapStatusItems.Unseen => (ulong)status.Unseen,

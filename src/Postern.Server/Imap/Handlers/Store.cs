@@ -67,7 +67,7 @@ internal sealed class Store(bool uid) : IImapHandler
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
             if (!request.Silent)
             {
-                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords);
+                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
             }
 
             if (uid)

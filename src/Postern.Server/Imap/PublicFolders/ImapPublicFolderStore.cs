@@ -187,6 +187,13 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
         }
     }
 
+    // \Recent is not tracked for public folders: shared by every reader, "first session to see it" means little there.
+    public Task<long> ClaimRecentAsync(long mailboxId, long throughUid, bool claim, CancellationToken cancellationToken) =>
+        IsPublic(mailboxId) ? Task.FromResult(long.MaxValue) : Inner.ClaimRecentAsync(mailboxId, throughUid, claim, cancellationToken);
+
+    public Task<long> CountRecentAsync(long mailboxId, CancellationToken cancellationToken) =>
+        IsPublic(mailboxId) ? Task.FromResult(0L) : Inner.CountRecentAsync(mailboxId, cancellationToken);
+
     // Public folders take APPEND through the article intake (ImapPublicFolders), one article at a time.
     public Task<StoreResult<IReadOnlyList<AppendResult>>> AppendAllAsync(long mailboxId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken) =>
         IsPublic(mailboxId)
