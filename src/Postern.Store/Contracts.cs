@@ -100,8 +100,6 @@ public interface IMailStore
 
     Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken);
 
-    Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken);
-
     /// <summary>A message's content read together with the check that it is still in its mailbox; null once it is expunged.</summary>
     Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken);
 

@@ -36,7 +36,8 @@ internal sealed class ImapMessageView
         return parser.ParseMessage();
     }
 
-    public EntityOffsets OffsetsOf(MimeEntity entity) => Message is not null && _entities.TryGetValue(entity, out var offsets) ? offsets : default;
+    // An entity comes from Message, so the parse (which records the offsets) has already run.
+    public EntityOffsets OffsetsOf(MimeEntity entity) => _entities.TryGetValue(entity, out var offsets) ? offsets : default;
 
     public EntityOffsets OffsetsOf(MimeMessage message) => _messages.TryGetValue(message, out var offsets) ? offsets : default;
 

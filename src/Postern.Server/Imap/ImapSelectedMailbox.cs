@@ -278,7 +278,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
             if (old.Flags != current.Flags || !old.Keywords.SequenceEqual(current.Keywords, StringComparer.OrdinalIgnoreCase) || session.CondStoreEnabled)
             {
                 writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
-                    .Atom("FLAGS").Flags((ImapSystemFlags)current.Flags, current.Keywords, session.Enabled.ReportsRecentAndUnseen && IsRecent(current.Uid))
+                    .Atom("FLAGS").Flags((ImapSystemFlags)current.Flags, current.Keywords, session.ShowsRecent(current.Uid))
                     .Atom("UID").Number((ulong)current.Uid);
                 if (session.CondStoreEnabled)
                 {

@@ -237,9 +237,6 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         database.ReadAsync(c => c.CreateCommand("SELECT b.data FROM messages m JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = @m AND m.uid = @u", ("@m", mailboxId), ("@u", uid))
             .QuerySingle(r => (byte[])r.GetValue(0)), cancellationToken);
 
-    public async Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken) =>
-        new MemoryStream(await ReadContentAsync(blobId, cancellationToken).ConfigureAwait(false), writable: false);
-
     public Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
         {

@@ -223,8 +223,6 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
     // Public messages live in the same blobs table.
     public Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken) => Inner.ReadContentAsync(blobId, cancellationToken);
 
-    public Task<Stream> OpenContentAsync(long blobId, CancellationToken cancellationToken) => Inner.OpenContentAsync(blobId, cancellationToken);
-
     public async Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken)
     {
         if (!IsPublic(mailboxId))
