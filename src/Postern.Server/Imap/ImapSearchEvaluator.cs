@@ -24,6 +24,11 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
             if (needsContent)
             {
                 view = await LoadAsync(message, cancellationToken);
+                if (view is null)
+                {
+                    // Expunged by another session since the last sync: it matches nothing.
+                    continue;
+                }
             }
 
             if (Matches(key, i + 1, message, view, now))
@@ -36,8 +41,8 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
     }
 
     // Each message is parsed once and dropped after its test, so a text search holds one message at a time.
-    private async Task<ImapMessageView> LoadAsync(MessageRecord message, CancellationToken cancellationToken) =>
-        ImapMessageView.Parse(await session.Mail.ReadContentAsync(message.BlobId, cancellationToken));
+    private async Task<ImapMessageView?> LoadAsync(MessageRecord message, CancellationToken cancellationToken) =>
+        await session.Mail.ReadMessageContentAsync(mailbox.Mailbox.Id, message.Uid, cancellationToken) is { } content ? ImapMessageView.Parse(content) : null;
 
     private static bool NeedsContent(ImapSearchKey key) => key switch
     {
@@ -133,7 +138,33 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
         foreach (var header in headers)
         {
             // RFC 3501 §6.4.4: an empty string matches every message that has the field.
-            if (header.Field.Equals(field, StringComparison.OrdinalIgnoreCase) && (value.Length == 0 || Contains(header.Value, value)))
+            if (header.Field.Equals(field, StringComparison.OrdinalIgnoreCase) &&
+                (value.Length == 0 || Contains(header.Value, value) || (IsAddressField(header.Id) && AddressesContain(header.Value, value))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsAddressField(HeaderId id) => id is HeaderId.From or HeaderId.To or HeaderId.Cc or HeaderId.Bcc or HeaderId.Sender or HeaderId.ReplyTo
+        or HeaderId.ResentFrom or HeaderId.ResentTo or HeaderId.ResentCc or HeaderId.ResentBcc or HeaderId.ResentSender or HeaderId.ResentReplyTo;
+
+    /// <summary>
+    /// Address fields also match on the addresses they name, so "FROM user@domain" finds "&lt;user (comment)@ domain&gt;"
+    /// as well (what users of Dovecot expect; the raw text is matched first).
+    /// </summary>
+    private static bool AddressesContain(string? text, string value)
+    {
+        if (text is null || !InternetAddressList.TryParse(text, out var addresses))
+        {
+            return false;
+        }
+
+        foreach (var mailbox in addresses.Mailboxes)
+        {
+            if (Contains(mailbox.Address, value) || Contains(mailbox.Name, value))
             {
                 return true;
             }

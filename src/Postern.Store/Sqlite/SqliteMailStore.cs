@@ -348,7 +348,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         database.ReadAsync(c => c.CreateCommand("SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
 
     internal static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
-        w.Command("INSERT INTO blobs (size, data) VALUES (@s, @d) RETURNING id", ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+        w.Command(BlobStatements.Insert, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
     private AppendResult InsertMessage(WriteContext w, long mailboxId, long blobId, long size, DateTimeOffset internalDate, MessageFlags flags, IReadOnlyList<string> keywords)
     {

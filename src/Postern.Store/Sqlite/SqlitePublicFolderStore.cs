@@ -515,7 +515,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             ("@m", messageId), ("@b", blobId), ("@t", now.ToUnixTimeMilliseconds())).Execute();
 
     private static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
-        w.Command("INSERT INTO blobs (size, data) VALUES (@s, @d) RETURNING id", ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+        w.Command(BlobStatements.Insert, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
     private StoredArticle InsertMessage(WriteContext w, PublicFolder folder, long blobId, ReadOnlyMemory<byte> content, string? messageId, DateTimeOffset received)
     {

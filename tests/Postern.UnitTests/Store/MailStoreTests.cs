@@ -170,6 +170,28 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task ContentIdOfAnExpungedMessageIsNeverGivenToNewContent()
+    {
+        await using var fixture = new StoreFixture();
+        var one = (await fixture.Store.Directory.AddAccountAsync("i1@example.test", "pw", None)).Value!;
+        var two = (await fixture.Store.Directory.AddAccountAsync("i2@example.test", "pw", None)).Value!;
+        var inboxOne = (await fixture.Store.Mail.GetMailboxAsync(one.Id, "INBOX", None))!;
+        var inboxTwo = (await fixture.Store.Mail.GetMailboxAsync(two.Id, "INBOX", None))!;
+        var old = (await fixture.Store.Mail.AppendAsync(inboxOne.Id, "Subject: one's\r\n\r\nprivate\r\n"u8.ToArray(), MessageFlags.None, [], DateTimeOffset.UtcNow, None)).Value!;
+        var stale = Assert.Single(await fixture.Store.Mail.ListMessagesAsync(inboxOne.Id, None));
+
+        // The newest blob goes with the expunge; SQLite alone would hand its id to the next content.
+        await fixture.Store.Mail.ExpungeAsync(inboxOne.Id, [old.Uid], onlyDeleted: false, None);
+        await fixture.ReopenAsync();
+        await fixture.Store.Mail.AppendAsync(inboxTwo.Id, "Subject: two's\r\n\r\nsecret\r\n"u8.ToArray(), MessageFlags.None, [], DateTimeOffset.UtcNow, None);
+        var fresh = Assert.Single(await fixture.Store.Mail.ListMessagesAsync(inboxTwo.Id, None));
+
+        Assert.True(fresh.BlobId > stale.BlobId);
+        Assert.Null(await fixture.Store.Mail.ReadMessageContentAsync(inboxOne.Id, old.Uid, None));
+        Assert.Empty(await fixture.Store.Mail.ReadContentAsync(stale.BlobId, None));
+    }
+
+    [Fact]
     public async Task AcceptedMessageSurvivesReopenWithQueueEntryAndSharedContent()
     {
         await using var fixture = new StoreFixture();

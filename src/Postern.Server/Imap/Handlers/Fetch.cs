@@ -1,5 +1,6 @@
 using System.Buffers;
 using MimeKit;
+using MimeKit.Encodings;
 using Postern.Protocols.Imap;
 using Postern.Store;
 
@@ -34,7 +35,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
 
         if (request.ChangedSince is not null || items.Any(i => i.Kind == ImapFetchItemKind.ModSeq))
         {
-            session.CondStoreEnabled = true;
+            session.EnableCondStoreByCommand();
         }
 
         var selected = session.Selected!;
@@ -80,14 +81,25 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         var needsContent = items.Any(i => i.Kind is not (ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.ModSeq));
+        var expungeIssued = false;
         foreach (var (sequence, message) in targets)
         {
             ImapMessageView? view = null;
             if (needsContent)
             {
-                view = ImapMessageView.Parse(await session.Mail.ReadContentAsync(message.BlobId, cancellationToken));
+                // Content is read together with the check that the message is still there: one expunged by another
+                // session since this one last synced has no content to give (RFC 2180 §4.1.2: answer NO for it).
+                var content = await session.Mail.ReadMessageContentAsync(selected.Mailbox.Id, message.Uid, cancellationToken);
+                if (content is null)
+                {
+                    expungeIssued = true;
+                    continue;
+                }
+
+                view = ImapMessageView.Parse(content);
             }
 
+            session.AnnounceKeywords(message.Keywords);
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
             var wroteFlags = false;
             foreach (var item in items)
@@ -112,6 +124,13 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH by sequence number.
+        if (expungeIssued)
+        {
+            // RFC 5530 §3: EXPUNGEISSUED says why some of the messages got no answer.
+            await session.CompleteAsync(command, ImapStatus.No, "Some of the requested messages no longer exist", "EXPUNGEISSUED", allowExpunge: uid, cancellationToken: cancellationToken);
+            return;
+        }
+
         await session.CompleteAsync(command, ImapStatus.Ok, "FETCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
     }
 
@@ -239,7 +258,51 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         using var output = new MemoryStream();
+        if (part.ContentTransferEncoding == ContentEncoding.QuotedPrintable && part.Content is { } content)
+        {
+            using var encoded = new MemoryStream();
+            content.WriteTo(encoded);
+            var decoder = new QuotedPrintableDecoder();
+            var input = WithoutTrailingWhitespace(encoded.GetBuffer().AsSpan(0, (int)encoded.Length));
+            var buffer = new byte[decoder.EstimateOutputLength(input.Length)];
+            var length = decoder.Decode(input, 0, input.Length, buffer);
+            return buffer[..length];
+        }
+
         part.Content?.DecodeTo(output);
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// RFC 2045 §6.7 rule 3: trailing white space on a quoted-printable line was added in transport and is deleted
+    /// before decoding, so "=" followed by blanks is still a soft line break.
+    /// </summary>
+    private static byte[] WithoutTrailingWhitespace(ReadOnlySpan<byte> encoded)
+    {
+        var result = new byte[encoded.Length];
+        var length = 0;
+        while (!encoded.IsEmpty)
+        {
+            var end = encoded.IndexOf((byte)'\n');
+            var line = end < 0 ? encoded : encoded[..end];
+            var hasCr = line.Length > 0 && line[^1] == (byte)'\r';
+            var text = (hasCr ? line[..^1] : line).TrimEnd(" \t"u8);
+            text.CopyTo(result.AsSpan(length));
+            length += text.Length;
+            if (end < 0)
+            {
+                break;
+            }
+
+            if (hasCr)
+            {
+                result[length++] = (byte)'\r';
+            }
+
+            result[length++] = (byte)'\n';
+            encoded = encoded[(end + 1)..];
+        }
+
+        return result[..length];
     }
 }
