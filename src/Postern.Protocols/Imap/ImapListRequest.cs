@@ -202,7 +202,8 @@ public sealed record ImapListRequest(
             return true;
         }
 
-        return ImapModifiedUtf7.TryDecode(text, out name);
+        name = ImapMailboxName.DecodeModifiedUtf7(text);
+        return true;
     }
 }
 

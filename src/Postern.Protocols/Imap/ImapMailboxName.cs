@@ -45,8 +45,22 @@ public static class ImapMailboxName
             return true;
         }
 
-        return ImapModifiedUtf7.TryDecode(text, out name);
+        name = DecodeModifiedUtf7(text);
+        return true;
     }
+
+    /// <summary>
+    /// Marks a name that is a valid astring but not valid modified UTF-7 (RFC 3501 §5.1.3). Such a name is not a syntax
+    /// error: it names no mailbox (SELECT answers NO, LIST matches nothing) and cannot be created. NUL never occurs in a
+    /// real name, so a name that starts with it can never match one.
+    /// </summary>
+    public const char Undecodable = '\0';
+
+    /// <summary>True for a name that is not valid modified UTF-7 and so can never name a mailbox.</summary>
+    public static bool IsUndecodable(string name) => name.Length > 0 && name[0] == Undecodable;
+
+    /// <summary>A 7-bit name decoded from modified UTF-7, or marked <see cref="Undecodable"/>.</summary>
+    public static string DecodeModifiedUtf7(string text) => ImapModifiedUtf7.TryDecode(text, out var name) ? name : Undecodable + text;
 
     /// <summary>The wire form of a stored name for a client that has (or has not) enabled UTF8=ACCEPT.</summary>
     public static string Encode(string name, bool utf8Enabled) => utf8Enabled ? name : ImapModifiedUtf7.Encode(name);

@@ -212,7 +212,9 @@ internal static class ImapFetchFormatter
             var at = mailbox.Address.LastIndexOf('@');
             var local = at < 0 ? mailbox.Address : mailbox.Address[..at];
             var host = at < 0 ? null : mailbox.Address[(at + 1)..];
-            writer.BeginList().NString(Phrase(mailbox.Name, utf8)).Nil().String(local).NString(host).EndList();
+            // addr-adl: an obsolete source route ("<@route:user@domain>") is kept as "@route[,@route2]" (RFC 3501 §9).
+            var route = mailbox.Route.Count == 0 ? null : string.Join(',', mailbox.Route.Select(d => "@" + d));
+            writer.BeginList().NString(Phrase(mailbox.Name, utf8)).NString(route).String(local).NString(host).EndList();
         }
     }
 

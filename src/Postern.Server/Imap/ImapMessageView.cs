@@ -121,18 +121,26 @@ internal sealed class ImapMessageView
             ImapSectionText.None => Slice(offsets.Begin, offsets.End),
             ImapSectionText.Header => Slice(offsets.Begin, offsets.HeadersEnd),
             ImapSectionText.Text => Slice(offsets.HeadersEnd, offsets.End),
-            ImapSectionText.HeaderFields => HeaderFields(message, section.Fields, include: true),
-            ImapSectionText.HeaderFieldsNot => HeaderFields(message, section.Fields, include: false),
+            ImapSectionText.HeaderFields => HeaderFields(Slice(offsets.Begin, offsets.HeadersEnd), section.Fields, include: true),
+            ImapSectionText.HeaderFieldsNot => HeaderFields(Slice(offsets.Begin, offsets.HeadersEnd), section.Fields, include: false),
             _ => null,
         };
     }
 
-    private static ReadOnlyMemory<byte> HeaderFields(MimeMessage message, IReadOnlyList<string> fields, bool include)
+    private static ReadOnlyMemory<byte> HeaderFields(ReadOnlyMemory<byte> headerBlock, IReadOnlyList<string> fields, bool include)
     {
-        // RFC 3501 §6.4.5: the matching header lines as sent, followed by the blank line.
+        // RFC 3501 §6.4.5: the matching header lines as sent, followed by the blank line. The header block is read again
+        // because MimeKit files the Content-* fields of a message under its body, not under the message.
         var wanted = new HashSet<string>(fields, StringComparer.OrdinalIgnoreCase);
+        HeaderList headers;
+        var block = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(headerBlock, out var segment) ? segment : new ArraySegment<byte>(headerBlock.ToArray());
+        using (var input = new MemoryStream(block.Array!, block.Offset, block.Count, writable: false))
+        {
+            headers = HeaderList.Load(input);
+        }
+
         using var output = new MemoryStream();
-        foreach (var header in message.Headers)
+        foreach (var header in headers)
         {
             if (wanted.Contains(header.Field) != include)
             {

@@ -277,6 +277,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
             Own()[i] = current;
             if (old.Flags != current.Flags || !old.Keywords.SequenceEqual(current.Keywords, StringComparer.OrdinalIgnoreCase) || session.CondStoreEnabled)
             {
+                session.AnnounceKeywords(current.Keywords);
                 writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
                     .Atom("FLAGS").Flags((ImapSystemFlags)current.Flags, current.Keywords, session.ShowsRecent(current.Uid))
                     .Atom("UID").Number((ulong)current.Uid);

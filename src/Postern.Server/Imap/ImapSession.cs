@@ -367,6 +367,59 @@ internal sealed class ImapSession
         Selected = mailbox;
         State = ImapState.Selected;
         SavedSearch = [];
+        _announcedKeywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The system flags every mailbox supports, as listed in FLAGS.</summary>
+    public const ImapSystemFlags MailboxFlags = ImapSystemFlags.Seen | ImapSystemFlags.Answered | ImapSystemFlags.Flagged | ImapSystemFlags.Deleted | ImapSystemFlags.Draft;
+
+    private HashSet<string> _announcedKeywords = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// RFC 3501 §7.2.6: FLAGS lists the flags "applicable" in the mailbox, so a keyword new to this session is announced
+    /// with a fresh FLAGS response before the first FETCH that shows it (clients check this, as imaptest does).
+    /// </summary>
+    public void AnnounceKeywords(IReadOnlyList<string> keywords)
+    {
+        var fresh = false;
+        foreach (var keyword in keywords)
+        {
+            fresh |= _announcedKeywords.Add(keyword);
+        }
+
+        if (fresh && Selected is not null)
+        {
+            Writer.BeginUntagged().Atom("FLAGS").Flags(MailboxFlags, _announcedKeywords.Order(StringComparer.Ordinal).ToList()).EndLine();
+        }
+    }
+
+    /// <summary>The keywords listed with SELECT: every keyword in use in the mailbox.</summary>
+    public IReadOnlyList<string> InitialKeywords(IEnumerable<MessageRecord> messages)
+    {
+        foreach (var message in messages)
+        {
+            _announcedKeywords.UnionWith(message.Keywords);
+        }
+
+        return _announcedKeywords.Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// RFC 7162 §3.1: the first CONDSTORE-enabling command (FETCH MODSEQ, CHANGEDSINCE, STORE UNCHANGEDSINCE, SEARCH
+    /// MODSEQ) issued while a mailbox is selected is answered with the mailbox's HIGHESTMODSEQ as well.
+    /// </summary>
+    public void EnableCondStoreByCommand()
+    {
+        if (CondStoreEnabled)
+        {
+            return;
+        }
+
+        CondStoreEnabled = true;
+        if (Selected is { } selected)
+        {
+            Writer.Untagged(ImapStatus.Ok, "HIGHESTMODSEQ " + selected.HighestModSeq.ToString(System.Globalization.CultureInfo.InvariantCulture), "Highest");
+        }
     }
 
     public void LeaveSelected()

@@ -94,6 +94,8 @@ internal sealed class RawImapClient(TcpClient tcp) : IDisposable
 
     public async Task SendAsync(string text) => await _stream.WriteAsync(Encoding.UTF8.GetBytes(text));
 
+    public async Task SendAsync(byte[] octets) => await _stream.WriteAsync(octets);
+
     public async Task<string?> ReadLineAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -164,8 +164,14 @@ public sealed class ImapCommandParserTests
     [InlineData("a SELECT x (QRESYNC (1))")]
     [InlineData("a SELECT x (QRESYNC (1 2 3 (1)))")]
     [InlineData("a SELECT x y")]
-    [InlineData("a SELECT &Jjo")]
     public void Select_rejects(string line) => Assert.False(ImapSelectRequest.TryParse(Args(line), false, out _, out _));
+
+    [Fact]
+    public void Select_of_a_name_that_is_not_modified_utf7_parses_to_a_name_no_mailbox_has()
+    {
+        Assert.True(ImapSelectRequest.TryParse(Args("a SELECT &Jjo"), false, out var request, out _));
+        Assert.True(ImapMailboxName.IsUndecodable(request.Mailbox));
+    }
 
     [Fact]
     public void Simple_verbs()

@@ -83,7 +83,21 @@ public sealed class ImapModifiedUtf7Tests
     public void Mailbox_names_reject_bad_utf8_and_bad_utf7()
     {
         Assert.False(ImapMailboxName.TryDecode([0x66, 0xC3, 0x28], true, out _));
-        Assert.False(ImapMailboxName.TryDecode("Tom & Jerry"u8, false, out _));
         Assert.False(ImapMailboxName.TryDecode(""u8, false, out _));
+    }
+
+    [Fact]
+    public void Names_that_are_not_modified_utf7_parse_but_can_name_no_mailbox()
+    {
+        // Valid astrings, so not a syntax error (imaptest "atoms": SELECT answers NO, LIST matches nothing).
+        Assert.True(ImapMailboxName.TryDecode("Tom & Jerry"u8, false, out var name));
+        Assert.True(ImapMailboxName.IsUndecodable(name));
+        Assert.True(ImapMailboxName.TryDecode("!#$&'+,-.0123456789:;<=>?@^_`|[}"u8, false, out name));
+        Assert.True(ImapMailboxName.IsUndecodable(name));
+        Assert.False(ImapMailboxPattern.IsMatch(ImapMailboxName.DecodeModifiedUtf7("&Jjo*"), "&Jjo", '/'));
+
+        Assert.True(ImapMailboxName.TryDecode("Tom &- Jerry"u8, false, out name));
+        Assert.Equal("Tom & Jerry", name);
+        Assert.False(ImapMailboxName.IsUndecodable(name));
     }
 }

@@ -51,7 +51,7 @@ internal sealed class Append : IImapHandler
         // RFC 3502 §6: all messages of a MULTIAPPEND are appended, or none.
         var now = session.Context.Time.GetUtcNow();
         var result = await session.Mail.AppendAllAsync(mailbox.Id,
-            [.. request.Messages.Select(m => new NewMessage(m.Content, (MessageFlags)m.Flags.System, m.Flags.Keywords, m.InternalDate ?? now))], cancellationToken);
+            [.. request.Messages.Select(m => new NewMessage(WithoutNul(m.Content), (MessageFlags)m.Flags.System, m.Flags.Keywords, m.InternalDate ?? now))], cancellationToken);
         if (!result.IsOk)
         {
             session.No(command, result.Message ?? "Append failed", result.Status == StoreStatus.OverQuota ? "OVERQUOTA" : "CANNOT");
@@ -67,5 +67,51 @@ internal sealed class Append : IImapHandler
         }
 
         await session.OkAsync(command, "APPEND completed", cancellationToken, $"APPENDUID {uidValidity} {ImapSequenceSet.Format(uids)}");
+    }
+
+    /// <summary>
+    /// A message appended as literal8 (RFC 3516 §4.2) may carry NUL octets in binary parts, which no IMAP string can
+    /// return (RFC 3501 §4.3: CHAR8 excludes NUL). Such parts are stored base64-encoded, as Dovecot does: BODY[] is then
+    /// valid IMAP and BINARY[] still returns the original octets.
+    /// </summary>
+    internal static ReadOnlyMemory<byte> WithoutNul(ReadOnlyMemory<byte> content)
+    {
+        if (!content.Span.Contains((byte)0))
+        {
+            return content;
+        }
+
+        MimeKit.MimeMessage message;
+        using (var input = new MemoryStream(content.ToArray(), writable: false))
+        {
+            message = MimeKit.MimeMessage.Load(input);
+        }
+
+        var changed = false;
+        foreach (var part in message.BodyParts.OfType<MimeKit.MimePart>())
+        {
+            if (part.ContentTransferEncoding is MimeKit.ContentEncoding.Binary or MimeKit.ContentEncoding.EightBit or MimeKit.ContentEncoding.SevenBit or MimeKit.ContentEncoding.Default &&
+                HoldsNul(part))
+            {
+                part.ContentTransferEncoding = MimeKit.ContentEncoding.Base64;
+                changed = true;
+            }
+        }
+
+        if (!changed)
+        {
+            return content;
+        }
+
+        using var output = new MemoryStream();
+        message.WriteTo(new MimeKit.FormatOptions { NewLineFormat = MimeKit.NewLineFormat.Dos }, output);
+        return output.ToArray();
+    }
+
+    private static bool HoldsNul(MimeKit.MimePart part)
+    {
+        using var raw = new MemoryStream();
+        part.Content?.WriteTo(raw);
+        return raw.GetBuffer().AsSpan(0, (int)raw.Length).Contains((byte)0);
     }
 }

@@ -18,6 +18,12 @@ internal sealed class Create : IImapHandler
 
         // A trailing delimiter only says the name is meant to have children (RFC 3501 §6.3.3).
         name = ImapSession.NormalizeMailbox(name.TrimEnd(ImapSession.Delimiter));
+        if (ImapMailboxName.IsUndecodable(name))
+        {
+            session.No(command, "Mailbox name is not valid modified UTF-7", "CANNOT");
+            return;
+        }
+
         if (name.Length == 0 || name.Contains(ImapSession.Delimiter + ImapSession.Delimiter.ToString(), StringComparison.Ordinal) || name.StartsWith(ImapSession.Delimiter))
         {
             session.No(command, "Invalid mailbox name", "CANNOT");

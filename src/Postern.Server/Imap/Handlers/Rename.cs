@@ -16,7 +16,7 @@ internal sealed class Rename : IImapHandler
 
         from = ImapSession.NormalizeMailbox(from);
         to = ImapSession.NormalizeMailbox(to.TrimEnd(ImapSession.Delimiter));
-        if (to == ImapMailboxName.Inbox || to.Length == 0)
+        if (to == ImapMailboxName.Inbox || to.Length == 0 || ImapMailboxName.IsUndecodable(to))
         {
             session.No(command, "Invalid target name", "CANNOT");
             return;

@@ -22,7 +22,7 @@ internal sealed class Search(bool uid) : IImapHandler
         var usesModSeq = UsesModSeq(request.Key);
         if (usesModSeq)
         {
-            session.CondStoreEnabled = true;
+            session.EnableCondStoreByCommand();
         }
 
         var selected = session.Selected!;
@@ -84,7 +84,7 @@ internal sealed class Search(bool uid) : IImapHandler
 
                 if (usesModSeq && matches.Count > 0)
                 {
-                    writer.Atom("MODSEQ").Number((ulong)matches.Max(m => m.Message.ModSeq));
+                    writer.Atom("MODSEQ").Number((ulong)ReturnedModSeq(matches, numbers, options));
                 }
 
                 writer.EndLine();
@@ -93,6 +93,32 @@ internal sealed class Search(bool uid) : IImapHandler
 
         // RFC 3501 §7.4.1: no EXPUNGE while SEARCH (by sequence number) is running.
         await session.CompleteAsync(command, ImapStatus.Ok, "SEARCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// RFC 7162 §3.1.5 with RFC 4731: MODSEQ is the highest mod-sequence of the messages the ESEARCH returns; with only
+    /// MIN and/or MAX those are the one or two messages named, not every match.
+    /// </summary>
+    private static long ReturnedModSeq(IReadOnlyList<(int Sequence, Postern.Store.MessageRecord Message)> matches, List<uint> numbers, ImapSearchReturnOptions options)
+    {
+        if ((options & (ImapSearchReturnOptions.All | ImapSearchReturnOptions.Count)) != 0 ||
+            (options & (ImapSearchReturnOptions.Min | ImapSearchReturnOptions.Max)) == 0)
+        {
+            return matches.Max(m => m.Message.ModSeq);
+        }
+
+        var highest = 0L;
+        if ((options & ImapSearchReturnOptions.Min) != 0)
+        {
+            highest = matches[numbers.IndexOf(numbers.Min())].Message.ModSeq;
+        }
+
+        if ((options & ImapSearchReturnOptions.Max) != 0)
+        {
+            highest = Math.Max(highest, matches[numbers.IndexOf(numbers.Max())].Message.ModSeq);
+        }
+
+        return highest;
     }
 
     private static bool UsesModSeq(ImapSearchKey key) => key switch

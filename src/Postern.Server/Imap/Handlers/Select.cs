@@ -49,8 +49,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
         session.EnterSelected(selected);
         var messages = selected.Messages;
         var writer = session.Writer;
-        var keywords = messages.SelectMany(m => m.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
-        writer.BeginUntagged().Atom("FLAGS").Flags(ImapSystemFlags.Seen | ImapSystemFlags.Answered | ImapSystemFlags.Flagged | ImapSystemFlags.Deleted | ImapSystemFlags.Draft, keywords).EndLine();
+        writer.BeginUntagged().Atom("FLAGS").Flags(ImapSession.MailboxFlags, session.InitialKeywords(messages)).EndLine();
         writer.Untagged(ImapStatus.Ok, "PERMANENTFLAGS " + (readOnly ? "()" : PermanentFlags), readOnly ? "No permanent flags permitted" : "Flags permitted");
         writer.BeginUntagged().Number((ulong)messages.Count).Atom("EXISTS").EndLine();
         if (!session.Enabled.ReportsRecentAndUnseen)
@@ -122,6 +121,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
                 continue;
             }
 
+            session.AnnounceKeywords(message.Keywords);
             writer.BeginUntagged().Number((ulong)(i + 1)).Atom("FETCH").BeginList()
                 .Atom("UID").Number((ulong)message.Uid)
                 .Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid))

@@ -23,7 +23,7 @@ internal sealed class Store(bool uid) : IImapHandler
 
         if (request.UnchangedSince is not null)
         {
-            session.CondStoreEnabled = true;
+            session.EnableCondStoreByCommand();
         }
 
         if (!selected.IsValidSequenceSet(request.Set, uid))
@@ -62,6 +62,11 @@ internal sealed class Store(bool uid) : IImapHandler
             if (request.Silent && !(session.CondStoreEnabled && changed.Contains(message.Uid)))
             {
                 continue;
+            }
+
+            if (!request.Silent)
+            {
+                session.AnnounceKeywords(message.Keywords);
             }
 
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();

@@ -1,0 +1,155 @@
+using System.Text;
+
+namespace Postern.IntegrationTests.Imap;
+
+/// <summary>
+/// Behaviours that Dovecot's imaptest compliance scripts check (atoms, esearch-condstore, fetch-binary-mime-qp,
+/// fetch-body-mime, fetch-envelope, search-addresses, append-binary, keywords) and concurrent expunges from its
+/// stress mode, each as a raw exchange.
+/// </summary>
+public sealed class ImapComplianceTests
+{
+    private static async Task<RawImapClient> SelectAsync(ImapTestServer server, string prefix, string mailbox = "INBOX")
+    {
+        var client = await ImapTranscriptTests.LoginAsync(server);
+        await client.SendAsync($"{prefix}0 SELECT {mailbox}\r\n");
+        Assert.StartsWith(prefix + "0 OK", (await client.ReadUntilTaggedAsync(prefix + "0"))[^1], StringComparison.Ordinal);
+        return client;
+    }
+
+    [Fact]
+    public async Task A_name_that_is_not_modified_utf7_names_no_mailbox_and_is_not_a_syntax_error()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+        await client.SendAsync("a1 SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\na2 LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\n" +
+            "a3 CREATE &Jjo\r\na4 CREATE \"Tom &- Jerry\"\r\na5 LIST \"\" Tom*\r\n");
+        Assert.StartsWith("a1 NO [NONEXISTENT]", (await client.ReadUntilTaggedAsync("a1"))[^1], StringComparison.Ordinal);
+        Assert.Equal(["a2 OK LIST completed"], await client.ReadUntilTaggedAsync("a2"));
+        Assert.StartsWith("a3 NO [CANNOT]", (await client.ReadUntilTaggedAsync("a3"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("a4 OK", (await client.ReadUntilTaggedAsync("a4"))[^1], StringComparison.Ordinal);
+        Assert.Contains("* LIST (\\HasNoChildren) \"/\" \"Tom &- Jerry\"", await client.ReadUntilTaggedAsync("a5"));
+    }
+
+    [Fact]
+    public async Task A_new_keyword_is_announced_in_FLAGS_before_a_FETCH_shows_it()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: 1\r\n\r\nbody\r\n");
+        using var first = await SelectAsync(server, "a");
+        using var second = await SelectAsync(server, "b");
+        await first.SendAsync("a1 STORE 1 +FLAGS ($hello)\r\n");
+        var stored = await first.ReadUntilTaggedAsync("a1");
+        Assert.Equal("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $hello)", stored[0]);
+        Assert.StartsWith("* 1 FETCH (FLAGS (", stored[1], StringComparison.Ordinal);
+        Assert.Contains("$hello", stored[1], StringComparison.Ordinal);
+
+        // Another session hears of the keyword the same way, once.
+        await second.SendAsync("b1 NOOP\r\nb2 FETCH 1 FLAGS\r\n");
+        var pushed = await second.ReadUntilTaggedAsync("b1");
+        Assert.Equal("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $hello)", pushed[0]);
+        Assert.Contains("$hello", pushed[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(await second.ReadUntilTaggedAsync("b2"), l => l.StartsWith("* FLAGS", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_first_condstore_enabling_command_reports_HIGHESTMODSEQ_and_ESEARCH_MIN_MAX_carry_their_own_modseq()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await server.DeliverAsync("INBOX", $"Subject: {i}\r\n\r\nbody\r\n");
+        }
+
+        using var client = await SelectAsync(server, "c");
+        await client.SendAsync("c1 FETCH 1 MODSEQ\r\n");
+        var first = await client.ReadUntilTaggedAsync("c1");
+        Assert.Matches(@"^\* OK \[HIGHESTMODSEQ \d+\]", first[0]);
+        await client.SendAsync("c2 FETCH 1 MODSEQ\r\n");
+        Assert.DoesNotContain(await client.ReadUntilTaggedAsync("c2"), l => l.Contains("HIGHESTMODSEQ", StringComparison.Ordinal));
+
+        await client.SendAsync("c3 STORE 1 +FLAGS (\\Seen)\r\nc4 STORE 3 +FLAGS (\\Seen)\r\nc5 STORE 2 +FLAGS (\\Seen)\r\n");
+        long ModSeqOf(List<string> lines) => long.Parse(System.Text.RegularExpressions.Regex.Match(lines[0], @"MODSEQ \((\d+)\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var one = ModSeqOf(await client.ReadUntilTaggedAsync("c3"));
+        var three = ModSeqOf(await client.ReadUntilTaggedAsync("c4"));
+        var two = ModSeqOf(await client.ReadUntilTaggedAsync("c5"));
+        await client.SendAsync("c6 SEARCH RETURN (MIN) 1:3 MODSEQ 1\r\nc7 SEARCH RETURN (MAX) 1:3 MODSEQ 1\r\nc8 SEARCH RETURN (ALL) 1:3 MODSEQ 1\r\n");
+        Assert.Equal($"* ESEARCH (TAG \"c6\") MIN 1 MODSEQ {one}", (await client.ReadUntilTaggedAsync("c6"))[0]);
+        Assert.Equal($"* ESEARCH (TAG \"c7\") MAX 3 MODSEQ {three}", (await client.ReadUntilTaggedAsync("c7"))[0]);
+        Assert.Equal($"* ESEARCH (TAG \"c8\") ALL 1:3 MODSEQ {two}", (await client.ReadUntilTaggedAsync("c8"))[0]);
+    }
+
+    [Fact]
+    public async Task Binary_of_quoted_printable_drops_trailing_blanks_and_honours_soft_breaks_followed_by_blanks()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Mime-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+            "hello  \r\nfoo\t \t= \r\n=62\r\nfoo = \t\r\nbar\r\n");
+        using var client = await SelectAsync(server, "q");
+        await client.SendAsync("q1 FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\n");
+        var lines = await client.ReadUntilTaggedAsync("q1");
+        Assert.Equal(["* 1 FETCH (BINARY.SIZE[1] 25 BINARY[1] {25}", "hello", "foo\t \tb", "foo bar", ")", "q1 OK FETCH completed"], lines);
+    }
+
+    [Fact]
+    public async Task Header_fields_of_an_attached_message_include_its_content_fields()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nMime-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" +
+            "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n" +
+            "From: sub@example.test\r\nSubject: inner\r\nContent-Type: text/plain\r\n\r\ninner body\r\n--b--\r\n");
+        using var client = await SelectAsync(server, "h");
+        await client.SendAsync("h1 FETCH 1 (BODY.PEEK[2.HEADER.FIELDS.NOT (From Subject)])\r\n");
+        var lines = await client.ReadUntilTaggedAsync("h1");
+        Assert.Equal(["* 1 FETCH (BODY[2.HEADER.FIELDS.NOT (From Subject)] {28}", "Content-Type: text/plain", "", ")", "h1 OK FETCH completed"], lines);
+    }
+
+    [Fact]
+    public async Task Envelope_keeps_a_source_route_and_address_search_sees_through_comments()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: <@route:user@domain.test>\r\nSubject: r\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "From: <user-from (comment)@ (comment) domain.test>\r\nSubject: c\r\n\r\nbody\r\n");
+        using var client = await SelectAsync(server, "e");
+        await client.SendAsync("e1 FETCH 1 ENVELOPE\r\ne2 SEARCH FROM user-from@domain.test\r\n");
+        Assert.Contains("((NIL \"@route\" \"user\" \"domain.test\"))", (await client.ReadUntilTaggedAsync("e1"))[0], StringComparison.Ordinal);
+        Assert.Equal("* SEARCH 2", (await client.ReadUntilTaggedAsync("e2"))[0]);
+    }
+
+    [Fact]
+    public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+        var header = "From: user@example.test\r\nMime-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"u8.ToArray();
+        byte[] body = [0x00, 0x2D, 0xE4, 0x0A, 0x0D, 0x0A, 0x0A];
+        byte[] message = [.. header, .. body];
+        await client.SendAsync([.. Encoding.ASCII.GetBytes($"p1 APPEND INBOX ~{{{message.Length}+}}\r\n"), .. message, .. "\r\n"u8.ToArray()]);
+        Assert.StartsWith("p1 OK", (await client.ReadUntilTaggedAsync("p1"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("p2 SELECT INBOX\r\np3 FETCH 1 (BODY.PEEK[1] BINARY.SIZE[1] BODYSTRUCTURE)\r\n");
+        await client.ReadUntilTaggedAsync("p2");
+        var lines = await client.ReadUntilTaggedAsync("p3");
+        Assert.Equal("* 1 FETCH (BODY[1] {14}", lines[0]);
+        Assert.Equal(Convert.ToBase64String(body), lines[1]);
+        Assert.Contains("BINARY.SIZE[1] 7", lines[2], StringComparison.Ordinal);
+        Assert.Contains("\"BASE64\"", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fetching_a_message_another_session_expunged_answers_NO_EXPUNGEISSUED_never_other_content()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: mine\r\n\r\nfirst\r\n");
+        using var reader = await SelectAsync(server, "r");
+        using var remover = await SelectAsync(server, "x");
+        await remover.SendAsync("x1 STORE 1 +FLAGS.SILENT (\\Deleted)\r\nx2 EXPUNGE\r\n");
+        await remover.ReadUntilTaggedAsync("x2");
+        await server.DeliverAsync("INBOX", "Subject: someone else's\r\n\r\nsecond\r\n");
+
+        // The reader still lists message 1 (no EXPUNGE during FETCH, RFC 3501 §7.4.1), but its content is gone.
+        await reader.SendAsync("r1 FETCH 1 (BODY.PEEK[])\r\n");
+        var lines = await reader.ReadUntilTaggedAsync("r1");
+        Assert.DoesNotContain(lines, l => l.Contains("second", StringComparison.Ordinal) || l.Contains("BODY[]", StringComparison.Ordinal));
+        Assert.StartsWith("r1 NO [EXPUNGEISSUED]", lines[^1], StringComparison.Ordinal);
+    }
+}
