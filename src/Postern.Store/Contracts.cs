@@ -68,11 +68,20 @@ public interface IMailStore
 
     Task<StoreStatus> DeleteMailboxAsync(long accountId, string name, CancellationToken cancellationToken);
 
-    /// <summary>Renames a mailbox and its children; renaming INBOX moves its messages to a new mailbox (RFC 3501 §6.3.5).</summary>
+    /// <summary>
+    /// Renames a mailbox and its children, and moves their subscriptions with them; renaming INBOX moves its messages to
+    /// a new mailbox (RFC 3501 §6.3.5) and leaves subscriptions alone.
+    /// </summary>
     Task<StoreStatus> RenameMailboxAsync(long accountId, string oldName, string newName, char hierarchyDelimiter, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Adds a name to the account's subscription list, or removes it (RFC 3501 §6.3.6-7). The list holds names, not
+    /// mailboxes: a name need not exist to be subscribed, and deleting a mailbox leaves its subscription. Both directions
+    /// are idempotent.
+    /// </summary>
     Task<StoreStatus> SetSubscribedAsync(long accountId, string name, bool subscribed, CancellationToken cancellationToken);
 
+    /// <summary>The subscribed names, existing or not, in ordinal order.</summary>
     Task<IReadOnlyList<string>> ListSubscriptionsAsync(long accountId, CancellationToken cancellationToken);
 
     Task<MailboxStatus> GetStatusAsync(long mailboxId, CancellationToken cancellationToken);

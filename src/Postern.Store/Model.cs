@@ -30,8 +30,7 @@ public sealed record Mailbox(
     long UidValidity,
     long UidNext,
     long HighestModSeq,
-    string? SpecialUse,
-    bool Subscribed);
+    string? SpecialUse);
 
 public sealed record MessageRecord(
     long Id,

@@ -4,7 +4,7 @@ namespace Postern.Store.Sqlite;
 
 internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) : IMailStore
 {
-    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use, subscribed";
+    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use";
     private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq";
 
     /// <summary>RFC 6154 special-use mailboxes every account gets, besides INBOX.</summary>
@@ -19,7 +19,8 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         {
             if (w.Command("SELECT COUNT(*) FROM mailboxes WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", name)).Scalar<long>() == 0)
             {
-                InsertMailbox(w, accountId, name, specialUse, subscribed: true);
+                InsertMailbox(w, accountId, name, specialUse);
+                Subscribe(w, accountId, name);
             }
         }
     }
@@ -48,7 +49,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
                 return StoreResult<Mailbox>.Fail(StoreStatus.AlreadyExists, "mailbox exists");
             }
 
-            var id = InsertMailbox(w, accountId, NormalizeInbox(name), specialUse, subscribed: false);
+            var id = InsertMailbox(w, accountId, NormalizeInbox(name), specialUse);
             return StoreResult<Mailbox>.Ok(w.Command($"SELECT {MailboxColumns} FROM mailboxes WHERE id = @id", ("@id", id)).QuerySingle(MapMailbox)!);
         }, cancellationToken);
 
@@ -90,7 +91,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
             if (mailbox.Name == "INBOX")
             {
                 // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name; INBOX stays, empty.
-                var target = InsertMailbox(w, accountId, newName, null, subscribed: false);
+                var target = InsertMailbox(w, accountId, newName, null);
                 var modseq = NextModSeq(w, target);
                 var uids = w.Command("SELECT uid FROM messages WHERE mailbox_id = @m ORDER BY uid", ("@m", mailbox.Id)).Query(r => r.GetInt64(0));
                 foreach (var uid in uids)
@@ -119,24 +120,35 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
                 w.Command("UPDATE mailboxes SET name = @n WHERE id = @id", ("@n", childName), ("@id", child.Id)).Execute();
             }
 
+            // The subscriptions of the mailbox and of everything under it follow it to the new name.
+            var subscribed = w.Command("SELECT name FROM subscriptions WHERE account_id = @a", ("@a", accountId)).Query(r => r.GetString(0));
+            var prefix = mailbox.Name + hierarchyDelimiter;
+            foreach (var name in subscribed.Where(n => n == mailbox.Name || n.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                w.Command("DELETE FROM subscriptions WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", name)).Execute();
+                Subscribe(w, accountId, newName + name[mailbox.Name.Length..]);
+            }
+
             return StoreStatus.Ok;
         }, cancellationToken);
 
     public Task<StoreStatus> SetSubscribedAsync(long accountId, string name, bool subscribed, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
         {
-            var mailbox = FindMailbox(w.Connection, w.Transaction, accountId, name);
-            if (mailbox is null)
+            if (subscribed)
             {
-                return StoreStatus.NotFound;
+                Subscribe(w, accountId, NormalizeInbox(name));
+            }
+            else
+            {
+                w.Command("DELETE FROM subscriptions WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", NormalizeInbox(name))).Execute();
             }
 
-            w.Command("UPDATE mailboxes SET subscribed = @s WHERE id = @id", ("@s", subscribed ? 1 : 0), ("@id", mailbox.Id)).Execute();
             return StoreStatus.Ok;
         }, cancellationToken);
 
     public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long accountId, CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<string>>(c => c.CreateCommand("SELECT name FROM mailboxes WHERE account_id = @a AND subscribed = 1 ORDER BY name", ("@a", accountId)).Query(r => r.GetString(0)), cancellationToken);
+        database.ReadAsync<IReadOnlyList<string>>(c => c.CreateCommand("SELECT name FROM subscriptions WHERE account_id = @a ORDER BY name", ("@a", accountId)).Query(r => r.GetString(0)), cancellationToken);
 
     public Task<MailboxStatus> GetStatusAsync(long mailboxId, CancellationToken cancellationToken) =>
         database.ReadAsync(c =>
@@ -375,9 +387,12 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         return w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now)).Scalar<long>();
     }
 
-    private static long InsertMailbox(WriteContext w, long accountId, string name, string? specialUse, bool subscribed) =>
-        w.Command("INSERT INTO mailboxes (account_id, name, uid_validity, special_use, subscribed) VALUES (@a, @n, @v, @su, @s) RETURNING id",
-            ("@a", accountId), ("@n", name), ("@v", NextUidValidity(w)), ("@su", specialUse), ("@s", subscribed ? 1 : 0)).Scalar<long>();
+    private static long InsertMailbox(WriteContext w, long accountId, string name, string? specialUse) =>
+        w.Command("INSERT INTO mailboxes (account_id, name, uid_validity, special_use) VALUES (@a, @n, @v, @su) RETURNING id",
+            ("@a", accountId), ("@n", name), ("@v", NextUidValidity(w)), ("@su", specialUse)).Scalar<long>();
+
+    private static void Subscribe(WriteContext w, long accountId, string name) =>
+        w.Command("INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (@a, @n)", ("@a", accountId), ("@n", name)).Execute();
 
     private static string NormalizeInbox(string name) => name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? "INBOX" : name;
 
@@ -389,7 +404,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
     }
 
     private static Mailbox MapMailbox(DbDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6), r.GetInt64(7) != 0);
+        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6));
 
     private static MessageRecord MapMessage(DbDataReader r)
     {

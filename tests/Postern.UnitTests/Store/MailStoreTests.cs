@@ -244,4 +244,86 @@ public sealed class MailStoreTests
         await fixture.Store.Configuration.SetSettingAsync(SettingKeys.Postmaster, "admin@example.test", None);
         Assert.Equal("admin@example.test", (await fixture.Store.Directory.ResolveRecipientAsync("PostMaster@example.test", None))?.Address);
     }
+
+    [Fact]
+    public async Task SubscriptionsAreNamesThatOutliveTheirMailboxes()
+    {
+        await using var fixture = new StoreFixture();
+        var mail = fixture.Store.Mail;
+        var account = (await fixture.Store.Directory.AddAccountAsync("jo@example.test", "pw", None)).Value!;
+        Assert.Equal(["Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"], await mail.ListSubscriptionsAsync(account.Id, None));
+
+        await mail.CreateMailboxAsync(account.Id, "Lists", null, None);
+        Assert.Equal(StoreStatus.Ok, await mail.SetSubscribedAsync(account.Id, "Lists", true, None));
+        Assert.Equal(StoreStatus.Ok, await mail.SetSubscribedAsync(account.Id, "Lists", true, None));
+        Assert.Equal(StoreStatus.Ok, await mail.SetSubscribedAsync(account.Id, "Not/Yet", true, None));
+        Assert.Equal(StoreStatus.Ok, await mail.SetSubscribedAsync(account.Id, "inbox", true, None));
+        Assert.Equal(StoreStatus.Ok, await mail.DeleteMailboxAsync(account.Id, "Lists", None));
+
+        // RFC 3501 §6.3.6: DELETE does not take the name off the subscription list.
+        var subscriptions = await mail.ListSubscriptionsAsync(account.Id, None);
+        Assert.Contains("Lists", subscriptions);
+        Assert.Contains("Not/Yet", subscriptions);
+        Assert.Single(subscriptions, "INBOX");
+        Assert.Null(await mail.GetMailboxAsync(account.Id, "Not/Yet", None));
+
+        Assert.Equal(StoreStatus.Ok, await mail.SetSubscribedAsync(account.Id, "Lists", false, None));
+        Assert.Equal(StoreStatus.Ok, await mail.SetSubscribedAsync(account.Id, "Lists", false, None));
+        Assert.DoesNotContain("Lists", await mail.ListSubscriptionsAsync(account.Id, None));
+
+        // Another account's list is its own.
+        var other = (await fixture.Store.Directory.AddAccountAsync("kim@example.test", "pw", None)).Value!;
+        Assert.DoesNotContain("Not/Yet", await mail.ListSubscriptionsAsync(other.Id, None));
+        await fixture.Store.Directory.RemoveAccountAsync("jo@example.test", None);
+        Assert.Empty(await mail.ListSubscriptionsAsync(account.Id, None));
+    }
+
+    [Fact]
+    public async Task RenameMovesTheSubscriptionsOfTheMailboxAndItsChildren()
+    {
+        await using var fixture = new StoreFixture();
+        var mail = fixture.Store.Mail;
+        var account = (await fixture.Store.Directory.AddAccountAsync("lee@example.test", "pw", None)).Value!;
+        foreach (var name in new[] { "Work", "Work/Alpha", "Workshop" })
+        {
+            await mail.CreateMailboxAsync(account.Id, name, null, None);
+            await mail.SetSubscribedAsync(account.Id, name, true, None);
+        }
+
+        await mail.SetSubscribedAsync(account.Id, "Work/Gone/Deep", true, None);
+        await mail.SetSubscribedAsync(account.Id, "Done/Alpha", true, None);
+
+        Assert.Equal(StoreStatus.Ok, await mail.RenameMailboxAsync(account.Id, "Work", "Done", '/', None));
+        var subscriptions = await mail.ListSubscriptionsAsync(account.Id, None);
+        Assert.Equal(["Done", "Done/Alpha", "Done/Gone/Deep", "Workshop"], subscriptions.Where(n => n.StartsWith("Do", StringComparison.Ordinal) || n.StartsWith("Wo", StringComparison.Ordinal)));
+
+        // Renaming INBOX moves its messages, not INBOX itself: its subscription stays.
+        Assert.Equal(StoreStatus.Ok, await mail.RenameMailboxAsync(account.Id, "INBOX", "Old", '/', None));
+        subscriptions = await mail.ListSubscriptionsAsync(account.Id, None);
+        Assert.Contains("INBOX", subscriptions);
+        Assert.DoesNotContain("Old", subscriptions);
+    }
+
+    [Fact]
+    public async Task MigrationCarriesTheOldSubscribedColumnIntoTheSubscriptionList()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("max@example.test", "pw", None)).Value!;
+        await fixture.Store.Mail.CreateMailboxAsync(account.Id, "Kept", null, None);
+        await fixture.Store.Mail.CreateMailboxAsync(account.Id, "Plain", null, None);
+
+        // Back to the schema before mail migration 3: the flag on the mailbox row.
+        await fixture.Store.Database.WriteAsync(w =>
+        {
+            w.Command("DROP TABLE subscriptions").Execute();
+            w.Command("ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 0").Execute();
+            w.Command("UPDATE mailboxes SET subscribed = 1 WHERE name IN ('INBOX', 'Kept')").Execute();
+            return w.Command("DELETE FROM schema_migrations WHERE module = 'mail' AND version = 3").Execute();
+        }, None);
+        await fixture.ReopenAsync();
+
+        Assert.Equal(["INBOX", "Kept"], await fixture.Store.Mail.ListSubscriptionsAsync(account.Id, None));
+        var columns = await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT name FROM pragma_table_info('mailboxes')").Query(r => r.GetString(0)), None);
+        Assert.DoesNotContain("subscribed", columns);
+    }
 }

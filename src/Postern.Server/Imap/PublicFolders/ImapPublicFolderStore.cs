@@ -54,7 +54,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
     private async Task<Mailbox> ToMailboxAsync(PublicFolder folder, bool withModSeq, CancellationToken cancellationToken)
     {
         var highest = withModSeq ? await HighestModSeqAsync(folder.Id, cancellationToken).ConfigureAwait(false) : 1;
-        return new Mailbox(-folder.Id, account.Id, NameOf(folder), folder.UidValidity, folder.NextNumber, highest, null, Subscribed: false);
+        return new Mailbox(-folder.Id, account.Id, NameOf(folder), folder.UidValidity, folder.NextNumber, highest, null);
     }
 
     private Task<long> HighestModSeqAsync(long folderId, CancellationToken cancellationToken) =>
