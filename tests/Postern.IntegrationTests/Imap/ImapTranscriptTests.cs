@@ -213,6 +213,43 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task Subscription_outlives_delete_and_lists_as_nonexistent()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("s1 CREATE Subs/Gone\r\ns2 SUBSCRIBE Subs/Gone\r\ns3 DELETE Subs/Gone\r\ns4 SUBSCRIBE Subs/Later/\r\n");
+        foreach (var tag in new[] { "s1", "s2", "s3", "s4" })
+        {
+            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+
+        // RFC 3501 §6.3.6: the name stays subscribed; RFC 5258 §3.1: LIST (SUBSCRIBED) shows it \NonExistent.
+        await client.SendAsync("s5 LIST (SUBSCRIBED) \"\" Subs/*\r\n");
+        Assert.Equal(
+            ["* LIST (\\NonExistent \\HasNoChildren \\Subscribed) \"/\" Subs/Gone", "* LIST (\\NonExistent \\HasNoChildren \\Subscribed) \"/\" Subs/Later", "s5 OK LIST completed"],
+            await client.ReadUntilTaggedAsync("s5"));
+        await client.SendAsync("s6 LSUB \"\" Subs/*\r\ns7 LIST \"\" Subs/*\r\n");
+        Assert.Equal(["* LSUB (\\Noselect) \"/\" Subs/Gone", "* LSUB (\\Noselect) \"/\" Subs/Later", "s6 OK LSUB completed"], await client.ReadUntilTaggedAsync("s6"));
+        Assert.Equal(["s7 OK LIST completed"], await client.ReadUntilTaggedAsync("s7"));
+
+        // Creating the name again finds it subscribed; RENAME takes the subscriptions of the mailbox and its children along.
+        await client.SendAsync("s8 CREATE Subs/Gone/Child\r\ns9 SUBSCRIBE Subs/Gone/Child\r\ns10 RENAME Subs/Gone Subs/Moved\r\n");
+        foreach (var tag in new[] { "s8", "s9", "s10" })
+        {
+            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+
+        await client.SendAsync("s11 LSUB \"\" Subs/*\r\n");
+        Assert.Equal(
+            ["* LSUB (\\Noselect) \"/\" Subs/Later", "* LSUB () \"/\" Subs/Moved", "* LSUB () \"/\" Subs/Moved/Child", "s11 OK LSUB completed"],
+            await client.ReadUntilTaggedAsync("s11"));
+        await client.SendAsync("s12 UNSUBSCRIBE Subs/Later\r\ns13 UNSUBSCRIBE Subs/Later\r\ns14 LSUB \"\" Subs/L*\r\n");
+        Assert.Equal(["s12 OK UNSUBSCRIBE completed"], await client.ReadUntilTaggedAsync("s12"));
+        Assert.Equal(["s13 OK UNSUBSCRIBE completed"], await client.ReadUntilTaggedAsync("s13"));
+        Assert.Equal(["s14 OK LSUB completed"], await client.ReadUntilTaggedAsync("s14"));
+    }
+
+    [Fact]
     public async Task Append_with_binary_literal_and_multiappend()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -3,7 +3,11 @@ using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 3501 §6.3.6 SUBSCRIBE and §6.3.7 UNSUBSCRIBE.</summary>
+/// <summary>
+/// RFC 3501 §6.3.6 SUBSCRIBE and §6.3.7 UNSUBSCRIBE. The subscription list holds names: a name that does not exist
+/// (yet, or any more) may be subscribed, as Dovecot allows (§6.3.6 only says the server MAY check), and DELETE leaves
+/// it on the list. Unsubscribing a name that is not subscribed succeeds.
+/// </summary>
 internal sealed class Subscribe(bool subscribe) : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
@@ -14,7 +18,15 @@ internal sealed class Subscribe(bool subscribe) : IImapHandler
             return;
         }
 
-        var status = await session.Mail.SetSubscribedAsync(session.Account!.Id, ImapSession.NormalizeMailbox(name), subscribe, cancellationToken);
+        // As with CREATE, a trailing delimiter adds nothing to the name.
+        name = ImapSession.NormalizeMailbox(name.TrimEnd(ImapSession.Delimiter));
+        if (subscribe && !IsValidName(name))
+        {
+            session.No(command, "Invalid mailbox name", "CANNOT");
+            return;
+        }
+
+        var status = await session.Mail.SetSubscribedAsync(session.Account!.Id, name, subscribe, cancellationToken);
         if (status == StoreStatus.Ok)
         {
             await session.OkAsync(command, (subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE") + " completed", cancellationToken);
@@ -24,4 +36,8 @@ internal sealed class Subscribe(bool subscribe) : IImapHandler
             session.No(command, "No such mailbox", "NONEXISTENT");
         }
     }
+
+    private static bool IsValidName(string name) =>
+        name.Length > 0 && !name.StartsWith(ImapSession.Delimiter) &&
+        !name.Contains(ImapSession.Delimiter + ImapSession.Delimiter.ToString(), StringComparison.Ordinal);
 }
