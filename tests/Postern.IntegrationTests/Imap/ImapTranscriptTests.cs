@@ -250,6 +250,71 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task Lsub_percent_returns_an_unsubscribed_parent_as_noselect()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("t1 CREATE Top/test\r\nt2 CREATE Top/test2/test\r\nt3 CREATE Top/test3/test3\r\n" +
+            "t4 SUBSCRIBE Top/test\r\nt5 SUBSCRIBE Top/test2/test\r\nt6 SUBSCRIBE Top/test3/test3\r\n");
+        foreach (var tag in new[] { "t1", "t2", "t3", "t4", "t5", "t6" })
+        {
+            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+
+        // RFC 3501 §6.3.9: Top/test2 is not subscribed, but stands in (\Noselect) for its subscribed child that "%" hides.
+        await client.SendAsync("t7 LSUB \"\" Top/%\r\n");
+        Assert.Equal(
+            ["* LSUB () \"/\" Top/test", "* LSUB (\\Noselect) \"/\" Top/test2", "* LSUB (\\Noselect) \"/\" Top/test3", "t7 OK LSUB completed"],
+            await client.ReadUntilTaggedAsync("t7"));
+
+        // With "*" the children are returned themselves, so no parent is.
+        await client.SendAsync("t8 LSUB \"\" Top/*\r\n");
+        Assert.Equal(
+            ["* LSUB () \"/\" Top/test", "* LSUB () \"/\" Top/test2/test", "* LSUB () \"/\" Top/test3/test3", "t8 OK LSUB completed"],
+            await client.ReadUntilTaggedAsync("t8"));
+
+        // A subscribed parent is listed as itself, selectable.
+        await client.SendAsync("t9 SUBSCRIBE Top/test2\r\nt10 LSUB \"\" Top/test2\r\n");
+        await client.ReadUntilTaggedAsync("t9");
+        Assert.Equal(["* LSUB () \"/\" Top/test2", "t10 OK LSUB completed"], await client.ReadUntilTaggedAsync("t10"));
+    }
+
+    [Fact]
+    public async Task Recursivematch_gives_childinfo_only_for_subscribed_descendants_not_returned()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("u1 CREATE Tree/A/A\r\nu2 CREATE Tree/B/B\r\nu3 CREATE Tree/B/C\r\n" +
+            "u4 SUBSCRIBE Tree/A/A\r\nu5 SUBSCRIBE Tree/B/B\r\nu6 SUBSCRIBE Tree/B/C\r\n");
+        foreach (var tag in new[] { "u1", "u2", "u3", "u4", "u5", "u6" })
+        {
+            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+
+        // RFC 5258 §3.5: Tree/A is not subscribed; its subscribed child does not match the pattern.
+        await client.SendAsync("u7 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Tree/A\r\n");
+        Assert.Equal(
+            ["* LIST (\\HasChildren) \"/\" Tree/A (\"CHILDINFO\" (\"SUBSCRIBED\"))", "u7 OK LIST completed"],
+            await client.ReadUntilTaggedAsync("u7"));
+
+        // The child matches one of the patterns and is returned itself: no CHILDINFO for the parent.
+        await client.SendAsync("u8 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Tree/A Tree/A/A)\r\n");
+        Assert.Equal(["* LIST (\\HasNoChildren \\Subscribed) \"/\" Tree/A/A", "u8 OK LIST completed"], await client.ReadUntilTaggedAsync("u8"));
+        await client.SendAsync("u9 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Tree*A\r\n");
+        Assert.Equal(["* LIST (\\HasNoChildren \\Subscribed) \"/\" Tree/A/A", "u9 OK LIST completed"], await client.ReadUntilTaggedAsync("u9"));
+
+        // Tree/B/B is returned, Tree/B/C is not: the parent still carries CHILDINFO for the latter.
+        await client.SendAsync("u10 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Tree*B\r\n");
+        Assert.Equal(
+            ["* LIST (\\HasChildren) \"/\" Tree/B (\"CHILDINFO\" (\"SUBSCRIBED\"))", "* LIST (\\HasNoChildren \\Subscribed) \"/\" Tree/B/B", "u10 OK LIST completed"],
+            await client.ReadUntilTaggedAsync("u10"));
+
+        // Without RECURSIVEMATCH the unsubscribed parents are not returned at all.
+        await client.SendAsync("u11 LIST (SUBSCRIBED) \"\" Tree/%\r\n");
+        Assert.Equal(["u11 OK LIST completed"], await client.ReadUntilTaggedAsync("u11"));
+    }
+
+    [Fact]
     public async Task Append_with_binary_literal_and_multiappend()
     {
         await using var server = await ImapTestServer.StartAsync();

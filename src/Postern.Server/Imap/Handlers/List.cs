@@ -42,40 +42,41 @@ internal sealed class List(bool lsub) : IImapHandler
         var recursiveMatch = (request.Select & ImapListSelectOptions.RecursiveMatch) != 0;
         var onlySpecialUse = (request.Select & ImapListSelectOptions.SpecialUse) != 0;
 
-        // Names that exist, plus the superiors of existing names that do not (shown as \Noselect / \NonExistent).
+        // Names that exist, plus the superiors of existing names that do not (shown as \Noselect / \NonExistent). When only
+        // subscriptions are selected, the subscribed names too, existing or not (RFC 3501 §6.3.6: a subscription outlives
+        // its mailbox), with their superiors: the parents LSUB flags \Noselect and RECURSIVEMATCH reports CHILDINFO for.
+        var existing = mailboxes.Select(m => m.Name).ToList();
         var candidates = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var existing in recursiveMatch ? mailboxes.Select(m => m.Name).Concat(subscriptions) : mailboxes.Select(m => m.Name))
-        {
-            candidates.Add(existing);
-            var segments = existing.Split(ImapSession.Delimiter);
-            for (var i = 1; i < segments.Length; i++)
-            {
-                candidates.Add(string.Join(ImapSession.Delimiter, segments[..i]));
-            }
-        }
-
+        AddWithSuperiors(candidates, existing);
         if (onlySubscribed)
         {
-            candidates.UnionWith(subscriptions);
+            AddWithSuperiors(candidates, subscriptions);
         }
 
         var patterns = request.Patterns.Select(p => ImapMailboxPattern.Combine(request.Reference, p, ImapSession.Delimiter)).ToList();
+        bool Matches(string name) => patterns.Any(p => ImapMailboxPattern.IsMatch(p, name, ImapSession.Delimiter));
+
         foreach (var name in candidates)
         {
-            if (!patterns.Any(p => ImapMailboxPattern.IsMatch(p, name, ImapSession.Delimiter)))
+            if (!Matches(name))
             {
                 continue;
             }
 
             var exists = byName.TryGetValue(name, out var mailbox);
             var subscribed = subscriptions.Contains(name);
-            // RFC 5258 §3.5 / RFC 9051 §6.3.9.1: with RECURSIVEMATCH, an unsubscribed parent of a subscribed name is
-            // returned with CHILDINFO ("SUBSCRIBED").
+
+            // An unsubscribed name with a subscribed descendant that no pattern matches (so is not returned itself) stands
+            // in for it: LSUB returns it flagged \Noselect (RFC 3501 §6.3.9, the "%" case), LIST (SUBSCRIBED RECURSIVEMATCH)
+            // with CHILDINFO ("SUBSCRIBED") (RFC 5258 §3.5). A descendant that is returned needs no stand-in.
             var childInfo = false;
+            var lsubParent = false;
             if (onlySubscribed && !subscribed)
             {
-                childInfo = !lsub && recursiveMatch && subscriptions.Any(s => IsDescendant(s, name));
-                if (!childInfo)
+                var hiddenDescendant = subscriptions.Any(s => IsDescendant(s, name) && !Matches(s));
+                childInfo = hiddenDescendant && !lsub && recursiveMatch;
+                lsubParent = hiddenDescendant && lsub;
+                if (!childInfo && !lsubParent)
                 {
                     continue;
                 }
@@ -86,9 +87,13 @@ internal sealed class List(bool lsub) : IImapHandler
                 continue;
             }
 
-            var hasChildren = candidates.Any(c => IsDescendant(c, name));
+            var hasChildren = childInfo || existing.Any(c => IsDescendant(c, name));
             writer.BeginUntagged().Atom(verb).BeginList();
-            if (!exists)
+            if (lsubParent)
+            {
+                writer.Atom("\\Noselect");
+            }
+            else if (!exists)
             {
                 // RFC 9051 §6.3.9: rev2 LIST is LIST-EXTENDED, where \\NonExistent (implying \\Noselect) marks such names.
                 writer.Atom(request.IsExtended || (session.Rev2Enabled && !lsub) ? "\\NonExistent" : "\\Noselect");
@@ -124,6 +129,21 @@ internal sealed class List(bool lsub) : IImapHandler
         }
 
         await session.OkAsync(command, verb + " completed", cancellationToken);
+    }
+
+    private static void AddWithSuperiors(SortedSet<string> names, IEnumerable<string> add)
+    {
+        foreach (var name in add)
+        {
+            names.Add(name);
+            for (var i = name.IndexOf(ImapSession.Delimiter, StringComparison.Ordinal); i >= 0; i = name.IndexOf(ImapSession.Delimiter, i + 1))
+            {
+                if (i > 0)
+                {
+                    names.Add(name[..i]);
+                }
+            }
+        }
     }
 
     private static bool IsDescendant(string candidate, string name) =>
