@@ -38,6 +38,6 @@ internal sealed class Subscribe(bool subscribe) : IImapHandler
     }
 
     private static bool IsValidName(string name) =>
-        name.Length > 0 && !name.StartsWith(ImapSession.Delimiter) &&
+        name.Length > 0 && !name.StartsWith(ImapSession.Delimiter) && !ImapMailboxName.IsUndecodable(name) &&
         !name.Contains(ImapSession.Delimiter + ImapSession.Delimiter.ToString(), StringComparison.Ordinal);
 }
