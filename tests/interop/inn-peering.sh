@@ -16,8 +16,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 client="python3 $here/nntp_client.py"
 newsbin=/usr/lib/news/bin
-inn_port="${INN_PORT:-$((30000 + RANDOM % 5000))}"
-offset="${POSTERN_PORT_OFFSET:-$((40000 + RANDOM % 5000))}"
+# Below the kernel's ephemeral range (32768 and up), so no client connection of a test running beside this one
+# holds a port Postern or INN must bind.
+inn_port="${INN_PORT:-$((15000 + RANDOM % 5000))}"
+offset="${POSTERN_PORT_OFFSET:-$((20000 + RANDOM % 11000))}"
 postern_nntp=$((119 + offset))
 postern_imap=$((143 + offset))
 work="$(mktemp -d /tmp/inn-peering.XXXXXX)"
