@@ -291,6 +291,8 @@ if want smtp; then
     # Postfix fsyncs its queue file before 250 and then discards.
     run "SMTP kept sessions, Postern" --scenario smtp-send --port $((PO + 25)) --connections 16 --count $N_SMTP --size 4 --to 'sink{n}@example.test' --users 4 --warmup $WARM --server-pid $POSTERN
     run "SMTP kept sessions, Postfix" --scenario smtp-send --port $((XO + 25)) --connections 16 --count $N_SMTP --size 4 --to 'sink{n}@example.test' --users 4 --warmup $WARM --server-pid $POSTFIX
+    run "SMTP kept sessions pipelined, Postern" --scenario smtp-send --pipelining --port $((PO + 25)) --connections 16 --count $N_SMTP --size 4 --to 'sink{n}@example.test' --users 4 --warmup $WARM --server-pid $POSTERN
+    run "SMTP kept sessions pipelined, Postfix" --scenario smtp-send --pipelining --port $((XO + 25)) --connections 16 --count $N_SMTP --size 4 --to 'sink{n}@example.test' --users 4 --warmup $WARM --server-pid $POSTFIX
     run "SMTP STARTTLS per message, Postern" --scenario smtp-send --port $((PO + 25)) --tls starttls --connection-per-message --connections 8 --count $N_SMTP_TLS --size 4 --to 'sink{n}@example.test' --users 4 --warmup $WARM --server-pid $POSTERN
     run "SMTP STARTTLS per message, Postfix" --scenario smtp-send --port $((XO + 25)) --tls starttls --connection-per-message --connections 8 --count $N_SMTP_TLS --size 4 --to 'sink{n}@example.test' --users 4 --warmup $WARM --server-pid $POSTFIX
 fi

@@ -48,6 +48,7 @@ internal sealed record BenchOptions
           --group G              newsgroup for nntp-post and nntp-article (postern.bench)
           --fetch-set S          message set for imap-fetch (1:*)
           --connection-per-message   smtp-send: new connection per message
+          --pipelining           smtp-send: MAIL, RCPT and DATA in one write, as MTAs send them (RFC 2920)
           --timeout SECONDS      per reply (30)
           --server-pid PID[,PID] sample /proc/PID and its descendants (VmHWM, CPU time) before and after the run;
                                  more PIDs for servers made of unrelated daemons (INN's innd and nnrpd -D)
@@ -87,6 +88,8 @@ internal sealed record BenchOptions
 
     public bool ConnectionPerMessage { get; init; }
 
+    public bool Pipelining { get; init; }
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int? ServerPid { get; init; }
@@ -115,6 +118,12 @@ internal sealed record BenchOptions
             if (name is "--connection-per-message")
             {
                 options = options with { ConnectionPerMessage = true };
+                continue;
+            }
+
+            if (name is "--pipelining")
+            {
+                options = options with { Pipelining = true };
                 continue;
             }
 

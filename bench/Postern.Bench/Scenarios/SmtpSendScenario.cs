@@ -50,14 +50,26 @@ internal sealed class SmtpSendScenario(BenchOptions options) : IScenario
     public async Task<long> OperateAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken)
     {
         _message ??= MessageFactory.DotStuff(MessageFactory.Create(options.SizeKb, _from, _to, null, operation));
-        await connection.WriteLineAsync($"MAIL FROM:<{_from}>", cancellationToken).ConfigureAwait(false);
-        ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "MAIL", "250");
         // "{n}" in --to spreads the load over mailboxes: n is the operation number modulo --users (else 1).
         var to = _to.Replace("{n}", (operation % (options.Users ?? 1)).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        await connection.WriteLineAsync($"RCPT TO:<{to}>", cancellationToken).ConfigureAwait(false);
-        ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "RCPT", "250", "251");
-        await connection.WriteLineAsync("DATA", cancellationToken).ConfigureAwait(false);
-        ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "DATA", "354");
+        if (options.Pipelining)
+        {
+            // RFC 2920 §3.1: DATA may end a group; the message itself waits for 354.
+            await connection.WriteAsync(Encoding.ASCII.GetBytes($"MAIL FROM:<{_from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n"), cancellationToken).ConfigureAwait(false);
+            ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "MAIL", "250");
+            ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "RCPT", "250", "251");
+            ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "DATA", "354");
+        }
+        else
+        {
+            await connection.WriteLineAsync($"MAIL FROM:<{_from}>", cancellationToken).ConfigureAwait(false);
+            ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "MAIL", "250");
+            await connection.WriteLineAsync($"RCPT TO:<{to}>", cancellationToken).ConfigureAwait(false);
+            ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "RCPT", "250", "251");
+            await connection.WriteLineAsync("DATA", cancellationToken).ConfigureAwait(false);
+            ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "DATA", "354");
+        }
+
         await connection.WriteAsync(_message, cancellationToken).ConfigureAwait(false);
         await connection.FlushAsync(cancellationToken).ConfigureAwait(false);
         ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "end of DATA", "250");
