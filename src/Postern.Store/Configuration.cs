@@ -53,6 +53,13 @@ public sealed record ConnectionLimits
 
     public int MaxConnectionsPerAddress { get; init; } = 50;
 
+    /// <summary>
+    /// Whether <see cref="MaxConnectionsPerAddress"/> also counts loopback clients. Off by default: a webmail, proxy or
+    /// test tool on the server itself brings every user from 127.0.0.1 (Postfix exempts $mynetworks the same way);
+    /// loopback clients still count against <see cref="MaxConnections"/>.
+    /// </summary>
+    public bool LimitLoopbackPerAddress { get; init; }
+
     public int MaxLineLength { get; init; } = 8192;
 
     public int IdleTimeoutSeconds { get; init; } = 300;

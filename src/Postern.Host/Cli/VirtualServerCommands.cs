@@ -36,7 +36,7 @@ internal static class VirtualServerCommands
         var requireAuth = new Option<string?>("--require-auth") { Description = "on|off (SMTP): AUTH required before MAIL" };
         var relay = new Option<string[]?>("--relay-from") { Description = "(SMTP) client addresses/CIDR ranges allowed to relay", AllowMultipleArgumentsPerToken = true };
         var bind = new Option<string[]?>("--bind") { Description = "replace bindings: ADDRESS:PORT[/tls], e.g. 127.0.0.1:587 0.0.0.0:465/tls", AllowMultipleArgumentsPerToken = true };
-        var limit = new Option<string[]?>("--limit") { Description = "NAME=VALUE, e.g. maxConnections=500 maxLineLength=1000 idleTimeoutSeconds=120 maxMessageSize=10485760 (see docs/limits.md)", AllowMultipleArgumentsPerToken = true };
+        var limit = new Option<string[]?>("--limit") { Description = "NAME=VALUE, e.g. maxConnections=500 maxLineLength=1000 idleTimeoutSeconds=120 maxMessageSize=10485760 limitLoopbackPerAddress=on (see docs/limits.md)", AllowMultipleArgumentsPerToken = true };
         var setting = new Option<string[]?>("--setting") { Description = "KEY=VALUE protocol setting, e.g. smtp.max-text-line=2000 (empty VALUE removes it)", AllowMultipleArgumentsPerToken = true };
         var set = new Command("set", "Change a virtual server; applies to new connections at once") { setName, secure, strong, minTls, clientCerts, requireAuth, relay, bind, limit, setting };
         set.SetAdminAction(async (parse, client, ct) =>
@@ -102,6 +102,17 @@ internal static class VirtualServerCommands
         {
             var name = node.Select(p => p.Key).FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
                 ?? throw new CliException($"unknown limit '{key}' (one of {string.Join(", ", node.Select(p => p.Key))})");
+            if (node[name] is { } existing && existing.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False)
+            {
+                node[name] = value.ToLowerInvariant() switch
+                {
+                    "true" or "on" or "yes" => true,
+                    "false" or "off" or "no" => false,
+                    _ => throw new CliException($"limit {name} is on or off, not '{value}'"),
+                };
+                continue;
+            }
+
             if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             {
                 throw new CliException($"limit {name} takes a whole number, not '{value}'");

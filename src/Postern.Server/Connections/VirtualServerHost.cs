@@ -198,7 +198,9 @@ public sealed class VirtualServerHost : IAsyncDisposable
             await using var connection = new MailConnection(client, runtime, binding);
             try
             {
-                if (total > runtime.Config.Limits.MaxConnections || fromAddress > runtime.Config.Limits.MaxConnectionsPerAddress)
+                var limits = runtime.Config.Limits;
+                var perAddressApplies = limits.LimitLoopbackPerAddress || !IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
+                if (total > limits.MaxConnections || (perAddressApplies && fromAddress > limits.MaxConnectionsPerAddress))
                 {
                     if (binding.Mode == BindingMode.StartTls)
                     {
