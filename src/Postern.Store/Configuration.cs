@@ -40,6 +40,14 @@ public sealed record SecurityOptions
 
     public bool Require128BitEncryption { get; init; }
 
+    /// <summary>
+    /// Whether a password may cross a connection that is not encrypted (LOGIN, AUTH, USER/PASS, AUTHINFO before
+    /// STARTTLS). Off by default, also on loopback: no password is ever sent in clear text unless the administrator
+    /// says so (Dovecot's disable_plaintext_auth, Postfix's smtpd_tls_auth_only). *Require secure channel* goes further
+    /// and refuses mail and news transactions in clear text too.
+    /// </summary>
+    public bool AllowPlaintextAuthentication { get; init; }
+
     /// <summary>"1.2" or "1.3"; nothing below TLS 1.2 is ever offered.</summary>
     public string MinimumTlsVersion { get; init; } = "1.2";
 

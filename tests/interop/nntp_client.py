@@ -2,6 +2,7 @@
 """Tiny NNTP/IMAP client for tests/interop/inn-peering.sh (raw sockets: no nntplib, which Python 3.13 removed).
 
   nntp_client.py post HOST PORT [--reader] [--user U --password P] < article   -> prints the reply to the article
+                                                      (with --user: STARTTLS first when the server offers it)
   nntp_client.py article HOST PORT MSGID [--reader]                            -> prints the article, exit 1 if not 220
   nntp_client.py imap HOST PORT USER PASSWORD MAILBOX MSGID                     -> exit 0 if MAILBOX holds MSGID
 """
@@ -16,6 +17,13 @@ class Nntp:
         self.sock = socket.create_connection((host, int(port)), timeout=15)
         self.file = self.sock.makefile("rb")
         self.greeting = self.line()
+
+    def starttls(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock = ctx.wrap_socket(self.sock)
+        self.file = self.sock.makefile("rb")
 
     def line(self):
         return self.file.readline().decode("utf-8", "replace").rstrip("\r\n")
@@ -66,6 +74,9 @@ def main():
     if "--reader" in sys.argv:
         c.cmd("MODE READER")
     if opt("--user"):
+        # RFC 4642: credentials only after STARTTLS (Postern refuses them in clear text by default).
+        if c.cmd("STARTTLS").startswith("382"):
+            c.starttls()
         r = c.cmd("AUTHINFO USER " + opt("--user"))
         if r.startswith("381"):
             r = c.cmd("AUTHINFO PASS " + opt("--password"))

@@ -94,6 +94,7 @@ internal static class VirtualServerEndpoints
             var security = vs.Security with
             {
                 RequireSecureChannel = request.RequireSecureChannel ?? vs.Security.RequireSecureChannel,
+                AllowPlaintextAuthentication = request.AllowPlaintextAuthentication ?? vs.Security.AllowPlaintextAuthentication,
                 Require128BitEncryption = request.Require128BitEncryption ?? vs.Security.Require128BitEncryption,
                 MinimumTlsVersion = request.MinimumTlsVersion ?? vs.Security.MinimumTlsVersion,
                 ClientCertificates = request.ClientCertificates ?? vs.Security.ClientCertificates,
@@ -175,6 +176,7 @@ internal sealed record CreateVirtualServerRequest(
 
 internal sealed record ChangeVirtualServerRequest(
     bool? RequireSecureChannel = null,
+    bool? AllowPlaintextAuthentication = null,
     bool? Require128BitEncryption = null,
     string? MinimumTlsVersion = null,
     ClientCertificateMode? ClientCertificates = null,

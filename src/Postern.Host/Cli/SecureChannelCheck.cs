@@ -72,10 +72,14 @@ internal static class SecureChannelCheck
             else
             {
                 var dialog = new PlainDialog(stream);
-                (plaintextLoginRefused, var startTlsOk) = await StartTlsDialogAsync(vs.Protocol, dialog, vs.Security.RequireSecureChannel, ct);
-                if (vs.Security.RequireSecureChannel && plaintextLoginRefused == false)
+                // Credentials in clear are refused unless the administrator allowed them (and no secure channel is required).
+                var mustRefuse = vs.Security.RequireSecureChannel || !vs.Security.AllowPlaintextAuthentication;
+                (plaintextLoginRefused, var startTlsOk) = await StartTlsDialogAsync(vs.Protocol, dialog, probeLogin: true, ct);
+                if (mustRefuse && plaintextLoginRefused == false)
                 {
-                    problems.Add("clear-text logon is accepted although a secure channel is required");
+                    problems.Add(vs.Security.RequireSecureChannel
+                        ? "clear-text logon is accepted although a secure channel is required"
+                        : "clear-text logon is accepted although plaintext authentication is off");
                 }
 
                 if (!startTlsOk)

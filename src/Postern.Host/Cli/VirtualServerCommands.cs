@@ -30,6 +30,7 @@ internal static class VirtualServerCommands
 
         var setName = new Argument<string>("virtual-server") { Description = "Name (quote it) or id" };
         var secure = new Option<string?>("--require-secure-channel") { Description = "on|off: refuse credentials and mail/news transactions in clear text" };
+        var plaintextAuth = new Option<string?>("--allow-plaintext-auth") { Description = "on|off: accept passwords on connections that are not encrypted (off by default)" };
         var strong = new Option<string?>("--require-128bit") { Description = "on|off: only 128-bit-or-better AEAD ciphers" };
         var minTls = new Option<string?>("--min-tls") { Description = "1.2 or 1.3" };
         var clientCerts = new Option<ClientCertificateMode?>("--client-certificates") { Description = "off|accepted|required" };
@@ -38,7 +39,7 @@ internal static class VirtualServerCommands
         var bind = new Option<string[]?>("--bind") { Description = "replace bindings: ADDRESS:PORT[/tls], e.g. 127.0.0.1:587 0.0.0.0:465/tls", AllowMultipleArgumentsPerToken = true };
         var limit = new Option<string[]?>("--limit") { Description = "NAME=VALUE, e.g. maxConnections=500 maxLineLength=1000 idleTimeoutSeconds=120 maxMessageSize=10485760 limitLoopbackPerAddress=on (see docs/limits.md)", AllowMultipleArgumentsPerToken = true };
         var setting = new Option<string[]?>("--setting") { Description = "KEY=VALUE protocol setting, e.g. smtp.max-text-line=2000 (empty VALUE removes it)", AllowMultipleArgumentsPerToken = true };
-        var set = new Command("set", "Change a virtual server; applies to new connections at once") { setName, secure, strong, minTls, clientCerts, requireAuth, relay, bind, limit, setting };
+        var set = new Command("set", "Change a virtual server; applies to new connections at once") { setName, secure, plaintextAuth, strong, minTls, clientCerts, requireAuth, relay, bind, limit, setting };
         set.SetAdminAction(async (parse, client, ct) =>
         {
             ConnectionLimits? limits = null;
@@ -67,6 +68,7 @@ internal static class VirtualServerCommands
             var request = new ChangeVirtualServerRequest(
                 RequireSecureChannel: parse.GetValue(secure) is { } s ? CliSupport.ParseOnOff(s, "--require-secure-channel") : null,
                 Require128BitEncryption: parse.GetValue(strong) is { } b ? CliSupport.ParseOnOff(b, "--require-128bit") : null,
+                AllowPlaintextAuthentication: parse.GetValue(plaintextAuth) is { } p ? CliSupport.ParseOnOff(p, "--allow-plaintext-auth") : null,
                 MinimumTlsVersion: parse.GetValue(minTls),
                 ClientCertificates: parse.GetValue(clientCerts),
                 RequireAuthentication: parse.GetValue(requireAuth) is { } a ? CliSupport.ParseOnOff(a, "--require-auth") : null,

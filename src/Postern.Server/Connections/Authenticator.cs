@@ -77,7 +77,9 @@ public sealed class Authenticator(ServerContext context)
     }
 
     /// <summary>Whether credentials may be sent on this connection now (the article's Require secure channel).</summary>
-    public static bool MayAuthenticate(MailConnection connection) => connection.IsSecure || !connection.VirtualServer.RequireSecureChannel;
+    /// <summary>Credentials only over TLS, unless the virtual server allows them in clear text and does not require a secure channel.</summary>
+    public static bool MayAuthenticate(MailConnection connection) =>
+        connection.IsSecure || (!connection.VirtualServer.RequireSecureChannel && connection.VirtualServer.Config.Security.AllowPlaintextAuthentication);
 
     public static bool IsLoopback(IPAddress address) => IPAddress.IsLoopback(address);
 }

@@ -38,7 +38,8 @@ internal sealed class ImapTestServer : IAsyncDisposable
                 Name = VirtualServerName,
                 Protocol = ServiceProtocol.Imap,
                 Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls), new Binding("127.0.0.1", 0, BindingMode.ImplicitTls)],
-                Security = new SecurityOptions { RequireSecureChannel = requireSecureChannel },
+                // Transcripts log in over clear text for readability; the default (refused) has its own tests.
+                Security = new SecurityOptions { RequireSecureChannel = requireSecureChannel, AllowPlaintextAuthentication = true },
                 Limits = new ConnectionLimits { MaxBadCommands = maxBadCommands, MaxMessageSize = 1024 * 1024, IdleTimeoutSeconds = idleTimeoutSeconds },
             },
         ]);

@@ -15,7 +15,8 @@ internal static class NntpTestServer
         Name = Name,
         Protocol = ServiceProtocol.Nntp,
         Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls), new Binding("127.0.0.1", 0, BindingMode.ImplicitTls)],
-        Security = new SecurityOptions { RequireSecureChannel = requireSecure },
+        // Transcripts log in over clear text for readability; the default (refused) has its own tests.
+        Security = new SecurityOptions { RequireSecureChannel = requireSecure, AllowPlaintextAuthentication = true },
         Limits = new ConnectionLimits { MaxLineLength = NntpDefaults.CommandLineLength - 2, MaxMessageSize = maxSize, MaxBadCommands = 10 },
         Settings = settings ?? new Dictionary<string, string>(),
     };

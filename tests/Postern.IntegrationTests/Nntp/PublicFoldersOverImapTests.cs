@@ -32,6 +32,7 @@ public sealed class PublicFoldersOverImapTests
                 Name = ImapName,
                 Protocol = ServiceProtocol.Imap,
                 Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls)],
+                Security = new SecurityOptions { AllowPlaintextAuthentication = true },
                 Limits = new ConnectionLimits { MaxMessageSize = 1024 * 1024, MaxBadCommands = 20 },
             },
             NntpTestServer.Config(),

@@ -37,6 +37,9 @@ internal sealed class Pop3TestServer : IAsyncDisposable
         {
             Name = Name,
             Bindings = [new Binding("127.0.0.1", 0, BindingMode.ImplicitTls), new Binding("127.0.0.1", 0, BindingMode.StartTls)],
+
+            // Transcripts log in over clear text for readability; the default (refused) has its own tests.
+            Security = defaults.Security with { AllowPlaintextAuthentication = true },
         };
         var secure = defaults with
         {
