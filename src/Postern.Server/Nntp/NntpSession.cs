@@ -847,13 +847,23 @@ internal sealed class NntpSession
             case "STAT":
                 _channel.WriteLine($"223 {number} {id}");
                 return true;
-            case "ARTICLE":
-                _channel.WriteLine($"220 {number} {id}");
-                NntpDotStuffing.WriteBlock(_connection.Output, await _context.Store.PublicFolders.ReadContentAsync(message.BlobId, cancellationToken).ConfigureAwait(false));
-                return true;
         }
 
         var content = await _context.Store.PublicFolders.ReadContentAsync(message.BlobId, cancellationToken).ConfigureAwait(false);
+        if (content.Length == 0)
+        {
+            // Removed (expunged by a moderator) between the lookup and the read.
+            _channel.WriteLine(argument is not null && argument.StartsWith('<') ? "430 No article with that message-id" : "423 No article with that number");
+            return true;
+        }
+
+        if (command.Keyword == "ARTICLE")
+        {
+            _channel.WriteLine($"220 {number} {id}");
+            NntpDotStuffing.WriteBlock(_connection.Output, content);
+            return true;
+        }
+
         var (headerLength, bodyStart) = NewsArticle.FindHeaderEnd(content);
         if (command.Keyword == "HEAD")
         {
