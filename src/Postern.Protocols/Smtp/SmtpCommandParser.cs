@@ -241,8 +241,37 @@ public static class SmtpCommandParser
             return false;
         }
 
-        address = text.ToString();
+        address = text[0] == '"' && Unquoted(text[1..(at - 1)]) is { } plain ? plain + text[at..].ToString() : text.ToString();
         return true;
+    }
+
+    /// <summary>
+    /// A quoted local part that needs no quoting ("john"@x) is the same mailbox as the bare one (RFC 5321 §4.1.2,
+    /// RFC 5322 §3.4.1), so it is given in the bare form; null when the quoting is needed.
+    /// </summary>
+    private static string? Unquoted(ReadOnlySpan<char> quoted)
+    {
+        var text = new StringBuilder(quoted.Length);
+        for (var i = 0; i < quoted.Length; i++)
+        {
+            text.Append(quoted[i] == '\\' && i + 1 < quoted.Length ? quoted[++i] : quoted[i]);
+        }
+
+        var local = text.ToString();
+        if (local.Length == 0 || local[0] == '.' || local[^1] == '.' || local.Contains("..", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        foreach (var c in local)
+        {
+            if (!IsAtext(c) && c != '.')
+            {
+                return null;
+            }
+        }
+
+        return local;
     }
 
     /// <summary>RFC 5321 atext (RFC 5322 §3.2.3), widened to any non-ASCII character by RFC 6531 §3.3.</summary>

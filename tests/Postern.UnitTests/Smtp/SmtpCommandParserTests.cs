@@ -61,6 +61,10 @@ public sealed class SmtpCommandParserTests
     [InlineData("FROM:<@relay.test,@other.test:alice@example.test>", "alice@example.test")]
     [InlineData("FROM:<user@[192.0.2.7]>", "user@[192.0.2.7]")]
     [InlineData("FROM:<first.last+tag@sub.example.test>", "first.last+tag@sub.example.test")]
+    [InlineData("FROM:<\"alice\"@example.test>", "alice@example.test")]
+    [InlineData("FROM:<\"first.last\"@example.test>", "first.last@example.test")]
+    [InlineData("FROM:<\"\\a\"@example.test>", "a@example.test")]
+    [InlineData("FROM:<\".a\"@example.test>", "\".a\"@example.test")]
     public void ParsesReversePaths(string argument, string address)
     {
         Assert.Equal(SmtpPathError.None, SmtpCommandParser.TryParsePath(argument, "FROM:", allowNull: true, out var path));
