@@ -44,11 +44,12 @@ async function showVirtualServer(id) {
     <h2>Access</h2>
     <label><input type="checkbox" id="secure" ${vs.security.requireSecureChannel ? 'checked' : ''}> Require secure channel</label>
     <label><input type="checkbox" id="strong" ${vs.security.require128BitEncryption ? 'checked' : ''}> Require 128-bit encryption</label>
+    <label><input type="checkbox" id="plainauth" ${vs.security.allowPlaintextAuthentication ? 'checked' : ''}> Allow passwords on unencrypted connections</label>
     <label>Minimum TLS version <select id="mintls"><option ${vs.security.minimumTlsVersion === '1.2' ? 'selected' : ''}>1.2</option><option ${vs.security.minimumTlsVersion === '1.3' ? 'selected' : ''}>1.3</option></select></label>
     <div class="buttons"><button id="apply">Apply</button><button id="certificate">Certificate…</button></div>
     <p id="status"></p><div id="wizard"></div>`;
   $('apply').onclick = () => run(async () => {
-    await api('PATCH', 'virtual-servers/' + id, { requireSecureChannel: $('secure').checked, require128BitEncryption: $('strong').checked, minimumTlsVersion: $('mintls').value });
+    await api('PATCH', 'virtual-servers/' + id, { requireSecureChannel: $('secure').checked, require128BitEncryption: $('strong').checked, allowPlaintextAuthentication: $('plainauth').checked, minimumTlsVersion: $('mintls').value });
     return 'Applied: new connections use these settings now.';
   });
   $('toggle').onclick = () => run(async () => { await api('PATCH', 'virtual-servers/' + id, { enabled: !vs.enabled }); await showVirtualServer(id); return vs.enabled ? 'Stopped' : 'Started'; });
