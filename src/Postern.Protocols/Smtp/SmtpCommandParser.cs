@@ -202,18 +202,9 @@ public static class SmtpCommandParser
                 return false;
             }
 
-            var local = text[..at];
-            if (local[0] == '.' || local[^1] == '.' || local.Contains("..", StringComparison.Ordinal))
+            if (!IsDotString(text[..at]))
             {
                 return false;
-            }
-
-            foreach (var c in local)
-            {
-                if (!IsAtext(c) && c != '.')
-                {
-                    return false;
-                }
             }
         }
 
@@ -258,20 +249,26 @@ public static class SmtpCommandParser
         }
 
         var local = text.ToString();
-        if (local.Length == 0 || local[0] == '.' || local[^1] == '.' || local.Contains("..", StringComparison.Ordinal))
+        return IsDotString(local) ? local : null;
+    }
+
+    /// <summary>Dot-string = Atom *("." Atom) (RFC 5321 §4.1.2).</summary>
+    private static bool IsDotString(ReadOnlySpan<char> local)
+    {
+        if (local.IsEmpty || local[0] == '.' || local[^1] == '.' || local.Contains("..", StringComparison.Ordinal))
         {
-            return null;
+            return false;
         }
 
         foreach (var c in local)
         {
             if (!IsAtext(c) && c != '.')
             {
-                return null;
+                return false;
             }
         }
 
-        return local;
+        return true;
     }
 
     /// <summary>RFC 5321 atext (RFC 5322 §3.2.3), widened to any non-ASCII character by RFC 6531 §3.3.</summary>
