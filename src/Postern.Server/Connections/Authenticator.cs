@@ -76,8 +76,10 @@ public sealed class Authenticator(ServerContext context)
         return new AuthenticationResult(AuthenticationOutcome.Success, account);
     }
 
-    /// <summary>Whether credentials may be sent on this connection now (the article's Require secure channel).</summary>
-    /// <summary>Credentials only over TLS, unless the virtual server allows them in clear text and does not require a secure channel.</summary>
+    /// <summary>
+    /// Whether credentials may be sent on this connection now: over TLS, or in clear text where the virtual server allows
+    /// plaintext authentication and does not require a secure channel (the article's option).
+    /// </summary>
     public static bool MayAuthenticate(MailConnection connection) =>
         connection.IsSecure || (!connection.VirtualServer.RequireSecureChannel && connection.VirtualServer.Config.Security.AllowPlaintextAuthentication);
 

@@ -16,12 +16,18 @@ internal sealed class ImapSession
     /// <summary>The one hierarchy delimiter of every account's mailboxes.</summary>
     public const char Delimiter = '/';
 
+    /// <summary>The system flags every mailbox supports, as listed in FLAGS.</summary>
+    public const ImapSystemFlags MailboxFlags = ImapSystemFlags.Seen | ImapSystemFlags.Answered | ImapSystemFlags.Flagged | ImapSystemFlags.Deleted | ImapSystemFlags.Draft;
+
     private readonly ILogger _logger;
     private ImapCommandReader _reader;
     private ImapResponseWriter? _writer;
     private PipeWriter? _writerOutput;
     private int _badCommands;
     private IMailStore? _accountMail;
+
+    // Keywords this session has listed in a FLAGS response for the selected mailbox.
+    private HashSet<string> _announcedKeywords = new(StringComparer.OrdinalIgnoreCase);
 
     public ImapSession(MailConnection connection, ServerContext context, ILogger logger)
     {
@@ -369,11 +375,6 @@ internal sealed class ImapSession
         SavedSearch = [];
         _announcedKeywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
     }
-
-    /// <summary>The system flags every mailbox supports, as listed in FLAGS.</summary>
-    public const ImapSystemFlags MailboxFlags = ImapSystemFlags.Seen | ImapSystemFlags.Answered | ImapSystemFlags.Flagged | ImapSystemFlags.Deleted | ImapSystemFlags.Draft;
-
-    private HashSet<string> _announcedKeywords = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// RFC 3501 §7.2.6: FLAGS lists the flags "applicable" in the mailbox, so a keyword new to this session is announced

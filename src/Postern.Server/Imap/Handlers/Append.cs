@@ -74,7 +74,7 @@ internal sealed class Append : IImapHandler
     /// return (RFC 3501 §4.3: CHAR8 excludes NUL). Such parts are stored base64-encoded, as Dovecot does: BODY[] is then
     /// valid IMAP and BINARY[] still returns the original octets.
     /// </summary>
-    internal static ReadOnlyMemory<byte> WithoutNul(ReadOnlyMemory<byte> content)
+    private static ReadOnlyMemory<byte> WithoutNul(ReadOnlyMemory<byte> content)
     {
         if (!content.Span.Contains((byte)0))
         {

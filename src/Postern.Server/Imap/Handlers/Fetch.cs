@@ -257,7 +257,6 @@ internal sealed class Fetch(bool uid) : IImapHandler
             return null;
         }
 
-        using var output = new MemoryStream();
         if (part.ContentTransferEncoding == ContentEncoding.QuotedPrintable && part.Content is { } content)
         {
             using var encoded = new MemoryStream();
@@ -269,6 +268,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             return buffer[..length];
         }
 
+        using var output = new MemoryStream();
         part.Content?.DecodeTo(output);
         return output.ToArray();
     }
