@@ -397,8 +397,20 @@ internal static class CertificateCommands
                 var roots = await client.GetAsync<List<string>>("ca/trusted-roots", ct);
                 CliSupport.Print(parse, roots, r => r.Select(p => new[] { p.TrimEnd() }));
             });
+            var thumbprint = new Option<string>("--thumbprint") { Required = true, Description = "SHA-256 thumbprint of the root (as 'ca trust add' printed it)" };
+            var remove = new Command("remove", "Stop trusting an external root (peers and client certificates that chain only to it are refused from then on)") { thumbprint };
+            remove.SetAdminAction(async (parse, client, ct) =>
+            {
+                var wanted = parse.GetValue(thumbprint)!.Replace(":", "", StringComparison.Ordinal).Trim();
+                var certificates = await client.GetAsync<List<CertificateInfo>>("certificates", ct);
+                var root = certificates.FirstOrDefault(c => c.Kind == CertificateKind.TrustedRoot && c.Thumbprint.Equals(wanted, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new CliException($"no trusted root with thumbprint {wanted} ('postern ca trust list' shows them; the organization's own CA is not removed this way)");
+                await client.DeleteAsync("certificates/" + AdminClient.Escape(root.Thumbprint), ct);
+                CliSupport.Print(parse, new { removed = root.Thumbprint, root.Subject }, r => [[$"no longer trusted: {r.Subject} ({r.removed})"]]);
+            });
             trust.Subcommands.Add(add);
             trust.Subcommands.Add(list);
+            trust.Subcommands.Add(remove);
             ca.Subcommands.Add(trust);
         }
 
