@@ -90,10 +90,19 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
     /// </summary>
     public async Task<IntakeResult> FileAsync(ReadOnlyMemory<byte> content, PublicFolder folder, Account account, CancellationToken cancellationToken)
     {
+        var (article, messageId, rejection) = PrepareFiling(content, folder, account);
+        return rejection ?? await StoreFilingAsync(content, article!, messageId, folder, account, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Why <see cref="FileAsync"/> would refuse this message, or null; stores nothing (MULTIAPPEND checks every message first).</summary>
+    public string? FilingRefusal(ReadOnlyMemory<byte> content, PublicFolder folder, Account account) => PrepareFiling(content, folder, account).Rejection?.Reason;
+
+    private (NewsArticle? Article, string MessageId, IntakeResult? Rejection) PrepareFiling(ReadOnlyMemory<byte> content, PublicFolder folder, Account account)
+    {
         var article = NewsArticle.TryParse(content);
         if (article is null)
         {
-            return Reject(null, "Message has no header");
+            return (null, "", Reject(null, "Message has no header"));
         }
 
         // RFC 5536 §3.1: From, Subject and Newsgroups are mandatory in an article; a mail client's draft may lack them.
@@ -112,13 +121,13 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             article.Headers.Add("Newsgroups", folder.Newsgroup);
         }
 
-        var now = time.GetUtcNow();
-        var (messageId, problem) = PrepareForInjection(article, now);
-        if (problem is not null)
-        {
-            return Reject(messageId, problem);
-        }
+        var (messageId, problem) = PrepareForInjection(article, time.GetUtcNow());
+        return problem is not null ? (article, messageId, Reject(messageId, problem)) : (article, messageId, null);
+    }
 
+    private async Task<IntakeResult> StoreFilingAsync(ReadOnlyMemory<byte> content, NewsArticle article, string messageId, PublicFolder folder, Account account, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
         var approved = article.Get("Approved") is not null;
         var hold = folder.Moderated && !(approved && folder.RightsOf(account.Address).HasFlag(PublicFolderRights.Moderate));
         var bytes = article.ToBytes();

@@ -117,6 +117,25 @@ public sealed class PublicFoldersOverImapTests
     }
 
     [Fact]
+    public async Task Multiappend_with_one_bad_article_files_none()
+    {
+        // RFC 3502 §6: if any message cannot be appended, none is.
+        await using var server = await StartAsync();
+        using var imap = await ImapAsync(server, Poster);
+        var folder = await imap.GetFolderAsync(FolderName);
+        MimeMessage Load(string raw) => MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes(raw)));
+        var good = Load("From: Alice <alice@example.test>\r\nSubject: fine\r\n\r\nbody\r\n");
+        var bad = Load("From: Alice <alice@example.test>\r\nSubject: broken\r\nMessage-ID: not-a-message-id\r\n\r\nbody\r\n");
+        var refused = await Assert.ThrowsAsync<ImapCommandException>(() => folder.AppendAsync([new AppendRequest(good), new AppendRequest(bad)]));
+        Assert.Equal(ImapCommandResponse.No, refused.Response);
+
+        await folder.StatusAsync(StatusItems.Count);
+        Assert.Equal(0, folder.Count);
+        await using var nntp = await NntpAsync(server, Reader);
+        Assert.StartsWith("211 0 ", await nntp.CommandAsync("GROUP example.general"));
+    }
+
+    [Fact]
     public async Task Message_appended_over_imap_becomes_an_article()
     {
         await using var server = await StartAsync();

@@ -187,6 +187,12 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
         }
     }
 
+    /// <summary>Why appending this message to the public folder would be refused, or null; stores nothing.</summary>
+    public async Task<string?> AppendRefusalAsync(long mailboxId, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        await GetReadableFolderAsync(mailboxId, cancellationToken).ConfigureAwait(false) is { } folder
+            ? intake.FilingRefusal(content, folder, account)
+            : "No such public folder";
+
     // \Recent is not tracked for public folders: shared by every reader, "first session to see it" means little there.
     public Task<long> ClaimRecentAsync(long mailboxId, long throughUid, bool claim, CancellationToken cancellationToken) =>
         IsPublic(mailboxId) ? Task.FromResult(long.MaxValue) : Inner.ClaimRecentAsync(mailboxId, throughUid, claim, cancellationToken);

@@ -67,6 +67,20 @@ internal static class ImapPublicFolders
             return;
         }
 
+        // RFC 3502 §6: if any message of a MULTIAPPEND cannot be appended, none is. Every article is checked before the
+        // first is filed, so a bad one refuses the command with nothing stored.
+        if (session.Mail is ImapPublicFolderStore store)
+        {
+            foreach (var message in request.Messages)
+            {
+                if (await store.AppendRefusalAsync(mailbox.Id, message.Content, cancellationToken) is { } refusal)
+                {
+                    session.No(command, refusal, "CANNOT");
+                    return;
+                }
+            }
+        }
+
         var uids = new List<uint>();
         var held = 0;
         foreach (var message in request.Messages)
