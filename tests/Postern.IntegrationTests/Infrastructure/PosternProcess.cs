@@ -158,7 +158,13 @@ public sealed class PosternProcess : IAsyncDisposable
     public bool IsRunning => !_process.HasExited;
 
     /// <summary>SIGKILL: no shutdown code runs (for the "nothing acknowledged is lost" tests).</summary>
-    public void Kill() => _process.Kill(entireProcessTree: true);
+    /// <summary>SIGKILL, and wait until the process is gone: its listening sockets close only then, and a restart on
+    /// the same ports must not race them.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(TimeSpan.FromSeconds(30));
+    }
 
     public async ValueTask DisposeAsync()
     {
