@@ -68,8 +68,8 @@ internal static class ImapPublicFolders
         }
 
         // RFC 3502 §6: if any message of a MULTIAPPEND cannot be appended, none is. Every article is checked before the
-        // first is filed, so a bad one refuses the command with nothing stored.
-        if (session.Mail is ImapPublicFolderStore store)
+        // first is filed, so a bad one refuses the command with nothing stored (a single APPEND is checked as it is filed).
+        if (request.Messages.Count > 1 && session.Mail is ImapPublicFolderStore store)
         {
             foreach (var message in request.Messages)
             {
