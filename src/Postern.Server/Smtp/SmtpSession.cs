@@ -43,7 +43,8 @@ internal sealed partial class SmtpSession
     private TimeSpan CommandTimeout => _settings.CommandTimeout;
 
     private SmtpSessionFacts Facts => new(
-        _connection.IsSecure, _account is not null, _connection.CanStartTls, _config.Security.RequireSecureChannel, _config.RequireAuthentication, _extended);
+        _connection.IsSecure, _account is not null, _connection.CanStartTls, _config.Security.RequireSecureChannel, _config.RequireAuthentication, _extended,
+        Authenticator.MayAuthenticate(_connection));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {

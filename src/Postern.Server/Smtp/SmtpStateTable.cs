@@ -22,7 +22,8 @@ internal enum SmtpState
 }
 
 /// <summary>The facts besides the state that decide whether a command may run.</summary>
-internal readonly record struct SmtpSessionFacts(bool Secure, bool Authenticated, bool CanStartTls, bool RequireSecureChannel, bool RequireAuthentication, bool Extended);
+/// <param name="MayAuthenticate">Whether credentials may cross this connection now (TLS, or plaintext authentication allowed).</param>
+internal readonly record struct SmtpSessionFacts(bool Secure, bool Authenticated, bool CanStartTls, bool RequireSecureChannel, bool RequireAuthentication, bool Extended, bool MayAuthenticate);
 
 /// <summary>A reply line (or lines) with its code; written by the session.</summary>
 internal readonly record struct SmtpReply(int Code, string Text)
@@ -76,9 +77,10 @@ internal static class SmtpStateTable
                     return new SmtpReply(503, "5.5.1 Error: send EHLO first");
                 }
 
-                if (facts.RequireSecureChannel && !facts.Secure)
+                if ((facts.RequireSecureChannel && !facts.Secure) || !facts.MayAuthenticate)
                 {
-                    // RFC 4954 §4 / Require secure channel: no credentials in clear text.
+                    // RFC 4954 §4 / Require secure channel / plaintext authentication off: no credentials in clear
+                    // text, whether or not AUTH was advertised.
                     return NeedStartTls;
                 }
 

@@ -81,26 +81,32 @@ public sealed class PlaintextAuthenticationTests(PosternProcessFixture fixture) 
     [Fact]
     public async Task Pop3_smtp_and_nntp_take_no_credentials_in_clear()
     {
+        // Valid credentials, so a refusal cannot be mistaken for a failed logon.
+        var user = await _server.AddUserAsync("clear-other", "a-good-password");
+        var plain = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"\0{user}\0a-good-password"));
         using (var pop3 = await ConnectAsync(110))
         {
             await pop3.LineAsync();
             var capa = await pop3.SendAsync("CAPA", ".");
             Assert.Contains("STLS", capa);
             Assert.DoesNotContain("USER", capa);
-            Assert.StartsWith("-ERR", (await pop3.SendAsync("USER someone@example.test"))[0], StringComparison.Ordinal);
+            Assert.StartsWith("-ERR", (await pop3.SendAsync("USER " + user))[0], StringComparison.Ordinal);
+            Assert.StartsWith("-ERR", (await pop3.SendAsync("AUTH PLAIN " + plain))[0], StringComparison.Ordinal);
         }
 
-        using (var smtp = await ConnectAsync(25))
+        foreach (var port in new[] { 25, 587 })
         {
+            using var smtp = await ConnectAsync(port);
             await smtp.LineAsync();
             var ehlo = await smtp.SendAsync("EHLO client.test", "250 ");
             Assert.DoesNotContain(ehlo, l => l.Contains("AUTH", StringComparison.Ordinal));
-            Assert.StartsWith("5", (await smtp.SendAsync("AUTH PLAIN " + Convert.ToBase64String("\0someone\0secret"u8)))[0], StringComparison.Ordinal);
+            Assert.StartsWith("530 5.7.0", (await smtp.SendAsync("AUTH PLAIN " + plain))[0], StringComparison.Ordinal);
         }
 
         using var nntp = await ConnectAsync(119);
         await nntp.LineAsync();
-        Assert.StartsWith("483", (await nntp.SendAsync("AUTHINFO USER someone@example.test"))[0], StringComparison.Ordinal);
+        Assert.StartsWith("483", (await nntp.SendAsync("AUTHINFO USER " + user))[0], StringComparison.Ordinal);
+        Assert.StartsWith("483", (await nntp.SendAsync("AUTHINFO SASL PLAIN " + plain))[0], StringComparison.Ordinal);
     }
 
     [Fact]

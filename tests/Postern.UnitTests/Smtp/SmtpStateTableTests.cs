@@ -5,9 +5,10 @@ namespace Postern.UnitTests.Smtp;
 
 public sealed class SmtpStateTableTests
 {
-    private static readonly SmtpSessionFacts s_plainInbound = new(Secure: false, Authenticated: false, CanStartTls: true, RequireSecureChannel: false, RequireAuthentication: false, Extended: true);
-    private static readonly SmtpSessionFacts s_submissionClear = new(Secure: false, Authenticated: false, CanStartTls: true, RequireSecureChannel: true, RequireAuthentication: true, Extended: true);
-    private static readonly SmtpSessionFacts s_submissionTls = s_submissionClear with { Secure = true, CanStartTls = false };
+    // An inbound server where the administrator allowed plaintext authentication.
+    private static readonly SmtpSessionFacts s_plainInbound = new(Secure: false, Authenticated: false, CanStartTls: true, RequireSecureChannel: false, RequireAuthentication: false, Extended: true, MayAuthenticate: true);
+    private static readonly SmtpSessionFacts s_submissionClear = new(Secure: false, Authenticated: false, CanStartTls: true, RequireSecureChannel: true, RequireAuthentication: true, Extended: true, MayAuthenticate: false);
+    private static readonly SmtpSessionFacts s_submissionTls = s_submissionClear with { Secure = true, CanStartTls = false, MayAuthenticate = true };
     private static readonly SmtpSessionFacts s_submissionAuthenticated = s_submissionTls with { Authenticated = true };
 
     [Theory]
@@ -54,6 +55,15 @@ public sealed class SmtpStateTableTests
         Assert.Equal(SmtpStateTable.NeedStartTls, SmtpStateTable.Check(SmtpVerb.Auth, SmtpState.Ready, s_submissionClear));
         Assert.Equal(SmtpStateTable.NeedStartTls, SmtpStateTable.Check(SmtpVerb.Mail, SmtpState.Ready, s_submissionClear));
         Assert.Null(SmtpStateTable.Check(SmtpVerb.StartTls, SmtpState.Ready, s_submissionClear));
+    }
+
+    [Fact]
+    public void WithoutPlaintextAuthenticationAuthWaitsForTlsButMailDoesNot()
+    {
+        // The default on port 25: mail in clear from any MTA, credentials only after STARTTLS (advertised or not).
+        var inbound = s_plainInbound with { MayAuthenticate = false };
+        Assert.Equal(SmtpStateTable.NeedStartTls, SmtpStateTable.Check(SmtpVerb.Auth, SmtpState.Ready, inbound));
+        Assert.Null(SmtpStateTable.Check(SmtpVerb.Mail, SmtpState.Ready, inbound));
     }
 
     [Fact]
