@@ -26,6 +26,33 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
         return (client, Encoding.ASCII.GetString(buffer, 0, read));
     }
 
+    /// <summary>Opens <paramref name="count"/> connections that must each be greeted, and keeps them in <paramref name="held"/>.</summary>
+    private async Task OpenGreetedAsync(List<TcpClient> held, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var (client, greeting) = await ConnectAsync();
+            held.Add(client);
+            Assert.StartsWith("+OK", greeting, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task ExpectBusyAsync(List<TcpClient> held)
+    {
+        var (client, reply) = await ConnectAsync();
+        held.Add(client);
+        Assert.StartsWith("-ERR [SYS/TEMP]", reply, StringComparison.Ordinal);
+    }
+
+    private static async Task CloseAllAsync(List<TcpClient> held)
+    {
+        held.ForEach(c => c.Dispose());
+        held.Clear();
+
+        // Time for the server to see the closes before the next limit counts connections.
+        await Task.Delay(200);
+    }
+
     [Fact]
     public async Task Limits_refuse_the_connection_past_them_with_the_protocols_busy_reply()
     {
@@ -33,39 +60,19 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
         try
         {
             await SetLimitsAsync("maxConnections=2", "maxConnectionsPerAddress=50");
-            for (var i = 0; i < 2; i++)
-            {
-                var (client, greeting) = await ConnectAsync();
-                held.Add(client);
-                Assert.StartsWith("+OK", greeting, StringComparison.Ordinal);
-            }
-
-            var (refused, busy) = await ConnectAsync();
-            held.Add(refused);
-            Assert.StartsWith("-ERR [SYS/TEMP]", busy, StringComparison.Ordinal);
+            await OpenGreetedAsync(held, 2);
+            await ExpectBusyAsync(held);
 
             // Loopback clients (a local webmail brings everyone from 127.0.0.1) count only against maxConnections ...
-            held.ForEach(c => c.Dispose());
-            held.Clear();
+            await CloseAllAsync(held);
             await SetLimitsAsync("maxConnections=100", "maxConnectionsPerAddress=1");
-            for (var i = 0; i < 3; i++)
-            {
-                var (client, greeting) = await ConnectAsync();
-                held.Add(client);
-                Assert.StartsWith("+OK", greeting, StringComparison.Ordinal);
-            }
+            await OpenGreetedAsync(held, 3);
 
             // ... unless the administrator says they count per address too.
-            held.ForEach(c => c.Dispose());
-            held.Clear();
-            await Task.Delay(200);
+            await CloseAllAsync(held);
             await SetLimitsAsync("limitLoopbackPerAddress=on");
-            var (first, firstGreeting) = await ConnectAsync();
-            held.Add(first);
-            Assert.StartsWith("+OK", firstGreeting, StringComparison.Ordinal);
-            var (second, secondGreeting) = await ConnectAsync();
-            held.Add(second);
-            Assert.StartsWith("-ERR [SYS/TEMP]", secondGreeting, StringComparison.Ordinal);
+            await OpenGreetedAsync(held, 1);
+            await ExpectBusyAsync(held);
         }
         finally
         {
