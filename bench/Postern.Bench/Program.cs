@@ -22,6 +22,16 @@ if (!BenchOptions.TryParse(args, out var options, out var error))
     return 2;
 }
 
+// The tool's socket continuations run on the socket engine's thread instead of hopping to a pool worker: a load tool
+// never blocks there, and on a 2-core machine every hop it saves is CPU the server under test gets (POP3 RETR against
+// one server: 13.0k -> 17.4k ops/s, client CPU per operation down a third). Read once, before the first socket;
+// not for --in-process, where the server shares the process and would inherit it.
+const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (!options.InProcess && Environment.GetEnvironmentVariable(InlineCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineCompletions, "1");
+}
+
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
