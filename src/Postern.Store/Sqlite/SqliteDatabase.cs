@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Reflection;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Postern.Store.Sqlite;
@@ -11,9 +10,12 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     private readonly string _connectionString;
     private readonly int _maxBatch;
-    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingWrite> _writes = new();
     private readonly SqliteConnection _writer;
-    private readonly Task _writerLoop;
+    private readonly List<PendingWrite> _batch;
+
+    // 1 while one thread owns the writer connection and runs batches: there is only ever one writer.
+    private int _writerOwned;
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
     private bool _synchronousFull = true;
     private volatile bool _disposed;
@@ -29,6 +31,7 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
             DefaultTimeout = 30,
         }.ToString();
         _maxBatch = maxBatch;
+        _batch = new List<PendingWrite>(maxBatch);
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
 
@@ -36,7 +39,6 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         // which is what makes a 250 reply a promise (nothing acknowledged is ever lost).
         Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
         StatementCache.Enable(_writer);
-        _writerLoop = Task.Run(WriterLoopAsync);
     }
 
     public string Engine => "sqlite";
@@ -83,16 +85,79 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     private Task<T> Enqueue<T>(PendingWrite<T> pending, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _writes.Enqueue(pending);
 
-        return pending.Task.WaitAsync(cancellationToken);
+        // An idle writer: the caller runs the batch (its own write and whatever is queued) on its own thread. A writer
+        // thread fed by a queue cost two thread switches per write (wake the writer, wake the caller again), a good
+        // part of a lock-step client's cost per message. Writes queued meanwhile form the next batch on a pool thread,
+        // so group commit is unchanged.
+        if (Interlocked.CompareExchange(ref _writerOwned, 1, 0) == 0)
+        {
+            RunNextBatch();
+            ReleaseWriter();
+        }
+
+        return pending.Task.IsCompleted ? pending.Task : pending.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Gives up the writer; writes still queued are handed, with the writer, to a pool thread.</summary>
+    private void ReleaseWriter()
+    {
+        if (!_writes.IsEmpty)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static database => database.DrainWrites(), this, preferLocal: false);
+            return;
+        }
+
+        Volatile.Write(ref _writerOwned, 0);
+
+        // A write queued between the check and the release saw the writer owned and left its work to us.
+        if (!_writes.IsEmpty && Interlocked.CompareExchange(ref _writerOwned, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static database => database.DrainWrites(), this, preferLocal: false);
+        }
+    }
+
+    private void DrainWrites()
+    {
+        while (true)
+        {
+            while (!_writes.IsEmpty)
+            {
+                RunNextBatch();
+            }
+
+            Volatile.Write(ref _writerOwned, 0);
+            if (_writes.IsEmpty || Interlocked.CompareExchange(ref _writerOwned, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private void RunNextBatch()
+    {
+        _batch.Clear();
+        while (_batch.Count < _maxBatch && _writes.TryDequeue(out var item))
+        {
+            _batch.Add(item);
+        }
+
+        if (_batch.Count > 0)
+        {
+            RunBatch(_batch);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         _disposed = true;
-        _writes.Writer.TryComplete();
-        await _writerLoop.ConfigureAwait(false);
+        while (Volatile.Read(ref _writerOwned) != 0 || !_writes.IsEmpty)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+
         _writer.Dispose();
         while (_readers.TryTake(out var reader))
         {
@@ -107,21 +172,6 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
-    }
-
-    private async Task WriterLoopAsync()
-    {
-        var batch = new List<PendingWrite>(_maxBatch);
-        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            batch.Clear();
-            while (batch.Count < _maxBatch && _writes.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-
-            RunBatch(batch);
-        }
     }
 
     private void RunBatch(List<PendingWrite> batch)

@@ -49,4 +49,50 @@ public sealed class DatabaseDurabilityTests
         await outside.OpenAsync();
         Assert.Equal([0L], outside.CreateCommand("PRAGMA wal_checkpoint(TRUNCATE)").Query(r => r.GetInt64(0)));
     }
+
+    [Fact]
+    public async Task Concurrent_writes_from_many_threads_all_commit_once_in_one_order()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (seq INTEGER PRIMARY KEY AUTOINCREMENT, v INTEGER NOT NULL)").Execute(), None);
+
+        // Callers race for the writer: whoever finds it idle commits on its own thread, the rest are batched behind it.
+        var writes = Enumerable.Range(0, 400).Select(i => Task.Run(() =>
+            database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (@v) RETURNING seq", ("@v", i)).Scalar<long>(), None))).ToArray();
+        var sequence = await Task.WhenAll(writes);
+
+        Assert.Equal(400, sequence.Distinct().Count());
+        var stored = await database.ReadAsync(c => c.CreateCommand("SELECT seq, v FROM scratch ORDER BY seq").Query(r => (Seq: r.GetInt64(0), V: r.GetInt64(1))), None);
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), stored.Select(r => r.Seq));
+        Assert.Equal(Enumerable.Range(0, 400).Select(i => (long)i).Order(), stored.Select(r => r.V).Order());
+        for (var i = 0; i < 400; i++)
+        {
+            Assert.Equal(i, stored.Single(r => r.Seq == sequence[i]).V);
+        }
+    }
+
+    [Fact]
+    public async Task A_write_queued_from_an_after_commit_action_completes_and_a_failed_write_spoils_no_other()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (v INTEGER NOT NULL UNIQUE)").Execute(), None);
+
+        // The after-commit action runs while its thread still owns the writer: the nested write must not wait for it.
+        Task<int>? nested = null;
+        await database.WriteAsync(w =>
+        {
+            w.AfterCommit(() => nested = database.WriteAsync(n => n.Command("INSERT INTO scratch (v) VALUES (2)").Execute(), None));
+            return w.Command("INSERT INTO scratch (v) VALUES (1)").Execute();
+        }, None);
+        Assert.NotNull(nested);
+        Assert.Equal(1, await nested.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var duplicate = database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (1)").Execute(), None);
+        var fine = database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (3)").Execute(), None);
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => duplicate);
+        Assert.Equal(1, await fine);
+        Assert.Equal([1L, 2L, 3L], await database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch ORDER BY v").Query(r => r.GetInt64(0)), None));
+    }
 }
