@@ -1107,9 +1107,15 @@ internal sealed class NntpSession
             IntakeOutcome.Duplicate => "441 Duplicate Message-ID",
             _ => "441 " + result.Reason,
         });
-        if (result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending)
+        // An article held for the moderator is worth the information log; one line per stored article is the debug
+        // log's (as for SMTP deliveries): at information level the console logger's thread woke for every post.
+        if (result.Outcome == IntakeOutcome.Pending)
         {
             _logger.LogInformation("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
+        }
+        else if (result.Outcome == IntakeOutcome.Accepted)
+        {
+            _logger.LogDebug("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
         }
     }
 
