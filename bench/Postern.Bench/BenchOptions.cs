@@ -53,6 +53,8 @@ internal sealed record BenchOptions
           --server-pid PID[,PID] sample /proc/PID and its descendants (VmHWM, CPU time) before and after the run;
                                  more PIDs for servers made of unrelated daemons (INN's innd and nnrpd -D)
           --warmup N             operations run (and not measured) before the run (0)
+          --warmup-seconds S     repeat the warm-up (at least 100 operations a round) until S seconds have passed:
+                                 .NET's tiered JIT needs seconds, not a count, to reach its steady state (0)
           --hold SECONDS         imap-idle-hold: how long to hold the idling connections before sampling (10)
           --users U              "{n}" in --user becomes n modulo U (imap-idle-hold: connection n of --count);
                                  smtp-send: "{n}" in --to becomes the operation number modulo U
@@ -98,6 +100,8 @@ internal sealed record BenchOptions
     public IReadOnlyList<int> MoreServerPids { get; init; } = [];
 
     public int Warmup { get; init; }
+
+    public int WarmupSeconds { get; init; }
 
     public bool InProcess { get; init; }
 
@@ -199,6 +203,9 @@ internal sealed record BenchOptions
                     break;
                 case "--warmup" when TryInt(value, 0, int.MaxValue, out var warmup):
                     options = options with { Warmup = warmup };
+                    break;
+                case "--warmup-seconds" when TryInt(value, 0, 3600, out var warmupSeconds):
+                    options = options with { WarmupSeconds = warmupSeconds };
                     break;
                 default:
                     error = $"unknown option or bad value: {name} {value}";

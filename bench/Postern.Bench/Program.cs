@@ -67,9 +67,15 @@ try
     }
 
     options = options with { Port = options.Port ?? scenario.DefaultPort(options.Tls) };
+    var warmupClock = System.Diagnostics.Stopwatch.StartNew();
     if (options.Warmup > 0)
     {
         await new LoadRunner(scenario, options).RunAsync(options.Warmup, cancel.Token);
+    }
+
+    while (warmupClock.Elapsed.TotalSeconds < options.WarmupSeconds && !cancel.IsCancellationRequested)
+    {
+        await new LoadRunner(scenario, options).RunAsync(Math.Max(options.Warmup, 100), cancel.Token);
     }
 
     ProcessSample? before = null;
