@@ -151,7 +151,27 @@ public enum NewsHistoryState
     Rejected = 1,
     Expired = 2,
     Pending = 3,
+
+    /// <summary>Withdrawn by a cancel or a Supersedes: never accepted again (RFC 5537 §5.3).</summary>
+    Cancelled = 4,
 }
+
+/// <summary>
+/// Withdraws an article (RFC 5537 §5.3 cancel, or a Supersedes header). With a control article, its Message-ID is
+/// recorded and the control article goes to the push peers, so they withdraw it too.
+/// </summary>
+public sealed record ArticleCancel(string TargetMessageId, DateTimeOffset Received, string? ControlMessageId = null, ReadOnlyMemory<byte> ControlContent = default, bool QueueForPeers = true);
+
+public enum CancelOutcome
+{
+    /// <summary>Every stored copy is gone (none may have been here: the Message-ID is then refused from now on).</summary>
+    Done = 0,
+
+    /// <summary>The control article's Message-ID is in the history: this cancel was processed before.</summary>
+    Duplicate = 1,
+}
+
+public sealed record CancelResult(CancelOutcome Outcome, int Removed);
 
 public sealed record NewsHistoryEntry(string MessageId, NewsHistoryState State, DateTimeOffset Recorded);
 
@@ -290,6 +310,12 @@ public interface IPublicFolderStore
     Task<ArticleResult> PostArticleAsync(NewArticle article, CancellationToken cancellationToken);
 
     Task<StoreStatus> RemoveMessageAsync(long folderId, long number, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes every copy of an article in one transaction and keeps its Message-ID in the history as cancelled; the
+    /// caller has checked that the canceller may do it.
+    /// </summary>
+    Task<CancelResult> CancelArticleAsync(ArticleCancel cancel, CancellationToken cancellationToken);
 
     /// <summary>
     /// Removes messages received before <paramref name="receivedBefore"/> from one newsgroup-enabled folder (or all of them);

@@ -39,7 +39,8 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
     public string PathIdentity => pathIdentity;
 
-    public async Task<IntakeResult> PostAsync(byte[] content, Account? account, CancellationToken cancellationToken)
+    /// <param name="postingHost">The client's address, for Injection-Info (RFC 5536 §3.2.8), when known.</param>
+    public async Task<IntakeResult> PostAsync(byte[] content, Account? account, CancellationToken cancellationToken, string? postingHost = null)
     {
         var article = NewsArticle.TryParse(content);
         if (article is null)
@@ -66,10 +67,15 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         }
 
         var now = time.GetUtcNow();
-        var (messageId, problem) = PrepareForInjection(article, now);
+        var (messageId, problem) = PrepareForInjection(article, now, postingHost);
         if (problem is not null)
         {
             return Reject(messageId, problem);
+        }
+
+        if (article.Get("Control") is { } control)
+        {
+            return await ControlAsync(article, messageId, control, account, trustedPeer: false, now, cancellationToken).ConfigureAwait(false);
         }
 
         var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer: false, cancellationToken).ConfigureAwait(false);
@@ -80,7 +86,9 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         var approved = article.Get("Approved") is not null;
         var hold = targets.Any(f => f.Moderated && !(approved && f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)));
-        return await StoreAsync(article.ToBytes(), messageId, targets, hold, account?.Address, rememberRejected: false, now, cancellationToken).ConfigureAwait(false);
+        var result = await StoreAsync(article.ToBytes(), messageId, targets, hold, account?.Address, rememberRejected: false, now, cancellationToken).ConfigureAwait(false);
+        await SupersedeAsync(article, result, account, trustedPeer: false, now, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -121,7 +129,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             article.Headers.Add("Newsgroups", folder.Newsgroup);
         }
 
-        var (messageId, problem) = PrepareForInjection(article, time.GetUtcNow());
+        var (messageId, problem) = PrepareForInjection(article, time.GetUtcNow(), postingHost: null);
         return problem is not null ? (article, messageId, Reject(messageId, problem)) : (article, messageId, null);
     }
 
@@ -146,7 +154,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
     }
 
     /// <summary>RFC 5537 §3.5: what an injecting agent adds; returns the Message-ID and a refusal reason (or null).</summary>
-    private (string MessageId, string? Problem) PrepareForInjection(NewsArticle article, DateTimeOffset now)
+    private (string MessageId, string? Problem) PrepareForInjection(NewsArticle article, DateTimeOffset now, string? postingHost)
     {
         var messageId = article.Get("Message-ID");
         if (messageId is null)
@@ -172,6 +180,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         // RFC 5537 §3.5: the injecting agent adds Injection-Date and its Path identity (with "not-for-mail" as the tail entry).
         article.Headers.Remove("Injection-Date");
         article.Headers.Add("Injection-Date", DateUtils.FormatDate(now));
+
+        // RFC 5536 §3.2.8 / RFC 5537 §3.5: the injecting agent's own Injection-Info, never one the poster wrote. Like INN,
+        // it names the posting host (the address) but not the account.
+        article.Headers.Remove("Injection-Info");
+        article.Headers.Add("Injection-Info", postingHost is null ? pathIdentity : $"{pathIdentity}; posting-host=\"{postingHost}\"");
         var path = article.Get("Path");
         article.Headers.Remove("Path");
         article.Headers.Insert(0, new Header("Path", string.IsNullOrEmpty(path) ? pathIdentity + "!not-for-mail" : pathIdentity + "!" + path));
@@ -211,6 +224,15 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await RejectAndRememberAsync(messageId, "Invalid Newsgroups header", cancellationToken).ConfigureAwait(false);
         }
 
+        if (article.Get("Control") is { } control)
+        {
+            var path = article.Get("Path")!;
+            article.Headers.Remove("Path");
+            article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + path));
+            var outcome = await ControlAsync(article, messageId!, control, account, trustedPeer, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return outcome.Outcome == IntakeOutcome.Rejected ? await RejectAndRememberAsync(messageId, outcome.Reason, cancellationToken).ConfigureAwait(false) : outcome;
+        }
+
         var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer, cancellationToken).ConfigureAwait(false);
         if (targets.Count == 0)
         {
@@ -223,10 +245,95 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await RejectAndRememberAsync(messageId, "Unapproved article in a moderated group", cancellationToken).ConfigureAwait(false);
         }
 
-        var path = article.Get("Path")!;
+        var relayedPath = article.Get("Path")!;
         article.Headers.Remove("Path");
-        article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + path));
-        return await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + relayedPath));
+        var now = time.GetUtcNow();
+        var result = await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, now, cancellationToken).ConfigureAwait(false);
+        await SupersedeAsync(article, result, account, trustedPeer, now, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// A control article (RFC 5537 §5). Only cancel is carried out: group creation and removal are the administrator's
+    /// (public folders), so newgroup, rmgroup and checkgroups are refused. A cancel is not filed in any group; it is
+    /// recorded and passed on to the push peers.
+    /// </summary>
+    private async Task<IntakeResult> ControlAsync(NewsArticle article, string messageId, string control, Account? account, bool trustedPeer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var words = control.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0 || !words[0].Equals("cancel", StringComparison.OrdinalIgnoreCase))
+        {
+            return Reject(messageId, "Unsupported control message");
+        }
+
+        if (words.Length != 2 || !Protocols.Nntp.NntpSyntax.IsMessageId(words[1]))
+        {
+            return Reject(messageId, "Invalid Control header");
+        }
+
+        var target = words[1];
+        if (!trustedPeer && !await MayCancelAsync(target, account, cancellationToken).ConfigureAwait(false))
+        {
+            return Reject(messageId, "Cancel not permitted");
+        }
+
+        var result = await store.PublicFolders.CancelArticleAsync(new ArticleCancel(target, now, messageId, article.ToBytes()), cancellationToken).ConfigureAwait(false);
+        return result.Outcome == CancelOutcome.Duplicate
+            ? new IntakeResult(IntakeOutcome.Duplicate, messageId, "Duplicate Message-ID")
+            : new IntakeResult(IntakeOutcome.Accepted, messageId, "Article received OK (cancel)");
+    }
+
+    /// <summary>Supersedes (RFC 5536 §3.2.12): once the new article is stored, the one it names is cancelled, if the poster may.</summary>
+    private async Task SupersedeAsync(NewsArticle article, IntakeResult stored, Account? account, bool trustedPeer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (stored.Outcome != IntakeOutcome.Accepted || article.Get("Supersedes") is not { } target
+            || !Protocols.Nntp.NntpSyntax.IsMessageId(target) || target == stored.MessageId)
+        {
+            return;
+        }
+
+        if (trustedPeer || await MayCancelAsync(target, account, cancellationToken).ConfigureAwait(false))
+        {
+            await store.PublicFolders.CancelArticleAsync(new ArticleCancel(target, now), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Who may withdraw an article stored here (the checks INN's verifycancels stands for): its author, signed in under
+    /// the article's From address, or a moderator of every folder that holds it. Nobody may cancel anonymously.
+    /// </summary>
+    private async Task<bool> MayCancelAsync(string target, Account? account, CancellationToken cancellationToken)
+    {
+        if (account is null)
+        {
+            return false;
+        }
+
+        var copies = await store.PublicFolders.FindByMessageIdAsync(target, cancellationToken).ConfigureAwait(false);
+        if (copies.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var copy in copies)
+        {
+            var folder = await store.PublicFolders.GetFolderByIdAsync(copy.FolderId, cancellationToken).ConfigureAwait(false);
+            if (folder is not null && folder.RightsOf(account.Address).HasFlag(PublicFolderRights.Moderate))
+            {
+                continue;
+            }
+
+            var from = NewsArticle.RawValue(NewsArticle.ParseHeaders(copy.Headers), "From");
+            var isAuthor = from is not null && InternetAddressList.TryParse(from, out var addresses)
+                && addresses.Mailboxes.Any(m => m.Address.Equals(account.Address, StringComparison.OrdinalIgnoreCase));
+            if (!isAuthor)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>True when <paramref name="peerName"/> is one of the Path entries (the article has been there).</summary>

@@ -1099,7 +1099,8 @@ internal sealed class NntpSession
             return;
         }
 
-        var result = await _intake.PostAsync(content!, _account, cancellationToken).ConfigureAwait(false);
+        var client = _connection.RemoteEndPoint.Address;
+        var result = await _intake.PostAsync(content!, _account, cancellationToken, (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).ToString()).ConfigureAwait(false);
         Accepted(result);
         _channel.WriteLine(result.Outcome switch
         {

@@ -291,6 +291,49 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             return StoreStatus.Ok;
         }, cancellationToken);
 
+    public Task<CancelResult> CancelArticleAsync(ArticleCancel cancel, CancellationToken cancellationToken) =>
+        database.WriteAsync(w =>
+        {
+            var when = cancel.Received.ToUnixTimeMilliseconds();
+            if (cancel.ControlMessageId is not null)
+            {
+                if (w.Command("SELECT COUNT(*) FROM news_history WHERE message_id = @id", ("@id", cancel.ControlMessageId)).Scalar<long>() > 0)
+                {
+                    return new CancelResult(CancelOutcome.Duplicate, 0);
+                }
+
+                w.Command("INSERT INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t)", ("@id", cancel.ControlMessageId), ("@s", (long)NewsHistoryState.Accepted), ("@t", when)).Execute();
+            }
+
+            var victims = w.Command("DELETE FROM public_messages WHERE message_id = @m RETURNING folder_id, number, blob_id", ("@m", cancel.TargetMessageId))
+                .Query(r => (FolderId: r.GetInt64(0), Number: r.GetInt64(1), BlobId: r.GetInt64(2)));
+            foreach (var victim in victims)
+            {
+                w.Command("DELETE FROM public_flags WHERE folder_id = @f AND number = @n", ("@f", victim.FolderId), ("@n", victim.Number)).Execute();
+            }
+
+            // A held article is withdrawn too; an article not here yet is refused when it comes (RFC 5537 §5.3).
+            var pendingBlobs = w.Command("DELETE FROM news_pending WHERE message_id = @m RETURNING blob_id", ("@m", cancel.TargetMessageId)).Query(r => r.GetInt64(0));
+            w.Command("INSERT INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t) ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, recorded = excluded.recorded",
+                ("@id", cancel.TargetMessageId), ("@s", (long)NewsHistoryState.Cancelled), ("@t", when)).Execute();
+            w.Command("DELETE FROM news_feed_queue WHERE message_id = @m", ("@m", cancel.TargetMessageId)).Execute();
+            BlobCollector.DeleteUnreferenced(w, [.. victims.Select(v => v.BlobId), .. pendingBlobs]);
+
+            if (cancel.ControlMessageId is not null && cancel.QueueForPeers && !cancel.ControlContent.IsEmpty
+                && w.Command("SELECT COUNT(*) FROM news_peers WHERE enabled = 1 AND direction IN ('push', 'both')").Scalar<long>() > 0)
+            {
+                QueueForPeers(w, cancel.ControlMessageId, InsertBlob(w, cancel.ControlContent), cancel.Received);
+            }
+
+            foreach (var group in victims.GroupBy(v => v.FolderId))
+            {
+                var numbers = group.Select(v => v.Number).ToList();
+                w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(group.Key), MailboxChangeKind.Expunged, 0, numbers)));
+            }
+
+            return new CancelResult(CancelOutcome.Done, victims.Count);
+        }, cancellationToken);
+
     public Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
         {

@@ -89,6 +89,18 @@ public sealed class NewsFeedTests
         Assert.Equal(0, await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
         Assert.Equal(0, await b.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
         Assert.Single(await a.Store.PublicFolders.FindByMessageIdAsync("<replicated@news-a.test>", CancellationToken.None));
+
+        // The author's cancel travels the same feed: the peer withdraws its copy too (RFC 5537 §5.3).
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("240", await poster.PostAsync(
+                "From: Reader <reader@example.test>\nNewsgroups: example.general\nSubject: cmsg cancel <replicated@news-a.test>\nControl: cancel <replicated@news-a.test>\nMessage-ID: <cancel@news-a.test>\n\nWithdrawn.\n"));
+        }
+
+        Assert.Equal("211 0 ", (await WaitForGroupAsync(b, "211 0 "))[..6]);
+        Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<replicated@news-a.test>", CancellationToken.None));
+        Assert.NotNull(await b.Store.PublicFolders.GetHistoryAsync("<cancel@news-a.test>", CancellationToken.None));
     }
 
     [Fact]

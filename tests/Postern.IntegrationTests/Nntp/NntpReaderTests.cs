@@ -20,6 +20,7 @@ public sealed class NntpReaderTests
         Assert.Contains("Subject: Hello", article);
         Assert.Contains(article, l => l.StartsWith("Path: mail.example.test!not-for-mail", StringComparison.Ordinal));
         Assert.Contains(article, l => l.StartsWith("Injection-Date: ", StringComparison.Ordinal));
+        Assert.Contains("Injection-Info: mail.example.test; posting-host=\"127.0.0.1\"", article);
         Assert.Contains(article, l => l.StartsWith("Date: ", StringComparison.Ordinal));
         Assert.Contains(".A line with a leading dot", article);
 
@@ -115,6 +116,53 @@ public sealed class NntpReaderTests
         Assert.Equal("223 2 <n2@x> retrieved", await client.CommandAsync("NEXT"));
         Assert.StartsWith("223 4 ", await client.CommandAsync("NEXT"));
         Assert.StartsWith("421", await client.CommandAsync("NEXT"));
+    }
+
+    [Fact]
+    public async Task The_author_cancels_an_article_others_cannot_and_a_cancelled_id_is_never_taken_again()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        Assert.True((await server.Store.Directory.AddAccountAsync("other@example.test", "other secret", CancellationToken.None)).IsOk);
+        await using var author = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await author.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("240", await author.PostAsync(NntpTestServer.Article(messageId: "<mine@example.test>")));
+        Assert.StartsWith("240", await author.PostAsync(NntpTestServer.Article(subject: "Stays", messageId: "<stays@example.test>")));
+
+        // Somebody else (and an anonymous reader) may not withdraw it (RFC 5537 §5.3 leaves the check to the server).
+        static string Cancel(string id, string controlId, string from = "Reader <reader@example.test>") =>
+            $"From: {from}\nNewsgroups: example.general\nSubject: cmsg cancel {id}\nControl: cancel {id}\nMessage-ID: {controlId}\n\nCancelled.\n";
+        await using var other = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await other.LoginAsync("other@example.test", "other secret"));
+        Assert.StartsWith("441", await other.PostAsync(Cancel("<mine@example.test>", "<forged@example.test>", "Reader <reader@example.test>")));
+        Assert.StartsWith("441", await author.PostAsync(Cancel("<unknown@example.test>", "<c0@example.test>")));
+        Assert.StartsWith("441", await author.PostAsync(NntpTestServer.Article(messageId: "<ng@example.test>", extraHeaders: "Control: newgroup example.new\n")));
+        Assert.StartsWith("223", await author.CommandAsync("STAT <mine@example.test>"));
+
+        Assert.StartsWith("240", await author.PostAsync(Cancel("<mine@example.test>", "<c1@example.test>")));
+        Assert.StartsWith("430", await author.CommandAsync("STAT <mine@example.test>"));
+        Assert.Equal("211 1 2 2 example.general", await author.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("430", await author.CommandAsync("STAT <c1@example.test>"));
+
+        // The cancelled Message-ID and the control article's are both in the history now.
+        Assert.StartsWith("441", await author.PostAsync(NntpTestServer.Article(messageId: "<mine@example.test>")));
+        Assert.StartsWith("441", await author.PostAsync(Cancel("<stays@example.test>", "<c1@example.test>")));
+        Assert.StartsWith("435", await author.CommandAsync("IHAVE <mine@example.test>"));
+        Assert.StartsWith("223", await author.CommandAsync("STAT <stays@example.test>"));
+    }
+
+    [Fact]
+    public async Task A_post_with_Supersedes_replaces_the_authors_earlier_article()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Draft", messageId: "<v1@example.test>")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Final", messageId: "<v2@example.test>", extraHeaders: "Supersedes: <v1@example.test>\n")));
+
+        Assert.StartsWith("430", await client.CommandAsync("STAT <v1@example.test>"));
+        Assert.Equal("220 0 <v2@example.test>", await client.CommandAsync("ARTICLE <v2@example.test>"));
+        Assert.Contains("Subject: Final", await client.ReadBlockAsync());
+        Assert.Equal("211 1 2 2 example.general", await client.CommandAsync("GROUP example.general"));
     }
 
     [Fact]
