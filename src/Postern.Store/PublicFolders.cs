@@ -125,9 +125,16 @@ public sealed record PublicFolder(
     long UidValidity,
     long NextNumber,
     DateTimeOffset Created,
-    IReadOnlyList<PublicFolderPermission> Permissions)
+    IReadOnlyList<PublicFolderPermission> Permissions,
+    int? AgeLimitDays = null)
 {
     public PublicFolderRights RightsOf(string? account) => PublicFolderPrincipals.Effective(Permissions, account);
+}
+
+public static class PublicFolderAgeLimit
+{
+    /// <summary>A hundred years: a longer age limit is a typo, not a limit.</summary>
+    public const int MaxDays = 36_500;
 }
 
 /// <summary>Article count and the low and high water marks (RFC 3977 §6.1.1: empty group has high = low - 1).</summary>
@@ -322,6 +329,12 @@ public interface IPublicFolderStore
     /// their Message-IDs stay in the history as expired, so peers cannot feed them back. Returns how many were removed.
     /// </summary>
     Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken);
+
+    /// <summary>Sets a folder's age limit in days (null: none); more than 100 years is refused.</summary>
+    Task<StoreStatus> SetAgeLimitAsync(long folderId, int? days, CancellationToken cancellationToken);
+
+    /// <summary>Removes the messages older than their folder's age limit; returns how many went.</summary>
+    Task<int> ExpireByAgeLimitAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
     // History
 

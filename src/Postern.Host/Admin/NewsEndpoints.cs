@@ -56,6 +56,12 @@ internal static class NewsEndpoints
                 await folders.SetDescriptionAsync(folder.Id, request.Description, ct);
             }
 
+            // 0 removes the limit.
+            if (request.AgeLimitDays is { } days && await folders.SetAgeLimitAsync(folder.Id, days == 0 ? null : days, ct) != StoreStatus.Ok)
+            {
+                return AdminApi.Error($"invalid age limit {days} (days, 1 to {PublicFolderAgeLimit.MaxDays}, or 0 for none)");
+            }
+
             return Results.Ok(FolderView.From((await folders.GetFolderByIdAsync(folder.Id, ct))!));
         });
         api.MapDelete("/public-folders", async (string path, CancellationToken ct) =>
@@ -96,10 +102,10 @@ internal static class NewsEndpoints
 
 internal sealed record FolderRequest(string Path, string? Newsgroup = null, string? Description = null);
 
-internal sealed record FolderChange(IReadOnlyDictionary<string, string>? Permissions = null, bool? Moderated = null, string? Moderator = null, string? Newsgroup = null, string? Description = null);
+internal sealed record FolderChange(IReadOnlyDictionary<string, string>? Permissions = null, bool? Moderated = null, string? Moderator = null, string? Newsgroup = null, string? Description = null, int? AgeLimitDays = null);
 
-internal sealed record FolderView(long Id, string Path, string? Newsgroup, string? Description, bool Moderated, string? Moderator, IReadOnlyDictionary<string, string> Permissions)
+internal sealed record FolderView(long Id, string Path, string? Newsgroup, string? Description, bool Moderated, string? Moderator, IReadOnlyDictionary<string, string> Permissions, int? AgeLimitDays = null)
 {
     public static FolderView From(PublicFolder folder) => new(folder.Id, folder.Path, folder.Newsgroup, folder.Description, folder.Moderated, folder.Moderator,
-        folder.Permissions.ToDictionary(p => p.Principal, p => PublicFolderPrincipals.FormatRights(p.Rights)));
+        folder.Permissions.ToDictionary(p => p.Principal, p => PublicFolderPrincipals.FormatRights(p.Rights)), folder.AgeLimitDays);
 }

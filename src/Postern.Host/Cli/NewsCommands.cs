@@ -37,7 +37,8 @@ internal static class NewsCommands
         var moderator = new Option<string?>("--moderator") { Description = "Address that approves posts" };
         var setNewsgroup = new Option<string?>("--newsgroup") { Description = "Newsgroup name (\"\" to stop publishing as a newsgroup)" };
         var setDescription = new Option<string?>("--description");
-        var set = new Command("set", "Change permissions, moderation or the newsgroup name") { setPath, permission, moderated, moderator, setNewsgroup, setDescription };
+        var ageLimit = new Option<string?>("--age-limit") { Description = "Remove messages older than DAYS (checked hourly; INN's expire), or off" };
+        var set = new Command("set", "Change permissions, moderation, the newsgroup name or the age limit") { setPath, permission, moderated, moderator, setNewsgroup, setDescription, ageLimit };
         set.SetAdminAction(async (parse, client, ct) =>
         {
             var permissions = new Dictionary<string, string>();
@@ -52,10 +53,17 @@ internal static class NewsCommands
                 permissions[entry[..eq]] = entry[(eq + 1)..];
             }
 
+            int? ageLimitDays = parse.GetValue(ageLimit) switch
+            {
+                null => null,
+                "off" => 0,
+                var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days > 0 => days,
+                var text => throw new CliException($"--age-limit takes a number of days or off, not '{text}'"),
+            };
             var change = new FolderChange(permissions.Count > 0 ? permissions : null, parse.GetValue(moderated) is { } m ? CliSupport.ParseOnOff(m, "--moderated") : null,
-                parse.GetValue(moderator), parse.GetValue(setNewsgroup), parse.GetValue(setDescription));
+                parse.GetValue(moderator), parse.GetValue(setNewsgroup), parse.GetValue(setDescription), ageLimitDays);
             var changed = await client.PatchAsync<FolderView>("public-folders?path=" + AdminClient.Escape(parse.GetValue(setPath)!), change, ct);
-            CliSupport.Print(parse, changed, f => [[$"{f.Path}: {string.Join(" ", f.Permissions.Select(p => $"{p.Key}={p.Value}"))}{(f.Moderated ? ", moderated by " + f.Moderator : "")}"]]);
+            CliSupport.Print(parse, changed, f => [[$"{f.Path}: {string.Join(" ", f.Permissions.Select(p => $"{p.Key}={p.Value}"))}{(f.Moderated ? ", moderated by " + f.Moderator : "")}{(f.AgeLimitDays is { } d ? $", age limit {d} days" : "")}"]]);
         });
 
         var removePath = new Argument<string>("path");

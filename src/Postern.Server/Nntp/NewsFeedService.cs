@@ -157,6 +157,14 @@ public sealed class NewsFeedService : IAsyncDisposable
                 if (now - lastPurge > TimeSpan.FromHours(1))
                 {
                     await _context.Store.PublicFolders.PurgeHistoryAsync(now - _options.HistoryRetention, token).ConfigureAwait(false);
+
+                    // Public-folder age limits (Exchange's; INN's expire), hourly like the history purge.
+                    var expired = await _context.Store.PublicFolders.ExpireByAgeLimitAsync(now, token).ConfigureAwait(false);
+                    if (expired > 0)
+                    {
+                        _logger.LogInformation("Removed {Count} public-folder message(s) past their folder's age limit", expired);
+                    }
+
                     lastPurge = now;
                 }
             }

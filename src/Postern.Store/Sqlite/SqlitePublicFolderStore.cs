@@ -5,7 +5,7 @@ namespace Postern.Store.Sqlite;
 
 internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed changes) : IPublicFolderStore
 {
-    private const string FolderColumns = "id, path, newsgroup, description, moderated, moderator, uid_validity, next_number, created";
+    private const string FolderColumns = "id, path, newsgroup, description, moderated, moderator, uid_validity, next_number, created, age_limit_days";
     private const string MessageColumns = "id, folder_id, number, blob_id, size, lines, message_id, received, headers";
     private const string PeerColumns = "id, name, host, port, tls_mode, verify, username, password, groups, direction, last_pull, enabled";
 
@@ -335,36 +335,51 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
         }, cancellationToken);
 
     public Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
-        database.WriteAsync(w =>
+        database.WriteAsync(w => RemoveExpired(w, w.Command(
+            "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.newsgroup IS NOT NULL AND m.received < @t AND (@f IS NULL OR m.folder_id = @f)",
+            ("@t", receivedBefore.ToUnixTimeMilliseconds()), ("@f", folderId))), cancellationToken);
+
+    public Task<StoreStatus> SetAgeLimitAsync(long folderId, int? days, CancellationToken cancellationToken) =>
+        days is < 1 or > PublicFolderAgeLimit.MaxDays
+            ? Task.FromResult(StoreStatus.Invalid)
+            : database.WriteAsync(w =>
+                w.Command("UPDATE public_folders SET age_limit_days = @d WHERE id = @f", ("@d", days), ("@f", folderId)).Execute() == 0
+                    ? StoreStatus.NotFound
+                    : StoreStatus.Ok, cancellationToken);
+
+    public Task<int> ExpireByAgeLimitAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        database.WriteAsync(w => RemoveExpired(w, w.Command(
+            "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.age_limit_days IS NOT NULL AND m.received < @now - f.age_limit_days * 86400000",
+            ("@now", now.ToUnixTimeMilliseconds()))), cancellationToken);
+
+    /// <summary>Deletes the selected rows (id, blob, Message-ID, folder, number); a Message-ID with no copy left is marked expired in the history.</summary>
+    private int RemoveExpired(WriteContext w, DbCommand select)
+    {
+        var victims = select.Query(r => (Id: r.GetInt64(0), BlobId: r.GetInt64(1), MessageId: r.GetNullableString(2), FolderId: r.GetInt64(3), Number: r.GetInt64(4)));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var victim in victims)
         {
-            var victims = w.Command(
-                "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.newsgroup IS NOT NULL AND m.received < @t AND (@f IS NULL OR m.folder_id = @f)",
-                ("@t", receivedBefore.ToUnixTimeMilliseconds()), ("@f", folderId))
-                .Query(r => (Id: r.GetInt64(0), BlobId: r.GetInt64(1), MessageId: r.GetNullableString(2), FolderId: r.GetInt64(3), Number: r.GetInt64(4)));
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            foreach (var victim in victims)
-            {
-                w.Command("DELETE FROM public_messages WHERE id = @id", ("@id", victim.Id)).Execute();
-                w.Command("DELETE FROM public_flags WHERE folder_id = @f AND number = @n", ("@f", victim.FolderId), ("@n", victim.Number)).Execute();
-            }
+            w.Command("DELETE FROM public_messages WHERE id = @id", ("@id", victim.Id)).Execute();
+            w.Command("DELETE FROM public_flags WHERE folder_id = @f AND number = @n", ("@f", victim.FolderId), ("@n", victim.Number)).Execute();
+        }
 
-            foreach (var messageId in victims.Select(v => v.MessageId).OfType<string>().Distinct(StringComparer.Ordinal))
+        foreach (var messageId in victims.Select(v => v.MessageId).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (w.Command("SELECT COUNT(*) FROM public_messages WHERE message_id = @m", ("@m", messageId)).Scalar<long>() == 0)
             {
-                if (w.Command("SELECT COUNT(*) FROM public_messages WHERE message_id = @m", ("@m", messageId)).Scalar<long>() == 0)
-                {
-                    w.Command("UPDATE news_history SET state = @s, recorded = @t WHERE message_id = @m", ("@s", (long)NewsHistoryState.Expired), ("@t", now), ("@m", messageId)).Execute();
-                }
+                w.Command("UPDATE news_history SET state = @s, recorded = @t WHERE message_id = @m", ("@s", (long)NewsHistoryState.Expired), ("@t", now), ("@m", messageId)).Execute();
             }
+        }
 
-            BlobCollector.DeleteUnreferenced(w, victims.Select(v => v.BlobId));
-            foreach (var group in victims.GroupBy(v => v.FolderId))
-            {
-                var numbers = group.Select(v => v.Number).ToList();
-                w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(group.Key), MailboxChangeKind.Expunged, 0, numbers)));
-            }
+        BlobCollector.DeleteUnreferenced(w, victims.Select(v => v.BlobId));
+        foreach (var group in victims.GroupBy(v => v.FolderId))
+        {
+            var numbers = group.Select(v => v.Number).ToList();
+            w.AfterCommit(() => changes.Publish(new MailboxChange(PublicFolderChanges.ChangeKey(group.Key), MailboxChangeKind.Expunged, 0, numbers)));
+        }
 
-            return victims.Count;
-        }, cancellationToken);
+        return victims.Count;
+    }
 
     public Task<NewsHistoryEntry?> GetHistoryAsync(string messageId, CancellationToken cancellationToken) =>
         database.ReadAsync(c =>
@@ -607,7 +622,8 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     }
 
     private static PublicFolder MapFolder(DbDataReader r, IReadOnlyList<PublicFolderPermission> permissions) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetNullableString(2), r.GetNullableString(3), r.GetInt64(4) != 0, r.GetNullableString(5), r.GetInt64(6), r.GetInt64(7), r.GetUnixMilliseconds(8), permissions);
+        new(r.GetInt64(0), r.GetString(1), r.GetNullableString(2), r.GetNullableString(3), r.GetInt64(4) != 0, r.GetNullableString(5), r.GetInt64(6), r.GetInt64(7), r.GetUnixMilliseconds(8), permissions,
+            r.IsDBNull(9) ? null : r.GetInt32(9));
 
     private static PublicMessage MapMessage(DbDataReader r) =>
         new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6), r.GetUnixMilliseconds(7), (byte[])r.GetValue(8));
