@@ -178,12 +178,12 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         }
 
         // RFC 5537 §3.5: the injecting agent adds Injection-Date and its Path identity (with "not-for-mail" as the tail entry).
-        article.Headers.Remove("Injection-Date");
+        article.Headers.RemoveAll("Injection-Date");
         article.Headers.Add("Injection-Date", DateUtils.FormatDate(now));
 
         // RFC 5536 §3.2.8 / RFC 5537 §3.5: the injecting agent's own Injection-Info, never one the poster wrote. Like INN,
         // it names the posting host (the address) but not the account.
-        article.Headers.Remove("Injection-Info");
+        article.Headers.RemoveAll("Injection-Info");
         article.Headers.Add("Injection-Info", postingHost is null ? pathIdentity : $"{pathIdentity}; posting-host=\"{postingHost}\"");
         var path = article.Get("Path");
         article.Headers.Remove("Path");
@@ -224,12 +224,14 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await RejectAndRememberAsync(messageId, "Invalid Newsgroups header", cancellationToken).ConfigureAwait(false);
         }
 
+        // This server's entry in the Path of what it relays (RFC 5537 §3.2.1), control articles included.
+        var relayedPath = article.Get("Path")!;
+        article.Headers.Remove("Path");
+        article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + relayedPath));
+        var now = time.GetUtcNow();
         if (article.Get("Control") is { } control)
         {
-            var path = article.Get("Path")!;
-            article.Headers.Remove("Path");
-            article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + path));
-            var outcome = await ControlAsync(article, messageId!, control, account, trustedPeer, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var outcome = await ControlAsync(article, messageId!, control, account, trustedPeer, now, cancellationToken).ConfigureAwait(false);
             return outcome.Outcome == IntakeOutcome.Rejected ? await RejectAndRememberAsync(messageId, outcome.Reason, cancellationToken).ConfigureAwait(false) : outcome;
         }
 
@@ -245,10 +247,6 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await RejectAndRememberAsync(messageId, "Unapproved article in a moderated group", cancellationToken).ConfigureAwait(false);
         }
 
-        var relayedPath = article.Get("Path")!;
-        article.Headers.Remove("Path");
-        article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + relayedPath));
-        var now = time.GetUtcNow();
         var result = await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, now, cancellationToken).ConfigureAwait(false);
         await SupersedeAsync(article, result, account, trustedPeer, now, cancellationToken).ConfigureAwait(false);
         return result;

@@ -101,18 +101,12 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         return pending.Task.IsCompleted ? pending.Task : pending.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Gives up the writer; writes still queued are handed, with the writer, to a pool thread.</summary>
+    /// <summary>Gives up the writer; writes queued meanwhile are handed, with the writer, to a pool thread.</summary>
     private void ReleaseWriter()
     {
-        if (!_writes.IsEmpty)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static database => database.DrainWrites(), this, preferLocal: false);
-            return;
-        }
-
-        Volatile.Write(ref _writerOwned, 0);
-
-        // A write queued between the check and the release saw the writer owned and left its work to us.
+        // A full fence, not a plain release write: a caller that queued a write and then found the writer owned relies on
+        // this check to see it, so the read of the queue must not move ahead of the store of 0.
+        Interlocked.Exchange(ref _writerOwned, 0);
         if (!_writes.IsEmpty && Interlocked.CompareExchange(ref _writerOwned, 1, 0) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static database => database.DrainWrites(), this, preferLocal: false);
@@ -121,19 +115,12 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
 
     private void DrainWrites()
     {
-        while (true)
+        while (!_writes.IsEmpty)
         {
-            while (!_writes.IsEmpty)
-            {
-                RunNextBatch();
-            }
-
-            Volatile.Write(ref _writerOwned, 0);
-            if (_writes.IsEmpty || Interlocked.CompareExchange(ref _writerOwned, 1, 0) != 0)
-            {
-                return;
-            }
+            RunNextBatch();
         }
+
+        ReleaseWriter();
     }
 
     private void RunNextBatch()

@@ -157,11 +157,16 @@ public sealed class NntpReaderTests
         await using var client = await NntpTestClient.ConnectAsync(server.Port());
         Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Draft", messageId: "<v1@example.test>")));
-        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Final", messageId: "<v2@example.test>", extraHeaders: "Supersedes: <v1@example.test>\n")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Final", messageId: "<v2@example.test>",
+            extraHeaders: "Supersedes: <v1@example.test>\nInjection-Info: forged.example; posting-host=\"10.9.9.9\"\nInjection-Info: again.example\n")));
 
         Assert.StartsWith("430", await client.CommandAsync("STAT <v1@example.test>"));
         Assert.Equal("220 0 <v2@example.test>", await client.CommandAsync("ARTICLE <v2@example.test>"));
-        Assert.Contains("Subject: Final", await client.ReadBlockAsync());
+        var final = await client.ReadBlockAsync();
+        Assert.Contains("Subject: Final", final);
+
+        // The poster's Injection-Info fields are dropped; only the server's own remains (RFC 5537 §3.5).
+        Assert.Equal(["Injection-Info: mail.example.test; posting-host=\"127.0.0.1\""], final.Where(l => l.StartsWith("Injection-Info:", StringComparison.OrdinalIgnoreCase)));
         Assert.Equal("211 1 2 2 example.general", await client.CommandAsync("GROUP example.general"));
     }
 
