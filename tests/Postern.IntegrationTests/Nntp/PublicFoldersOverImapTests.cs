@@ -117,6 +117,41 @@ public sealed class PublicFoldersOverImapTests
     }
 
     [Fact]
+    public async Task Recent_in_a_public_folder_goes_to_the_first_read_write_session_of_any_account()
+    {
+        // RFC 3501 §2.3.2: \Recent belongs to the mailbox, here the shared folder, not to an account.
+        await using var server = await StartAsync();
+        await using (var nntp = await NntpAsync(server, Poster))
+        {
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article(subject: "One", messageId: "<r1@example.test>")));
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article(subject: "Two", messageId: "<r2@example.test>")));
+        }
+
+        using var looker = await RawImapAsync(server, Reader);
+        await looker.SendAsync($"e1 EXAMINE \"{FolderName}\"\r\n");
+        Assert.Contains("* 2 RECENT", await looker.ReadUntilTaggedAsync("e1"));
+
+        using var first = await RawImapAsync(server, Poster);
+        await first.SendAsync($"a1 SELECT \"{FolderName}\"\r\na2 SEARCH RECENT\r\n");
+        Assert.Contains("* 2 RECENT", await first.ReadUntilTaggedAsync("a1"));
+        Assert.Equal(["* SEARCH 1 2", "a2 OK SEARCH completed"], await first.ReadUntilTaggedAsync("a2"));
+
+        using var second = await RawImapAsync(server, Reader);
+        await second.SendAsync($"b1 SELECT \"{FolderName}\"\r\n");
+        Assert.Contains("* 0 RECENT", await second.ReadUntilTaggedAsync("b1"));
+
+        await using (var nntp = await NntpAsync(server, Poster))
+        {
+            Assert.StartsWith("240", await nntp.PostAsync(NntpTestServer.Article(subject: "Three", messageId: "<r3@example.test>")));
+        }
+
+        await second.SendAsync("b3 NOOP\r\n");
+        Assert.Equal(["* 3 EXISTS", "* 1 RECENT", "b3 OK NOOP completed"], await second.ReadUntilTaggedAsync("b3"));
+        await first.SendAsync("a3 NOOP\r\n");
+        Assert.Equal(["* 3 EXISTS", "* 2 RECENT", "a3 OK NOOP completed"], await first.ReadUntilTaggedAsync("a3"));
+    }
+
+    [Fact]
     public async Task Multiappend_with_one_bad_article_files_none()
     {
         // RFC 3502 §6: if any message cannot be appended, none is.

@@ -194,11 +194,37 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
             : "No such public folder";
 
     // \Recent is not tracked for public folders: shared by every reader, "first session to see it" means little there.
-    public Task<long> ClaimRecentAsync(long mailboxId, long throughUid, bool claim, CancellationToken cancellationToken) =>
-        IsPublic(mailboxId) ? Task.FromResult(long.MaxValue) : Inner.ClaimRecentAsync(mailboxId, throughUid, claim, cancellationToken);
+    // \Recent in a public folder is the folder's, as in a mailbox (RFC 3501 §2.3.2): the first read-write session of any
+    // account told of an article takes it; the mark is the first article number not yet claimed.
+    public async Task<long> ClaimRecentAsync(long mailboxId, long throughUid, bool claim, CancellationToken cancellationToken)
+    {
+        if (!IsPublic(mailboxId))
+        {
+            return await Inner.ClaimRecentAsync(mailboxId, throughUid, claim, cancellationToken).ConfigureAwait(false);
+        }
+
+        var folderId = -mailboxId;
+        var first = await store.Database.ReadAsync(c => c.CreateCommand("SELECT first_recent_number FROM public_folders WHERE id = @f", ("@f", folderId)).Scalar<long?>(), cancellationToken)
+            .ConfigureAwait(false) ?? long.MaxValue;
+        if (!claim || first > throughUid)
+        {
+            return first;
+        }
+
+        // Forward only, in the single writer; not worth an fsync (after a crash an article is at worst recent again).
+        return await store.Database.WriteVolatileAsync(w =>
+        {
+            var old = w.Command("SELECT first_recent_number FROM public_folders WHERE id = @f", ("@f", folderId)).Scalar<long?>() ?? long.MaxValue;
+            w.Command("UPDATE public_folders SET first_recent_number = @n WHERE id = @f AND first_recent_number < @n", ("@f", folderId), ("@n", throughUid + 1)).Execute();
+            return old;
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<long> CountRecentAsync(long mailboxId, CancellationToken cancellationToken) =>
-        IsPublic(mailboxId) ? Task.FromResult(0L) : Inner.CountRecentAsync(mailboxId, cancellationToken);
+        IsPublic(mailboxId)
+            ? store.Database.ReadAsync(c => c.CreateCommand(
+                "SELECT COUNT(*) FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE m.folder_id = @f AND m.number >= f.first_recent_number", ("@f", -mailboxId)).Scalar<long>(), cancellationToken)
+            : Inner.CountRecentAsync(mailboxId, cancellationToken);
 
     // Public folders take APPEND through the article intake (ImapPublicFolders), one article at a time.
     public Task<StoreResult<IReadOnlyList<AppendResult>>> AppendAllAsync(long mailboxId, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken) =>
