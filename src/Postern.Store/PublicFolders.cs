@@ -135,6 +135,9 @@ public static class PublicFolderAgeLimit
 {
     /// <summary>A hundred years: a longer age limit is a typo, not a limit.</summary>
     public const int MaxDays = 36_500;
+
+    /// <summary>Messages removed per write: a large expiry must not hold the single writer (and every delivery) for long.</summary>
+    public const int MaxPerPass = 1000;
 }
 
 /// <summary>Article count and the low and high water marks (RFC 3977 §6.1.1: empty group has high = low - 1).</summary>
@@ -333,7 +336,7 @@ public interface IPublicFolderStore
     /// <summary>Sets a folder's age limit in days (null: none); more than 100 years is refused.</summary>
     Task<StoreStatus> SetAgeLimitAsync(long folderId, int? days, CancellationToken cancellationToken);
 
-    /// <summary>Removes the messages older than their folder's age limit; returns how many went.</summary>
+    /// <summary>Removes messages older than their folder's age limit, at most <see cref="PublicFolderAgeLimit.MaxPerPass"/> a call; returns how many went (call again until 0).</summary>
     Task<int> ExpireByAgeLimitAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
     // History

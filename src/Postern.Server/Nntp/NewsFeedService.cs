@@ -159,7 +159,14 @@ public sealed class NewsFeedService : IAsyncDisposable
                     await _context.Store.PublicFolders.PurgeHistoryAsync(now - _options.HistoryRetention, token).ConfigureAwait(false);
 
                     // Public-folder age limits (Exchange's; INN's expire), hourly like the history purge.
-                    var expired = await _context.Store.PublicFolders.ExpireByAgeLimitAsync(now, token).ConfigureAwait(false);
+                    int expired = 0, removed;
+                    do
+                    {
+                        removed = await _context.Store.PublicFolders.ExpireByAgeLimitAsync(now, token).ConfigureAwait(false);
+                        expired += removed;
+                    }
+                    while (removed > 0);
+
                     if (expired > 0)
                     {
                         _logger.LogInformation("Removed {Count} public-folder message(s) past their folder's age limit", expired);

@@ -349,8 +349,8 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
 
     public Task<int> ExpireByAgeLimitAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         database.WriteAsync(w => RemoveExpired(w, w.Command(
-            "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.age_limit_days IS NOT NULL AND m.received < @now - f.age_limit_days * 86400000",
-            ("@now", now.ToUnixTimeMilliseconds()))), cancellationToken);
+            "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.age_limit_days IS NOT NULL AND m.received < @now - f.age_limit_days * 86400000 LIMIT @max",
+            ("@now", now.ToUnixTimeMilliseconds()), ("@max", PublicFolderAgeLimit.MaxPerPass))), cancellationToken);
 
     /// <summary>Deletes the selected rows (id, blob, Message-ID, folder, number); a Message-ID with no copy left is marked expired in the history.</summary>
     private int RemoveExpired(WriteContext w, DbCommand select)
