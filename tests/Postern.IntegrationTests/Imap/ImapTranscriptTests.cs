@@ -13,6 +13,17 @@ public sealed class ImapTranscriptTests
         return client;
     }
 
+    /// <summary>Sends the commands pipelined, tagged prefix+first, prefix+(first+1), …, and asserts each ends in OK.</summary>
+    private static async Task AllOkAsync(RawImapClient client, string prefix, int first, params string[] commands)
+    {
+        var tags = commands.Select((_, i) => prefix + (first + i).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        await client.SendAsync(string.Concat(commands.Select((command, i) => $"{tags[i]} {command}\r\n")));
+        foreach (var tag in tags)
+        {
+            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Synchronizing_literal_gets_a_continuation()
     {
@@ -217,11 +228,7 @@ public sealed class ImapTranscriptTests
     {
         await using var server = await ImapTestServer.StartAsync();
         using var client = await LoginAsync(server);
-        await client.SendAsync("s1 CREATE Subs/Gone\r\ns2 SUBSCRIBE Subs/Gone\r\ns3 DELETE Subs/Gone\r\ns4 SUBSCRIBE Subs/Later/\r\n");
-        foreach (var tag in new[] { "s1", "s2", "s3", "s4" })
-        {
-            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
-        }
+        await AllOkAsync(client, "s", 1, "CREATE Subs/Gone", "SUBSCRIBE Subs/Gone", "DELETE Subs/Gone", "SUBSCRIBE Subs/Later/");
 
         // RFC 3501 §6.3.6: the name stays subscribed; RFC 5258 §3.1: LIST (SUBSCRIBED) shows it \NonExistent.
         await client.SendAsync("s5 LIST (SUBSCRIBED) \"\" Subs/*\r\n");
@@ -233,11 +240,7 @@ public sealed class ImapTranscriptTests
         Assert.Equal(["s7 OK LIST completed"], await client.ReadUntilTaggedAsync("s7"));
 
         // Creating the name again finds it subscribed; RENAME takes the subscriptions of the mailbox and its children along.
-        await client.SendAsync("s8 CREATE Subs/Gone/Child\r\ns9 SUBSCRIBE Subs/Gone/Child\r\ns10 RENAME Subs/Gone Subs/Moved\r\n");
-        foreach (var tag in new[] { "s8", "s9", "s10" })
-        {
-            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
-        }
+        await AllOkAsync(client, "s", 8, "CREATE Subs/Gone/Child", "SUBSCRIBE Subs/Gone/Child", "RENAME Subs/Gone Subs/Moved");
 
         await client.SendAsync("s11 LSUB \"\" Subs/*\r\n");
         Assert.Equal(
@@ -254,12 +257,8 @@ public sealed class ImapTranscriptTests
     {
         await using var server = await ImapTestServer.StartAsync();
         using var client = await LoginAsync(server);
-        await client.SendAsync("t1 CREATE Top/test\r\nt2 CREATE Top/test2/test\r\nt3 CREATE Top/test3/test3\r\n" +
-            "t4 SUBSCRIBE Top/test\r\nt5 SUBSCRIBE Top/test2/test\r\nt6 SUBSCRIBE Top/test3/test3\r\n");
-        foreach (var tag in new[] { "t1", "t2", "t3", "t4", "t5", "t6" })
-        {
-            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
-        }
+        await AllOkAsync(client, "t", 1, "CREATE Top/test", "CREATE Top/test2/test", "CREATE Top/test3/test3",
+            "SUBSCRIBE Top/test", "SUBSCRIBE Top/test2/test", "SUBSCRIBE Top/test3/test3");
 
         // RFC 3501 §6.3.9: Top/test2 is not subscribed, but stands in (\Noselect) for its subscribed child that "%" hides.
         await client.SendAsync("t7 LSUB \"\" Top/%\r\n");
@@ -284,12 +283,8 @@ public sealed class ImapTranscriptTests
     {
         await using var server = await ImapTestServer.StartAsync();
         using var client = await LoginAsync(server);
-        await client.SendAsync("u1 CREATE Tree/A/A\r\nu2 CREATE Tree/B/B\r\nu3 CREATE Tree/B/C\r\n" +
-            "u4 SUBSCRIBE Tree/A/A\r\nu5 SUBSCRIBE Tree/B/B\r\nu6 SUBSCRIBE Tree/B/C\r\n");
-        foreach (var tag in new[] { "u1", "u2", "u3", "u4", "u5", "u6" })
-        {
-            Assert.StartsWith(tag + " OK", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
-        }
+        await AllOkAsync(client, "u", 1, "CREATE Tree/A/A", "CREATE Tree/B/B", "CREATE Tree/B/C",
+            "SUBSCRIBE Tree/A/A", "SUBSCRIBE Tree/B/B", "SUBSCRIBE Tree/B/C");
 
         // RFC 5258 §3.5: Tree/A is not subscribed; its subscribed child does not match the pattern.
         await client.SendAsync("u7 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Tree/A\r\n");
