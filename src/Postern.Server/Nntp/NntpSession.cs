@@ -592,6 +592,28 @@ internal sealed class NntpSession
         return groups;
     }
 
+    /// <summary>
+    /// Writes 480 (483 where credentials need TLS first) when this client may read no newsgroup until it logs on
+    /// but an account could: slrn and tin send AUTHINFO on 480 (RFC 4643 §2.1), while an empty list would tell
+    /// them the server carries no groups. INN's nnrpd answers the same way.
+    /// </summary>
+    private async Task<bool> RefusedUntilLogonAsync(List<(PublicFolder Folder, PublicFolderRights Rights)> visible, CancellationToken cancellationToken)
+    {
+        if (IsAuthenticated || visible.Count > 0)
+        {
+            return false;
+        }
+
+        var folders = await _context.Store.PublicFolders.ListFoldersAsync(cancellationToken).ConfigureAwait(false);
+        if (!folders.Any(f => f.Newsgroup is not null && f.RightsOf("\u0001any-account").HasFlag(PublicFolderRights.Read)))
+        {
+            return false;
+        }
+
+        _channel.WriteLine(Authenticator.MayAuthenticate(_connection) ? "480 Authentication required" : "483 Encryption required, use STARTTLS first");
+        return true;
+    }
+
     /// <summary>A readable newsgroup by name, or null after writing 411 (or 480 when logging on could help).</summary>
     private async Task<PublicFolder?> OpenGroupAsync(string name, CancellationToken cancellationToken)
     {
@@ -681,8 +703,13 @@ internal sealed class NntpSession
             case "ACTIVE":
             case "ACTIVE.TIMES":
             case "NEWSGROUPS":
-                var groups = (await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false))
-                    .Where(g => wildmat is null || Wildmat.Matches(wildmat, g.Folder.Newsgroup!)).ToList();
+                var visible = await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false);
+                if (await RefusedUntilLogonAsync(visible, cancellationToken).ConfigureAwait(false))
+                {
+                    return true;
+                }
+
+                var groups = visible.Where(g => wildmat is null || Wildmat.Matches(wildmat, g.Folder.Newsgroup!)).ToList();
                 _channel.WriteLine(keyword switch
                 {
                     "ACTIVE" => "215 List of newsgroups follows",
@@ -716,8 +743,10 @@ internal sealed class NntpSession
                     _channel.WriteLine(field + ":");
                 }
 
-                _channel.WriteLine(":bytes");
-                _channel.WriteLine(":lines");
+                // RFC 3977 §8.4.2 allows "Bytes:" and "Lines:" for the metadata items, for existing clients; INN
+                // answers so, and slrn turns XOVER off on ":bytes".
+                _channel.WriteLine("Bytes:");
+                _channel.WriteLine("Lines:");
                 _channel.WriteLine(".");
                 return true;
             case "HEADERS":
@@ -1030,6 +1059,11 @@ internal sealed class NntpSession
         }
 
         var groups = await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false);
+        if (await RefusedUntilLogonAsync(groups, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
         _channel.WriteLine("231 List of new newsgroups follows");
         foreach (var (folder, rights) in groups.Where(g => g.Folder.Created >= since))
         {
@@ -1050,7 +1084,13 @@ internal sealed class NntpSession
             return false;
         }
 
-        var readable = (await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false))
+        var visible = await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false);
+        if (await RefusedUntilLogonAsync(visible, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        var readable = visible
             .Where(g => Wildmat.Matches(wildmat, g.Folder.Newsgroup!))
             .Select(g => g.Folder.Id)
             .ToHashSet();

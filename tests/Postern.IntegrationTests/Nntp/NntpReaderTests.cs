@@ -62,7 +62,7 @@ public sealed class NntpReaderTests
         Assert.StartsWith("215", await client.CommandAsync("LIST NEWSGROUPS"));
         Assert.Equal(["example.general\tGeneral discussion"], await client.ReadBlockAsync());
         Assert.StartsWith("215", await client.CommandAsync("LIST OVERVIEW.FMT"));
-        Assert.Equal(["Subject:", "From:", "Date:", "Message-ID:", "References:", ":bytes", ":lines"], await client.ReadBlockAsync());
+        Assert.Equal(["Subject:", "From:", "Date:", "Message-ID:", "References:", "Bytes:", "Lines:"], await client.ReadBlockAsync());
         Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE.TIMES"));
         Assert.Single(await client.ReadBlockAsync());
 
@@ -208,6 +208,24 @@ public sealed class NntpReaderTests
         Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.announce")));
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general")));
+    }
+
+    [Fact]
+    public async Task ClientThatCanReadNothingYetIsAskedToLogOnInsteadOfGettingAnEmptyList()
+    {
+        // slrn and tin authenticate when LIST answers 480; an empty 215 list would leave them with no groups.
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("480", await client.CommandAsync("LIST ACTIVE"));
+        Assert.StartsWith("480", await client.CommandAsync("LIST NEWSGROUPS"));
+        Assert.StartsWith("480", await client.CommandAsync("NEWGROUPS 20000101 000000"));
+        Assert.StartsWith("480", await client.CommandAsync("NEWNEWS * 20000101 000000"));
+        Assert.StartsWith("215", await client.CommandAsync("LIST OVERVIEW.FMT"));
+        Assert.Equal(7, (await client.ReadBlockAsync()).Count);
+
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE"));
+        Assert.Equal(["example.general 0 1 y"], await client.ReadBlockAsync());
     }
 
     [Fact]
