@@ -241,7 +241,7 @@ internal sealed class NntpSession
         _channel.WriteLine("NEWNEWS");
         _channel.WriteLine("HDR");
         _channel.WriteLine("OVER MSGID");
-        _channel.WriteLine("LIST ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS DISTRIB.PATS");
+        _channel.WriteLine("LIST ACTIVE ACTIVE.TIMES COUNTS DISTRIB.PATS DISTRIBUTIONS HEADERS MODERATORS NEWSGROUPS OVERVIEW.FMT SUBSCRIPTIONS");
         if (_connection.CanStartTls && !IsAuthenticated)
         {
             _channel.WriteLine("STARTTLS");
@@ -311,7 +311,7 @@ internal sealed class NntpSession
         {
             "ARTICLE [message-id|number]", "AUTHINFO USER name|PASS password|SASL mechanism [initial-response]", "BODY [message-id|number]",
             "CAPABILITIES", "CHECK message-id", "DATE", "GROUP newsgroup", "HDR header [message-id|range]", "HEAD [message-id|number]", "HELP",
-            "IHAVE message-id", "LAST", "LIST [ACTIVE|ACTIVE.TIMES|NEWSGROUPS|OVERVIEW.FMT|HEADERS|DISTRIB.PATS] [wildmat]",
+            "IHAVE message-id", "LAST", "LIST [ACTIVE|ACTIVE.TIMES|COUNTS|DISTRIB.PATS|DISTRIBUTIONS|HEADERS|MODERATORS|NEWSGROUPS|OVERVIEW.FMT|SUBSCRIPTIONS] [wildmat]",
             "LISTGROUP [newsgroup [range]]", "MODE READER|STREAM", "NEWGROUPS [yy]yymmdd hhmmss [GMT]", "NEWNEWS wildmat [yy]yymmdd hhmmss [GMT]",
             "NEXT", "OVER [message-id|range]", "POST", "QUIT", "STARTTLS", "STAT [message-id|number]", "TAKETHIS message-id",
         })
@@ -702,7 +702,10 @@ internal sealed class NntpSession
         {
             case "ACTIVE":
             case "ACTIVE.TIMES":
+            case "COUNTS":
+            case "MODERATORS":
             case "NEWSGROUPS":
+            case "SUBSCRIPTIONS":
                 var visible = await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false);
                 if (await RefusedUntilLogonAsync(visible, cancellationToken).ConfigureAwait(false))
                 {
@@ -714,6 +717,9 @@ internal sealed class NntpSession
                 {
                     "ACTIVE" => "215 List of newsgroups follows",
                     "ACTIVE.TIMES" => "215 Information about creation follows",
+                    "COUNTS" => "215 List of newsgroups follows",
+                    "MODERATORS" => "215 List of submission address formats follows",
+                    "SUBSCRIPTIONS" => "215 List of recommended newsgroups follows",
                     _ => "215 Descriptions follow",
                 });
                 foreach (var (folder, rights) in groups)
@@ -723,6 +729,23 @@ internal sealed class NntpSession
                         case "ACTIVE":
                             var summary = await _context.Store.PublicFolders.GetSummaryAsync(folder.Id, cancellationToken).ConfigureAwait(false);
                             _channel.WriteLine($"{folder.Newsgroup} {summary.High} {summary.Low} {PostingStatus(folder, rights)}");
+                            break;
+                        case "COUNTS":
+                            // RFC 6048 §2.2: as ACTIVE, with the article count before the status.
+                            var counts = await _context.Store.PublicFolders.GetSummaryAsync(folder.Id, cancellationToken).ConfigureAwait(false);
+                            _channel.WriteLine($"{folder.Newsgroup} {counts.High} {counts.Low} {counts.Count} {PostingStatus(folder, rights)}");
+                            break;
+                        case "MODERATORS":
+                            // RFC 6048 §2.4: newsgroup pattern ":" submission address; a '%' in an address is doubled.
+                            if (folder.Moderated && !string.IsNullOrEmpty(folder.Moderator))
+                            {
+                                _channel.WriteLine($"{folder.Newsgroup}:{folder.Moderator.Replace("%", "%%", StringComparison.Ordinal)}");
+                            }
+
+                            break;
+                        case "SUBSCRIPTIONS":
+                            // RFC 6048 §2.6: the groups a new reader starts with (tin subscribes them on first use).
+                            _channel.WriteLine(folder.Newsgroup!);
                             break;
                         case "ACTIVE.TIMES":
                             _channel.WriteLine($"{folder.Newsgroup} {folder.Created.ToUnixTimeSeconds()} {_intake.PathIdentity}");
@@ -759,6 +782,11 @@ internal sealed class NntpSession
                 return true;
             case "DISTRIB.PATS":
                 _channel.WriteLine("215 Default distributions follow");
+                _channel.WriteLine(".");
+                return true;
+            case "DISTRIBUTIONS":
+                // RFC 6048 §2.3: Postern defines no distributions.
+                _channel.WriteLine("215 List of distributions follows");
                 _channel.WriteLine(".");
                 return true;
             default:

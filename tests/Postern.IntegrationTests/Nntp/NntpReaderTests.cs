@@ -65,6 +65,15 @@ public sealed class NntpReaderTests
         Assert.Equal(["Subject:", "From:", "Date:", "Message-ID:", "References:", "Bytes:", "Lines:"], await client.ReadBlockAsync());
         Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE.TIMES"));
         Assert.Single(await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST COUNTS"));
+        Assert.Equal(["example.general 1 1 1 y"], await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST SUBSCRIPTIONS"));
+        Assert.Equal(["example.general"], await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST DISTRIBUTIONS"));
+        Assert.Empty(await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST MODERATORS"));
+        Assert.Empty(await client.ReadBlockAsync());
+        Assert.StartsWith("501", await client.CommandAsync("LIST NOSUCHLIST"));
 
         Assert.StartsWith("230", await client.CommandAsync("NEWNEWS example.* 20000101 000000 GMT"));
         Assert.Equal(["<first@example.test>"], await client.ReadBlockAsync());
@@ -242,6 +251,8 @@ public sealed class NntpReaderTests
         Assert.Equal("211 0 1 0 example.general", await client.CommandAsync("GROUP example.general"));
         Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE"));
         Assert.Equal(["example.general 0 1 m"], await client.ReadBlockAsync());
+        Assert.StartsWith("215", await client.CommandAsync("LIST MODERATORS"));
+        Assert.Equal(["example.general:moderator@example.test"], await client.ReadBlockAsync());
 
         var pending = Assert.Single(await folders.ListPendingAsync(folder.Id, CancellationToken.None));
         Assert.Equal("<held@example.test>", pending.MessageId);
