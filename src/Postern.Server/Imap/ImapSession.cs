@@ -394,6 +394,16 @@ internal sealed class ImapSession
         }
     }
 
+    /// <summary>Whether adding <paramref name="keywords"/> would take the selected mailbox past its keyword limit.</summary>
+    public bool ExceedsKeywordLimit(IReadOnlyList<string> keywords)
+    {
+        var fresh = keywords.Where(k => !_announcedKeywords.Contains(k)).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+        return fresh > 0 && _announcedKeywords.Count + fresh > ImapDefaults.MaxKeywords(Config);
+    }
+
+    /// <summary>Whether the selected mailbox may still take a keyword it has not seen (PERMANENTFLAGS \*).</summary>
+    public bool MayCreateKeywords => _announcedKeywords.Count < ImapDefaults.MaxKeywords(Config);
+
     /// <summary>The keywords listed with SELECT: every keyword in use in the mailbox.</summary>
     public IReadOnlyList<string> InitialKeywords(IEnumerable<MessageRecord> messages)
     {

@@ -29,7 +29,8 @@ internal sealed class ImapTestServer : IAsyncDisposable
 
     public int TlsPort => Server.PortOf(VirtualServerName, BindingMode.ImplicitTls);
 
-    public static async Task<ImapTestServer> StartAsync(bool requireSecureChannel = false, int maxBadCommands = 20, int idleTimeoutSeconds = 300)
+    public static async Task<ImapTestServer> StartAsync(bool requireSecureChannel = false, int maxBadCommands = 20, int idleTimeoutSeconds = 300,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var server = await InProcessServer.StartAsync(context => [new ImapProtocolHandler(context)],
         [
@@ -41,6 +42,7 @@ internal sealed class ImapTestServer : IAsyncDisposable
                 // Transcripts log in over clear text for readability; the default (refused) has its own tests.
                 Security = new SecurityOptions { RequireSecureChannel = requireSecureChannel, AllowPlaintextAuthentication = true },
                 Limits = new ConnectionLimits { MaxBadCommands = maxBadCommands, MaxMessageSize = 1024 * 1024, IdleTimeoutSeconds = idleTimeoutSeconds },
+                Settings = settings ?? new Dictionary<string, string>(),
             },
         ]);
         await server.Store.Directory.AddDomainAsync("example.test", CancellationToken.None);

@@ -1,4 +1,5 @@
 using System.Text;
+using Postern.Server.Imap;
 
 namespace Postern.IntegrationTests.Imap;
 
@@ -583,6 +584,32 @@ public sealed class ImapLimitsEndToEndTests
 
         Assert.Equal("* BYE Too many authentication failures", await client.ReadLineAsync());
         Assert.Null(await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task Keywords_per_mailbox_are_bounded_by_the_virtual_server_setting()
+    {
+        await using var server = await ImapTestServer.StartAsync(settings: new Dictionary<string, string> { [ImapDefaults.MaxKeywordsSetting] = "3" });
+        await server.DeliverAsync("INBOX", "Subject: one\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: two\r\n\r\nbody\r\n");
+        using var client = await server.ConnectRawAsync();
+        await client.SendAsync($"k1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\nk2 SELECT INBOX\r\n");
+        Assert.StartsWith("k1 OK", (await client.ReadUntilTaggedAsync("k1"))[^1], StringComparison.Ordinal);
+        Assert.Contains(@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted", await client.ReadUntilTaggedAsync("k2"));
+
+        await client.SendAsync("k3 STORE 1 +FLAGS (alpha beta)\r\n");
+        Assert.StartsWith("k3 OK", (await client.ReadUntilTaggedAsync("k3"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("k4 STORE 2 +FLAGS (gamma delta)\r\n");
+        Assert.StartsWith("k4 NO [LIMIT]", (await client.ReadUntilTaggedAsync("k4"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("k5 STORE 2 +FLAGS (gamma alpha)\r\n");
+        Assert.StartsWith("k5 OK", (await client.ReadUntilTaggedAsync("k5"))[^1], StringComparison.Ordinal);
+
+        // Full: the keywords in use can still be set, and PERMANENTFLAGS no longer offers new ones.
+        await client.SendAsync("k6 STORE 1 +FLAGS (gamma)\r\nk7 SELECT INBOX\r\n");
+        Assert.StartsWith("k6 OK", (await client.ReadUntilTaggedAsync("k6"))[^1], StringComparison.Ordinal);
+        Assert.Contains(@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft)] Flags permitted", await client.ReadUntilTaggedAsync("k7"));
+        await client.SendAsync("k8 APPEND INBOX (a b c d) {4+}\r\nx\r\n\r\n");
+        Assert.StartsWith("k8 NO [LIMIT]", (await client.ReadUntilTaggedAsync("k8"))[^1], StringComparison.Ordinal);
     }
 
     [Fact]

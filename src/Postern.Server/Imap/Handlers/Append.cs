@@ -42,6 +42,12 @@ internal sealed class Append : IImapHandler
             return;
         }
 
+        if (request.Messages.Any(m => m.Flags.Keywords.Count > ImapDefaults.MaxKeywords(session.Config)))
+        {
+            session.No(command, "Too many keywords", "LIMIT");
+            return;
+        }
+
         if (request.Messages.Any(m => m.Content.IsEmpty))
         {
             session.No(command, "Empty message", "CANNOT");

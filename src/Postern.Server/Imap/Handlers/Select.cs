@@ -7,6 +7,9 @@ internal sealed class Select(bool readOnly) : IImapHandler
 {
     private const string PermanentFlags = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)";
 
+    /// <summary>At the keyword limit: the keywords in use can still be set, new ones cannot (RFC 3501 §7.1).</summary>
+    private const string PermanentFlagsNoNewKeywords = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)";
+
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
     {
         if (!ImapSelectRequest.TryParse(command.GetReader(), session.Utf8Enabled, out var request, out var error))
@@ -50,7 +53,8 @@ internal sealed class Select(bool readOnly) : IImapHandler
         var messages = selected.Messages;
         var writer = session.Writer;
         writer.BeginUntagged().Atom("FLAGS").Flags(ImapSession.MailboxFlags, session.InitialKeywords(messages)).EndLine();
-        writer.Untagged(ImapStatus.Ok, "PERMANENTFLAGS " + (readOnly ? "()" : PermanentFlags), readOnly ? "No permanent flags permitted" : "Flags permitted");
+        writer.Untagged(ImapStatus.Ok, "PERMANENTFLAGS " + (readOnly ? "()" : session.MayCreateKeywords ? PermanentFlags : PermanentFlagsNoNewKeywords),
+            readOnly ? "No permanent flags permitted" : "Flags permitted");
         writer.BeginUntagged().Number((ulong)messages.Count).Atom("EXISTS").EndLine();
         if (!session.Enabled.ReportsRecentAndUnseen)
         {

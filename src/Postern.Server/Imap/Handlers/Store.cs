@@ -32,6 +32,13 @@ internal sealed class Store(bool uid) : IImapHandler
             return;
         }
 
+        if (request.Operation != ImapStoreOperation.Remove && session.ExceedsKeywordLimit(request.Flags.Keywords))
+        {
+            // RFC 5530 §3: LIMIT, an administrative limit; the mailbox's existing keywords can still be set.
+            session.No(command, "Too many keywords in this mailbox", "LIMIT");
+            return;
+        }
+
         var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
         var operation = request.Operation switch
         {
