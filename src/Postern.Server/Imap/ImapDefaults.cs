@@ -15,10 +15,39 @@ public static class ImapDefaults
 
     public const int DefaultMaxKeywords = 256;
 
-    public static int MaxKeywords(VirtualServer config) =>
-        config.Settings.TryGetValue(MaxKeywordsSetting, out var text) && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var max)
-            ? max
-            : DefaultMaxKeywords;
+    /// <summary>Setting: the longest mailbox name, in UTF-8 octets (Cyrus allows 490, Dovecot 4096).</summary>
+    public const string MaxMailboxNameLengthSetting = "imap.max-mailbox-name-length";
+
+    /// <summary>Setting: how many levels a mailbox name may have; CREATE makes every missing parent.</summary>
+    public const string MaxMailboxDepthSetting = "imap.max-mailbox-depth";
+
+    /// <summary>Setting: how many mailboxes one account may have.</summary>
+    public const string MaxMailboxesSetting = "imap.max-mailboxes";
+
+    public static int MaxKeywords(VirtualServer config) => IntSetting(config, MaxKeywordsSetting, DefaultMaxKeywords);
+
+    public static int MaxMailboxNameLength(VirtualServer config) => IntSetting(config, MaxMailboxNameLengthSetting, 1024);
+
+    public static int MaxMailboxDepth(VirtualServer config) => IntSetting(config, MaxMailboxDepthSetting, 32);
+
+    public static int MaxMailboxes(VirtualServer config) => IntSetting(config, MaxMailboxesSetting, 10_000);
+
+    /// <summary>Why <paramref name="name"/> may not exist under the virtual server's limits, or null.</summary>
+    public static string? MailboxNameRefusal(VirtualServer config, string name, char delimiter)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxMailboxNameLength(config))
+        {
+            return "Mailbox name too long";
+        }
+
+        return name.Count(c => c == delimiter) + 1 > MaxMailboxDepth(config) ? "Mailbox hierarchy too deep" : null;
+    }
+
+    private static int IntSetting(VirtualServer config, string key, int fallback) =>
+        config.Settings.TryGetValue(key, out var text)
+            && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : fallback;
 
     /// <summary>143 with STARTTLS (RFC 3501 §6.2.1) and 993 with implicit TLS (RFC 8314).</summary>
     public static IReadOnlyList<VirtualServer> Create(string serverName) =>

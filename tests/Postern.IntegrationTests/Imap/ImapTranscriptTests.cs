@@ -613,6 +613,38 @@ public sealed class ImapLimitsEndToEndTests
     }
 
     [Fact]
+    public async Task Mailbox_names_depth_and_count_are_bounded_by_the_virtual_server_settings()
+    {
+        await using var server = await ImapTestServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            [ImapDefaults.MaxMailboxNameLengthSetting] = "20",
+            [ImapDefaults.MaxMailboxDepthSetting] = "3",
+            [ImapDefaults.MaxMailboxesSetting] = "10",
+        });
+        using var client = await server.ConnectRawAsync();
+        await client.SendAsync($"n1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
+        Assert.StartsWith("n1 OK", (await client.ReadUntilTaggedAsync("n1"))[^1], StringComparison.Ordinal);
+
+        async Task<string> Command(string tag, string command)
+        {
+            await client.SendAsync($"{tag} {command}\r\n");
+            return (await client.ReadUntilTaggedAsync(tag))[^1];
+        }
+
+        Assert.StartsWith("n2 NO [CANNOT] Mailbox name too long", await Command("n2", "CREATE " + new string('x', 21)), StringComparison.Ordinal);
+        Assert.StartsWith("n3 NO [CANNOT] Mailbox hierarchy too deep", await Command("n3", "CREATE a/b/c/d"), StringComparison.Ordinal);
+        Assert.StartsWith("n4 OK", await Command("n4", "CREATE a/b/c"), StringComparison.Ordinal);
+        Assert.StartsWith("n5 NO [CANNOT] Mailbox hierarchy too deep", await Command("n5", "RENAME a x/a"), StringComparison.Ordinal);
+        Assert.StartsWith("n6 OK", await Command("n6", "CREATE e"), StringComparison.Ordinal);
+
+        // INBOX and the five special-use mailboxes, a, a/b, a/b/c and e: the tenth mailbox was the last one.
+        Assert.StartsWith("n7 NO [LIMIT]", await Command("n7", "CREATE f"), StringComparison.Ordinal);
+        Assert.StartsWith("n8 NO [ALREADYEXISTS]", await Command("n8", "CREATE e"), StringComparison.Ordinal);
+        Assert.StartsWith("n9 OK", await Command("n9", "DELETE e"), StringComparison.Ordinal);
+        Assert.StartsWith("n10 OK", await Command("n10", "CREATE f"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Large_messages_stream_back_intact()
     {
         await using var server = await ImapTestServer.StartAsync();

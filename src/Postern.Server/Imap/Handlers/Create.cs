@@ -36,6 +36,12 @@ internal sealed class Create : IImapHandler
             return;
         }
 
+        if (ImapDefaults.MailboxNameRefusal(session.Config, name, ImapSession.Delimiter) is { } refusal)
+        {
+            session.No(command, refusal, "CANNOT");
+            return;
+        }
+
         string? specialUse = null;
         if (uses.Count > 1)
         {
@@ -56,6 +62,14 @@ internal sealed class Create : IImapHandler
         // RFC 3501 §6.3.3: create the superior names a new mailbox needs.
         var account = session.Account!.Id;
         var segments = name.Split(ImapSession.Delimiter);
+        var existing = (await session.Mail.ListMailboxesAsync(account, cancellationToken)).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = Enumerable.Range(1, segments.Length).Select(i => string.Join(ImapSession.Delimiter, segments[..i])).Count(n => n != ImapMailboxName.Inbox && !existing.Contains(n));
+        if (missing > 0 && existing.Count + missing > ImapDefaults.MaxMailboxes(session.Config))
+        {
+            // RFC 5530 §3: an administrative limit.
+            session.No(command, "Too many mailboxes", "LIMIT");
+            return;
+        }
         for (var i = 1; i < segments.Length; i++)
         {
             var parent = string.Join(ImapSession.Delimiter, segments[..i]);

@@ -22,6 +22,17 @@ internal sealed class Rename : IImapHandler
             return;
         }
 
+        // The whole subtree moves: its longest and deepest names must still fit.
+        var renamed = (await session.Mail.ListMailboxesAsync(session.Account!.Id, cancellationToken))
+            .Where(m => m.Name == from || m.Name.StartsWith(from + ImapSession.Delimiter, StringComparison.Ordinal))
+            .Select(m => to + m.Name[from.Length..])
+            .Append(to);
+        if (renamed.Select(n => ImapDefaults.MailboxNameRefusal(session.Config, n, ImapSession.Delimiter)).FirstOrDefault(r => r is not null) is { } refusal)
+        {
+            session.No(command, refusal, "CANNOT");
+            return;
+        }
+
         var status = await session.Mail.RenameMailboxAsync(session.Account!.Id, from, to, ImapSession.Delimiter, cancellationToken);
         switch (status)
         {
