@@ -642,6 +642,17 @@ public sealed class ImapLimitsEndToEndTests
         Assert.StartsWith("n8 NO [ALREADYEXISTS]", await Command("n8", "CREATE e"), StringComparison.Ordinal);
         Assert.StartsWith("n9 OK", await Command("n9", "DELETE e"), StringComparison.Ordinal);
         Assert.StartsWith("n10 OK", await Command("n10", "CREATE f"), StringComparison.Ordinal);
+
+        // Subscriptions may name mailboxes that do not exist; the same limits hold.
+        Assert.StartsWith("n11 NO [CANNOT] Mailbox name too long", await Command("n11", "SUBSCRIBE " + new string('y', 21)), StringComparison.Ordinal);
+        // The six default mailboxes are subscribed: four more names fill the list.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.StartsWith($"s{i} OK", await Command($"s{i}", $"SUBSCRIBE gone{i}"), StringComparison.Ordinal);
+        }
+
+        Assert.StartsWith("n12 NO [LIMIT]", await Command("n12", "SUBSCRIBE gone4"), StringComparison.Ordinal);
+        Assert.StartsWith("n13 OK", await Command("n13", "SUBSCRIBE gone3"), StringComparison.Ordinal);
     }
 
     [Fact]

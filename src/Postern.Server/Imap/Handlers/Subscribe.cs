@@ -26,6 +26,20 @@ internal sealed class Subscribe(bool subscribe) : IImapHandler
             return;
         }
 
+        if (subscribe && ImapDefaults.MailboxNameRefusal(session.Config, name, ImapSession.Delimiter) is { } refusal)
+        {
+            session.No(command, refusal, "CANNOT");
+            return;
+        }
+
+        // Names need not exist, so the list is bounded on its own, by the mailbox limit.
+        if (subscribe && await session.Mail.ListSubscriptionsAsync(session.Account!.Id, cancellationToken) is { } subscribed
+            && subscribed.Count >= ImapDefaults.MaxMailboxes(session.Config) && !subscribed.Contains(name, StringComparer.Ordinal))
+        {
+            session.No(command, "Too many subscriptions", "LIMIT");
+            return;
+        }
+
         var status = await session.Mail.SetSubscribedAsync(session.Account!.Id, name, subscribe, cancellationToken);
         if (status == StoreStatus.Ok)
         {
