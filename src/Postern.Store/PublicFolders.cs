@@ -170,7 +170,15 @@ public enum NewsHistoryState
 /// Withdraws an article (RFC 5537 §5.3 cancel, or a Supersedes header). With a control article, its Message-ID is
 /// recorded and the control article goes to the push peers, so they withdraw it too.
 /// </summary>
-public sealed record ArticleCancel(string TargetMessageId, DateTimeOffset Received, string? ControlMessageId = null, ReadOnlyMemory<byte> ControlContent = default, bool QueueForPeers = true);
+/// <summary>
+/// A cancel of <paramref name="TargetMessageId"/>; with a control article (its Message-ID, content and Newsgroups) the
+/// article is recorded, served to pull peers and queued for push peers.
+/// </summary>
+public sealed record ArticleCancel(string TargetMessageId, DateTimeOffset Received, string? ControlMessageId = null, ReadOnlyMemory<byte> ControlContent = default,
+    bool QueueForPeers = true, IReadOnlyList<string>? ControlNewsgroups = null);
+
+/// <summary>A cancel control article carried out here, kept for pull peers (NEWNEWS, ARTICLE by Message-ID).</summary>
+public sealed record ControlArticle(string MessageId, long BlobId, IReadOnlyList<string> Newsgroups, DateTimeOffset Received);
 
 public enum CancelOutcome
 {
@@ -346,8 +354,13 @@ public interface IPublicFolderStore
     /// <summary>Records a refused Message-ID so the same article offered again is refused at once (IHAVE 435, CHECK 438).</summary>
     Task RememberRejectedAsync(string messageId, DateTimeOffset when, CancellationToken cancellationToken);
 
-    /// <summary>Forgets rejected and expired Message-IDs recorded before <paramref name="before"/>.</summary>
+    /// <summary>Forgets rejected and expired Message-IDs, and the control articles kept, recorded before <paramref name="before"/>.</summary>
     Task<int> PurgeHistoryAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
+    /// <summary>Control articles received at or after <paramref name="since"/>, oldest first.</summary>
+    Task<IReadOnlyList<ControlArticle>> ListControlArticlesSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
+
+    Task<ControlArticle?> FindControlArticleAsync(string messageId, CancellationToken cancellationToken);
 
     // Moderation
 

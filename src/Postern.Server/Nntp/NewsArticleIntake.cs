@@ -276,7 +276,8 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return Reject(messageId, "Cancel not permitted");
         }
 
-        var result = await store.PublicFolders.CancelArticleAsync(new ArticleCancel(target, now, messageId, article.ToBytes()), cancellationToken).ConfigureAwait(false);
+        var result = await store.PublicFolders.CancelArticleAsync(new ArticleCancel(target, now, messageId, article.ToBytes(),
+            ControlNewsgroups: (article.Get("Newsgroups") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), cancellationToken).ConfigureAwait(false);
         return result.Outcome == CancelOutcome.Duplicate
             ? new IntakeResult(IntakeOutcome.Duplicate, messageId, "Duplicate Message-ID")
             : new IntakeResult(IntakeOutcome.Accepted, messageId, "Article received OK (cancel)");

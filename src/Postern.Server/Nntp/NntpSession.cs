@@ -829,8 +829,8 @@ internal sealed class NntpSession
         _channel.WriteLine($"223 {found.Number} {found.MessageId ?? "<0>"} retrieved");
     }
 
-    /// <summary>Finds a readable copy of an article by Message-ID.</summary>
-    private async Task<PublicMessage?> FindReadableAsync(string messageId, CancellationToken cancellationToken)
+    /// <summary>Finds a readable copy of an article by Message-ID; with <paramref name="includeControl"/> a kept cancel too.</summary>
+    private async Task<PublicMessage?> FindReadableAsync(string messageId, CancellationToken cancellationToken, bool includeControl = false)
     {
         foreach (var copy in await _context.Store.PublicFolders.FindByMessageIdAsync(messageId, cancellationToken).ConfigureAwait(false))
         {
@@ -838,6 +838,16 @@ internal sealed class NntpSession
             if (folder is not null && (await RightsAsync(folder, cancellationToken).ConfigureAwait(false)).HasFlag(PublicFolderRights.Read))
             {
                 return copy;
+            }
+        }
+
+        // A cancel control article, to whoever may read one of its groups; it has no number.
+        if (includeControl && await _context.Store.PublicFolders.FindControlArticleAsync(messageId, cancellationToken).ConfigureAwait(false) is { } control)
+        {
+            var readable = (await VisibleGroupsAsync(cancellationToken).ConfigureAwait(false)).Select(g => g.Folder.Newsgroup!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            if (control.Newsgroups.Any(readable.Contains))
+            {
+                return new PublicMessage(0, 0, 0, control.BlobId, 0, 0, control.MessageId, control.Received, []);
             }
         }
 
@@ -857,7 +867,7 @@ internal sealed class NntpSession
                 return false;
             }
 
-            message = await FindReadableAsync(argument, cancellationToken).ConfigureAwait(false);
+            message = await FindReadableAsync(argument, cancellationToken, includeControl: true).ConfigureAwait(false);
             if (message is null)
             {
                 _channel.WriteLine("430 No article with that message-id");
@@ -1130,6 +1140,16 @@ internal sealed class NntpSession
             if (message.MessageId is not null && readable.Contains(message.FolderId) && seen.Add(message.MessageId))
             {
                 _channel.WriteLine(message.MessageId);
+            }
+        }
+
+        // Cancels too, so a pull peer carries them out as a push peer would (they are filed in no group).
+        var readableNames = visible.Where(g => readable.Contains(g.Folder.Id)).Select(g => g.Folder.Newsgroup!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var control in await _context.Store.PublicFolders.ListControlArticlesSinceAsync(since, cancellationToken).ConfigureAwait(false))
+        {
+            if (control.Newsgroups.Any(readableNames.Contains) && seen.Add(control.MessageId))
+            {
+                _channel.WriteLine(control.MessageId);
             }
         }
 

@@ -4,7 +4,7 @@ namespace Postern.Store.Sqlite;
 internal static class BlobCollector
 {
     /// <summary>Tables with a blob_id column; a module that keeps messages of its own adds its table here.</summary>
-    public static readonly IReadOnlyList<string> ReferencingTables = ["messages", "queue", "public_messages", "news_pending", "news_feed_queue"];
+    public static readonly IReadOnlyList<string> ReferencingTables = ["messages", "queue", "public_messages", "news_pending", "news_feed_queue", "news_control"];
 
     private static readonly string DeleteSql =
         "DELETE FROM blobs WHERE id = @b" + string.Concat(ReferencingTables.Select(t => $" AND NOT EXISTS (SELECT 1 FROM {t} WHERE blob_id = @b)"));

@@ -319,10 +319,16 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             w.Command("DELETE FROM news_feed_queue WHERE message_id = @m", ("@m", cancel.TargetMessageId)).Execute();
             BlobCollector.DeleteUnreferenced(w, [.. victims.Select(v => v.BlobId), .. pendingBlobs]);
 
-            if (cancel.ControlMessageId is not null && cancel.QueueForPeers && !cancel.ControlContent.IsEmpty
-                && w.Command("SELECT COUNT(*) FROM news_peers WHERE enabled = 1 AND direction IN ('push', 'both')").Scalar<long>() > 0)
+            if (cancel.ControlMessageId is not null && !cancel.ControlContent.IsEmpty)
             {
-                QueueForPeers(w, cancel.ControlMessageId, InsertBlob(w, cancel.ControlContent), cancel.Received);
+                // Kept for pull peers, and queued for push peers when it came from here or from a reader.
+                var controlBlob = InsertBlob(w, cancel.ControlContent);
+                w.Command("INSERT OR IGNORE INTO news_control (message_id, blob_id, newsgroups, received) VALUES (@m, @b, @g, @t)",
+                    ("@m", cancel.ControlMessageId), ("@b", controlBlob), ("@g", string.Join(',', cancel.ControlNewsgroups ?? [])), ("@t", when)).Execute();
+                if (cancel.QueueForPeers)
+                {
+                    QueueForPeers(w, cancel.ControlMessageId, controlBlob, cancel.Received);
+                }
             }
 
             foreach (var group in victims.GroupBy(v => v.FolderId))
@@ -393,8 +399,26 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
 
     public Task<int> PurgeHistoryAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
-            w.Command("DELETE FROM news_history WHERE state IN (@r, @e) AND recorded < @t",
-                ("@r", (long)NewsHistoryState.Rejected), ("@e", (long)NewsHistoryState.Expired), ("@t", before.ToUnixTimeMilliseconds())).Execute(), cancellationToken);
+        {
+            var t = before.ToUnixTimeMilliseconds();
+            var blobs = w.Command("DELETE FROM news_control WHERE received < @t RETURNING blob_id", ("@t", t)).Query(r => r.GetInt64(0));
+            BlobCollector.DeleteUnreferenced(w, blobs);
+            return w.Command("DELETE FROM news_history WHERE state IN (@r, @e) AND recorded < @t",
+                ("@r", (long)NewsHistoryState.Rejected), ("@e", (long)NewsHistoryState.Expired), ("@t", t)).Execute();
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<ControlArticle>> ListControlArticlesSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<ControlArticle>>(c =>
+            c.CreateCommand("SELECT message_id, blob_id, newsgroups, received FROM news_control WHERE received >= @t ORDER BY received", ("@t", since.ToUnixTimeMilliseconds()))
+                .Query(MapControl), cancellationToken);
+
+    public Task<ControlArticle?> FindControlArticleAsync(string messageId, CancellationToken cancellationToken) =>
+        database.ReadAsync(c =>
+            c.CreateCommand("SELECT message_id, blob_id, newsgroups, received FROM news_control WHERE message_id = @m", ("@m", messageId)).QuerySingle(MapControl), cancellationToken);
+
+    private static ControlArticle MapControl(DbDataReader r) =>
+        new(r.GetString(0), r.GetInt64(1), r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)));
 
     public Task<IReadOnlyList<PendingArticle>> ListPendingAsync(long? folderId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<PendingArticle>>(c =>

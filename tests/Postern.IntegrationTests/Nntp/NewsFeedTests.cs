@@ -187,6 +187,23 @@ public sealed class NewsFeedTests
         Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None));
         Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<local@news-a.test>", CancellationToken.None));
         Assert.NotNull(Assert.Single(await b.Store.PublicFolders.ListPeersAsync(CancellationToken.None)).LastPull);
+
+        // The author's cancel on A: NEWNEWS lists it and ARTICLE serves it, so the puller withdraws its copy too.
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("240", await poster.PostAsync(
+                "From: Reader <reader@example.test>\nNewsgroups: example.general\nSubject: cmsg cancel <pulled@news-a.test>\nControl: cancel <pulled@news-a.test>\nMessage-ID: <pull-cancel@news-a.test>\n\nWithdrawn.\n"));
+            Assert.StartsWith("230", await poster.CommandAsync("NEWNEWS example.* 20000101 000000 GMT"));
+            Assert.Contains("<pull-cancel@news-a.test>", await poster.ReadBlockAsync());
+            Assert.StartsWith("220 0 <pull-cancel@news-a.test>", await poster.CommandAsync("ARTICLE <pull-cancel@news-a.test>"));
+            Assert.Contains("Control: cancel <pulled@news-a.test>", await poster.ReadBlockAsync());
+            Assert.StartsWith("430", await poster.CommandAsync("OVER <pull-cancel@news-a.test>"));
+        }
+
+        await feedB.RunOnceAsync(CancellationToken.None);
+        Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None));
+        Assert.Equal(NewsHistoryState.Cancelled, (await b.Store.PublicFolders.GetHistoryAsync("<pulled@news-a.test>", CancellationToken.None))!.State);
     }
 
     [Fact]

@@ -161,6 +161,26 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
         Assert.Equal(1, await Folders.PurgeHistoryAsync(DateTimeOffset.UtcNow.AddDays(-14), CancellationToken.None));
         Assert.Null(await Folders.GetHistoryAsync("<r@x>", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task CancelArticlesAreKeptForPullPeersUntilTheHistoryIsPurged()
+    {
+        var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
+        await Folders.PostArticleAsync(new NewArticle(Article("<victim@x>"), "<victim@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None);
+        var received = DateTimeOffset.UtcNow.AddDays(-20);
+        var cancel = new ArticleCancel("<victim@x>", received, "<cancel@x>", Article("<cancel@x>"), ControlNewsgroups: ["example.general", "example.other"]);
+        Assert.Equal(1, (await Folders.CancelArticleAsync(cancel, CancellationToken.None)).Removed);
+
+        var kept = Assert.Single(await Folders.ListControlArticlesSinceAsync(received, CancellationToken.None));
+        Assert.Equal(["example.general", "example.other"], kept.Newsgroups);
+        Assert.Empty(await Folders.ListControlArticlesSinceAsync(received.AddSeconds(1), CancellationToken.None));
+        Assert.NotEmpty(await Folders.ReadContentAsync((await Folders.FindControlArticleAsync("<cancel@x>", CancellationToken.None))!.BlobId, CancellationToken.None));
+
+        await Folders.PurgeHistoryAsync(DateTimeOffset.UtcNow.AddDays(-14), CancellationToken.None);
+        Assert.Null(await Folders.FindControlArticleAsync("<cancel@x>", CancellationToken.None));
+        Assert.Empty(await Folders.ReadContentAsync(kept.BlobId, CancellationToken.None));
+        Assert.Equal(NewsHistoryState.Cancelled, (await Folders.GetHistoryAsync("<victim@x>", CancellationToken.None))!.State);
+    }
 }
 
 public sealed class PublicFolderRightsTextTests
