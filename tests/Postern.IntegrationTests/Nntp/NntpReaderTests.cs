@@ -150,7 +150,8 @@ public sealed class NntpReaderTests
         Assert.StartsWith("240", await author.PostAsync(Cancel("<mine@example.test>", "<c1@example.test>")));
         Assert.StartsWith("430", await author.CommandAsync("STAT <mine@example.test>"));
         Assert.Equal("211 1 2 2 example.general", await author.CommandAsync("GROUP example.general"));
-        Assert.StartsWith("430", await author.CommandAsync("STAT <c1@example.test>"));
+        // The control article is filed in no group, but kept for pull peers: by Message-ID it has number 0.
+        Assert.StartsWith("223 0 <c1@example.test>", await author.CommandAsync("STAT <c1@example.test>"));
 
         // The cancelled Message-ID and the control article's are both in the history now.
         Assert.StartsWith("441", await author.PostAsync(NntpTestServer.Article(messageId: "<mine@example.test>")));

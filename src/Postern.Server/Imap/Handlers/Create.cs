@@ -70,6 +70,7 @@ internal sealed class Create : IImapHandler
             session.No(command, "Too many mailboxes", "LIMIT");
             return;
         }
+
         for (var i = 1; i < segments.Length; i++)
         {
             var parent = string.Join(ImapSession.Delimiter, segments[..i]);
