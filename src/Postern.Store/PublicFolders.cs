@@ -177,6 +177,9 @@ public enum NewsHistoryState
 public sealed record ArticleCancel(string TargetMessageId, DateTimeOffset Received, string? ControlMessageId = null, ReadOnlyMemory<byte> ControlContent = default,
     bool QueueForPeers = true, IReadOnlyList<string>? ControlNewsgroups = null);
 
+/// <summary>Message <paramref name="Number"/> of a folder is also <paramref name="OtherNumber"/> in <paramref name="OtherFolderId"/>.</summary>
+public sealed record CrossPostCopy(long Number, long OtherFolderId, long OtherNumber);
+
 /// <summary>A cancel control article carried out here, kept for pull peers (NEWNEWS, ARTICLE by Message-ID).</summary>
 public sealed record ControlArticle(string MessageId, long BlobId, IReadOnlyList<string> Newsgroups, DateTimeOffset Received);
 
@@ -307,6 +310,9 @@ public interface IPublicFolderStore
 
     /// <summary>Messages numbered low..high inclusive, by number.</summary>
     Task<IReadOnlyList<PublicMessage>> ListMessagesAsync(long folderId, long low, long high, CancellationToken cancellationToken);
+
+    /// <summary>For the messages numbered low..high that were cross-posted: their copies in other folders (the Xref data).</summary>
+    Task<IReadOnlyList<CrossPostCopy>> ListCrossPostCopiesAsync(long folderId, long low, long high, CancellationToken cancellationToken);
 
     Task<PublicMessage?> GetMessageAsync(long folderId, long number, CancellationToken cancellationToken);
 

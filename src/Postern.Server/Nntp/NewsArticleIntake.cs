@@ -188,6 +188,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         var path = article.Get("Path");
         article.Headers.Remove("Path");
         article.Headers.Insert(0, new Header("Path", string.IsNullOrEmpty(path) ? pathIdentity + "!not-for-mail" : pathIdentity + "!" + path));
+        article.Headers.RemoveAll("Xref");
         return (messageId, null);
     }
 
@@ -228,6 +229,10 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         var relayedPath = article.Get("Path")!;
         article.Headers.Remove("Path");
         article.Headers.Insert(0, new Header("Path", pathIdentity + "!" + relayedPath));
+
+        // The sending server's Xref names its own numbers; OVER and HDR compute this server's (RFC 5536 §3.2.14).
+        article.Headers.RemoveAll("Xref");
+
         var now = time.GetUtcNow();
         if (article.Get("Control") is { } control)
         {

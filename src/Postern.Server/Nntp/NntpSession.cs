@@ -770,6 +770,7 @@ internal sealed class NntpSession
                 // answers so, and slrn turns XOVER off on ":bytes".
                 _channel.WriteLine("Bytes:");
                 _channel.WriteLine("Lines:");
+                _channel.WriteLine("Xref:full");
                 _channel.WriteLine(".");
                 return true;
             case "HEADERS":
@@ -1011,6 +1012,7 @@ internal sealed class NntpSession
         }
 
         var byId = argument?.StartsWith('<') == true;
+        var xref = await XrefsAsync(messages, cancellationToken).ConfigureAwait(false);
         _channel.WriteLine("224 Overview information follows");
         var line = new StringBuilder(512);
         foreach (var message in messages)
@@ -1025,7 +1027,7 @@ internal sealed class NntpSession
                 line.Append('\t').Append(NewsArticle.RawValue(headers, field) ?? "");
             }
 
-            line.Append('\t').Append(message.Size).Append('\t').Append(message.Lines);
+            line.Append('\t').Append(message.Size).Append('\t').Append(message.Lines).Append("\tXref: ").Append(xref(message));
             WriteDataLine(line.ToString());
         }
 
@@ -1050,6 +1052,7 @@ internal sealed class NntpSession
         }
 
         var byId = argument?.StartsWith('<') == true;
+        var xref = field.Equals("Xref", StringComparison.OrdinalIgnoreCase) ? await XrefsAsync(messages, cancellationToken).ConfigureAwait(false) : null;
         _channel.WriteLine(command.Keyword == "XHDR" ? "221 Header follows" : "225 Headers follow");
         foreach (var message in messages)
         {
@@ -1057,6 +1060,7 @@ internal sealed class NntpSession
             {
                 ":bytes" => message.Size.ToString(CultureInfo.InvariantCulture),
                 ":lines" => message.Lines.ToString(CultureInfo.InvariantCulture),
+                "xref" => xref!(message),
                 _ => NewsArticle.RawValue(NewsArticle.ParseHeaders(message.Headers), field) ?? "",
             };
             var number = byId ? (command.Keyword == "XHDR" ? message.MessageId ?? "0" : "0") : message.Number.ToString(CultureInfo.InvariantCulture);
@@ -1065,6 +1069,30 @@ internal sealed class NntpSession
 
         _channel.WriteLine(".");
         return true;
+    }
+
+    /// <summary>
+    /// The Xref values (RFC 5536 §3.2.14) of <paramref name="messages"/>: this server's Path identity and every
+    /// group:number that files the article, so a newsreader marks a cross-post read in each group. Computed here,
+    /// never taken from the article (the poster's or a peer's would name other numbers).
+    /// </summary>
+    private async Task<Func<PublicMessage, string>> XrefsAsync(IReadOnlyList<PublicMessage> messages, CancellationToken cancellationToken)
+    {
+        var names = (await _context.Store.PublicFolders.ListFoldersAsync(cancellationToken).ConfigureAwait(false))
+            .Where(f => f.Newsgroup is not null).ToDictionary(f => f.Id, f => f.Newsgroup!);
+        List<(long FolderId, long Number, long OtherFolderId, long OtherNumber)> copies = [];
+        if (messages.Count > 0 && messages.All(m => m.FolderId == messages[0].FolderId))
+        {
+            var crossPosts = await _context.Store.PublicFolders.ListCrossPostCopiesAsync(messages[0].FolderId, messages.Min(m => m.Number), messages.Max(m => m.Number), cancellationToken).ConfigureAwait(false);
+            copies.AddRange(crossPosts.Select(c => (messages[0].FolderId, c.Number, c.OtherFolderId, c.OtherNumber)));
+        }
+
+        var byPlace = copies.ToLookup(c => (c.FolderId, c.Number));
+        return message =>
+        {
+            var entries = byPlace[(message.FolderId, message.Number)].Select(c => (c.OtherFolderId, c.OtherNumber)).Prepend((message.FolderId, message.Number));
+            return _intake.PathIdentity + string.Concat(entries.Where(e => names.ContainsKey(e.Item1)).Select(e => " " + names[e.Item1] + ":" + e.Item2.ToString(CultureInfo.InvariantCulture)));
+        };
     }
 
     /// <summary>One line of a multi-line block, dot-stuffed.</summary>

@@ -194,6 +194,12 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             c.CreateCommand($"SELECT {MessageColumns} FROM public_messages WHERE folder_id = @f AND number BETWEEN @lo AND @hi ORDER BY number",
                 ("@f", folderId), ("@lo", low), ("@hi", high)).Query(MapMessage), cancellationToken);
 
+    public Task<IReadOnlyList<CrossPostCopy>> ListCrossPostCopiesAsync(long folderId, long low, long high, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<CrossPostCopy>>(c =>
+            c.CreateCommand("SELECT m.number, o.folder_id, o.number FROM public_messages m JOIN public_messages o ON o.message_id = m.message_id AND o.folder_id <> m.folder_id " +
+                    "WHERE m.folder_id = @f AND m.number BETWEEN @lo AND @hi ORDER BY m.number, o.folder_id",
+                ("@f", folderId), ("@lo", low), ("@hi", high)).Query(r => new CrossPostCopy(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2))), cancellationToken);
+
     public Task<PublicMessage?> GetMessageAsync(long folderId, long number, CancellationToken cancellationToken) =>
         database.ReadAsync(c =>
             c.CreateCommand($"SELECT {MessageColumns} FROM public_messages WHERE folder_id = @f AND number = @n", ("@f", folderId), ("@n", number)).QuerySingle(MapMessage), cancellationToken);

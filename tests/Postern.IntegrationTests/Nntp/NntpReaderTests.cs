@@ -45,6 +45,7 @@ public sealed class NntpReaderTests
         Assert.Equal("Hello", fields[1]);
         Assert.Equal("<first@example.test>", fields[4]);
         Assert.Equal("3", fields[7]);
+        Assert.Equal("Xref: mail.example.test example.general:1", fields[8]);
 
         Assert.StartsWith("224", await client.CommandAsync("XOVER 1-1"));
         Assert.Single(await client.ReadBlockAsync());
@@ -62,7 +63,7 @@ public sealed class NntpReaderTests
         Assert.StartsWith("215", await client.CommandAsync("LIST NEWSGROUPS"));
         Assert.Equal(["example.general\tGeneral discussion"], await client.ReadBlockAsync());
         Assert.StartsWith("215", await client.CommandAsync("LIST OVERVIEW.FMT"));
-        Assert.Equal(["Subject:", "From:", "Date:", "Message-ID:", "References:", "Bytes:", "Lines:"], await client.ReadBlockAsync());
+        Assert.Equal(["Subject:", "From:", "Date:", "Message-ID:", "References:", "Bytes:", "Lines:", "Xref:full"], await client.ReadBlockAsync());
         Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE.TIMES"));
         Assert.Single(await client.ReadBlockAsync());
         Assert.StartsWith("215", await client.CommandAsync("LIST COUNTS"));
@@ -91,7 +92,7 @@ public sealed class NntpReaderTests
         await server.Store.PublicFolders.AddFolderAsync("Example/Other", "example.other", null, CancellationToken.None);
         await using var client = await NntpTestClient.ConnectAsync(server.Port());
         await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
-        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general, no.such.group,example.other")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general, no.such.group,example.other", extraHeaders: "Xref: elsewhere.test junk:99\n")));
 
         Assert.StartsWith("211 1 ", await client.CommandAsync("GROUP example.other"));
         var stat = await client.CommandAsync("STAT");
@@ -101,6 +102,15 @@ public sealed class NntpReaderTests
         Assert.Equal($"223 1 {messageId}", await client.CommandAsync("STAT " + messageId));
         Assert.StartsWith("225", await client.CommandAsync($"HDR Newsgroups {messageId}"));
         Assert.Equal(["0 example.general, no.such.group,example.other"], await client.ReadBlockAsync());
+
+        // Xref names every group that files the cross-post, with this server's numbers; the poster's is dropped.
+        Assert.StartsWith("224", await client.CommandAsync("OVER 1"));
+        Assert.EndsWith("\tXref: mail.example.test example.general:1 example.other:1", Assert.Single(await client.ReadBlockAsync()));
+        Assert.StartsWith("211 1 ", await client.CommandAsync("GROUP example.other"));
+        Assert.StartsWith("225", await client.CommandAsync("HDR Xref 1-"));
+        Assert.Equal(["1 mail.example.test example.other:1 example.general:1"], await client.ReadBlockAsync());
+        Assert.StartsWith("221", await client.CommandAsync("HEAD 1"));
+        Assert.DoesNotContain(await client.ReadBlockAsync(), h => h.StartsWith("Xref:", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
@@ -231,7 +241,7 @@ public sealed class NntpReaderTests
         Assert.StartsWith("480", await client.CommandAsync("NEWGROUPS 20000101 000000"));
         Assert.StartsWith("480", await client.CommandAsync("NEWNEWS * 20000101 000000"));
         Assert.StartsWith("215", await client.CommandAsync("LIST OVERVIEW.FMT"));
-        Assert.Equal(7, (await client.ReadBlockAsync()).Count);
+        Assert.Equal(8, (await client.ReadBlockAsync()).Count);
 
         Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
         Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE"));
