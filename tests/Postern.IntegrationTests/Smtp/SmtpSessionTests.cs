@@ -157,6 +157,20 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task UnknownParametersGet555AndBadValuesOfKnownOnes501()
+    {
+        await using var server = await SmtpTestServer.StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("555 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> FOO=bar"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> RET=SOMETIMES"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test> RET=HDRS"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> NOTIFY=BOGUS"));
+        Assert.StartsWith("555 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> XYZZY"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE"));
+    }
+
+    [Fact]
     public async Task BdatChunksAreAssembled()
     {
         await using var server = await StartAsync();

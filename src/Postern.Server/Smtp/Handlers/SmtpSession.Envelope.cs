@@ -75,7 +75,7 @@ internal sealed partial class SmtpSession
                 default:
                     _transaction.Ret = null;
                     _transaction.EnvelopeId = null;
-                    Reply(555, "5.5.4 Unsupported parameter " + parameter.Keyword);
+                    ParameterRefused(parameter.Keyword, "SMTPUTF8", "RET", "ENVID");
                     return;
             }
         }
@@ -160,7 +160,7 @@ internal sealed partial class SmtpSession
                     orcpt = parameter.Value;
                     break;
                 default:
-                    Reply(555, "5.5.4 Unsupported parameter " + parameter.Keyword);
+                    ParameterRefused(parameter.Keyword, "NOTIFY", "ORCPT");
                     return;
             }
         }
@@ -271,6 +271,22 @@ internal sealed partial class SmtpSession
         }
 
         return items.All(i => i is "SUCCESS" or "FAILURE" or "DELAY") && items.Distinct().Count() == items.Length;
+    }
+
+    /// <summary>
+    /// A parameter this server knows with a value it cannot take is a syntax error (501, as Postfix answers a bad
+    /// NOTIFY); one it does not know is 555 (RFC 5321 §4.1.1.11).
+    /// </summary>
+    private void ParameterRefused(string keyword, params string[] known)
+    {
+        if (known.Contains(keyword, StringComparer.OrdinalIgnoreCase))
+        {
+            Reply(501, "5.5.4 Invalid " + keyword + " parameter");
+        }
+        else
+        {
+            Reply(555, "5.5.4 Unsupported parameter " + keyword);
+        }
     }
 }
 
