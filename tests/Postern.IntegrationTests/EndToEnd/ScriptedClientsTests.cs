@@ -139,6 +139,46 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         Assert.False(File.Exists(mbox));
     }
 
+    private const string PostScript = """
+        import socket, ssl, sys
+        host, port, cafile, user, password = sys.argv[1:6]
+        sock = ssl.create_default_context(cafile=cafile).wrap_socket(socket.create_connection((host, int(port))), server_hostname=host)
+        stream = sock.makefile("rwb")
+        def command(line):
+            stream.write(line.encode() + b"\r\n"); stream.flush()
+            return stream.readline().decode().strip()
+        print(stream.readline().decode().strip())
+        print(command("AUTHINFO USER " + user)); print(command("AUTHINFO PASS " + password)); print(command("POST"))
+        print(command("From: " + user + "\r\nNewsgroups: tin.news\r\nSubject: for tin\r\n\r\nHello, tin.\r\n."))
+        """;
+
+    [Fact]
+    public async Task TinWithAFreshHomeLogsOnWhenAskedAndFindsTheUnreadArticleOverNntps()
+    {
+        var user = await AddUserAsync("tin-reader");
+        var ca = await ExportRootAsync();
+        Assert.Equal(0, (await _server.CliAsync(null, "public-folder", "add", "Tin/News", "--newsgroup", "tin.news")).ExitCode);
+        var posted = await PosternProcess.RunAsync("python3", ["-c", PostScript, HostName, Port(563), ca, user, Password]);
+        Assert.True(posted.ExitCode == 0, posted.Output + posted.Error);
+        Assert.Contains("240", posted.Output, StringComparison.Ordinal);
+
+        // tin -Z: exit 2 when there is unread news, 1 on an error. A fresh home has no subscriptions: tin takes LIST
+        // SUBSCRIPTIONS, and logs on (from ~/.newsauth) only because LIST answers 480.
+        async Task<int> TinAsync(string trust, string password)
+        {
+            var home = NewWorkDirectory("tin");
+            var auth = Path.Combine(home, ".newsauth");
+            await File.WriteAllTextAsync(auth, $"{HostName} {password} {user}\n");
+            File.SetUnixFileMode(auth, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var run = await PosternProcess.RunAsync("env", ["HOME=" + home, "SSL_CERT_FILE=" + trust, "tin", "-g", HostName, "-p", Port(563), "-T", "-Z"]);
+            return run.ExitCode;
+        }
+
+        Assert.Equal(2, await TinAsync(ca, Password));
+        Assert.Equal(1, await TinAsync(ca, "wrong"));
+        Assert.Equal(1, await TinAsync("/etc/ssl/certs/ca-certificates.crt", Password));
+    }
+
     private string Port(int standardPort) => _server.Port(standardPort).ToString(CultureInfo.InvariantCulture);
 
     private string NewWorkDirectory(string name)
