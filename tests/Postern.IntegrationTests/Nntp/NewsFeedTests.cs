@@ -201,7 +201,15 @@ public sealed class NewsFeedTests
             Assert.StartsWith("430", await poster.CommandAsync("OVER <pull-cancel@news-a.test>"));
         }
 
-        await feedB.RunOnceAsync(CancellationToken.None);
+        // The next pull is due once PullInterval has passed since the last one (whose time is the peer's DATE, in seconds).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do
+        {
+            await Task.Delay(200);
+            await feedB.RunOnceAsync(CancellationToken.None);
+        }
+        while ((await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None)).Count > 0 && DateTime.UtcNow < deadline);
+
         Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None));
         Assert.Equal(NewsHistoryState.Cancelled, (await b.Store.PublicFolders.GetHistoryAsync("<pulled@news-a.test>", CancellationToken.None))!.State);
     }
