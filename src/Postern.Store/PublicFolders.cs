@@ -311,6 +311,9 @@ public interface IPublicFolderStore
     /// <summary>Messages numbered low..high inclusive, by number.</summary>
     Task<IReadOnlyList<PublicMessage>> ListMessagesAsync(long folderId, long low, long high, CancellationToken cancellationToken);
 
+    /// <summary>At most <paramref name="limit"/> messages numbered low..high, from the low end (or the high end).</summary>
+    Task<IReadOnlyList<PublicMessage>> ListMessagesPageAsync(long folderId, long low, long high, int limit, bool fromHighEnd, CancellationToken cancellationToken);
+
     /// <summary>For the messages numbered low..high that were cross-posted: their copies in other folders (the Xref data).</summary>
     Task<IReadOnlyList<CrossPostCopy>> ListCrossPostCopiesAsync(long folderId, long low, long high, CancellationToken cancellationToken);
 

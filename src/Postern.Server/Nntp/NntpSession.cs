@@ -20,6 +20,9 @@ internal sealed class NntpSession
 
     private static readonly string[] s_overviewFields = ["Subject", "From", "Date", "Message-ID", "References"];
 
+    /// <summary>Articles read from the store at a time for LISTGROUP, OVER and HDR over a range.</summary>
+    private const int PageSize = 1000;
+
     private readonly MailConnection _connection;
     private readonly LineChannel _channel;
     private readonly ServerContext _context;
@@ -676,10 +679,14 @@ internal sealed class NntpSession
         _channel.WriteLine($"211 {summary.Count} {summary.Low} {summary.High} {folder.Newsgroup}{(listGroup ? " list follows" : "")}");
         if (listGroup)
         {
-            var messages = await _context.Store.PublicFolders.ListMessagesAsync(folder.Id, low, high, cancellationToken).ConfigureAwait(false);
-            foreach (var message in messages)
+            await foreach (var page in PagesAsync(folder.Id, [], low, high, cancellationToken).ConfigureAwait(false))
             {
-                _channel.WriteLine(message.Number.ToString(CultureInfo.InvariantCulture));
+                foreach (var message in page)
+                {
+                    _channel.WriteLine(message.Number.ToString(CultureInfo.InvariantCulture));
+                }
+
+                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
             _channel.WriteLine(".");
@@ -817,9 +824,9 @@ internal sealed class NntpSession
 
         var current = _current.Value;
         var candidates = next
-            ? await _context.Store.PublicFolders.ListMessagesAsync(_group.Id, current + 1, long.MaxValue, cancellationToken).ConfigureAwait(false)
-            : await _context.Store.PublicFolders.ListMessagesAsync(_group.Id, 1, current - 1, cancellationToken).ConfigureAwait(false);
-        var found = candidates.Count == 0 ? null : next ? candidates[0] : candidates[^1];
+            ? await _context.Store.PublicFolders.ListMessagesPageAsync(_group.Id, current + 1, long.MaxValue, 1, fromHighEnd: false, cancellationToken).ConfigureAwait(false)
+            : await _context.Store.PublicFolders.ListMessagesPageAsync(_group.Id, 1, current - 1, 1, fromHighEnd: true, cancellationToken).ConfigureAwait(false);
+        var found = candidates.Count == 0 ? null : candidates[0];
         if (found is null)
         {
             _channel.WriteLine(next ? "421 No next article in this group" : "422 No previous article in this group");
@@ -948,7 +955,10 @@ internal sealed class NntpSession
     }
 
     /// <summary>The messages an OVER or HDR argument names, or null after writing the error reply.</summary>
-    private async Task<IReadOnlyList<PublicMessage>?> SelectAsync(string? argument, CancellationToken cancellationToken)
+    /// <summary>What OVER and HDR are asked for: the first page, and where a range goes on (see <see cref="PagesAsync"/>).</summary>
+    private sealed record Selection(IReadOnlyList<PublicMessage> First, long FolderId, long High);
+
+    private async Task<Selection?> SelectAsync(string? argument, CancellationToken cancellationToken)
     {
         if (argument is not null && argument.StartsWith('<'))
         {
@@ -965,7 +975,7 @@ internal sealed class NntpSession
                 return null;
             }
 
-            return [message];
+            return new Selection([message], message.FolderId, message.Number);
         }
 
         long low = 0, high = 0;
@@ -992,43 +1002,69 @@ internal sealed class NntpSession
             low = high = _current.Value;
         }
 
-        var messages = low > high ? [] : await _context.Store.PublicFolders.ListMessagesAsync(_group.Id, low, high, cancellationToken).ConfigureAwait(false);
-        if (messages.Count == 0)
+        var first = low > high ? [] : await _context.Store.PublicFolders.ListMessagesPageAsync(_group.Id, low, high, PageSize, fromHighEnd: false, cancellationToken).ConfigureAwait(false);
+        if (first.Count == 0)
         {
             _channel.WriteLine(argument is null ? "420 Current article number is invalid" : "423 No articles in that range");
             return null;
         }
 
-        return messages;
+        return new Selection(first, _group.Id, high);
+    }
+
+    /// <summary>
+    /// The messages of a range a page at a time, after <paramref name="first"/> (empty: from <paramref name="low"/>), so
+    /// that OVER 1- or LISTGROUP on a large group never holds the whole group in memory.
+    /// </summary>
+    private async IAsyncEnumerable<IReadOnlyList<PublicMessage>> PagesAsync(long folderId, IReadOnlyList<PublicMessage> first, long low, long high,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var page = first.Count > 0 ? first
+            : await _context.Store.PublicFolders.ListMessagesPageAsync(folderId, low, high, PageSize, fromHighEnd: false, cancellationToken).ConfigureAwait(false);
+        while (page.Count > 0)
+        {
+            yield return page;
+            if (page.Count < PageSize || page[^1].Number >= high)
+            {
+                yield break;
+            }
+
+            page = await _context.Store.PublicFolders.ListMessagesPageAsync(folderId, page[^1].Number + 1, high, PageSize, fromHighEnd: false, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> OverAsync(NntpCommand command, CancellationToken cancellationToken)
     {
         var argument = command.Argument(0);
-        var messages = await SelectAsync(argument, cancellationToken).ConfigureAwait(false);
-        if (messages is null)
+        var selection = await SelectAsync(argument, cancellationToken).ConfigureAwait(false);
+        if (selection is null)
         {
             return true;
         }
 
         var byId = argument?.StartsWith('<') == true;
-        var xref = await XrefsAsync(messages, cancellationToken).ConfigureAwait(false);
         _channel.WriteLine("224 Overview information follows");
         var line = new StringBuilder(512);
-        foreach (var message in messages)
+        await foreach (var page in PagesAsync(selection.FolderId, selection.First, 0, selection.High, cancellationToken).ConfigureAwait(false))
         {
-            var headers = NewsArticle.ParseHeaders(message.Headers);
-            line.Clear();
-
-            // RFC 3977 §8.3.2: by message-id the article number is 0 unless it is in the current group.
-            line.Append(byId && message.FolderId != _group?.Id ? 0 : message.Number);
-            foreach (var field in s_overviewFields)
+            var xref = await XrefsAsync(page, cancellationToken).ConfigureAwait(false);
+            foreach (var message in page)
             {
-                line.Append('\t').Append(NewsArticle.RawValue(headers, field) ?? "");
+                var headers = NewsArticle.ParseHeaders(message.Headers);
+                line.Clear();
+
+                // RFC 3977 §8.3.2: by message-id the article number is 0 unless it is in the current group.
+                line.Append(byId && message.FolderId != _group?.Id ? 0 : message.Number);
+                foreach (var field in s_overviewFields)
+                {
+                    line.Append('\t').Append(NewsArticle.RawValue(headers, field) ?? "");
+                }
+
+                line.Append('\t').Append(message.Size).Append('\t').Append(message.Lines).Append("\tXref: ").Append(xref(message));
+                WriteDataLine(line.ToString());
             }
 
-            line.Append('\t').Append(message.Size).Append('\t').Append(message.Lines).Append("\tXref: ").Append(xref(message));
-            WriteDataLine(line.ToString());
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _channel.WriteLine(".");
@@ -1045,26 +1081,32 @@ internal sealed class NntpSession
         }
 
         var argument = command.Argument(1);
-        var messages = await SelectAsync(argument, cancellationToken).ConfigureAwait(false);
-        if (messages is null)
+        var selection = await SelectAsync(argument, cancellationToken).ConfigureAwait(false);
+        if (selection is null)
         {
             return true;
         }
 
         var byId = argument?.StartsWith('<') == true;
-        var xref = field.Equals("Xref", StringComparison.OrdinalIgnoreCase) ? await XrefsAsync(messages, cancellationToken).ConfigureAwait(false) : null;
+        var isXref = field.Equals("Xref", StringComparison.OrdinalIgnoreCase);
         _channel.WriteLine(command.Keyword == "XHDR" ? "221 Header follows" : "225 Headers follow");
-        foreach (var message in messages)
+        await foreach (var page in PagesAsync(selection.FolderId, selection.First, 0, selection.High, cancellationToken).ConfigureAwait(false))
         {
-            var value = field.ToLowerInvariant() switch
+            var xref = isXref ? await XrefsAsync(page, cancellationToken).ConfigureAwait(false) : null;
+            foreach (var message in page)
             {
-                ":bytes" => message.Size.ToString(CultureInfo.InvariantCulture),
-                ":lines" => message.Lines.ToString(CultureInfo.InvariantCulture),
-                "xref" => xref!(message),
-                _ => NewsArticle.RawValue(NewsArticle.ParseHeaders(message.Headers), field) ?? "",
-            };
-            var number = byId ? (command.Keyword == "XHDR" ? message.MessageId ?? "0" : "0") : message.Number.ToString(CultureInfo.InvariantCulture);
-            WriteDataLine($"{number} {value}");
+                var value = field.ToLowerInvariant() switch
+                {
+                    ":bytes" => message.Size.ToString(CultureInfo.InvariantCulture),
+                    ":lines" => message.Lines.ToString(CultureInfo.InvariantCulture),
+                    "xref" => xref!(message),
+                    _ => NewsArticle.RawValue(NewsArticle.ParseHeaders(message.Headers), field) ?? "",
+                };
+                var number = byId ? (command.Keyword == "XHDR" ? message.MessageId ?? "0" : "0") : message.Number.ToString(CultureInfo.InvariantCulture);
+                WriteDataLine($"{number} {value}");
+            }
+
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _channel.WriteLine(".");

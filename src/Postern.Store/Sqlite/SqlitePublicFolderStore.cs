@@ -194,6 +194,11 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             c.CreateCommand($"SELECT {MessageColumns} FROM public_messages WHERE folder_id = @f AND number BETWEEN @lo AND @hi ORDER BY number",
                 ("@f", folderId), ("@lo", low), ("@hi", high)).Query(MapMessage), cancellationToken);
 
+    public Task<IReadOnlyList<PublicMessage>> ListMessagesPageAsync(long folderId, long low, long high, int limit, bool fromHighEnd, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<PublicMessage>>(c =>
+            c.CreateCommand($"SELECT {MessageColumns} FROM public_messages WHERE folder_id = @f AND number BETWEEN @lo AND @hi ORDER BY number {(fromHighEnd ? "DESC" : "ASC")} LIMIT @n",
+                ("@f", folderId), ("@lo", low), ("@hi", high), ("@n", limit)).Query(MapMessage), cancellationToken);
+
     public Task<IReadOnlyList<CrossPostCopy>> ListCrossPostCopiesAsync(long folderId, long low, long high, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<CrossPostCopy>>(c =>
             c.CreateCommand("SELECT m.number, o.folder_id, o.number FROM public_messages m JOIN public_messages o ON o.message_id = m.message_id AND o.folder_id <> m.folder_id " +

@@ -114,6 +114,42 @@ public sealed class NntpReaderTests
     }
 
     [Fact]
+    public async Task RangesLongerThanAStorePageComeBackWholeAndInOrder()
+    {
+        // LISTGROUP, OVER and HDR read a large group a thousand articles at a time; NEXT and LAST read one.
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var folder = (await folders.FindNewsgroupAsync("example.general", CancellationToken.None))!;
+        const int count = 2_345;
+        await Task.WhenAll(Enumerable.Range(1, count).Select(i => folders.PostArticleAsync(
+            new NewArticle(System.Text.Encoding.ASCII.GetBytes($"Subject: s{i}\r\nMessage-ID: <p{i}@x>\r\n\r\nbody\r\n"), $"<p{i}@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None)));
+
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.StartsWith("211", await client.CommandAsync("LISTGROUP example.general"));
+        Assert.Equal(Enumerable.Range(1, count).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), await client.ReadBlockAsync());
+        Assert.StartsWith("224", await client.CommandAsync("OVER 1-"));
+        var over = await client.ReadBlockAsync();
+        Assert.Equal(count, over.Count);
+        Assert.Equal(Enumerable.Range(1, count).Select(n => (long)n), over.Select(l => long.Parse(l.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.StartsWith("225", await client.CommandAsync("HDR Message-ID 1000-2001"));
+        var hdr = await client.ReadBlockAsync();
+        Assert.Equal(1002, hdr.Count);
+        Assert.Equal("2001 ", hdr[^1][..5]);
+
+        Assert.Equal($"223 1 {await MessageIdOfAsync(client, 1)}", await client.CommandAsync("STAT 1"));
+        Assert.StartsWith("223 2 ", await client.CommandAsync("NEXT"));
+        Assert.StartsWith($"223 {count} ", await client.CommandAsync($"STAT {count}"));
+        Assert.StartsWith($"223 {count - 1} ", await client.CommandAsync("LAST"));
+    }
+
+    private static async Task<string> MessageIdOfAsync(NntpTestClient client, int number)
+    {
+        Assert.StartsWith("221", await client.CommandAsync($"HEAD {number}"));
+        return (await client.ReadBlockAsync()).Single(h => h.StartsWith("Message-ID: ", StringComparison.Ordinal))["Message-ID: ".Length..];
+    }
+
+    [Fact]
     public async Task ArticleNumbersAreNeverReused()
     {
         await using var server = await NntpTestServer.StartAsync();
