@@ -177,6 +177,9 @@ public enum NewsHistoryState
 public sealed record ArticleCancel(string TargetMessageId, DateTimeOffset Received, string? ControlMessageId = null, ReadOnlyMemory<byte> ControlContent = default,
     bool QueueForPeers = true, IReadOnlyList<string>? ControlNewsgroups = null);
 
+/// <summary>An article a NEWNEWS lists; <paramref name="Id"/> and <paramref name="Received"/> order the pages.</summary>
+public sealed record ReceivedArticle(long Id, long FolderId, string MessageId, DateTimeOffset Received);
+
 /// <summary>Message <paramref name="Number"/> of a folder is also <paramref name="OtherNumber"/> in <paramref name="OtherFolderId"/>.</summary>
 public sealed record CrossPostCopy(long Number, long OtherFolderId, long OtherNumber);
 
@@ -322,8 +325,11 @@ public interface IPublicFolderStore
     /// <summary>Every folder copy of an article (cross-posts have several).</summary>
     Task<IReadOnlyList<PublicMessage>> FindByMessageIdAsync(string messageId, CancellationToken cancellationToken);
 
-    /// <summary>Messages received at or after <paramref name="since"/> (NEWNEWS).</summary>
-    Task<IReadOnlyList<PublicMessage>> ListReceivedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
+    /// <summary>
+    /// Up to <paramref name="limit"/> articles received at or after <paramref name="since"/> (NEWNEWS), oldest first,
+    /// after the one <paramref name="after"/> names (null: from the start); Message-ID and folder only.
+    /// </summary>
+    Task<IReadOnlyList<ReceivedArticle>> ListReceivedSinceAsync(DateTimeOffset since, ReceivedArticle? after, int limit, CancellationToken cancellationToken);
 
     Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken);
 

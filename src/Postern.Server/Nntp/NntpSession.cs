@@ -1202,15 +1202,25 @@ internal sealed class NntpSession
             .Where(g => Wildmat.Matches(wildmat, g.Folder.Newsgroup!))
             .Select(g => g.Folder.Id)
             .ToHashSet();
-        var messages = await _context.Store.PublicFolders.ListReceivedSinceAsync(since, cancellationToken).ConfigureAwait(false);
         _channel.WriteLine("230 List of new articles follows");
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var message in messages)
+        ReceivedArticle? after = null;
+        while (true)
         {
-            if (message.MessageId is not null && readable.Contains(message.FolderId) && seen.Add(message.MessageId))
+            // A page at a time: NEWNEWS * 19700101 000000 on a large server must not load every article at once.
+            var page = await _context.Store.PublicFolders.ListReceivedSinceAsync(since, after, PageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var message in page.Where(m => readable.Contains(m.FolderId) && seen.Add(m.MessageId)))
             {
                 _channel.WriteLine(message.MessageId);
             }
+
+            if (page.Count < PageSize)
+            {
+                break;
+            }
+
+            after = page[^1];
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Cancels too, so a pull peer carries them out as a push peer would (they are filed in no group).

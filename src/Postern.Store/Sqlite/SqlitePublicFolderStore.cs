@@ -213,9 +213,12 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
         database.ReadAsync<IReadOnlyList<PublicMessage>>(c =>
             c.CreateCommand($"SELECT {MessageColumns} FROM public_messages WHERE message_id = @id ORDER BY id", ("@id", messageId)).Query(MapMessage), cancellationToken);
 
-    public Task<IReadOnlyList<PublicMessage>> ListReceivedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<PublicMessage>>(c =>
-            c.CreateCommand($"SELECT {MessageColumns} FROM public_messages WHERE received >= @t ORDER BY received, id", ("@t", since.ToUnixTimeMilliseconds())).Query(MapMessage), cancellationToken);
+    public Task<IReadOnlyList<ReceivedArticle>> ListReceivedSinceAsync(DateTimeOffset since, ReceivedArticle? after, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<ReceivedArticle>>(c =>
+            c.CreateCommand("SELECT id, folder_id, message_id, received FROM public_messages WHERE received >= @t AND message_id IS NOT NULL " +
+                    "AND (@r IS NULL OR received > @r OR (received = @r AND id > @i)) ORDER BY received, id LIMIT @n",
+                ("@t", since.ToUnixTimeMilliseconds()), ("@r", after?.Received.ToUnixTimeMilliseconds()), ("@i", after?.Id ?? 0), ("@n", limit))
+                .Query(r => new ReceivedArticle(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetUnixMilliseconds(3))), cancellationToken);
 
     public Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT data FROM blobs WHERE id = @b", ("@b", blobId)).QuerySingle(r => (byte[])r.GetValue(0)) ?? [], cancellationToken);

@@ -116,7 +116,7 @@ public sealed class NntpReaderTests
     [Fact]
     public async Task RangesLongerThanAStorePageComeBackWholeAndInOrder()
     {
-        // LISTGROUP, OVER and HDR read a large group a thousand articles at a time; NEXT and LAST read one.
+        // LISTGROUP, OVER, HDR and NEWNEWS read a large group a thousand articles at a time; NEXT and LAST read one.
         await using var server = await NntpTestServer.StartAsync();
         var folders = server.Store.PublicFolders;
         var folder = (await folders.FindNewsgroupAsync("example.general", CancellationToken.None))!;
@@ -136,6 +136,10 @@ public sealed class NntpReaderTests
         var hdr = await client.ReadBlockAsync();
         Assert.Equal(1002, hdr.Count);
         Assert.Equal("2001 ", hdr[^1][..5]);
+        Assert.StartsWith("230", await client.CommandAsync("NEWNEWS example.* 20000101 000000 GMT"));
+        var newNews = await client.ReadBlockAsync();
+        Assert.Equal(count, newNews.Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, count).Select(i => $"<p{i}@x>").Order(), newNews.Order());
 
         Assert.Equal($"223 1 {await MessageIdOfAsync(client, 1)}", await client.CommandAsync("STAT 1"));
         Assert.StartsWith("223 2 ", await client.CommandAsync("NEXT"));
