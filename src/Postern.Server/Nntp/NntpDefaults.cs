@@ -17,6 +17,9 @@ public static class NntpDefaults
     /// <summary>Setting: "false" turns off RFC 4644 streaming (MODE STREAM, CHECK, TAKETHIS); peers then feed with IHAVE.</summary>
     public const string StreamingSetting = "nntp.streaming";
 
+    /// <summary>Setting: the message of the day for LIST MOTD (RFC 6048 §2.5); "\n" starts a new line.</summary>
+    public const string MotdSetting = "nntp.motd";
+
     /// <summary>RFC 3977 §3.1: command lines are at most 512 octets including CRLF.</summary>
     public const int CommandLineLength = 512;
 

@@ -244,7 +244,7 @@ internal sealed class NntpSession
         _channel.WriteLine("NEWNEWS");
         _channel.WriteLine("HDR");
         _channel.WriteLine("OVER MSGID");
-        _channel.WriteLine("LIST ACTIVE ACTIVE.TIMES COUNTS DISTRIB.PATS DISTRIBUTIONS HEADERS MODERATORS NEWSGROUPS OVERVIEW.FMT SUBSCRIPTIONS");
+        _channel.WriteLine("LIST ACTIVE ACTIVE.TIMES COUNTS DISTRIB.PATS DISTRIBUTIONS HEADERS MODERATORS" + (Motd is null ? "" : " MOTD") + " NEWSGROUPS OVERVIEW.FMT SUBSCRIPTIONS");
         if (_connection.CanStartTls && !IsAuthenticated)
         {
             _channel.WriteLine("STARTTLS");
@@ -314,7 +314,7 @@ internal sealed class NntpSession
         {
             "ARTICLE [message-id|number]", "AUTHINFO USER name|PASS password|SASL mechanism [initial-response]", "BODY [message-id|number]",
             "CAPABILITIES", "CHECK message-id", "DATE", "GROUP newsgroup", "HDR header [message-id|range]", "HEAD [message-id|number]", "HELP",
-            "IHAVE message-id", "LAST", "LIST [ACTIVE|ACTIVE.TIMES|COUNTS|DISTRIB.PATS|DISTRIBUTIONS|HEADERS|MODERATORS|NEWSGROUPS|OVERVIEW.FMT|SUBSCRIPTIONS] [wildmat]",
+            "IHAVE message-id", "LAST", "LIST [ACTIVE|ACTIVE.TIMES|COUNTS|DISTRIB.PATS|DISTRIBUTIONS|HEADERS|MODERATORS|MOTD|NEWSGROUPS|OVERVIEW.FMT|SUBSCRIPTIONS] [wildmat]",
             "LISTGROUP [newsgroup [range]]", "MODE READER|STREAM", "NEWGROUPS [yy]yymmdd hhmmss [GMT]", "NEWNEWS wildmat [yy]yymmdd hhmmss [GMT]",
             "NEXT", "OVER [message-id|range]", "POST", "QUIT", "STARTTLS", "STAT [message-id|number]", "TAKETHIS message-id",
         })
@@ -792,6 +792,19 @@ internal sealed class NntpSession
                 _channel.WriteLine("215 Default distributions follow");
                 _channel.WriteLine(".");
                 return true;
+            case "MOTD" when Motd is null:
+                _channel.WriteLine("503 No message of the day is set");
+                return true;
+            case "MOTD":
+                // RFC 6048 §2.5: free text, dot-stuffed like any block.
+                _channel.WriteLine("215 Message of the day follows");
+                foreach (var line in Motd.Split('\n'))
+                {
+                    WriteDataLine(line.TrimEnd('\r'));
+                }
+
+                _channel.WriteLine(".");
+                return true;
             case "DISTRIBUTIONS":
                 // RFC 6048 §2.3: Postern defines no distributions.
                 _channel.WriteLine("215 List of distributions follows");
@@ -1236,6 +1249,11 @@ internal sealed class NntpSession
         _channel.WriteLine(".");
         return true;
     }
+
+    /// <summary>The administrator's message of the day (setting nntp.motd, "\n" between lines), or null.</summary>
+    private string? Motd => _config.Settings.TryGetValue(NntpDefaults.MotdSetting, out var motd) && !string.IsNullOrWhiteSpace(motd)
+        ? motd.Replace("\\n", "\n", StringComparison.Ordinal)
+        : null;
 
     private bool NeedsSecureChannel => _config.Security.RequireSecureChannel && !_connection.IsSecure;
 

@@ -1,3 +1,4 @@
+using Postern.Server.Nntp;
 using Postern.Store;
 
 namespace Postern.IntegrationTests.Nntp;
@@ -111,6 +112,28 @@ public sealed class NntpReaderTests
         Assert.Equal(["1 mail.example.test example.other:1 example.general:1"], await client.ReadBlockAsync());
         Assert.StartsWith("221", await client.CommandAsync("HEAD 1"));
         Assert.DoesNotContain(await client.ReadBlockAsync(), h => h.StartsWith("Xref:", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task ListMotdGivesTheConfiguredMessageOfTheDayOr503()
+    {
+        await using (var plain = await NntpTestServer.StartAsync())
+        await using (var client = await NntpTestClient.ConnectAsync(plain.Port()))
+        {
+            Assert.StartsWith("503", await client.CommandAsync("LIST MOTD"));
+        }
+
+        await using var server = await NntpTestServer.StartAsync(NntpTestServer.Config(settings: new Dictionary<string, string>
+        {
+            [NntpDefaults.MotdSetting] = @"Maintenance on Sunday.\n.\nThe admins",
+        }));
+        await using var reader = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("101", await reader.CommandAsync("CAPABILITIES"));
+        Assert.Contains((await reader.ReadBlockAsync()).Single(l => l.StartsWith("LIST ", StringComparison.Ordinal)).Split(' '), k => k == "MOTD");
+        Assert.StartsWith("215", await reader.CommandAsync("LIST MOTD"));
+
+        // ReadBlockAsync undoes the dot-stuffing of the line that is a lone dot.
+        Assert.Equal(["Maintenance on Sunday.", ".", "The admins"], await reader.ReadBlockAsync());
     }
 
     [Fact]
