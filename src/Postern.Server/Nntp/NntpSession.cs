@@ -685,8 +685,6 @@ internal sealed class NntpSession
                 {
                     _channel.WriteLine(message.Number.ToString(CultureInfo.InvariantCulture));
                 }
-
-                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
             _channel.WriteLine(".");
@@ -1042,6 +1040,8 @@ internal sealed class NntpSession
                 yield break;
             }
 
+            // What the caller wrote of this page goes out before the next is read (a one-page answer goes in one write).
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
             page = await _context.Store.PublicFolders.ListMessagesPageAsync(folderId, page[^1].Number + 1, high, PageSize, fromHighEnd: false, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -1076,8 +1076,6 @@ internal sealed class NntpSession
                 line.Append('\t').Append(message.Size).Append('\t').Append(message.Lines).Append("\tXref: ").Append(xref(message));
                 WriteDataLine(line.ToString());
             }
-
-            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _channel.WriteLine(".");
@@ -1118,8 +1116,6 @@ internal sealed class NntpSession
                 var number = byId ? (command.Keyword == "XHDR" ? message.MessageId ?? "0" : "0") : message.Number.ToString(CultureInfo.InvariantCulture);
                 WriteDataLine($"{number} {value}");
             }
-
-            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _channel.WriteLine(".");
