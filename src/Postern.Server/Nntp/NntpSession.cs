@@ -20,6 +20,9 @@ internal sealed class NntpSession
 
     private static readonly string[] s_overviewFields = ["Subject", "From", "Date", "Message-ID", "References"];
 
+    /// <summary>An address no account has: its rights are those every logged-on account gets.</summary>
+    private const string AnyAccount = "\u0001any-account";
+
     /// <summary>Articles read from the store at a time for LISTGROUP, OVER and HDR over a range.</summary>
     private const int PageSize = 1000;
 
@@ -608,7 +611,7 @@ internal sealed class NntpSession
         }
 
         var folders = await _context.Store.PublicFolders.ListFoldersAsync(cancellationToken).ConfigureAwait(false);
-        if (!folders.Any(f => f.Newsgroup is not null && f.RightsOf("\u0001any-account").HasFlag(PublicFolderRights.Read)))
+        if (!folders.Any(f => f.Newsgroup is not null && f.RightsOf(AnyAccount).HasFlag(PublicFolderRights.Read)))
         {
             return false;
         }
@@ -626,7 +629,7 @@ internal sealed class NntpSession
             return folder;
         }
 
-        if (folder is not null && !IsAuthenticated && folder.RightsOf("\u0001any-account").HasFlag(PublicFolderRights.Read))
+        if (folder is not null && !IsAuthenticated && folder.RightsOf(AnyAccount).HasFlag(PublicFolderRights.Read))
         {
             _channel.WriteLine("480 Authentication required for this newsgroup");
             return null;
@@ -787,7 +790,9 @@ internal sealed class NntpSession
                 _channel.WriteLine(".");
                 return true;
             case "DISTRIB.PATS":
-                _channel.WriteLine("215 Default distributions follow");
+            case "DISTRIBUTIONS":
+                // Postern defines no distributions (RFC 3977 §7.6.5, RFC 6048 §2.3): an empty list.
+                _channel.WriteLine(keyword == "DISTRIB.PATS" ? "215 Default distributions follow" : "215 List of distributions follows");
                 _channel.WriteLine(".");
                 return true;
             case "MOTD" when Motd is null:
@@ -801,11 +806,6 @@ internal sealed class NntpSession
                     WriteDataLine(line.TrimEnd('\r'));
                 }
 
-                _channel.WriteLine(".");
-                return true;
-            case "DISTRIBUTIONS":
-                // RFC 6048 §2.3: Postern defines no distributions.
-                _channel.WriteLine("215 List of distributions follows");
                 _channel.WriteLine(".");
                 return true;
             default:

@@ -309,6 +309,11 @@ public sealed class NntpReaderTests
         Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
         Assert.StartsWith("215", await client.CommandAsync("LIST ACTIVE"));
         Assert.Equal(["example.general 0 1 y"], await client.ReadBlockAsync());
+
+        // Where credentials may not cross in clear, the answer before STARTTLS says so: 483, not 480.
+        await using var secure = await NntpTestServer.StartAsync(NntpTestServer.Config(requireSecure: true));
+        await using var plain = await NntpTestClient.ConnectAsync(secure.Port());
+        Assert.StartsWith("483", await plain.CommandAsync("LIST ACTIVE"));
     }
 
     [Fact]

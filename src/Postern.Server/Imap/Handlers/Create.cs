@@ -74,7 +74,7 @@ internal sealed class Create : IImapHandler
         for (var i = 1; i < segments.Length; i++)
         {
             var parent = string.Join(ImapSession.Delimiter, segments[..i]);
-            if (parent != ImapMailboxName.Inbox && await session.Mail.GetMailboxAsync(account, parent, cancellationToken) is null)
+            if (parent != ImapMailboxName.Inbox && !existing.Contains(parent) && await session.Mail.GetMailboxAsync(account, parent, cancellationToken) is null)
             {
                 await session.Mail.CreateMailboxAsync(account, parent, null, cancellationToken);
             }
