@@ -14,7 +14,8 @@ internal sealed record LoadResult(
     LatencySummary Latency,
     LatencySummary SessionSetup,
     IReadOnlyDictionary<string, int> TlsVersions,
-    IReadOnlyDictionary<string, int> ErrorSamples);
+    IReadOnlyDictionary<string, int> ErrorSamples,
+    IReadOnlyList<(string Command, LatencySummary Latency)> PerCommand);
 
 /// <summary>Runs C workers that share N operations; each worker keeps (or reopens) its own connection.</summary>
 internal sealed class LoadRunner(IScenario scenario, BenchOptions options)
@@ -23,6 +24,7 @@ internal sealed class LoadRunner(IScenario scenario, BenchOptions options)
     private readonly ConcurrentDictionary<string, int> _errors = new();
     private readonly ConcurrentBag<List<double>> _latencies = [];
     private readonly ConcurrentBag<List<double>> _setups = [];
+    private readonly ConcurrentBag<List<(string Command, double Ms)>> _perCommand = [];
     private long _remaining;
     private long _next;
     private long _payload;
@@ -44,7 +46,8 @@ internal sealed class LoadRunner(IScenario scenario, BenchOptions options)
             LatencySummary.Of(_latencies.SelectMany(l => l)),
             LatencySummary.Of(_setups.SelectMany(l => l)),
             _tlsVersions,
-            _errors);
+            _errors,
+            [.. _perCommand.SelectMany(l => l).GroupBy(s => s.Command).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, LatencySummary.Of(g.Select(s => s.Ms))))]);
     }
 
     private async Task WorkerAsync(int worker, CancellationToken cancellationToken)
@@ -53,6 +56,8 @@ internal sealed class LoadRunner(IScenario scenario, BenchOptions options)
         var setups = new List<double>();
         _latencies.Add(latencies);
         _setups.Add(setups);
+        var perCommand = new List<(string Command, double Ms)>();
+        _perCommand.Add(perCommand);
         BenchConnection? session = null;
         var consecutiveFailures = 0;
         try
@@ -74,7 +79,13 @@ internal sealed class LoadRunner(IScenario scenario, BenchOptions options)
 
                         var started = Stopwatch.GetTimestamp();
                         var bytes = await scenario.OperateAsync(session, worker, operation, cancellationToken).ConfigureAwait(false);
-                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                        latencies.Add(elapsed);
+                        if (scenario.CommandOf(operation) is { } command)
+                        {
+                            perCommand.Add((command, elapsed));
+                        }
+
                         Interlocked.Add(ref _payload, bytes);
                     }
                     else

@@ -120,6 +120,11 @@ internal static class Report
             WriteLatency(output, "session open", result.SessionSetup);
         }
 
+        foreach (var (command, latency) in result.PerCommand)
+        {
+            WriteLatency(output, "  " + command.PadRight(26), latency);
+        }
+
         if (before is not null && after is not null)
         {
             var cpu = after.CpuMilliseconds - before.CpuMilliseconds;

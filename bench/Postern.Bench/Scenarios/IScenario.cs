@@ -19,6 +19,9 @@ internal interface IScenario
     Task<long> OperateAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken);
 
     Task CloseAsync(BenchConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>The command an operation sends, where a scenario mixes several; latencies are then also reported per command.</summary>
+    string? CommandOf(long operation) => null;
 }
 
 internal static class ScenarioCatalog

@@ -94,6 +94,20 @@ internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Ki
         }
     }
 
+    public string? CommandOf(long operation) => kind != Kind.Mixed ? null : (operation % 10) switch
+    {
+        0 => "UID FETCH 1:* (UID FLAGS)",
+        1 => "FETCH 10 ENVELOPE",
+        2 => "FETCH BODY.PEEK[]",
+        3 => "STORE +FLAGS",
+        4 => "FETCH HEADER.FIELDS",
+        5 => "SEARCH FLAGGED",
+        6 => "STORE -FLAGS",
+        7 => "STATUS",
+        8 => "NOOP",
+        _ => "APPEND 4 KB",
+    };
+
     private async Task<long> MixedStepAsync(BenchConnection connection, int worker, long operation, CancellationToken cancellationToken)
     {
         // Messages that existed at SELECT; appended ones only make the flag sync and SEARCH a little longer.

@@ -238,7 +238,8 @@ internal sealed class ImapSession
 
         try
         {
-            await entry!.Handler.HandleAsync(this, command, cancellationToken).ConfigureAwait(false);
+            await EventThread.ToThreadPoolIf(!entry!.Inline);
+            await entry.Handler.HandleAsync(this, command, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not (IOException or OperationCanceledException or ObjectDisposedException))
         {

@@ -1,5 +1,6 @@
 using MimeKit;
 using MimeKit.Utils;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Nntp;
@@ -42,6 +43,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
     /// <param name="postingHost">The client's address, for Injection-Info (RFC 5536 §3.2.8), when known.</param>
     public async Task<IntakeResult> PostAsync(byte[] content, Account? account, CancellationToken cancellationToken, string? postingHost = null)
     {
+        await EventThread.ToThreadPoolIf(content.Length > EventThread.InlineMessageBytes);
         var article = NewsArticle.TryParse(content);
         if (article is null)
         {
@@ -195,6 +197,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
     /// <summary>An article offered by a peer (IHAVE, TAKETHIS) or pulled from one.</summary>
     public async Task<IntakeResult> TransitAsync(byte[] content, string? expectedMessageId, Account? account, bool trustedPeer, CancellationToken cancellationToken)
     {
+        await EventThread.ToThreadPoolIf(content.Length > EventThread.InlineMessageBytes);
         var article = NewsArticle.TryParse(content);
         var messageId = article?.Get("Message-ID") ?? expectedMessageId;
         if (article is null)

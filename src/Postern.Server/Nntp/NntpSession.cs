@@ -189,6 +189,8 @@ internal sealed class NntpSession
             return true;
         }
 
+        // Commands about one article run on the socket's event thread (EventThread); listings, ranges and group scans do not.
+        await EventThread.ToThreadPoolIf(command.Keyword is not ("NEXT" or "LAST" or "ARTICLE" or "HEAD" or "BODY" or "STAT" or "POST" or "IHAVE" or "CHECK" or "TAKETHIS"));
         switch (command.Keyword)
         {
             case "GROUP":

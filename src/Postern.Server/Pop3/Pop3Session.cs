@@ -109,6 +109,8 @@ internal sealed class Pop3Session
         {
             case AuthenticationOutcome.Success when result.Account is { } account:
                 Pop3Maildrop? maildrop;
+                // Reading the maildrop's list is a scan of the mailbox: not on the socket's event thread.
+                await EventThread.ToThreadPool();
                 try
                 {
                     maildrop = await Pop3Maildrop.OpenAsync(Connection.VirtualServer.Context.Store.Mail, _locks, account, Connection.Id, cancellationToken).ConfigureAwait(false);
@@ -213,6 +215,8 @@ internal sealed class Pop3Session
 
         if (Maildrop is { } maildrop)
         {
+            // A whole-maildrop listing of a large maildrop is formatted off the socket's event thread (EventThread).
+            await EventThread.ToThreadPoolIf(command.Verb is Pop3Verb.List or Pop3Verb.Uidl && command.MessageNumber is null && maildrop.Count > 1000);
             return command.Verb switch
             {
                 Pop3Verb.Capa => Pop3CapaHandler.Handle(this),

@@ -94,8 +94,17 @@ internal sealed class SqliteDatabase : IDatabase, IAsyncDisposable
         // so group commit is unchanged.
         if (Interlocked.CompareExchange(ref _writerOwned, 1, 0) == 0)
         {
-            RunNextBatch();
-            ReleaseWriter();
+            // A socket's event thread (inline socket completions) must not wait for an fsync: every connection it
+            // serves would wait with it. It hands the batch to a pool thread instead.
+            if (Thread.CurrentThread.IsThreadPoolThread)
+            {
+                RunNextBatch();
+                ReleaseWriter();
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static database => database.DrainWrites(), this, preferLocal: false);
+            }
         }
 
         return pending.Task.IsCompleted ? pending.Task : pending.Task.WaitAsync(cancellationToken);

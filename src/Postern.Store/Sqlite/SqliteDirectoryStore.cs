@@ -98,7 +98,9 @@ internal sealed class SqliteDirectoryStore(IDatabase database, StoreOptions opti
 
         if (row.Account is null)
         {
-            PasswordHasher.Verify(password, _decoyHash.Value);
+            // The same hash as for a real account, so that timing does not tell which addresses exist; on the pool, as
+            // every hash is, never on a socket's event thread.
+            await Task.Run(() => PasswordHasher.Verify(password, _decoyHash.Value), cancellationToken).ConfigureAwait(false);
             return null;
         }
 

@@ -19,6 +19,34 @@ public sealed class DatabaseDurabilityTests
     }
 
     [Fact]
+    public async Task A_write_from_a_socket_event_thread_commits_on_a_pool_thread_and_leaves_the_caller_free()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (v INTEGER)").Execute(), None);
+
+        // A dedicated thread, as a socket engine's event thread is with inline completions: it must not run the batch
+        // (and its fsync) itself, or every connection on that thread would wait for the disk.
+        var (caller, committer, callerFreeBeforeCommit) = await Connections.EventThreadTests.OnDedicatedThreadAsync(async () =>
+        {
+            var callerThread = Environment.CurrentManagedThreadId;
+            var committerThread = 0;
+            var task = database.WriteAsync(w =>
+            {
+                committerThread = Environment.CurrentManagedThreadId;
+                return w.Command("INSERT INTO scratch (v) VALUES (1)").Execute();
+            }, None);
+            var free = !task.IsCompleted || committerThread != callerThread;
+            await task;
+            return (callerThread, committerThread, free);
+        });
+
+        Assert.NotEqual(caller, committer);
+        Assert.True(callerFreeBeforeCommit);
+        Assert.Equal(1L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
+    }
+
+    [Fact]
     public async Task A_volatile_write_is_committed_and_seen_by_readers_and_survives_a_clean_restart()
     {
         await using var fixture = new StoreFixture();

@@ -2,6 +2,7 @@ using System.Buffers;
 using MimeKit;
 using MimeKit.Encodings;
 using Postern.Protocols.Imap;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
@@ -50,6 +51,14 @@ internal sealed class Fetch(bool uid) : IImapHandler
         {
             targets = targets.Where(t => (ulong)t.Message.ModSeq > since).ToList();
         }
+
+        // A small FETCH is answered on the socket's event thread (EventThread): the flags of a few thousand messages,
+        // or the content of a few small ones.
+        var metadataOnly = items.TrueForAll(i => i.Kind is ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.ModSeq
+            or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size);
+        await EventThread.ToThreadPoolIf(metadataOnly
+            ? targets.Count > EventThread.InlineListLength
+            : targets.Count > EventThread.InlineMessageCount || targets.Sum(t => t.Message.Size) > EventThread.InlineMessageBytes);
 
         var writer = session.Writer;
         if (request.Vanished)

@@ -1,4 +1,5 @@
 using Postern.Protocols.Imap;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
@@ -40,6 +41,7 @@ internal sealed class Store(bool uid) : IImapHandler
         }
 
         var targets = selected.Resolve(request.Set, uid, session.SavedSearch);
+        await EventThread.ToThreadPoolIf(targets.Count > EventThread.InlineListLength);
         var operation = request.Operation switch
         {
             ImapStoreOperation.Add => FlagOperation.Add,

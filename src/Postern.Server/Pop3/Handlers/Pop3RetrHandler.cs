@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using Postern.Protocols.Pop3;
+using Postern.Server.Connections;
 
 namespace Postern.Server.Pop3.Handlers;
 
@@ -17,6 +18,7 @@ internal static class Pop3RetrHandler
             return Pop3Flow.Continue;
         }
 
+        await EventThread.ToThreadPoolIf(message.Size > EventThread.InlineMessageBytes);
         var stream = await maildrop.OpenContentAsync(message, cancellationToken).ConfigureAwait(false);
         if (stream is null)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Postern.Protocols.Smtp;
+using Postern.Server.Connections;
 using Postern.Server.Smtp.Delivery;
 
 namespace Postern.Server.Smtp;
@@ -175,6 +176,7 @@ internal sealed partial class SmtpSession
     private async Task AcceptAsync(CancellationToken cancellationToken)
     {
         var content = _transaction.Content.WrittenMemory;
+        await EventThread.ToThreadPoolIf(content.Length > EventThread.InlineMessageBytes);
         if (_account is not null)
         {
             // RFC 6409 §8.3: a submission server may add Message-ID and Date when missing.
