@@ -266,20 +266,7 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
 
     private Task<Socket> ConnectAsync(int standardPort) => ConnectAsync(standardPort, _server);
 
-    private static bool ChainsTo(X509Certificate? certificate, X509Certificate2 root)
-    {
-        if (certificate is null)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(root);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = new X509Certificate2(certificate);
-        return chain.Build(leaf);
-    }
+    private static bool ChainsTo(X509Certificate? certificate, X509Certificate2 root) => TestCertificates.ChainsTo(certificate, root);
 
     private static async Task<string> ReadReplyAsync(StreamReader reader)
     {

@@ -45,6 +45,10 @@ public sealed class PosternProcess : IAsyncDisposable
 
     public int Port(int standardPort) => standardPort + PortOffset;
 
+    /// <summary>A TLS client's validation callback that trusts this server's organization root and nothing else.</summary>
+    public bool ChainsToRoot(object sender, X509Certificate? certificate, X509Chain? chain, System.Net.Security.SslPolicyErrors errors) =>
+        TestCertificates.ChainsTo(certificate, Root);
+
     public static string PosternDll => Path.Combine(AppContext.BaseDirectory, "postern.dll");
 
     public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null, IEnumerable<string>? extraArguments = null)

@@ -43,7 +43,10 @@ public sealed class TestCertificates : IServerCertificateSelector
     public SslStreamCertificateContext? Select(long virtualServerId, string? serverName) => _context;
 
     /// <summary>A validation callback for clients that trusts exactly this test root.</summary>
-    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) => ChainsTo(certificate, Root);
+
+    /// <summary>Whether the certificate chains to the root, trusting that root and nothing else (no revocation check).</summary>
+    public static bool ChainsTo(X509Certificate? certificate, X509Certificate2 root)
     {
         if (certificate is null)
         {
@@ -52,8 +55,9 @@ public sealed class TestCertificates : IServerCertificateSelector
 
         using var custom = new X509Chain();
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.Add(Root);
+        custom.ChainPolicy.CustomTrustStore.Add(root);
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return custom.Build(new X509Certificate2(certificate));
+        using var leaf = new X509Certificate2(certificate);
+        return custom.Build(leaf);
     }
 }

@@ -164,18 +164,5 @@ public sealed class DurabilityTests(ITestOutputHelper output)
         return summaries.Select(s => s.Envelope?.Subject ?? string.Empty).ToList();
     }
 
-    private static bool IsIssuedBy(X509Certificate? certificate, X509Certificate2 root)
-    {
-        if (certificate is null)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(root);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = new X509Certificate2(certificate);
-        return chain.Build(leaf);
-    }
+    private static bool IsIssuedBy(X509Certificate? certificate, X509Certificate2 root) => TestCertificates.ChainsTo(certificate, root);
 }
