@@ -37,6 +37,7 @@ public sealed class LineChannel(MailConnection connection)
     {
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
+        var waited = false;
         while (true)
         {
             var input = connection.Input;
@@ -45,7 +46,9 @@ public sealed class LineChannel(MailConnection connection)
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    result = await input.ReadAsync(timeoutSource.Token).ConfigureAwait(false);
+                    var read = input.ReadAsync(timeoutSource.Token);
+                    waited |= !read.IsCompleted;
+                    result = await read.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -78,6 +81,7 @@ public sealed class LineChannel(MailConnection connection)
                 case LineReadStatus.Line:
                     var bytes = line.ToArray();
                     input.AdvanceTo(buffer.Start);
+                    await connection.NoteCommandRead(waited);
                     return new LineResult(LineResultKind.Line, bytes);
                 case LineReadStatus.TooLong:
                     // If the terminator was not yet seen, keep discarding up to it.

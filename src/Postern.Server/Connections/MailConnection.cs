@@ -17,8 +17,12 @@ public sealed record TlsInfo(SslProtocols Protocol, TlsCipherSuite CipherSuite, 
 /// </summary>
 public sealed class MailConnection : IAsyncDisposable
 {
+    /// <summary>Commands a session may take from input already queued before it moves off the socket's event thread.</summary>
+    public const int MaxCommandsWithoutWait = 64;
+
     private static long s_nextId;
     private readonly Socket _socket;
+    private int _commandsWithoutWait;
     private readonly NetworkStream _networkStream;
     private SslStream? _sslStream;
 
@@ -114,6 +118,29 @@ public sealed class MailConnection : IAsyncDisposable
         Input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true, bufferSize: 16384, minimumReadSize: 2048, useZeroByteReads: true));
         Output = PipeWriter.Create(ssl, WriterOptions);
         return true;
+    }
+
+    /// <summary>
+    /// Called with each command read. A client that keeps its input queued (a flood of pipelined commands) never makes
+    /// the session wait for the socket; on the socket's event thread it would hold up every other connection of that
+    /// thread, so after <see cref="MaxCommandsWithoutWait"/> such commands the session moves to the thread pool
+    /// (<see cref="EventThread"/>). It comes back with the next read that has to wait.
+    /// </summary>
+    public ThreadPoolHop NoteCommandRead(bool waitedForInput)
+    {
+        if (waitedForInput)
+        {
+            _commandsWithoutWait = 0;
+            return EventThread.ToThreadPoolIf(false);
+        }
+
+        if (++_commandsWithoutWait < MaxCommandsWithoutWait)
+        {
+            return EventThread.ToThreadPoolIf(false);
+        }
+
+        _commandsWithoutWait = 0;
+        return EventThread.ToThreadPool();
     }
 
     /// <summary>Wraps the raw transport in a stream (for COMPRESS=DEFLATE and similar layers).</summary>

@@ -126,6 +126,7 @@ internal sealed class ImapSession
 
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
+        var waited = false;
         while (State != ImapState.Logout)
         {
             var input = Connection.Input;
@@ -136,7 +137,9 @@ internal sealed class ImapSession
                 timeout.CancelAfter(IdleTimeout);
                 try
                 {
-                    result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                    var pending = input.ReadAsync(timeout.Token);
+                    waited |= !pending.IsCompleted;
+                    result = await pending.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -160,6 +163,8 @@ internal sealed class ImapSession
                 continue;
             }
 
+            await Connection.NoteCommandRead(waited);
+            waited = false;
             if (!await HandleReadAsync(read, cancellationToken).ConfigureAwait(false))
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);

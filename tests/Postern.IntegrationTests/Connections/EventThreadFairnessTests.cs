@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
 using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
@@ -84,6 +87,92 @@ public sealed class EventThreadFairnessTests(PosternProcessFixture fixture) : IC
                 probe.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task AFloodOfPipelinedCommandsDoesNotStarveOtherSessions()
+    {
+        // Two clients that keep thousands of NOOPs queued: their sessions never wait for input, so without a yield
+        // they would hold the socket engine's threads and no other connection would even get its greeting.
+        using var stop = new CancellationTokenSource();
+        var floods = new List<Task>();
+        for (var i = 0; i < 2; i++)
+        {
+            floods.Add(FloodAsync(await _server.AddUserAsync("flood" + i, Password), stop.Token));
+        }
+
+        try
+        {
+            await Task.Delay(500);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var probes = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(async () =>
+            {
+                using var probe = new ImapClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = _server.ChainsToRoot };
+                await probe.ConnectAsync("127.0.0.1", _server.Port(993), SecureSocketOptions.SslOnConnect, deadline.Token);
+                await probe.AuthenticateAsync(await _server.AddUserAsync("patient" + i, Password), Password, deadline.Token);
+                var worst = TimeSpan.Zero;
+                var count = 0;
+                var until = Stopwatch.StartNew();
+                while (until.Elapsed < TimeSpan.FromSeconds(3))
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await probe.NoOpAsync(deadline.Token);
+                    var took = Stopwatch.GetElapsedTime(started);
+                    worst = took > worst ? took : worst;
+                    count++;
+                }
+
+                return (worst, count);
+            })));
+
+            Assert.All(probes, probe =>
+            {
+                Assert.True(probe.count >= 20, $"only {probe.count} NOOPs in 3 s beside the floods");
+                Assert.True(probe.worst < TimeSpan.FromSeconds(1), $"a NOOP took {probe.worst.TotalMilliseconds:0} ms beside the floods");
+            });
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(floods.Select(f => f.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+    }
+
+    /// <summary>Logs in over IMAPS, then sends pipelined NOOPs as fast as the server takes them, reading every reply.</summary>
+    private async Task FloodAsync(string user, CancellationToken stop)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _server.Port(993), stop);
+        await using var tls = new SslStream(tcp.GetStream(), false, _server.ChainsToRoot);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "mail.example.test" }, stop);
+        using var reader = new StreamReader(tls, Encoding.ASCII, false, 1024, leaveOpen: true);
+        await reader.ReadLineAsync(stop);
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"a LOGIN {user} {Password}\r\n"), stop);
+        while ((await reader.ReadLineAsync(stop))?.StartsWith("a ", StringComparison.Ordinal) == false)
+        {
+        }
+
+        var burst = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 5000).Select(n => $"n{n} NOOP\r\n")));
+        var drain = Task.Run(async () =>
+        {
+            var buffer = new char[65536];
+            while (!stop.IsCancellationRequested && await reader.ReadAsync(buffer, stop) > 0)
+            {
+            }
+        }, CancellationToken.None);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await tls.WriteAsync(burst, stop);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        tcp.Close();
+        await drain.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     private async Task<ImapClient> ConnectAsync(string user)
