@@ -20,9 +20,13 @@ public sealed class MailConnection : IAsyncDisposable
     /// <summary>Commands a session may take from input already queued before it moves off the socket's event thread.</summary>
     public const int MaxCommandsWithoutWait = 64;
 
+    /// <summary>Octets of message data a session may take from input already queued before it moves off the event thread.</summary>
+    public const int MaxBytesWithoutWait = 1024 * 1024;
+
     private static long s_nextId;
     private readonly Socket _socket;
     private int _commandsWithoutWait;
+    private long _bytesWithoutWait;
     private readonly NetworkStream _networkStream;
     private SslStream? _sslStream;
 
@@ -140,6 +144,19 @@ public sealed class MailConnection : IAsyncDisposable
         }
 
         _commandsWithoutWait = 0;
+        return EventThread.ToThreadPool();
+    }
+
+    /// <summary>The same for message data (SMTP DATA and BDAT, an NNTP article), counted in octets read.</summary>
+    public ThreadPoolHop NoteDataRead(bool waitedForInput, long octets)
+    {
+        _bytesWithoutWait = waitedForInput ? octets : _bytesWithoutWait + octets;
+        if (_bytesWithoutWait < MaxBytesWithoutWait)
+        {
+            return EventThread.ToThreadPoolIf(false);
+        }
+
+        _bytesWithoutWait = 0;
         return EventThread.ToThreadPool();
     }
 

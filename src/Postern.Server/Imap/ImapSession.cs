@@ -130,6 +130,7 @@ internal sealed class ImapSession
         while (State != ImapState.Logout)
         {
             var input = Connection.Input;
+            var readWaited = false;
             if (!input.TryRead(out var result))
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -138,7 +139,8 @@ internal sealed class ImapSession
                 try
                 {
                     var pending = input.ReadAsync(timeout.Token);
-                    waited |= !pending.IsCompleted;
+                    readWaited = !pending.IsCompleted;
+                    waited |= readWaited;
                     result = await pending.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -160,6 +162,8 @@ internal sealed class ImapSession
                     return;
                 }
 
+                // A long literal (APPEND) counts by its octets.
+                await Connection.NoteDataRead(readWaited, result.Buffer.Length);
                 continue;
             }
 

@@ -1468,7 +1468,10 @@ internal sealed class NntpSession
             System.IO.Pipelines.ReadResult result;
             try
             {
-                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                var pending = input.ReadAsync(timeout.Token);
+                var waited = !pending.IsCompleted;
+                result = await pending.ConfigureAwait(false);
+                await _connection.NoteDataRead(waited, result.Buffer.Length);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -214,6 +214,7 @@ internal sealed partial class SmtpSession
         var input = _connection.Input;
         if (input.TryRead(out var buffered))
         {
+            await _connection.NoteDataRead(false, buffered.Buffer.Length);
             return buffered;
         }
 
@@ -222,7 +223,11 @@ internal sealed partial class SmtpSession
         timeout.CancelAfter(_settings.DataTimeout);
         try
         {
-            return await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+            var pending = input.ReadAsync(timeout.Token);
+            var waited = !pending.IsCompleted;
+            var result = await pending.ConfigureAwait(false);
+            await _connection.NoteDataRead(waited, result.Buffer.Length);
+            return result;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
