@@ -81,7 +81,11 @@ public sealed class LineChannel(MailConnection connection)
                 case LineReadStatus.Line:
                     var bytes = line.ToArray();
                     input.AdvanceTo(buffer.Start);
-                    await connection.NoteCommandRead(waited);
+                    if (connection.MustLeaveEventThread(waited))
+                    {
+                        await EventThread.ToThreadPool();
+                    }
+
                     return new LineResult(LineResultKind.Line, bytes);
                 case LineReadStatus.TooLong:
                     // If the terminator was not yet seen, keep discarding up to it.

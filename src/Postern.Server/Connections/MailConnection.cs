@@ -128,36 +128,32 @@ public sealed class MailConnection : IAsyncDisposable
     /// Called with each command read. A client that keeps its input queued (a flood of pipelined commands) never makes
     /// the session wait for the socket; on the socket's event thread it would hold up every other connection of that
     /// thread, so after <see cref="MaxCommandsWithoutWait"/> such commands the session moves to the thread pool
-    /// (<see cref="EventThread"/>). It comes back with the next read that has to wait.
+    /// (<see cref="EventThread"/>): the caller then awaits <see cref="EventThread.ToThreadPool"/>. It comes back with
+    /// the next read that has to wait.
     /// </summary>
-    public ThreadPoolHop NoteCommandRead(bool waitedForInput)
+    public bool MustLeaveEventThread(bool waitedForInput)
     {
-        if (waitedForInput)
+        _commandsWithoutWait = waitedForInput ? 0 : _commandsWithoutWait + 1;
+        if (_commandsWithoutWait < MaxCommandsWithoutWait)
         {
-            _commandsWithoutWait = 0;
-            return EventThread.ToThreadPoolIf(false);
-        }
-
-        if (++_commandsWithoutWait < MaxCommandsWithoutWait)
-        {
-            return EventThread.ToThreadPoolIf(false);
+            return false;
         }
 
         _commandsWithoutWait = 0;
-        return EventThread.ToThreadPool();
+        return true;
     }
 
     /// <summary>The same for message data (SMTP DATA and BDAT, an NNTP article), counted in octets read.</summary>
-    public ThreadPoolHop NoteDataRead(bool waitedForInput, long octets)
+    public bool MustLeaveEventThread(bool waitedForInput, long octets)
     {
         _bytesWithoutWait = waitedForInput ? octets : _bytesWithoutWait + octets;
         if (_bytesWithoutWait < MaxBytesWithoutWait)
         {
-            return EventThread.ToThreadPoolIf(false);
+            return false;
         }
 
         _bytesWithoutWait = 0;
-        return EventThread.ToThreadPool();
+        return true;
     }
 
     /// <summary>Wraps the raw transport in a stream (for COMPRESS=DEFLATE and similar layers).</summary>

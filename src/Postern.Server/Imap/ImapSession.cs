@@ -163,11 +163,19 @@ internal sealed class ImapSession
                 }
 
                 // A long literal (APPEND) counts by its octets.
-                await Connection.NoteDataRead(readWaited, result.Buffer.Length);
+                if (Connection.MustLeaveEventThread(readWaited, result.Buffer.Length))
+                {
+                    await EventThread.ToThreadPool();
+                }
+
                 continue;
             }
 
-            await Connection.NoteCommandRead(waited);
+            if (Connection.MustLeaveEventThread(waited))
+            {
+                await EventThread.ToThreadPool();
+            }
+
             waited = false;
             if (!await HandleReadAsync(read, cancellationToken).ConfigureAwait(false))
             {

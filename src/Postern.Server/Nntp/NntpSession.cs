@@ -1471,7 +1471,10 @@ internal sealed class NntpSession
                 var pending = input.ReadAsync(timeout.Token);
                 var waited = !pending.IsCompleted;
                 result = await pending.ConfigureAwait(false);
-                await _connection.NoteDataRead(waited, result.Buffer.Length);
+                if (_connection.MustLeaveEventThread(waited, result.Buffer.Length))
+                {
+                    await EventThread.ToThreadPool();
+                }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

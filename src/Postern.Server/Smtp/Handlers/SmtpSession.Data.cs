@@ -214,7 +214,11 @@ internal sealed partial class SmtpSession
         var input = _connection.Input;
         if (input.TryRead(out var buffered))
         {
-            await _connection.NoteDataRead(false, buffered.Buffer.Length);
+            if (_connection.MustLeaveEventThread(false, buffered.Buffer.Length))
+            {
+                await EventThread.ToThreadPool();
+            }
+
             return buffered;
         }
 
@@ -226,7 +230,11 @@ internal sealed partial class SmtpSession
             var pending = input.ReadAsync(timeout.Token);
             var waited = !pending.IsCompleted;
             var result = await pending.ConfigureAwait(false);
-            await _connection.NoteDataRead(waited, result.Buffer.Length);
+            if (_connection.MustLeaveEventThread(waited, result.Buffer.Length))
+            {
+                await EventThread.ToThreadPool();
+            }
+
             return result;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
