@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Postern.Protocols;
 using Postern.Protocols.Nntp;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Nntp;
@@ -163,10 +164,20 @@ internal sealed class NntpFeedClient : IAsyncDisposable
         timeout.CancelAfter(_timeout * 4);
         var decoder = new NntpDotDecoder();
         var output = new ArrayBufferWriter<byte>();
+        var octetsOnThisThread = 0L;
         while (true)
         {
             var result = await _reader.ReadAsync(timeout.Token).ConfigureAwait(false);
             var buffer = result.Buffer;
+
+            // A peer streaming a large block must not hold the socket's event thread (EventThread) for all of it.
+            octetsOnThisThread += buffer.Length;
+            if (octetsOnThisThread > MailConnection.MaxBytesWithoutWait)
+            {
+                octetsOnThisThread = 0;
+                await EventThread.ToThreadPool();
+            }
+
             var status = decoder.Decode(ref buffer, output);
             if (decoder.Length > maxSize)
             {
