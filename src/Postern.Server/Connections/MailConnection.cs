@@ -25,7 +25,7 @@ public sealed class MailConnection : IAsyncDisposable
 
     private static long s_nextId;
     private readonly Socket _socket;
-    private int _commandsWithoutWait;
+    private long _commandsWithoutWait;
     private long _bytesWithoutWait;
     private readonly NetworkStream _networkStream;
     private SslStream? _sslStream;
@@ -131,28 +131,21 @@ public sealed class MailConnection : IAsyncDisposable
     /// (<see cref="EventThread"/>): the caller then awaits <see cref="EventThread.ToThreadPool"/>. It comes back with
     /// the next read that has to wait.
     /// </summary>
-    public bool MustLeaveEventThread(bool waitedForInput)
+    public bool MustLeaveEventThread(bool waitedForInput) => Exceeds(ref _commandsWithoutWait, waitedForInput, 1, MaxCommandsWithoutWait);
+
+    /// <summary>The same for message data (SMTP DATA and BDAT, an NNTP article, an IMAP literal), counted in octets read.</summary>
+    public bool MustLeaveEventThread(bool waitedForInput, long octets) => Exceeds(ref _bytesWithoutWait, waitedForInput, octets, MaxBytesWithoutWait);
+
+    /// <summary>Counts what was taken since the last read that waited; true (and starts over) once it reaches the limit.</summary>
+    private static bool Exceeds(ref long taken, bool waited, long amount, long limit)
     {
-        _commandsWithoutWait = waitedForInput ? 0 : _commandsWithoutWait + 1;
-        if (_commandsWithoutWait < MaxCommandsWithoutWait)
+        taken = waited ? amount : taken + amount;
+        if (taken < limit)
         {
             return false;
         }
 
-        _commandsWithoutWait = 0;
-        return true;
-    }
-
-    /// <summary>The same for message data (SMTP DATA and BDAT, an NNTP article), counted in octets read.</summary>
-    public bool MustLeaveEventThread(bool waitedForInput, long octets)
-    {
-        _bytesWithoutWait = waitedForInput ? octets : _bytesWithoutWait + octets;
-        if (_bytesWithoutWait < MaxBytesWithoutWait)
-        {
-            return false;
-        }
-
-        _bytesWithoutWait = 0;
+        taken = 0;
         return true;
     }
 
