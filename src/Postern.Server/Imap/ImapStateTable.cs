@@ -23,10 +23,10 @@ internal static class ImapStateTable
 {
     private static readonly Dictionary<string, ImapCommandEntry> Entries = Build(
         // RFC 3501 §6.1: any state.
-        E("CAPABILITY", ImapState.Any, new Capability(), Inline: true),
-        E("NOOP", ImapState.Any, new Noop(), Inline: true),
-        E("LOGOUT", ImapState.Any, new Logout(), Inline: true),
-        E("ID", ImapState.Any, new Id(), Inline: true),
+        E("CAPABILITY", ImapState.Any, new Capability(), inline: true),
+        E("NOOP", ImapState.Any, new Noop(), inline: true),
+        E("LOGOUT", ImapState.Any, new Logout(), inline: true),
+        E("ID", ImapState.Any, new Id(), inline: true),
 
         // §6.2: not authenticated.
         E("STARTTLS", ImapState.NotAuthenticated, new StartTls()),
@@ -47,24 +47,24 @@ internal static class ImapStateTable
         E("NAMESPACE", ImapState.AuthenticatedOrSelected, new Namespace()),
         E("STATUS", ImapState.AuthenticatedOrSelected, new Status()),
         E("APPEND", ImapState.AuthenticatedOrSelected, new Append()),
-        E("IDLE", ImapState.AuthenticatedOrSelected, new Idle(), Inline: true),
+        E("IDLE", ImapState.AuthenticatedOrSelected, new Idle(), inline: true),
         E("GETQUOTA", ImapState.AuthenticatedOrSelected, new GetQuota()),
         E("GETQUOTAROOT", ImapState.AuthenticatedOrSelected, new GetQuotaRoot()),
         E("SETQUOTA", ImapState.AuthenticatedOrSelected, new SetQuota()),
         E("COMPRESS", ImapState.AuthenticatedOrSelected, new Compress()),
 
         // §6.4: selected.
-        E("CHECK", ImapState.Selected, new Check(), Inline: true),
+        E("CHECK", ImapState.Selected, new Check(), inline: true),
         E("CLOSE", ImapState.Selected, new Close()),
         E("UNSELECT", ImapState.Selected, new Unselect()),
         E("EXPUNGE", ImapState.Selected, new Expunge(uid: false)),
         E("UID EXPUNGE", ImapState.Selected, new Expunge(uid: true)),
         E("SEARCH", ImapState.Selected, new Search(uid: false)),
         E("UID SEARCH", ImapState.Selected, new Search(uid: true)),
-        E("FETCH", ImapState.Selected, new Fetch(uid: false), Inline: true),
-        E("UID FETCH", ImapState.Selected, new Fetch(uid: true), Inline: true),
-        E("STORE", ImapState.Selected, new Handlers.Store(uid: false), Inline: true),
-        E("UID STORE", ImapState.Selected, new Handlers.Store(uid: true), Inline: true),
+        E("FETCH", ImapState.Selected, new Fetch(uid: false), inline: true),
+        E("UID FETCH", ImapState.Selected, new Fetch(uid: true), inline: true),
+        E("STORE", ImapState.Selected, new Handlers.Store(uid: false), inline: true),
+        E("UID STORE", ImapState.Selected, new Handlers.Store(uid: true), inline: true),
         E("COPY", ImapState.Selected, new Copy(uid: false, move: false)),
         E("UID COPY", ImapState.Selected, new Copy(uid: true, move: false)),
         E("MOVE", ImapState.Selected, new Copy(uid: false, move: true)),
@@ -82,7 +82,7 @@ internal static class ImapStateTable
         return (entry.States & state) != 0 ? ImapGate.Allowed : ImapGate.WrongState;
     }
 
-    private static ImapCommandEntry E(string name, ImapState states, IImapHandler handler, bool Inline = false) => new(name, states, handler, Inline);
+    private static ImapCommandEntry E(string name, ImapState states, IImapHandler handler, bool inline = false) => new(name, states, handler, inline);
 
     private static Dictionary<string, ImapCommandEntry> Build(params ImapCommandEntry[] entries) => entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
 }
