@@ -387,8 +387,9 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         return w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now)).Scalar<long>();
     }
 
+    /// <summary>A new mailbox gets an id above every id ever used (see migration mail/005).</summary>
     private static long InsertMailbox(WriteContext w, long accountId, string name, string? specialUse) =>
-        w.Command("INSERT INTO mailboxes (account_id, name, uid_validity, special_use) VALUES (@a, @n, @v, @su) RETURNING id",
+        w.Command("INSERT INTO mailboxes (id, account_id, name, uid_validity, special_use) VALUES (MAX(COALESCE((SELECT MAX(id) FROM mailboxes), 0), (SELECT id FROM mailbox_high_water)) + 1, @a, @n, @v, @su) RETURNING id",
             ("@a", accountId), ("@n", name), ("@v", NextUidValidity(w)), ("@su", specialUse)).Scalar<long>();
 
     private static void Subscribe(WriteContext w, long accountId, string name) =>

@@ -628,7 +628,8 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     {
         var now = DateTimeOffset.UtcNow;
         var uidValidity = w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now.ToUnixTimeSeconds() & 0xFFFFFFFF)).Scalar<long>();
-        var id = w.Command("INSERT INTO public_folders (path, newsgroup, description, uid_validity, created) VALUES (@p, @g, @d, @v, @c) RETURNING id",
+        // Never a reused id (see migration news/006).
+        var id = w.Command("INSERT INTO public_folders (id, path, newsgroup, description, uid_validity, created) VALUES (MAX(COALESCE((SELECT MAX(id) FROM public_folders), 0), (SELECT id FROM public_folder_high_water)) + 1, @p, @g, @d, @v, @c) RETURNING id",
             ("@p", path), ("@g", newsgroup), ("@d", description), ("@v", uidValidity), ("@c", now.ToUnixTimeMilliseconds())).Scalar<long>();
         foreach (var permission in PublicFolderPrincipals.Defaults)
         {

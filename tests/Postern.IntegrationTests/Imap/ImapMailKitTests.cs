@@ -1,3 +1,4 @@
+using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
@@ -208,6 +209,37 @@ public sealed class ImapMailKitTests
         Assert.Contains(await projects.GetSubfoldersAsync(false), f => f.Name == "Done");
         await projects.GetSubfolder("Done").DeleteAsync();
         Assert.DoesNotContain(await projects.GetSubfoldersAsync(false), f => f.Name == "Done");
+    }
+
+    [Fact]
+    public async Task A_mailbox_deleted_and_created_again_never_shows_the_old_messages()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using (var first = await server.ConnectAsync())
+        {
+            var old = await first.GetFolder(first.PersonalNamespaces[0]).CreateAsync("Reused", true) ?? throw new InvalidOperationException("CREATE failed");
+            await old.AppendAsync(MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes("Subject: old one\r\n\r\n" + new string('x', 300) + "\r\n"))));
+            await old.AppendAsync(MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes("Subject: old two\r\n\r\n" + new string('y', 600) + "\r\n"))));
+
+            // Selecting publishes the mailbox's message list for other sessions to share; it outlives the session.
+            await old.OpenAsync(FolderAccess.ReadWrite);
+            Assert.Equal(2, old.Count);
+            await first.DisconnectAsync(true);
+        }
+
+        // Deleted, then created again under the same name with as many changes (the same HIGHESTMODSEQ): it must get an
+        // id of its own, or the list shared under the old id, with the old sizes and flags, is served for it.
+        using var second = await server.ConnectAsync();
+        var personal = second.GetFolder(second.PersonalNamespaces[0]);
+        await (await personal.GetSubfolderAsync("Reused")).DeleteAsync();
+        var recreated = await personal.CreateAsync("Reused", true) ?? throw new InvalidOperationException("CREATE failed");
+        await recreated.AppendAsync(MimeMessage.Load(new MemoryStream("Subject: new one\r\n\r\n1\r\n"u8.ToArray())));
+        await recreated.AppendAsync(MimeMessage.Load(new MemoryStream("Subject: new two\r\n\r\n2\r\n"u8.ToArray())));
+
+        await recreated.OpenAsync(FolderAccess.ReadOnly);
+        var summaries = await recreated.FetchAsync(0, -1, MessageSummaryItems.Envelope | MessageSummaryItems.Size);
+        Assert.Equal(["new one", "new two"], summaries.Select(s => s.Envelope?.Subject));
+        Assert.All(summaries, s => Assert.True(s.Size < 40, $"RFC822.SIZE {s.Size} is an old message's"));
     }
 
     [Fact]

@@ -170,6 +170,27 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task IdOfADeletedMailboxOrPublicFolderIsNeverGivenToANewOne()
+    {
+        await using var fixture = new StoreFixture();
+        var one = (await fixture.Store.Directory.AddAccountAsync("k1@example.test", "pw", None)).Value!;
+        var two = (await fixture.Store.Directory.AddAccountAsync("k2@example.test", "pw", None)).Value!;
+        var newest = (await fixture.Store.Mail.CreateMailboxAsync(one.Id, "Private", null, None)).Value!;
+
+        // The newest row goes; SQLite alone would hand its id, and every session or shared list still naming it, to the
+        // next mailbox created, here another account's. Also across a restart.
+        Assert.Equal(StoreStatus.Ok, await fixture.Store.Mail.DeleteMailboxAsync(one.Id, "Private", None));
+        await fixture.ReopenAsync();
+        var next = (await fixture.Store.Mail.CreateMailboxAsync(two.Id, "Other", null, None)).Value!;
+        Assert.True(next.Id > newest.Id, $"mailbox id {next.Id} reused");
+
+        var folder = (await fixture.Store.PublicFolders.AddFolderAsync("Team", "example.team", null, None)).Value!;
+        Assert.Equal(StoreStatus.Ok, await fixture.Store.PublicFolders.RemoveFolderAsync("Team", None));
+        var again = (await fixture.Store.PublicFolders.AddFolderAsync("Team", "example.team", null, None)).Value!;
+        Assert.True(again.Id > folder.Id, $"public folder id {again.Id} reused");
+    }
+
+    [Fact]
     public async Task ContentIdOfAnExpungedMessageIsNeverGivenToNewContent()
     {
         await using var fixture = new StoreFixture();
