@@ -103,33 +103,9 @@ public sealed record ImapSearchRequest(ImapSearchKey Key, string? Charset, ImapS
     public static bool TryParse(ImapArgumentReader args, out ImapSearchRequest request, out string error, int maxDepth = DefaultMaxDepth)
     {
         request = null!;
-        ImapSearchReturnOptions? returnOptions = null;
-        if (args.TryReadKeyword("RETURN"))
+        if (!TryParseReturn(args, out var returnOptions, out error))
         {
-            if (!args.TryReadList(out var options))
-            {
-                error = "RETURN needs a list";
-                return false;
-            }
-
-            var value = ImapSearchReturnOptions.None;
-            foreach (var option in options)
-            {
-                value |= option.IsAtomText("MIN") ? ImapSearchReturnOptions.Min
-                    : option.IsAtomText("MAX") ? ImapSearchReturnOptions.Max
-                    : option.IsAtomText("ALL") ? ImapSearchReturnOptions.All
-                    : option.IsAtomText("COUNT") ? ImapSearchReturnOptions.Count
-                    : option.IsAtomText("SAVE") ? ImapSearchReturnOptions.Save
-                    : (ImapSearchReturnOptions)(-1);
-                if (value < 0)
-                {
-                    error = "Unknown search return option";
-                    return false;
-                }
-            }
-
-            // RFC 4731 §3.1: an empty RETURN list means ALL.
-            returnOptions = value == ImapSearchReturnOptions.None ? ImapSearchReturnOptions.All : value;
+            return false;
         }
 
         string? charset = null;
@@ -144,18 +120,68 @@ public sealed record ImapSearchRequest(ImapSearchKey Key, string? Charset, ImapS
             charset = name;
         }
 
+        if (!TryParseKeys(args, out var key, out error, maxDepth))
+        {
+            return false;
+        }
+
+        request = new ImapSearchRequest(key, charset, returnOptions);
+        return true;
+    }
+
+    /// <summary>An optional <c>RETURN (...)</c> of ESEARCH (RFC 4731 §3.1) or ESORT (RFC 5267 §3.2); null when absent.</summary>
+    public static bool TryParseReturn(ImapArgumentReader args, out ImapSearchReturnOptions? returnOptions, out string error)
+    {
+        returnOptions = null;
+        error = string.Empty;
+        if (!args.TryReadKeyword("RETURN"))
+        {
+            return true;
+        }
+
+        if (!args.TryReadList(out var options))
+        {
+            error = "RETURN needs a list";
+            return false;
+        }
+
+        var value = ImapSearchReturnOptions.None;
+        foreach (var option in options)
+        {
+            value |= option.IsAtomText("MIN") ? ImapSearchReturnOptions.Min
+                : option.IsAtomText("MAX") ? ImapSearchReturnOptions.Max
+                : option.IsAtomText("ALL") ? ImapSearchReturnOptions.All
+                : option.IsAtomText("COUNT") ? ImapSearchReturnOptions.Count
+                : option.IsAtomText("SAVE") ? ImapSearchReturnOptions.Save
+                : (ImapSearchReturnOptions)(-1);
+            if (value < 0)
+            {
+                error = "Unknown search return option";
+                return false;
+            }
+        }
+
+        // RFC 4731 §3.1: an empty RETURN list means ALL.
+        returnOptions = value == ImapSearchReturnOptions.None ? ImapSearchReturnOptions.All : value;
+        return true;
+    }
+
+    /// <summary>The search keys up to the end of the arguments: <c>search-key *(SP search-key)</c>, an implicit AND.</summary>
+    public static bool TryParseKeys(ImapArgumentReader args, out ImapSearchKey key, out string error, int maxDepth = DefaultMaxDepth)
+    {
+        key = ImapSearchAll.Instance;
         var parser = new Parser(maxDepth);
         var keys = new List<ImapSearchKey>();
         while (!args.AtEnd)
         {
-            var key = parser.ParseKey(args, 0);
-            if (key is null)
+            var next = parser.ParseKey(args, 0);
+            if (next is null)
             {
                 error = parser.Error;
                 return false;
             }
 
-            keys.Add(key);
+            keys.Add(next);
         }
 
         if (keys.Count == 0)
@@ -164,7 +190,7 @@ public sealed record ImapSearchRequest(ImapSearchKey Key, string? Charset, ImapS
             return false;
         }
 
-        request = new ImapSearchRequest(keys.Count == 1 ? keys[0] : new ImapSearchAnd(keys), charset, returnOptions);
+        key = keys.Count == 1 ? keys[0] : new ImapSearchAnd(keys);
         error = string.Empty;
         return true;
     }

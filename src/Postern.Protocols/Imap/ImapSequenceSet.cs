@@ -198,15 +198,20 @@ public sealed class ImapSequenceSet
     public override string ToString() => IsSavedResult ? "$" : string.Join(',', Ranges);
 
     /// <summary>Compact form of a list of numbers (for COPYUID/APPENDUID and ESEARCH ALL): 1:3,7,9:10.</summary>
-    public static string Format(IEnumerable<uint> numbers)
+    public static string Format(IEnumerable<uint> numbers) => FormatInOrder(numbers.Distinct().Order().ToList());
+
+    /// <summary>
+    /// The numbers in the order given (ESORT's ALL, RFC 5267 §3.2): only runs that ascend by one become ranges, so the
+    /// set read from left to right names the messages in that order.
+    /// </summary>
+    public static string FormatInOrder(IReadOnlyList<uint> numbers)
     {
-        var sorted = numbers.Distinct().Order().ToList();
         var builder = new StringBuilder();
         var i = 0;
-        while (i < sorted.Count)
+        while (i < numbers.Count)
         {
             var j = i;
-            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1)
+            while (j + 1 < numbers.Count && numbers[j + 1] == numbers[j] + 1)
             {
                 j++;
             }
@@ -216,10 +221,10 @@ public sealed class ImapSequenceSet
                 builder.Append(',');
             }
 
-            builder.Append(sorted[i]);
+            builder.Append(numbers[i]);
             if (j > i)
             {
-                builder.Append(':').Append(sorted[j]);
+                builder.Append(':').Append(numbers[j]);
             }
 
             i = j + 1;

@@ -11,6 +11,7 @@ internal static class ImapCapabilities
         "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
         "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC", "QUOTA", "QUOTA=RES-STORAGE",
         "UTF8=ACCEPT", "MULTIAPPEND", "BINARY", "STATUS=SIZE", "COMPRESS=DEFLATE",
+        "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
     ];
 
     public static IEnumerable<string> For(ImapSession session) =>

@@ -13,20 +13,12 @@ internal sealed class Search(bool uid) : IImapHandler
             return;
         }
 
-        if (!ImapSearchRequest.IsSupportedCharset(request.Charset))
+        if (await MatchAsync(session, command, request.Charset, request.Key, cancellationToken) is not { } matches)
         {
-            session.No(command, "Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
             return;
         }
 
         var usesModSeq = UsesModSeq(request.Key);
-        if (usesModSeq)
-        {
-            session.EnableCondStoreByCommand();
-        }
-
-        var selected = session.Selected!;
-        var matches = await new ImapSearchEvaluator(session, selected).EvaluateAsync(request.Key, cancellationToken);
         var numbers = matches.Select(m => uid ? (uint)m.Message.Uid : (uint)m.Sequence).ToList();
         var writer = session.Writer;
         // RFC 9051 §6.4.4, §7.3.4: IMAP4rev2 has no SEARCH response; a plain SEARCH answers ESEARCH as if RETURN (ALL).
@@ -48,51 +40,87 @@ internal sealed class Search(bool uid) : IImapHandler
         }
         else
         {
-            if ((options & ImapSearchReturnOptions.Save) != 0)
-            {
-                session.SavedSearch = matches.Select(m => m.Message.Uid).ToList();
-            }
-
-            // RFC 5182 §2.4: SAVE alone returns no ESEARCH response.
-            if (options != ImapSearchReturnOptions.Save)
-            {
-                writer.BeginUntagged().Atom("ESEARCH").BeginList().Atom("TAG").String(command.Tag).EndList();
-                if (uid)
-                {
-                    writer.Atom("UID");
-                }
-
-                if ((options & ImapSearchReturnOptions.Min) != 0 && numbers.Count > 0)
-                {
-                    writer.Atom("MIN").Number(numbers.Min());
-                }
-
-                if ((options & ImapSearchReturnOptions.Max) != 0 && numbers.Count > 0)
-                {
-                    writer.Atom("MAX").Number(numbers.Max());
-                }
-
-                if ((options & ImapSearchReturnOptions.All) != 0 && numbers.Count > 0)
-                {
-                    writer.Atom("ALL").Atom(ImapSequenceSet.Format(numbers));
-                }
-
-                if ((options & ImapSearchReturnOptions.Count) != 0)
-                {
-                    writer.Atom("COUNT").Number((ulong)numbers.Count);
-                }
-
-                if (usesModSeq && matches.Count > 0)
-                {
-                    writer.Atom("MODSEQ").Number((ulong)ReturnedModSeq(matches, numbers, options));
-                }
-
-                writer.EndLine();
-            }
+            long? modSeq = usesModSeq && matches.Count > 0 ? ReturnedModSeq(matches, numbers, options) : null;
+            WriteEsearch(session, command, uid, options, numbers, [.. matches.Select(m => m.Message.Uid)], sortOrder: false, modSeq);
         }
 
         // RFC 3501 §7.4.1: no EXPUNGE while SEARCH (by sequence number) is running.
         await session.CompleteAsync(command, ImapStatus.Ok, "SEARCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The ESEARCH reply of SEARCH (RFC 4731 §3.1) and of SORT (ESORT, RFC 5267 §3.2), and SAVE (RFC 5182). In sort order
+    /// MIN and MAX are the first and last message and ALL keeps the order; otherwise they are the lowest and highest.
+    /// </summary>
+    internal static void WriteEsearch(ImapSession session, ImapCommand command, bool uid, ImapSearchReturnOptions options, IReadOnlyList<uint> numbers,
+        IReadOnlyList<long> uids, bool sortOrder, long? modSeq)
+    {
+        if ((options & ImapSearchReturnOptions.Save) != 0)
+        {
+            session.SavedSearch = uids;
+        }
+
+        // RFC 5182 §2.4: SAVE alone returns no ESEARCH response.
+        if (options == ImapSearchReturnOptions.Save)
+        {
+            return;
+        }
+
+        var writer = session.Writer;
+        writer.BeginUntagged().Atom("ESEARCH").BeginList().Atom("TAG").String(command.Tag).EndList();
+        if (uid)
+        {
+            writer.Atom("UID");
+        }
+
+        if ((options & ImapSearchReturnOptions.Min) != 0 && numbers.Count > 0)
+        {
+            writer.Atom("MIN").Number(sortOrder ? numbers[0] : numbers.Min());
+        }
+
+        if ((options & ImapSearchReturnOptions.Max) != 0 && numbers.Count > 0)
+        {
+            writer.Atom("MAX").Number(sortOrder ? numbers[^1] : numbers.Max());
+        }
+
+        if ((options & ImapSearchReturnOptions.All) != 0 && numbers.Count > 0)
+        {
+            writer.Atom("ALL").Atom(sortOrder ? ImapSequenceSet.FormatInOrder(numbers) : ImapSequenceSet.Format(numbers));
+        }
+
+        if ((options & ImapSearchReturnOptions.Count) != 0)
+        {
+            writer.Atom("COUNT").Number((ulong)numbers.Count);
+        }
+
+        if (modSeq is { } highest)
+        {
+            writer.Atom("MODSEQ").Number((ulong)highest);
+        }
+
+        writer.EndLine();
+    }
+
+    /// <summary>
+    /// The messages of the selected mailbox that match, for SEARCH, SORT and THREAD; null, with the NO written, when the
+    /// charset is not one the server knows (RFC 3501 §6.4.4: BADCHARSET).
+    /// </summary>
+    internal static async Task<List<(int Sequence, Postern.Store.MessageRecord Message)>?> MatchAsync(ImapSession session, ImapCommand command, string? charset,
+        ImapSearchKey key, CancellationToken cancellationToken)
+    {
+        if (!ImapSearchRequest.IsSupportedCharset(charset))
+        {
+            session.No(command, "Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
+            return null;
+        }
+
+        // RFC 7162 §3.1: a search by MODSEQ turns CONDSTORE on.
+        if (UsesModSeq(key))
+        {
+            session.EnableCondStoreByCommand();
+        }
+
+        return await new ImapSearchEvaluator(session, session.Selected!).EvaluateAsync(key, cancellationToken);
     }
 
     /// <summary>
