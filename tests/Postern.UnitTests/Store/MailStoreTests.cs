@@ -170,7 +170,7 @@ public sealed class MailStoreTests
     }
 
     [Fact]
-    public async Task IdOfADeletedMailboxOrPublicFolderIsNeverGivenToANewOne()
+    public async Task IdOfADeletedMailboxAccountOrPublicFolderIsNeverGivenToANewOne()
     {
         await using var fixture = new StoreFixture();
         var one = (await fixture.Store.Directory.AddAccountAsync("k1@example.test", "pw", None)).Value!;
@@ -183,6 +183,12 @@ public sealed class MailStoreTests
         await fixture.ReopenAsync();
         var next = (await fixture.Store.Mail.CreateMailboxAsync(two.Id, "Other", null, None)).Value!;
         Assert.True(next.Id > newest.Id, $"mailbox id {next.Id} reused");
+
+        // A removed account's id, which its open sessions still hold, is not the next account's either.
+        var three = (await fixture.Store.Directory.AddAccountAsync("k3@example.test", "pw", None)).Value!;
+        Assert.True(await fixture.Store.Directory.RemoveAccountAsync("k3@example.test", None));
+        var four = (await fixture.Store.Directory.AddAccountAsync("k4@example.test", "pw", None)).Value!;
+        Assert.True(four.Id > three.Id, $"account id {four.Id} reused");
 
         var folder = (await fixture.Store.PublicFolders.AddFolderAsync("Team", "example.team", null, None)).Value!;
         Assert.Equal(StoreStatus.Ok, await fixture.Store.PublicFolders.RemoveFolderAsync("Team", None));
