@@ -170,7 +170,7 @@ public sealed class MailStoreTests
     }
 
     [Fact]
-    public async Task IdOfADeletedMailboxAccountOrPublicFolderIsNeverGivenToANewOne()
+    public async Task IdsOfDeletedMailboxesAccountsQueueEntriesAndPublicFoldersAreNeverGivenToNewOnes()
     {
         await using var fixture = new StoreFixture();
         var one = (await fixture.Store.Directory.AddAccountAsync("k1@example.test", "pw", None)).Value!;
@@ -189,6 +189,14 @@ public sealed class MailStoreTests
         Assert.True(await fixture.Store.Directory.RemoveAccountAsync("k3@example.test", None));
         var four = (await fixture.Store.Directory.AddAccountAsync("k4@example.test", "pw", None)).Value!;
         Assert.True(four.Id > three.Id, $"account id {four.Id} reused");
+
+        // A queue entry delivered (or deleted) while a delivery or an administrator still names it by id.
+        var envelope = new OutboundEnvelope("k1@example.test", [new OutboundRecipient("x@remote.test")]);
+        await fixture.Store.Mail.AcceptAsync("Subject: a\r\n\r\na\r\n"u8.ToArray(), [], envelope, DateTimeOffset.UtcNow, None);
+        var delivered = Assert.Single(await fixture.Store.Queue.ListAsync(None));
+        await fixture.Store.Queue.DeleteAsync(delivered.Id, None);
+        await fixture.Store.Mail.AcceptAsync("Subject: b\r\n\r\nb\r\n"u8.ToArray(), [], envelope, DateTimeOffset.UtcNow, None);
+        Assert.True(Assert.Single(await fixture.Store.Queue.ListAsync(None)).Id > delivered.Id, "queue id reused");
 
         var folder = (await fixture.Store.PublicFolders.AddFolderAsync("Team", "example.team", null, None)).Value!;
         Assert.Equal(StoreStatus.Ok, await fixture.Store.PublicFolders.RemoveFolderAsync("Team", None));
