@@ -53,10 +53,8 @@ internal sealed class SqliteDirectoryStore(IDatabase database, StoreOptions opti
             }
 
             w.Command("INSERT INTO domains (name) VALUES (@n) ON CONFLICT(name) DO NOTHING", ("@n", domain.ToLowerInvariant())).Execute();
-            // Never a reused id (see migration core/002).
             var id = w.Command(
-                "INSERT INTO accounts (id, address, password_hash, enabled, quota_bytes, created) " +
-                "VALUES (MAX(COALESCE((SELECT MAX(id) FROM accounts), 0), (SELECT id FROM account_high_water)) + 1, @a, @h, 1, 0, @c) RETURNING id",
+                "INSERT INTO accounts (id, address, password_hash, enabled, quota_bytes, created) VALUES (" + NeverReusedIds.Next("accounts", "account_high_water") + ", @a, @h, 1, 0, @c) RETURNING id",
                 ("@a", address), ("@h", hash), ("@c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Scalar<long>();
             SqliteMailStore.CreateDefaultMailboxes(w, id);
             return StoreResult<Account>.Ok(w.Command($"SELECT {AccountColumns} FROM accounts WHERE id = @id", ("@id", id)).QuerySingle(MapAccount)!);

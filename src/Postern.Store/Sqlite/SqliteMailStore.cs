@@ -360,7 +360,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         database.ReadAsync(c => c.CreateCommand("SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
 
     internal static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
-        w.Command(BlobStatements.Insert, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+        w.Command(NeverReusedIds.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
     private AppendResult InsertMessage(WriteContext w, long mailboxId, long blobId, long size, DateTimeOffset internalDate, MessageFlags flags, IReadOnlyList<string> keywords)
     {
@@ -387,9 +387,8 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         return w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now)).Scalar<long>();
     }
 
-    /// <summary>A new mailbox gets an id above every id ever used (see migration mail/005).</summary>
     private static long InsertMailbox(WriteContext w, long accountId, string name, string? specialUse) =>
-        w.Command("INSERT INTO mailboxes (id, account_id, name, uid_validity, special_use) VALUES (MAX(COALESCE((SELECT MAX(id) FROM mailboxes), 0), (SELECT id FROM mailbox_high_water)) + 1, @a, @n, @v, @su) RETURNING id",
+        w.Command("INSERT INTO mailboxes (id, account_id, name, uid_validity, special_use) VALUES (" + NeverReusedIds.Next("mailboxes", "mailbox_high_water") + ", @a, @n, @v, @su) RETURNING id",
             ("@a", accountId), ("@n", name), ("@v", NextUidValidity(w)), ("@su", specialUse)).Scalar<long>();
 
     private static void Subscribe(WriteContext w, long accountId, string name) =>

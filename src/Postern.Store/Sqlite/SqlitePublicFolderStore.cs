@@ -266,7 +266,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             if (article.HoldForModeration)
             {
                 var messageId = article.MessageId ?? "";
-                var pendingId = w.Command("INSERT INTO news_pending (message_id, folder_ids, blob_id, size, received, submitter) VALUES (@id, @f, @b, @s, @t, @u) RETURNING id",
+                var pendingId = w.Command("INSERT INTO news_pending (id, message_id, folder_ids, blob_id, size, received, submitter) VALUES (" + NeverReusedIds.Next("news_pending", "news_pending_high_water") + ", @id, @f, @b, @s, @t, @u) RETURNING id",
                     ("@id", messageId), ("@f", string.Join(',', folders.Select(f => f.Id.ToString(CultureInfo.InvariantCulture)))), ("@b", blobId),
                     ("@s", article.Content.Length), ("@t", when), ("@u", article.Submitter)).Scalar<long>();
                 if (article.MessageId is not null)
@@ -504,7 +504,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             }
 
             var id = w.Command(
-                "INSERT INTO news_peers (name, host, port, tls_mode, verify, username, password, groups, direction, last_pull, enabled) VALUES (@n, @h, @p, @tls, @v, @u, @pw, @g, @d, @lp, @e) RETURNING id",
+                "INSERT INTO news_peers (id, name, host, port, tls_mode, verify, username, password, groups, direction, last_pull, enabled) VALUES (" + NeverReusedIds.Next("news_peers", "news_peer_high_water") + ", @n, @h, @p, @tls, @v, @u, @pw, @g, @d, @lp, @e) RETURNING id",
                 ("@n", peer.Name), ("@h", peer.Host), ("@p", peer.Port), ("@tls", peer.Tls switch { NewsPeerTls.Implicit => "implicit", NewsPeerTls.None => "none", _ => "starttls" }), ("@v", peer.Verify ? 1 : 0),
                 ("@u", peer.UserName), ("@pw", peer.Password), ("@g", peer.Groups), ("@d", DirectionName(peer.Direction)),
                 ("@lp", peer.LastPull?.ToUnixTimeMilliseconds()), ("@e", peer.Enabled ? 1 : 0)).Scalar<long>();
@@ -607,11 +607,11 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     }
 
     private static void QueueForPeers(WriteContext w, string messageId, long blobId, DateTimeOffset now) =>
-        w.Command("INSERT OR IGNORE INTO news_feed_queue (peer_id, message_id, blob_id, next_attempt) SELECT id, @m, @b, @t FROM news_peers WHERE enabled = 1 AND direction IN ('push', 'both')",
+        w.Command("INSERT OR IGNORE INTO news_feed_queue (id, peer_id, message_id, blob_id, next_attempt) SELECT " + NeverReusedIds.Next("news_feed_queue", "news_feed_queue_high_water") + " - 1 + ROW_NUMBER() OVER (ORDER BY id), id, @m, @b, @t FROM news_peers WHERE enabled = 1 AND direction IN ('push', 'both')",
             ("@m", messageId), ("@b", blobId), ("@t", now.ToUnixTimeMilliseconds())).Execute();
 
     private static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
-        w.Command(BlobStatements.Insert, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+        w.Command(NeverReusedIds.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
     private StoredArticle InsertMessage(WriteContext w, PublicFolder folder, long blobId, ReadOnlyMemory<byte> content, string? messageId, DateTimeOffset received)
     {
@@ -628,8 +628,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     {
         var now = DateTimeOffset.UtcNow;
         var uidValidity = w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now.ToUnixTimeSeconds() & 0xFFFFFFFF)).Scalar<long>();
-        // Never a reused id (see migration news/006).
-        var id = w.Command("INSERT INTO public_folders (id, path, newsgroup, description, uid_validity, created) VALUES (MAX(COALESCE((SELECT MAX(id) FROM public_folders), 0), (SELECT id FROM public_folder_high_water)) + 1, @p, @g, @d, @v, @c) RETURNING id",
+        var id = w.Command("INSERT INTO public_folders (id, path, newsgroup, description, uid_validity, created) VALUES (" + NeverReusedIds.Next("public_folders", "public_folder_high_water") + ", @p, @g, @d, @v, @c) RETURNING id",
             ("@p", path), ("@g", newsgroup), ("@d", description), ("@v", uidValidity), ("@c", now.ToUnixTimeMilliseconds())).Scalar<long>();
         foreach (var permission in PublicFolderPrincipals.Defaults)
         {

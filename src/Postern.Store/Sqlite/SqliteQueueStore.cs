@@ -8,9 +8,7 @@ internal sealed class SqliteQueueStore(IDatabase database) : IQueueStore
 
     internal static long Enqueue(WriteContext w, long blobId, long size, OutboundEnvelope envelope, DateTimeOffset now)
     {
-        // Never a reused id (see migration queue/002).
-        var id = w.Command("INSERT INTO queue (id, sender, blob_id, size, created, next_attempt, attempts, envid, ret) " +
-            "VALUES (MAX(COALESCE((SELECT MAX(id) FROM queue), 0), (SELECT id FROM queue_high_water)) + 1, @s, @b, @z, @c, @c, 0, @e, @r) RETURNING id",
+        var id = w.Command("INSERT INTO queue (id, sender, blob_id, size, created, next_attempt, attempts, envid, ret) VALUES (" + NeverReusedIds.Next("queue", "queue_high_water") + ", @s, @b, @z, @c, @c, 0, @e, @r) RETURNING id",
             ("@s", envelope.Sender), ("@b", blobId), ("@z", size), ("@c", now.ToUnixTimeMilliseconds()), ("@e", envelope.EnvelopeId), ("@r", envelope.Ret)).Scalar<long>();
         foreach (var recipient in envelope.Recipients)
         {

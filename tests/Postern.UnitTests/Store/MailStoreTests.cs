@@ -205,6 +205,33 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task IdsOfPendingArticlesFeedEntriesAndPeersAreNeverGivenToNewOnes()
+    {
+        await using var fixture = new StoreFixture();
+        var news = fixture.Store.PublicFolders;
+        var folder = (await news.AddFolderAsync("Moderated", "example.moderated", null, None)).Value!;
+        var peer = (await news.AddPeerAsync(new NewsPeer { Name = "east", Host = "east.example.test", Direction = NewsFeedDirection.Push }, None)).Value!;
+
+        // A moderator acts on pending article N; the one after a rejected newest one must not be N.
+        NewArticle Article(string id, bool hold) => new(Encoding.ASCII.GetBytes($"Message-ID: <{id}>\r\nSubject: s\r\n\r\nb\r\n"), $"<{id}>", [folder.Id], DateTimeOffset.UtcNow, hold);
+        var first = (await news.PostArticleAsync(Article("p1@x", hold: true), None)).PendingId!.Value;
+        Assert.True(await news.RejectPendingAsync(first, None));
+        var second = (await news.PostArticleAsync(Article("p2@x", hold: true), None)).PendingId!.Value;
+        Assert.True(second > first, $"pending id {second} reused");
+
+        // A feed worker removes entry N once sent; a later article's entry must not be N.
+        await news.PostArticleAsync(Article("f1@x", hold: false), None);
+        var sent = Assert.Single(await news.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow.AddMinutes(1), 10, None));
+        await news.CompleteFeedAsync([sent.Id], None);
+        await news.PostArticleAsync(Article("f2@x", hold: false), None);
+        Assert.True(Assert.Single(await news.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow.AddMinutes(1), 10, None)).Id > sent.Id, "feed entry id reused");
+
+        Assert.True(await news.RemovePeerAsync("east", None));
+        var west = (await news.AddPeerAsync(new NewsPeer { Name = "west", Host = "west.example.test" }, None)).Value!;
+        Assert.True(west.Id > peer.Id, $"peer id {west.Id} reused");
+    }
+
+    [Fact]
     public async Task ContentIdOfAnExpungedMessageIsNeverGivenToNewContent()
     {
         await using var fixture = new StoreFixture();
