@@ -44,7 +44,7 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
     private async Task<ImapMessageView?> LoadAsync(MessageRecord message, CancellationToken cancellationToken) =>
         await session.Mail.ReadMessageContentAsync(mailbox.Mailbox.Id, message.Uid, cancellationToken) is { } content ? ImapMessageView.Parse(content) : null;
 
-    private static bool NeedsContent(ImapSearchKey key) => key switch
+    internal static bool NeedsContent(ImapSearchKey key) => key switch
     {
         ImapSearchHeader or ImapSearchText => true,
         ImapSearchDate date => date.SentDate,

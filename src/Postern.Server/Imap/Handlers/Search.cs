@@ -1,4 +1,5 @@
 using Postern.Protocols.Imap;
+using Postern.Server.Connections;
 
 namespace Postern.Server.Imap.Handlers;
 
@@ -120,6 +121,9 @@ internal sealed class Search(bool uid) : IImapHandler
             session.EnableCondStoreByCommand();
         }
 
+        // Flags, sizes, dates and sets of a mailbox of ordinary size are answered on the socket's thread; a search that
+        // reads messages, or runs over a very large mailbox, moves to the thread pool first (EventThread).
+        await EventThread.ToThreadPoolIf(ImapSearchEvaluator.NeedsContent(key) || session.Selected!.Messages.Count > EventThread.InlineListLength);
         return await new ImapSearchEvaluator(session, session.Selected!).EvaluateAsync(key, cancellationToken);
     }
 
