@@ -319,6 +319,29 @@ public sealed class ImapResponseWriter
         Utf8Formatter.TryFormat(value.Length, span, out var written);
         _output.Advance(written);
         WriteAscii("}\r\n");
+        if (binary)
+        {
+            _output.Write(value);
+        }
+        else
+        {
+            LiteralOctets(value);
+        }
+    }
+
+    /// <summary>
+    /// Octets of a (non-binary) literal: a NUL, which no IMAP literal may carry (RFC 3501 §4.3, CHAR8), goes out as 0x80,
+    /// as Dovecot sends it. Mail that arrived with NUL over SMTP or NNTP is then still readable by every client.
+    /// </summary>
+    public void LiteralOctets(ReadOnlySpan<byte> value)
+    {
+        while (value.IndexOf((byte)0) is var nul and >= 0)
+        {
+            _output.Write(value[..nul]);
+            WriteByte(0x80);
+            value = value[(nul + 1)..];
+        }
+
         _output.Write(value);
     }
 

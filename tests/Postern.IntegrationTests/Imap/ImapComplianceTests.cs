@@ -136,6 +136,40 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task NUL_octets_outside_binary_parts_are_refused_with_NO_and_the_session_goes_on()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // Unreadable as a message (MimeKit gives up on the header), and a NUL in a header: no FETCH could return either.
+        byte[][] messages = [[0x00, 0x00, 0x00], [.. "Subject: a\u0000b\r\n\r\nbody\r\n"u8.ToArray()]];
+        var tag = 0;
+        foreach (var message in messages)
+        {
+            var t = "n" + ++tag;
+            await client.SendAsync([.. Encoding.ASCII.GetBytes($"{t} APPEND INBOX ~{{{message.Length}+}}\r\n"), .. message, .. "\r\n"u8.ToArray()]);
+            Assert.StartsWith(t + " NO [CANNOT]", (await client.ReadUntilTaggedAsync(t))[^1], StringComparison.Ordinal);
+        }
+
+        await client.SendAsync("n9 STATUS INBOX (MESSAGES)\r\n");
+        var status = await client.ReadUntilTaggedAsync("n9");
+        Assert.Equal("* STATUS INBOX (MESSAGES 0)", status[0]);
+    }
+
+    [Fact]
+    public async Task Mail_that_arrived_with_NUL_octets_is_fetched_without_them()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: nul\0here\r\n\r\nbody \0 with NUL\r\n" + new string('z', 70_000) + "\0\r\n");
+        using var client = await SelectAsync(server, "z");
+        await client.SendAsync("z1 FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[])\r\n");
+        var lines = await client.ReadUntilTaggedAsync("z1");
+        Assert.StartsWith("z1 OK", lines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains('\0', StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("body \uFFFD with NUL", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Fetching_a_message_another_session_expunged_answers_NO_EXPUNGEISSUED_never_other_content()
     {
         await using var server = await ImapTestServer.StartAsync();

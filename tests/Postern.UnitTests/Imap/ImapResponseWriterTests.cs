@@ -14,6 +14,22 @@ public sealed class ImapResponseWriterTests
     }
 
     [Fact]
+    public void A_literal_never_carries_NUL_but_a_binary_literal_does()
+    {
+        static byte[] Octets(Action<ImapResponseWriter> write)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            write(new ImapResponseWriter(buffer));
+            return buffer.WrittenSpan.ToArray();
+        }
+
+        // RFC 3501 §4.3: CHAR8 excludes NUL; Dovecot sends 0x80 in its place. RFC 3516 literal8 may carry it.
+        Assert.Equal([.. "{5}\r\na"u8.ToArray(), 0x80, (byte)'b', 0x80, 0x80], Octets(w => w.Literal([(byte)'a', 0, (byte)'b', 0, 0])));
+        Assert.Equal([.. "~{3}\r\n"u8.ToArray(), 0, 1, 0], Octets(w => w.Literal([0, 1, 0], binary: true)));
+        Assert.Equal([.. "x"u8.ToArray(), 0x80, (byte)'y'], Octets(w => w.LiteralOctets("x\0y"u8)));
+    }
+
+    [Fact]
     public void Tagged_untagged_and_continuation()
     {
         Assert.Equal("a1 OK [READ-WRITE] SELECT completed\r\n", Write(w => w.Tagged("a1", ImapStatus.Ok, "READ-WRITE", "SELECT completed")));
@@ -57,7 +73,7 @@ public sealed class ImapResponseWriterTests
     {
         Assert.Equal("\"é\"", Write(w => w.String("é"), utf8: true));
         Assert.Equal("{2}\r\né", Write(w => w.String("é")));
-        Assert.Equal("{1}\r\n\0", Write(w => w.String("\0"), utf8: true));
+        Assert.Equal("{1}\r\n\uFFFD", Write(w => w.String("\0"), utf8: true)); // NUL goes out as 0x80, not valid UTF-8
         var longText = new string('x', ImapResponseWriter.MaxQuotedLength + 1);
         Assert.StartsWith("{1025}\r\n", Write(w => w.String(longText)), StringComparison.Ordinal);
     }

@@ -54,10 +54,17 @@ internal sealed class Append : IImapHandler
             return;
         }
 
+        var contents = request.Messages.Select(m => WithoutNul(m.Content)).ToList();
+        if (contents.Any(c => c is null))
+        {
+            session.No(command, "NUL octets are allowed only in binary body parts", "CANNOT");
+            return;
+        }
+
         // RFC 3502 §6: all messages of a MULTIAPPEND are appended, or none.
         var now = session.Context.Time.GetUtcNow();
         var result = await session.Mail.AppendAllAsync(mailbox.Id,
-            [.. request.Messages.Select(m => new NewMessage(WithoutNul(m.Content), (MessageFlags)m.Flags.System, m.Flags.Keywords, m.InternalDate ?? now))], cancellationToken);
+            [.. request.Messages.Select((m, i) => new NewMessage(contents[i]!.Value, (MessageFlags)m.Flags.System, m.Flags.Keywords, m.InternalDate ?? now))], cancellationToken);
         if (!result.IsOk)
         {
             session.No(command, result.Message ?? "Append failed", result.Status == StoreStatus.OverQuota ? "OVERQUOTA" : "CANNOT");
@@ -78,9 +85,10 @@ internal sealed class Append : IImapHandler
     /// <summary>
     /// A message appended as literal8 (RFC 3516 §4.2) may carry NUL octets in binary parts, which no IMAP string can
     /// return (RFC 3501 §4.3: CHAR8 excludes NUL). Such parts are stored base64-encoded, as Dovecot does: BODY[] is then
-    /// valid IMAP and BINARY[] still returns the original octets.
+    /// valid IMAP and BINARY[] still returns the original octets. Null when NUL octets remain anywhere else (a header,
+    /// or content MimeKit cannot read as a message): no FETCH could return them.
     /// </summary>
-    private static ReadOnlyMemory<byte> WithoutNul(ReadOnlyMemory<byte> content)
+    private static ReadOnlyMemory<byte>? WithoutNul(ReadOnlyMemory<byte> content)
     {
         if (!content.Span.Contains((byte)0))
         {
@@ -90,7 +98,14 @@ internal sealed class Append : IImapHandler
         MimeKit.MimeMessage message;
         using (var input = new MemoryStream(content.ToArray(), writable: false))
         {
-            message = MimeKit.MimeMessage.Load(input);
+            try
+            {
+                message = MimeKit.MimeMessage.Load(input);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
         }
 
         var changed = false;
@@ -106,12 +121,12 @@ internal sealed class Append : IImapHandler
 
         if (!changed)
         {
-            return content;
+            return null;
         }
 
         using var output = new MemoryStream();
         message.WriteTo(new MimeKit.FormatOptions { NewLineFormat = MimeKit.NewLineFormat.Dos }, output);
-        return output.ToArray();
+        return output.GetBuffer().AsSpan(0, (int)output.Length).Contains((byte)0) ? null : output.ToArray();
     }
 
     private static bool HoldsNul(MimeKit.MimePart part)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using MimeKit;
 using MimeKit.Encodings;
 using Postern.Protocols.Imap;
@@ -227,7 +226,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
         writer.LiteralHeader(data.Length);
         for (var offset = 0; offset < data.Length; offset += Chunk)
         {
-            writer.Output.Write(data.Span.Slice(offset, Math.Min(Chunk, data.Length - offset)));
+            writer.LiteralOctets(data.Span.Slice(offset, Math.Min(Chunk, data.Length - offset)));
             await session.FlushAsync(cancellationToken);
         }
     }
