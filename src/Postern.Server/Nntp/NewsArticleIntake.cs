@@ -38,12 +38,23 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
     // RFC 5536 §3.1: the mandatory header fields of an article on the wire.
     private static readonly string[] s_requiredForTransit = ["Date", "From", "Message-ID", "Newsgroups", "Path", "Subject"];
 
+    // RFC 5322 §3.5 (text excludes %d0) and RFC 5536 §2: an article holds no NUL; INN refuses one too. Stored, it could
+    // not be relayed to a peer or returned over IMAP as it was.
+    private const string NulRefusal = "Article contains NUL octets";
+
     public string PathIdentity => pathIdentity;
+
+    private static bool HasNul(ReadOnlyMemory<byte> content) => content.Span.Contains((byte)0);
 
     /// <param name="postingHost">The client's address, for Injection-Info (RFC 5536 §3.2.8), when known.</param>
     public async Task<IntakeResult> PostAsync(byte[] content, Account? account, CancellationToken cancellationToken, string? postingHost = null)
     {
         await EventThread.ToThreadPoolIf(content.Length > EventThread.InlineMessageBytes);
+        if (HasNul(content))
+        {
+            return Reject(null, NulRefusal);
+        }
+
         var article = NewsArticle.TryParse(content);
         if (article is null)
         {
@@ -109,6 +120,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
     private (NewsArticle? Article, string MessageId, IntakeResult? Rejection) PrepareFiling(ReadOnlyMemory<byte> content, PublicFolder folder, Account account)
     {
+        if (HasNul(content))
+        {
+            return (null, "", Reject(null, NulRefusal));
+        }
+
         var article = NewsArticle.TryParse(content);
         if (article is null)
         {
@@ -203,6 +219,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         if (article is null)
         {
             return await RejectAndRememberAsync(expectedMessageId, "Article has no header", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (HasNul(content))
+        {
+            return await RejectAndRememberAsync(messageId, NulRefusal, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var field in s_requiredForTransit)

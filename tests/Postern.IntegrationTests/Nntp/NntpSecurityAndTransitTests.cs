@@ -140,6 +140,25 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Fact]
+    public async Task ArticlesWithNulOctetsAreRefused()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+
+        // RFC 5322 §3.5: no NUL in an article. POST answers 441, IHAVE 437 and remembers it (435 on a second offer).
+        Assert.StartsWith("340", await client.CommandAsync("POST"));
+        Assert.StartsWith("441", await client.SendArticleAsync("From: a@b.test\nNewsgroups: example.general\nSubject: x\0y\n\nbody\n"));
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <nul@peer.test>"));
+        Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<nul@peer.test>").Replace("Relayed body.", "Relayed\0body.", StringComparison.Ordinal)));
+        Assert.StartsWith("435", await client.CommandAsync("IHAVE <nul@peer.test>"));
+
+        Assert.StartsWith("340", await client.CommandAsync("POST"));
+        Assert.StartsWith("240", await client.SendArticleAsync("From: a@b.test\nNewsgroups: example.general\nSubject: clean\n\nbody\n"));
+        Assert.Empty(await server.Store.PublicFolders.FindByMessageIdAsync("<nul@peer.test>", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task IHaveStoresOnceAndAnswers435437()
     {
         await using var server = await NntpTestServer.StartAsync();
