@@ -20,18 +20,10 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            ImapMessageView? view = null;
-            if (needsContent)
-            {
-                view = await LoadAsync(message, cancellationToken);
-                if (view is null)
-                {
-                    // Expunged by another session since the last sync: it matches nothing.
-                    continue;
-                }
-            }
-
-            if (Matches(key, i + 1, message, view, now))
+            // Content expunged by another session since the last sync leaves its header and text keys unknown: the
+            // message still matches by what the view has (OR of a sequence set, flags), never by what it had.
+            var view = needsContent ? await LoadAsync(message, cancellationToken) : null;
+            if (Matches(key, i + 1, message, view, now) == true)
             {
                 matches.Add((i + 1, message));
             }
@@ -54,16 +46,36 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
         _ => false,
     };
 
-    private bool Matches(ImapSearchKey key, int sequence, MessageRecord message, ImapMessageView? view, DateTimeOffset now)
+    /// <summary>True, false, or null when it depends on content that is gone (three-valued, so NOT of unknown stays unknown).</summary>
+    private bool? Matches(ImapSearchKey key, int sequence, MessageRecord message, ImapMessageView? view, DateTimeOffset now)
     {
         switch (key)
         {
             case ImapSearchAll:
                 return true;
             case ImapSearchAnd and:
-                return and.Keys.All(k => Matches(k, sequence, message, view, now));
+                bool? all = true;
+                foreach (var k in and.Keys)
+                {
+                    var result = Matches(k, sequence, message, view, now);
+                    if (result == false)
+                    {
+                        return false;
+                    }
+
+                    all = result is null ? null : all;
+                }
+
+                return all;
             case ImapSearchOr or:
-                return Matches(or.Left, sequence, message, view, now) || Matches(or.Right, sequence, message, view, now);
+                var left = Matches(or.Left, sequence, message, view, now);
+                if (left == true)
+                {
+                    return true;
+                }
+
+                var right = Matches(or.Right, sequence, message, view, now);
+                return right == true ? true : left is null || right is null ? null : false;
             case ImapSearchNot not:
                 return !Matches(not.Key, sequence, message, view, now);
             case ImapSearchFlagKey flag:
@@ -91,6 +103,9 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
             case ImapSearchAge age:
                 var limit = now.AddSeconds(-age.Seconds);
                 return age.Older ? message.InternalDate <= limit : message.InternalDate >= limit;
+            case ImapSearchDate { SentDate: true } when view is null:
+            case ImapSearchHeader or ImapSearchText when view is null:
+                return null;
             case ImapSearchDate date:
                 DateOnly day;
                 if (date.SentDate)

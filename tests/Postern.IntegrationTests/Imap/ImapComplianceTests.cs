@@ -170,6 +170,26 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Search_still_matches_a_message_another_session_expunged_by_what_needs_no_content()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: kept\r\n\r\nfirst\r\n");
+        await server.DeliverAsync("INBOX", "Subject: gone\r\n\r\nsecond\r\n");
+        using var reader = await SelectAsync(server, "r");
+        using var remover = await SelectAsync(server, "x");
+        await remover.SendAsync("x1 STORE 2 +FLAGS.SILENT (\\Deleted)\r\nx2 EXPUNGE\r\n");
+        await remover.ReadUntilTaggedAsync("x2");
+
+        // Message 2 is still in the reader's view (no EXPUNGE during SEARCH, RFC 3501 §7.4.1), but its content is gone:
+        // a sequence set still matches it (imaptest's stress mode checks this), a header key neither matches nor, under
+        // NOT, matches the other way.
+        await reader.SendAsync("r1 SEARCH OR SUBJECT \"\" 2\r\nr2 SEARCH SUBJECT gone\r\nr3 SEARCH NOT SUBJECT zzz\r\n");
+        Assert.Equal("* SEARCH 1 2", (await reader.ReadUntilTaggedAsync("r1"))[0]);
+        Assert.Equal("* SEARCH", (await reader.ReadUntilTaggedAsync("r2"))[0]);
+        Assert.Equal("* SEARCH 1", (await reader.ReadUntilTaggedAsync("r3"))[0]);
+    }
+
+    [Fact]
     public async Task Fetching_a_message_another_session_expunged_answers_NO_EXPUNGEISSUED_never_other_content()
     {
         await using var server = await ImapTestServer.StartAsync();
