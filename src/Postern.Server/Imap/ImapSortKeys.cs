@@ -41,8 +41,7 @@ internal sealed class ImapSortKeys
     public IReadOnlyList<string> References { get; private set; } = [];
 
     /// <summary>
-    /// The keys of each matched message, in mailbox order. The header is read only when a criterion needs it; a message
-    /// another session expunged meanwhile is left out, as SEARCH leaves it out.
+    /// The keys of each matched message, in mailbox order. The header is read only when a criterion needs it.
     /// </summary>
     public static async Task<List<ImapSortKeys>> LoadAsync(ImapSession session, ImapSelectedMailbox mailbox, IReadOnlyList<(int Sequence, MessageRecord Message)> matches,
         bool needsHeader, CancellationToken cancellationToken)
@@ -53,13 +52,12 @@ internal sealed class ImapSortKeys
             var entry = new ImapSortKeys(sequence, message);
             if (needsHeader)
             {
-                var content = await session.Mail.ReadMessageContentAsync(mailbox.Mailbox.Id, message.Uid, cancellationToken);
-                if (content is null)
+                // Content another session expunged since the last sync: the message stays, with empty header keys, as
+                // the search that matched it keeps it.
+                if (await session.Mail.ReadMessageContentAsync(mailbox.Mailbox.Id, message.Uid, cancellationToken) is { } content)
                 {
-                    continue;
+                    entry.ReadHeader(content);
                 }
-
-                entry.ReadHeader(content);
             }
 
             keys.Add(entry);

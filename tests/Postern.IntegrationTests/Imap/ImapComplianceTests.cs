@@ -187,6 +187,10 @@ public sealed class ImapComplianceTests
         Assert.Equal("* SEARCH 1 2", (await reader.ReadUntilTaggedAsync("r1"))[0]);
         Assert.Equal("* SEARCH", (await reader.ReadUntilTaggedAsync("r2"))[0]);
         Assert.Equal("* SEARCH 1", (await reader.ReadUntilTaggedAsync("r3"))[0]);
+
+        // SORT keeps it too, with empty header keys (so first by subject).
+        await reader.SendAsync("r4 SORT (SUBJECT) UTF-8 OR SUBJECT \"\" 2\r\n");
+        Assert.Equal("* SORT 2 1", (await reader.ReadUntilTaggedAsync("r4"))[0]);
     }
 
     [Fact]
