@@ -19,6 +19,15 @@ public enum ImapFetchItemKind
     BodySection,
     Binary,
     BinarySize,
+
+    /// <summary>RFC 8474 §5.1.</summary>
+    EmailId,
+
+    /// <summary>RFC 8474 §5.2.</summary>
+    ThreadId,
+
+    /// <summary>RFC 8970: a short plain-text summary of the message.</summary>
+    Preview,
 }
 
 public enum ImapSectionText
@@ -125,7 +134,7 @@ public sealed record ImapFetchRequest(ImapSequenceSet Set, IReadOnlyList<ImapFet
     /// fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
     /// fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".SIZE" / ".TEXT"] / "BODY" ["STRUCTURE"] / "UID" /
     ///             "BODY" section [partial] / "BODY.PEEK" section [partial] / "BINARY" [".PEEK"] section-binary [partial] /
-    ///             "BINARY.SIZE" section-binary / "MODSEQ"
+    ///             "BINARY.SIZE" section-binary / "MODSEQ" / "EMAILID" / "THREADID" / "PREVIEW" [SP "(" "LAZY" ")"]
     /// partial = "&lt;" number64 "." nz-number64 "&gt;"
     /// fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")" ; "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162)
     /// </code>
@@ -155,11 +164,23 @@ public sealed record ImapFetchRequest(ImapSequenceSet Set, IReadOnlyList<ImapFet
                 return false;
             }
 
-            foreach (var child in token.Children)
+            for (var i = 0; i < token.Children.Count; i++)
             {
-                if (!TryParseItem(child, items, allowMacro: false, out error))
+                if (!TryParseItem(token.Children[i], items, allowMacro: false, out error))
                 {
                     return false;
+                }
+
+                // RFC 8970 §3: PREVIEW [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY". Postern always has
+                // a preview to give, so LAZY changes nothing.
+                if (items[^1].Kind == ImapFetchItemKind.Preview && i + 1 < token.Children.Count && token.Children[i + 1].IsList)
+                {
+                    i++;
+                    if (!token.Children[i].Children.All(m => m.IsAtomText("LAZY")) || token.Children[i].Children.Count == 0)
+                    {
+                        error = "Unknown preview modifier";
+                        return false;
+                    }
                 }
             }
         }
@@ -287,6 +308,15 @@ public sealed record ImapFetchRequest(ImapSequenceSet Set, IReadOnlyList<ImapFet
                 return true;
             case "MODSEQ":
                 items.Add(new(ImapFetchItemKind.ModSeq));
+                return true;
+            case "EMAILID":
+                items.Add(new(ImapFetchItemKind.EmailId));
+                return true;
+            case "THREADID":
+                items.Add(new(ImapFetchItemKind.ThreadId));
+                return true;
+            case "PREVIEW":
+                items.Add(new(ImapFetchItemKind.Preview));
                 return true;
             default:
                 return false;

@@ -63,6 +63,9 @@ public sealed record ImapSearchModSeq(ulong ModSeq, string? EntryName, string? E
 /// <summary>OLDER / YOUNGER interval in seconds (RFC 5032).</summary>
 public sealed record ImapSearchAge(bool Older, uint Seconds) : ImapSearchKey;
 
+/// <summary>EMAILID / THREADID objectid (RFC 8474 §6).</summary>
+public sealed record ImapSearchObjectId(bool Thread, string Id) : ImapSearchKey;
+
 [Flags]
 public enum ImapSearchReturnOptions
 {
@@ -363,6 +366,14 @@ public sealed record ImapSearchRequest(ImapSearchKey Key, string? Charset, ImapS
                     }
 
                     return new ImapSearchAge(name == "OLDER", seconds);
+                case "EMAILID" or "THREADID":
+                    if (!args.TryReadAtom(out var objectId) || !ImapObjectId.IsValid(objectId))
+                    {
+                        Error = name + " needs an object id";
+                        return null;
+                    }
+
+                    return new ImapSearchObjectId(name == "THREADID", objectId);
                 default:
                     Error = "Unknown search key " + name;
                     return null;

@@ -12,6 +12,12 @@ public enum ImapStatusItems
     Deleted = 32,
     Size = 64,
     HighestModSeq = 128,
+
+    /// <summary>RFC 8474 §4.</summary>
+    MailboxId = 256,
+
+    /// <summary>RFC 7889 §3.</summary>
+    AppendLimit = 512,
 }
 
 /// <summary>STATUS items: <c>status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"</c>.</summary>
@@ -28,6 +34,8 @@ public static class ImapStatusRequest
         (ImapStatusItems.Deleted, "DELETED"),
         (ImapStatusItems.Size, "SIZE"),
         (ImapStatusItems.HighestModSeq, "HIGHESTMODSEQ"),
+        (ImapStatusItems.MailboxId, "MAILBOXID"),
+        (ImapStatusItems.AppendLimit, "APPENDLIMIT"),
     ];
 
     public static bool TryParseItems(IReadOnlyList<ImapToken> tokens, out ImapStatusItems items)

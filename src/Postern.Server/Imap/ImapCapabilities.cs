@@ -11,13 +11,13 @@ internal static class ImapCapabilities
         "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "SPECIAL-USE",
         "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC", "QUOTA", "QUOTA=RES-STORAGE",
         "UTF8=ACCEPT", "MULTIAPPEND", "BINARY", "STATUS=SIZE", "COMPRESS=DEFLATE",
-        "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+        "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "WITHIN", "OBJECTID", "PREVIEW",
     ];
 
     public static IEnumerable<string> For(ImapSession session) =>
-        For(session.State, session.Connection.CanStartTls, Authenticator.MayAuthenticate(session.Connection), Mechanisms(session));
+        For(session.State, session.Connection.CanStartTls, Authenticator.MayAuthenticate(session.Connection), Mechanisms(session), session.Config.Limits.MaxMessageSize);
 
-    public static IEnumerable<string> For(ImapState state, bool canStartTls, bool mayAuthenticate, IEnumerable<string> mechanisms)
+    public static IEnumerable<string> For(ImapState state, bool canStartTls, bool mayAuthenticate, IEnumerable<string> mechanisms, long appendLimit = 0)
     {
         // RFC 9051 §6.3.1, Appendix E: both revisions on one port; a client opts into rev2 with ENABLE IMAP4rev2.
         yield return "IMAP4rev1";
@@ -51,6 +51,12 @@ internal static class ImapCapabilities
         foreach (var extension in Extensions)
         {
             yield return extension;
+        }
+
+        // RFC 7889 §2: one limit for every mailbox, the virtual server's largest message.
+        if (appendLimit > 0)
+        {
+            yield return "APPENDLIMIT=" + appendLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 

@@ -103,6 +103,10 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
             case ImapSearchAge age:
                 var limit = now.AddSeconds(-age.Seconds);
                 return age.Older ? message.InternalDate <= limit : message.InternalDate >= limit;
+
+            // RFC 8474 §6: Postern keeps no thread ids (THREADID is NIL), so THREADID matches nothing.
+            case ImapSearchObjectId objectId:
+                return !objectId.Thread && objectId.Id == ImapObjectIds.ForEmail(message.BlobId);
             case ImapSearchDate { SentDate: true } when view is null:
             case ImapSearchHeader or ImapSearchText when view is null:
                 return null;

@@ -104,7 +104,7 @@ public sealed class ImapRev2Tests
         using var rev2 = await LoginAsync(server, rev2: true);
         using var rev1 = await LoginAsync(server, rev2: false);
         await rev2.SendAsync("a1 CREATE \"Entwürfe/Ältere\"\r\na2 LIST \"\" \"Entw*\"\r\n");
-        Assert.Equal("a1 OK CREATE completed", (await rev2.ReadUntilTaggedAsync("a1"))[^1]);
+        Assert.Matches(@"^a1 OK \[MAILBOXID \(M\d+\)\] CREATE completed$", (await rev2.ReadUntilTaggedAsync("a1"))[^1]);
         var list2 = await rev2.ReadUntilTaggedAsync("a2");
         Assert.Contains(list2, l => l.StartsWith("* LIST (", StringComparison.Ordinal) && l.EndsWith(" \"/\" \"Entwürfe/Ältere\"", StringComparison.Ordinal));
 

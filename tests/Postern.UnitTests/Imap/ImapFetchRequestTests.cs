@@ -35,6 +35,19 @@ public sealed class ImapFetchRequestTests
     }
 
     [Theory]
+    [MemberData(nameof(Modes))]
+    public void Parses_object_ids_and_preview_with_its_lazy_modifier(string mode)
+    {
+        var request = Parse("1 (EMAILID THREADID PREVIEW (LAZY) UID preview)", mode);
+        Assert.Equal(
+            [ImapFetchItemKind.EmailId, ImapFetchItemKind.ThreadId, ImapFetchItemKind.Preview, ImapFetchItemKind.Uid, ImapFetchItemKind.Preview],
+            request.Items.Select(i => i.Kind));
+        Assert.Equal("EMAILID", request.Items[0].ResponseName);
+        Assert.Equal("PREVIEW", request.Items[2].ResponseName);
+        Assert.False(request.Items[2].SetsSeen);
+    }
+
+    [Theory]
     [InlineData("ALL", new[] { ImapFetchItemKind.Flags, ImapFetchItemKind.InternalDate, ImapFetchItemKind.Rfc822Size, ImapFetchItemKind.Envelope })]
     [InlineData("fast", new[] { ImapFetchItemKind.Flags, ImapFetchItemKind.InternalDate, ImapFetchItemKind.Rfc822Size })]
     [InlineData("FULL", new[] { ImapFetchItemKind.Flags, ImapFetchItemKind.InternalDate, ImapFetchItemKind.Rfc822Size, ImapFetchItemKind.Envelope, ImapFetchItemKind.Body })]
@@ -107,6 +120,10 @@ public sealed class ImapFetchRequestTests
     [InlineData("1 FLAGS (VANISHED)")]
     [InlineData("1 FLAGS (CHANGEDSINCE x)")]
     [InlineData("1 FLAGS extra")]
+    [InlineData("1 (PREVIEW (EAGER))")]
+    [InlineData("1 (PREVIEW ())")]
+    [InlineData("1 (FLAGS (LAZY))")]
+    [InlineData("1 EMAILID[]")]
     public void Rejects_malformed_fetches(string arguments) => Assert.NotNull(Error(arguments));
 
     [Fact]

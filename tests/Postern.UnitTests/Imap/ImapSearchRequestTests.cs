@@ -104,6 +104,17 @@ public sealed class ImapSearchRequestTests
     }
 
     [Fact]
+    public void Parses_object_id_keys()
+    {
+        var request = Parse("EMAILID E12 NOT THREADID T_a-1");
+        var and = Assert.IsType<ImapSearchAnd>(request.Key);
+        Assert.Equal(new ImapSearchObjectId(false, "E12"), and.Keys[0]);
+        Assert.Equal(new ImapSearchObjectId(true, "T_a-1"), Assert.IsType<ImapSearchNot>(and.Keys[1]).Key);
+        Assert.True(Fails("EMAILID " + new string('a', 256)));
+        Assert.False(Fails("EMAILID " + new string('a', 255)));
+    }
+
+    [Fact]
     public void Empty_return_list_means_all() => Assert.Equal(ImapSearchReturnOptions.All, Parse("RETURN () ALL").Return);
 
     [Theory]
@@ -123,6 +134,9 @@ public sealed class ImapSearchRequestTests
     [InlineData("KEYWORD \\Seen")]
     [InlineData("MODSEQ \"/flags/x\" bogus 5")]
     [InlineData("OLDER 0")]
+    [InlineData("EMAILID")]
+    [InlineData("EMAILID \"a b\"")]
+    [InlineData("THREADID a.b")]
     [InlineData("0")]
     [InlineData("FROM (x)")]
     public void Rejects_malformed_searches(string arguments) => Assert.True(Fails(arguments));

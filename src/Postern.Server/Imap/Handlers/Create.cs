@@ -3,7 +3,7 @@ using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 3501 §6.3.3, with CREATE-SPECIAL-USE (RFC 6154 §3).</summary>
+/// <summary>RFC 3501 §6.3.3, with CREATE-SPECIAL-USE (RFC 6154 §3) and MAILBOXID (RFC 8474 §4.1).</summary>
 internal sealed class Create : IImapHandler
 {
     private static readonly string[] SpecialUses = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
@@ -87,6 +87,7 @@ internal sealed class Create : IImapHandler
             return;
         }
 
-        await session.OkAsync(command, "CREATE completed", cancellationToken);
+        // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
+        await session.OkAsync(command, "CREATE completed", cancellationToken, "MAILBOXID (" + ImapObjectIds.ForMailbox(result.Value!.Id) + ")");
     }
 }

@@ -7,7 +7,8 @@ using Postern.Store;
 namespace Postern.Server.Imap.Handlers;
 
 /// <summary>
-/// RFC 3501 §6.4.5 FETCH / UID FETCH, BINARY (RFC 3516), CONDSTORE CHANGEDSINCE and QRESYNC VANISHED (RFC 7162).
+/// RFC 3501 §6.4.5 FETCH / UID FETCH, BINARY (RFC 3516), CONDSTORE CHANGEDSINCE and QRESYNC VANISHED (RFC 7162), EMAILID and
+/// THREADID (RFC 8474), PREVIEW (RFC 8970).
 /// </summary>
 internal sealed class Fetch(bool uid) : IImapHandler
 {
@@ -53,8 +54,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
 
         // A small FETCH is answered on the socket's event thread (EventThread): the flags of a few thousand messages,
         // or the content of a few small ones.
-        var metadataOnly = items.TrueForAll(i => i.Kind is ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.ModSeq
-            or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size);
+        var metadataOnly = !items.Exists(NeedsContent);
         await EventThread.ToThreadPoolIf(metadataOnly
             ? targets.Count > EventThread.InlineListLength
             : targets.Count > EventThread.InlineMessageCount || targets.Sum(t => t.Message.Size) > EventThread.InlineMessageBytes);
@@ -88,7 +88,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             }
         }
 
-        var needsContent = items.Any(i => i.Kind is not (ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.ModSeq));
+        var needsContent = !metadataOnly;
         var expungeIssued = false;
         foreach (var (sequence, message) in targets)
         {
@@ -142,6 +142,9 @@ internal sealed class Fetch(bool uid) : IImapHandler
         await session.CompleteAsync(command, ImapStatus.Ok, "FETCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
     }
 
+    private static bool NeedsContent(ImapFetchItem item) => item.Kind is not (ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.ModSeq
+        or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.EmailId or ImapFetchItemKind.ThreadId);
+
     private static async ValueTask<bool> WriteItemAsync(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view,
         CancellationToken cancellationToken)
     {
@@ -161,6 +164,16 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 break;
             case ImapFetchItemKind.ModSeq:
                 writer.Atom("MODSEQ").BeginList().Number((ulong)message.ModSeq).EndList();
+                break;
+            case ImapFetchItemKind.EmailId:
+                writer.Atom("EMAILID").BeginList().Atom(ImapObjectIds.ForEmail(message.BlobId)).EndList();
+                break;
+            case ImapFetchItemKind.ThreadId:
+                // RFC 8474 §5.2: NIL from a server that does not group messages into threads.
+                writer.Atom("THREADID").Nil();
+                break;
+            case ImapFetchItemKind.Preview:
+                writer.Atom("PREVIEW").String(ImapPreview.For(view!.Message));
                 break;
             case ImapFetchItemKind.Envelope:
                 writer.Atom("ENVELOPE");

@@ -80,6 +80,9 @@ internal sealed class Select(bool readOnly) : IImapHandler
         // RFC 7162 §3.1.2.1: a server with persistent mod-sequences reports HIGHESTMODSEQ on every SELECT/EXAMINE.
         writer.Untagged(ImapStatus.Ok, "HIGHESTMODSEQ " + mailbox.HighestModSeq, "Highest");
 
+        // RFC 8474 §4.2: MUST on every successful SELECT/EXAMINE.
+        writer.Untagged(ImapStatus.Ok, "MAILBOXID (" + ImapObjectIds.ForMailbox(mailbox.Id) + ")", "Ok");
+
         if (request.QResync is { } qresync && qresync.UidValidity == mailbox.UidValidity)
         {
             await ResynchronizeAsync(session, selected, qresync, cancellationToken);

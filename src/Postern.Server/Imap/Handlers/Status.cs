@@ -3,7 +3,7 @@ using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 3501 §6.3.10, with SIZE (RFC 8438), DELETED (RFC 9051) and HIGHESTMODSEQ (RFC 7162).</summary>
+/// <summary>RFC 3501 §6.3.10, with SIZE (RFC 8438), DELETED (RFC 9051), HIGHESTMODSEQ (RFC 7162), MAILBOXID (RFC 8474) and APPENDLIMIT (RFC 7889).</summary>
 internal sealed class Status : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
@@ -38,6 +38,12 @@ internal sealed class Status : IImapHandler
                 continue;
             }
 
+            if (item == ImapStatusItems.MailboxId)
+            {
+                writer.Atom(label).BeginList().Atom(ImapObjectIds.ForMailbox(mailbox.Id)).EndList();
+                continue;
+            }
+
             writer.Atom(label).Number(item switch
             {
                 ImapStatusItems.Messages => (ulong)status.Messages,
@@ -47,6 +53,7 @@ internal sealed class Status : IImapHandler
                 ImapStatusItems.Unseen => (ulong)status.Unseen,
                 ImapStatusItems.Deleted => (ulong)status.Deleted,
                 ImapStatusItems.Size => (ulong)status.Size,
+                ImapStatusItems.AppendLimit => (ulong)session.Config.Limits.MaxMessageSize,
                 _ => (ulong)status.HighestModSeq,
             });
         }
