@@ -1,7 +1,15 @@
 namespace Postern.Protocols.Imap;
 
 /// <summary>One message of an APPEND (several with MULTIAPPEND, RFC 3502).</summary>
-public sealed record ImapAppendMessage(ImapFlagSet Flags, DateTimeOffset? InternalDate, ReadOnlyMemory<byte> Content, bool IsBinary);
+/// <param name="Catenate">With CATENATE (RFC 4469), the parts the message is to be made of; <paramref name="Content"/> is then empty.</param>
+public sealed record ImapAppendMessage(ImapFlagSet Flags, DateTimeOffset? InternalDate, ReadOnlyMemory<byte> Content, bool IsBinary, IReadOnlyList<ImapCatenatePart>? Catenate = null);
+
+/// <summary>A part of a CATENATE: literal text, or a URL of (part of) a message the user can read.</summary>
+public abstract record ImapCatenatePart;
+
+public sealed record ImapCatenateText(ReadOnlyMemory<byte> Content, bool IsBinary) : ImapCatenatePart;
+
+public sealed record ImapCatenateUrl(string Url) : ImapCatenatePart;
 
 public sealed record ImapAppendRequest(string Mailbox, IReadOnlyList<ImapAppendMessage> Messages)
 {
@@ -10,6 +18,8 @@ public sealed record ImapAppendRequest(string Mailbox, IReadOnlyList<ImapAppendM
     /// append = "APPEND" SP mailbox 1*append-message                ; RFC 3502 MULTIAPPEND
     /// append-message = [SP flag-list] [SP date-time] SP append-data
     /// append-data = literal / literal8 / "UTF8" SP "(" literal8 ")" ; RFC 3516, RFC 6855
+    ///             / "CATENATE" SP "(" cat-part *(SP cat-part) ")"    ; RFC 4469
+    /// cat-part    = "TEXT" SP (literal / literal8) / "URL" SP astring
     /// </code>
     /// </remarks>
     public static bool TryParse(ImapArgumentReader args, bool utf8Enabled, out ImapAppendRequest request, out string error)
@@ -41,6 +51,18 @@ public sealed record ImapAppendRequest(string Mailbox, IReadOnlyList<ImapAppendM
                 }
 
                 date = parsed;
+            }
+
+            if (args.TryReadKeyword("CATENATE"))
+            {
+                if (!args.TryReadList(out var list) || !TryParseCatenate(list, out var parts))
+                {
+                    error = "CATENATE needs a list of TEXT literals and URLs";
+                    return false;
+                }
+
+                messages.Add(new ImapAppendMessage(flags, date, ReadOnlyMemory<byte>.Empty, parts.Any(p => p is ImapCatenateText { IsBinary: true }), parts));
+                continue;
             }
 
             ImapToken? literal;
@@ -78,5 +100,38 @@ public sealed record ImapAppendRequest(string Mailbox, IReadOnlyList<ImapAppendM
         request = new ImapAppendRequest(mailbox, messages);
         error = string.Empty;
         return true;
+    }
+
+    private static bool TryParseCatenate(IReadOnlyList<ImapToken> tokens, out List<ImapCatenatePart> parts)
+    {
+        parts = [];
+        var reader = new ImapArgumentReader(tokens);
+        while (!reader.AtEnd)
+        {
+            if (reader.TryReadKeyword("TEXT"))
+            {
+                if (reader.Read() is not { Kind: ImapTokenKind.Literal } literal)
+                {
+                    return false;
+                }
+
+                parts.Add(new ImapCatenateText(literal.Value, literal.IsBinary));
+            }
+            else if (reader.TryReadKeyword("URL"))
+            {
+                if (!reader.TryReadAString(out var url))
+                {
+                    return false;
+                }
+
+                parts.Add(new ImapCatenateUrl(url));
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return parts.Count > 0;
     }
 }

@@ -52,7 +52,30 @@ public enum ImapSectionText
 /// </remarks>
 public sealed record ImapSection(IReadOnlyList<uint> Part, ImapSectionText Text, IReadOnlyList<string> Fields)
 {
+    private static readonly System.Buffers.SearchValues<char> NotInSectionText = System.Buffers.SearchValues.Create("[]{}\r\n\0");
+
     public static ImapSection Whole { get; } = new([], ImapSectionText.None, []);
+
+    /// <summary>Parses section text written on its own, as in an IMAP URL's ;SECTION= (RFC 5092): "1.2.MIME", "HEADER.FIELDS (FROM)".</summary>
+    public static bool TryParse(string text, out ImapSection section)
+    {
+        section = Whole;
+        if (text.AsSpan().IndexOfAny(NotInSectionText) >= 0)
+        {
+            return false;
+        }
+
+        var data = Encoding.UTF8.GetBytes("s X BODY[" + text + "]\r\n");
+        var read = ImapCommandTokenizer.Tokenize(data, [], maxDepth: 2, data.Length);
+        if (read.Status != ImapReadStatus.Command)
+        {
+            return false;
+        }
+
+        var args = read.Command!.GetReader();
+        var token = args.Read();
+        return token is { HasSection: true } && args.AtEnd && ImapFetchRequest.TryParseSection(token.Section!, out section);
+    }
 
     /// <summary>The spelling used in the FETCH response name (header field names as the client sent them).</summary>
     public override string ToString()

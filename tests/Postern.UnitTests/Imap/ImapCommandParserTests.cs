@@ -129,11 +129,34 @@ public sealed class ImapCommandParserTests
     }
 
     [Theory]
+    [MemberData(nameof(Modes))]
+    public void Append_catenate_mixed_with_plain_messages(string mode)
+    {
+        var line = "a APPEND box (\\Seen) CATENATE (URL \"/INBOX/;UID=1/;SECTION=HEADER\" TEXT {6+}\r\nbody\r\n URL /a/;UID=2 TEXT ~{2+}\r\n\0x) {2+}\r\nok";
+        Assert.True(ImapAppendRequest.TryParse(Args(line, mode), false, out var request, out var error), error);
+        Assert.Equal(2, request.Messages.Count);
+        var parts = request.Messages[0].Catenate!;
+        Assert.Equal(new ImapCatenateUrl("/INBOX/;UID=1/;SECTION=HEADER"), parts[0]);
+        Assert.Equal("body\r\n", Encoding.ASCII.GetString(Assert.IsType<ImapCatenateText>(parts[1]).Content.Span));
+        Assert.Equal(new ImapCatenateUrl("/a/;UID=2"), parts[2]);
+        Assert.True(Assert.IsType<ImapCatenateText>(parts[3]).IsBinary);
+        Assert.True(request.Messages[0].IsBinary);
+        Assert.Equal(ImapSystemFlags.Seen, request.Messages[0].Flags.System);
+        Assert.Null(request.Messages[1].Catenate);
+        Assert.Equal("ok", Encoding.ASCII.GetString(request.Messages[1].Content.Span));
+    }
+
+    [Theory]
     [InlineData("a APPEND box")]
     [InlineData("a APPEND box \"hello\"")]
     [InlineData("a APPEND box (\\Recent) {1+}\r\nx")]
     [InlineData("a APPEND box \"32-Jul-1996 02:44:25 -0700\" {1+}\r\nx")]
     [InlineData("a APPEND box UTF8 ({1+}\r\nx)")]
+    [InlineData("a APPEND box CATENATE ()")]
+    [InlineData("a APPEND box CATENATE (TEXT \"x\")")]
+    [InlineData("a APPEND box CATENATE (URL)")]
+    [InlineData("a APPEND box CATENATE (BODY {1+}\r\nx)")]
+    [InlineData("a APPEND box CATENATE TEXT {1+}\r\nx")]
     public void Append_rejects(string line) => Assert.False(ImapAppendRequest.TryParse(Args(line), false, out _, out _));
 
     [Fact]

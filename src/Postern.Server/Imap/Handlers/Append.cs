@@ -3,7 +3,7 @@ using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
 
-/// <summary>RFC 3501 §6.3.11, MULTIAPPEND (RFC 3502), UIDPLUS APPENDUID (RFC 4315), BINARY literal8 (RFC 3516), QUOTA.</summary>
+/// <summary>RFC 3501 §6.3.11, MULTIAPPEND (RFC 3502), UIDPLUS APPENDUID (RFC 4315), BINARY literal8 (RFC 3516), CATENATE (RFC 4469), QUOTA.</summary>
 internal sealed class Append : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
@@ -22,6 +22,13 @@ internal sealed class Append : IImapHandler
             session.No(command, "No such mailbox", "TRYCREATE");
             return;
         }
+
+        if (await ImapCatenation.ResolveAsync(session, command, request, cancellationToken) is not { } resolved)
+        {
+            return;
+        }
+
+        request = resolved;
 
         if (ImapPublicFolderStore.IsPublic(mailbox.Id))
         {
