@@ -17,6 +17,7 @@ internal static class ImapCatenation
         }
 
         var limit = session.Config.Limits.MaxMessageSize;
+        var sources = new Sources(limit * ImapDefaults.CatenateReadFactor(session.Config));
         var messages = new List<ImapAppendMessage>(request.Messages.Count);
         foreach (var message in request.Messages)
         {
@@ -37,8 +38,15 @@ internal static class ImapCatenation
                 else
                 {
                     var url = ((ImapCatenateUrl)part).Url;
-                    if (await ReadUrlAsync(session, url, cancellationToken) is not { } resolved)
+                    if (!ImapUrl.TryParse(url, out var parsed) || await sources.ReadAsync(session, parsed, cancellationToken) is not { } resolved)
                     {
+                        if (sources.OverBudget)
+                        {
+                            // RFC 5530 §3: an administrative limit, not a bad URL.
+                            session.No(command, "The URLs name too much stored mail", "LIMIT");
+                            return null;
+                        }
+
                         // RFC 4469 §5: NO [BADURL url] for a URL that is invalid or names nothing this user may read.
                         session.No(command, "Cannot use the URL", "BADURL " + ResponseText(url));
                         return null;
@@ -63,34 +71,56 @@ internal static class ImapCatenation
         return request with { Messages = messages };
     }
 
-    private static async Task<ReadOnlyMemory<byte>?> ReadUrlAsync(ImapSession session, string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// The messages read so far for one APPEND, each read and parsed once (a thousand one-octet PARTIALs of one large
+    /// message read it once), and no more of them than the budget (<see cref="ImapDefaults.CatenateReadFactorSetting"/>).
+    /// </summary>
+    private sealed class Sources(long budget)
     {
-        if (!ImapUrl.TryParse(text, out var url))
-        {
-            return null;
-        }
+        private readonly Dictionary<(long Mailbox, uint Uid), ImapMessageView?> _read = [];
+        private long _bytesRead;
 
-        // An absolute URL must name this server and this user: nothing else can be read from here (RFC 4469 §3 leaves
-        // URLs for other servers to URLAUTH, which Postern does not offer).
-        var account = session.Account!;
-        if ((url.Host is { } host && !host.Equals(session.Context.HostName, StringComparison.OrdinalIgnoreCase)) ||
-            (url.User is { } user && !user.Equals(account.Address, StringComparison.OrdinalIgnoreCase)))
-        {
-            return null;
-        }
+        public bool OverBudget { get; private set; }
 
-        var mailbox = await session.Mail.GetMailboxAsync(account.Id, ImapSession.NormalizeMailbox(url.Mailbox), cancellationToken);
-        if (mailbox is null || (url.UidValidity is { } validity && validity != mailbox.UidValidity))
+        public async Task<ReadOnlyMemory<byte>?> ReadAsync(ImapSession session, ImapUrl url, CancellationToken cancellationToken)
         {
-            return null;
-        }
+            var account = session.Account!;
 
-        if (await session.Mail.ReadMessageContentAsync(mailbox.Id, url.Uid, cancellationToken) is not { } content)
-        {
-            return null;
-        }
+            // An absolute URL must name this server and this user: nothing else can be read from here (RFC 4469 §3 leaves
+            // URLs for other servers to URLAUTH, which Postern does not offer).
+            if ((url.Host is { } host && !host.Equals(session.Context.HostName, StringComparison.OrdinalIgnoreCase)) ||
+                (url.User is { } user && !user.Equals(account.Address, StringComparison.OrdinalIgnoreCase)))
+            {
+                return null;
+            }
 
-        if (ImapMessageView.Parse(content).GetSection(url.Section) is not { } data)
+            var mailbox = await session.Mail.GetMailboxAsync(account.Id, ImapSession.NormalizeMailbox(url.Mailbox), cancellationToken);
+            if (mailbox is null || (url.UidValidity is { } validity && validity != mailbox.UidValidity))
+            {
+                return null;
+            }
+
+            if (!_read.TryGetValue((mailbox.Id, url.Uid), out var view))
+            {
+                var content = await session.Mail.ReadMessageContentAsync(mailbox.Id, url.Uid, cancellationToken);
+                _bytesRead += content?.Length ?? 0;
+                if (_bytesRead > budget)
+                {
+                    OverBudget = true;
+                    return null;
+                }
+
+                view = content is null ? null : ImapMessageView.Parse(content);
+                _read[(mailbox.Id, url.Uid)] = view;
+            }
+
+            return view is null ? null : Slice(view, url);
+        }
+    }
+
+    private static ReadOnlyMemory<byte>? Slice(ImapMessageView view, ImapUrl url)
+    {
+        if (view.GetSection(url.Section) is not { } data)
         {
             return null;
         }

@@ -24,6 +24,14 @@ public static class ImapDefaults
     /// <summary>Setting: how many mailboxes one account may have.</summary>
     public const string MaxMailboxesSetting = "imap.max-mailboxes";
 
+    /// <summary>
+    /// Setting: how many octets of stored mail one CATENATE may read for its URLs, as a multiple of the largest message. A
+    /// URL reads its whole message, so many URLs of large messages would otherwise read far more than they append.
+    /// </summary>
+    public const string CatenateReadFactorSetting = "imap.catenate-read-factor";
+
+    public static int CatenateReadFactor(VirtualServer config) => IntSetting(config, CatenateReadFactorSetting, 4);
+
     public static int MaxKeywords(VirtualServer config) => IntSetting(config, MaxKeywordsSetting, DefaultMaxKeywords);
 
     public static int MaxMailboxNameLength(VirtualServer config) => IntSetting(config, MaxMailboxNameLengthSetting, 1024);

@@ -69,4 +69,29 @@ public sealed class ImapCatenateTests
         Assert.StartsWith("b9 NO [BADURL ", (await client.ReadUntilTaggedAsync("b9"))[^1], StringComparison.Ordinal);
         Assert.Contains("* STATUS INBOX (MESSAGES 1)", await client.ReadUntilTaggedAsync("b10"));
     }
+
+    [Fact]
+    public async Task Urls_read_each_stored_message_once_and_at_most_four_times_the_largest_message()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        var large = "Subject: large\r\n\r\n" + new string('y', 600 * 1024) + "\r\n";
+        var uids = new List<long>();
+        for (var i = 0; i < 8; i++)
+        {
+            uids.Add(await server.DeliverAsync("INBOX", large));
+        }
+
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // One message named twenty times is read once: well within the budget of 4 MiB (4 × the 1 MiB limit).
+        var same = string.Join(' ', Enumerable.Repeat($"URL \"/INBOX/;UID={uids[0]}/;PARTIAL=0.1\"", 20));
+        await client.SendAsync($"d1 APPEND Drafts CATENATE (TEXT {Literal("a: b\r\n\r\n")} {same})\r\n");
+        Assert.StartsWith("d1 OK [APPENDUID ", (await client.ReadUntilTaggedAsync("d1"))[^1], StringComparison.Ordinal);
+
+        // Eight different 600 KB messages for eight octets: 4.8 MB of stored mail to read is refused.
+        var many = string.Join(' ', uids.Select(uid => $"URL \"/INBOX/;UID={uid}/;PARTIAL=0.1\""));
+        await client.SendAsync($"d2 APPEND Drafts CATENATE (TEXT {Literal("a: b\r\n\r\n")} {many})\r\nd3 STATUS Drafts (MESSAGES)\r\n");
+        Assert.StartsWith("d2 NO [LIMIT]", (await client.ReadUntilTaggedAsync("d2"))[^1], StringComparison.Ordinal);
+        Assert.Contains("* STATUS Drafts (MESSAGES 1)", await client.ReadUntilTaggedAsync("d3"));
+    }
 }
