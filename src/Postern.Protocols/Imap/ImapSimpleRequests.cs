@@ -86,6 +86,20 @@ public static class ImapSimpleRequests
         args.TryReadMailbox(utf8Enabled, out mailbox) && args.AtEnd;
 
     /// <summary>
+    /// The ACL commands of RFC 4314 §3: <c>mailbox [SP identifier [SP mod-rights]]</c>, identifier and rights as astrings.
+    /// GETACL and MYRIGHTS name a mailbox, LISTRIGHTS and DELETEACL add an identifier, SETACL also the rights.
+    /// </summary>
+    public static bool TryParseAcl(ImapArgumentReader args, bool utf8Enabled, int strings, out string mailbox, out string identifier, out string rights)
+    {
+        identifier = string.Empty;
+        rights = string.Empty;
+        return args.TryReadMailbox(utf8Enabled, out mailbox)
+            && (strings < 1 || args.TryReadAString(out identifier))
+            && (strings < 2 || args.TryReadAString(out rights))
+            && args.AtEnd;
+    }
+
+    /// <summary>
     /// <c>create = "CREATE" SP mailbox [create-params]</c>; RFC 6154 §3: <c>create-param = "USE" SP "(" [use-attr *(SP use-attr)] ")"</c>.
     /// </summary>
     public static bool TryParseCreate(ImapArgumentReader args, bool utf8Enabled, out string mailbox, out IReadOnlyList<string> specialUse)

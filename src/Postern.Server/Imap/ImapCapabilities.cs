@@ -12,6 +12,7 @@ internal static class ImapCapabilities
         "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC", "QUOTA", "QUOTA=RES-STORAGE",
         "UTF8=ACCEPT", "MULTIAPPEND", "CATENATE", "BINARY", "STATUS=SIZE", "COMPRESS=DEFLATE",
         "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "WITHIN", "OBJECTID", "PREVIEW",
+        "ACL", "RIGHTS=texk",
     ];
 
     public static IEnumerable<string> For(ImapSession session) =>

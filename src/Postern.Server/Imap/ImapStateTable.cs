@@ -52,6 +52,11 @@ internal static class ImapStateTable
         E("GETQUOTAROOT", ImapState.AuthenticatedOrSelected, new GetQuotaRoot()),
         E("SETQUOTA", ImapState.AuthenticatedOrSelected, new SetQuota()),
         E("COMPRESS", ImapState.AuthenticatedOrSelected, new Compress()),
+        E("GETACL", ImapState.AuthenticatedOrSelected, new Acl(Acl.Verb.GetAcl)),
+        E("LISTRIGHTS", ImapState.AuthenticatedOrSelected, new Acl(Acl.Verb.ListRights)),
+        E("MYRIGHTS", ImapState.AuthenticatedOrSelected, new Acl(Acl.Verb.MyRights)),
+        E("SETACL", ImapState.AuthenticatedOrSelected, new Acl(Acl.Verb.SetAcl)),
+        E("DELETEACL", ImapState.AuthenticatedOrSelected, new Acl(Acl.Verb.DeleteAcl)),
 
         // §6.4: selected.
         E("CHECK", ImapState.Selected, new Check(), inline: true),

@@ -250,6 +250,36 @@ public sealed class PublicFoldersOverImapTests
     }
 
     [Fact]
+    public async Task Acl_rights_show_clients_what_each_user_may_do()
+    {
+        await using var server = await StartAsync();
+        var folder = (await server.Store.PublicFolders.GetFolderAsync("Example/General", CancellationToken.None))!;
+        await server.Store.PublicFolders.SetPermissionAsync(folder.Id, Poster, PublicFolderRights.All, CancellationToken.None);
+
+        using var bob = await ImapAsync(server, Reader);
+        Assert.True(bob.Capabilities.HasFlag(MailKit.Net.Imap.ImapCapabilities.Acl));
+        var general = await bob.GetFolderAsync(FolderName);
+
+        // Bob reads only: his own flags (s, w, t and the obsolete d), no insert, post or expunge.
+        var bobRights = await general.GetMyAccessRightsAsync();
+        Assert.Equal("dlrstw", new string([.. bobRights.ToString().Order()]));
+        Assert.Equal("acdeiklprstwx", new string([.. (await bob.Inbox.GetMyAccessRightsAsync()).ToString().Order()]));
+
+        // Only an owner may read a mailbox's access list: his INBOX, not the public folder.
+        var acl = await bob.Inbox.GetAccessControlListAsync();
+        Assert.Equal(Reader, Assert.Single(acl).Name);
+        var refused = await Assert.ThrowsAsync<ImapCommandException>(() => general.GetAccessControlListAsync());
+        Assert.Equal(ImapCommandResponse.No, refused.Response);
+        var set = await Assert.ThrowsAsync<ImapCommandException>(() => general.SetAccessRightsAsync(Reader, new AccessRights("lrswipte")));
+        Assert.Equal(ImapCommandResponse.No, set.Response);
+        Assert.Equal("dlrstw", new string([.. (await general.GetMyAccessRightsAsync()).ToString().Order()]));
+
+        // Alice may post and moderate.
+        using var alice = await ImapAsync(server, Poster);
+        Assert.Equal("deilprstw", new string([.. (await (await alice.GetFolderAsync(FolderName)).GetMyAccessRightsAsync()).ToString().Order()]));
+    }
+
+    [Fact]
     public async Task Moderator_may_expunge_and_moderated_appends_wait()
     {
         await using var server = await StartAsync();

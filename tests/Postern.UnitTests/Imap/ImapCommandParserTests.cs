@@ -159,6 +159,17 @@ public sealed class ImapCommandParserTests
     [InlineData("a APPEND box CATENATE TEXT {1+}\r\nx")]
     public void Append_rejects(string line) => Assert.False(ImapAppendRequest.TryParse(Args(line), false, out _, out _));
 
+    [Theory]
+    [InlineData("a MYRIGHTS INBOX", 0, true)]
+    [InlineData("a MYRIGHTS INBOX extra", 0, false)]
+    [InlineData("a LISTRIGHTS \"Public Folders/x\" bob@example.test", 1, true)]
+    [InlineData("a LISTRIGHTS INBOX", 1, false)]
+    [InlineData("a SETACL INBOX bob +lr", 2, true)]
+    [InlineData("a SETACL INBOX bob", 2, false)]
+    [InlineData("a GETACL", 0, false)]
+    public void Acl_commands_take_a_mailbox_and_their_strings(string line, int strings, bool valid) =>
+        Assert.Equal(valid, ImapSimpleRequests.TryParseAcl(Args(line), false, strings, out _, out _, out _));
+
     [Fact]
     public void Select_with_condstore_and_qresync()
     {

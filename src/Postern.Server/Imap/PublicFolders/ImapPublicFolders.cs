@@ -19,7 +19,7 @@ internal static class ImapPublicFolders
         return new ImapPublicFolderStore(context.Store, account, intake);
     }
 
-    private static async Task<PublicFolderRights> RightsAsync(ImapSession session, Mailbox mailbox, CancellationToken cancellationToken)
+    public static async Task<PublicFolderRights> RightsAsync(ImapSession session, Mailbox mailbox, CancellationToken cancellationToken)
     {
         if (session.Mail is not ImapPublicFolderStore store || !ImapPublicFolderStore.IsPublic(mailbox.Id))
         {
