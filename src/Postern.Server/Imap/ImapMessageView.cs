@@ -26,13 +26,31 @@ internal sealed class ImapMessageView
 
     private MimeMessage ParseMessage()
     {
-        using var stream = new MemoryStream(Raw, writable: false);
+        try
+        {
+            return ParseMessage(Raw, 0);
+        }
+        catch (FormatException)
+        {
+            // MimeKit refuses a message whose first line is no header field ("abc", or mail that begins with its body),
+            // which APPEND may store like any octets. Such a message is read as an empty header and all body: parsed
+            // behind a blank line, with the offsets moved back by its two octets.
+            _entities.Clear();
+            _messages.Clear();
+            return ParseMessage([(byte)'\r', (byte)'\n', .. Raw], 2);
+        }
+    }
+
+    private MimeMessage ParseMessage(byte[] octets, long shift)
+    {
+        using var stream = new MemoryStream(octets, writable: false);
         var parser = new MimeParser(stream, MimeFormat.Entity);
         var begins = new Dictionary<object, long>(ReferenceEqualityComparer.Instance);
+        long At(long offset) => Math.Max(0, offset - shift);
         parser.MimeEntityBegin += (_, e) => begins[e.Entity] = e.BeginOffset;
-        parser.MimeEntityEnd += (_, e) => _entities[e.Entity] = new EntityOffsets(begins.GetValueOrDefault(e.Entity), e.HeadersEndOffset, e.EndOffset, e.Lines);
+        parser.MimeEntityEnd += (_, e) => _entities[e.Entity] = new EntityOffsets(At(begins.GetValueOrDefault(e.Entity)), At(e.HeadersEndOffset), At(e.EndOffset), e.Lines);
         parser.MimeMessageBegin += (_, e) => begins[e.Message] = e.BeginOffset;
-        parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new EntityOffsets(begins.GetValueOrDefault(e.Message), e.HeadersEndOffset, e.EndOffset, 0);
+        parser.MimeMessageEnd += (_, e) => _messages[e.Message] = new EntityOffsets(At(begins.GetValueOrDefault(e.Message)), At(e.HeadersEndOffset), At(e.EndOffset), 0);
         return parser.ParseMessage();
     }
 

@@ -666,4 +666,19 @@ public sealed class ImapLimitsEndToEndTests
         var message = await client.Inbox.GetMessageAsync(0);
         Assert.Equal(body, message.TextBody?.ReplaceLineEndings("\r\n"));
     }
+
+    [Fact]
+    public async Task A_message_without_a_header_is_stored_and_fetched_as_all_body()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+        await client.SendAsync("h1 APPEND INBOX {3+}\r\nabc\r\nh2 SELECT INBOX\r\nh3 FETCH 1 (ENVELOPE BODYSTRUCTURE PREVIEW BODY.PEEK[TEXT])\r\nh4 SEARCH TEXT abc\r\nh5 NOOP\r\n");
+        Assert.StartsWith("h1 OK", (await client.ReadUntilTaggedAsync("h1"))[^1], StringComparison.Ordinal);
+        await client.ReadUntilTaggedAsync("h2");
+        var fetch = await client.ReadUntilTaggedAsync("h3");
+        Assert.Equal("* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1 NIL NIL NIL NIL) PREVIEW \"abc\" BODY[TEXT] {3}", fetch[0]);
+        Assert.StartsWith("h3 OK", fetch[^1], StringComparison.Ordinal);
+        Assert.Contains("* SEARCH 1", await client.ReadUntilTaggedAsync("h4"));
+        Assert.Equal("h5 OK NOOP completed", (await client.ReadUntilTaggedAsync("h5"))[^1]);
+    }
 }

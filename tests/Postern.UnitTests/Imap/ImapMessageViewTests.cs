@@ -90,6 +90,27 @@ public sealed class ImapMessageViewTests
         Assert.Equal("only\r\n", Encoding.ASCII.GetString(view.GetSection(new ImapSection([1], ImapSectionText.None, []))!.Value.Span));
     }
 
+    [Theory]
+    [InlineData("abc", "abc", 1)]
+    [InlineData("no header here\r\n\r\nbody", "no header here\r\n\r\nbody", 3)]
+    [InlineData(":\r\nx", ":\r\nx", 2)]
+    public void A_message_that_begins_with_no_header_is_all_body(string raw, string text, int lines)
+    {
+        // MimeKit refuses such a message; APPEND stores it all the same, so FETCH must still answer.
+        var view = ImapMessageView.Parse(Encoding.ASCII.GetBytes(raw));
+        Assert.Equal(string.Empty, Encoding.ASCII.GetString(view.GetSection(new ImapSection([], ImapSectionText.Header, []))!.Value.Span));
+        Assert.Equal(text, Encoding.ASCII.GetString(view.GetSection(new ImapSection([], ImapSectionText.Text, []))!.Value.Span));
+        Assert.Equal(text, Encoding.ASCII.GetString(view.GetSection(new ImapSection([1], ImapSectionText.None, []))!.Value.Span));
+        Assert.Equal(raw, Encoding.ASCII.GetString(view.GetSection(ImapSection.Whole)!.Value.Span));
+
+        var buffer = new ArrayBufferWriter<byte>();
+        ImapFetchFormatter.WriteBodyStructure(new ImapResponseWriter(buffer), view, view.Message.Body!, extended: false);
+        Assert.Equal($"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" {text.Length} {lines})", Encoding.ASCII.GetString(buffer.WrittenSpan));
+        buffer.Clear();
+        ImapFetchFormatter.WriteEnvelope(new ImapResponseWriter(buffer), view.Message);
+        Assert.Equal("(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)", Encoding.ASCII.GetString(buffer.WrittenSpan));
+    }
+
     [Fact]
     public void Bodystructure_follows_rfc_3501()
     {
