@@ -154,7 +154,16 @@ internal sealed class ImapMessageView
         var block = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(headerBlock, out var segment) ? segment : new ArraySegment<byte>(headerBlock.ToArray());
         using (var input = new MemoryStream(block.Array!, block.Offset, block.Count, writable: false))
         {
-            headers = HeaderList.Load(input);
+            try
+            {
+                headers = HeaderList.Load(input);
+            }
+            catch (FormatException)
+            {
+                // A block MimeKit cannot read on its own (it took the message's first lines for a header regardless):
+                // no field matches, and the answer is the blank line alone.
+                return "\r\n"u8.ToArray();
+            }
         }
 
         using var output = new MemoryStream();

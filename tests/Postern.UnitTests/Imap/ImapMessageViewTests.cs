@@ -112,6 +112,16 @@ public sealed class ImapMessageViewTests
     }
 
     [Fact]
+    public void Header_fields_of_a_header_block_mimekit_reads_only_as_part_of_the_message_are_none()
+    {
+        // Found by fuzzing: the message parses, its header block alone does not; FETCH dropped the connection.
+        var view = ImapMessageView.Parse("From In-Reply-To: <a>\r\n\r\nbody\r\n"u8.ToArray());
+        var fields = view.GetSection(new ImapSection([], ImapSectionText.HeaderFields, ["SUBJECT", "FROM"]));
+        Assert.Equal("\r\n", Encoding.ASCII.GetString(fields!.Value.Span));
+        Assert.Equal("\r\n", Encoding.ASCII.GetString(view.GetSection(new ImapSection([], ImapSectionText.HeaderFieldsNot, ["SUBJECT"]))!.Value.Span));
+    }
+
+    [Fact]
     public void Bodystructure_follows_rfc_3501()
     {
         var buffer = new ArrayBufferWriter<byte>();
