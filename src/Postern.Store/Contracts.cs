@@ -51,6 +51,16 @@ public interface IDirectoryStore
     Task<Account?> ResolveRecipientAsync(string address, CancellationToken cancellationToken);
 
     Task AddAliasAsync(string alias, string target, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<MailAlias>> ListAliasesAsync(CancellationToken cancellationToken);
+
+    Task<bool> RemoveAliasAsync(string alias, CancellationToken cancellationToken);
+
+    /// <summary>Sets the account's storage limit in octets (0: none); false for an unknown account.</summary>
+    Task<bool> SetQuotaAsync(string address, long quotaBytes, CancellationToken cancellationToken);
+
+    /// <summary>A disabled account cannot log on and receives no mail; its mail is kept.</summary>
+    Task<bool> SetEnabledAsync(string address, bool enabled, CancellationToken cancellationToken);
 }
 
 public interface IMailStore

@@ -2,6 +2,9 @@ namespace Postern.Store;
 
 public sealed record Account(long Id, string Address, string? DisplayName, bool Enabled, long QuotaBytes, DateTimeOffset Created);
 
+/// <summary>An address that delivers to another (an account, or another alias).</summary>
+public sealed record MailAlias(string Alias, string Target);
+
 public sealed record Domain(long Id, string Name);
 
 /// <summary>IMAP system flags; persisted as integers, so values never change.</summary>

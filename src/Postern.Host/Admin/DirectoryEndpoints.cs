@@ -65,6 +65,17 @@ internal static class DirectoryEndpoints
         });
         api.MapDelete("/users/{address}", async (string address, CancellationToken ct) =>
             await directory.RemoveAccountAsync(address, ct) ? Results.NoContent() : AdminApi.NotFound($"no such user: {address}"));
+
+        // The storage limit IMAP's QUOTA reports (RFC 9208) and APPEND, COPY and SMTP delivery enforce; 0 means none.
+        api.MapPut("/users/{address}/quota", async (string address, QuotaRequest request, CancellationToken ct) =>
+            request.QuotaBytes < 0 ? AdminApi.Error("the quota is a number of octets, 0 for none")
+            : await directory.SetQuotaAsync(address, request.QuotaBytes, ct) ? Results.NoContent() : AdminApi.NotFound($"no such user: {address}"));
+        api.MapPut("/users/{address}/enabled", async (string address, EnabledRequest request, CancellationToken ct) =>
+            await directory.SetEnabledAsync(address, request.Enabled, ct) ? Results.NoContent() : AdminApi.NotFound($"no such user: {address}"));
+
+        api.MapGet("/aliases", async (CancellationToken ct) => Results.Ok(await directory.ListAliasesAsync(ct)));
+        api.MapDelete("/aliases/{alias}", async (string alias, CancellationToken ct) =>
+            await directory.RemoveAliasAsync(alias, ct) ? Results.NoContent() : AdminApi.NotFound($"no such alias: {alias}"));
         api.MapPost("/aliases", async (AliasRequest request, CancellationToken ct) =>
         {
             if (!AddressSyntax.IsValidMailbox(request.Alias) || !AddressSyntax.IsValidMailbox(request.Target))
@@ -87,6 +98,10 @@ internal sealed record UserRequest(string Address, string Password);
 internal sealed record PasswordRequest(string Password);
 
 internal sealed record AliasRequest(string Alias, string Target);
+
+internal sealed record QuotaRequest(long QuotaBytes);
+
+internal sealed record EnabledRequest(bool Enabled);
 
 internal sealed record UserView(long Id, string Address, bool Enabled, long QuotaBytes, DateTimeOffset Created)
 {

@@ -70,6 +70,52 @@ internal static class CliSupport
         }
     }
 
+    /// <summary>A size as administrators write it: 1048576, 500K, 250M, 2G (powers of 1024); "none" or 0 for no limit.</summary>
+    public static long ParseSize(string value, string what)
+    {
+        var text = value.Trim();
+        if (text.Equals("none", StringComparison.OrdinalIgnoreCase) || text.Equals("unlimited", StringComparison.OrdinalIgnoreCase))
+        {
+            return 0;
+        }
+
+        var shift = char.ToUpperInvariant(text.Length > 0 ? text[^1] : ' ') switch
+        {
+            'K' => 10,
+            'M' => 20,
+            'G' => 30,
+            'T' => 40,
+            _ => 0,
+        };
+        var digits = shift == 0 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number > (long.MaxValue >> shift))
+        {
+            throw new CliException($"{what}: a number of octets, optionally with K, M, G or T (e.g. 500M), or \"none\"");
+        }
+
+        return number << shift;
+    }
+
+    /// <summary>The reverse of <see cref="ParseSize"/>, for listings: "500M", "1.5G", or "none".</summary>
+    public static string FormatSize(long octets)
+    {
+        if (octets <= 0)
+        {
+            return "none";
+        }
+
+        string[] units = ["", "K", "M", "G", "T"];
+        var unit = 0;
+        double value = octets;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return value.ToString(value < 10 && unit > 0 ? "0.#" : "0", System.Globalization.CultureInfo.InvariantCulture) + units[unit];
+    }
+
     public static bool ParseOnOff(string? value, string option) => value?.ToLowerInvariant() switch
     {
         "on" or "true" or "yes" or "1" => true,

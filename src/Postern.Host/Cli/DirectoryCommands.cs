@@ -29,7 +29,8 @@ internal static class DirectoryCommands
         list.SetAdminAction(async (parse, client, ct) =>
         {
             var users = await client.GetAsync<List<UserView>>("users", ct);
-            CliSupport.Print(parse, users, us => us.Select(u => new[] { u.Address, u.Enabled ? "enabled" : "disabled", u.Created.ToString("yyyy-MM-dd") }), ["ADDRESS", "STATE", "CREATED"]);
+            CliSupport.Print(parse, users, us => us.Select(u => new[] { u.Address, u.Enabled ? "enabled" : "disabled", CliSupport.FormatSize(u.QuotaBytes), u.Created.ToString("yyyy-MM-dd") }),
+                ["ADDRESS", "STATE", "QUOTA", "CREATED"]);
         });
 
         var removeAddress = new Argument<string>("address");
@@ -49,12 +50,37 @@ internal static class DirectoryCommands
             CliSupport.Print(parse, new { changed = parse.GetValue(passwdAddress) }, r => [[$"password changed for {r.changed}"]]);
         });
 
+        var quotaAddress = new Argument<string>("address");
+        var quotaSize = new Argument<string>("size") { Description = "The storage limit: 500M, 2G, a number of octets, or none" };
+        var quota = new Command("quota", "Set a user's storage limit (IMAP QUOTA; APPEND, COPY and SMTP delivery stop at it)") { quotaAddress, quotaSize };
+        quota.SetAdminAction(async (parse, client, ct) =>
+        {
+            var octets = CliSupport.ParseSize(parse.GetValue(quotaSize)!, "size");
+            await client.PutAsync<object>("users/" + AdminClient.Escape(parse.GetValue(quotaAddress)!) + "/quota", new QuotaRequest(octets), ct);
+            CliSupport.Print(parse, new { user = parse.GetValue(quotaAddress), quotaBytes = octets }, r => [[$"quota of {r.user}: {CliSupport.FormatSize(r.quotaBytes)}"]]);
+        });
+
         user.Subcommands.Add(add);
         user.Subcommands.Add(list);
         user.Subcommands.Add(remove);
         user.Subcommands.Add(passwd);
+        user.Subcommands.Add(quota);
+        user.Subcommands.Add(EnableCommand("enable", "Let a disabled user log on and receive mail again", enabled: true));
+        user.Subcommands.Add(EnableCommand("disable", "Stop a user from logging on and receiving mail; their mail is kept", enabled: false));
         user.Subcommands.Add(CertificateCommands.UserCertificates());
         return user;
+    }
+
+    private static Command EnableCommand(string name, string description, bool enabled)
+    {
+        var address = new Argument<string>("address");
+        var command = new Command(name, description) { address };
+        command.SetAdminAction(async (parse, client, ct) =>
+        {
+            await client.PutAsync<object>("users/" + AdminClient.Escape(parse.GetValue(address)!) + "/enabled", new EnabledRequest(enabled), ct);
+            CliSupport.Print(parse, new { user = parse.GetValue(address), enabled }, r => [[$"{r.user} {(r.enabled ? "enabled" : "disabled")}"]]);
+        });
+        return command;
     }
 
     public static Command Domain()
@@ -100,7 +126,25 @@ internal static class DirectoryCommands
             await client.PostAsync<object>("aliases", new AliasRequest(parse.GetValue(from)!, parse.GetValue(to)!), ct);
             CliSupport.Print(parse, new { alias = parse.GetValue(from), target = parse.GetValue(to) }, r => [[$"{r.alias} → {r.target}"]]);
         });
+
+        var list = new Command("list", "List aliases");
+        list.SetAdminAction(async (parse, client, ct) =>
+        {
+            var aliases = await client.GetAsync<List<MailAlias>>("aliases", ct);
+            CliSupport.Print(parse, aliases, all => all.Select(a => new[] { a.Alias, a.Target }), ["ALIAS", "TARGET"]);
+        });
+
+        var removeAlias = new Argument<string>("alias");
+        var remove = new Command("remove", "Remove an alias") { removeAlias };
+        remove.SetAdminAction(async (parse, client, ct) =>
+        {
+            await client.DeleteAsync("aliases/" + AdminClient.Escape(parse.GetValue(removeAlias)!), ct);
+            CliSupport.Print(parse, new { removed = parse.GetValue(removeAlias) }, r => [[$"removed {r.removed}"]]);
+        });
+
         alias.Subcommands.Add(add);
+        alias.Subcommands.Add(list);
+        alias.Subcommands.Add(remove);
         return alias;
     }
 

@@ -142,11 +142,27 @@ async function wizard(vs) {
 
 const pages = {
   async users() {
-    const users = await api('GET', 'users');
-    $('main').innerHTML = `<h1>Users</h1><table><tr><th>Address</th><th>State</th></tr>${users.map((u) => `<tr><td>${esc(u.address)}</td><td>${u.enabled ? 'enabled' : 'disabled'}</td></tr>`).join('')}</table>
+    const [users, aliases] = await Promise.all([api('GET', 'users'), api('GET', 'aliases')]);
+    const size = (n) => n > 0 ? (n >= 1 << 30 ? (n / (1 << 30)).toFixed(1) + ' GiB' : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + ' MiB' : Math.ceil(n / 1024) + ' KiB') : 'none';
+    $('main').innerHTML = `<h1>Users</h1><table><tr><th>Address</th><th>State</th><th>Quota</th><th></th></tr>${users.map((u) => `<tr><td>${esc(u.address)}</td><td>${u.enabled ? 'enabled' : 'disabled'}</td>
+      <td>${size(u.quotaBytes)}</td><td><button data-enable="${esc(u.address)}" data-to="${!u.enabled}">${u.enabled ? 'Disable' : 'Enable'}</button>
+      <input type="text" size="6" placeholder="MiB" data-quota-for="${esc(u.address)}"><button data-quota="${esc(u.address)}">Set quota</button></td></tr>`).join('')}</table>
       <h2>New user</h2><label>Address <input type="text" id="addr"></label><label>Password <input type="password" id="pw" autocomplete="new-password"></label>
-      <div class="buttons"><button id="add">Add</button></div><p id="status"></p>`;
+      <div class="buttons"><button id="add">Add</button></div>
+      <h2>Aliases</h2><table><tr><th>Alias</th><th>Delivers to</th><th></th></tr>${aliases.map((a) => `<tr><td>${esc(a.alias)}</td><td>${esc(a.target)}</td><td><button data-unalias="${esc(a.alias)}">Remove</button></td></tr>`).join('')}</table>
+      <label>Alias <input type="text" id="alias"></label><label>Delivers to <input type="text" id="target"></label><div class="buttons"><button id="addAlias">Add alias</button></div><p id="status"></p>`;
+    const path = (address) => 'users/' + encodeURIComponent(address);
     $('add').onclick = () => run(async () => { await api('POST', 'users', { address: $('addr').value.trim(), password: $('pw').value }); await pages.users(); return 'Added'; });
+    $('main').querySelectorAll('button[data-enable]').forEach((b) => b.onclick = () => run(async () => {
+      await api('PUT', path(b.dataset.enable) + '/enabled', { enabled: b.dataset.to === 'true' }); await pages.users(); return 'Saved'; }));
+    $('main').querySelectorAll('button[data-quota]').forEach((b) => b.onclick = () => run(async () => {
+      const input = [...$('main').querySelectorAll('input[data-quota-for]')].find((i) => i.dataset.quotaFor === b.dataset.quota);
+      const mib = Number(input.value || '0');
+      if (!Number.isFinite(mib) || mib < 0) throw new Error('The quota is a number of MiB, 0 for none');
+      await api('PUT', path(b.dataset.quota) + '/quota', { quotaBytes: Math.round(mib * 1024 * 1024) }); await pages.users(); return 'Saved'; }));
+    $('main').querySelectorAll('button[data-unalias]').forEach((b) => b.onclick = () => run(async () => {
+      await api('DELETE', 'aliases/' + encodeURIComponent(b.dataset.unalias)); await pages.users(); return 'Removed'; }));
+    $('addAlias').onclick = () => run(async () => { await api('POST', 'aliases', { alias: $('alias').value.trim(), target: $('target').value.trim() }); await pages.users(); return 'Added'; });
   },
   async ca() {
     const [ca, issued, root] = await Promise.all([api('GET', 'ca'), api('GET', 'ca/issued'), api('GET', 'ca/root.pem')]);

@@ -26,6 +26,9 @@ internal sealed class SmtpTransaction
     /// <summary>Length of the trace header at the start of <see cref="Content"/>.</summary>
     public int TraceLength { get; set; }
 
+    /// <summary>The size MAIL FROM declared with SIZE (RFC 1870), or 0.</summary>
+    public long DeclaredSize { get; set; }
+
     /// <summary>Octets of message content seen by BDAT, counted even past the limit.</summary>
     public long ChunkedSize { get; set; }
 
@@ -39,6 +42,7 @@ internal sealed class SmtpTransaction
         Ret = null;
         Recipients.Clear();
         TraceLength = 0;
+        DeclaredSize = 0;
         ChunkedSize = 0;
         if (Content.Capacity > 1024 * 1024)
         {

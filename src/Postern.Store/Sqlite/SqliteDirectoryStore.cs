@@ -163,6 +163,18 @@ internal sealed class SqliteDirectoryStore(IDatabase database, StoreOptions opti
     public Task AddAliasAsync(string alias, string target, CancellationToken cancellationToken) =>
         database.WriteAsync(w => w.Command("INSERT INTO aliases (alias, target) VALUES (@a, @t) ON CONFLICT(alias) DO UPDATE SET target = excluded.target", ("@a", alias), ("@t", target)).Execute(), cancellationToken);
 
+    public Task<IReadOnlyList<MailAlias>> ListAliasesAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<MailAlias>>(c => c.CreateCommand("SELECT alias, target FROM aliases ORDER BY alias").Query(r => new MailAlias(r.GetString(0), r.GetString(1))), cancellationToken);
+
+    public Task<bool> RemoveAliasAsync(string alias, CancellationToken cancellationToken) =>
+        database.WriteAsync(w => w.Command("DELETE FROM aliases WHERE alias = @a", ("@a", alias)).Execute() > 0, cancellationToken);
+
+    public Task<bool> SetQuotaAsync(string address, long quotaBytes, CancellationToken cancellationToken) =>
+        database.WriteAsync(w => w.Command("UPDATE accounts SET quota_bytes = @q WHERE address = @a", ("@q", Math.Max(0, quotaBytes)), ("@a", address)).Execute() > 0, cancellationToken);
+
+    public Task<bool> SetEnabledAsync(string address, bool enabled, CancellationToken cancellationToken) =>
+        database.WriteAsync(w => w.Command("UPDATE accounts SET enabled = @e WHERE address = @a", ("@e", enabled ? 1L : 0L), ("@a", address)).Execute() > 0, cancellationToken);
+
     private string CacheKey(string hash, string password)
     {
         var bytes = Encoding.UTF8.GetBytes(hash + "\0" + password);

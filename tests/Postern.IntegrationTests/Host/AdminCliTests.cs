@@ -25,6 +25,53 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task QuotasDisabledUsersAndAliasesAreManagedFromTheCommandLineAndEnforced()
+    {
+        var carol = await _server.AddUserAsync("carol", "pw-carol-1");
+        async Task<string> SendAsync(string to, int lines)
+        {
+            var body = string.Join("\n", Enumerable.Repeat(new string('q', 70), lines));
+            var sent = await PosternProcess.RunAsync("swaks", ["--server", "127.0.0.1:" + _server.Port(25), "--from", "someone@outside.test", "--to", to, "--body", body]);
+            return sent.Output;
+        }
+
+        // A 2 KiB quota: the first 3 KB message is taken, the mailbox is then full (552 5.2.2, as Dovecot and Exchange answer).
+        var quota = await _server.CliAsync(null, "user", "quota", carol, "2K");
+        Assert.True(quota.ExitCode == 0, quota.Error);
+        using (var users = JsonDocument.Parse((await _server.CliAsync(null, "user", "list", "--json")).Output))
+        {
+            Assert.Equal(2048, users.RootElement.EnumerateArray().Single(u => u.GetProperty("address").GetString() == carol).GetProperty("quotaBytes").GetInt64());
+        }
+
+        Assert.Contains("250 2.0.0", await SendAsync(carol, 40), StringComparison.Ordinal);
+        Assert.Contains($"552 5.2.2 <{carol}>: Mailbox full", await SendAsync(carol, 1), StringComparison.Ordinal);
+
+        // An alias reaches the same full mailbox; it can be listed and removed.
+        var alias = "team-" + carol;
+        Assert.Equal(0, (await _server.CliAsync(null, "alias", "add", alias, carol)).ExitCode);
+        Assert.Contains(alias, (await _server.CliAsync(null, "alias", "list")).Output, StringComparison.Ordinal);
+        Assert.Contains("552 5.2.2", await SendAsync(alias, 1), StringComparison.Ordinal);
+        Assert.Equal(0, (await _server.CliAsync(null, "alias", "remove", alias)).ExitCode);
+        Assert.DoesNotContain(alias, (await _server.CliAsync(null, "alias", "list", "--json")).Output, StringComparison.Ordinal);
+        var again = await _server.CliAsync(null, "alias", "remove", alias);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("no such alias", again.Error, StringComparison.Ordinal);
+
+        // No limit again: mail is taken. A disabled user receives none; enabled again, mail is taken.
+        Assert.Equal(0, (await _server.CliAsync(null, "user", "quota", carol, "none")).ExitCode);
+        Assert.Contains("250 2.0.0", await SendAsync(carol, 1), StringComparison.Ordinal);
+        Assert.Equal(0, (await _server.CliAsync(null, "user", "disable", carol)).ExitCode);
+        Assert.Contains("550 5.1.1", await SendAsync(carol, 1), StringComparison.Ordinal);
+        Assert.Equal(0, (await _server.CliAsync(null, "user", "enable", carol)).ExitCode);
+        Assert.Contains("250 2.0.0", await SendAsync(carol, 1), StringComparison.Ordinal);
+
+        var bad = await _server.CliAsync(null, "user", "quota", carol, "12X");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Single(bad.Error.Trim().Split('\n'));
+        Assert.NotEqual(0, (await _server.CliAsync(null, "user", "quota", "nobody@example.test", "1M")).ExitCode);
+    }
+
+    [Fact]
     public async Task DefaultVirtualServersExistAndSecurityOptionsChangeAtRunTime()
     {
         var list = await _server.CliAsync(null, "vs", "list", "--json");

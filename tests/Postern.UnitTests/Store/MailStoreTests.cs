@@ -43,6 +43,36 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task AccountsCanBeDisabledAndGivenQuotasAndAliasesListedAndRemoved()
+    {
+        await using var fixture = new StoreFixture();
+        var directory = fixture.Store.Directory;
+        await directory.AddAccountAsync("bob@example.test", "correct horse", None);
+
+        // A disabled account cannot log on, even with the right password; enabled again, it can.
+        Assert.True(await directory.SetEnabledAsync("BOB@example.test", false, None));
+        Assert.Null(await directory.AuthenticateAsync("bob@example.test", "correct horse", None));
+        Assert.False((await directory.FindAccountAsync("bob@example.test", None))!.Enabled);
+        Assert.True(await directory.SetEnabledAsync("bob@example.test", true, None));
+        Assert.NotNull(await directory.AuthenticateAsync("bob@example.test", "correct horse", None));
+        Assert.False(await directory.SetEnabledAsync("nobody@example.test", false, None));
+
+        Assert.True(await directory.SetQuotaAsync("bob@example.test", 5 << 20, None));
+        Assert.Equal(5 << 20, (await directory.FindAccountAsync("bob@example.test", None))!.QuotaBytes);
+        Assert.True(await directory.SetQuotaAsync("bob@example.test", -1, None));
+        Assert.Equal(0, (await directory.FindAccountAsync("bob@example.test", None))!.QuotaBytes);
+        Assert.False(await directory.SetQuotaAsync("nobody@example.test", 1, None));
+
+        await directory.AddAliasAsync("team@example.test", "bob@example.test", None);
+        await directory.AddAliasAsync("all@example.test", "team@example.test", None);
+        Assert.Equal([new MailAlias("all@example.test", "team@example.test"), new MailAlias("team@example.test", "bob@example.test")], await directory.ListAliasesAsync(None));
+        Assert.Equal("bob@example.test", (await directory.ResolveRecipientAsync("all@example.test", None))!.Address);
+        Assert.True(await directory.RemoveAliasAsync("TEAM@example.test", None));
+        Assert.False(await directory.RemoveAliasAsync("team@example.test", None));
+        Assert.Null(await directory.ResolveRecipientAsync("all@example.test", None));
+    }
+
+    [Fact]
     public async Task ConcurrentAppendsGetDistinctAscendingUids()
     {
         await using var fixture = new StoreFixture();

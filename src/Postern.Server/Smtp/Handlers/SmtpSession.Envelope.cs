@@ -51,6 +51,8 @@ internal sealed partial class SmtpSession
                         return;
                     }
 
+                    _transaction.DeclaredSize = size;
+
                     break;
                 case "BODY":
                     if (parameter.Value is null || !(parameter.Value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) || parameter.Value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)))
@@ -180,6 +182,15 @@ internal sealed partial class SmtpSession
                 return;
             }
 
+            // A full mailbox refuses more mail (RFC 3463 X.2.2), as Dovecot and Exchange do; the account's usage is read
+            // only for accounts with a quota.
+            if (resolved.QuotaBytes > 0 &&
+                await _context.Store.Mail.GetAccountUsageAsync(resolved.AccountId, cancellationToken).ConfigureAwait(false) + Math.Max(1, _transaction.DeclaredSize) > resolved.QuotaBytes)
+            {
+                Reply(552, $"5.2.2 <{path.Address}>: Mailbox full");
+                return;
+            }
+
             _transaction.Recipients.Add(new SmtpRecipient(path.Address, resolved.InboxId, notify, orcpt));
         }
         else
@@ -217,11 +228,11 @@ internal sealed partial class SmtpSession
         LocalRecipient resolved;
         if (!isLocal)
         {
-            resolved = new LocalRecipient(false, 0, null);
+            resolved = new LocalRecipient(false, 0, null, 0, 0);
         }
         else if (account is null || !account.Enabled)
         {
-            resolved = new LocalRecipient(true, 0, new SmtpReply(550, $"5.1.1 <{path.Address}>: Recipient address rejected: User unknown"));
+            resolved = new LocalRecipient(true, 0, new SmtpReply(550, $"5.1.1 <{path.Address}>: Recipient address rejected: User unknown"), 0, 0);
         }
         else
         {
@@ -235,10 +246,10 @@ internal sealed partial class SmtpSession
             if (inbox is null)
             {
                 // Transient: not remembered.
-                return new LocalRecipient(true, 0, new SmtpReply(451, "4.3.0 Error: recipient mailbox unavailable"));
+                return new LocalRecipient(true, 0, new SmtpReply(451, "4.3.0 Error: recipient mailbox unavailable"), 0, 0);
             }
 
-            resolved = new LocalRecipient(true, inbox.Id, null);
+            resolved = new LocalRecipient(true, inbox.Id, null, account.Id, account.QuotaBytes);
         }
 
         if (_recipients.Count < MaxRememberedRecipients)
@@ -291,4 +302,4 @@ internal sealed partial class SmtpSession
 }
 
 /// <summary>A recipient's verdict: local or not; for a local one, its INBOX or why it is refused.</summary>
-internal readonly record struct LocalRecipient(bool IsLocal, long InboxId, SmtpReply? Refusal);
+internal readonly record struct LocalRecipient(bool IsLocal, long InboxId, SmtpReply? Refusal, long AccountId, long QuotaBytes);
