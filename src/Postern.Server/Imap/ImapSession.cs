@@ -53,6 +53,10 @@ internal sealed class ImapSession
 
     public Account? Account { get; private set; }
 
+    /// <summary>The account's storage limit as the administrator has it now (0: none); a change applies without a new logon.</summary>
+    public async Task<long> QuotaBytesAsync(CancellationToken cancellationToken) =>
+        (await Context.Store.Directory.FindAccountByIdAsync(Account!.Id, cancellationToken))?.QuotaBytes ?? Account!.QuotaBytes;
+
     public ImapSelectedMailbox? Selected { get; private set; }
 
     /// <summary>What ENABLE switched on, IMAP4rev2 included (RFC 5161, RFC 9051 §6.3.1).</summary>

@@ -218,10 +218,17 @@ public sealed class ImapTranscriptTests
         Assert.DoesNotContain(special, l => l.EndsWith(" INBOX", StringComparison.Ordinal));
         await client.SendAsync("i3 STATUS inbox (MESSAGES UIDNEXT SIZE)\r\n");
         Assert.Matches(@"^\* STATUS INBOX \(MESSAGES 1 UIDNEXT 2 SIZE \d+\)$", (await client.ReadUntilTaggedAsync("i3"))[0]);
-        await client.SendAsync("i4 GETQUOTAROOT INBOX\r\n");
+        await client.SendAsync("i4 GETQUOTAROOT INBOX\r\ni5 GETQUOTA \"\"\r\n");
         var quota = await client.ReadUntilTaggedAsync("i4");
+
+        // No limit: no quota root (RFC 9208 §4.3), so no QUOTA response, whose resource list may not be empty.
+        Assert.Equal(["* QUOTAROOT INBOX", "i4 OK GETQUOTAROOT completed"], quota);
+        Assert.Equal("i5 NO [NONEXISTENT] No such quota root", (await client.ReadUntilTaggedAsync("i5"))[^1]);
+        await server.Server.Store.Directory.SetQuotaAsync(ImapTestServer.User, 1 << 20, CancellationToken.None);
+        await client.SendAsync("i6 GETQUOTAROOT INBOX\r\n");
+        quota = await client.ReadUntilTaggedAsync("i6");
         Assert.Equal("* QUOTAROOT INBOX \"\"", quota[0]);
-        Assert.StartsWith("* QUOTA \"\" (", quota[1], StringComparison.Ordinal);
+        Assert.Matches(@"^\* QUOTA """" \(STORAGE \d+ 1024\)$", quota[1]);
     }
 
     [Fact]

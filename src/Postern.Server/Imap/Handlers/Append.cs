@@ -43,7 +43,7 @@ internal sealed class Append : IImapHandler
             return;
         }
 
-        if (account.QuotaBytes > 0 && await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + total > account.QuotaBytes)
+        if (await session.QuotaBytesAsync(cancellationToken) is > 0 and var quota && await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + total > quota)
         {
             session.No(command, "Quota exceeded", "OVERQUOTA");
             return;

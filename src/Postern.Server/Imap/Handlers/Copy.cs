@@ -49,8 +49,8 @@ internal sealed class Copy(bool uid, bool move) : IImapHandler
             return;
         }
 
-        if (!move && account.QuotaBytes > 0 && !ImapPublicFolderStore.IsPublic(target.Id) &&
-            await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + messages.Sum(m => m.Size) > account.QuotaBytes)
+        if (!move && !ImapPublicFolderStore.IsPublic(target.Id) && await session.QuotaBytesAsync(cancellationToken) is > 0 and var quota &&
+            await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + messages.Sum(m => m.Size) > quota)
         {
             session.No(command, "Quota exceeded", "OVERQUOTA");
             return;

@@ -20,8 +20,19 @@ internal sealed class GetQuotaRoot : IImapHandler
             return;
         }
 
-        session.Writer.BeginUntagged().Atom("QUOTAROOT").Mailbox(mailbox.Name).String(string.Empty).EndLine();
-        await GetQuota.WriteQuotaAsync(session, cancellationToken);
+        // RFC 9208 §4.3: a mailbox under no quota has a QUOTAROOT response that names no root.
+        var quota = await session.QuotaBytesAsync(cancellationToken);
+        var writer = session.Writer.BeginUntagged().Atom("QUOTAROOT").Mailbox(mailbox.Name);
+        if (quota > 0)
+        {
+            writer.String(string.Empty);
+        }
+
+        writer.EndLine();
+        if (quota > 0)
+        {
+            await GetQuota.WriteQuotaAsync(session, quota, cancellationToken);
+        }
         await session.OkAsync(command, "GETQUOTAROOT completed", cancellationToken);
     }
 }
