@@ -19,6 +19,11 @@ internal static class ImapCatenation
         var limit = session.Config.Limits.MaxMessageSize;
         var sources = new Sources(limit * ImapDefaults.CatenateReadFactor(session.Config));
         var messages = new List<ImapAppendMessage>(request.Messages.Count);
+
+        // All messages of one command together, as for literals (the reader's whole-command bound): a MULTIAPPEND of
+        // many URLs of one large message would otherwise assemble it many times over in memory.
+        var commandLimit = session.CommandSizeLimit;
+        long assembled = request.Messages.Where(m => m.Catenate is null).Sum(m => (long)m.Content.Length);
         foreach (var message in request.Messages)
         {
             if (message.Catenate is not { } parts)
@@ -56,13 +61,14 @@ internal static class ImapCatenation
                 }
 
                 // RFC 4469 §5: TOOBIG once the parts together exceed the largest message; nothing more is read.
-                if (content.Length + data.Length > limit)
+                if (content.Length + data.Length > limit || assembled + data.Length > commandLimit)
                 {
                     session.No(command, "Message too large", "TOOBIG");
                     return null;
                 }
 
                 content.Write(data.Span);
+                assembled += data.Length;
             }
 
             messages.Add(message with { Content = content.ToArray(), Catenate = null });

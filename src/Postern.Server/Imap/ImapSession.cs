@@ -471,6 +471,9 @@ internal sealed class ImapSession
     /// <summary>A mailbox argument in the account's spelling (INBOX normalised).</summary>
     public static string NormalizeMailbox(string name) => ImapMailboxName.Normalize(name, Delimiter);
 
+    /// <summary>The most octets one command may carry, its literals and the messages CATENATE assembles for it alike.</summary>
+    public long CommandSizeLimit => Config.Limits.MaxMessageSize + (1024 * 1024);
+
     private ImapLimits CreateLimits()
     {
         var limits = Config.Limits;
@@ -479,7 +482,7 @@ internal sealed class ImapSession
             // RFC 7162 §4 asks for at least 8192; long UID sets from real clients need more, so IMAP lines get 64 KiB at least.
             MaxLineLength = Math.Max(limits.MaxLineLength, 64 * 1024),
             MaxAppendLiteralSize = limits.MaxMessageSize,
-            MaxCommandSize = limits.MaxMessageSize + (1024 * 1024),
+            MaxCommandSize = CommandSizeLimit,
             MaxDiscardedLiteralSize = limits.MaxMessageSize + (1024 * 1024),
         };
     }

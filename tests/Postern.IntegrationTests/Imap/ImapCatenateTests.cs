@@ -93,5 +93,12 @@ public sealed class ImapCatenateTests
         await client.SendAsync($"d2 APPEND Drafts CATENATE (TEXT {Literal("a: b\r\n\r\n")} {many})\r\nd3 STATUS Drafts (MESSAGES)\r\n");
         Assert.StartsWith("d2 NO [LIMIT]", (await client.ReadUntilTaggedAsync("d2"))[^1], StringComparison.Ordinal);
         Assert.Contains("* STATUS Drafts (MESSAGES 1)", await client.ReadUntilTaggedAsync("d3"));
+
+        // One message read once, but assembled four times by a MULTIAPPEND: 2.4 MB is past what one command may carry
+        // (the largest message and 1 MiB, as for literals), so nothing is appended.
+        var four = string.Concat(Enumerable.Repeat($" CATENATE (URL \"/INBOX/;UID={uids[0]}\")", 4));
+        await client.SendAsync($"d4 APPEND Drafts{four}\r\nd5 STATUS Drafts (MESSAGES)\r\n");
+        Assert.StartsWith("d4 NO [TOOBIG]", (await client.ReadUntilTaggedAsync("d4"))[^1], StringComparison.Ordinal);
+        Assert.Contains("* STATUS Drafts (MESSAGES 1)", await client.ReadUntilTaggedAsync("d5"));
     }
 }
