@@ -213,6 +213,7 @@ internal sealed class NntpSession
                 return await OverAsync(command, cancellationToken).ConfigureAwait(false);
             case "HDR":
             case "XHDR":
+            case "XPAT":
                 return await HdrAsync(command, cancellationToken).ConfigureAwait(false);
             case "NEWGROUPS":
                 return await NewGroupsAsync(command, cancellationToken).ConfigureAwait(false);
@@ -248,6 +249,7 @@ internal sealed class NntpSession
 
         _channel.WriteLine("NEWNEWS");
         _channel.WriteLine("HDR");
+        _channel.WriteLine("XPAT");
         _channel.WriteLine("OVER MSGID");
         _channel.WriteLine("LIST ACTIVE ACTIVE.TIMES COUNTS DISTRIB.PATS DISTRIBUTIONS HEADERS MODERATORS" + (Motd is null ? "" : " MOTD") + " NEWSGROUPS OVERVIEW.FMT SUBSCRIPTIONS");
         if (_connection.CanStartTls && !IsAuthenticated)
@@ -322,6 +324,7 @@ internal sealed class NntpSession
             "IHAVE message-id", "LAST", "LIST [ACTIVE|ACTIVE.TIMES|COUNTS|DISTRIB.PATS|DISTRIBUTIONS|HEADERS|MODERATORS|MOTD|NEWSGROUPS|OVERVIEW.FMT|SUBSCRIPTIONS] [wildmat]",
             "LISTGROUP [newsgroup [range]]", "MODE READER|STREAM", "NEWGROUPS [yy]yymmdd hhmmss [GMT]", "NEWNEWS wildmat [yy]yymmdd hhmmss [GMT]",
             "NEXT", "OVER [message-id|range]", "POST", "QUIT", "STARTTLS", "STAT [message-id|number]", "TAKETHIS message-id",
+            "XPAT header message-id|range pattern [pattern ...]",
         })
         {
             _channel.WriteLine("  " + line);
@@ -1084,12 +1087,18 @@ internal sealed class NntpSession
         return true;
     }
 
+    /// <summary>
+    /// HDR and XHDR (RFC 3977 §8.5, RFC 2980 §2.6), and XPAT (RFC 2980 §2.9): the same lines, only those whose value
+    /// matches the wildmat. INN offers XPAT, and newsreaders search with it; the words after the range are one pattern.
+    /// </summary>
     private async Task<bool> HdrAsync(NntpCommand command, CancellationToken cancellationToken)
     {
         var field = command.Argument(0);
-        if (field is null)
+        var xpat = command.Keyword == "XPAT";
+        var pattern = xpat && command.Arguments.Count >= 3 ? string.Join(' ', command.Arguments.Skip(2)) : null;
+        if (field is null || (xpat && pattern is null))
         {
-            _channel.WriteLine("501 Syntax: HDR field [message-id|range]");
+            _channel.WriteLine(xpat ? "501 Syntax: XPAT header range|message-id pattern [pattern ...]" : "501 Syntax: HDR field [message-id|range]");
             return false;
         }
 
@@ -1102,7 +1111,7 @@ internal sealed class NntpSession
 
         var byId = argument?.StartsWith('<') == true;
         var isXref = field.Equals("Xref", StringComparison.OrdinalIgnoreCase);
-        _channel.WriteLine(command.Keyword == "XHDR" ? "221 Header follows" : "225 Headers follow");
+        _channel.WriteLine(command.Keyword == "HDR" ? "225 Headers follow" : "221 Header follows");
         await foreach (var page in PagesAsync(selection.FolderId, selection.First, 0, selection.High, cancellationToken).ConfigureAwait(false))
         {
             var xref = isXref ? await XrefsAsync(page, cancellationToken).ConfigureAwait(false) : null;
@@ -1115,7 +1124,12 @@ internal sealed class NntpSession
                     "xref" => xref!(message),
                     _ => NewsArticle.RawValue(NewsArticle.ParseHeaders(message.Headers), field) ?? "",
                 };
-                var number = byId ? (command.Keyword == "XHDR" ? message.MessageId ?? "0" : "0") : message.Number.ToString(CultureInfo.InvariantCulture);
+                if (pattern is not null && !Wildmat.Matches(pattern, value))
+                {
+                    continue;
+                }
+
+                var number = byId ? (command.Keyword == "HDR" ? "0" : message.MessageId ?? "0") : message.Number.ToString(CultureInfo.InvariantCulture);
                 WriteDataLine($"{number} {value}");
             }
         }

@@ -6,6 +6,31 @@ namespace Postern.IntegrationTests.Nntp;
 public sealed class NntpReaderTests
 {
     [Fact]
+    public async Task Xpat_finds_articles_whose_header_matches_a_wildmat()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Meeting on Monday", messageId: "<m1@example.test>")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Lunch", messageId: "<m2@example.test>")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: "Re: Meeting on Monday", messageId: "<m3@example.test>")));
+        Assert.StartsWith("101", await client.CommandAsync("CAPABILITIES"));
+        Assert.Contains("XPAT", await client.ReadBlockAsync());
+        Assert.StartsWith("211", await client.CommandAsync("GROUP example.general"));
+
+        // The words after the range form one pattern (it may hold spaces); matching ignores case, as for LIST wildmats.
+        Assert.StartsWith("221", await client.CommandAsync("XPAT Subject 1- *meeting on*"));
+        Assert.Equal(["1 Meeting on Monday", "3 Re: Meeting on Monday"], await client.ReadBlockAsync());
+        Assert.StartsWith("221", await client.CommandAsync("XPAT subject 2-3 *Meeting*,!Re:*"));
+        Assert.Empty(await client.ReadBlockAsync());
+        Assert.StartsWith("221", await client.CommandAsync("XPAT Subject <m2@example.test> L*"));
+        Assert.Equal(["<m2@example.test> Lunch"], await client.ReadBlockAsync());
+        Assert.StartsWith("430", await client.CommandAsync("XPAT Subject <none@example.test> *"));
+        Assert.StartsWith("501", await client.CommandAsync("XPAT Subject 1-"));
+        Assert.StartsWith("501", await client.CommandAsync("XPAT"));
+    }
+
+    [Fact]
     public async Task PostedArticleCanBeReadBackEveryWay()
     {
         await using var server = await NntpTestServer.StartAsync();
