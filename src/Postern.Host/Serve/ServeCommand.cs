@@ -103,6 +103,7 @@ internal static class ServeCommand
         });
         AdminApi.Map(app, server, credentials);
         WebConsole.Map(app);
+        ClientAutoconfig.Map(app, server);
 
         try
         {

@@ -154,6 +154,44 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task MailClientsFindTheirSettingsByAutoconfigAndAutodiscover()
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler);
+        var root = $"https://127.0.0.1:{_server.Port(443)}";
+
+        // Thunderbird: IMAP and POP3 with implicit TLS first, then STARTTLS; SMTP submission only (465, 587), never 25.
+        var config = System.Xml.Linq.XDocument.Parse(await http.GetStringAsync(new Uri(root + "/.well-known/autoconfig/mail/config-v1.1.xml")));
+        Assert.Equal(config.ToString(), System.Xml.Linq.XDocument.Parse(await http.GetStringAsync(new Uri(root + "/mail/config-v1.1.xml"))).ToString());
+        var servers = config.Descendants().Where(e => e.Name.LocalName is "incomingServer" or "outgoingServer")
+            .Select(e => $"{e.Attribute("type")!.Value} {e.Element("hostname")!.Value}:{e.Element("port")!.Value} {e.Element("socketType")!.Value}").ToList();
+        Assert.Equal(
+            [$"imap mail.example.test:{_server.Port(993)} SSL", $"imap mail.example.test:{_server.Port(143)} STARTTLS", $"pop3 mail.example.test:{_server.Port(995)} SSL",
+             $"pop3 mail.example.test:{_server.Port(110)} STARTTLS", $"smtp mail.example.test:{_server.Port(465)} SSL", $"smtp mail.example.test:{_server.Port(587)} STARTTLS"],
+            servers);
+
+        // Outlook (and Exchange's own clients): one protocol entry of each kind, with the address as login name.
+        using var request = new StringContent("""
+            <?xml version="1.0" encoding="utf-8"?>
+            <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
+              <Request><EMailAddress>dana@example.test</EMailAddress>
+              <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request>
+            </Autodiscover>
+            """, System.Text.Encoding.UTF8, "text/xml");
+        var answer = await http.PostAsync(new Uri(root + "/Autodiscover/Autodiscover.xml"), request);
+        var discovered = System.Xml.Linq.XDocument.Parse(await answer.Content.ReadAsStringAsync());
+        var protocols = discovered.Descendants().Where(e => e.Name.LocalName == "Protocol")
+            .Select(p => string.Join(' ', p.Elements().Where(e => e.Name.LocalName is "Type" or "Port" or "LoginName" or "Encryption").Select(e => e.Value))).ToList();
+        Assert.Equal([$"IMAP {_server.Port(993)} dana@example.test SSL", $"POP3 {_server.Port(995)} dana@example.test SSL", $"SMTP {_server.Port(465)} dana@example.test SSL"], protocols);
+
+        // A request with a DTD is not expanded (no external entities): the answer simply names no login.
+        using var hostile = new StringContent("<!DOCTYPE a [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><a><EMailAddress>&e;</EMailAddress></a>");
+        var refused = await (await http.PostAsync(new Uri(root + "/autodiscover/autodiscover.xml"), hostile)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("root:", refused, StringComparison.Ordinal);
+        Assert.Contains("<LoginName></LoginName>", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminCredentialsFileIsPrivate()
     {
         var mode = File.GetUnixFileMode(Path.Combine(_server.DataDirectory, "admin.json"));
