@@ -18,7 +18,22 @@ internal static class QueueEndpoints
             server.Outbound.Wake();
             return Results.NoContent();
         });
+
+        // Every queued message tried now, as Postfix's `postqueue -f` and Exchange's "Retry Queue" do.
+        api.MapPost("/queue/flush", async (CancellationToken ct) =>
+        {
+            var retried = 0;
+            foreach (var message in await queue.ListAsync(ct))
+            {
+                retried += await queue.RetryNowAsync(message.Id, ct) ? 1 : 0;
+            }
+
+            server.Outbound.Wake();
+            return Results.Ok(new QueueFlushView(retried));
+        });
         api.MapDelete("/queue/{id:long}", async (long id, CancellationToken ct) =>
             await queue.DeleteAsync(id, ct) ? Results.NoContent() : AdminApi.NotFound($"no queued message {id}"));
     }
 }
+
+internal sealed record QueueFlushView(int Retried);

@@ -171,6 +171,13 @@ internal static class DirectoryCommands
             CliSupport.Print(parse, new { retrying = parse.GetValue(retryId) }, r => [[$"message {r.retrying} will be tried now"]]);
         });
 
+        var flush = new Command("flush", "Try every queued message again now (postqueue -f)");
+        flush.SetAdminAction(async (parse, client, ct) =>
+        {
+            var flushed = await client.PostAsync<QueueFlushView>("queue/flush", null, ct);
+            CliSupport.Print(parse, flushed, f => [[$"{f.Retried} queued message(s) will be tried now"]]);
+        });
+
         var deleteId = new Argument<long>("id");
         var delete = new Command("delete", "Delete a queued message without delivering it") { deleteId };
         delete.SetAdminAction(async (parse, client, ct) =>
@@ -181,6 +188,7 @@ internal static class DirectoryCommands
 
         queue.Subcommands.Add(list);
         queue.Subcommands.Add(retry);
+        queue.Subcommands.Add(flush);
         queue.Subcommands.Add(delete);
         return queue;
     }

@@ -61,23 +61,29 @@ public sealed class EventThreadFairnessTests(PosternProcessFixture fixture) : IC
             {
                 var worst = TimeSpan.Zero;
                 var count = 0;
+                var slow = 0;
                 while (!stop.IsCancellationRequested)
                 {
                     var started = Stopwatch.GetTimestamp();
                     await probe.NoOpAsync();
                     var took = Stopwatch.GetElapsedTime(started);
                     worst = took > worst ? took : worst;
+                    slow += took >= oneSearch / 2 ? 1 : 0;
                     count++;
                 }
 
-                return (worst, count);
+                return (worst, count, slow);
             })));
             await searches;
 
             Assert.All(slowest, probe =>
             {
                 Assert.True(probe.count >= 4, $"only {probe.count} NOOPs during four searches of {oneSearch.TotalMilliseconds:0} ms");
-                Assert.True(probe.worst < oneSearch / 2, $"a NOOP took {probe.worst.TotalMilliseconds:0} ms; one search takes {oneSearch.TotalMilliseconds:0} ms");
+
+                // A probe that waited for the searches would wait four times, once per search. One slow NOOP is allowed:
+                // a single pause of every probe at once (a garbage collection in the test process running them, under
+                // the parallel test load of a 2-core machine) is not a NOOP waiting for a search.
+                Assert.True(probe.slow <= 1, $"{probe.slow} NOOPs took over half a search ({oneSearch.TotalMilliseconds:0} ms); the slowest {probe.worst.TotalMilliseconds:0} ms");
             });
         }
         finally

@@ -154,6 +154,36 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task QueuedMailIsListedFlushedAndDeletedFromTheCommandLine()
+    {
+        // A route to a port where nothing listens: the message waits in the queue.
+        var domain = $"q{Guid.NewGuid():N}"[..12] + ".example.net";
+        Assert.Equal(0, (await _server.CliAsync(null, "route", "add", domain, "127.0.0.1:9", "--tls", "none")).ExitCode);
+        var sender = await _server.AddUserAsync("queuer", "pw-queue-1");
+        var sent = await PosternProcess.RunAsync("swaks", ["--server", "127.0.0.1:" + _server.Port(587), "--tls", "--auth", "PLAIN", "--auth-user", sender, "--auth-password", "pw-queue-1",
+            "--from", sender, "--to", "someone@" + domain, "--body", "waits"]);
+        Assert.Contains("250 2.0.0", sent.Output, StringComparison.Ordinal);
+
+        long id = 0;
+        for (var attempt = 0; attempt < 50 && id == 0; attempt++)
+        {
+            using var queued = JsonDocument.Parse((await _server.CliAsync(null, "queue", "list", "--json")).Output);
+            id = queued.RootElement.EnumerateArray()
+                .Where(q => q.GetProperty("recipients").EnumerateArray().Any(r => r.GetProperty("address").GetString() == "someone@" + domain))
+                .Select(q => q.GetProperty("id").GetInt64()).FirstOrDefault();
+            await Task.Delay(100);
+        }
+
+        Assert.NotEqual(0, id);
+        var flush = await _server.CliAsync(null, "queue", "flush");
+        Assert.True(flush.ExitCode == 0, flush.Error);
+        Assert.Matches(@"^[1-9]\d* queued message\(s\) will be tried now", flush.Output);
+        Assert.Equal(0, (await _server.CliAsync(null, "queue", "delete", id.ToString(System.Globalization.CultureInfo.InvariantCulture))).ExitCode);
+        Assert.DoesNotContain("someone@" + domain, (await _server.CliAsync(null, "queue", "list", "--json")).Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await _server.CliAsync(null, "route", "remove", domain)).ExitCode);
+    }
+
+    [Fact]
     public async Task MailClientsFindTheirSettingsByAutoconfigAndAutodiscover()
     {
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
