@@ -131,6 +131,9 @@ public interface IMailStore
 
     Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken);
 
+    /// <summary>Octets stored per account, in one pass; accounts with no mail are absent.</summary>
+    Task<IReadOnlyDictionary<long, long>> GetUsageByAccountAsync(CancellationToken cancellationToken);
+
     /// <summary>Accepts a message durably: local deliveries and the outbound queue entry commit together (or not at all) before this returns.</summary>
     Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken);
 }

@@ -32,7 +32,11 @@ internal static class DirectoryEndpoints
         api.MapDelete("/domains/{name}", async (string name, CancellationToken ct) =>
             await directory.RemoveDomainAsync(name, ct) ? Results.NoContent() : AdminApi.NotFound($"no such domain: {name}"));
 
-        api.MapGet("/users", async (CancellationToken ct) => Results.Ok((await directory.ListAccountsAsync(ct)).Select(UserView.From)));
+        api.MapGet("/users", async (CancellationToken ct) =>
+        {
+            var usage = await server.Store.Mail.GetUsageByAccountAsync(ct);
+            return Results.Ok((await directory.ListAccountsAsync(ct)).Select(a => UserView.From(a, usage.GetValueOrDefault(a.Id))));
+        });
         api.MapPost("/users", async (UserRequest request, CancellationToken ct) =>
         {
             if (string.IsNullOrEmpty(request.Password))
@@ -103,7 +107,10 @@ internal sealed record QuotaRequest(long QuotaBytes);
 
 internal sealed record EnabledRequest(bool Enabled);
 
-internal sealed record UserView(long Id, string Address, bool Enabled, long QuotaBytes, DateTimeOffset Created)
+/// <param name="UsedBytes">Mail stored, in octets (what the quota counts); given by the listing only.</param>
+internal sealed record UserView(long Id, string Address, bool Enabled, long QuotaBytes, DateTimeOffset Created, long? UsedBytes = null)
 {
     public static UserView From(Account account) => new(account.Id, account.Address, account.Enabled, account.QuotaBytes, account.Created);
+
+    public static UserView From(Account account, long usedBytes) => From(account) with { UsedBytes = usedBytes };
 }

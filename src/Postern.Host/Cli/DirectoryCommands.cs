@@ -29,8 +29,10 @@ internal static class DirectoryCommands
         list.SetAdminAction(async (parse, client, ct) =>
         {
             var users = await client.GetAsync<List<UserView>>("users", ct);
-            CliSupport.Print(parse, users, us => us.Select(u => new[] { u.Address, u.Enabled ? "enabled" : "disabled", CliSupport.FormatSize(u.QuotaBytes), u.Created.ToString("yyyy-MM-dd") }),
-                ["ADDRESS", "STATE", "QUOTA", "CREATED"]);
+            CliSupport.Print(parse, users, us => us.Select(u => new[]
+            {
+                u.Address, u.Enabled ? "enabled" : "disabled", u.UsedBytes is > 0 and var used ? CliSupport.FormatSize(used) : "0", CliSupport.FormatSize(u.QuotaBytes), u.Created.ToString("yyyy-MM-dd"),
+            }), ["ADDRESS", "STATE", "USED", "QUOTA", "CREATED"]);
         });
 
         var removeAddress = new Argument<string>("address");

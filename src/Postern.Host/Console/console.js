@@ -144,8 +144,8 @@ const pages = {
   async users() {
     const [users, aliases] = await Promise.all([api('GET', 'users'), api('GET', 'aliases')]);
     const size = (n) => n > 0 ? (n >= 1 << 30 ? (n / (1 << 30)).toFixed(1) + ' GiB' : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + ' MiB' : Math.ceil(n / 1024) + ' KiB') : 'none';
-    $('main').innerHTML = `<h1>Users</h1><table><tr><th>Address</th><th>State</th><th>Quota</th><th></th></tr>${users.map((u) => `<tr><td>${esc(u.address)}</td><td>${u.enabled ? 'enabled' : 'disabled'}</td>
-      <td>${size(u.quotaBytes)}</td><td><button data-enable="${esc(u.address)}" data-to="${!u.enabled}">${u.enabled ? 'Disable' : 'Enable'}</button>
+    $('main').innerHTML = `<h1>Users</h1><table><tr><th>Address</th><th>State</th><th>Used</th><th>Quota</th><th></th></tr>${users.map((u) => `<tr><td>${esc(u.address)}</td><td>${u.enabled ? 'enabled' : 'disabled'}</td>
+      <td>${u.usedBytes ? size(u.usedBytes) : '0'}</td><td>${size(u.quotaBytes)}</td><td><button data-enable="${esc(u.address)}" data-to="${!u.enabled}">${u.enabled ? 'Disable' : 'Enable'}</button>
       <input type="text" size="6" placeholder="MiB" data-quota-for="${esc(u.address)}"><button data-quota="${esc(u.address)}">Set quota</button></td></tr>`).join('')}</table>
       <h2>New user</h2><label>Address <input type="text" id="addr"></label><label>Password <input type="password" id="pw" autocomplete="new-password"></label>
       <div class="buttons"><button id="add">Add</button></div>

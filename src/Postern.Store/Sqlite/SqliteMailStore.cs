@@ -356,6 +356,10 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
             return StoreResult<CopyResult>.Ok(new CopyResult(target.UidValidity, sourceUids, destinationUids));
         }, cancellationToken);
 
+    public Task<IReadOnlyDictionary<long, long>> GetUsageByAccountAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyDictionary<long, long>>(c => c.CreateCommand("SELECT b.account_id, SUM(m.size) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id GROUP BY b.account_id")
+            .Query(r => (Account: r.GetInt64(0), Used: r.GetInt64(1))).ToDictionary(u => u.Account, u => u.Used), cancellationToken);
+
     public Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
 

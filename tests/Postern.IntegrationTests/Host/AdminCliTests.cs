@@ -45,6 +45,13 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
 
         Assert.Contains("250 2.0.0", await SendAsync(carol, 40), StringComparison.Ordinal);
         Assert.Contains($"552 5.2.2 <{carol}>: Mailbox full", await SendAsync(carol, 1), StringComparison.Ordinal);
+        using (var users = JsonDocument.Parse((await _server.CliAsync(null, "user", "list", "--json")).Output))
+        {
+            // The listing shows what the quota counts.
+            Assert.True(users.RootElement.EnumerateArray().Single(u => u.GetProperty("address").GetString() == carol).GetProperty("usedBytes").GetInt64() > 2048);
+        }
+
+        Assert.Contains("USED", (await _server.CliAsync(null, "user", "list")).Output, StringComparison.Ordinal);
 
         // An alias reaches the same full mailbox; it can be listed and removed.
         var alias = "team-" + carol;

@@ -417,6 +417,8 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
 
     public Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken) => Inner.GetAccountUsageAsync(accountId, cancellationToken);
 
+    public Task<IReadOnlyDictionary<long, long>> GetUsageByAccountAsync(CancellationToken cancellationToken) => Inner.GetUsageByAccountAsync(cancellationToken);
+
     public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
         Inner.AcceptAsync(content, localMailboxIds, outbound, receivedAt, cancellationToken);
 
