@@ -80,23 +80,26 @@ internal static class ClientAutoconfig
     private static async Task<IResult> OutlookAsync(PosternServer server, HttpRequest request, CancellationToken ct)
     {
         // The request names the user: <Autodiscover><Request><EMailAddress>. It is echoed only if it is a plain address.
+        // At most 64 KiB of it is read, whatever the request declares (a chunked body declares nothing).
+        const int MaxRequest = 64 * 1024;
         string? address = null;
-        if (request.ContentLength is null or <= 64 * 1024)
+        if (request.ContentLength is null or <= MaxRequest)
         {
-            try
+            var buffer = new char[MaxRequest + 1];
+            using var reader = new StreamReader(request.Body);
+            var length = await reader.ReadBlockAsync(buffer, ct).ConfigureAwait(false);
+            if (length <= MaxRequest)
             {
-                using var reader = new StreamReader(request.Body);
-                var body = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
-                if (body.Length <= 64 * 1024)
+                try
                 {
-                    var settings = new System.Xml.XmlReaderSettings { DtdProcessing = System.Xml.DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = 64 * 1024 };
-                    using var xml = System.Xml.XmlReader.Create(new StringReader(body), settings);
+                    var settings = new System.Xml.XmlReaderSettings { DtdProcessing = System.Xml.DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxRequest };
+                    using var xml = System.Xml.XmlReader.Create(new StringReader(new string(buffer, 0, length)), settings);
                     address = XDocument.Load(xml).Descendants().FirstOrDefault(e => e.Name.LocalName == "EMailAddress")?.Value.Trim();
                 }
-            }
-            catch (System.Xml.XmlException)
-            {
-                address = null;
+                catch (System.Xml.XmlException)
+                {
+                    address = null;
+                }
             }
         }
 

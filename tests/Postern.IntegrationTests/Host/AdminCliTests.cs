@@ -226,6 +226,12 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         var refused = await (await http.PostAsync(new Uri(root + "/autodiscover/autodiscover.xml"), hostile)).Content.ReadAsStringAsync();
         Assert.DoesNotContain("root:", refused, StringComparison.Ordinal);
         Assert.Contains("<LoginName></LoginName>", refused, StringComparison.Ordinal);
+
+        // A request over 64 KiB is not read further: still an answer, with no login.
+        using var large = new StringContent("<a><EMailAddress>dana@example.test</EMailAddress>" + new string(' ', 200 * 1024) + "</a>");
+        var bounded = await http.PostAsync(new Uri(root + "/autodiscover/autodiscover.xml"), large);
+        Assert.True(bounded.IsSuccessStatusCode);
+        Assert.Contains("<LoginName></LoginName>", await bounded.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
