@@ -35,6 +35,7 @@ public sealed record Mailbox(
     long HighestModSeq,
     string? SpecialUse);
 
+/// <param name="SaveDate">When the message was saved into this mailbox (RFC 8514), if known.</param>
 public sealed record MessageRecord(
     long Id,
     long MailboxId,
@@ -44,7 +45,8 @@ public sealed record MessageRecord(
     DateTimeOffset InternalDate,
     MessageFlags Flags,
     IReadOnlyList<string> Keywords,
-    long ModSeq);
+    long ModSeq,
+    DateTimeOffset? SaveDate = null);
 
 public sealed record MailboxStatus(long Messages, long Unseen, long Size, long UidNext, long UidValidity, long HighestModSeq, long Deleted);
 

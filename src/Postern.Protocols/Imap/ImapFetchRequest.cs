@@ -28,6 +28,9 @@ public enum ImapFetchItemKind
 
     /// <summary>RFC 8970: a short plain-text summary of the message.</summary>
     Preview,
+
+    /// <summary>RFC 8514: when the message was saved into this mailbox.</summary>
+    SaveDate,
 }
 
 public enum ImapSectionText
@@ -157,7 +160,7 @@ public sealed record ImapFetchRequest(ImapSequenceSet Set, IReadOnlyList<ImapFet
     /// fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
     /// fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".SIZE" / ".TEXT"] / "BODY" ["STRUCTURE"] / "UID" /
     ///             "BODY" section [partial] / "BODY.PEEK" section [partial] / "BINARY" [".PEEK"] section-binary [partial] /
-    ///             "BINARY.SIZE" section-binary / "MODSEQ" / "EMAILID" / "THREADID" / "PREVIEW" [SP "(" "LAZY" ")"]
+    ///             "BINARY.SIZE" section-binary / "MODSEQ" / "EMAILID" / "THREADID" / "PREVIEW" [SP "(" "LAZY" ")"] / "SAVEDATE"
     /// partial = "&lt;" number64 "." nz-number64 "&gt;"
     /// fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")" ; "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162)
     /// </code>
@@ -340,6 +343,9 @@ public sealed record ImapFetchRequest(ImapSequenceSet Set, IReadOnlyList<ImapFet
                 return true;
             case "PREVIEW":
                 items.Add(new(ImapFetchItemKind.Preview));
+                return true;
+            case "SAVEDATE":
+                items.Add(new(ImapFetchItemKind.SaveDate));
                 return true;
             default:
                 return false;

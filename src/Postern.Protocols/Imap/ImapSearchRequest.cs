@@ -63,6 +63,12 @@ public sealed record ImapSearchModSeq(ulong ModSeq, string? EntryName, string? E
 /// <summary>OLDER / YOUNGER interval in seconds (RFC 5032).</summary>
 public sealed record ImapSearchAge(bool Older, uint Seconds) : ImapSearchKey;
 
+/// <summary>SAVEDBEFORE / SAVEDON / SAVEDSINCE date (RFC 8514 §4), on the day the message was saved into its mailbox.</summary>
+public sealed record ImapSearchSaveDate(ImapSearchDateComparison Comparison, DateOnly Date) : ImapSearchKey;
+
+/// <summary>SAVEDATESUPPORTED (RFC 8514 §4): every message, in a mailbox that keeps save dates.</summary>
+public sealed record ImapSearchSaveDateSupported : ImapSearchKey;
+
 /// <summary>EMAILID / THREADID objectid (RFC 8474 §6).</summary>
 public sealed record ImapSearchObjectId(bool Thread, string Id) : ImapSearchKey;
 
@@ -328,6 +334,21 @@ public sealed record ImapSearchRequest(ImapSearchKey Key, string? Charset, ImapS
                         _ => ImapSearchDateComparison.Since,
                     };
                     return new ImapSearchDate(sent, comparison, date);
+                case "SAVEDBEFORE" or "SAVEDON" or "SAVEDSINCE":
+                    if (!args.TryReadDate(out var saved))
+                    {
+                        Error = name + " needs a date";
+                        return null;
+                    }
+
+                    return new ImapSearchSaveDate(name switch
+                    {
+                        "SAVEDBEFORE" => ImapSearchDateComparison.Before,
+                        "SAVEDON" => ImapSearchDateComparison.On,
+                        _ => ImapSearchDateComparison.Since,
+                    }, saved);
+                case "SAVEDATESUPPORTED":
+                    return new ImapSearchSaveDateSupported();
                 case "LARGER" or "SMALLER":
                     if (!args.TryReadNumber64(out var size))
                     {

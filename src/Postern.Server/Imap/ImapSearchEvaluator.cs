@@ -105,6 +105,22 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
                 return age.Older ? message.InternalDate <= limit : message.InternalDate >= limit;
 
             // RFC 8474 §6: Postern keeps no thread ids (THREADID is NIL), so THREADID matches nothing.
+            // RFC 8514 §4: by the day of the save date, as BEFORE/ON/SINCE are by the internal date's.
+            case ImapSearchSaveDate saved:
+                if (message.SaveDate is not { } when)
+                {
+                    return false;
+                }
+
+                var savedDay = DateOnly.FromDateTime(when.UtcDateTime);
+                return saved.Comparison switch
+                {
+                    ImapSearchDateComparison.Before => savedDay < saved.Date,
+                    ImapSearchDateComparison.On => savedDay == saved.Date,
+                    _ => savedDay >= saved.Date,
+                };
+            case ImapSearchSaveDateSupported:
+                return true;
             case ImapSearchObjectId objectId:
                 return !objectId.Thread && objectId.Id == ImapObjectIds.ForEmail(message.BlobId);
             case ImapSearchDate { SentDate: true } when view is null:

@@ -5,7 +5,7 @@ namespace Postern.Store.Sqlite;
 internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) : IMailStore
 {
     private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use";
-    private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq";
+    private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved";
 
     /// <summary>RFC 6154 special-use mailboxes every account gets, besides INBOX.</summary>
     internal static readonly (string Name, string? SpecialUse)[] DefaultMailboxes =
@@ -371,9 +371,10 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         // UID and MODSEQ are allocated in the same transaction as the row, so they never repeat or skip backwards.
         var allocated = w.Command("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = @m RETURNING uid_next - 1, highest_modseq, uid_validity", ("@m", mailboxId))
             .QuerySingle(r => new AppendResult(mailboxId, r.GetInt64(2), r.GetInt64(0), r.GetInt64(1)))!;
-        w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq) VALUES (@m, @u, @b, @s, @d, @f, @k, @ms)",
+        // The save date (RFC 8514) is now, also for COPY and MOVE, which keep the internal date.
+        w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved) VALUES (@m, @u, @b, @s, @d, @f, @k, @ms, @sv)",
             ("@m", mailboxId), ("@u", allocated.Uid), ("@b", blobId), ("@s", size), ("@d", internalDate.ToUnixTimeMilliseconds()),
-            ("@f", (long)flags), ("@k", string.Join(' ', keywords)), ("@ms", allocated.ModSeq)).Execute();
+            ("@f", (long)flags), ("@k", string.Join(' ', keywords)), ("@ms", allocated.ModSeq), ("@sv", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Execute();
         w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.Appended, allocated.ModSeq, [allocated.Uid])));
         return allocated;
     }
@@ -414,6 +415,6 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
     {
         var keywords = r.GetString(7);
         return new MessageRecord(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetUnixMilliseconds(5), (MessageFlags)r.GetInt64(6),
-            keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.GetInt64(8));
+            keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetUnixMilliseconds(9));
     }
 }

@@ -5,7 +5,7 @@ using MimeKit;
 
 namespace Postern.IntegrationTests.Imap;
 
-/// <summary>OBJECTID (RFC 8474), PREVIEW (RFC 8970), APPENDLIMIT (RFC 7889) and WITHIN (RFC 5032) as MailKit uses them.</summary>
+/// <summary>OBJECTID (RFC 8474), PREVIEW (RFC 8970), APPENDLIMIT (RFC 7889), WITHIN (RFC 5032) and SAVEDATE (RFC 8514) as MailKit uses them.</summary>
 public sealed class ImapObjectIdPreviewTests
 {
     [Fact]
@@ -132,6 +132,27 @@ public sealed class ImapObjectIdPreviewTests
         await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
         Assert.Equal([1u], (await client.Inbox.SearchAsync(SearchQuery.OlderThan(86400))).Select(u => u.Id));
         Assert.Equal([2u], (await client.Inbox.SearchAsync(SearchQuery.YoungerThan(3600))).Select(u => u.Id));
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Save_dates_are_when_a_message_reached_its_mailbox()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectAsync();
+        Assert.True(client.Capabilities.HasFlag(ImapCapabilities.SaveDate));
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var old = new MimeMessage { Subject = "from 2020", Body = new TextPart("plain") { Text = "old" } };
+        await client.Inbox.AppendAsync(old, MessageFlags.None, new DateTimeOffset(2020, 1, 1, 10, 0, 0, TimeSpan.Zero));
+        await client.Inbox.OpenAsync(FolderAccess.ReadWrite);
+
+        // The internal date is the client's; the save date is now, and a copy gets its own.
+        var summary = (await client.Inbox.FetchAsync(0, 0, MessageSummaryItems.InternalDate | MessageSummaryItems.SaveDate))[0];
+        Assert.Equal(2020, summary.InternalDate!.Value.Year);
+        Assert.True(summary.SaveDate >= before && summary.SaveDate <= DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Single(await client.Inbox.SearchAsync(SearchQuery.SavedSince(DateTime.UtcNow.Date)));
+        Assert.Empty(await client.Inbox.SearchAsync(SearchQuery.SavedBefore(DateTime.UtcNow.Date.AddDays(-1))));
+        Assert.Single(await client.Inbox.SearchAsync(SearchQuery.DeliveredBefore(new DateTime(2021, 1, 1))));
         await client.DisconnectAsync(true);
     }
 }

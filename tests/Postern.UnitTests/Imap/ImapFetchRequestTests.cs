@@ -38,9 +38,9 @@ public sealed class ImapFetchRequestTests
     [MemberData(nameof(Modes))]
     public void Parses_object_ids_and_preview_with_its_lazy_modifier(string mode)
     {
-        var request = Parse("1 (EMAILID THREADID PREVIEW (LAZY) UID preview)", mode);
+        var request = Parse("1 (EMAILID THREADID PREVIEW (LAZY) UID preview SAVEDATE)", mode);
         Assert.Equal(
-            [ImapFetchItemKind.EmailId, ImapFetchItemKind.ThreadId, ImapFetchItemKind.Preview, ImapFetchItemKind.Uid, ImapFetchItemKind.Preview],
+            [ImapFetchItemKind.EmailId, ImapFetchItemKind.ThreadId, ImapFetchItemKind.Preview, ImapFetchItemKind.Uid, ImapFetchItemKind.Preview, ImapFetchItemKind.SaveDate],
             request.Items.Select(i => i.Kind));
         Assert.Equal("EMAILID", request.Items[0].ResponseName);
         Assert.Equal("PREVIEW", request.Items[2].ResponseName);

@@ -104,6 +104,18 @@ public sealed class ImapSearchRequestTests
     }
 
     [Fact]
+    public void Parses_save_date_keys()
+    {
+        var and = Assert.IsType<ImapSearchAnd>(Parse("SAVEDBEFORE 1-Feb-2026 SAVEDON 2-Feb-2026 SAVEDSINCE 3-Feb-2026 SAVEDATESUPPORTED").Key);
+        Assert.Equal(new ImapSearchSaveDate(ImapSearchDateComparison.Before, new DateOnly(2026, 2, 1)), and.Keys[0]);
+        Assert.Equal(new ImapSearchSaveDate(ImapSearchDateComparison.On, new DateOnly(2026, 2, 2)), and.Keys[1]);
+        Assert.Equal(new ImapSearchSaveDate(ImapSearchDateComparison.Since, new DateOnly(2026, 2, 3)), and.Keys[2]);
+        Assert.IsType<ImapSearchSaveDateSupported>(and.Keys[3]);
+        Assert.True(Fails("SAVEDON"));
+        Assert.True(Fails("SAVEDSINCE 32-Feb-2026"));
+    }
+
+    [Fact]
     public void Parses_object_id_keys()
     {
         var request = Parse("EMAILID E12 NOT THREADID T_a-1");

@@ -143,7 +143,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
     }
 
     private static bool NeedsContent(ImapFetchItem item) => item.Kind is not (ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.ModSeq
-        or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.EmailId or ImapFetchItemKind.ThreadId);
+        or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.EmailId or ImapFetchItemKind.ThreadId or ImapFetchItemKind.SaveDate);
 
     private static async ValueTask<bool> WriteItemAsync(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view,
         CancellationToken cancellationToken)
@@ -171,6 +171,18 @@ internal sealed class Fetch(bool uid) : IImapHandler
             case ImapFetchItemKind.ThreadId:
                 // RFC 8474 §5.2: NIL from a server that does not group messages into threads.
                 writer.Atom("THREADID").Nil();
+                break;
+            case ImapFetchItemKind.SaveDate:
+                // RFC 8514 §3: NIL when the save date is not known.
+                if (message.SaveDate is { } saved)
+                {
+                    writer.Atom("SAVEDATE").DateTime(saved);
+                }
+                else
+                {
+                    writer.Atom("SAVEDATE").Nil();
+                }
+
                 break;
             case ImapFetchItemKind.Preview:
                 writer.Atom("PREVIEW").String(ImapPreview.For(view!.Message));

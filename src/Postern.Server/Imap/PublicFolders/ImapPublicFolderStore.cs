@@ -443,6 +443,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
             DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
             (MessageFlags)r.GetInt64(5),
             keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            r.GetInt64(7));
+            r.GetInt64(7),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
     }
 }
