@@ -44,6 +44,15 @@ public sealed class ImapQuotaTests
         // A move frees nothing and needs nothing: it is allowed at the limit.
         await inbox.MoveToAsync(new UniqueId(1), archive);
 
+        // A public folder belongs to the organization: under no user's quota root.
+        Assert.True((await server.Server.Store.PublicFolders.AddFolderAsync("Shared", null, null, CancellationToken.None)).IsOk);
+        using (var raw = await ImapTranscriptTests.LoginAsync(server))
+        {
+            await raw.SendAsync("q1 GETQUOTAROOT \"Public Folders/Shared\"\r\nq2 GETQUOTAROOT INBOX\r\n");
+            Assert.Equal(["* QUOTAROOT \"Public Folders/Shared\"", "q1 OK GETQUOTAROOT completed"], await raw.ReadUntilTaggedAsync("q1"));
+            Assert.Equal("* QUOTAROOT INBOX \"\"", (await raw.ReadUntilTaggedAsync("q2"))[0]);
+        }
+
         // Lifted again: the append goes through.
         Assert.True(await server.Server.Store.Directory.SetQuotaAsync(ImapTestServer.User, 0, CancellationToken.None));
         await inbox.AppendAsync(Message(6000));

@@ -20,8 +20,9 @@ internal sealed class GetQuotaRoot : IImapHandler
             return;
         }
 
-        // RFC 9208 §4.3: a mailbox under no quota has a QUOTAROOT response that names no root.
-        var quota = await session.QuotaBytesAsync(cancellationToken);
+        // RFC 9208 §4.3: a mailbox under no quota has a QUOTAROOT response that names no root. Public folders belong to the
+        // organization and count against no user's quota.
+        var quota = ImapPublicFolderStore.IsPublic(mailbox.Id) ? 0 : await session.QuotaBytesAsync(cancellationToken);
         var writer = session.Writer.BeginUntagged().Atom("QUOTAROOT").Mailbox(mailbox.Name);
         if (quota > 0)
         {
