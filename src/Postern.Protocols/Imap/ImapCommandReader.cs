@@ -225,7 +225,8 @@ public sealed class ImapCommandReader
         ResetLineScan();
         _lineLength = 0;
         var (tag, name) = ProbeTagAndName();
-        var isAppend = name == "APPEND";
+        // A message literal: APPEND's, or REPLACE's (RFC 8508), which carries the same append-message.
+        var isAppend = name is "APPEND" or "REPLACE" or "UID REPLACE";
         var max = isAppend ? Limits.MaxAppendLiteralSize : Limits.MaxLiteralSize;
         ImapReadStatus? refusal = null;
         string? message = null;

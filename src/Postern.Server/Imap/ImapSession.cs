@@ -209,7 +209,7 @@ internal sealed class ImapSession
                 Writer.Untagged(ImapStatus.Bye, "TOOBIG", "Literal too large");
                 return false;
 
-            case ImapReadStatus.LiteralTooLarge or ImapReadStatus.CommandTooLong when read.Tag is not null && read.CommandName == "APPEND":
+            case ImapReadStatus.LiteralTooLarge or ImapReadStatus.CommandTooLong when read.Tag is not null && read.CommandName is "APPEND" or "REPLACE" or "UID REPLACE":
                 // RFC 7889 / RFC 4469 §5: a message over the size limit is NO [TOOBIG], not a protocol error.
                 Writer.Tagged(read.Tag, ImapStatus.No, "TOOBIG", read.Message ?? "Message too large");
                 return true;

@@ -77,7 +77,9 @@ internal static class ImapStateTable
         E("COPY", ImapState.Selected, new Copy(uid: false, move: false)),
         E("UID COPY", ImapState.Selected, new Copy(uid: true, move: false)),
         E("MOVE", ImapState.Selected, new Copy(uid: false, move: true)),
-        E("UID MOVE", ImapState.Selected, new Copy(uid: true, move: true)));
+        E("UID MOVE", ImapState.Selected, new Copy(uid: true, move: true)),
+        E("REPLACE", ImapState.Selected, new Replace(uid: false)),
+        E("UID REPLACE", ImapState.Selected, new Replace(uid: true)));
 
     public static IReadOnlyCollection<ImapCommandEntry> All => Entries.Values;
 

@@ -48,6 +48,13 @@ public sealed class ImapCommandReaderLimitTests
         Assert.Equal(ImapReadStatus.LiteralTooLarge, Assert.Single(login).Status);
         var append = ImapFeeding.Feed(new ImapCommandReader(limits), "a APPEND INBOX {50}\r\n", ImapFeeding.Whole);
         Assert.Equal(ImapReadStatus.NeedContinuation, Assert.Single(append).Status);
+
+        // REPLACE (RFC 8508) carries an append-message: the message limit, not the one for other literals.
+        var replace = ImapFeeding.Feed(new ImapCommandReader(limits), "a REPLACE 1 Drafts {50}\r\n", ImapFeeding.Whole);
+        Assert.Equal(ImapReadStatus.NeedContinuation, Assert.Single(replace).Status);
+        var uidReplace = ImapFeeding.Feed(new ImapCommandReader(limits), "a UID REPLACE 9 Drafts {101}\r\n", ImapFeeding.Whole);
+        Assert.Equal(ImapReadStatus.LiteralTooLarge, Assert.Single(uidReplace).Status);
+        Assert.Equal("UID REPLACE", uidReplace[0].CommandName);
     }
 
     [Theory]

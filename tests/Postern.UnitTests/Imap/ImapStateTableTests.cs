@@ -60,6 +60,8 @@ public sealed class ImapStateTableTests
         { "UID COPY", false, false, true },
         { "MOVE", false, false, true },
         { "UID MOVE", false, false, true },
+        { "REPLACE", false, false, true },
+        { "UID REPLACE", false, false, true },
     };
 
     [Theory]

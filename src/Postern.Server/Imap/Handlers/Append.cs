@@ -14,58 +14,78 @@ internal sealed class Append : IImapHandler
             return;
         }
 
+        if (await AppendAsync(session, command, request, replacing: false, cancellationToken) is { } appended)
+        {
+            await session.OkAsync(command, "APPEND completed", cancellationToken, $"APPENDUID {appended.UidValidity} {ImapSequenceSet.Format(appended.Uids)}");
+        }
+    }
+
+    /// <summary>
+    /// Stores the messages of an APPEND (or the one of a REPLACE, RFC 8508) and gives their UIDs; null once the
+    /// command has been answered otherwise (a NO, or a public folder's own reply).
+    /// </summary>
+    public static async Task<(long UidValidity, IReadOnlyList<uint> Uids)?> AppendAsync(ImapSession session, ImapCommand command, ImapAppendRequest request, bool replacing,
+        CancellationToken cancellationToken)
+    {
         var account = session.Account!;
         var mailbox = await session.Mail.GetMailboxAsync(account.Id, ImapSession.NormalizeMailbox(request.Mailbox), cancellationToken);
         if (mailbox is null)
         {
             // RFC 3501 §6.3.11: TRYCREATE tells the client that CREATE would help.
             session.No(command, "No such mailbox", "TRYCREATE");
-            return;
+            return null;
         }
 
         if (await ImapCatenation.ResolveAsync(session, command, request, cancellationToken) is not { } resolved)
         {
-            return;
+            return null;
         }
 
         request = resolved;
 
         if (ImapPublicFolderStore.IsPublic(mailbox.Id))
         {
+            // An article posted to a newsgroup is not a replacement of a draft.
+            if (replacing)
+            {
+                session.No(command, "REPLACE cannot post to a public folder", "CANNOT");
+                return null;
+            }
+
             await ImapPublicFolders.AppendAsync(session, command, mailbox, request, cancellationToken);
-            return;
+            return null;
         }
 
         var total = request.Messages.Sum(m => (long)m.Content.Length);
         if (request.Messages.Any(m => m.Content.Length > session.Config.Limits.MaxMessageSize))
         {
             session.No(command, "Message too large", "TOOBIG");
-            return;
+            return null;
         }
 
         if (await session.QuotaBytesAsync(cancellationToken) is > 0 and var quota && await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + total > quota)
         {
             session.No(command, "Quota exceeded", "OVERQUOTA");
-            return;
+            return null;
         }
 
         if (request.Messages.Any(m => m.Flags.Keywords.Count > ImapDefaults.MaxKeywords(session.Config)))
         {
             session.No(command, "Too many keywords", "LIMIT");
-            return;
+            return null;
         }
 
         if (request.Messages.Any(m => m.Content.IsEmpty))
         {
             session.No(command, "Empty message", "CANNOT");
-            return;
+            return null;
         }
 
         var contents = request.Messages.Select(m => WithoutNul(m.Content)).ToList();
         if (contents.Any(c => c is null))
         {
             session.No(command, "NUL octets are allowed only in binary body parts", "CANNOT");
-            return;
+            return null;
         }
 
         // RFC 3502 §6: all messages of a MULTIAPPEND are appended, or none.
@@ -75,7 +95,7 @@ internal sealed class Append : IImapHandler
         if (!result.IsOk)
         {
             session.No(command, result.Message ?? "Append failed", result.Status == StoreStatus.OverQuota ? "OVERQUOTA" : "CANNOT");
-            return;
+            return null;
         }
 
         var uids = result.Value!.Select(r => (uint)r.Uid).ToList();
@@ -86,8 +106,9 @@ internal sealed class Append : IImapHandler
             session.Selected.MarkDirty();
         }
 
-        await session.OkAsync(command, "APPEND completed", cancellationToken, $"APPENDUID {uidValidity} {ImapSequenceSet.Format(uids)}");
+        return (uidValidity, uids);
     }
+
 
     /// <summary>
     /// A message appended as literal8 (RFC 3516 §4.2) may carry NUL octets in binary parts, which no IMAP string can

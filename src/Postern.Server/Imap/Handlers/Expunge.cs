@@ -25,15 +25,8 @@ internal sealed class Expunge(bool uid) : IImapHandler
             return;
         }
 
-        if (selected.ReadOnly)
+        if (!await MayExpungeAsync(session, command, cancellationToken))
         {
-            session.No(command, "Mailbox is read-only", "READ-ONLY");
-            return;
-        }
-
-        if (!await ImapPublicFolders.MayExpungeAsync(session, selected.Mailbox, cancellationToken))
-        {
-            session.No(command, "Removing articles from this public folder needs the moderate right", "NOPERM");
             return;
         }
 
@@ -45,5 +38,24 @@ internal sealed class Expunge(bool uid) : IImapHandler
 
         // The sync before the tagged reply sends the EXPUNGE (or VANISHED) responses.
         await session.OkAsync(command, "EXPUNGE completed", cancellationToken);
+    }
+
+    /// <summary>Whether messages may be expunged from the selected mailbox; if not, the NO has been written.</summary>
+    public static async Task<bool> MayExpungeAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
+    {
+        var selected = session.Selected!;
+        if (selected.ReadOnly)
+        {
+            session.No(command, "Mailbox is read-only", "READ-ONLY");
+            return false;
+        }
+
+        if (!await ImapPublicFolders.MayExpungeAsync(session, selected.Mailbox, cancellationToken))
+        {
+            session.No(command, "Removing articles from this public folder needs the moderate right", "NOPERM");
+            return false;
+        }
+
+        return true;
     }
 }
