@@ -58,4 +58,23 @@ public sealed class ImapReplaceTests
         Assert.StartsWith("r8 OK", (await client.ReadUntilTaggedAsync("r8"))[^1], StringComparison.Ordinal);
         Assert.Contains("* STATUS Drafts (MESSAGES 1)", await client.ReadUntilTaggedAsync("r9"));
     }
+
+    [Fact]
+    public async Task Replacing_a_draft_at_the_quota_counts_the_space_it_frees()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectAsync();
+        var drafts = await client.GetFolderAsync("Drafts");
+        await drafts.OpenAsync(FolderAccess.ReadWrite);
+        var uid = await drafts.AppendAsync(new AppendRequest(Draft("version 1"), MessageFlags.Draft));
+        var size = (await drafts.FetchAsync(0, 0, MessageSummaryItems.Size))[0].Size!.Value;
+        Assert.True(await server.Server.Store.Directory.SetQuotaAsync(ImapTestServer.User, size + 16, CancellationToken.None));
+
+        // A second copy would not fit; the same draft saved again does, since the old version goes.
+        var append = await Assert.ThrowsAsync<ImapCommandException>(() => drafts.AppendAsync(new AppendRequest(Draft("version 2"), MessageFlags.Draft)));
+        Assert.Equal(ImapCommandResponse.No, append.Response);
+        Assert.NotNull(await drafts.ReplaceAsync(uid!.Value, new ReplaceRequest(Draft("version 2"), MessageFlags.Draft)));
+        Assert.Equal("version 2", Assert.Single(await drafts.FetchAsync(0, -1, MessageSummaryItems.Envelope)).Envelope!.Subject);
+        await client.DisconnectAsync(true);
+    }
 }

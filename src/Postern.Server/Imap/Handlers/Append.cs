@@ -14,18 +14,18 @@ internal sealed class Append : IImapHandler
             return;
         }
 
-        if (await AppendAsync(session, command, request, replacing: false, cancellationToken) is { } appended)
+        if (await AppendAsync(session, command, request, replacing: null, cancellationToken) is { } appended)
         {
             await session.OkAsync(command, "APPEND completed", cancellationToken, $"APPENDUID {appended.UidValidity} {ImapSequenceSet.Format(appended.Uids)}");
         }
     }
 
     /// <summary>
-    /// Stores the messages of an APPEND (or the one of a REPLACE, RFC 8508) and gives their UIDs; null once the
-    /// command has been answered otherwise (a NO, or a public folder's own reply).
+    /// Stores the messages of an APPEND (or the one of a REPLACE, RFC 8508, with the message it replaces) and gives their
+    /// UIDs; null once the command has been answered otherwise (a NO, or a public folder's own reply).
     /// </summary>
-    public static async Task<(long UidValidity, IReadOnlyList<uint> Uids)?> AppendAsync(ImapSession session, ImapCommand command, ImapAppendRequest request, bool replacing,
-        CancellationToken cancellationToken)
+    public static async Task<(long UidValidity, IReadOnlyList<uint> Uids)?> AppendAsync(ImapSession session, ImapCommand command, ImapAppendRequest request,
+        MessageRecord? replacing, CancellationToken cancellationToken)
     {
         var account = session.Account!;
         var mailbox = await session.Mail.GetMailboxAsync(account.Id, ImapSession.NormalizeMailbox(request.Mailbox), cancellationToken);
@@ -46,7 +46,7 @@ internal sealed class Append : IImapHandler
         if (ImapPublicFolderStore.IsPublic(mailbox.Id))
         {
             // An article posted to a newsgroup is not a replacement of a draft.
-            if (replacing)
+            if (replacing is not null)
             {
                 session.No(command, "REPLACE cannot post to a public folder", "CANNOT");
                 return null;
@@ -63,7 +63,9 @@ internal sealed class Append : IImapHandler
             return null;
         }
 
-        if (await session.QuotaBytesAsync(cancellationToken) is > 0 and var quota && await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) + total > quota)
+        // A replaced message of the user's own frees its size: saving a draft again at the limit is not over quota.
+        var freed = replacing is not null && !ImapPublicFolderStore.IsPublic(replacing.MailboxId) ? replacing.Size : 0;
+        if (await session.QuotaBytesAsync(cancellationToken) is > 0 and var quota && await session.Mail.GetAccountUsageAsync(account.Id, cancellationToken) - freed + total > quota)
         {
             session.No(command, "Quota exceeded", "OVERQUOTA");
             return null;

@@ -46,7 +46,7 @@ internal sealed class Replace(bool uid) : IImapHandler
             return;
         }
 
-        if (await Append.AppendAsync(session, command, request, replacing: true, cancellationToken) is not { } appended)
+        if (await Append.AppendAsync(session, command, request, replacing: old, cancellationToken) is not { } appended)
         {
             return;
         }
