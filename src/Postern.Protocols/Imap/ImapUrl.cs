@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Postern.Protocols.Imap;
 
@@ -157,28 +156,6 @@ public sealed record ImapUrl(string? User, string? Host, string Mailbox, uint? U
         return TryReadValue(parameter, name, out var text) && uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value > 0;
     }
 
-    // RFC 5092 §3: names and sections are UTF-8, %-escaped.
-    private static string Unescape(string text)
-    {
-        if (!text.Contains('%', StringComparison.Ordinal))
-        {
-            return text;
-        }
-
-        var bytes = new List<byte>(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '%' && i + 2 < text.Length && byte.TryParse(text.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var octet))
-            {
-                bytes.Add(octet);
-                i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(text[i].ToString()));
-            }
-        }
-
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
+    // RFC 5092 §3: names and sections are UTF-8, %-escaped; an escape that is not valid UTF-8 stays as written.
+    private static string Unescape(string text) => Uri.UnescapeDataString(text);
 }

@@ -84,6 +84,7 @@ internal static class ImapCatenation
     private sealed class Sources(long budget)
     {
         private readonly Dictionary<(long Mailbox, uint Uid), ImapMessageView?> _read = [];
+        private readonly Dictionary<string, Postern.Store.Mailbox?> _mailboxes = new(StringComparer.Ordinal);
         private long _bytesRead;
 
         public bool OverBudget { get; private set; }
@@ -100,7 +101,13 @@ internal static class ImapCatenation
                 return null;
             }
 
-            var mailbox = await session.Mail.GetMailboxAsync(account.Id, ImapSession.NormalizeMailbox(url.Mailbox), cancellationToken);
+            var name = ImapSession.NormalizeMailbox(url.Mailbox);
+            if (!_mailboxes.TryGetValue(name, out var mailbox))
+            {
+                mailbox = await session.Mail.GetMailboxAsync(account.Id, name, cancellationToken);
+                _mailboxes[name] = mailbox;
+            }
+
             if (mailbox is null || (url.UidValidity is { } validity && validity != mailbox.UidValidity))
             {
                 return null;

@@ -27,6 +27,11 @@ public sealed class ImapUrlTests
         Assert.Equal("Public Folders/Entwürfe", url.Mailbox);
         Assert.Equal(ImapSectionText.HeaderFields, url.Section.Text);
         Assert.Equal(["FROM", "TO"], url.Section.Fields);
+        // Characters outside the BMP, escaped or written as they are beside an escape, come through whole.
+        Assert.True(ImapUrl.TryParse("/Notes%20%F0%9F%93%9D/;UID=2", out url));
+        Assert.Equal("Notes \U0001F4DD", url.Mailbox);
+        Assert.True(ImapUrl.TryParse("/%41\U0001F4DD/;UID=2", out url));
+        Assert.Equal("A\U0001F4DD", url.Mailbox);
         Assert.True(ImapUrl.TryParse("/a/;UID=1/;PARTIAL=7", out url));
         Assert.Equal(7ul, url.PartialOffset);
         Assert.Null(url.PartialLength);
