@@ -39,9 +39,19 @@ internal static class PosternCommandLine
         var iterations = new Option<int>("--password-iterations") { Description = "PBKDF2-SHA256 iterations for new password hashes", DefaultValueFactory = _ => 600_000 };
         var warningDays = new Option<int>("--expiry-warning-days") { Description = "Warn (log and mail the postmaster) about certificates expiring within N days", DefaultValueFactory = _ => 30 };
         var checkInterval = new Option<int>("--expiry-check-interval") { Description = "Seconds between certificate expiry checks and automatic renewals", DefaultValueFactory = _ => 6 * 3600 };
+        var storeEngine = new Option<string>("--store")
+        {
+            Description = "The store: sqlite (embedded, in the data folder) or postgresql (shared by several Postern nodes; needs --store-connection)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("POSTERN_STORE") ?? "sqlite",
+        };
+        storeEngine.AcceptOnlyFromAmong("sqlite", "postgresql");
+        var storeConnection = new Option<string?>("--store-connection")
+        {
+            Description = "PostgreSQL connection string, e.g. \"Host=db;Database=postern;Username=postern\" (default: $POSTERN_STORE_CONNECTION, which keeps a password out of the process list)",
+        };
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
-            portOffset, hostName, organization, iterations, warningDays, checkInterval,
+            portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -54,13 +64,16 @@ internal static class PosternCommandLine
                 PasswordIterations = Math.Max(1000, parse.GetValue(iterations)),
                 ExpiryWarningDays = Math.Max(1, parse.GetValue(warningDays)),
                 ExpiryCheckInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(checkInterval))),
+                StoreEngine = parse.GetValue(storeEngine)!,
+                StoreConnection = parse.GetValue(storeConnection) ?? Environment.GetEnvironmentVariable("POSTERN_STORE_CONNECTION"),
             };
             try
             {
                 return await ServeCommand.RunAsync(options, ct);
             }
-            catch (InvalidOperationException ex)
+            catch (Exception ex) when (ex is InvalidOperationException or System.Data.Common.DbException or ArgumentException or NotSupportedException)
             {
+                // A store that cannot be opened (a PostgreSQL server that refuses us, a bad connection string) is one line.
                 await Console.Error.WriteLineAsync("postern: " + ex.Message);
                 return 1;
             }

@@ -11,6 +11,9 @@ public interface IDatabase
 {
     string Engine { get; }
 
+    /// <summary>Where this engine's SQL differs from the SQL both engines accept.</summary>
+    SqlDialect Dialect { get; }
+
     Task<T> ReadAsync<T>(Func<DbConnection, T> work, CancellationToken cancellationToken);
 
     /// <summary>Runs inside a transaction that is committed (and on stable storage) before the task completes.</summary>
@@ -28,13 +31,16 @@ public sealed class WriteContext
 {
     private List<Action>? _afterCommit;
 
-    internal WriteContext(DbConnection connection, DbTransaction transaction)
+    internal WriteContext(DbConnection connection, DbTransaction transaction, SqlDialect dialect)
     {
         Connection = connection;
         Transaction = transaction;
+        Dialect = dialect;
     }
 
     public DbConnection Connection { get; }
+
+    public SqlDialect Dialect { get; }
 
     public DbTransaction Transaction { get; }
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 namespace Postern.Store;
 
-/// <summary>Mailbox change notifications within one process (the SQLite engine); PostgreSQL will add LISTEN/NOTIFY.</summary>
+/// <summary>Mailbox change notifications within one process (the SQLite engine; PostgreSQL adds NOTIFY between nodes).</summary>
 public sealed class InProcessChangeFeed : IChangeFeed
 {
     private readonly ConcurrentDictionary<long, ImmutableSubscribers> _subscribers = new();
@@ -21,6 +21,18 @@ public sealed class InProcessChangeFeed : IChangeFeed
             foreach (var subscriber in subscribers.Items)
             {
                 subscriber.Notify(change);
+            }
+        }
+    }
+
+    /// <summary>Tells every subscriber that its mailbox may have changed (changes made elsewhere went unannounced).</summary>
+    public void PublishToAll()
+    {
+        foreach (var (mailboxId, subscribers) in _subscribers)
+        {
+            foreach (var subscriber in subscribers.Items)
+            {
+                subscriber.Notify(new MailboxChange(mailboxId, MailboxChangeKind.FlagsChanged, 0, []));
             }
         }
     }

@@ -1,3 +1,5 @@
+using Postern.Store.Postgres;
+using Postern.Store.Sql;
 using Postern.Store.Sqlite;
 
 namespace Postern.Store;
@@ -7,31 +9,43 @@ public static class PosternStoreFactory
     /// <summary>Opens (creating and migrating if needed) the store the options name.</summary>
     public static IPosternStore Open(StoreOptions options)
     {
-        if (!string.Equals(options.Engine, "sqlite", StringComparison.OrdinalIgnoreCase))
+        Directory.CreateDirectory(options.DataDirectory);
+        if (string.Equals(options.Engine, "sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            throw new NotSupportedException($"store engine '{options.Engine}' is not available in this build; use sqlite");
+            var database = SqliteDatabase.Open(Path.Combine(options.DataDirectory, "postern.db"), options.MaxWriteBatch);
+            return new SqlPosternStore(database, new InProcessChangeFeed(), options);
         }
 
-        Directory.CreateDirectory(options.DataDirectory);
-        var database = SqliteDatabase.Open(Path.Combine(options.DataDirectory, "postern.db"), options.MaxWriteBatch);
-        return new SqlitePosternStore(database, options);
+        if (string.Equals(options.Engine, "postgresql", StringComparison.OrdinalIgnoreCase) || string.Equals(options.Engine, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrWhiteSpace(options.ConnectionString))
+            {
+                throw new ArgumentException("the postgresql store needs a connection string (--store-connection)", nameof(options));
+            }
+
+            var database = PostgresDatabase.Open(options.ConnectionString, options.MaxWriteBatch);
+            return new SqlPosternStore(database, new PostgresChangeFeed(database.ConnectionString), options);
+        }
+
+        throw new NotSupportedException($"unknown store engine '{options.Engine}'; use sqlite or postgresql");
     }
 }
 
-internal sealed class SqlitePosternStore : IPosternStore
+/// <summary>The store over either engine: the SQL is shared, the engine supplies the connections and the dialect.</summary>
+internal sealed class SqlPosternStore : IPosternStore
 {
-    private readonly SqliteDatabase _database;
+    private readonly GroupCommitDatabase _database;
 
-    public SqlitePosternStore(SqliteDatabase database, StoreOptions options)
+    public SqlPosternStore(GroupCommitDatabase database, IChangeFeed changes, StoreOptions options)
     {
         _database = database;
         Options = options;
-        Changes = new InProcessChangeFeed();
-        Directory = new SqliteDirectoryStore(database, options);
-        Mail = new SqliteMailStore(database, Changes);
-        Configuration = new SqliteConfigurationStore(database);
-        Queue = new SqliteQueueStore(database);
-        PublicFolders = new SqlitePublicFolderStore(database, Changes);
+        Changes = changes;
+        Directory = new SqlDirectoryStore(database, options);
+        Mail = new SqlMailStore(database, Changes);
+        Configuration = new SqlConfigurationStore(database);
+        Queue = new SqlQueueStore(database);
+        PublicFolders = new SqlPublicFolderStore(database, Changes);
     }
 
     public IDirectoryStore Directory { get; }
@@ -50,5 +64,13 @@ internal sealed class SqlitePosternStore : IPosternStore
 
     public StoreOptions Options { get; }
 
-    public ValueTask DisposeAsync() => _database.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (Changes is IAsyncDisposable changes)
+        {
+            await changes.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _database.DisposeAsync().ConfigureAwait(false);
+    }
 }

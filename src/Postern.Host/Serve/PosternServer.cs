@@ -39,7 +39,13 @@ internal sealed class PosternServer : IAsyncDisposable
     public static async Task<PosternServer> StartAsync(ServeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger<PosternServer>();
-        var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = options.DataDirectory, PasswordIterations = options.PasswordIterations });
+        var store = PosternStoreFactory.Open(new StoreOptions
+        {
+            DataDirectory = options.DataDirectory,
+            PasswordIterations = options.PasswordIterations,
+            Engine = options.StoreEngine,
+            ConnectionString = options.StoreConnection,
+        });
         var hostName = await FirstStartAsync(store, options, logger, cancellationToken).ConfigureAwait(false);
         var organization = await store.Configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) ?? options.Organization;
 

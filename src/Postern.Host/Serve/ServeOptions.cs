@@ -20,6 +20,12 @@ internal sealed record ServeOptions
     /// <summary>Certificates expiring within this many days are logged and mailed to the postmaster.</summary>
     public int ExpiryWarningDays { get; init; } = 30;
 
+    /// <summary>"sqlite" (the data folder's postern.db) or "postgresql" (a database several nodes share).</summary>
+    public string StoreEngine { get; init; } = "sqlite";
+
+    /// <summary>The PostgreSQL connection string.</summary>
+    public string? StoreConnection { get; init; }
+
     /// <summary>How often the expiry watch runs (automatic renewal, warnings, CRL refresh).</summary>
     public TimeSpan ExpiryCheckInterval { get; init; } = TimeSpan.FromHours(6);
 }

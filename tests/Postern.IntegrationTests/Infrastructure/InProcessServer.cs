@@ -35,7 +35,7 @@ public sealed class InProcessServer : IAsyncDisposable
         ILoggerFactory? loggerFactory = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "postern-test-" + Guid.NewGuid().ToString("N"));
-        var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = dataDirectory, PasswordIterations = 1000 });
+        var store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(dataDirectory));
         var context = new ServerContext
         {
             Store = store,

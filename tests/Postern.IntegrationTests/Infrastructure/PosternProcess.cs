@@ -61,7 +61,7 @@ public sealed class PosternProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" }.Concat(extraArguments ?? []))
+        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" }.Concat(Postern.Tests.TestStoreOptions.ServeArguments(dataDirectory)).Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }

@@ -15,7 +15,7 @@ public sealed class Pop3ExternalAuthTests
     public async Task ClientCertificateLogsIn()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "postern-test-" + Guid.NewGuid().ToString("N"));
-        var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = dataDirectory, PasswordIterations = 1000 });
+        var store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(dataDirectory));
         var context = new ServerContext
         {
             Store = store,

@@ -131,7 +131,7 @@ public sealed class Pop3LockTests
 
     private static Task InsertLockAsync(IPosternStore store, long mailboxId, string owner, long expires) =>
         store.Database.WriteAsync(
-            w => w.Command("INSERT OR REPLACE INTO pop3_locks (mailbox_id, owner, session, acquired, expires) VALUES (@m, @o, 1, 0, @e)", ("@m", mailboxId), ("@o", owner), ("@e", expires)).Execute(),
+            w => w.Command("INSERT INTO pop3_locks (mailbox_id, owner, session, acquired, expires) VALUES (@m, @o, 1, 0, @e) ON CONFLICT (mailbox_id) DO UPDATE SET owner = excluded.owner, session = excluded.session, acquired = excluded.acquired, expires = excluded.expires", ("@m", mailboxId), ("@o", owner), ("@e", expires)).Execute(),
             CancellationToken.None);
 
     private static Task<long> LockRowsAsync(IPosternStore store, long mailboxId) =>

@@ -60,7 +60,7 @@ public sealed class SmtpExternalAuthTests
 
     private static async Task RunAsync(string dataDirectory)
     {
-        await using var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = dataDirectory, PasswordIterations = 1000 });
+        await using var store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(dataDirectory));
         var context = new ServerContext
         {
             Store = store,

@@ -13,7 +13,7 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = _directory, PasswordIterations = 1000 });
+        _store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(_directory));
         return Task.CompletedTask;
     }
 

@@ -1,3 +1,4 @@
+using Postern.Tests;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -82,7 +83,7 @@ public sealed class PkiBootstrapTests
     public async Task Bootstrap_with_RSA_makes_RSA_keys()
     {
         var folder = Path.Combine(Path.GetTempPath(), "postern-pki-" + Guid.NewGuid().ToString("N"));
-        var store = Postern.Store.PosternStoreFactory.Open(new Postern.Store.StoreOptions { DataDirectory = folder, PasswordIterations = 1000 });
+        var store = Postern.Store.PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(folder));
         try
         {
             var vs = (await store.Configuration.SaveVirtualServerAsync(new Postern.Store.VirtualServer { Name = "Default POP3 Virtual Server", Protocol = Postern.Store.ServiceProtocol.Pop3 }, default)).Value!.Id;
@@ -99,7 +100,7 @@ public sealed class PkiBootstrapTests
         }
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Private_keys_never_reach_the_database_in_clear()
     {
         await using var f = await PkiFixture.CreateAsync();

@@ -42,7 +42,7 @@ internal sealed class PkiFixture : IAsyncDisposable
     public static async Task<PkiFixture> CreateAsync(bool bootstrap = true, CaMode mode = CaMode.Enterprise)
     {
         var folder = Path.Combine(Path.GetTempPath(), "postern-pki-" + Guid.NewGuid().ToString("N"));
-        var store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = folder, PasswordIterations = 1000 });
+        var store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(folder));
         var clock = new MutableClock();
         var pki = new PkiService(store, new PkiOptions { TimeProvider = clock, InitialCaMode = mode });
         var fixture = new PkiFixture(folder, store, pki, clock);

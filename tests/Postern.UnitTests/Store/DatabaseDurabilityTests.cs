@@ -1,3 +1,4 @@
+using Postern.Tests;
 using Postern.Store;
 
 namespace Postern.UnitTests.Store;
@@ -6,7 +7,7 @@ public sealed class DatabaseDurabilityTests
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    [Fact]
+    [SqliteFact]
     public async Task Durable_writes_commit_with_synchronous_full_and_volatile_ones_without()
     {
         await using var fixture = new StoreFixture();
@@ -58,7 +59,7 @@ public sealed class DatabaseDurabilityTests
         Assert.Equal(42L, await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch").Scalar<long>(), None));
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Kept_read_statements_never_hold_back_a_checkpoint()
     {
         await using var fixture = new StoreFixture();
@@ -78,7 +79,7 @@ public sealed class DatabaseDurabilityTests
         Assert.Equal([0L], outside.CreateCommand("PRAGMA wal_checkpoint(TRUNCATE)").Query(r => r.GetInt64(0)));
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Concurrent_writes_from_many_threads_all_commit_once_in_one_order()
     {
         await using var fixture = new StoreFixture();
@@ -100,7 +101,7 @@ public sealed class DatabaseDurabilityTests
         }
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task A_write_queued_from_an_after_commit_action_completes_and_a_failed_write_spoils_no_other()
     {
         await using var fixture = new StoreFixture();

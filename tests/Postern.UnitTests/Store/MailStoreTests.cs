@@ -1,3 +1,4 @@
+using Postern.Tests;
 using System.Text;
 using Postern.Store;
 
@@ -396,7 +397,7 @@ public sealed class MailStoreTests
         Assert.DoesNotContain("Old", subscriptions);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task MigrationCarriesTheOldSubscribedColumnIntoTheSubscriptionList()
     {
         await using var fixture = new StoreFixture();

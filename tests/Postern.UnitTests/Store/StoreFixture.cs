@@ -8,7 +8,7 @@ public sealed class StoreFixture : IAsyncDisposable
     public StoreFixture()
     {
         Directory = Path.Combine(Path.GetTempPath(), "postern-store-" + Guid.NewGuid().ToString("N"));
-        Store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = Directory, PasswordIterations = 1000 });
+        Store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(Directory));
     }
 
     public string Directory { get; }
@@ -18,7 +18,7 @@ public sealed class StoreFixture : IAsyncDisposable
     public async Task ReopenAsync()
     {
         await Store.DisposeAsync();
-        Store = PosternStoreFactory.Open(new StoreOptions { DataDirectory = Directory, PasswordIterations = 1000 });
+        Store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(Directory));
     }
 
     public async ValueTask DisposeAsync()

@@ -180,7 +180,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             {
                 await SendBounceAsync(queued, delayed, null, now, queued.Created + _options.RetryPeriod, cancellationToken).ConfigureAwait(false);
                 await _store.Database.WriteAsync(
-                    w => w.Command("INSERT OR IGNORE INTO smtp_delay_notices (queue_id, sent) VALUES (@q, @t)", ("@q", queued.Id), ("@t", now.ToUnixTimeMilliseconds())).Execute(),
+                    w => w.Command("INSERT INTO smtp_delay_notices (queue_id, sent) VALUES (@q, @t) ON CONFLICT DO NOTHING", ("@q", queued.Id), ("@t", now.ToUnixTimeMilliseconds())).Execute(),
                     cancellationToken).ConfigureAwait(false);
             }
         }

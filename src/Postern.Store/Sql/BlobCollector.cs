@@ -1,4 +1,4 @@
-namespace Postern.Store.Sqlite;
+namespace Postern.Store.Sql;
 
 /// <summary>Deletes message content once nothing refers to it any more.</summary>
 internal static class BlobCollector

@@ -1,14 +1,14 @@
 using System.Data.Common;
 
-namespace Postern.Store.Sqlite;
+namespace Postern.Store.Sql;
 
-internal sealed class SqliteQueueStore(IDatabase database) : IQueueStore
+internal sealed class SqlQueueStore(IDatabase database) : IQueueStore
 {
     private const string QueueColumns = "id, sender, blob_id, size, created, next_attempt, attempts, last_error, envid, ret";
 
     internal static long Enqueue(WriteContext w, long blobId, long size, OutboundEnvelope envelope, DateTimeOffset now)
     {
-        var id = w.Command("INSERT INTO queue (id, sender, blob_id, size, created, next_attempt, attempts, envid, ret) VALUES (" + NeverReusedIds.Next("queue", "queue_high_water") + ", @s, @b, @z, @c, @c, 0, @e, @r) RETURNING id",
+        var id = w.Command("INSERT INTO queue (id, sender, blob_id, size, created, next_attempt, attempts, envid, ret) VALUES (" + w.Dialect.NewId("queue") + ", @s, @b, @z, @c, @c, 0, @e, @r) RETURNING id",
             ("@s", envelope.Sender), ("@b", blobId), ("@z", size), ("@c", now.ToUnixTimeMilliseconds()), ("@e", envelope.EnvelopeId), ("@r", envelope.Ret)).Scalar<long>();
         foreach (var recipient in envelope.Recipients)
         {

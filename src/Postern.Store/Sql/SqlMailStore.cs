@@ -1,8 +1,8 @@
 using System.Data.Common;
 
-namespace Postern.Store.Sqlite;
+namespace Postern.Store.Sql;
 
-internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) : IMailStore
+internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IMailStore
 {
     private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use";
     private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved";
@@ -104,7 +104,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
                 var expungeModSeq = NextModSeq(w, mailbox.Id);
                 foreach (var uid in uids)
                 {
-                    w.Command("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms)", ("@m", mailbox.Id), ("@u", uid), ("@ms", expungeModSeq)).Execute();
+                    w.Command("INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms) ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq", ("@m", mailbox.Id), ("@u", uid), ("@ms", expungeModSeq)).Execute();
                 }
 
                 w.AfterCommit(() => changes.Publish(new MailboxChange(mailbox.Id, MailboxChangeKind.Expunged, expungeModSeq, uids)));
@@ -156,7 +156,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
             var mailbox = c.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE id = @id", ("@id", mailboxId)).QuerySingle(MapMailbox)
                 ?? throw new InvalidOperationException("no mailbox " + mailboxId);
             return c.CreateCommand(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0) FROM messages WHERE mailbox_id = @m",
+                "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN flags & 1 = 0 THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN flags & 8 <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM messages WHERE mailbox_id = @m",
                 ("@m", mailboxId)).QuerySingle(r => new MailboxStatus(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), mailbox.UidNext, mailbox.UidValidity, mailbox.HighestModSeq, r.GetInt64(3)))!;
         }, cancellationToken);
 
@@ -227,7 +227,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
 
             if (outbound is not null && outbound.Recipients.Count > 0)
             {
-                SqliteQueueStore.Enqueue(w, blobId, content.Length, outbound, receivedAt);
+                SqlQueueStore.Enqueue(w, blobId, content.Length, outbound, receivedAt);
             }
 
             return results;
@@ -310,7 +310,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
             foreach (var victim in victims)
             {
                 w.Command("DELETE FROM messages WHERE id = @id", ("@id", victim.Id)).Execute();
-                w.Command("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms)", ("@m", mailboxId), ("@u", victim.Uid), ("@ms", modseq)).Execute();
+                w.Command("INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms) ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq", ("@m", mailboxId), ("@u", victim.Uid), ("@ms", modseq)).Execute();
             }
 
             BlobCollector.DeleteUnreferenced(w, victims.Select(v => v.BlobId));
@@ -347,7 +347,7 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
                 foreach (var source in sources)
                 {
                     w.Command("DELETE FROM messages WHERE id = @id", ("@id", source.Id)).Execute();
-                    w.Command("INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms)", ("@m", sourceMailboxId), ("@u", source.Uid), ("@ms", modseq)).Execute();
+                    w.Command("INSERT INTO expunged (mailbox_id, uid, modseq) VALUES (@m, @u, @ms) ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq", ("@m", sourceMailboxId), ("@u", source.Uid), ("@ms", modseq)).Execute();
                 }
 
                 w.AfterCommit(() => changes.Publish(new MailboxChange(sourceMailboxId, MailboxChangeKind.Expunged, modseq, sourceUids)));
@@ -357,14 +357,14 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         }, cancellationToken);
 
     public Task<IReadOnlyDictionary<long, long>> GetUsageByAccountAsync(CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyDictionary<long, long>>(c => c.CreateCommand("SELECT b.account_id, SUM(m.size) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id GROUP BY b.account_id")
+        database.ReadAsync<IReadOnlyDictionary<long, long>>(c => c.CreateCommand("SELECT b.account_id, CAST(SUM(m.size) AS BIGINT) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id GROUP BY b.account_id")
             .Query(r => (Account: r.GetInt64(0), Used: r.GetInt64(1))).ToDictionary(u => u.Account, u => u.Used), cancellationToken);
 
     public Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken) =>
-        database.ReadAsync(c => c.CreateCommand("SELECT COALESCE(SUM(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
+        database.ReadAsync(c => c.CreateCommand("SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
 
     internal static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
-        w.Command(NeverReusedIds.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+        w.Command(w.Dialect.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
     private AppendResult InsertMessage(WriteContext w, long mailboxId, long blobId, long size, DateTimeOffset internalDate, MessageFlags flags, IReadOnlyList<string> keywords)
     {
@@ -386,23 +386,30 @@ internal sealed class SqliteMailStore(IDatabase database, IChangeFeed changes) :
         w.Command("UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = @m RETURNING highest_modseq", ("@m", mailboxId)).Scalar<long>();
 
     /// <summary>UIDVALIDITY values are never reused (RFC 3501 §2.3.1.1): a global counter, seeded from the clock.</summary>
-    private static long NextUidValidity(WriteContext w)
+    internal static long NextUidValidity(WriteContext w)
     {
+        // CASE, not the two-argument MAX of SQLite (PostgreSQL calls it GREATEST).
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() & 0xFFFFFFFF;
-        return w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now)).Scalar<long>();
+        return w.Command("UPDATE counters SET value = CASE WHEN value + 1 > @now THEN value + 1 ELSE @now END WHERE name = 'uid_validity' RETURNING value", ("@now", now)).Scalar<long>();
     }
 
     private static long InsertMailbox(WriteContext w, long accountId, string name, string? specialUse) =>
-        w.Command("INSERT INTO mailboxes (id, account_id, name, uid_validity, special_use) VALUES (" + NeverReusedIds.Next("mailboxes", "mailbox_high_water") + ", @a, @n, @v, @su) RETURNING id",
+        w.Command("INSERT INTO mailboxes (id, account_id, name, uid_validity, special_use) VALUES (" + w.Dialect.NewId("mailboxes") + ", @a, @n, @v, @su) RETURNING id",
             ("@a", accountId), ("@n", name), ("@v", NextUidValidity(w)), ("@su", specialUse)).Scalar<long>();
 
     private static void Subscribe(WriteContext w, long accountId, string name) =>
-        w.Command("INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (@a, @n)", ("@a", accountId), ("@n", name)).Execute();
+        w.Command("INSERT INTO subscriptions (account_id, name) VALUES (@a, @n) ON CONFLICT DO NOTHING", ("@a", accountId), ("@n", name)).Execute();
 
     private static string NormalizeInbox(string name) => name.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? "INBOX" : name;
 
     private static Mailbox? FindMailbox(DbConnection connection, DbTransaction? transaction, long accountId, string name)
     {
+        // No stored name holds a NUL (the IMAP layer marks undecodable names with one), and PostgreSQL refuses one in text.
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         var command = connection.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", NormalizeInbox(name)));
         command.Transaction = transaction;
         return command.QuerySingle(MapMailbox);

@@ -1,9 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
 
-namespace Postern.Store.Sqlite;
+namespace Postern.Store.Sql;
 
-internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed changes) : IPublicFolderStore
+internal sealed class SqlPublicFolderStore(IDatabase database, IChangeFeed changes) : IPublicFolderStore
 {
     private const string FolderColumns = "id, path, newsgroup, description, moderated, moderator, uid_validity, next_number, created, age_limit_days";
     private const string MessageColumns = "id, folder_id, number, blob_id, size, lines, message_id, received, headers";
@@ -216,7 +216,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     public Task<IReadOnlyList<ReceivedArticle>> ListReceivedSinceAsync(DateTimeOffset since, ReceivedArticle? after, int limit, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<ReceivedArticle>>(c =>
             c.CreateCommand("SELECT id, folder_id, message_id, received FROM public_messages WHERE received >= @t AND message_id IS NOT NULL " +
-                    "AND (@r IS NULL OR received > @r OR (received = @r AND id > @i)) ORDER BY received, id LIMIT @n",
+                    "AND (CAST(@r AS BIGINT) IS NULL OR received > @r OR (received = @r AND id > @i)) ORDER BY received, id LIMIT @n",
                 ("@t", since.ToUnixTimeMilliseconds()), ("@r", after?.Received.ToUnixTimeMilliseconds()), ("@i", after?.Id ?? 0), ("@n", limit))
                 .Query(r => new ReceivedArticle(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetUnixMilliseconds(3))), cancellationToken);
 
@@ -236,7 +236,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             var stored = InsertMessage(w, folder, blobId, content, messageId, received);
             if (messageId is not null)
             {
-                w.Command("INSERT OR IGNORE INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t)",
+                w.Command("INSERT INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t) ON CONFLICT DO NOTHING",
                     ("@id", messageId), ("@s", (long)NewsHistoryState.Accepted), ("@t", received.ToUnixTimeMilliseconds())).Execute();
                 if (folder.Newsgroup is not null)
                 {
@@ -266,7 +266,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             if (article.HoldForModeration)
             {
                 var messageId = article.MessageId ?? "";
-                var pendingId = w.Command("INSERT INTO news_pending (id, message_id, folder_ids, blob_id, size, received, submitter) VALUES (" + NeverReusedIds.Next("news_pending", "news_pending_high_water") + ", @id, @f, @b, @s, @t, @u) RETURNING id",
+                var pendingId = w.Command("INSERT INTO news_pending (id, message_id, folder_ids, blob_id, size, received, submitter) VALUES (" + w.Dialect.NewId("news_pending") + ", @id, @f, @b, @s, @t, @u) RETURNING id",
                     ("@id", messageId), ("@f", string.Join(',', folders.Select(f => f.Id.ToString(CultureInfo.InvariantCulture)))), ("@b", blobId),
                     ("@s", article.Content.Length), ("@t", when), ("@u", article.Submitter)).Scalar<long>();
                 if (article.MessageId is not null)
@@ -337,7 +337,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             {
                 // Kept for pull peers, and queued for push peers when it came from here or from a reader.
                 var controlBlob = InsertBlob(w, cancel.ControlContent);
-                w.Command("INSERT OR IGNORE INTO news_control (message_id, blob_id, newsgroups, received) VALUES (@m, @b, @g, @t)",
+                w.Command("INSERT INTO news_control (message_id, blob_id, newsgroups, received) VALUES (@m, @b, @g, @t) ON CONFLICT DO NOTHING",
                     ("@m", cancel.ControlMessageId), ("@b", controlBlob), ("@g", string.Join(',', cancel.ControlNewsgroups ?? [])), ("@t", when)).Execute();
                 if (cancel.QueueForPeers)
                 {
@@ -356,7 +356,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
 
     public Task<int> ExpireAsync(long? folderId, DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
         database.WriteAsync(w => RemoveExpired(w, w.Command(
-            "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.newsgroup IS NOT NULL AND m.received < @t AND (@f IS NULL OR m.folder_id = @f)",
+            "SELECT m.id, m.blob_id, m.message_id, m.folder_id, m.number FROM public_messages m JOIN public_folders f ON f.id = m.folder_id WHERE f.newsgroup IS NOT NULL AND m.received < @t AND (CAST(@f AS BIGINT) IS NULL OR m.folder_id = @f)",
             ("@t", receivedBefore.ToUnixTimeMilliseconds()), ("@f", folderId))), cancellationToken);
 
     public Task<StoreStatus> SetAgeLimitAsync(long folderId, int? days, CancellationToken cancellationToken) =>
@@ -408,7 +408,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
 
     public Task RememberRejectedAsync(string messageId, DateTimeOffset when, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
-            w.Command("INSERT OR IGNORE INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t)",
+            w.Command("INSERT INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t) ON CONFLICT DO NOTHING",
                 ("@id", messageId), ("@s", (long)NewsHistoryState.Rejected), ("@t", when.ToUnixTimeMilliseconds())).Execute(), cancellationToken);
 
     public Task<int> PurgeHistoryAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
@@ -458,7 +458,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             w.Command("DELETE FROM news_pending WHERE id = @id", ("@id", pendingId)).Execute();
             if (messageId is not null)
             {
-                w.Command("INSERT OR REPLACE INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t)", ("@id", messageId), ("@s", (long)NewsHistoryState.Accepted), ("@t", now.ToUnixTimeMilliseconds())).Execute();
+                w.Command("INSERT INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t) ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, recorded = excluded.recorded", ("@id", messageId), ("@s", (long)NewsHistoryState.Accepted), ("@t", now.ToUnixTimeMilliseconds())).Execute();
                 if (stored.Count > 0)
                 {
                     QueueForPeers(w, messageId, pending.BlobId, now);
@@ -481,7 +481,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             w.Command("DELETE FROM news_pending WHERE id = @id", ("@id", pendingId)).Execute();
             if (pending.MessageId.Length > 0)
             {
-                w.Command("INSERT OR REPLACE INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t)",
+                w.Command("INSERT INTO news_history (message_id, state, recorded) VALUES (@id, @s, @t) ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, recorded = excluded.recorded",
                     ("@id", pending.MessageId), ("@s", (long)NewsHistoryState.Rejected), ("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Execute();
             }
 
@@ -504,7 +504,7 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
             }
 
             var id = w.Command(
-                "INSERT INTO news_peers (id, name, host, port, tls_mode, verify, username, password, groups, direction, last_pull, enabled) VALUES (" + NeverReusedIds.Next("news_peers", "news_peer_high_water") + ", @n, @h, @p, @tls, @v, @u, @pw, @g, @d, @lp, @e) RETURNING id",
+                "INSERT INTO news_peers (id, name, host, port, tls_mode, verify, username, password, groups, direction, last_pull, enabled) VALUES (" + w.Dialect.NewId("news_peers") + ", @n, @h, @p, @tls, @v, @u, @pw, @g, @d, @lp, @e) RETURNING id",
                 ("@n", peer.Name), ("@h", peer.Host), ("@p", peer.Port), ("@tls", peer.Tls switch { NewsPeerTls.Implicit => "implicit", NewsPeerTls.None => "none", _ => "starttls" }), ("@v", peer.Verify ? 1 : 0),
                 ("@u", peer.UserName), ("@pw", peer.Password), ("@g", peer.Groups), ("@d", DirectionName(peer.Direction)),
                 ("@lp", peer.LastPull?.ToUnixTimeMilliseconds()), ("@e", peer.Enabled ? 1 : 0)).Scalar<long>();
@@ -607,11 +607,11 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     }
 
     private static void QueueForPeers(WriteContext w, string messageId, long blobId, DateTimeOffset now) =>
-        w.Command("INSERT OR IGNORE INTO news_feed_queue (id, peer_id, message_id, blob_id, next_attempt) SELECT " + NeverReusedIds.Next("news_feed_queue", "news_feed_queue_high_water") + " - 1 + ROW_NUMBER() OVER (ORDER BY id), id, @m, @b, @t FROM news_peers WHERE enabled = 1 AND direction IN ('push', 'both')",
+        w.Command("INSERT INTO news_feed_queue (id, peer_id, message_id, blob_id, next_attempt) SELECT " + w.Dialect.NewIds("news_feed_queue", "id") + ", id, @m, @b, @t FROM news_peers WHERE enabled = 1 AND direction IN ('push', 'both') ON CONFLICT DO NOTHING",
             ("@m", messageId), ("@b", blobId), ("@t", now.ToUnixTimeMilliseconds())).Execute();
 
     private static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
-        w.Command(NeverReusedIds.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
+        w.Command(w.Dialect.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
     private StoredArticle InsertMessage(WriteContext w, PublicFolder folder, long blobId, ReadOnlyMemory<byte> content, string? messageId, DateTimeOffset received)
     {
@@ -627,8 +627,8 @@ internal sealed class SqlitePublicFolderStore(IDatabase database, IChangeFeed ch
     private static long InsertFolder(WriteContext w, string path, string? newsgroup, string? description)
     {
         var now = DateTimeOffset.UtcNow;
-        var uidValidity = w.Command("UPDATE counters SET value = MAX(value + 1, @now) WHERE name = 'uid_validity' RETURNING value", ("@now", now.ToUnixTimeSeconds() & 0xFFFFFFFF)).Scalar<long>();
-        var id = w.Command("INSERT INTO public_folders (id, path, newsgroup, description, uid_validity, created) VALUES (" + NeverReusedIds.Next("public_folders", "public_folder_high_water") + ", @p, @g, @d, @v, @c) RETURNING id",
+        var uidValidity = SqlMailStore.NextUidValidity(w);
+        var id = w.Command("INSERT INTO public_folders (id, path, newsgroup, description, uid_validity, created) VALUES (" + w.Dialect.NewId("public_folders") + ", @p, @g, @d, @v, @c) RETURNING id",
             ("@p", path), ("@g", newsgroup), ("@d", description), ("@v", uidValidity), ("@c", now.ToUnixTimeMilliseconds())).Scalar<long>();
         foreach (var permission in PublicFolderPrincipals.Defaults)
         {

@@ -1,9 +1,9 @@
 using System.Data.Common;
 using System.Text.Json;
 
-namespace Postern.Store.Sqlite;
+namespace Postern.Store.Sql;
 
-internal sealed class SqliteConfigurationStore(IDatabase database) : IConfigurationStore
+internal sealed class SqlConfigurationStore(IDatabase database) : IConfigurationStore
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 

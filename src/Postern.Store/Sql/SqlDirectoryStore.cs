@@ -3,9 +3,9 @@ using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Postern.Store.Sqlite;
+namespace Postern.Store.Sql;
 
-internal sealed class SqliteDirectoryStore(IDatabase database, StoreOptions options) : IDirectoryStore
+internal sealed class SqlDirectoryStore(IDatabase database, StoreOptions options) : IDirectoryStore
 {
     private const string AccountColumns = "id, address, display_name, enabled, quota_bytes, created";
 
@@ -54,9 +54,9 @@ internal sealed class SqliteDirectoryStore(IDatabase database, StoreOptions opti
 
             w.Command("INSERT INTO domains (name) VALUES (@n) ON CONFLICT(name) DO NOTHING", ("@n", domain.ToLowerInvariant())).Execute();
             var id = w.Command(
-                "INSERT INTO accounts (id, address, password_hash, enabled, quota_bytes, created) VALUES (" + NeverReusedIds.Next("accounts", "account_high_water") + ", @a, @h, 1, 0, @c) RETURNING id",
+                "INSERT INTO accounts (id, address, password_hash, enabled, quota_bytes, created) VALUES (" + w.Dialect.NewId("accounts") + ", @a, @h, 1, 0, @c) RETURNING id",
                 ("@a", address), ("@h", hash), ("@c", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Scalar<long>();
-            SqliteMailStore.CreateDefaultMailboxes(w, id);
+            SqlMailStore.CreateDefaultMailboxes(w, id);
             return StoreResult<Account>.Ok(w.Command($"SELECT {AccountColumns} FROM accounts WHERE id = @id", ("@id", id)).QuerySingle(MapAccount)!);
         }, cancellationToken).ConfigureAwait(false);
     }
