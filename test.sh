@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(curl swaks openssl ca-certificates python3 isync sslscan fetchmail tin)
+packages=(curl swaks openssl ca-certificates python3 isync sslscan fetchmail tin postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -37,11 +37,40 @@ dotnet build Postern.slnx -c Release -nologo -v quiet
 results="$(pwd)/.test-results"
 rm -rf "$results"
 status=0
-for project in tests/Postern.UnitTests tests/Postern.IntegrationTests; do
-  dotnet test "$project" -c Release --no-build -nologo \
-    --logger "trx;LogFilePrefix=$(basename "$project")" --results-directory "$results" \
-    --blame-hang-timeout 5m || status=1
-done
+run_tests() { # $1: prefix of the result files
+  for project in tests/Postern.UnitTests tests/Postern.IntegrationTests; do
+    dotnet test "$project" -c Release --no-build -nologo \
+      --logger "trx;LogFilePrefix=$1$(basename "$project")" --results-directory "$results" \
+      --blame-hang-timeout 5m || status=1
+  done
+}
+
+# Pass 1: the embedded SQLite store, as `postern serve` runs by default.
+run_tests ""
+
+# Pass 2: the same tests on the PostgreSQL store (serve --store postgresql), against a private PostgreSQL server in a
+# temporary folder on a free port; the shared-store tests (two nodes on one database) run only here. That server's own
+# fsync is off: Postern's durability is what the tests check, not PostgreSQL's, and each test creates a database.
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+pg_dir=$(mktemp -d /tmp/postern-pg.XXXXXX)
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$pg_dir"
+  as_pg=(runuser -u postgres --)
+fi
+stop_pg() { "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+trap stop_pg EXIT
+if [ -n "$pg_bin" ] \
+  && "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 >"$pg_dir/initdb.log" 2>&1 \
+  && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+       -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c full_page_writes=off" start >/dev/null; then
+  POSTERN_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" run_tests "postgresql-"
+else
+  echo "PostgreSQL could not be started for the PostgreSQL pass:" >&2
+  cat "$pg_dir"/*.log >&2 2>/dev/null || true
+  status=1
+fi
 
 passed=0
 failed=0

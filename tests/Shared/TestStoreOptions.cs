@@ -23,12 +23,35 @@ internal static class TestStoreOptions
         ? []
         : ["--store", "postgresql", "--store-connection", DatabaseFor(dataDirectory)];
 
+    /// <summary>Removes the data folder's database, if it has one, when the test removes the folder.</summary>
+    public static void Drop(string dataDirectory)
+    {
+        if (PostgresServer is not { } server)
+        {
+            return;
+        }
+
+        try
+        {
+            using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString);
+            admin.Open();
+            using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {DatabaseName(dataDirectory)} WITH (FORCE)", admin);
+            drop.ExecuteNonQuery();
+        }
+        catch (NpgsqlException)
+        {
+            // Left for the test run's temporary server to take with it.
+        }
+    }
+
+    private static string DatabaseName(string dataDirectory) =>
+        "postern_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDirectory).TrimEnd('/'))))[..24];
+
     /// <summary>The connection string of the data folder's own database, created on first use.</summary>
     public static string DatabaseFor(string dataDirectory)
     {
         var server = PostgresServer ?? throw new InvalidOperationException("POSTERN_TEST_POSTGRES is not set");
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDirectory).TrimEnd('/')));
-        var name = "postern_" + Convert.ToHexStringLower(hash)[..24];
+        var name = DatabaseName(dataDirectory);
         using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString))
         {
             admin.Open();
@@ -60,6 +83,18 @@ internal sealed class SqliteFactAttribute : Xunit.FactAttribute
         if (TestStoreOptions.PostgresServer is not null)
         {
             Skip = "tests the SQLite engine; the SQLite pass runs it";
+        }
+    }
+}
+
+/// <summary>A test of what only a shared PostgreSQL store can do: run in the PostgreSQL pass, skipped in the SQLite one.</summary>
+internal sealed class PostgresFactAttribute : Xunit.FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (TestStoreOptions.PostgresServer is null)
+        {
+            Skip = "needs POSTERN_TEST_POSTGRES (test.sh sets it for its PostgreSQL pass)";
         }
     }
 }

@@ -64,6 +64,7 @@ public sealed class InProcessServer : IAsyncDisposable
         await Store.DisposeAsync();
         try
         {
+            Postern.Tests.TestStoreOptions.Drop(DataDirectory);
             Directory.Delete(DataDirectory, recursive: true);
         }
         catch (IOException)

@@ -51,7 +51,8 @@ public sealed class PosternProcess : IAsyncDisposable
 
     public static string PosternDll => Path.Combine(AppContext.BaseDirectory, "postern.dll");
 
-    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null, IEnumerable<string>? extraArguments = null)
+    /// <param name="storeOf">Another server's data folder whose store this one shares (PostgreSQL only: several nodes).</param>
+    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null, IEnumerable<string>? extraArguments = null, string? storeOf = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N"));
         var offset = portOffset ?? FindFreeOffset();
@@ -61,7 +62,7 @@ public sealed class PosternProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" }.Concat(Postern.Tests.TestStoreOptions.ServeArguments(dataDirectory)).Concat(extraArguments ?? []))
+        foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" }.Concat(Postern.Tests.TestStoreOptions.ServeArguments(storeOf ?? dataDirectory)).Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -181,6 +182,7 @@ public sealed class PosternProcess : IAsyncDisposable
         _process.Dispose();
         try
         {
+            Postern.Tests.TestStoreOptions.Drop(DataDirectory);
             Directory.Delete(DataDirectory, recursive: true);
         }
         catch (IOException)

@@ -64,6 +64,7 @@ public sealed class Pop3ExternalAuthTests
         {
             await host.DisposeAsync();
             await store.DisposeAsync();
+            Postern.Tests.TestStoreOptions.Drop(dataDirectory);
             Directory.Delete(dataDirectory, recursive: true);
         }
     }

@@ -50,6 +50,7 @@ public sealed class SmtpExternalAuthTests
         {
             try
             {
+                Postern.Tests.TestStoreOptions.Drop(dataDirectory);
                 Directory.Delete(dataDirectory, recursive: true);
             }
             catch (IOException)

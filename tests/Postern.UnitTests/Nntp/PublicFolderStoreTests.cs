@@ -20,6 +20,7 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _store.DisposeAsync();
+        Postern.Tests.TestStoreOptions.Drop(_directory);
         Directory.Delete(_directory, recursive: true);
     }
 

@@ -96,6 +96,7 @@ public sealed class PkiBootstrapTests
         finally
         {
             await store.DisposeAsync();
+            Postern.Tests.TestStoreOptions.Drop(folder);
             Directory.Delete(folder, true);
         }
     }

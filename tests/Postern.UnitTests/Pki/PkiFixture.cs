@@ -65,6 +65,7 @@ internal sealed class PkiFixture : IAsyncDisposable
         await Store.DisposeAsync();
         try
         {
+            Postern.Tests.TestStoreOptions.Drop(Folder);
             Directory.Delete(Folder, recursive: true);
         }
         catch (IOException)

@@ -26,6 +26,7 @@ public sealed class StoreFixture : IAsyncDisposable
         await Store.DisposeAsync();
         try
         {
+            Postern.Tests.TestStoreOptions.Drop(Directory);
             System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
