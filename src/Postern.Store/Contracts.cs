@@ -147,6 +147,13 @@ public interface IQueueStore
     /// <summary>Messages whose next attempt is due, oldest first.</summary>
     Task<IReadOnlyList<QueuedMessage>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes a due message for one delivery attempt: its next attempt moves to <paramref name="leaseUntil"/>, so that no
+    /// other node sharing the store (nor a later pass of this one) attempts it meanwhile; a node that dies mid-delivery
+    /// leaves it due again then. False when someone else took it first.
+    /// </summary>
+    Task<bool> ClaimAsync(QueuedMessage message, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+
     Task RecordAttemptAsync(long id, IReadOnlyList<(long RecipientId, RecipientState State, string? Error)> outcomes, DateTimeOffset nextAttempt, string? lastError, CancellationToken cancellationToken);
 
     /// <summary>Makes a message due now (postern queue retry).</summary>

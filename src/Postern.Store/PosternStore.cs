@@ -20,7 +20,7 @@ public static class PosternStoreFactory
         {
             if (string.IsNullOrWhiteSpace(options.ConnectionString))
             {
-                throw new ArgumentException("the postgresql store needs a connection string (--store-connection)", nameof(options));
+                throw new InvalidOperationException("the postgresql store needs a connection string (--store-connection or $POSTERN_STORE_CONNECTION)");
             }
 
             var database = PostgresDatabase.Open(options.ConnectionString, options.MaxWriteBatch);

@@ -28,6 +28,12 @@ internal sealed class SqlQueueStore(IDatabase database) : IQueueStore
     public Task<IReadOnlyList<QueuedMessage>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<QueuedMessage>>(c => Load(c, $"SELECT {QueueColumns} FROM queue WHERE next_attempt <= @now ORDER BY next_attempt, id LIMIT @max", ("@now", now.ToUnixTimeMilliseconds()), ("@max", max)), cancellationToken);
 
+    public Task<bool> ClaimAsync(QueuedMessage message, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        database.WriteVolatileAsync(
+            w => w.Command("UPDATE queue SET next_attempt = @l WHERE id = @q AND next_attempt = @seen",
+                ("@l", leaseUntil.ToUnixTimeMilliseconds()), ("@q", message.Id), ("@seen", message.NextAttempt.ToUnixTimeMilliseconds())).Execute() == 1,
+            cancellationToken);
+
     public Task RecordAttemptAsync(long id, IReadOnlyList<(long RecipientId, RecipientState State, string? Error)> outcomes, DateTimeOffset nextAttempt, string? lastError, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
         {

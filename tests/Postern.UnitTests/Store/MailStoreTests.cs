@@ -372,6 +372,26 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task A_due_queue_entry_is_claimed_by_one_delivery_only_until_its_lease_ends()
+    {
+        await using var fixture = new StoreFixture();
+        var envelope = new OutboundEnvelope("c1@example.test", [new OutboundRecipient("x@remote.test")]);
+        var now = DateTimeOffset.UtcNow;
+        await fixture.Store.Mail.AcceptAsync("Subject: a\r\n\r\na\r\n"u8.ToArray(), [], envelope, now, None);
+        var due = Assert.Single(await fixture.Store.Queue.ListDueAsync(now.AddSeconds(1), 10, None));
+
+        // Two deliveries (two nodes on one store) saw it due at once: one of them gets it.
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => fixture.Store.Queue.ClaimAsync(due, now.AddMinutes(15), None)));
+        Assert.Single(claims, claimed => claimed);
+        Assert.Empty(await fixture.Store.Queue.ListDueAsync(now.AddMinutes(14), 10, None));
+
+        // A delivery that never came back leaves it due again when the lease ends.
+        var again = Assert.Single(await fixture.Store.Queue.ListDueAsync(now.AddMinutes(16), 10, None));
+        Assert.True(await fixture.Store.Queue.ClaimAsync(again, now.AddMinutes(30), None));
+        Assert.False(await fixture.Store.Queue.ClaimAsync(due, now.AddMinutes(30), None));
+    }
+
+    [Fact]
     public async Task RenameMovesTheSubscriptionsOfTheMailboxAndItsChildren()
     {
         await using var fixture = new StoreFixture();

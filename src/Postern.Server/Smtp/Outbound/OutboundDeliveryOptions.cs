@@ -35,6 +35,13 @@ public sealed class OutboundDeliveryOptions
     public int BatchSize { get; init; } = 100;
 
     /// <summary>
+    /// How long a delivery attempt holds its message: no other node sharing the store attempts it meanwhile. Longer than
+    /// any one attempt (every MX host, each within <see cref="Timeout"/>); a node that died mid-attempt leaves the
+    /// message due again after it.
+    /// </summary>
+    public TimeSpan DeliveryLease { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
     /// The organization's trusted roots (the built-in CA and imported roots), trusted besides the system roots when a
     /// route verifies certificates; asked once per verified connection, so newly imported roots count at once.
     /// </summary>

@@ -82,6 +82,12 @@ public sealed class OutboundDeliveryService : BackgroundService
                 new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
                 async (message, ct) =>
                 {
+                    // Nodes sharing a PostgreSQL store all see the message due; the one that claims it delivers it.
+                    if (!await _store.Queue.ClaimAsync(message, _options.Time.GetUtcNow() + _options.DeliveryLease, ct).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
                     try
                     {
                         await DeliverAsync(message, ct).ConfigureAwait(false);
