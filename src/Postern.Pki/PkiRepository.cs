@@ -108,6 +108,7 @@ internal sealed class PkiRepository(IDatabase database)
         w.Command("INSERT INTO pki_assignments (virtual_server_id, certificate_id, is_default, assigned) VALUES (@v, @c, @d, @t) " +
                   "ON CONFLICT (virtual_server_id, certificate_id) DO UPDATE SET is_default = excluded.is_default",
             ("@v", virtualServerId), ("@c", certificateId), ("@d", isDefault ? 1 : 0), ("@t", now.ToUnixTimeMilliseconds())).Execute();
+        ConfigurationVersion.Bump(w);
     }
 
     /// <summary>Removes one assignment; if it was the default, the oldest remaining one becomes the default.</summary>
@@ -119,6 +120,7 @@ internal sealed class PkiRepository(IDatabase database)
             w.Command("UPDATE pki_assignments SET is_default = 1 WHERE virtual_server_id = @v AND certificate_id = (SELECT certificate_id FROM pki_assignments WHERE virtual_server_id = @v ORDER BY assigned LIMIT 1)", ("@v", virtualServerId)).Execute();
         }
 
+        ConfigurationVersion.Bump(w);
         return removed;
     }
 
@@ -132,6 +134,7 @@ internal sealed class PkiRepository(IDatabase database)
             w.Command("UPDATE pki_assignments SET certificate_id = @n WHERE virtual_server_id = @v AND certificate_id = @o", ("@v", server), ("@n", newCertificateId), ("@o", oldCertificateId)).Execute();
         }
 
+        ConfigurationVersion.Bump(w);
         return servers;
     }
 

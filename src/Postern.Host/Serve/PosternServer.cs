@@ -81,6 +81,14 @@ internal sealed class PosternServer : IAsyncDisposable
 
         newsFeeds.Start();
         server.Own(newsFeeds);
+
+        // Nodes sharing a PostgreSQL store apply each other's configuration changes.
+        if (store.Database.Engine == "postgresql")
+        {
+            // No version seen yet: the first look reloads once, which covers a change made while this node started.
+            server.Own(new SharedConfigurationWatch(store.Configuration, host, certificates.Pki, version: -1, logger));
+        }
+
         return server;
     }
 

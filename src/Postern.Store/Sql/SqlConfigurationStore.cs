@@ -42,7 +42,7 @@ internal sealed class SqlConfigurationStore(IDatabase database) : IConfiguration
                 return StoreResult<VirtualServer>.Fail(StoreStatus.NotFound, "no such virtual server");
             }
 
-            BumpVersion(w);
+            ConfigurationVersion.Bump(w);
             return StoreResult<VirtualServer>.Ok(saved);
         }, cancellationToken);
 
@@ -50,7 +50,7 @@ internal sealed class SqlConfigurationStore(IDatabase database) : IConfiguration
         database.WriteAsync(w =>
         {
             var deleted = w.Command("DELETE FROM virtual_servers WHERE id = @id", ("@id", id)).Execute() > 0;
-            BumpVersion(w);
+            ConfigurationVersion.Bump(w);
             return deleted;
         }, cancellationToken);
 
@@ -61,14 +61,13 @@ internal sealed class SqlConfigurationStore(IDatabase database) : IConfiguration
         database.WriteAsync(w =>
         {
             w.Command("INSERT INTO settings (key, value) VALUES (@k, @v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", ("@k", key), ("@v", value)).Execute();
-            BumpVersion(w);
+            ConfigurationVersion.Bump(w);
             return true;
         }, cancellationToken);
 
     public Task<long> GetVersionAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT value FROM counters WHERE name = 'config_version'").Scalar<long>(), cancellationToken);
 
-    private static void BumpVersion(WriteContext w) => w.Command("UPDATE counters SET value = value + 1 WHERE name = 'config_version'").Execute();
 
     private static VirtualServer Map(DbDataReader r) =>
         (JsonSerializer.Deserialize<VirtualServer>(r.GetString(1), JsonOptions) ?? throw new InvalidDataException("bad virtual server row")) with { Id = r.GetInt64(0) };

@@ -108,6 +108,46 @@ public sealed class SharedStoreNodesTests : IAsyncLifetime
         await holder.DisconnectAsync(true);
     }
 
+    [PostgresFact]
+    public async Task A_virtual_server_stopped_and_started_through_one_node_stops_and_starts_on_the_other()
+    {
+        var port = _second.Port(563);
+        Assert.True(await AcceptsAsync(port));
+
+        Assert.Equal(0, (await _first.CliAsync(null, "vs", "stop", "Default NNTP Virtual Server")).ExitCode);
+        Assert.True(await EventuallyAsync(async () => !await AcceptsAsync(port)), "the second node still listens on 563");
+
+        Assert.Equal(0, (await _first.CliAsync(null, "vs", "start", "Default NNTP Virtual Server")).ExitCode);
+        Assert.True(await EventuallyAsync(() => AcceptsAsync(port)), "the second node did not listen on 563 again");
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await tcp.ConnectAsync("127.0.0.1", port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            if (await condition())
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static async Task<(StreamReader Reader, StreamWriter Writer, IDisposable Connection)> ConnectTlsAsync(PosternProcess node, int standardPort)
     {
         var tcp = new System.Net.Sockets.TcpClient();
