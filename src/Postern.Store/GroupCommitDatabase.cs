@@ -72,26 +72,32 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 
     private T Read<T>(Func<DbConnection, T> work)
     {
-
-        // Read connections stay open between reads so that their prepared statements are reused (StatementCache).
-        if (!_readers.TryTake(out var connection))
+        for (var attempt = 0; ; attempt++)
         {
-            connection = OpenConnection();
-        }
-
-        try
-        {
-            return work(connection);
-        }
-        finally
-        {
-            if (_disposed || _readers.Count >= MaxIdleReaders || connection.State != System.Data.ConnectionState.Open)
+            // Read connections stay open between reads so that their prepared statements are reused (StatementCache).
+            if (!_readers.TryTake(out var connection))
             {
-                connection.Dispose();
+                connection = OpenConnection();
             }
-            else
+
+            try
             {
-                _readers.Add(connection);
+                return work(connection);
+            }
+            catch (Exception) when (attempt == 0 && connection.State != System.Data.ConnectionState.Open && !_disposed)
+            {
+                // A kept connection that the server closed (a PostgreSQL restart): the read runs once more on a new one.
+            }
+            finally
+            {
+                if (_disposed || _readers.Count >= MaxIdleReaders || connection.State != System.Data.ConnectionState.Open)
+                {
+                    connection.Dispose();
+                }
+                else
+                {
+                    _readers.Add(connection);
+                }
             }
         }
     }
@@ -194,48 +200,67 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 
     private void RunBatch(List<PendingWrite> batch)
     {
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            // A batch with no durable write commits without a flush; the next durable commit carries it to disk, so
-            // commit order is kept either way.
-            var durable = batch.Exists(w => w.Durable);
-            var writer = Writer;
-            using var transaction = BeginBatch(writer, durable);
-            for (var i = 0; i < batch.Count; i++)
+            var committing = false;
+            try
             {
-                var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                transaction.Save(savepoint);
-                var context = new WriteContext(writer, transaction, Dialect);
-                try
+                // A batch with no durable write commits without a flush; the next durable commit carries it to disk, so
+                // commit order is kept either way.
+                var durable = batch.Exists(w => w.Durable);
+                var writer = Writer;
+                using var transaction = BeginBatch(writer, durable);
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Execute(context);
-                    transaction.Release(savepoint);
+                    if (batch[i].Failed)
+                    {
+                        continue;
+                    }
+
+                    var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    transaction.Save(savepoint);
+                    var context = new WriteContext(writer, transaction, Dialect);
+                    try
+                    {
+                        batch[i].Execute(context);
+                        transaction.Release(savepoint);
+                    }
+                    catch (Exception ex) when (writer.State == System.Data.ConnectionState.Open)
+                    {
+                        transaction.Rollback(savepoint);
+                        transaction.Release(savepoint);
+                        batch[i].SetFailed(ex);
+                    }
                 }
-                catch (Exception ex) when (writer.State == System.Data.ConnectionState.Open)
+
+                committing = true;
+                transaction.Commit();
+                break;
+            }
+            catch (Exception ex)
+            {
+                // A writer connection that broke (a PostgreSQL server restarted) is opened again. Lost before COMMIT was
+                // sent, the transaction was rolled back, so the batch runs once more; lost during COMMIT, it may or may
+                // not have committed, and the writes are reported failed (their clients retry, as SMTP's 451 asks).
+                var broken = _writer is { State: not System.Data.ConnectionState.Open };
+                if (broken)
                 {
-                    transaction.Rollback(savepoint);
-                    transaction.Release(savepoint);
-                    batch[i].SetFailed(ex);
+                    _writer!.Dispose();
+                    _writer = null;
                 }
-            }
 
-            transaction.Commit();
-        }
-        catch (Exception ex)
-        {
-            // A writer connection that broke (a PostgreSQL server restarted) is opened again for the next batch.
-            if (_writer is { State: not System.Data.ConnectionState.Open })
-            {
-                _writer.Dispose();
-                _writer = null;
-            }
+                if (broken && !committing && attempt == 0 && !_disposed)
+                {
+                    continue;
+                }
 
-            foreach (var item in batch)
-            {
-                item.SetFailed(ex);
-            }
+                foreach (var item in batch)
+                {
+                    item.SetFailed(ex);
+                }
 
-            return;
+                return;
+            }
         }
 
         foreach (var item in batch)
@@ -323,6 +348,8 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
     {
         public bool Durable { get; } = durable;
 
+        public abstract bool Failed { get; }
+
         public abstract void Execute(WriteContext context);
 
         public abstract void SetFailed(Exception exception);
@@ -338,6 +365,8 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
         private bool _failed;
 
         public Task<T> Task => _completion.Task;
+
+        public override bool Failed => _failed;
 
         public override void Execute(WriteContext context)
         {

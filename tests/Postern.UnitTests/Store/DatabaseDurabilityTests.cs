@@ -19,6 +19,31 @@ public sealed class DatabaseDurabilityTests
         Assert.Equal(0L, await database.WriteVolatileAsync(w => w.Command("PRAGMA synchronous").Scalar<long>(), None));
     }
 
+    [PostgresFact]
+    public async Task Reads_and_writes_go_on_after_the_database_server_dropped_every_connection()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (v INTEGER)").Execute(), None);
+        await database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (1)").Execute(), None);
+        Assert.Equal(1L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
+
+        // What a PostgreSQL restart or failover does to the kept writer and reader connections.
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(TestStoreOptions.DatabaseFor(fixture.Directory)).Database;
+        await using (var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(TestStoreOptions.PostgresServer!) { Database = "postgres", Pooling = false }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var terminate = new Npgsql.NpgsqlCommand("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @d AND pid <> pg_backend_pid()", admin);
+            terminate.Parameters.AddWithValue("d", name!);
+            Assert.True((long)(await terminate.ExecuteScalarAsync())! >= 2, "the writer and a reader were connected");
+        }
+
+        // Nothing acknowledged is lost, and the next read and write find a new connection by themselves.
+        Assert.Equal(1L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
+        await database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (2)").Execute(), None);
+        Assert.Equal(2L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
+    }
+
     [Fact]
     public async Task A_write_from_a_socket_event_thread_commits_on_a_pool_thread_and_leaves_the_caller_free()
     {
