@@ -397,6 +397,13 @@ public interface IPublicFolderStore
 
     Task<IReadOnlyList<NewsFeedEntry>> ListDueFeedAsync(long peerId, DateTimeOffset now, int max, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes up to <paramref name="max"/> due entries of a peer for one push: their next attempt moves to
+    /// <paramref name="leaseUntil"/>, so no other node sharing the store offers them meanwhile (and they are due again
+    /// then if this node dies mid-push). Each is then completed or retried later.
+    /// </summary>
+    Task<IReadOnlyList<NewsFeedEntry>> ClaimDueFeedAsync(long peerId, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
+
     /// <summary>The peer has the article (or refused it for good): drop the entry.</summary>
     Task CompleteFeedAsync(IReadOnlyList<long> entryIds, CancellationToken cancellationToken);
 

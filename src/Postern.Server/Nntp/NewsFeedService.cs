@@ -24,6 +24,12 @@ public sealed record NewsFeedOptions
 
     public int BatchSize { get; init; } = 200;
 
+    /// <summary>
+    /// How long a push holds the entries it took: no other node sharing the store offers them meanwhile; a node that
+    /// died mid-push leaves them due again after it. Longer than a push of a whole batch.
+    /// </summary>
+    public TimeSpan PushLease { get; init; } = TimeSpan.FromMinutes(15);
+
     public long MaxArticleSize { get; init; } = 10L * 1024 * 1024;
 
     /// <summary>Roots trusted for peers' certificates besides the system store (e.g. Postern's own CA).</summary>
@@ -198,7 +204,8 @@ public sealed class NewsFeedService : IAsyncDisposable
     private async Task PushAsync(NewsPeer peer, CancellationToken cancellationToken)
     {
         var store = _context.Store.PublicFolders;
-        var due = await store.ListDueFeedAsync(peer.Id, _context.Time.GetUtcNow(), _options.BatchSize, cancellationToken).ConfigureAwait(false);
+        var now = _context.Time.GetUtcNow();
+        var due = await store.ClaimDueFeedAsync(peer.Id, now, now + _options.PushLease, _options.BatchSize, cancellationToken).ConfigureAwait(false);
         if (due.Count == 0)
         {
             return;

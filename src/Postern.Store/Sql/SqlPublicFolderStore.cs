@@ -538,7 +538,23 @@ internal sealed class SqlPublicFolderStore(IDatabase database, IChangeFeed chang
         database.ReadAsync<IReadOnlyList<NewsFeedEntry>>(c =>
             c.CreateCommand("SELECT id, peer_id, message_id, blob_id, next_attempt, attempts, last_error FROM news_feed_queue WHERE peer_id = @p AND next_attempt <= @t ORDER BY id LIMIT @max",
                 ("@p", peerId), ("@t", now.ToUnixTimeMilliseconds()), ("@max", max))
-            .Query(r => new NewsFeedEntry(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetUnixMilliseconds(4), r.GetInt32(5), r.GetNullableString(6))), cancellationToken);
+            .Query(MapFeedEntry), cancellationToken);
+
+    private static NewsFeedEntry MapFeedEntry(DbDataReader r) =>
+        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetUnixMilliseconds(4), (int)r.GetInt64(5), r.GetNullableString(6));
+
+    public Task<IReadOnlyList<NewsFeedEntry>> ClaimDueFeedAsync(long peerId, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
+        database.WriteVolatileAsync<IReadOnlyList<NewsFeedEntry>>(w =>
+            [.. w.Command(
+                    // The outer due test is evaluated again on a row another node claimed meanwhile (PostgreSQL, READ
+                    // COMMITTED), so an entry is never taken twice.
+                    "UPDATE news_feed_queue SET next_attempt = @l WHERE next_attempt <= @t AND id IN " +
+                    "(SELECT id FROM news_feed_queue WHERE peer_id = @p AND next_attempt <= @t ORDER BY id LIMIT @max) " +
+                    "RETURNING id, peer_id, message_id, blob_id, next_attempt, attempts, last_error",
+                    ("@l", leaseUntil.ToUnixTimeMilliseconds()), ("@p", peerId), ("@t", now.ToUnixTimeMilliseconds()), ("@max", max))
+                .Query(MapFeedEntry)
+                .OrderBy(e => e.Id)],
+            cancellationToken);
 
     public Task CompleteFeedAsync(IReadOnlyList<long> entryIds, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>

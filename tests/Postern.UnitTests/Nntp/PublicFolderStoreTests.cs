@@ -109,6 +109,33 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APushClaimsEachDueEntryOnceUntilItsLeaseEnds()
+    {
+        var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
+        Assert.True((await Folders.AddPeerAsync(new NewsPeer { Name = "push.test", Host = "push.test", Direction = NewsFeedDirection.Push }, CancellationToken.None)).IsOk);
+        for (var i = 0; i < 5; i++)
+        {
+            await Folders.PostArticleAsync(new NewArticle(Article($"<c{i}@x>"), $"<c{i}@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+
+        var peer = Assert.Single(await Folders.ListPeersAsync(CancellationToken.None));
+        var now = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        // Two pushes at once (two nodes on one store): every entry goes to exactly one of them, in queue order.
+        var claims = await Task.WhenAll(
+            Folders.ClaimDueFeedAsync(peer.Id, now, now.AddMinutes(15), 3, CancellationToken.None),
+            Folders.ClaimDueFeedAsync(peer.Id, now, now.AddMinutes(15), 3, CancellationToken.None));
+        var taken = claims.SelectMany(c => c).Select(e => e.MessageId).ToList();
+        Assert.Equal(5, taken.Count);
+        Assert.Equal(5, taken.Distinct().Count());
+        Assert.All(claims, c => Assert.Equal(c.OrderBy(e => e.Id).Select(e => e.Id), c.Select(e => e.Id)));
+        Assert.Empty(await Folders.ClaimDueFeedAsync(peer.Id, now.AddMinutes(14), now.AddMinutes(30), 10, CancellationToken.None));
+
+        // A push that never came back leaves its entries due again when the lease ends.
+        Assert.Equal(5, (await Folders.ClaimDueFeedAsync(peer.Id, now.AddMinutes(16), now.AddMinutes(30), 10, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task PushPeersGetAQueueEntryInTheSameTransactionAndBlobsAreCollected()
     {
         var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
