@@ -16,7 +16,8 @@ internal static class DirectoryEndpoints
                 await configuration.GetSettingAsync(SettingKeys.OrganizationName, ct) ?? "",
                 await configuration.GetSettingAsync(SettingKeys.AdministrativeGroup, ct) ?? "",
                 server.HostName,
-                await configuration.GetSettingAsync(SettingKeys.Postmaster, ct)));
+                await configuration.GetSettingAsync(SettingKeys.Postmaster, ct),
+                server.Store.Database.Engine));
         });
 
         api.MapGet("/domains", async (CancellationToken ct) => Results.Ok(await directory.ListDomainsAsync(ct)));
@@ -93,7 +94,7 @@ internal static class DirectoryEndpoints
     }
 }
 
-internal sealed record OrganizationView(string Organization, string AdministrativeGroup, string Server, string? Postmaster);
+internal sealed record OrganizationView(string Organization, string AdministrativeGroup, string Server, string? Postmaster, string? Store = null);
 
 internal sealed record DomainRequest(string Name);
 

@@ -25,7 +25,7 @@ async function loadTree() {
   const protocols = Object.keys(protocolNames).filter((p) => byProtocol[p]).map((p) =>
     `<li><span>${protocolNames[p]}</span><ul>${byProtocol[p].map((vs) => `<li><span data-vs="${vs.id}">${esc(vs.name)}</span></li>`).join('')}</ul></li>`).join('');
   $('tree').innerHTML = `<ul><li><span>${esc(org.organization)}</span><ul><li><span>Administrative Groups</span><ul><li><span>${esc(org.administrativeGroup)}</span><ul>
-    <li><span>Servers</span><ul><li><span>${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
+    <li><span>Servers</span><ul><li><span title="store: ${esc(org.store || '')}">${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
     <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li>
   </ul></li></ul></li></ul></li></ul>`;
   $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', () => {

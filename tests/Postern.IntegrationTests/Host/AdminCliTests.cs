@@ -133,6 +133,18 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task The_organization_names_the_store_the_server_runs_on()
+    {
+        using var admin = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => _server.ChainsToRoot(this, certificate, null, default) };
+        using var http = new HttpClient(handler);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.RootElement.GetProperty("token").GetString());
+        using var organization = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/organization")));
+        Assert.Equal("First Administrative Group", organization.RootElement.GetProperty("administrativeGroup").GetString());
+        Assert.Equal(Postern.Tests.TestStoreOptions.PostgresServer is null ? "sqlite" : "postgresql", organization.RootElement.GetProperty("store").GetString());
+    }
+
+    [Fact]
     public async Task AdminApiRefusesMissingTokenAndClearText()
     {
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
