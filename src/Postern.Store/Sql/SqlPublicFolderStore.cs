@@ -247,7 +247,21 @@ internal sealed class SqlPublicFolderStore(IDatabase database, IChangeFeed chang
             return StoreResult<StoredArticle>.Ok(stored);
         }, cancellationToken);
 
-    public Task<ArticleResult> PostArticleAsync(NewArticle article, CancellationToken cancellationToken) =>
+    public async Task<ArticleResult> PostArticleAsync(NewArticle article, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await StoreArticleAsync(article, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex) when (ex.SqlState == "23505" && article.MessageId is not null)
+        {
+            // Another node sharing the store took the same article at the same moment (PostgreSQL; SQLite's one writer
+            // never races): its history row won, so this copy is the duplicate.
+            return new ArticleResult(ArticleOutcome.Duplicate, []);
+        }
+    }
+
+    private Task<ArticleResult> StoreArticleAsync(NewArticle article, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
         {
             if (article.MessageId is not null && w.Command("SELECT COUNT(*) FROM news_history WHERE message_id = @id", ("@id", article.MessageId)).Scalar<long>() > 0)

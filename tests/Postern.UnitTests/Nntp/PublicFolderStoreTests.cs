@@ -108,6 +108,30 @@ public sealed class PublicFolderStoreTests : IAsyncLifetime
         Assert.Equal(new PublicFolderSummary(folder.Id, 0, 1, 0), await Folders.GetSummaryAsync(folder.Id, CancellationToken.None));
     }
 
+    [Postern.Tests.PostgresFact]
+    public async Task TheSameArticleTakenByTwoNodesAtOnceIsStoredOnceAndTheOtherCopyIsADuplicate()
+    {
+        var folder = (await Folders.AddFolderAsync("Example/General", "example.general", null, CancellationToken.None)).Value!;
+
+        // Another node's transaction has taken <race@x> and not yet committed.
+        await using var other = new Npgsql.NpgsqlConnection(Postern.Tests.TestStoreOptions.DatabaseFor(_directory));
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand("INSERT INTO news_history (message_id, state, recorded) VALUES ('<race@x>', 1, 0)", other, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        // On a thread of its own: the committer runs a batch on the calling thread, which waits for the row lock.
+        var post = Task.Run(() => Folders.PostArticleAsync(new NewArticle(Article("<race@x>"), "<race@x>", [folder.Id], DateTimeOffset.UtcNow), CancellationToken.None));
+        await Task.Delay(500);
+        Assert.False(post.IsCompleted, "the post did not wait for the other node's history row: " + (post.IsFaulted ? post.Exception!.ToString() : post.IsCompleted ? post.Result.Outcome.ToString() : ""));
+        await transaction.CommitAsync();
+
+        Assert.Equal(ArticleOutcome.Duplicate, (await post).Outcome);
+        Assert.Equal(0, (await Folders.GetSummaryAsync(folder.Id, CancellationToken.None)).Count);
+    }
+
     [Fact]
     public async Task APushClaimsEachDueEntryOnceUntilItsLeaseEnds()
     {
