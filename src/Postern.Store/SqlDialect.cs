@@ -18,7 +18,10 @@ public abstract class SqlDialect
     /// <summary>Ids for the rows of an INSERT … SELECT, one per row in <paramref name="orderBy"/> order.</summary>
     public abstract string NewIds(string table, string orderBy);
 
-    public string InsertBlob => "INSERT INTO blobs (id, size, data) VALUES (" + NewId("blobs") + ", @s, @d) RETURNING id";
+    private string? _insertBlob;
+
+    /// <summary>The statement that stores new message content (every delivery runs it: built once).</summary>
+    public string InsertBlob => _insertBlob ??= "INSERT INTO blobs (id, size, data) VALUES (" + NewId("blobs") + ", @s, @d) RETURNING id";
 
     private sealed class SqliteDialect : SqlDialect
     {
