@@ -145,14 +145,12 @@ public interface IQueueStore
     Task<QueuedMessage?> GetAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>Messages whose next attempt is due, oldest first.</summary>
-    Task<IReadOnlyList<QueuedMessage>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
-
     /// <summary>
-    /// Takes a due message for one delivery attempt: its next attempt moves to <paramref name="leaseUntil"/>, so that no
-    /// other node sharing the store (nor a later pass of this one) attempts it meanwhile; a node that dies mid-delivery
-    /// leaves it due again then. False when someone else took it first.
+    /// Takes up to <paramref name="max"/> due messages for one delivery attempt each: their next attempt moves to
+    /// <paramref name="leaseUntil"/>, so that no other node sharing the store (nor a later pass of this one) attempts
+    /// them meanwhile; a node that dies mid-delivery leaves them due again then. Each is then recorded as attempted.
     /// </summary>
-    Task<bool> ClaimAsync(QueuedMessage message, DateTimeOffset leaseUntil, CancellationToken cancellationToken);
+    Task<IReadOnlyList<QueuedMessage>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
 
     Task RecordAttemptAsync(long id, IReadOnlyList<(long RecipientId, RecipientState State, string? Error)> outcomes, DateTimeOffset nextAttempt, string? lastError, CancellationToken cancellationToken);
 

@@ -25,14 +25,18 @@ internal sealed class SqlQueueStore(IDatabase database) : IQueueStore
     public Task<QueuedMessage?> GetAsync(long id, CancellationToken cancellationToken) =>
         database.ReadAsync(c => Load(c, $"SELECT {QueueColumns} FROM queue WHERE id = @id", ("@id", id)).FirstOrDefault(), cancellationToken);
 
-    public Task<IReadOnlyList<QueuedMessage>> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<QueuedMessage>>(c => Load(c, $"SELECT {QueueColumns} FROM queue WHERE next_attempt <= @now ORDER BY next_attempt, id LIMIT @max", ("@now", now.ToUnixTimeMilliseconds()), ("@max", max)), cancellationToken);
-
-    public Task<bool> ClaimAsync(QueuedMessage message, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
-        database.WriteVolatileAsync(
-            w => w.Command("UPDATE queue SET next_attempt = @l WHERE id = @q AND next_attempt = @seen",
-                ("@l", leaseUntil.ToUnixTimeMilliseconds()), ("@q", message.Id), ("@seen", message.NextAttempt.ToUnixTimeMilliseconds())).Execute() == 1,
-            cancellationToken);
+    public Task<IReadOnlyList<QueuedMessage>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
+        database.WriteVolatileAsync<IReadOnlyList<QueuedMessage>>(w =>
+        {
+            // The outer due test is evaluated again on a row another node claimed meanwhile (PostgreSQL, READ COMMITTED),
+            // so a message is never taken twice.
+            var ids = w.Command(
+                    "UPDATE queue SET next_attempt = @l WHERE next_attempt <= @now AND id IN " +
+                    "(SELECT id FROM queue WHERE next_attempt <= @now ORDER BY next_attempt, id LIMIT @max) RETURNING id",
+                    ("@l", leaseUntil.ToUnixTimeMilliseconds()), ("@now", now.ToUnixTimeMilliseconds()), ("@max", max))
+                .Query(r => r.GetInt64(0));
+            return ids.Count == 0 ? [] : Load(w.Connection, $"SELECT {QueueColumns} FROM queue WHERE id IN ({string.Join(',', ids)}) ORDER BY created, id", w.Transaction);
+        }, cancellationToken);
 
     public Task RecordAttemptAsync(long id, IReadOnlyList<(long RecipientId, RecipientState State, string? Error)> outcomes, DateTimeOffset nextAttempt, string? lastError, CancellationToken cancellationToken) =>
         database.WriteAsync(w =>
@@ -79,14 +83,20 @@ internal sealed class SqlQueueStore(IDatabase database) : IQueueStore
             return true;
         }, cancellationToken);
 
-    private static List<QueuedMessage> Load(DbConnection c, string sql, params (string, object?)[] parameters)
+    private static List<QueuedMessage> Load(DbConnection c, string sql, params (string, object?)[] parameters) => Load(c, sql, null, parameters);
+
+    private static List<QueuedMessage> Load(DbConnection c, string sql, DbTransaction? transaction, params (string, object?)[] parameters)
     {
-        var rows = c.CreateCommand(sql, parameters).Query(r => new QueuedMessage(
+        var command = c.CreateCommand(sql, parameters);
+        command.Transaction = transaction;
+        var rows = command.Query(r => new QueuedMessage(
             r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetUnixMilliseconds(4), r.GetUnixMilliseconds(5), (int)r.GetInt64(6),
             r.GetNullableString(7), r.GetNullableString(8), r.GetNullableString(9), []));
         for (var i = 0; i < rows.Count; i++)
         {
-            var recipients = c.CreateCommand("SELECT id, address, state, notify, orcpt, last_error FROM queue_recipients WHERE queue_id = @q ORDER BY id", ("@q", rows[i].Id))
+            var recipientsCommand = c.CreateCommand("SELECT id, address, state, notify, orcpt, last_error FROM queue_recipients WHERE queue_id = @q ORDER BY id", ("@q", rows[i].Id));
+            recipientsCommand.Transaction = transaction;
+            var recipients = recipientsCommand
                 .Query(r => new QueuedRecipient(r.GetInt64(0), r.GetString(1), (RecipientState)r.GetInt64(2), r.GetNullableString(3), r.GetNullableString(4), r.GetNullableString(5)));
             rows[i] = rows[i] with { Recipients = recipients };
         }

@@ -71,7 +71,9 @@ public sealed class OutboundDeliveryService : BackgroundService
         var total = 0;
         while (true)
         {
-            var due = await _store.Queue.ListDueAsync(_options.Time.GetUtcNow(), _options.BatchSize, cancellationToken).ConfigureAwait(false);
+            // Nodes sharing a PostgreSQL store all see the same messages due; each is delivered by the node that claims it.
+            var now = _options.Time.GetUtcNow();
+            var due = await _store.Queue.ClaimDueAsync(now, now + _options.DeliveryLease, _options.BatchSize, cancellationToken).ConfigureAwait(false);
             if (due.Count == 0)
             {
                 return total;
@@ -82,12 +84,6 @@ public sealed class OutboundDeliveryService : BackgroundService
                 new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
                 async (message, ct) =>
                 {
-                    // Nodes sharing a PostgreSQL store all see the message due; the one that claims it delivers it.
-                    if (!await _store.Queue.ClaimAsync(message, _options.Time.GetUtcNow() + _options.DeliveryLease, ct).ConfigureAwait(false))
-                    {
-                        return;
-                    }
-
                     try
                     {
                         await DeliverAsync(message, ct).ConfigureAwait(false);
