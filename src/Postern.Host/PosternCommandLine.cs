@@ -71,9 +71,11 @@ internal static class PosternCommandLine
             {
                 return await ServeCommand.RunAsync(options, ct);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or System.Data.Common.DbException or ArgumentException or NotSupportedException)
+            catch (Exception ex) when (ex is InvalidOperationException or System.Data.Common.DbException or ArgumentException or NotSupportedException
+                or System.Security.Cryptography.CryptographicException or InvalidDataException)
             {
-                // A store that cannot be opened (a PostgreSQL server that refuses us, a bad connection string) is one line.
+                // A store that cannot be opened (a PostgreSQL server that refuses us, a bad connection string, a master key
+                // that is not the one the store's private keys were encrypted with) is one line.
                 await Console.Error.WriteLineAsync("postern: " + ex.Message);
                 return 1;
             }

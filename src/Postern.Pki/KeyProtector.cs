@@ -89,7 +89,7 @@ internal sealed class KeyProtector
     {
         if (!TryUnprotect(blob, out var pkcs8))
         {
-            throw new CryptographicException("a private key could not be decrypted: the master key in keys/master.key does not match the database");
+            throw new CryptographicException($"a private key could not be decrypted: the master key in {_masterKeyPath} does not match the database (a node sharing a store needs a copy of the first node's keys/master.key)");
         }
 
         try

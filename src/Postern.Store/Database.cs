@@ -25,6 +25,25 @@ public interface IDatabase
     /// worthless after a crash anyway, such as a session's lock row (PostgreSQL: synchronous_commit = off).
     /// </summary>
     Task<T> WriteVolatileAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits for the lock on <paramref name="task"/> that every node sharing the store respects (PostgreSQL: an advisory
+    /// lock; SQLite, whose store one process owns: a lock in this process). Disposing the result releases it.
+    /// </summary>
+    Task<IAsyncDisposable> LockAsync(NodeTask task, CancellationToken cancellationToken);
+
+    /// <summary>Like <see cref="LockAsync"/>, but null at once when another node holds the lock.</summary>
+    Task<IAsyncDisposable?> TryLockAsync(NodeTask task, CancellationToken cancellationToken);
+}
+
+/// <summary>Work that one node at a time does for all the nodes that share a store.</summary>
+public enum NodeTask
+{
+    /// <summary>The first start: the organization, the default virtual servers, the root CA and the host's certificate.</summary>
+    FirstStart = 1,
+
+    /// <summary>A pass of the certificate watch: automatic renewals, the CRL, expiry warnings to the postmaster.</summary>
+    CertificateWatch = 2,
 }
 
 public sealed class WriteContext

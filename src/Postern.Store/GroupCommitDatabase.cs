@@ -21,6 +21,7 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
     private int _writerOwned;
     private DbConnection? _writer;
     private volatile bool _disposed;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<NodeTask, SemaphoreSlim> _localLocks = new();
 
     protected GroupCommitDatabase(int maxBatch)
     {
@@ -99,6 +100,35 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
                     _readers.Add(connection);
                 }
             }
+        }
+    }
+
+    /// <summary>One process owns an embedded store, so a lock in this process is a lock for every node there is.</summary>
+    public virtual async Task<IAsyncDisposable> LockAsync(NodeTask task, CancellationToken cancellationToken)
+    {
+        var gate = _localLocks.GetOrAdd(task, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new LocalLock(gate);
+    }
+
+    public virtual async Task<IAsyncDisposable?> TryLockAsync(NodeTask task, CancellationToken cancellationToken)
+    {
+        var gate = _localLocks.GetOrAdd(task, static _ => new SemaphoreSlim(1, 1));
+        return await gate.WaitAsync(0, cancellationToken).ConfigureAwait(false) ? new LocalLock(gate) : null;
+    }
+
+    private sealed class LocalLock(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+
+            return ValueTask.CompletedTask;
         }
     }
 

@@ -7,6 +7,8 @@ namespace Postern.Host.Serve;
 /// <summary>The PKI as the running server uses it: first-start bootstrap, the TLS certificate selector, client-certificate logons, expiry watch.</summary>
 internal sealed class CertificateServices : IAsyncDisposable
 {
+    private const string WarningsSentSetting = "pki.expiry-warnings-sent";
+
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _hostName;
@@ -96,45 +98,16 @@ internal sealed class CertificateServices : IAsyncDisposable
     /// <summary>Renews what the built-in CA issued before it expires, and warns (log and postmaster mail) about the rest.</summary>
     private async Task WatchExpiryAsync(IPosternStore store, CancellationToken cancellationToken)
     {
-        var warned = new HashSet<string>(StringComparer.Ordinal);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var renewal in await Pki.AutoRenewAsync(cancellationToken).ConfigureAwait(false))
+                // One node of those sharing a store runs a pass at a time; the others skip theirs. A pass reads everything
+                // afresh, so what one node renewed another does not renew again.
+                await using var turn = await store.Database.TryLockAsync(NodeTask.CertificateWatch, cancellationToken).ConfigureAwait(false);
+                if (turn is not null)
                 {
-                    if (renewal.Error is null)
-                    {
-                        _logger.LogInformation("Renewed certificate {Old} as {New} for {Count} virtual server(s)", renewal.OldThumbprint, renewal.NewThumbprint, renewal.VirtualServerIds.Count);
-                    }
-                    else
-                    {
-                        _logger.LogError("Could not renew certificate {Old}: {Error}", renewal.OldThumbprint, renewal.Error);
-                    }
-                }
-
-                var report = await Pki.CheckExpiryAsync(WarningDays, cancellationToken).ConfigureAwait(false);
-                var lines = new List<string>();
-                foreach (var certificate in report.Certificates)
-                {
-                    var text = certificate.Expired
-                        ? $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) EXPIRED on {certificate.NotAfter:u}."
-                        : $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) expires on {certificate.NotAfter:u}.";
-                    _logger.LogWarning("{Warning}", text);
-                    if (warned.Add(certificate.Thumbprint + certificate.Expired))
-                    {
-                        lines.Add(text);
-                    }
-                }
-
-                if (report.CrlNeedsRefresh)
-                {
-                    await Pki.GetCurrentCrlAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                if (lines.Count > 0)
-                {
-                    await MailPostmasterAsync(store, lines, cancellationToken).ConfigureAwait(false);
+                    await WatchPassAsync(store, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -154,6 +127,60 @@ internal sealed class CertificateServices : IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    private async Task WatchPassAsync(IPosternStore store, CancellationToken cancellationToken)
+    {
+        foreach (var renewal in await Pki.AutoRenewAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (renewal.Error is null)
+            {
+                _logger.LogInformation("Renewed certificate {Old} as {New} for {Count} virtual server(s)", renewal.OldThumbprint, renewal.NewThumbprint, renewal.VirtualServerIds.Count);
+            }
+            else
+            {
+                _logger.LogError("Could not renew certificate {Old}: {Error}", renewal.OldThumbprint, renewal.Error);
+            }
+        }
+
+        var report = await Pki.CheckExpiryAsync(WarningDays, cancellationToken).ConfigureAwait(false);
+
+        // The postmaster is mailed once per certificate and state (expiring, expired), whichever node runs the pass and
+        // across restarts: the warnings sent are kept in the store.
+        var sent = (await store.Configuration.GetSettingAsync(WarningsSentSetting, cancellationToken).ConfigureAwait(false) ?? "")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var current = new List<string>();
+        var lines = new List<string>();
+        foreach (var certificate in report.Certificates)
+        {
+            var text = certificate.Expired
+                ? $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) EXPIRED on {certificate.NotAfter:u}."
+                : $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) expires on {certificate.NotAfter:u}.";
+            _logger.LogWarning("{Warning}", text);
+            var key = certificate.Thumbprint + (certificate.Expired ? ":expired" : ":expiring");
+            current.Add(key);
+            if (!sent.Contains(key))
+            {
+                lines.Add(text);
+            }
+        }
+
+        if (report.CrlNeedsRefresh)
+        {
+            await Pki.GetCurrentCrlAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (lines.Count > 0)
+        {
+            await MailPostmasterAsync(store, lines, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Only what the report still names is kept, so the list stays as short as the report.
+        var kept = string.Join(' ', current.Distinct(StringComparer.Ordinal));
+        if (!sent.SetEquals(current))
+        {
+            await store.Configuration.SetSettingAsync(WarningsSentSetting, kept, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -46,10 +46,17 @@ internal sealed class PosternServer : IAsyncDisposable
             Engine = options.StoreEngine,
             ConnectionString = options.StoreConnection,
         });
-        var hostName = await FirstStartAsync(store, options, logger, cancellationToken).ConfigureAwait(false);
-        var organization = await store.Configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) ?? options.Organization;
+        // Nodes that start together on one new PostgreSQL store lay down one organization and one CA: the first to take
+        // the lock does, the others find it done.
+        string hostName;
+        CertificateServices certificates;
+        await using (await store.Database.LockAsync(NodeTask.FirstStart, cancellationToken).ConfigureAwait(false))
+        {
+            hostName = await FirstStartAsync(store, options, logger, cancellationToken).ConfigureAwait(false);
+            var organization = await store.Configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) ?? options.Organization;
+            certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, options.ExpiryWarningDays, options.ExpiryCheckInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
 
-        var certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, options.ExpiryWarningDays, options.ExpiryCheckInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
         var context = new ServerContext
         {
             Store = store,

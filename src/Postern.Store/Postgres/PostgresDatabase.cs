@@ -86,5 +86,67 @@ internal sealed class PostgresDatabase : GroupCommitDatabase
         }
     }
 
+    public override async Task<IAsyncDisposable> LockAsync(NodeTask task, CancellationToken cancellationToken) =>
+        (await AdvisoryLockAsync(task, wait: true, cancellationToken).ConfigureAwait(false))!;
+
+    public override Task<IAsyncDisposable?> TryLockAsync(NodeTask task, CancellationToken cancellationToken) =>
+        AdvisoryLockAsync(task, wait: false, cancellationToken);
+
+    /// <summary>
+    /// A session advisory lock on a connection of its own, held until disposed; the database server releases it by itself
+    /// when the node dies (its connection closes), so a crashed node never leaves a task locked.
+    /// </summary>
+    private async Task<IAsyncDisposable?> AdvisoryLockAsync(NodeTask task, bool wait, CancellationToken cancellationToken)
+    {
+        var key = MigrationLock + (long)task;
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = wait ? $"SELECT pg_advisory_lock({key})" : $"SELECT pg_try_advisory_lock({key})";
+            var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (!wait && result is not true)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            return new AdvisoryLock(connection, key);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private sealed class AdvisoryLock(NpgsqlConnection connection, long key) : IAsyncDisposable
+    {
+        private int _released;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SELECT pg_advisory_unlock({key})";
+                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                // The connection is gone, and the lock with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
     protected override void OnDisposed() => _dataSource.Dispose();
 }

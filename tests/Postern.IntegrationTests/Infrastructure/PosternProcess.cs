@@ -14,6 +14,9 @@ namespace Postern.IntegrationTests.Infrastructure;
 public sealed class PosternProcess : IAsyncDisposable
 {
     private static readonly int[] StandardPorts = [25, 587, 465, 110, 995, 143, 993, 119, 563, 443, 80];
+
+    // Offsets handed out in this test run: servers started at the same moment must not pick the same free range.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> HandedOut = new();
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
@@ -162,9 +165,8 @@ public sealed class PosternProcess : IAsyncDisposable
 
     public bool IsRunning => !_process.HasExited;
 
-    /// <summary>SIGKILL: no shutdown code runs (for the "nothing acknowledged is lost" tests).</summary>
-    /// <summary>SIGKILL, and wait until the process is gone: its listening sockets close only then, and a restart on
-    /// the same ports must not race them.</summary>
+    /// <summary>SIGKILL, so no shutdown code runs (for the "nothing acknowledged is lost" tests), and wait until the
+    /// process is gone: its listening sockets close only then, and a restart on the same ports must not race them.</summary>
     public void Kill()
     {
         _process.Kill(entireProcessTree: true);
@@ -208,7 +210,7 @@ public sealed class PosternProcess : IAsyncDisposable
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var offset = Random.Shared.Next(20, 400) * 100;
-            if (StandardPorts.All(p => IsFree(p + offset)))
+            if (StandardPorts.All(p => IsFree(p + offset)) && HandedOut.TryAdd(offset, true))
             {
                 return offset;
             }

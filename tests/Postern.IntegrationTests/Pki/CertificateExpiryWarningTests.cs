@@ -4,7 +4,7 @@ namespace Postern.IntegrationTests.Pki;
 
 /// <summary>
 /// The expiry watch of `postern serve`: a certificate in use that expires within the warning window is
-/// logged and mailed to the postmaster, once (not on every run of the watch).
+/// logged and mailed to the postmaster, once (not on every run of the watch, nor again after a restart).
 /// </summary>
 public sealed class CertificateExpiryWarningTests
 {
@@ -42,9 +42,16 @@ public sealed class CertificateExpiryWarningTests
         Assert.Contains("CN=mail.example.test", message.Output, StringComparison.Ordinal);
         Assert.Contains("Expiring NNTP", server.Log, StringComparison.Ordinal);
 
-        // Later runs of the watch log again but do not mail the same warning again.
+        // Later runs of the watch log again but do not mail the same warning again, not after a restart either (the
+        // warnings sent are kept in the store, where every node sharing it sees them).
         await Task.Delay(3000);
         Assert.Equal(1, await CountMessagesAsync(server));
+        server.Kill();
+        await using var restarted = await PosternProcess.StartAsync("mail.example.test", server.DataDirectory, server.PortOffset,
+            ["--expiry-check-interval", "1", "--expiry-warning-days", "30"]);
+        await Task.Delay(3000);
+        Assert.Contains("Expiring NNTP", restarted.Log, StringComparison.Ordinal);
+        Assert.Equal(1, await CountMessagesAsync(restarted));
     }
 
     private static async Task<int> CountMessagesAsync(PosternProcess server)

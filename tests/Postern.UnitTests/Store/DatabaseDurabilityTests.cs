@@ -149,4 +149,44 @@ public sealed class DatabaseDurabilityTests
         Assert.Equal(1, await fine);
         Assert.Equal([1L, 2L, 3L], await database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch ORDER BY v").Query(r => r.GetInt64(0)), None));
     }
+
+    [Fact]
+    public async Task A_node_task_is_run_by_one_node_at_a_time_and_is_free_again_once_released()
+    {
+        await using var fixture = new StoreFixture();
+
+        // On PostgreSQL a second store on the same database is another node; an embedded store has one process only.
+        var onPostgres = TestStoreOptions.PostgresServer is not null;
+        var other = onPostgres ? PosternStoreFactory.Open(TestStoreOptions.For(fixture.Directory)) : fixture.Store;
+        try
+        {
+            var held = await fixture.Store.Database.TryLockAsync(NodeTask.CertificateWatch, None);
+            Assert.NotNull(held);
+            Assert.Null(await other.Database.TryLockAsync(NodeTask.CertificateWatch, None));
+            await using (var unrelated = await other.Database.TryLockAsync(NodeTask.FirstStart, None))
+            {
+                Assert.NotNull(unrelated);
+            }
+
+            // A node that waits for the task gets it as soon as the holder lets go.
+            var waiting = other.Database.LockAsync(NodeTask.CertificateWatch, None);
+            await Task.Delay(300);
+            Assert.False(waiting.IsCompleted);
+            await held.DisposeAsync();
+            await using (await waiting.WaitAsync(TimeSpan.FromSeconds(10)))
+            {
+                Assert.Null(await fixture.Store.Database.TryLockAsync(NodeTask.CertificateWatch, None));
+            }
+
+            await using var again = await fixture.Store.Database.TryLockAsync(NodeTask.CertificateWatch, None);
+            Assert.NotNull(again);
+        }
+        finally
+        {
+            if (onPostgres)
+            {
+                await other.DisposeAsync();
+            }
+        }
+    }
 }
