@@ -12,6 +12,9 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 {
     private const int MaxIdleReaders = 16;
 
+    // How often one write is put off to the next batch after a deadlock with another node before it is reported failed.
+    private const int MaxDeferrals = 3;
+
     private readonly int _maxBatch;
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingWrite> _writes = new();
     private readonly List<PendingWrite> _batch;
@@ -242,6 +245,11 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
                 using var transaction = BeginBatch(writer, durable);
                 for (var i = 0; i < batch.Count; i++)
                 {
+                    batch[i].Deferred = false;
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
                     if (batch[i].Failed)
                     {
                         continue;
@@ -259,7 +267,14 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
                     {
                         transaction.Rollback(savepoint);
                         transaction.Release(savepoint);
-                        batch[i].SetFailed(ex);
+                        if (IsLockConflict(ex) && batch[i].Deferrals < MaxDeferrals)
+                        {
+                            batch[i].Deferred = true;
+                        }
+                        else
+                        {
+                            batch[i].SetFailed(ex);
+                        }
                     }
                 }
 
@@ -295,9 +310,24 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 
         foreach (var item in batch)
         {
-            item.Complete();
+            if (item.Deferred)
+            {
+                item.Deferrals++;
+                _writes.Enqueue(item);
+            }
+            else
+            {
+                item.Complete();
+            }
         }
     }
+
+    /// <summary>
+    /// A write another node's transaction deadlocked with (PostgreSQL 40P01; 40001 for completeness). The other batch waits
+    /// for locks this batch holds until it commits, so the write runs again in the next batch rather than at once, where it
+    /// would meet the same locks again.
+    /// </summary>
+    private static bool IsLockConflict(Exception ex) => ex is DbException { SqlState: "40P01" or "40001" };
 
     protected void Migrate()
     {
@@ -377,6 +407,11 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
     private abstract class PendingWrite(bool durable)
     {
         public bool Durable { get; } = durable;
+
+        /// <summary>Rolled back for a lock conflict with another node; runs again in the next batch.</summary>
+        public bool Deferred { get; set; }
+
+        public int Deferrals { get; set; }
 
         public abstract bool Failed { get; }
 

@@ -189,4 +189,39 @@ public sealed class DatabaseDurabilityTests
             }
         }
     }
+
+    [PostgresFact]
+    public async Task A_write_that_deadlocked_with_another_node_runs_again_once_the_other_has_committed()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (k INTEGER PRIMARY KEY, v INTEGER)").Execute(), None);
+        await database.WriteAsync(w => w.Command("INSERT INTO scratch (k, v) VALUES (1, 0), (2, 0)").Execute(), None);
+
+        // Another node's transaction holds row 2 and will want row 1; this node's write takes row 1, then waits for row 2.
+        await using var other = new Npgsql.NpgsqlConnection(TestStoreOptions.DatabaseFor(fixture.Directory));
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 2");
+        var write = Task.Run(() => database.WriteAsync(w =>
+        {
+            w.Command("UPDATE scratch SET v = v + 1 WHERE k = 1").Execute();
+            return w.Command("UPDATE scratch SET v = v + 1 WHERE k = 2").Execute();
+        }, None));
+        await Task.Delay(300);
+
+        // The cycle closes; PostgreSQL cancels the write that waited first (after deadlock_timeout), this node's, whose
+        // savepoint rollback frees row 1 for the other node, which commits.
+        await Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 1");
+        await transaction.CommitAsync();
+
+        Assert.Equal(1, await write.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal([11L, 11L], await database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch ORDER BY k").Query(r => r.GetInt64(0)), None));
+
+        static async Task Exec(Npgsql.NpgsqlConnection connection, string sql)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
 }
