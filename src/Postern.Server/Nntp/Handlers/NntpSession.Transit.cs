@@ -1,0 +1,260 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Postern.Protocols.Nntp;
+using Postern.Server.Connections;
+using Postern.Store;
+
+namespace Postern.Server.Nntp;
+
+/// <summary>Articles coming in: POST (RFC 3977 §6.3.1), IHAVE (§6.3.2), CHECK and TAKETHIS (RFC 4644).</summary>
+internal sealed partial class NntpSession
+{
+    private async Task PostAsync(CancellationToken cancellationToken)
+    {
+        if (NeedsSecureChannel)
+        {
+            _channel.WriteLine("483 Encryption required, use STARTTLS first");
+            return;
+        }
+
+        if (!IsAuthenticated && !await AnonymousMayPostAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _channel.WriteLine("480 Authentication required to post");
+            return;
+        }
+
+        _channel.WriteLine("340 Send article to be posted. End with <CR-LF>.<CR-LF>");
+        var (status, content) = await ReadArticleAsync(cancellationToken).ConfigureAwait(false);
+        if (status == ArticleReadStatus.Closed)
+        {
+            _quit = true;
+            return;
+        }
+
+        if (status == ArticleReadStatus.TooLarge)
+        {
+            _channel.WriteLine($"441 Article exceeds the size limit of {_config.Limits.MaxMessageSize} octets");
+            return;
+        }
+
+        var client = _connection.RemoteEndPoint.Address;
+        var result = await _intake.PostAsync(content!, _account, cancellationToken, (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).ToString()).ConfigureAwait(false);
+        Accepted(result);
+        _channel.WriteLine(result.Outcome switch
+        {
+            IntakeOutcome.Accepted or IntakeOutcome.Pending => "240 " + result.Reason,
+            IntakeOutcome.Duplicate => "441 Duplicate Message-ID",
+            _ => "441 " + result.Reason,
+        });
+        // An article held for the moderator is worth the information log; one line per stored article is the debug
+        // log's (as for SMTP deliveries): at information level the console logger's thread woke for every post.
+        if (result.Outcome == IntakeOutcome.Pending)
+        {
+            _logger.LogInformation("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
+        }
+        else if (result.Outcome == IntakeOutcome.Accepted)
+        {
+            _logger.LogDebug("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
+        }
+    }
+
+    private void Accepted(IntakeResult result)
+    {
+        if (result.Outcome == IntakeOutcome.Accepted)
+        {
+            _articleAccepted?.Invoke();
+        }
+    }
+
+    private async Task<bool> AnonymousMayPostAsync(CancellationToken cancellationToken) =>
+        (await _context.Store.PublicFolders.ListFoldersAsync(cancellationToken).ConfigureAwait(false))
+            .Any(f => f.Newsgroup is not null && f.RightsOf(null).HasFlag(PublicFolderRights.Post));
+
+    /// <summary>Whether this session may feed articles (IHAVE, CHECK, TAKETHIS); writes the refusal when not.</summary>
+    private async Task<bool> MayFeedAsync(string refusalPrefix, CancellationToken cancellationToken)
+    {
+        if (NeedsSecureChannel)
+        {
+            _channel.WriteLine("483 Encryption required, use STARTTLS first");
+            return false;
+        }
+
+        if (IsAuthenticated || await IsPeerAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        _channel.WriteLine(refusalPrefix + "480 Transit service requires authentication");
+        return false;
+    }
+
+    private async Task<bool> IHaveAsync(NntpCommand command, CancellationToken cancellationToken)
+    {
+        var messageId = command.Argument(0);
+        if (!NntpSyntax.IsMessageId(messageId) || command.Arguments.Count != 1)
+        {
+            _channel.WriteLine("501 Syntax: IHAVE message-id");
+            return false;
+        }
+
+        if (!await MayFeedAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        // RFC 3977 §6.3.2: 435 when the article is not wanted (already seen, or refused before).
+        if (await _context.Store.PublicFolders.GetHistoryAsync(messageId!, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            _channel.WriteLine("435 Article not wanted");
+            return true;
+        }
+
+        _channel.WriteLine("335 Send article to be transferred. End with <CR-LF>.<CR-LF>");
+        var (status, content) = await ReadArticleAsync(cancellationToken).ConfigureAwait(false);
+        if (status == ArticleReadStatus.Closed)
+        {
+            _quit = true;
+            return true;
+        }
+
+        if (status == ArticleReadStatus.TooLarge)
+        {
+            await _context.Store.PublicFolders.RememberRejectedAsync(messageId!, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            _channel.WriteLine("437 Article too large");
+            return true;
+        }
+
+        var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        Accepted(result);
+        _channel.WriteLine(result.Outcome switch
+        {
+            IntakeOutcome.Accepted or IntakeOutcome.Pending => "235 Article transferred OK",
+            IntakeOutcome.Duplicate => "437 Duplicate article",
+            IntakeOutcome.Failed => "436 Transfer failed, try again later",
+            _ => "437 " + result.Reason,
+        });
+        return true;
+    }
+
+    private async Task<bool> CheckAsync(NntpCommand command, CancellationToken cancellationToken)
+    {
+        var messageId = command.Argument(0);
+        if (!NntpSyntax.IsMessageId(messageId) || command.Arguments.Count != 1)
+        {
+            _channel.WriteLine("501 Syntax: CHECK message-id");
+            return false;
+        }
+
+        if (!await MayFeedAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        // RFC 4644 §2.4: 238 send it, 438 not wanted.
+        var known = await _context.Store.PublicFolders.GetHistoryAsync(messageId!, cancellationToken).ConfigureAwait(false) is not null;
+        _channel.WriteLine(known ? $"438 {messageId}" : $"238 {messageId}");
+        return true;
+    }
+
+    private async Task<bool> TakeThisAsync(NntpCommand command, CancellationToken cancellationToken)
+    {
+        var messageId = command.Argument(0);
+        var syntaxOk = NntpSyntax.IsMessageId(messageId) && command.Arguments.Count == 1;
+        var permitted = syntaxOk && (IsAuthenticated || await IsPeerAsync(cancellationToken).ConfigureAwait(false)) && !NeedsSecureChannel;
+
+        // RFC 4644 §2.5: the article follows TAKETHIS unconditionally, so it is read (and discarded) even when refused.
+        var (status, content) = await ReadArticleAsync(cancellationToken).ConfigureAwait(false);
+        if (status == ArticleReadStatus.Closed)
+        {
+            _quit = true;
+            return true;
+        }
+
+        if (!syntaxOk)
+        {
+            _channel.WriteLine("501 Syntax: TAKETHIS message-id");
+            return false;
+        }
+
+        if (!permitted)
+        {
+            _channel.WriteLine(NeedsSecureChannel ? "483 Encryption required" : "480 Transit service requires authentication");
+            return true;
+        }
+
+        if (status == ArticleReadStatus.TooLarge)
+        {
+            await _context.Store.PublicFolders.RememberRejectedAsync(messageId!, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            _channel.WriteLine($"439 {messageId}");
+            return true;
+        }
+
+        var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        Accepted(result);
+
+        // RFC 4644 §2.5: 239 transferred, 439 rejected; a store failure has no "try later" code, the peer re-offers after 439 only if we forget it.
+        _channel.WriteLine(result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending ? $"239 {messageId}" : $"439 {messageId}");
+        return true;
+    }
+
+    private enum ArticleReadStatus
+    {
+        Complete = 0,
+        TooLarge = 1,
+        Closed = 2,
+    }
+
+    /// <summary>Reads a dot-terminated article from the input pipe, un-stuffing it; past the size limit the rest is read and discarded.</summary>
+    private async Task<(ArticleReadStatus Status, byte[]? Content)> ReadArticleAsync(CancellationToken cancellationToken)
+    {
+        await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var decoder = new NntpDotDecoder();
+        var output = new ArrayBufferWriter<byte>(16 * 1024);
+        var tooLarge = false;
+        var max = _config.Limits.MaxMessageSize;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var idle = TimeSpan.FromSeconds(Math.Max(_config.Limits.IdleTimeoutSeconds, 60));
+        var input = _connection.Input;
+        while (true)
+        {
+            // An idle limit between reads, not for the whole article: a large article on a slow link is fine, a stalled one is not.
+            timeout.CancelAfter(idle);
+            System.IO.Pipelines.ReadResult result;
+            try
+            {
+                var pending = input.ReadAsync(timeout.Token);
+                var waited = !pending.IsCompleted;
+                result = await pending.ConfigureAwait(false);
+                if (_connection.MustLeaveEventThread(waited, result.Buffer.Length))
+                {
+                    await EventThread.ToThreadPool();
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (ArticleReadStatus.Closed, null);
+            }
+
+            var buffer = result.Buffer;
+            var status = decoder.Decode(ref buffer, tooLarge ? null : output);
+            if (!tooLarge && decoder.Length > max)
+            {
+                tooLarge = true;
+                output.Clear();
+            }
+
+            if (status == DotDecodeStatus.Complete)
+            {
+                // Whatever follows (pipelined commands, the next TAKETHIS) stays unexamined for the next read.
+                input.AdvanceTo(buffer.Start);
+                return tooLarge ? (ArticleReadStatus.TooLarge, null) : (ArticleReadStatus.Complete, output.WrittenSpan.ToArray());
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return (ArticleReadStatus.Closed, null);
+            }
+        }
+    }
+}
