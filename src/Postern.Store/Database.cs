@@ -44,6 +44,9 @@ public enum NodeTask
 
     /// <summary>A pass of the certificate watch: automatic renewals, the CRL, expiry warnings to the postmaster.</summary>
     CertificateWatch = 2,
+
+    /// <summary>Pulling from the news peers that are due (NEWNEWS and ARTICLE); pushes are claimed entry by entry instead.</summary>
+    NewsPull = 3,
 }
 
 public sealed class WriteContext

@@ -137,9 +137,9 @@ public sealed class NewsFeedService : IAsyncDisposable
                     await PushAsync(peer, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (peer.Direction.HasFlag(NewsFeedDirection.Pull) && (peer.LastPull is null || peer.LastPull.Value + _options.PullInterval <= now))
+                if (peer.Direction.HasFlag(NewsFeedDirection.Pull) && IsPullDue(peer, now))
                 {
-                    await PullAsync(peer, cancellationToken).ConfigureAwait(false);
+                    await PullOnceAcrossNodesAsync(peer, now, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -147,6 +147,27 @@ public sealed class NewsFeedService : IAsyncDisposable
                 _logger.LogWarning("News peer {Peer}: {Error}", peer.Name, ex.Message);
                 _peerRetryAt[peer.Id] = now + _options.RetryDelay;
             }
+        }
+    }
+
+    private bool IsPullDue(NewsPeer peer, DateTimeOffset now) => peer.LastPull is null || peer.LastPull.Value + _options.PullInterval <= now;
+
+    /// <summary>
+    /// Pulls unless another node sharing the store is pulling now; the peer is read again under the lock, so a pull that
+    /// node has just finished is not made twice (the history would refuse the copies, but the peer would send them).
+    /// </summary>
+    private async Task PullOnceAcrossNodesAsync(NewsPeer peer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var turn = await _context.Store.Database.TryLockAsync(NodeTask.NewsPull, cancellationToken).ConfigureAwait(false);
+        if (turn is null)
+        {
+            return;
+        }
+
+        var current = (await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(p => p.Id == peer.Id);
+        if (current is { Enabled: true } && current.Direction.HasFlag(NewsFeedDirection.Pull) && IsPullDue(current, now))
+        {
+            await PullAsync(current, cancellationToken).ConfigureAwait(false);
         }
     }
 

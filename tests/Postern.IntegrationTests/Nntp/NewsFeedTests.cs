@@ -183,6 +183,15 @@ public sealed class NewsFeedTests
         }
 
         await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
+
+        // While another node sharing B's store pulls, this one does not.
+        await using (await b.Store.Database.LockAsync(NodeTask.NewsPull, CancellationToken.None))
+        {
+            await feedB.RunOnceAsync(CancellationToken.None);
+            Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None));
+            Assert.Null(Assert.Single(await b.Store.PublicFolders.ListPeersAsync(CancellationToken.None)).LastPull);
+        }
+
         await feedB.RunOnceAsync(CancellationToken.None);
         Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<pulled@news-a.test>", CancellationToken.None));
         Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync("<local@news-a.test>", CancellationToken.None));
