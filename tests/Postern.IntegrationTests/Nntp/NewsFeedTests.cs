@@ -255,10 +255,28 @@ public sealed class NewsFeedTests
         Assert.True(NntpFeedClient.ValidatePeerCertificate(peer with { Verify = false }, [], certificate, chainError));
     }
 
+    /// <summary>
+    /// A free port that no other test server takes: below the ephemeral range (32768 and up on Linux) and below the port
+    /// ranges of <see cref="PosternProcess"/> (offsets from 2000). The peer in the test stays down a while with its port
+    /// unbound; a port handed out for "port 0" could meanwhile go to another test's news server, which would take the
+    /// article.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(1100, 2000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException("no free port between 1100 and 2000");
     }
 }
