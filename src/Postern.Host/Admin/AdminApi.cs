@@ -32,6 +32,7 @@ internal static class AdminApi
         CertificateEndpoints.Map(api, server);
         RoutingEndpoints.Map(api, server);
         NewsEndpoints.Map(api, server);
+        StatsEndpoints.Map(api, server);
         CertificateEndpoints.MapPublication(app, server);
     }
 

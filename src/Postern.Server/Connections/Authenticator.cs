@@ -23,7 +23,10 @@ public readonly record struct AuthenticationResult(AuthenticationOutcome Outcome
 /// </summary>
 public sealed class Authenticator(ServerContext context)
 {
-    public async Task<AuthenticationResult> AuthenticateAsync(MailConnection connection, string user, string password, string? authorizationId, CancellationToken cancellationToken)
+    public async Task<AuthenticationResult> AuthenticateAsync(MailConnection connection, string user, string password, string? authorizationId, CancellationToken cancellationToken) =>
+        Counted(connection, await AuthenticatePasswordAsync(connection, user, password, authorizationId, cancellationToken).ConfigureAwait(false));
+
+    private async Task<AuthenticationResult> AuthenticatePasswordAsync(MailConnection connection, string user, string password, string? authorizationId, CancellationToken cancellationToken)
     {
         var client = connection.RemoteEndPoint.Address;
         var delay = context.AuthThrottle.DelayFor(client, user);
@@ -51,7 +54,21 @@ public sealed class Authenticator(ServerContext context)
     }
 
     /// <summary>SASL EXTERNAL: the TLS client certificate names the account (RFC 4422 Appendix A).</summary>
-    public async Task<AuthenticationResult> AuthenticateExternalAsync(MailConnection connection, string? authorizationId, CancellationToken cancellationToken)
+    public async Task<AuthenticationResult> AuthenticateExternalAsync(MailConnection connection, string? authorizationId, CancellationToken cancellationToken) =>
+        Counted(connection, await AuthenticateCertificateAsync(connection, authorizationId, cancellationToken).ConfigureAwait(false));
+
+    private static AuthenticationResult Counted(MailConnection connection, AuthenticationResult result)
+    {
+        // A throttled attempt is a refused logon too; EXTERNAL without a client certificate was never a logon attempt.
+        if (result.Outcome != AuthenticationOutcome.NeedsEncryption)
+        {
+            ServerMetrics.For(connection.VirtualServer.Config.Protocol)?.Logon(result.Outcome == AuthenticationOutcome.Success);
+        }
+
+        return result;
+    }
+
+    private async Task<AuthenticationResult> AuthenticateCertificateAsync(MailConnection connection, string? authorizationId, CancellationToken cancellationToken)
     {
         var certificate = connection.Tls?.ClientCertificate;
         if (certificate is null || context.ClientCertificateAccounts is null)

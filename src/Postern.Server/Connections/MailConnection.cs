@@ -103,13 +103,16 @@ public sealed class MailConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
         {
+            ServerMetrics.For(VirtualServer.Config.Protocol)?.TlsHandshake(succeeded: false);
             await ssl.DisposeAsync().ConfigureAwait(false);
             return false;
         }
 
         // OpenSSL's defaults may allow a suite Postern's policy does not (see TlsPolicy.CipherSuites); such a
         // connection is closed before the protocol sends a byte.
-        if (!TlsPolicy.IsAcceptable(ssl.SslProtocol, ssl.NegotiatedCipherSuite, VirtualServer.Config.Security))
+        var acceptable = TlsPolicy.IsAcceptable(ssl.SslProtocol, ssl.NegotiatedCipherSuite, VirtualServer.Config.Security);
+        ServerMetrics.For(VirtualServer.Config.Protocol)?.TlsHandshake(acceptable);
+        if (!acceptable)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
             return false;

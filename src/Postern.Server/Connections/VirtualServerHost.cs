@@ -195,6 +195,8 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
             var total = Interlocked.Increment(ref _connections);
             var fromAddress = _perAddress.AddOrUpdate(remote, 1, (_, n) => n + 1);
+            var metrics = ServerMetrics.For(runtime.Config.Protocol);
+            metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
             try
             {
@@ -202,6 +204,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 var perAddressApplies = limits.LimitLoopbackPerAddress || !IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
                 if (total > limits.MaxConnections || (perAddressApplies && fromAddress > limits.MaxConnectionsPerAddress))
                 {
+                    metrics?.ConnectionRefused();
                     if (binding.Mode == BindingMode.StartTls)
                     {
                         await connection.Output.WriteAsync(handler.BusyReply, _stop.Token).ConfigureAwait(false);
@@ -227,6 +230,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
             }
             finally
             {
+                metrics?.ConnectionClosed();
                 Interlocked.Decrement(ref _connections);
                 if (_perAddress.AddOrUpdate(remote, 0, (_, n) => n - 1) <= 0)
                 {

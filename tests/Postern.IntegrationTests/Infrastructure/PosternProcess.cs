@@ -154,6 +154,21 @@ public sealed class PosternProcess : IAsyncDisposable
         return address;
     }
 
+    /// <summary>Submits a message from <paramref name="user"/> to itself over 587 with STARTTLS and AUTH, as a mail client does.</summary>
+    public async Task SubmitToSelfAsync(string user, string password, string subject, string text)
+    {
+        using var smtp = new MailKit.Net.Smtp.SmtpClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = ChainsToRoot };
+        await smtp.ConnectAsync("127.0.0.1", Port(587), MailKit.Security.SecureSocketOptions.StartTls);
+        await smtp.AuthenticateAsync(user, password);
+        var message = new MimeKit.MimeMessage();
+        message.From.Add(MimeKit.MailboxAddress.Parse(user));
+        message.To.Add(MimeKit.MailboxAddress.Parse(user));
+        message.Subject = subject;
+        message.Body = new MimeKit.TextPart("plain") { Text = text };
+        await smtp.SendAsync(message);
+        await smtp.DisconnectAsync(true);
+    }
+
     /// <summary>`postern ca export` into a fresh file; returns its path.</summary>
     public async Task<string> ExportRootAsync()
     {

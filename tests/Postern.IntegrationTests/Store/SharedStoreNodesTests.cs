@@ -3,7 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Net.Pop3;
-using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
 using Postern.IntegrationTests.Infrastructure;
@@ -70,18 +69,7 @@ public sealed class SharedStoreNodesTests : IAsyncLifetime
         var idle = imap.IdleAsync(done.Token);
         await Task.Delay(300);
 
-        using (var smtp = new SmtpClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = _first.ChainsToRoot })
-        {
-            await smtp.ConnectAsync("127.0.0.1", _first.Port(587), SecureSocketOptions.StartTls);
-            await smtp.AuthenticateAsync(user, Password);
-            var message = new MimeMessage();
-            message.From.Add(MailboxAddress.Parse(user));
-            message.To.Add(MailboxAddress.Parse(user));
-            message.Subject = "taken by the first node";
-            message.Body = new TextPart("plain") { Text = "read on the second" };
-            await smtp.SendAsync(message);
-            await smtp.DisconnectAsync(true);
-        }
+        await _first.SubmitToSelfAsync(user, Password, "taken by the first node", "read on the second");
 
         await idle;
         Assert.True(arrived.Task.IsCompleted, "the second node's IDLE session was not told of the new message");

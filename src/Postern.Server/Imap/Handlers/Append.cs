@@ -1,4 +1,5 @@
 using Postern.Protocols.Imap;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
@@ -16,6 +17,7 @@ internal sealed class Append : IImapHandler
 
         if (await AppendAsync(session, command, request, replacing: null, cancellationToken) is { } appended)
         {
+            ServerMetrics.Imap.Item(appended.Uids.Count);
             await session.OkAsync(command, "APPEND completed", cancellationToken, $"APPENDUID {appended.UidValidity} {ImapSequenceSet.Format(appended.Uids)}");
         }
     }

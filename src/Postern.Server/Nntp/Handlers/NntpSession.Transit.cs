@@ -62,6 +62,7 @@ internal sealed partial class NntpSession
     {
         if (result.Outcome == IntakeOutcome.Accepted)
         {
+            ServerMetrics.Nntp.Item();
             _articleAccepted?.Invoke();
         }
     }

@@ -30,6 +30,11 @@ internal static class Pop3RetrHandler
         await using (stream.ConfigureAwait(false))
         {
             var top = command.Verb == Pop3Verb.Top;
+            if (!top)
+            {
+                ServerMetrics.Pop3.Item();
+            }
+
             session.Ok(top ? "Top of message follows" : string.Create(CultureInfo.InvariantCulture, $"{message.Size} octets"));
             var encoder = new Pop3MessageEncoder(top ? command.LineCount ?? 0 : null);
             var buffer = ArrayPool<byte>.Shared.Rent(session.Options.ChunkSize);

@@ -205,6 +205,7 @@ internal sealed partial class SmtpSession
 
         var queueId = _transaction.QueueId;
         ResetTransaction();
+        ServerMetrics.Smtp.Item();
         Reply(250, $"2.0.0 Ok: queued as {queueId}");
     }
 

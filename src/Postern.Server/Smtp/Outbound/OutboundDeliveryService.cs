@@ -7,6 +7,7 @@ using MailKit.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MimeKit;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Smtp.Outbound;
@@ -165,6 +166,10 @@ public sealed class OutboundDeliveryService : BackgroundService
             }
         }
 
+        ServerMetrics.Outbound.Recipients(
+            delivered: records.Count(r => r.Item2 == RecipientState.Delivered),
+            deferred: records.Count(r => r.Item2 == RecipientState.Pending),
+            bounced: records.Count(r => r.Item2 == RecipientState.Failed));
         var wanted = bounces.Where(b => DeliveryStatusReport.Wants(b.Recipient, "FAILURE")).ToList();
         if (wanted.Count > 0 && queued.Sender.Length > 0)
         {
