@@ -34,6 +34,32 @@ internal static class AdminApi
         NewsEndpoints.Map(api, server);
         StatsEndpoints.Map(api, server);
         CertificateEndpoints.MapPublication(app, server);
+
+        // The API's description (OpenAPI 3.1), without a token: it holds no data. docs/openapi.json is a copy of it.
+        app.MapOpenApi("/api/{documentName}/openapi.json");
+    }
+
+    /// <summary>The OpenAPI document of /api/v1: its routes only (not the console, autoconfig or the CRL), bearer token.</summary>
+    public static void DescribeDocument(Microsoft.AspNetCore.OpenApi.OpenApiOptions options)
+    {
+        options.ShouldInclude = description => description.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true;
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new Microsoft.OpenApi.OpenApiInfo
+            {
+                Title = "Postern admin API",
+                Version = "v1",
+                Description = "System Manager's one API: the CLI and the web console call it. Every call carries the token from the data folder's admin.json as a bearer credential, over HTTPS only.",
+            };
+            document.Servers = [];
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes = new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>
+            {
+                ["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme { Type = Microsoft.OpenApi.SecuritySchemeType.Http, Scheme = "bearer", Description = "The token in admin.json" },
+            };
+            document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+            return Task.CompletedTask;
+        });
     }
 
     public static IResult Error(string message, int status = StatusCodes.Status400BadRequest) => Results.Json(new ApiError(message), statusCode: status);

@@ -88,6 +88,7 @@ internal static class ServeCommand
         });
 
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        builder.Services.AddOpenApi("v1", AdminApi.DescribeDocument);
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
         var credentials = new AdminCredentials("", token, server.Certificates.RootPem);

@@ -145,6 +145,23 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task The_api_describes_itself_and_docs_openapi_json_is_that_description()
+    {
+        var served = await PosternProcess.RunAsync("curl", ["-sf", "--cacert", _server.RootPemPath, "--resolve", $"mail.example.test:{_server.Port(443)}:127.0.0.1",
+            $"https://mail.example.test:{_server.Port(443)}/api/v1/openapi.json"]);
+        Assert.True(served.ExitCode == 0, served.Error);
+        var document = System.Text.Json.Nodes.JsonNode.Parse(served.Output)!;
+        Assert.Equal("Postern admin API", (string?)document["info"]!["title"]);
+        Assert.NotNull(document["paths"]!["/api/v1/stats"]);
+        Assert.Null(document["paths"]!["/autodiscover/autodiscover.xml"]);
+
+        // The committed copy must not drift from the code: refresh it with
+        // curl -sk https://127.0.0.1:10443/api/v1/openapi.json | python3 -m json.tool --indent 2 > docs/openapi.json
+        var committed = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "openapi.json")));
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(document, committed), "docs/openapi.json differs from the API the server describes");
+    }
+
+    [Fact]
     public async Task AdminApiRefusesMissingTokenAndClearText()
     {
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
