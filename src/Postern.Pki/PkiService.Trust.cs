@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
 
 namespace Postern.Pki;
 
@@ -43,7 +42,7 @@ public sealed partial class PkiService
                 infos.Add(ToInfo((await _repository.GetCertificateAsync(id, cancellationToken))!, assignments));
             }
 
-            _logger?.LogInformation("Imported {Count} trusted root certificate(s)", infos.Count);
+            _logger?.TrustedRootsImported(infos.Count);
             return PkiResult<IReadOnlyList<CertificateInfo>>.Ok(infos);
         }
         finally
@@ -171,7 +170,7 @@ public sealed partial class PkiService
                 PkiRepository.ActivateSubordinate(w, id);
                 return id;
             }, cancellationToken);
-            _logger?.LogInformation("Installed subordinate CA certificate {Subject} issued by {Issuer}", certificate.Subject, certificate.Issuer);
+            _logger?.SubordinateInstalled(certificate.Subject, certificate.Issuer);
             await _selector.ReloadAsync(cancellationToken);
             return PkiResult<CaInfo>.Ok((await GetCaInfoAsync(cancellationToken))!);
         }
@@ -359,7 +358,7 @@ public sealed partial class PkiService
 
             if (!result.Succeeded)
             {
-                _logger?.LogError("Automatic renewal of {Thumbprint} failed: {Reason}", row.Thumbprint, result.Error);
+                _logger?.AutomaticRenewalFailed(row.Thumbprint, result.Error);
             }
 
             outcomes.Add(new RenewalOutcome(row.Thumbprint, result.Value?.Thumbprint, servers, result.Error));

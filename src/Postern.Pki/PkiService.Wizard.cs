@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
 using Postern.Store;
 
 namespace Postern.Pki;
@@ -375,7 +374,7 @@ public sealed partial class PkiService
             await AuditAsync(virtualServerId, action, before, after, result.Succeeded ? "ok" : "refused", result.Succeeded ? Detail(result.Value) : result.Error, cancellationToken);
             if (!result.Succeeded)
             {
-                _logger?.LogWarning("Certificate wizard {Action} on virtual server {Id} refused: {Reason}", action, virtualServerId, result.Error);
+                _logger?.WizardRefused(action, virtualServerId, result.Error);
             }
 
             return result;
@@ -527,7 +526,7 @@ public sealed partial class PkiService
         var result = await StageAndInstallAsync(new InstallPlan(renewed, key, _keys.ProtectKey(key), [], row.FriendlyName, names, virtualServerId, true, row.Id, false), cancellationToken);
         if (result.Succeeded)
         {
-            _logger?.LogInformation("Renewed certificate {Old} as {New}", row.Thumbprint, result.Value!.Thumbprint);
+            _logger?.Renewed(row.Thumbprint, result.Value!.Thumbprint);
         }
 
         return result;

@@ -129,7 +129,7 @@ public sealed partial class PkiService
 
                     return true;
                 }, cancellationToken);
-                _logger?.LogInformation("Assigned server certificate {Thumbprint} for {Host} to {Count} virtual server(s)", thumbprint, hostName, bare.Count);
+                _logger?.HostCertificateAssigned(thumbprint, hostName, bare.Count);
             }
 
             await _selector.ReloadAsync(cancellationToken);
@@ -154,7 +154,7 @@ public sealed partial class PkiService
             return id;
         }, cancellationToken);
         await _store.Configuration.SetSettingAsync(BaseUrlSetting, ResolveBaseUrl(hostName), cancellationToken);
-        _logger?.LogInformation("Created the organization's root CA {Subject} ({Thumbprint})", root.Subject, CertificateFacts.Thumbprint(root));
+        _logger?.RootCreated(root.Subject, CertificateFacts.Thumbprint(root));
     }
 
     private string ResolveBaseUrl(string hostName)
@@ -379,13 +379,13 @@ public sealed partial class PkiService
 
             var now = _clock.GetUtcNow();
             await _store.Database.WriteAsync(w => PkiRepository.InsertRevocation(w, serial, (int)reason, now), cancellationToken);
-            _logger?.LogWarning("Revoked serial {Serial} ({Subject}), reason {Reason}", serial, issued.Subject, reason);
+            _logger?.Revoked(serial, issued.Subject, reason);
             var inService = await _repository.FindCertificateAsync(Convert.ToHexString(SHA256.HashData(issued.Der)), cancellationToken);
             if (inService is not null && (await _repository.ListAssignmentsAsync(cancellationToken)).Any(a => a.CertificateId == inService.Id))
             {
                 // The selector now prefers any valid certificate to it, but still presents it when it is the only one:
                 // dropping it silently could leave a virtual server without TLS.
-                _logger?.LogWarning("Revoked certificate {Thumbprint} is still assigned to a virtual server; renew or replace it", inService.Thumbprint);
+                _logger?.RevokedStillAssigned(inService.Thumbprint);
                 await _selector.ReloadAsync(cancellationToken);
             }
 
@@ -534,7 +534,7 @@ public sealed partial class PkiService
             PkiRepository.InsertIssued(w, certificate, ca.CertificateId, profileName, requester, now);
             return true;
         }, cancellationToken);
-        _logger?.LogInformation("Issued {Profile} certificate serial {Serial} to {Subject}", profileName, certificate.SerialNumber, certificate.Subject);
+        _logger?.Issued(profileName, certificate.SerialNumber, certificate.Subject);
         return certificate;
     }
 

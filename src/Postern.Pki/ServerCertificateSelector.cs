@@ -156,7 +156,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
     {
         if (row.ProtectedKey is null)
         {
-            _logger?.LogWarning("Certificate {Thumbprint} ({Name}) is assigned but has no private key; skipped", row.Thumbprint, row.FriendlyName);
+            _logger?.NoPrivateKey(row.Thumbprint, row.FriendlyName);
             return null;
         }
 
@@ -168,7 +168,7 @@ public sealed class ServerCertificateSelector : IServerCertificateSelector
         }
         catch (CryptographicException ex)
         {
-            _logger?.LogError("Certificate {Thumbprint} ({Name}) cannot be loaded: {Reason}", row.Thumbprint, row.FriendlyName, ex.Message);
+            _logger?.CannotLoad(row.Thumbprint, row.FriendlyName, ex.Message);
             return null;
         }
     }

@@ -78,7 +78,7 @@ internal sealed class CertificateServices : IAsyncDisposable
         var resolution = await Pki.ResolveClientCertificateDetailedAsync(certificate, null, cancellationToken).ConfigureAwait(false);
         if (resolution.AccountAddress is null)
         {
-            _logger.LogWarning("Certificate logon refused for {Subject}: {Reason}", certificate.Subject, resolution.Error);
+            _logger.CertificateLogonRefused(certificate.Subject, resolution.Error);
         }
 
         return resolution.AccountAddress;
@@ -116,7 +116,7 @@ internal sealed class CertificateServices : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                _logger.LogError(ex, "Certificate expiry check failed");
+                _logger.ExpiryCheckFailed(ex);
             }
 
             try
@@ -136,11 +136,11 @@ internal sealed class CertificateServices : IAsyncDisposable
         {
             if (renewal.Error is null)
             {
-                _logger.LogInformation("Renewed certificate {Old} as {New} for {Count} virtual server(s)", renewal.OldThumbprint, renewal.NewThumbprint, renewal.VirtualServerIds.Count);
+                _logger.CertificateRenewed(renewal.OldThumbprint, renewal.NewThumbprint, renewal.VirtualServerIds.Count);
             }
             else
             {
-                _logger.LogError("Could not renew certificate {Old}: {Error}", renewal.OldThumbprint, renewal.Error);
+                _logger.CertificateRenewalFailed(renewal.OldThumbprint, renewal.Error);
             }
         }
 
@@ -157,7 +157,7 @@ internal sealed class CertificateServices : IAsyncDisposable
             var text = certificate.Expired
                 ? $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) EXPIRED on {certificate.NotAfter:u}."
                 : $"Certificate \"{certificate.FriendlyName}\" ({certificate.Subject}, {certificate.Thumbprint}) expires on {certificate.NotAfter:u}.";
-            _logger.LogWarning("{Warning}", text);
+            _logger.CertificateExpiring(text);
             var key = certificate.Thumbprint + (certificate.Expired ? ":expired" : ":expiring");
             current.Add(key);
             if (!sent.Contains(key))

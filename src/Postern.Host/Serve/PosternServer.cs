@@ -132,7 +132,7 @@ internal sealed class PosternServer : IAsyncDisposable
 
         if (await configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) is null)
         {
-            logger.LogInformation("First start: creating organization {Organization} with server {Server}", options.Organization, hostName);
+            logger.FirstStart(options.Organization, hostName);
             await configuration.SetSettingAsync(SettingKeys.OrganizationName, options.Organization, cancellationToken).ConfigureAwait(false);
             await configuration.SetSettingAsync(SettingKeys.AdministrativeGroup, "First Administrative Group", cancellationToken).ConfigureAwait(false);
             await store.Directory.AddDomainAsync(hostName, cancellationToken).ConfigureAwait(false);

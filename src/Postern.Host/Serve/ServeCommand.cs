@@ -124,17 +124,17 @@ internal static class ServeCommand
 
         foreach (var listener in server.Host.Status.OrderBy(s => s.Protocol).ThenBy(s => s.Port))
         {
-            logger.LogInformation("{Protocol,-5} {Port,5} {Mode,-11} {VirtualServer}{Error}", listener.Protocol, listener.Port, listener.Mode, listener.VirtualServer, listener.Error is null ? "" : " — " + listener.Error);
+            logger.Listening(listener.Protocol, listener.Port, listener.Mode, listener.VirtualServer, listener.Error is null ? "" : " — " + listener.Error);
         }
 
-        logger.LogInformation("Postern is running for {Host}; data in {Data}; admin console and API at {Url}", server.HostName, Path.GetFullPath(options.DataDirectory), adminUrl);
+        logger.ServerRunning(server.HostName, Path.GetFullPath(options.DataDirectory), adminUrl);
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            logger.LogInformation("Stopping");
+            logger.Stopping();
         }
 
         await app.StopAsync(CancellationToken.None);

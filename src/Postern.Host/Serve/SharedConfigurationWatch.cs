@@ -43,7 +43,7 @@ internal sealed class SharedConfigurationWatch : IAsyncDisposable
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // The database may be briefly unreachable; the next tick tries again.
-                    logger.LogWarning("Shared configuration: cannot apply changes made elsewhere yet: {Error}", ex.Message);
+                    logger.SharedConfigurationDeferred(ex.Message);
                 }
             }
         }

@@ -77,12 +77,12 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 {
                     listener.Start();
                     _listeners[key] = listener;
-                    _logger.LogInformation("{VirtualServer}: listening on {Address}:{Port} ({Mode})", server.Name, binding.Address, listener.Port, binding.Mode);
+                    _logger.Listening(server.Name, binding.Address, listener.Port, binding.Mode);
                 }
                 catch (SocketException ex)
                 {
                     _failed[key] = new ListenerStatus(server.Id, server.Name, server.Protocol, binding.Address, EffectivePort(binding), binding.Mode, false, ex.Message);
-                    _logger.LogError("{VirtualServer}: cannot listen on {Address}:{Port}: {Error}", server.Name, binding.Address, EffectivePort(binding), ex.Message);
+                    _logger.CannotListen(server.Name, binding.Address, EffectivePort(binding), ex.Message);
                 }
             }
         }
@@ -226,7 +226,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                host._logger.LogError(ex, "{VirtualServer}: session from {Remote} failed", runtime.Config.Name, remote);
+                host._logger.SessionFailed(ex, runtime.Config.Name, remote);
             }
             finally
             {

@@ -119,7 +119,7 @@ internal sealed class ImapSession
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             // The peer went away or the server is stopping: end quietly.
-            _logger.LogDebug(ex, "IMAP session {Id} ended", Connection.Id);
+            _logger.SessionEnded(ex, Connection.Id);
         }
         finally
         {
@@ -265,7 +265,7 @@ internal sealed class ImapSession
         catch (Exception ex) when (ex is not (IOException or OperationCanceledException or ObjectDisposedException))
         {
             // A bug in one command must not take the connection down with it.
-            _logger.LogError(ex, "IMAP {Command} failed", command.Name);
+            _logger.CommandFailed(ex, command.Name);
             if (Writer.IsMidLine)
             {
                 // Half a response (perhaps half a literal) is out: nothing more can be said that the client would parse right.
@@ -386,7 +386,7 @@ internal sealed class ImapSession
         State = ImapState.Authenticated;
         _accountMail = ImapPublicFolders.CreateStore(Context, account);
         await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("IMAP login {Account} from {Remote}", account.Address, Connection.RemoteEndPoint);
+        _logger.LoggedIn(account.Address, Connection.RemoteEndPoint);
     }
 
     public void EnterSelected(ImapSelectedMailbox mailbox)

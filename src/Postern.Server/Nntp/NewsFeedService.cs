@@ -127,7 +127,7 @@ public sealed class NewsFeedService : IAsyncDisposable
 
             if (peer.Tls == NewsPeerTls.None && _clearTextWarned.Add(peer.Id))
             {
-                _logger.LogWarning("News peer {Peer}: the feed runs in CLEAR TEXT (--tls none); articles and any AUTHINFO password can be read on the network", peer.Name);
+                _logger.ClearTextFeed(peer.Name);
             }
 
             try
@@ -144,7 +144,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                _logger.LogWarning("News peer {Peer}: {Error}", peer.Name, ex.Message);
+                _logger.PeerFailed(peer.Name, ex.Message);
                 _peerRetryAt[peer.Id] = now + _options.RetryDelay;
             }
         }
@@ -196,7 +196,7 @@ public sealed class NewsFeedService : IAsyncDisposable
 
                     if (expired > 0)
                     {
-                        _logger.LogInformation("Removed {Count} public-folder message(s) past their folder's age limit", expired);
+                        _logger.Expired(expired);
                     }
 
                     lastPurge = now;
@@ -208,7 +208,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                _logger.LogError(ex, "News feed pass failed");
+                _logger.FeedPassFailed(ex);
             }
 
             try
@@ -264,7 +264,7 @@ public sealed class NewsFeedService : IAsyncDisposable
         var (client, error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
-            _logger.LogWarning("News peer {Peer}: cannot connect: {Error}", peer.Name, error);
+            _logger.CannotConnect(peer.Name, error);
             await RetryLaterAsync(toSend.Select(s => s.Entry), error, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -293,7 +293,7 @@ public sealed class NewsFeedService : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            _logger.LogWarning("News peer {Peer}: feed interrupted: {Error}", peer.Name, ex.Message);
+            _logger.FeedInterrupted(peer.Name, ex.Message);
             await RetryLaterAsync(remaining.Select(r => r.Entry), ex.Message, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -306,7 +306,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             await client.DisposeAsync().ConfigureAwait(false);
         }
 
-        _logger.LogInformation("News peer {Peer}: {Count} article(s) offered", peer.Name, done.Count);
+        _logger.Offered(peer.Name, done.Count);
     }
 
     /// <summary>RFC 4644: CHECK, then TAKETHIS if wanted. Null when the entry is finished (sent or refused for good), else the retry reason.</summary>
@@ -350,7 +350,7 @@ public sealed class NewsFeedService : IAsyncDisposable
         var (client, error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
-            _logger.LogWarning("News peer {Peer}: cannot connect to pull: {Error}", peer.Name, error);
+            _logger.CannotConnectToPull(peer.Name, error);
             _peerRetryAt[peer.Id] = _context.Time.GetUtcNow() + _options.RetryDelay;
             return;
         }
@@ -368,7 +368,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             var reply = await client.CommandAsync($"NEWNEWS {peer.Groups} {since.UtcDateTime:yyyyMMdd HHmmss} GMT", cancellationToken).ConfigureAwait(false);
             if (!reply.StartsWith("230", StringComparison.Ordinal))
             {
-                _logger.LogWarning("News peer {Peer}: NEWNEWS refused: {Reply}", peer.Name, reply);
+                _logger.NewNewsRefused(peer.Name, reply);
                 _peerRetryAt[peer.Id] = _context.Time.GetUtcNow() + _options.RetryDelay;
                 return;
             }
@@ -397,7 +397,7 @@ public sealed class NewsFeedService : IAsyncDisposable
                 if (result.Outcome == IntakeOutcome.Failed)
                 {
                     // Not stored now: leave LastPull where it was so the next pull asks again.
-                    _logger.LogWarning("News peer {Peer}: could not store {MessageId}", peer.Name, id);
+                    _logger.NotStored(peer.Name, id);
                     return;
                 }
 
@@ -410,7 +410,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             await _context.Store.PublicFolders.SetLastPullAsync(peer.Id, peerNow, cancellationToken).ConfigureAwait(false);
             if (stored > 0)
             {
-                _logger.LogInformation("News peer {Peer}: pulled {Count} article(s)", peer.Name, stored);
+                _logger.Pulled(peer.Name, stored);
                 Nudge();
             }
         }

@@ -117,7 +117,7 @@ internal sealed partial class NntpSession
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not IOException and not ObjectDisposedException and not InvalidOperationException)
             {
-                _logger.LogError(ex, "NNTP command {Command} failed", command.Keyword);
+                _logger.CommandFailed(ex, command.Keyword);
                 _channel.WriteLine("403 Internal fault, try again later");
                 ok = true;
             }

@@ -143,7 +143,7 @@ internal sealed class Pop3MaildropLocks
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The next period tries again; a lock only lapses after a whole lifetime without refresh.
-            _logger.LogWarning(ex, "POP3: could not refresh maildrop locks");
+            _logger.LockRefreshFailed(ex);
         }
     }
 }

@@ -118,7 +118,7 @@ internal sealed class Pop3Session
                 catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     // RFC 3206 §4: a store failure is the server's problem, not the user's credentials.
-                    Logger.LogError(ex, "POP3: cannot open the maildrop of {Account}", account.Address);
+                    Logger.MaildropUnavailable(ex, account.Address);
                     Error(Pop3ResponseCode.SysTemp, "Maildrop unavailable; try again later");
                     return Pop3Flow.Continue;
                 }
@@ -132,7 +132,7 @@ internal sealed class Pop3Session
 
                 Maildrop = maildrop;
                 State = Pop3State.Transaction;
-                Logger.LogInformation("POP3 login {Account} ({Mechanism}) from {Remote}", account.Address, mechanism, Connection.RemoteEndPoint.Address);
+                Logger.LoggedIn(account.Address, mechanism, Connection.RemoteEndPoint.Address);
                 Ok($"Logged in; {maildrop.Count} messages ({maildrop.Size} octets)");
                 return Pop3Flow.Continue;
             case AuthenticationOutcome.Throttled:

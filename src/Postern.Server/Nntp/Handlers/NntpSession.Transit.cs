@@ -1,5 +1,4 @@
 using System.Buffers;
-using Microsoft.Extensions.Logging;
 using Postern.Protocols.Nntp;
 using Postern.Server.Connections;
 using Postern.Store;
@@ -50,11 +49,11 @@ internal sealed partial class NntpSession
         // log's (as for SMTP deliveries): at information level the console logger's thread woke for every post.
         if (result.Outcome == IntakeOutcome.Pending)
         {
-            _logger.LogInformation("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
+            _logger.PostHeld(result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
         }
         else if (result.Outcome == IntakeOutcome.Accepted)
         {
-            _logger.LogDebug("NNTP POST {MessageId} by {Account}: {Outcome}", result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
+            _logger.PostStored(result.MessageId, _account?.Address ?? "anonymous", result.Outcome);
         }
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Postern.Protocols.Pop3;
 
 namespace Postern.Server.Pop3.Handlers;
@@ -26,7 +25,7 @@ internal static class Pop3QuitHandler
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            session.Logger.LogError(ex, "POP3: removing deleted messages of {Account} failed", maildrop.Account.Address);
+            session.Logger.UpdateFailed(ex, maildrop.Account.Address);
 
             // RFC 1939 §6: "-ERR some deleted messages not removed"; the store's transaction removed none.
             session.Error(Pop3ResponseCode.SysTemp, "Some deleted messages not removed");

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using Postern.Protocols.Smtp;
 using Postern.Server.Connections;
 using Postern.Server.Smtp.Delivery;
@@ -192,7 +191,7 @@ internal sealed partial class SmtpSession
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _logger.LogError(ex, "SMTP: could not store message {QueueId}", _transaction.QueueId);
+            _logger.StoreFailed(ex, _transaction.QueueId);
             ResetTransaction();
             Reply(451, "4.3.0 Error: local error in processing, try again later");
             return;

@@ -52,7 +52,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                _logger.LogError(ex, "Outbound delivery: queue run failed");
+                _logger.QueueRunFailed(ex);
             }
 
             try
@@ -91,7 +91,7 @@ public sealed class OutboundDeliveryService : BackgroundService
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        _logger.LogError(ex, "Outbound delivery: message {QueueId} failed unexpectedly", message.Id);
+                        _logger.MessageFailedUnexpectedly(ex, message.Id);
                         await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, ct).ConfigureAwait(false);
                     }
                 }).ConfigureAwait(false);
@@ -412,7 +412,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
         catch (ParseException ex)
         {
-            _logger.LogWarning("Outbound delivery: cannot build a bounce for message {QueueId} to {Sender}: {Error}", queued.Id, queued.Sender, ex.Message);
+            _logger.BounceNotBuilt(queued.Id, queued.Sender, ex.Message);
             return;
         }
 
@@ -429,7 +429,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             var account = await _store.Directory.ResolveRecipientAsync(sender, cancellationToken).ConfigureAwait(false);
             if (account is null)
             {
-                _logger.LogWarning("Outbound delivery: bounce for message {QueueId} dropped, local sender {Sender} does not exist", queued.Id, sender);
+                _logger.BounceDropped(queued.Id, sender);
                 return;
             }
 

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Postern.Server.Smtp;
+
+/// <summary>SMTP log events (3000–3099: sessions; 3100–3199: outbound delivery).</summary>
+internal static partial class SmtpLog
+{
+    [LoggerMessage(3001, LogLevel.Error, "SMTP: could not store message {QueueId}")]
+    public static partial void StoreFailed(this ILogger logger, Exception exception, string? queueId);
+
+    [LoggerMessage(3101, LogLevel.Error, "Outbound delivery: queue run failed")]
+    public static partial void QueueRunFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(3102, LogLevel.Error, "Outbound delivery: message {QueueId} failed unexpectedly")]
+    public static partial void MessageFailedUnexpectedly(this ILogger logger, Exception exception, long queueId);
+
+    [LoggerMessage(3103, LogLevel.Warning, "Outbound delivery: cannot build a bounce for message {QueueId} to {Sender}: {Error}")]
+    public static partial void BounceNotBuilt(this ILogger logger, long queueId, string sender, string error);
+
+    [LoggerMessage(3104, LogLevel.Warning, "Outbound delivery: bounce for message {QueueId} dropped, local sender {Sender} does not exist")]
+    public static partial void BounceDropped(this ILogger logger, long queueId, string sender);
+}
