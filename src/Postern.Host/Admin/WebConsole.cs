@@ -8,6 +8,9 @@ internal static class WebConsole
         var assembly = typeof(WebConsole).Assembly;
         app.MapGet("/", () => Page(assembly, "index.html", "text/html; charset=utf-8"));
         app.MapGet("/console.js", () => Page(assembly, "console.js", "text/javascript; charset=utf-8"));
+
+        // Browsers ask for it on their own; no icon, and no 404 in the console's error list either.
+        app.MapGet("/favicon.ico", () => Results.NoContent());
     }
 
     private static IResult Page(System.Reflection.Assembly assembly, string name, string contentType)

@@ -26,7 +26,7 @@ async function loadTree() {
     `<li><span>${protocolNames[p]}</span><ul>${byProtocol[p].map((vs) => `<li><span data-vs="${vs.id}">${esc(vs.name)}</span></li>`).join('')}</ul></li>`).join('');
   $('tree').innerHTML = `<ul><li><span>${esc(org.organization)}</span><ul><li><span>Administrative Groups</span><ul><li><span>${esc(org.administrativeGroup)}</span><ul>
     <li><span>Servers</span><ul><li><span title="store: ${esc(org.store || '')}">${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
-    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li>
+    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li><li><span data-page="monitoring">Monitoring and Status</span></li>
   </ul></li></ul></li></ul></li></ul>`;
   $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', () => {
     $('tree').querySelectorAll('.selected').forEach((n) => n.classList.remove('selected'));
@@ -171,6 +171,19 @@ const pages = {
       <h2>Issued certificates</h2><table><tr><th>Serial</th><th>Subject</th><th>Expires</th><th>State</th><th></th></tr>
       ${issued.map((i) => `<tr><td>${esc(i.serialNumber)}</td><td>${esc(i.subject)}</td><td>${esc(i.notAfter)}</td><td>${i.revoked ? 'revoked' : 'valid'}</td><td>${i.revoked ? '' : `<button data-serial="${esc(i.serialNumber)}">Revoke</button>`}</td></tr>`).join('')}</table><p id="status"></p>`;
     $('main').querySelectorAll('button[data-serial]').forEach((b) => b.onclick = () => run(async () => { await api('POST', 'ca/revoke', { serialNumber: b.dataset.serial, reason: 'Unspecified' }); await pages.ca(); return 'Revoked'; }));
+  },
+  async monitoring() {
+    const [stats, servers] = await Promise.all([api('GET', 'stats'), api('GET', 'virtual-servers')]);
+    const listeners = servers.flatMap((vs) => vs.bindings.map((b) => ({ vs, b })));
+    $('main').innerHTML = `<h1>Monitoring and Status</h1><p>${esc(stats.node)}, running since ${esc(new Date(stats.started).toLocaleString())}.</p>
+      <h2>Since start</h2><table><tr><th>Protocol</th><th>Connections</th><th>Open now</th><th>Refused</th><th>TLS handshakes</th><th>TLS failed</th><th>Logons</th><th>Logons failed</th><th>Work</th></tr>
+      ${stats.protocols.map((p) => `<tr><td>${esc(p.protocol.toUpperCase())}</td><td>${p.connectionsAccepted}</td><td>${p.connectionsActive}</td><td>${p.connectionsRefused}</td><td>${p.tlsHandshakes}</td><td>${p.tlsFailures}</td>
+        <td>${p.logonsSucceeded}</td><td>${p.logonsFailed}</td><td>${p.itemCount} ${esc(p.items.replace('.', ' '))}</td></tr>`).join('')}</table>
+      <p>Outbound: ${stats.outbound.delivered} delivered, ${stats.outbound.deferred} deferred, ${stats.outbound.bounced} bounced.</p>
+      <h2>Listeners</h2><table><tr><th>Virtual server</th><th>Address</th><th>Port</th><th>State</th></tr>
+      ${listeners.map(({ vs, b }) => `<tr><td>${esc(vs.name)}</td><td>${esc(b.address)}</td><td>${b.port}</td><td>${!vs.enabled ? 'stopped' : b.listening ? 'listening' : esc(b.error || 'down')}</td></tr>`).join('')}</table>
+      <div class="buttons"><button id="refresh">Refresh</button></div>`;
+    $('refresh').onclick = () => pages.monitoring();
   },
   async queue() {
     const queue = await api('GET', 'queue');

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+using Postern.IntegrationTests.Infrastructure;
+
+namespace Postern.IntegrationTests.Host;
+
+/// <summary>Runs where Debian's chromium and chromium-driver are installed (test.sh installs them).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class ChromiumFactAttribute : FactAttribute
+{
+    public const string Driver = "/usr/bin/chromedriver";
+    public const string Browser = "/usr/bin/chromium";
+
+    public ChromiumFactAttribute()
+    {
+        if (!File.Exists(Driver) || !File.Exists(Browser))
+        {
+            Skip = "Chromium is not installed: apt-get install -y chromium chromium-driver (test.sh installs them)";
+        }
+    }
+}
+
+/// <summary>
+/// The System Manager console in a real browser (headless Chromium, driven by Selenium): log on with the admin token,
+/// run the certificate wizard of the article both ways (send the request at once to the online CA; prepare it now and
+/// send it later, then delete the pending request), and read Monitoring and Status.
+/// </summary>
+public sealed class WebConsoleTests : IAsyncLifetime
+{
+    private PosternProcess _server = null!;
+    private ChromeDriver _browser = null!;
+    private WebDriverWait _wait = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PosternProcess.StartAsync("mail.example.test");
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromiumFactAttribute.Driver)!, Path.GetFileName(ChromiumFactAttribute.Driver));
+        service.HideCommandPromptWindow = true;
+        service.SuppressInitialDiagnosticInformation = true;
+        var options = new ChromeOptions { BinaryLocation = ChromiumFactAttribute.Browser, AcceptInsecureCertificates = true };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000");
+        _browser = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        _wait = new WebDriverWait(_browser, TimeSpan.FromSeconds(20));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _browser?.Quit();
+        _browser?.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [ChromiumFact]
+    public async Task An_administrator_runs_the_certificate_wizard_and_reads_the_monitoring_page_in_the_console()
+    {
+        using var admin = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
+        _browser.Navigate().GoToUrl($"https://127.0.0.1:{_server.Port(443)}/");
+        _browser.FindElement(By.Id("token")).SendKeys(admin.RootElement.GetProperty("token").GetString()!);
+        _browser.FindElement(By.CssSelector("#login button[type=submit]")).Click();
+
+        // The article's tree: organization, administrative group, server, protocols, virtual servers.
+        var nntp = _wait.Until(d => d.FindElements(By.XPath("//nav//span[text()='Default NNTP Virtual Server']")).FirstOrDefault());
+        Assert.Contains("First Administrative Group", _browser.FindElement(By.Id("tree")).Text, StringComparison.Ordinal);
+
+        // Send the request at once to the organization's online CA: the certificate is issued and installed.
+        nntp.Click();
+        Button("Certificate…", inWizard: false).Click();
+        Next();
+        Choose("d", "now");
+        Next();
+        Next();
+        Type("org", "Example Org");
+        Next();
+        Type("cn", "news.example.test");
+        Next();
+        Type("country", "US");
+        Next();
+        Assert.True(Wizard().Text.Contains("news.example.test", StringComparison.Ordinal), Wizard().Text);
+        Next();
+        _wait.Until(_ => Wizard().Text.Contains("The certificate is installed on Default NNTP Virtual Server", StringComparison.Ordinal));
+        Assert.True(Wizard().Text.Contains("Issued to news.example.test", StringComparison.Ordinal), Wizard().Text);
+        Button("Finish").Click();
+
+        // The NNTPS port now serves it, chaining to the organization's root.
+        var served = await PosternProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{_server.Port(563)}", "-servername", "news.example.test",
+            "-CAfile", _server.RootPemPath, "-verify_return_error"], "Q\n");
+        Assert.Contains("CN = news.example.test", served.Output, StringComparison.Ordinal);
+        Assert.Contains("Verify return code: 0 (ok)", served.Output, StringComparison.Ordinal);
+
+        // Prepare the request now and send it later: the wizard shows the PKCS#10 file, and the next run offers the pending request.
+        _browser.FindElement(By.XPath("//nav//span[text()='Default POP3 Virtual Server']")).Click();
+        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == "Default POP3 Virtual Server Properties");
+        Button("Certificate…", inWizard: false).Click();
+        Next();
+        Choose("d", "later");
+        Next();
+        Next();
+        Type("org", "Example Org");
+        Next();
+        Type("cn", "pop.example.test");
+        Next();
+        Next();
+        Next();
+        _wait.Until(_ => Wizard().Text.Contains("BEGIN CERTIFICATE REQUEST", StringComparison.Ordinal));
+        Assert.NotNull(Wizard().FindElement(By.CssSelector("a[download='certreq.txt']")));
+        Button("Finish").Click();
+        Button("Certificate…", inWizard: false).Click();
+        _wait.Until(_ => Wizard().Text.Contains("There is a pending request", StringComparison.Ordinal));
+        Choose("p", "delete");
+        Next();
+        _wait.Until(_ => Wizard().Text.Contains("Pending Request Deleted", StringComparison.Ordinal));
+
+        // Monitoring and Status counts the NNTPS connection above and lists every listener.
+        _browser.FindElement(By.CssSelector("nav span[data-page='monitoring']")).Click();
+        var main = _wait.Until(d => d.FindElements(By.Id("refresh")).Count > 0 ? d.FindElement(By.Id("main")) : null)!;
+        Assert.Matches(@"NNTP 1 0 0 1 ", string.Join(' ', main.Text.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains("Client Submission", main.Text, StringComparison.Ordinal);
+
+        var errors = _browser.FindElements(By.CssSelector(".error")).Select(e => e.Text).Where(t => t.Length > 0).ToList();
+        Assert.Empty(errors);
+    }
+
+    private IWebElement Wizard() => _wait.Until(d => d.FindElements(By.CssSelector("#wizard .wizard")).FirstOrDefault())!;
+
+    private IWebElement Button(string text, bool inWizard = true) =>
+        _wait.Until(d => d.FindElements(By.XPath((inWizard ? "//div[@class='wizard']" : "//main") + $"//button[text()='{text}']")).FirstOrDefault(b => b.Displayed))!;
+
+    /// <summary>Clicks Next and waits for the next page of the wizard (or its error line).</summary>
+    private void Next()
+    {
+        var title = Wizard().FindElement(By.TagName("h3")).Text;
+        Button("Next").Click();
+        _wait.Until(_ =>
+        {
+            try
+            {
+                var wizard = Wizard();
+                var error = wizard.FindElements(By.Id("wizError")).FirstOrDefault()?.Text;
+                Assert.True(string.IsNullOrEmpty(error), error);
+                return wizard.FindElement(By.TagName("h3")).Text != title;
+            }
+            catch (StaleElementReferenceException)
+            {
+                return false;
+            }
+        });
+    }
+
+    private void Choose(string group, string value) => Wizard().FindElement(By.CssSelector($"input[name='{group}'][value='{value}']")).Click();
+
+    private void Type(string id, string text)
+    {
+        var input = Wizard().FindElement(By.Id(id));
+        input.Clear();
+        input.SendKeys(text);
+    }
+}
