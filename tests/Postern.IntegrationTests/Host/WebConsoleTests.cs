@@ -24,8 +24,8 @@ internal sealed class ChromiumFactAttribute : FactAttribute
 
 /// <summary>
 /// The System Manager console in a real browser (headless Chromium, driven by Selenium): log on with the admin token,
-/// run the certificate wizard of the article both ways (send the request at once to the online CA; prepare it now and
-/// send it later, then delete the pending request), and read Monitoring and Status.
+/// run the certificate wizard of the article every way (send the request at once to the online CA; prepare it now and
+/// send it later, then install the external CA's .cer or delete the pending request), and read Monitoring and Status.
 /// </summary>
 public sealed class WebConsoleTests : IAsyncLifetime
 {
@@ -89,28 +89,37 @@ public sealed class WebConsoleTests : IAsyncLifetime
         Assert.Contains("CN = news.example.test", served.Output, StringComparison.Ordinal);
         Assert.Contains("Verify return code: 0 (ok)", served.Output, StringComparison.Ordinal);
 
-        // Prepare the request now and send it later: the wizard shows the PKCS#10 file, and the next run offers the pending request.
-        _browser.FindElement(By.XPath("//nav//span[text()='Default POP3 Virtual Server']")).Click();
-        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == "Default POP3 Virtual Server Properties");
+        // Prepare the request now and send it later: the wizard shows the PKCS#10 file; an external CA (OpenSSL) signs it,
+        // and the next run of the wizard processes the pending request by installing the CA's .cer.
+        var request = PrepareLater("Default POP3 Virtual Server", "pop.example.test");
+        var work = Path.Combine(_server.DataDirectory, "external-ca");
+        Directory.CreateDirectory(work);
+        var requestFile = Path.Combine(work, "certreq.txt");
+        await File.WriteAllTextAsync(requestFile, request);
+        var (externalRoot, cer) = await Pki.CertificateWizardCliTests.SignWithOpenSslCaAsync(work, requestFile, days: 30, dnsName: "pop.example.test");
+        var trusted = await _server.CliAsync(null, "ca", "trust", "add", "--file", externalRoot);
+        Assert.True(trusted.ExitCode == 0, trusted.Error);
         Button("Certificate…", inWizard: false).Click();
+        _wait.Until(_ => Wizard().Text.Contains("There is a pending request", StringComparison.Ordinal));
+        Choose("p", "process");
         Next();
-        Choose("d", "later");
+        Wizard().FindElement(By.Id("cer")).SendKeys(cer);
         Next();
-        Next();
-        Type("org", "Example Org");
-        Next();
-        Type("cn", "pop.example.test");
-        Next();
-        Next();
-        Next();
-        _wait.Until(_ => Wizard().Text.Contains("BEGIN CERTIFICATE REQUEST", StringComparison.Ordinal));
-        Assert.NotNull(Wizard().FindElement(By.CssSelector("a[download='certreq.txt']")));
+        _wait.Until(_ => Wizard().Text.Contains("The certificate is installed on Default POP3 Virtual Server", StringComparison.Ordinal));
         Button("Finish").Click();
+        var pop3 = await PosternProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{_server.Port(995)}", "-servername", "pop.example.test",
+            "-CAfile", externalRoot, "-verify_return_error"], "Q\n");
+        Assert.Contains("CN = pop.example.test", pop3.Output, StringComparison.Ordinal);
+        Assert.Contains("Verify return code: 0 (ok)", pop3.Output, StringComparison.Ordinal);
+
+        // A pending request can also be deleted.
+        PrepareLater("Default IMAP4 Virtual Server", "imap.example.test");
         Button("Certificate…", inWizard: false).Click();
         _wait.Until(_ => Wizard().Text.Contains("There is a pending request", StringComparison.Ordinal));
         Choose("p", "delete");
         Next();
         _wait.Until(_ => Wizard().Text.Contains("Pending Request Deleted", StringComparison.Ordinal));
+        Button("Finish").Click();
 
         // Monitoring and Status counts the NNTPS connection above and lists every listener.
         _browser.FindElement(By.CssSelector("nav span[data-page='monitoring']")).Click();
@@ -120,6 +129,29 @@ public sealed class WebConsoleTests : IAsyncLifetime
 
         var errors = _browser.FindElements(By.CssSelector(".error")).Select(e => e.Text).Where(t => t.Length > 0).ToList();
         Assert.Empty(errors);
+    }
+
+    /// <summary>Runs the wizard's "prepare the request now, but send it later" path on a virtual server; returns the request (PEM).</summary>
+    private string PrepareLater(string virtualServer, string commonName)
+    {
+        _browser.FindElement(By.XPath($"//nav//span[text()='{virtualServer}']")).Click();
+        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == virtualServer + " Properties");
+        Button("Certificate…", inWizard: false).Click();
+        Next();
+        Choose("d", "later");
+        Next();
+        Next();
+        Type("org", "Example Org");
+        Next();
+        Type("cn", commonName);
+        Next();
+        Next();
+        Next();
+        _wait.Until(_ => Wizard().Text.Contains("BEGIN CERTIFICATE REQUEST", StringComparison.Ordinal));
+        Assert.NotNull(Wizard().FindElement(By.CssSelector("a[download='certreq.txt']")));
+        var pem = Wizard().FindElement(By.TagName("pre")).Text;
+        Button("Finish").Click();
+        return pem;
     }
 
     private IWebElement Wizard() => _wait.Until(d => d.FindElements(By.CssSelector("#wizard .wizard")).FirstOrDefault())!;

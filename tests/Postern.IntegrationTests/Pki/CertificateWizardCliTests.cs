@@ -133,7 +133,8 @@ public sealed class CertificateWizardCliTests(PosternProcessFixture fixture) : I
         await _server.CliAsync(null, "vs", "set", Pop3, "--require-secure-channel", "off", "--require-128bit", "off");
     }
 
-    private static async Task<(string RootPem, string Certificate)> SignWithOpenSslCaAsync(string work, string request, int days, string name = "cert")
+    /// <summary>OpenSSL as an external CA: signs <paramref name="request"/> with a test root made in <paramref name="work"/> (once).</summary>
+    internal static async Task<(string RootPem, string Certificate)> SignWithOpenSslCaAsync(string work, string request, int days, string name = "cert", string dnsName = "mail.example.test")
     {
         var root = Path.Combine(work, "extroot.pem");
         var rootKey = Path.Combine(work, "extroot.key");
@@ -145,7 +146,7 @@ public sealed class CertificateWizardCliTests(PosternProcessFixture fixture) : I
         }
 
         var extensions = Path.Combine(work, name + ".ext");
-        await File.WriteAllTextAsync(extensions, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:mail.example.test\n");
+        await File.WriteAllTextAsync(extensions, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:" + dnsName + "\n");
         var certificate = Path.Combine(work, name + ".cer");
         // A negative day count gives a certificate whose validity ended before it began: expired.
         var signed = await Run("openssl", "x509", "-req", "-in", request, "-CA", root, "-CAkey", rootKey, "-CAcreateserial", "-out", certificate, "-extfile", extensions,
