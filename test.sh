@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(curl swaks openssl ca-certificates python3 isync sslscan fetchmail tin postgresql chromium chromium-driver)
+packages=(curl swaks openssl ca-certificates python3 isync sslscan fetchmail tin postgresql chromium chromium-driver python3-dkim)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

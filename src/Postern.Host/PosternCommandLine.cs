@@ -23,6 +23,7 @@ internal static class PosternCommandLine
         root.Subcommands.Add(RoutingCommands.Create());
         root.Subcommands.Add(NewsCommands.PublicFolder());
         root.Subcommands.Add(NewsCommands.News());
+        root.Subcommands.Add(DkimCommands.Create());
         root.Subcommands.Add(StatsCommand.Create());
         foreach (var command in CertificateCommands.Create())
         {

@@ -33,6 +33,7 @@ internal static class AdminApi
         RoutingEndpoints.Map(api, server);
         NewsEndpoints.Map(api, server);
         StatsEndpoints.Map(api, server);
+        DkimEndpoints.Map(api, server);
         CertificateEndpoints.MapPublication(app, server);
 
         // The API's description (OpenAPI 3.1), without a token: it holds no data. docs/openapi.json is a copy of it.

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Postern.Server.Connections;
 using Postern.Server.Nntp;
+using Postern.Server.Smtp;
 using Postern.Server.Smtp.Outbound;
 using Postern.Store;
 
@@ -65,6 +66,7 @@ internal sealed class PosternServer : IAsyncDisposable
             LoggerFactory = loggerFactory,
             PortOffset = options.PortOffset,
             ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
+            Dkim = new DkimKeys(store),
         };
 
         // Outbound SMTP and news feeds verify peers against the system roots plus the organization's

@@ -24,6 +24,9 @@ public sealed class ServerContext
     /// <summary>Throttles failed logins per account and per client address, shared by every protocol.</summary>
     public AuthenticationThrottle AuthThrottle { get; } = new();
 
+    /// <summary>DKIM keys of the mail domains; submitted mail from a domain with a key is signed. Null: nothing is signed.</summary>
+    public Smtp.DkimKeys? Dkim { get; init; }
+
     /// <summary>Added to every configured port (non-root runs; tests).</summary>
     public int PortOffset { get; init; }
 }

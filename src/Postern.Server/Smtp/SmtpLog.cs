@@ -8,6 +8,9 @@ internal static partial class SmtpLog
     [LoggerMessage(3001, LogLevel.Error, "SMTP: could not store message {QueueId}")]
     public static partial void StoreFailed(this ILogger logger, Exception exception, string? queueId);
 
+    [LoggerMessage(3002, LogLevel.Warning, "SMTP: message {QueueId} goes out without a DKIM signature")]
+    public static partial void DkimSigningFailed(this ILogger logger, Exception exception, string? queueId);
+
     [LoggerMessage(3101, LogLevel.Error, "Outbound delivery: queue run failed")]
     public static partial void QueueRunFailed(this ILogger logger, Exception exception);
 

@@ -180,6 +180,7 @@ internal sealed partial class SmtpSession
         {
             // RFC 6409 §8.3: a submission server may add Message-ID and Date when missing.
             content = SmtpMessageAcceptor.AddMissingSubmissionHeaders(content, _transaction.TraceLength, HostName, _context.Time.GetUtcNow());
+            content = await SignAsync(content, cancellationToken).ConfigureAwait(false);
         }
 
         var locals = _transaction.LocalMailboxes();
@@ -206,6 +207,36 @@ internal sealed partial class SmtpSession
         ResetTransaction();
         ServerMetrics.Smtp.Item();
         Reply(250, $"2.0.0 Ok: queued as {queueId}");
+    }
+
+    /// <summary>
+    /// Puts a DKIM-Signature in front of submitted mail whose From domain has a key (RFC 6376 §5). A signing failure
+    /// leaves the message unsigned, never refused: the receiver then treats it as mail without DKIM.
+    /// </summary>
+    private async ValueTask<ReadOnlyMemory<byte>> SignAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        if (_context.Dkim is not { } dkim)
+        {
+            return content;
+        }
+
+        try
+        {
+            if (await dkim.SignAsync(content, cancellationToken).ConfigureAwait(false) is not { } field)
+            {
+                return content;
+            }
+
+            var signed = new byte[field.Length + content.Length];
+            field.CopyTo(signed, 0);
+            content.CopyTo(signed.AsMemory(field.Length));
+            return signed;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.DkimSigningFailed(ex, _transaction.QueueId);
+            return content;
+        }
     }
 
     /// <summary>Reads more message data (DATA or BDAT); null after the data timeout, when the session is closed with 421.</summary>
