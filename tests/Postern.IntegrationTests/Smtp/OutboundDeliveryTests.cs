@@ -20,13 +20,14 @@ public sealed class OutboundDeliveryTests
             Task.FromResult(new MailExchangerLookup(MailExchangerStatus.NoMail, [], "no DNS in tests"));
     }
 
-    private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true) => new()
+    private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true, IMailExchangerResolver? resolver = null, int mxPort = 25) => new()
     {
+        MxPort = mxPort,
         PollInterval = TimeSpan.FromMilliseconds(200),
         FirstRetryDelay = TimeSpan.FromMilliseconds(200),
         RetryPeriod = retryPeriod ?? TimeSpan.FromDays(5),
         Timeout = TimeSpan.FromSeconds(10),
-        Resolver = new NoDns(),
+        Resolver = resolver ?? new NoDns(),
         TrustedRoots = trustTestRoot ? _ => Task.FromResult<IReadOnlyCollection<X509Certificate2>>([TestCertificates.Shared.Root]) : null,
     };
 
@@ -89,6 +90,33 @@ public sealed class OutboundDeliveryTests
         {
             await outbound.StopAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task WithoutARouteMailGoesToTheDomainsMxByPreferenceAndANullMxBounces()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+
+        // b.test's best exchanger refuses connections; the next one is B. nomail.test says it takes no mail (RFC 7505).
+        await using var dns = new Postern.Tests.FakeDnsServer()
+            .AddMx("b.test", 10, "127.0.0.2")
+            .AddMx("b.test", 20, "localhost")
+            .AddMx("nomail.test", 0, ".");
+        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test",
+            Options(resolver: new DnsMailExchangerResolver(lookup), mxPort: b.PortOf(Inbound, BindingMode.StartTls)));
+        await SubmitAsync(a, "alice@a.test", "bob@b.test", "found by MX");
+        await SubmitAsync(a, "alice@a.test", "carol@nomail.test", "to a domain without mail");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var delivered = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test"))));
+        Assert.Equal("found by MX", delivered.Subject);
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal("rfc822; carol@nomail.test", status.StatusGroups[1]["Final-Recipient"]);
+        Assert.Equal("5.1.2", status.StatusGroups[1]["Status"]);
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
     }
 
     [Fact]
