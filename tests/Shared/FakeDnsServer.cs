@@ -38,6 +38,19 @@ internal sealed class FakeDnsServer : IAsyncDisposable
 
     public FakeDnsServer AddA(string name, IPAddress address) => Add(name, A, address.GetAddressBytes());
 
+    /// <summary>A TXT record; text longer than 255 octets goes in several strings, as a zone file splits it (RFC 1035 §3.3.14).</summary>
+    public FakeDnsServer AddTxt(string name, string text)
+    {
+        var data = new List<byte>();
+        foreach (var part in Encoding.ASCII.GetBytes(text).Chunk(255))
+        {
+            data.Add((byte)part.Length);
+            data.AddRange(part);
+        }
+
+        return Add(name, Txt, [.. data]);
+    }
+
     /// <summary>Answers every question about <paramref name="name"/> with an error code (3: NXDOMAIN, 2: SERVFAIL).</summary>
     public FakeDnsServer Fail(string name, byte responseCode)
     {

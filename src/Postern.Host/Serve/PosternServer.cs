@@ -67,6 +67,7 @@ internal sealed class PosternServer : IAsyncDisposable
             PortOffset = options.PortOffset,
             ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
             Dkim = new DkimKeys(store),
+            InboundDkim = new DkimVerification(new DnsClient.LookupClient(new DnsClient.LookupClientOptions { UseCache = true, Timeout = TimeSpan.FromSeconds(3), Retries = 1 }), hostName),
         };
 
         // Outbound SMTP and news feeds verify peers against the system roots plus the organization's

@@ -25,7 +25,10 @@ public sealed class ServerContext
     public AuthenticationThrottle AuthThrottle { get; } = new();
 
     /// <summary>DKIM keys of the mail domains; submitted mail from a domain with a key is signed. Null: nothing is signed.</summary>
-    public Smtp.DkimKeys? Dkim { get; init; }
+    public Smtp.DkimKeys? Dkim { get; set; }
+
+    /// <summary>Checks DKIM signatures of mail from other servers and adds Authentication-Results. Null: not checked.</summary>
+    public Smtp.DkimVerification? InboundDkim { get; set; }
 
     /// <summary>Added to every configured port (non-root runs; tests).</summary>
     public int PortOffset { get; init; }

@@ -11,6 +11,9 @@ internal static partial class SmtpLog
     [LoggerMessage(3002, LogLevel.Warning, "SMTP: message {QueueId} goes out without a DKIM signature")]
     public static partial void DkimSigningFailed(this ILogger logger, Exception exception, string? queueId);
 
+    [LoggerMessage(3003, LogLevel.Warning, "SMTP: the DKIM signatures of message {QueueId} could not be checked")]
+    public static partial void DkimCheckFailed(this ILogger logger, Exception exception, string? queueId);
+
     [LoggerMessage(3101, LogLevel.Error, "Outbound delivery: queue run failed")]
     public static partial void QueueRunFailed(this ILogger logger, Exception exception);
 

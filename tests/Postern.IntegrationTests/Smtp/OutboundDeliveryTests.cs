@@ -6,6 +6,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
 using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Smtp;
 using Postern.Server.Smtp.Outbound;
 using Postern.Store;
 using static Postern.IntegrationTests.Smtp.SmtpTestServer;
@@ -117,6 +118,51 @@ public sealed class OutboundDeliveryTests
         Assert.Equal("rfc822; carol@nomail.test", status.StatusGroups[1]["Final-Recipient"]);
         Assert.Equal("5.1.2", status.StatusGroups[1]["Status"]);
         Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TheReceivingServerChecksTheSendersDkimSignatureAndRecordsItInAuthenticationResults()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+
+        // A signs a.test's mail; the key is published in a DNS that B asks.
+        a.Context.Dkim = new DkimKeys(a.Store);
+        var key = await a.Context.Dkim.CreateAsync("a.test", "sel1", CancellationToken.None);
+        await using var dns = new Postern.Tests.FakeDnsServer().AddTxt(key.DnsName, key.DnsText);
+        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        b.Context.InboundDkim = new DkimVerification(lookup, "mx.b.test");
+
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("b.test", "127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls)), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "bob@b.test", "signed by A");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var arrived = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test"))));
+        Assert.Equal(HeaderId.AuthenticationResults, arrived.Headers[0].Id);
+        Assert.Equal("mx.b.test; dkim=pass header.d=a.test header.s=sel1", string.Join(' ', arrived.Headers[0].Value.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+
+        // Mail that arrives signed with a key DNS does not have, or with a verdict forged in our name, gets the truth.
+        using (var client = new SmtpClient { ServerCertificateValidationCallback = TestCertificates.Shared.Validate, CheckCertificateRevocation = false })
+        {
+            await client.ConnectAsync("127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), SecureSocketOptions.StartTls);
+            var forged = new MimeMessage();
+            forged.From.Add(MailboxAddress.Parse("someone@elsewhere.test"));
+            forged.To.Add(MailboxAddress.Parse("bob@b.test"));
+            forged.Subject = "forged verdict";
+            forged.Body = new TextPart("plain") { Text = "Trust me." };
+            forged.Headers.Add(HeaderId.AuthenticationResults, "mx.b.test; dkim=pass header.d=bank.test");
+            forged.Headers.Add(HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=gone; h=from; bh=AAAA; b=AAAA");
+            await client.SendAsync(forged);
+            await client.DisconnectAsync(true);
+        }
+
+        var second = (await InboxAsync(b, "bob@b.test")).Select(m => MimeMessage.Load(new MemoryStream(m))).Single(m => m.Subject == "forged verdict");
+        var verdicts = second.Headers.Where(h => h.Id == HeaderId.AuthenticationResults).Select(h => h.Value).ToList();
+        var verdict = Assert.Single(verdicts);
+        Assert.DoesNotContain("bank.test", verdict, StringComparison.Ordinal);
+        Assert.Contains("header.d=elsewhere.test", verdict, StringComparison.Ordinal);
+        Assert.DoesNotContain("dkim=pass", verdict, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -182,6 +182,18 @@ internal sealed partial class SmtpSession
             content = SmtpMessageAcceptor.AddMissingSubmissionHeaders(content, _transaction.TraceLength, HostName, _context.Time.GetUtcNow());
             content = await SignAsync(content, cancellationToken).ConfigureAwait(false);
         }
+        else if (_context.InboundDkim is { } dkim)
+        {
+            try
+            {
+                content = await dkim.CheckAsync(content, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A message the check cannot read is delivered as it came, without a verdict.
+                _logger.DkimCheckFailed(ex, _transaction.QueueId);
+            }
+        }
 
         var locals = _transaction.LocalMailboxes();
         var outbound = _transaction.Outbound();
