@@ -14,8 +14,8 @@ namespace Postern.Server.Smtp;
 /// </summary>
 public sealed class DkimVerification
 {
-    /// <summary>At most this many signatures of one message are checked (each may cost a DNS lookup).</summary>
-    public const int MaxSignatures = 5;
+    /// <summary>At most this many signatures of one message are checked by default (each may cost a DNS lookup).</summary>
+    public const int DefaultMaxSignatures = 5;
 
     private static readonly byte[] SignatureField = "dkim-signature:"u8.ToArray();
     private static readonly byte[] ResultsField = "authentication-results:"u8.ToArray();
@@ -35,7 +35,7 @@ public sealed class DkimVerification
     /// The message with an Authentication-Results field in front when it carries a DKIM signature; the message itself
     /// when it carries none (and no field claiming to be ours).
     /// </summary>
-    public async ValueTask<ReadOnlyMemory<byte>> CheckAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask<ReadOnlyMemory<byte>> CheckAsync(ReadOnlyMemory<byte> message, int maxSignatures, CancellationToken cancellationToken)
     {
         var header = HeaderSection(message.Span);
         var signed = ContainsField(header, SignatureField);
@@ -66,7 +66,7 @@ public sealed class DkimVerification
         }
 
         var results = new List<string>();
-        foreach (var signature in parsed.Headers.Where(h => h.Id == HeaderId.DkimSignature).Take(MaxSignatures))
+        foreach (var signature in parsed.Headers.Where(h => h.Id == HeaderId.DkimSignature).Take(maxSignatures))
         {
             var tags = Tags(signature.Value);
             var identity = $"header.d={Property(tags, "d")} header.s={Property(tags, "s")}";

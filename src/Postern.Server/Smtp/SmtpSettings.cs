@@ -22,6 +22,9 @@ internal sealed class SmtpSettings
     /// <summary>When "true", an authenticated client may use any MAIL FROM address.</summary>
     public const string AllowAnySenderKey = "smtp.allow-any-sender";
 
+    /// <summary>How many DKIM signatures of a message from another server are checked (0: none, no Authentication-Results).</summary>
+    public const string DkimMaxSignaturesKey = "smtp.dkim-max-signatures";
+
     public SmtpSettings(VirtualServer config)
     {
         var s = config.Settings;
@@ -30,6 +33,9 @@ internal sealed class SmtpSettings
         MaxAuthLine = Math.Max(Int(s, MaxAuthLineKey, 12288), MaxCommandLine);
         DataTimeout = TimeSpan.FromSeconds(Int(s, DataTimeoutKey, 600));
         AllowAnySender = s.TryGetValue(AllowAnySenderKey, out var any) && bool.TryParse(any, out var b) && b;
+        DkimMaxSignatures = s.TryGetValue(DkimMaxSignaturesKey, out var dkim) && int.TryParse(dkim, NumberStyles.Integer, CultureInfo.InvariantCulture, out var most) && most >= 0
+            ? Math.Min(most, 50)
+            : DkimVerification.DefaultMaxSignatures;
         CommandTimeout = TimeSpan.FromSeconds(Math.Max(1, config.Limits.IdleTimeoutSeconds));
         var networks = new List<IPNetwork>();
         foreach (var entry in config.RelayAddresses)
@@ -58,6 +64,8 @@ internal sealed class SmtpSettings
     public TimeSpan CommandTimeout { get; }
 
     public bool AllowAnySender { get; }
+
+    public int DkimMaxSignatures { get; }
 
     public IReadOnlyList<IPNetwork> RelayNetworks { get; }
 

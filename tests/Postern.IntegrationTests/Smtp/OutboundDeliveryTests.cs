@@ -166,6 +166,30 @@ public sealed class OutboundDeliveryTests
     }
 
     [Fact]
+    public async Task AVirtualServerWithTheDkimCheckTurnedOffAddsNoVerdict()
+    {
+        await using var b = await StartAsync("b.test", InboundServer(settings: new Dictionary<string, string> { ["smtp.dkim-max-signatures"] = "0" }));
+        await using var dns = new Postern.Tests.FakeDnsServer();
+        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        b.Context.InboundDkim = new DkimVerification(lookup, "mx.b.test");
+        using (var client = new SmtpClient { ServerCertificateValidationCallback = TestCertificates.Shared.Validate, CheckCertificateRevocation = false })
+        {
+            await client.ConnectAsync("127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), SecureSocketOptions.StartTls);
+            var signed = new MimeMessage();
+            signed.From.Add(MailboxAddress.Parse("someone@elsewhere.test"));
+            signed.To.Add(MailboxAddress.Parse("bob@b.test"));
+            signed.Subject = "not checked";
+            signed.Body = new TextPart("plain") { Text = "Signed, but nobody looks." };
+            signed.Headers.Add(HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=any; h=from; bh=AAAA; b=AAAA");
+            await client.SendAsync(signed);
+            await client.DisconnectAsync(true);
+        }
+
+        var arrived = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test"))));
+        Assert.DoesNotContain(arrived.Headers, h => h.Id == HeaderId.AuthenticationResults);
+    }
+
+    [Fact]
     public async Task RequiredVerifiedTlsWithoutTrustedRootIsNotDelivered()
     {
         await using var b = await StartAsync("b.test", InboundServer());

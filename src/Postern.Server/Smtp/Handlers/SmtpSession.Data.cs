@@ -182,11 +182,11 @@ internal sealed partial class SmtpSession
             content = SmtpMessageAcceptor.AddMissingSubmissionHeaders(content, _transaction.TraceLength, HostName, _context.Time.GetUtcNow());
             content = await SignAsync(content, cancellationToken).ConfigureAwait(false);
         }
-        else if (_context.InboundDkim is { } dkim)
+        else if (_context.InboundDkim is { } dkim && _settings.DkimMaxSignatures > 0)
         {
             try
             {
-                content = await dkim.CheckAsync(content, cancellationToken).ConfigureAwait(false);
+                content = await dkim.CheckAsync(content, _settings.DkimMaxSignatures, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
