@@ -50,6 +50,25 @@ public sealed class OutboundDeliveryTests
         await client.DisconnectAsync(true);
     }
 
+    /// <summary>A message from another server's user to bob on B's port-25 server, with extra header fields.</summary>
+    private static async Task SendFromElsewhereAsync(InProcessServer b, string subject, string text, params (HeaderId Id, string Value)[] fields)
+    {
+        using var client = new SmtpClient { ServerCertificateValidationCallback = TestCertificates.Shared.Validate, CheckCertificateRevocation = false };
+        await client.ConnectAsync("127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), SecureSocketOptions.StartTls);
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("someone@elsewhere.test"));
+        message.To.Add(MailboxAddress.Parse("bob@b.test"));
+        message.Subject = subject;
+        message.Body = new TextPart("plain") { Text = text };
+        foreach (var (id, value) in fields)
+        {
+            message.Headers.Add(id, value);
+        }
+
+        await client.SendAsync(message);
+        await client.DisconnectAsync(true);
+    }
+
     private static async Task WaitForEmptyQueueAsync(InProcessServer server, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -143,19 +162,9 @@ public sealed class OutboundDeliveryTests
         Assert.Equal("mx.b.test; dkim=pass header.d=a.test header.s=sel1", string.Join(' ', arrived.Headers[0].Value.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries)));
 
         // Mail that arrives signed with a key DNS does not have, or with a verdict forged in our name, gets the truth.
-        using (var client = new SmtpClient { ServerCertificateValidationCallback = TestCertificates.Shared.Validate, CheckCertificateRevocation = false })
-        {
-            await client.ConnectAsync("127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), SecureSocketOptions.StartTls);
-            var forged = new MimeMessage();
-            forged.From.Add(MailboxAddress.Parse("someone@elsewhere.test"));
-            forged.To.Add(MailboxAddress.Parse("bob@b.test"));
-            forged.Subject = "forged verdict";
-            forged.Body = new TextPart("plain") { Text = "Trust me." };
-            forged.Headers.Add(HeaderId.AuthenticationResults, "mx.b.test; dkim=pass header.d=bank.test");
-            forged.Headers.Add(HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=gone; h=from; bh=AAAA; b=AAAA");
-            await client.SendAsync(forged);
-            await client.DisconnectAsync(true);
-        }
+        await SendFromElsewhereAsync(b, "forged verdict", "Trust me.",
+            (HeaderId.AuthenticationResults, "mx.b.test; dkim=pass header.d=bank.test"),
+            (HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=gone; h=from; bh=AAAA; b=AAAA"));
 
         var second = (await InboxAsync(b, "bob@b.test")).Select(m => MimeMessage.Load(new MemoryStream(m))).Single(m => m.Subject == "forged verdict");
         var verdicts = second.Headers.Where(h => h.Id == HeaderId.AuthenticationResults).Select(h => h.Value).ToList();
@@ -172,18 +181,8 @@ public sealed class OutboundDeliveryTests
         await using var dns = new Postern.Tests.FakeDnsServer();
         var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
         b.Context.InboundDkim = new DkimVerification(lookup, "mx.b.test");
-        using (var client = new SmtpClient { ServerCertificateValidationCallback = TestCertificates.Shared.Validate, CheckCertificateRevocation = false })
-        {
-            await client.ConnectAsync("127.0.0.1", b.PortOf(Inbound, BindingMode.StartTls), SecureSocketOptions.StartTls);
-            var signed = new MimeMessage();
-            signed.From.Add(MailboxAddress.Parse("someone@elsewhere.test"));
-            signed.To.Add(MailboxAddress.Parse("bob@b.test"));
-            signed.Subject = "not checked";
-            signed.Body = new TextPart("plain") { Text = "Signed, but nobody looks." };
-            signed.Headers.Add(HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=any; h=from; bh=AAAA; b=AAAA");
-            await client.SendAsync(signed);
-            await client.DisconnectAsync(true);
-        }
+        await SendFromElsewhereAsync(b, "not checked", "Signed, but nobody looks.",
+            (HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=any; h=from; bh=AAAA; b=AAAA"));
 
         var arrived = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test"))));
         Assert.DoesNotContain(arrived.Headers, h => h.Id == HeaderId.AuthenticationResults);
