@@ -26,7 +26,7 @@ async function loadTree() {
     `<li><span>${protocolNames[p]}</span><ul>${byProtocol[p].map((vs) => `<li><span data-vs="${vs.id}">${esc(vs.name)}</span></li>`).join('')}</ul></li>`).join('');
   $('tree').innerHTML = `<ul><li><span>${esc(org.organization)}</span><ul><li><span>Administrative Groups</span><ul><li><span>${esc(org.administrativeGroup)}</span><ul>
     <li><span>Servers</span><ul><li><span title="store: ${esc(org.store || '')}">${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
-    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li><li><span data-page="monitoring">Monitoring and Status</span></li>
+    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li><li><span data-page="domains">Domains and DKIM</span></li><li><span data-page="monitoring">Monitoring and Status</span></li>
   </ul></li></ul></li></ul></li></ul>`;
   $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', () => {
     $('tree').querySelectorAll('.selected').forEach((n) => n.classList.remove('selected'));
@@ -171,6 +171,21 @@ const pages = {
       <h2>Issued certificates</h2><table><tr><th>Serial</th><th>Subject</th><th>Expires</th><th>State</th><th></th></tr>
       ${issued.map((i) => `<tr><td>${esc(i.serialNumber)}</td><td>${esc(i.subject)}</td><td>${esc(i.notAfter)}</td><td>${i.revoked ? 'revoked' : 'valid'}</td><td>${i.revoked ? '' : `<button data-serial="${esc(i.serialNumber)}">Revoke</button>`}</td></tr>`).join('')}</table><p id="status"></p>`;
     $('main').querySelectorAll('button[data-serial]').forEach((b) => b.onclick = () => run(async () => { await api('POST', 'ca/revoke', { serialNumber: b.dataset.serial, reason: 'Unspecified' }); await pages.ca(); return 'Revoked'; }));
+  },
+  async domains() {
+    const [domains, keys] = await Promise.all([api('GET', 'domains'), api('GET', 'dkim')]);
+    const names = domains.map((d) => (typeof d === 'string' ? d : d.name));
+    const byDomain = Object.fromEntries(keys.map((k) => [k.domain, k]));
+    $('main').innerHTML = `<h1>Domains and DKIM</h1><p>Mail that a user submits from a domain with a key is DKIM-signed; publish the key's TXT record in that domain's DNS.</p>
+      <table><tr><th>Domain</th><th>DKIM</th><th></th></tr>${names.map((n) => {
+        const k = byDomain[n.toLowerCase()];
+        return `<tr><td>${esc(n)}</td><td>${k ? `selector ${esc(k.selector)}<pre>${esc(k.dnsName)}. IN TXT "${esc(k.dnsText)}"</pre>` : 'not signed'}</td>
+          <td><button data-dkim="${esc(n)}">${k ? 'New key' : 'Sign this domain'}</button>${k ? `<button data-undkim="${esc(n)}">Stop signing</button>` : ''}</td></tr>`;
+      }).join('')}</table><p id="status"></p>`;
+    $('main').querySelectorAll('button[data-dkim]').forEach((b) => b.onclick = () => run(async () => {
+      await api('PUT', 'dkim/' + encodeURIComponent(b.dataset.dkim), {}); await pages.domains(); return 'Key made: publish the TXT record before mail relies on it.'; }));
+    $('main').querySelectorAll('button[data-undkim]').forEach((b) => b.onclick = () => run(async () => {
+      await api('DELETE', 'dkim/' + encodeURIComponent(b.dataset.undkim)); await pages.domains(); return 'No longer signed'; }));
   },
   async monitoring() {
     const [stats, servers] = await Promise.all([api('GET', 'stats'), api('GET', 'virtual-servers')]);
