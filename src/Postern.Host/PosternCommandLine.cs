@@ -51,9 +51,20 @@ internal static class PosternCommandLine
         {
             Description = "PostgreSQL connection string, e.g. \"Host=db;Database=postern;Username=postern\" (default: $POSTERN_STORE_CONNECTION, which keeps a password out of the process list)",
         };
+        var dnsServer = new Option<string?>("--dns-server")
+        {
+            Description = "ADDRESS[:PORT] of the DNS server for MX and DKIM lookups (default: the system's resolvers, /etc/resolv.conf)",
+        };
+        dnsServer.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && !System.Net.IPEndPoint.TryParse(value, out _))
+            {
+                result.AddError($"--dns-server '{value}' is not ADDRESS[:PORT]");
+            }
+        });
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
-            portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection,
+            portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection, dnsServer,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -68,6 +79,7 @@ internal static class PosternCommandLine
                 ExpiryCheckInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(checkInterval))),
                 StoreEngine = parse.GetValue(storeEngine)!,
                 StoreConnection = parse.GetValue(storeConnection) ?? Environment.GetEnvironmentVariable("POSTERN_STORE_CONNECTION"),
+                DnsServer = parse.GetValue(dnsServer) is { } dns ? WithDnsPort(System.Net.IPEndPoint.Parse(dns)) : null,
             };
             try
             {
@@ -84,4 +96,6 @@ internal static class PosternCommandLine
         });
         return serve;
     }
+
+    private static System.Net.IPEndPoint WithDnsPort(System.Net.IPEndPoint endPoint) => endPoint.Port == 0 ? new System.Net.IPEndPoint(endPoint.Address, 53) : endPoint;
 }

@@ -7,7 +7,7 @@ namespace Postern.Tests;
 
 /// <summary>
 /// A DNS server on a UDP port of 127.0.0.1 that answers from a table (RFC 1035 §4): enough for DnsClient to resolve MX,
-/// A and TXT records in tests, where the machine's resolver knows no test domain.
+/// A and TXT records in tests, where the machine's resolver knows no test domain. Records can be added while it serves.
 /// </summary>
 internal sealed class FakeDnsServer : IAsyncDisposable
 {
@@ -54,19 +54,27 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     /// <summary>Answers every question about <paramref name="name"/> with an error code (3: NXDOMAIN, 2: SERVFAIL).</summary>
     public FakeDnsServer Fail(string name, byte responseCode)
     {
-        _errors[name] = responseCode;
+        lock (_answers)
+        {
+            _errors[name] = responseCode;
+        }
+
         return this;
     }
 
     private FakeDnsServer Add(string name, ushort type, byte[] data)
     {
         var key = (name.TrimEnd('.').ToLowerInvariant(), type);
-        if (!_answers.TryGetValue(key, out var list))
+        lock (_answers)
         {
-            _answers[key] = list = [];
+            if (!_answers.TryGetValue(key, out var list))
+            {
+                _answers[key] = list = [];
+            }
+
+            list.Add(data);
         }
 
-        list.Add(data);
         return this;
     }
 
@@ -92,6 +100,14 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     }
 
     private byte[]? Answer(byte[] query)
+    {
+        lock (_answers)
+        {
+            return AnswerLocked(query);
+        }
+    }
+
+    private byte[]? AnswerLocked(byte[] query)
     {
         if (query.Length < 12)
         {

@@ -27,6 +27,13 @@ internal static class DkimEndpoints
 
             return Results.Ok(DkimView.From(await keys.CreateAsync(domain, selector, ct)));
         });
+        api.MapGet("/dkim/{domain}/check", async (string domain, CancellationToken ct) =>
+        {
+            var key = (await keys.ListAsync(ct)).FirstOrDefault(k => k.Domain.Equals(domain.Trim().TrimEnd('.'), StringComparison.OrdinalIgnoreCase));
+            return key is null
+                ? AdminApi.NotFound($"no DKIM key for {domain}")
+                : Results.Ok(await DkimKeys.CheckPublishedAsync(server.Context.Dns ?? new DnsClient.LookupClient(), key, ct));
+        });
         api.MapDelete("/dkim/{domain}", async (string domain, CancellationToken ct) =>
             await keys.RemoveAsync(domain.Trim().TrimEnd('.').ToLowerInvariant(), ct) ? Results.NoContent() : AdminApi.NotFound($"no DKIM key for {domain}"));
     }

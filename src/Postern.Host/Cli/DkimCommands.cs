@@ -37,6 +37,18 @@ internal static class DkimCommands
             CliSupport.Print(parse, keys, ks => ks.Select(k => new[] { k.Domain, k.Selector, k.Created.ToString("u"), k.DnsName }), ["DOMAIN", "SELECTOR", "CREATED", "DNS NAME"]);
         });
 
+        var checkDomain = new Argument<string>("domain");
+        var check = new Command("check", "Ask DNS whether the domain's key is published (exit 1 when it is not)") { checkDomain };
+        check.SetAdminAction(async (parse, client, ct) =>
+        {
+            var result = await client.GetAsync<Postern.Server.Smtp.DkimPublication>("dkim/" + AdminClient.Escape(parse.GetValue(checkDomain)!) + "/check", ct);
+            CliSupport.Print(parse, result, r => [[$"{r.DnsName}: {r.Status}" + (r.Found is null ? "" : $" ({r.Found})")]]);
+            if (result.Status != "published")
+            {
+                throw new CliException($"the DKIM key of {result.Domain} is not published at {result.DnsName} ({result.Status})");
+            }
+        });
+
         var removeDomain = new Argument<string>("domain");
         var remove = new Command("remove", "Stop signing a domain's mail and forget its key") { removeDomain };
         remove.SetAdminAction(async (parse, client, ct) =>
@@ -47,6 +59,7 @@ internal static class DkimCommands
 
         dkim.Subcommands.Add(add);
         dkim.Subcommands.Add(list);
+        dkim.Subcommands.Add(check);
         dkim.Subcommands.Add(remove);
         return dkim;
     }

@@ -58,6 +58,12 @@ internal sealed class PosternServer : IAsyncDisposable
             certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, options.ExpiryWarningDays, options.ExpiryCheckInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
         }
 
+        // One resolver for MX, DKIM and the checks: the system's, or the one --dns-server names.
+        var dnsOptions = options.DnsServer is { } dnsServer ? new DnsClient.LookupClientOptions(dnsServer) : new DnsClient.LookupClientOptions();
+        dnsOptions.UseCache = true;
+        dnsOptions.Timeout = TimeSpan.FromSeconds(3);
+        dnsOptions.Retries = 1;
+        var dns = new DnsClient.LookupClient(dnsOptions);
         var context = new ServerContext
         {
             Store = store,
@@ -67,7 +73,8 @@ internal sealed class PosternServer : IAsyncDisposable
             PortOffset = options.PortOffset,
             ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
             Dkim = new DkimKeys(store),
-            InboundDkim = new DkimVerification(new DnsClient.LookupClient(new DnsClient.LookupClientOptions { UseCache = true, Timeout = TimeSpan.FromSeconds(3), Retries = 1 }), hostName),
+            InboundDkim = new DkimVerification(dns, hostName),
+            Dns = dns,
         };
 
         // Outbound SMTP and news feeds verify peers against the system roots plus the organization's
@@ -85,6 +92,7 @@ internal sealed class PosternServer : IAsyncDisposable
         {
             HostName = hostName,
             TrustedRoots = async ct => [.. await TrustedRootsAsync(ct).ConfigureAwait(false)],
+            Resolver = new DnsMailExchangerResolver(dns),
         }, loggerFactory);
         await server.Outbound.StartAsync(cancellationToken).ConfigureAwait(false);
         server.Own(new AsyncDisposer(() => server.Outbound.StopAsync(CancellationToken.None)));

@@ -26,6 +26,9 @@ internal sealed record ServeOptions
     /// <summary>The PostgreSQL connection string.</summary>
     public string? StoreConnection { get; init; }
 
+    /// <summary>The DNS server for MX, DKIM and other lookups (null: the system's resolvers).</summary>
+    public System.Net.IPEndPoint? DnsServer { get; init; }
+
     /// <summary>How often the expiry watch runs (automatic renewal, warnings, CRL refresh).</summary>
     public TimeSpan ExpiryCheckInterval { get; init; } = TimeSpan.FromHours(6);
 }

@@ -30,6 +30,9 @@ public sealed class ServerContext
     /// <summary>Checks DKIM signatures of mail from other servers and adds Authentication-Results. Null: not checked.</summary>
     public Smtp.DkimVerification? InboundDkim { get; set; }
 
+    /// <summary>The resolver for MX and DKIM lookups and the DNS checks (null: the system's, made where needed).</summary>
+    public DnsClient.ILookupClient? Dns { get; init; }
+
     /// <summary>Added to every configured port (non-root runs; tests).</summary>
     public int PortOffset { get; init; }
 }

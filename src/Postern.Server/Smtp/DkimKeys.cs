@@ -18,6 +18,11 @@ public sealed record DkimKeyInfo(string Domain, string Selector, string Algorith
     public string DnsText => $"v=DKIM1; k=rsa; p={PublicKey}";
 }
 
+/// <summary>What DNS says about a domain's DKIM key.</summary>
+/// <param name="Status">published, different, missing or dns-error.</param>
+/// <param name="Found">The TXT record found, or the DNS error.</param>
+public sealed record DkimPublication(string Domain, string DnsName, string Status, string? Found);
+
 /// <summary>
 /// DKIM signing (RFC 6376), as OpenDKIM does it for Postfix: one RSA key per mail domain; mail that an authenticated user
 /// submits with a From address in that domain gets a DKIM-Signature (relaxed/relaxed, rsa-sha256), so receivers can tell
@@ -150,6 +155,36 @@ public sealed class DkimKeys
         {
             _reload.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether DNS publishes <paramref name="key"/>: the TXT record at its name holds the same public key ("published"),
+    /// another one ("different"), none ("missing"), or DNS could not say ("dns-error").
+    /// </summary>
+    public static async Task<DkimPublication> CheckPublishedAsync(DnsClient.ILookupClient dns, DkimKeyInfo key, CancellationToken cancellationToken)
+    {
+        DnsClient.IDnsQueryResponse response;
+        try
+        {
+            response = await dns.QueryAsync(key.DnsName, DnsClient.QueryType.TXT, DnsClient.QueryClass.IN, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DnsClient.DnsResponseException ex)
+        {
+            return new DkimPublication(key.Domain, key.DnsName, "dns-error", ex.Message);
+        }
+
+        if (response.HasError && response.Header.ResponseCode != DnsClient.DnsHeaderResponseCode.NotExistentDomain)
+        {
+            return new DkimPublication(key.Domain, key.DnsName, "dns-error", response.ErrorMessage);
+        }
+
+        // RFC 6376 §3.6.2.2: the strings of one TXT record are joined; whitespace inside tag values is ignored.
+        var records = response.Answers.OfType<DnsClient.Protocol.TxtRecord>().Select(r => string.Concat(r.Text)).ToList();
+        string? PublicKey(string record) => record.Split(';').Select(t => t.Split('=', 2)).Where(p => p.Length == 2 && p[0].Trim() == "p")
+            .Select(p => string.Concat(p[1].Where(c => !char.IsWhiteSpace(c)))).FirstOrDefault();
+        var found = records.FirstOrDefault(r => PublicKey(r) is not null);
+        var status = found is null ? "missing" : PublicKey(found) == key.PublicKey ? "published" : "different";
+        return new DkimPublication(key.Domain, key.DnsName, status, found);
     }
 
     private sealed record Snapshot(IReadOnlyDictionary<string, DkimSigner> Signers, DateTimeOffset Loaded);

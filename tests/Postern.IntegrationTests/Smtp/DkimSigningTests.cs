@@ -10,8 +10,9 @@ using Postern.IntegrationTests.Infrastructure;
 namespace Postern.IntegrationTests.Smtp;
 
 /// <summary>
-/// DKIM signing of submitted mail (RFC 6376): `postern dkim add` makes a domain's key and prints the TXT record; mail
-/// an authenticated user sends from that domain arrives with a DKIM-Signature that verifies against that record.
+/// DKIM signing of submitted mail (RFC 6376): `postern dkim add` makes a domain's key and prints the TXT record, `dkim
+/// check` finds it published; mail an authenticated user sends from that domain arrives with a DKIM-Signature that
+/// verifies against that record.
 /// </summary>
 public sealed class DkimSigningTests
 {
@@ -20,7 +21,8 @@ public sealed class DkimSigningTests
     [Fact]
     public async Task Mail_submitted_from_a_domain_with_a_key_carries_a_signature_that_its_published_record_verifies()
     {
-        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        await using var dns = new Postern.Tests.FakeDnsServer();
+        await using var server = await PosternProcess.StartAsync("mail.example.test", extraArguments: ["--dns-server", dns.EndPoint.ToString()]);
         var user = await server.AddUserAsync("signer", Password);
         var domain = user.Split('@')[1];
 
@@ -35,6 +37,15 @@ public sealed class DkimSigningTests
         Assert.StartsWith("v=DKIM1; k=rsa; p=MII", record, StringComparison.Ordinal);
         var list = await server.CliAsync(null, "dkim", "list");
         Assert.Contains("s2026", list.Output, StringComparison.Ordinal);
+
+        // `dkim check` asks the DNS server the node uses (--dns-server): not there yet, then published.
+        var unpublished = await server.CliAsync(null, "dkim", "check", domain);
+        Assert.Equal(1, unpublished.ExitCode);
+        Assert.Contains("missing", unpublished.Output + unpublished.Error, StringComparison.Ordinal);
+        dns.AddTxt($"s2026._domainkey.{domain}", record);
+        var published = await server.CliAsync(null, "dkim", "check", domain);
+        Assert.True(published.ExitCode == 0, published.Output + published.Error);
+        Assert.Contains($"s2026._domainkey.{domain}: published", published.Output, StringComparison.Ordinal);
 
         await server.SubmitToSelfAsync(user, Password, "signed", "Signed by the domain's key.\r\nSecond line.\r\n");
 
