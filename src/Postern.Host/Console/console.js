@@ -180,10 +180,14 @@ const pages = {
       <table><tr><th>Domain</th><th>DKIM</th><th></th></tr>${names.map((n) => {
         const k = byDomain[n.toLowerCase()];
         return `<tr><td>${esc(n)}</td><td>${k ? `selector ${esc(k.selector)}<pre>${esc(k.dnsName)}. IN TXT "${esc(k.dnsText)}"</pre>` : 'not signed'}</td>
-          <td><button data-dkim="${esc(n)}">${k ? 'New key' : 'Sign this domain'}</button>${k ? `<button data-undkim="${esc(n)}">Stop signing</button>` : ''}</td></tr>`;
+          <td><button data-dkim="${esc(n)}">${k ? 'New key' : 'Sign this domain'}</button>${k ? `<button data-dkimcheck="${esc(n)}">Check DNS</button><button data-undkim="${esc(n)}">Stop signing</button>` : ''}</td></tr>`;
       }).join('')}</table><p id="status"></p>`;
     $('main').querySelectorAll('button[data-dkim]').forEach((b) => b.onclick = () => run(async () => {
       await api('PUT', 'dkim/' + encodeURIComponent(b.dataset.dkim), {}); await pages.domains(); return 'Key made: publish the TXT record before mail relies on it.'; }));
+    $('main').querySelectorAll('button[data-dkimcheck]').forEach((b) => b.onclick = () => run(async () => {
+      const r = await api('GET', 'dkim/' + encodeURIComponent(b.dataset.dkimcheck) + '/check');
+      if (r.status !== 'published') throw new Error(`${r.dnsName}: ${r.status}`);
+      return `${r.dnsName}: published`; }));
     $('main').querySelectorAll('button[data-undkim]').forEach((b) => b.onclick = () => run(async () => {
       await api('DELETE', 'dkim/' + encodeURIComponent(b.dataset.undkim)); await pages.domains(); return 'No longer signed'; }));
   },

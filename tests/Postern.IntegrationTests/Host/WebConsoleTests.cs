@@ -30,13 +30,14 @@ internal sealed class ChromiumFactAttribute : FactAttribute
 /// </summary>
 public sealed class WebConsoleTests : IAsyncLifetime
 {
+    private readonly Postern.Tests.FakeDnsServer _dns = new();
     private PosternProcess _server = null!;
     private ChromeDriver _browser = null!;
     private WebDriverWait _wait = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await PosternProcess.StartAsync("mail.example.test");
+        _server = await PosternProcess.StartAsync("mail.example.test", extraArguments: ["--dns-server", _dns.EndPoint.ToString()]);
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromiumFactAttribute.Driver)!, Path.GetFileName(ChromiumFactAttribute.Driver));
         service.HideCommandPromptWindow = true;
         service.SuppressInitialDiagnosticInformation = true;
@@ -54,6 +55,7 @@ public sealed class WebConsoleTests : IAsyncLifetime
         _browser?.Quit();
         _browser?.Dispose();
         await _server.DisposeAsync();
+        await _dns.DisposeAsync();
     }
 
     [ChromiumFact]
@@ -130,7 +132,14 @@ public sealed class WebConsoleTests : IAsyncLifetime
         _wait.Until(d => d.FindElements(By.CssSelector("button[data-dkim='mail.example.test']")).FirstOrDefault())!.Click();
         var record = _wait.Until(d => d.FindElements(By.CssSelector("main pre")).Select(p => p.Text).FirstOrDefault(t => t.Contains("._domainkey.mail.example.test", StringComparison.Ordinal)))!;
         Assert.Contains("v=DKIM1; k=rsa; p=MII", record, StringComparison.Ordinal);
-        Assert.Contains("mail.example.test", (await _server.CliAsync(null, "dkim", "list")).Output, StringComparison.Ordinal);
+        using (var keys = JsonDocument.Parse((await _server.CliAsync(null, "dkim", "list", "--json")).Output))
+        {
+            var key = Assert.Single(keys.RootElement.EnumerateArray());
+            _dns.AddTxt(key.GetProperty("dnsName").GetString()!, key.GetProperty("dnsText").GetString()!);
+        }
+
+        _browser.FindElement(By.CssSelector("button[data-dkimcheck='mail.example.test']")).Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text.EndsWith("._domainkey.mail.example.test: published", StringComparison.Ordinal));
 
         // Monitoring and Status counts the NNTPS connection above and lists every listener.
         _browser.FindElement(By.CssSelector("nav span[data-page='monitoring']")).Click();
