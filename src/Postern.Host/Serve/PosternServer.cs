@@ -93,6 +93,7 @@ internal sealed class PosternServer : IAsyncDisposable
             HostName = hostName,
             TrustedRoots = async ct => [.. await TrustedRootsAsync(ct).ConfigureAwait(false)],
             Resolver = new DnsMailExchangerResolver(dns),
+            MtaSts = new MtaStsPolicies(dns, async ct => [.. await TrustedRootsAsync(ct).ConfigureAwait(false)]),
         }, loggerFactory);
         await server.Outbound.StartAsync(cancellationToken).ConfigureAwait(false);
         server.Own(new AsyncDisposer(() => server.Outbound.StopAsync(CancellationToken.None)));

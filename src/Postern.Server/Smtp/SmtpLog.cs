@@ -17,6 +17,9 @@ internal static partial class SmtpLog
     [LoggerMessage(3101, LogLevel.Error, "Outbound delivery: queue run failed")]
     public static partial void QueueRunFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(3105, LogLevel.Warning, "Outbound delivery: an MX host of {Domain} is not in its MTA-STS policy (mode testing: delivered anyway)")]
+    public static partial void MtaStsTestingMismatch(this ILogger logger, string domain);
+
     [LoggerMessage(3102, LogLevel.Error, "Outbound delivery: message {QueueId} failed unexpectedly")]
     public static partial void MessageFailedUnexpectedly(this ILogger logger, Exception exception, long queueId);
 

@@ -14,7 +14,9 @@ public sealed class TestCertificates : IServerCertificateSelector
     public TestCertificates(string hostName)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=Postern Test Root", caKey, HashAlgorithmName.SHA256);
+        // A root per instance, named after its host: chain building finds an issuer by name, so two test roots of one
+        // name in a trust store would be mistaken for each other.
+        var caRequest = new CertificateRequest("CN=Postern Test Root for " + hostName, caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         Root = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));

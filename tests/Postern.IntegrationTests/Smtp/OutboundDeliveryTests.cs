@@ -21,15 +21,17 @@ public sealed class OutboundDeliveryTests
             Task.FromResult(new MailExchangerLookup(MailExchangerStatus.NoMail, [], "no DNS in tests"));
     }
 
-    private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true, IMailExchangerResolver? resolver = null, int mxPort = 25) => new()
+    private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true, IMailExchangerResolver? resolver = null, int mxPort = 25,
+        IReadOnlyCollection<X509Certificate2>? roots = null, MtaStsPolicies? mtaSts = null) => new()
     {
         MxPort = mxPort,
+        MtaSts = mtaSts,
         PollInterval = TimeSpan.FromMilliseconds(200),
         FirstRetryDelay = TimeSpan.FromMilliseconds(200),
         RetryPeriod = retryPeriod ?? TimeSpan.FromDays(5),
         Timeout = TimeSpan.FromSeconds(10),
         Resolver = resolver ?? new NoDns(),
-        TrustedRoots = trustTestRoot ? _ => Task.FromResult<IReadOnlyCollection<X509Certificate2>>([TestCertificates.Shared.Root]) : null,
+        TrustedRoots = trustTestRoot ? _ => Task.FromResult(roots ?? [TestCertificates.Shared.Root]) : null,
     };
 
     private static async Task SubmitAsync(InProcessServer server, string from, string to, string subject)
@@ -172,6 +174,108 @@ public sealed class OutboundDeliveryTests
         Assert.DoesNotContain("bank.test", verdict, StringComparison.Ordinal);
         Assert.Contains("header.d=elsewhere.test", verdict, StringComparison.Ordinal);
         Assert.DoesNotContain("dkim=pass", verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEnforcedMtaStsPolicyLetsMailGoOnlyToItsMxHostsOverVerifiedTls()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+
+        // b.test's policy names its MX (localhost, whose certificate B serves); c.test's names a host its MX is not.
+        using var policies = new PolicyServer(new Dictionary<string, string>
+        {
+            ["mta-sts.b.test"] = "version: STSv1\r\nmode: enforce\r\nmx: localhost\r\nmax_age: 86400\r\n",
+            ["mta-sts.c.test"] = "version: STSv1\r\nmode: enforce\r\nmx: mx.c.test\r\nmax_age: 86400\r\n",
+        });
+        await using var dns = new Postern.Tests.FakeDnsServer()
+            .AddMx("b.test", 10, "localhost").AddTxt("_mta-sts.b.test", "v=STSv1; id=20261128").AddA("mta-sts.b.test", IPAddress.Loopback)
+            .AddMx("c.test", 10, "localhost").AddTxt("_mta-sts.c.test", "v=STSv1; id=1").AddA("mta-sts.c.test", IPAddress.Loopback);
+        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        IReadOnlyCollection<X509Certificate2> roots = [TestCertificates.Shared.Root, .. policies.Roots];
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options(
+            resolver: new DnsMailExchangerResolver(lookup), mxPort: b.PortOf(Inbound, BindingMode.StartTls), roots: roots,
+            mtaSts: new MtaStsPolicies(lookup, _ => Task.FromResult(roots)) { PolicyPort = policies.Port }));
+        await SubmitAsync(a, "alice@a.test", "bob@b.test", "under a policy");
+        await SubmitAsync(a, "alice@a.test", "carol@c.test", "to a host the policy does not name");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var delivered = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test"))));
+        Assert.Contains("with ESMTPS id", delivered.Headers.First(h => h.Id == HeaderId.Received).Value, StringComparison.Ordinal);
+        Assert.Equal(2, policies.Requests);
+
+        var held = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal("carol@c.test", Assert.Single(held.Recipients).Address);
+        Assert.Contains("MTA-STS", held.LastError, StringComparison.Ordinal);
+    }
+
+    /// <summary>An HTTPS server for the policy hosts (RFC 8461 §3.3), each with its own certificate chosen by SNI.</summary>
+    private sealed class PolicyServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly Dictionary<string, (TestCertificates Certificates, string Policy)> _hosts;
+        private int _requests;
+
+        public PolicyServer(Dictionary<string, string> policies)
+        {
+            _hosts = policies.ToDictionary(p => p.Key, p => (new TestCertificates(p.Key), p.Value), StringComparer.OrdinalIgnoreCase);
+            _listener.Start();
+            _ = Task.Run(AcceptAsync);
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public IEnumerable<X509Certificate2> Roots => _hosts.Values.Select(h => h.Certificates.Root);
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await _listener.AcceptTcpClientAsync();
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+                {
+                    return;
+                }
+
+                _ = Task.Run(async () =>
+                {
+                    using (client)
+                    {
+                        await using var tls = new System.Net.Security.SslStream(client.GetStream());
+                        await tls.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions
+                        {
+                            ServerCertificateSelectionCallback = (_, name) => _hosts[name ?? ""].Certificates.Server,
+                        });
+                        var request = new StringBuilder();
+                        var buffer = new byte[4096];
+                        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+                        {
+                            var read = await tls.ReadAsync(buffer);
+                            if (read == 0)
+                            {
+                                return;
+                            }
+
+                            request.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                        }
+
+                        Interlocked.Increment(ref _requests);
+                        var host = request.ToString().Split("\r\n").First(l => l.StartsWith("Host:", StringComparison.OrdinalIgnoreCase))[5..].Trim().Split(':')[0];
+                        var body = Encoding.ASCII.GetBytes(_hosts[host].Policy);
+                        await tls.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+                        await tls.WriteAsync(body);
+                    }
+                });
+            }
+        }
+
+        public void Dispose() => _listener.Stop();
     }
 
     [Fact]

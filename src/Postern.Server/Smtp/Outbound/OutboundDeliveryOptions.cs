@@ -28,6 +28,9 @@ public sealed class OutboundDeliveryOptions
     /// <summary>Port for MX delivery (25; tests may change it).</summary>
     public int MxPort { get; init; } = 25;
 
+    /// <summary>MTA-STS policies of recipient domains (RFC 8461), honoured for delivery by MX; null: not looked up.</summary>
+    public MtaStsPolicies? MtaSts { get; init; }
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
     public int MaxConcurrentDeliveries { get; init; } = 16;

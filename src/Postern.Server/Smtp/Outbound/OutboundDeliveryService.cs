@@ -238,10 +238,32 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
 
         var tls = route?.Tls ?? SmtpRouteTls.Opportunistic;
+        var verify = tls == SmtpRouteTls.Required && (route?.Verify ?? false);
+        if (route is null && _options.MtaSts is { } sts)
+        {
+            var policy = await sts.GetAsync(domain, cancellationToken).ConfigureAwait(false);
+            if (policy is { Mode: MtaStsMode.Enforce })
+            {
+                // RFC 8461 §5: only the policy's MX hosts, over TLS, with a certificate valid for the host; never in clear.
+                targets = [.. targets.Where(t => policy.Allows(t.Host))];
+                if (targets.Count == 0)
+                {
+                    return All(Outcome.Transient($"451 4.7.5 MTA-STS: no MX host of {domain} is named by its policy", null));
+                }
+
+                tls = SmtpRouteTls.Required;
+                verify = true;
+            }
+            else if (policy is { Mode: MtaStsMode.Testing } && targets.Any(t => !policy.Allows(t.Host)))
+            {
+                _logger.MtaStsTestingMismatch(domain);
+            }
+        }
+
         var lastError = "451 4.4.1 no mail server could be reached";
         foreach (var (host, port) in targets)
         {
-            var attempt = await TryHostAsync(queued, message, host, port, tls, route, recipients, cancellationToken).ConfigureAwait(false);
+            var attempt = await TryHostAsync(queued, message, host, port, tls, verify, route, recipients, cancellationToken).ConfigureAwait(false);
             if (attempt.Outcomes is not null)
             {
                 return attempt.Outcomes;
@@ -252,7 +274,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             // Opportunistic TLS that fails in the handshake falls back to clear text (RFC 7435 §3).
             if (attempt.TlsFailed && tls == SmtpRouteTls.Opportunistic)
             {
-                attempt = await TryHostAsync(queued, message, host, port, SmtpRouteTls.None, route, recipients, cancellationToken).ConfigureAwait(false);
+                attempt = await TryHostAsync(queued, message, host, port, SmtpRouteTls.None, verify: false, route, recipients, cancellationToken).ConfigureAwait(false);
                 if (attempt.Outcomes is not null)
                 {
                     return attempt.Outcomes;
@@ -266,9 +288,8 @@ public sealed class OutboundDeliveryService : BackgroundService
     }
 
     private async Task<(Outcome[]? Outcomes, string? Error, bool TlsFailed)> TryHostAsync(
-        QueuedMessage queued, MimeMessage message, string host, int port, SmtpRouteTls tls, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+        QueuedMessage queued, MimeMessage message, string host, int port, SmtpRouteTls tls, bool verify, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
-        var verify = tls == SmtpRouteTls.Required && (route?.Verify ?? false);
         IReadOnlyCollection<X509Certificate2> roots = verify && _options.TrustedRoots is not null ? await _options.TrustedRoots(cancellationToken).ConfigureAwait(false) : [];
         var notify = recipients.GroupBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Notify, StringComparer.OrdinalIgnoreCase);
         using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret)
@@ -363,45 +384,9 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
     }
 
-    private static bool ValidateServerCertificate(bool verify, IReadOnlyCollection<X509Certificate2> roots, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
+    private static bool ValidateServerCertificate(bool verify, IReadOnlyCollection<X509Certificate2> roots, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
         // Opportunistic TLS protects against passive listeners only; the peer is not authenticated (RFC 7435).
-        if (!verify)
-        {
-            return true;
-        }
-
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
-
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-        {
-            return false;
-        }
-
-        // Not trusted by the system roots: try the organization's own roots (the built-in CA).
-        if (roots.Count == 0)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        custom.ChainPolicy.CustomTrustStore.AddRange(roots.ToArray());
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-
-        using var leaf = new X509Certificate2(certificate);
-        return custom.Build(leaf);
-    }
+        !verify || OutboundTls.IsTrusted(certificate, chain, errors, roots);
 
     private async Task SendBounceAsync(QueuedMessage queued, List<RecipientReport> failed, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil, CancellationToken cancellationToken)
     {
