@@ -23,16 +23,16 @@ public sealed class OutboundDeliveryTests
 
     private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true, IMailExchangerResolver? resolver = null, int mxPort = 25,
         IReadOnlyCollection<X509Certificate2>? roots = null, MtaStsPolicies? mtaSts = null) => new()
-    {
-        MxPort = mxPort,
-        MtaSts = mtaSts,
-        PollInterval = TimeSpan.FromMilliseconds(200),
-        FirstRetryDelay = TimeSpan.FromMilliseconds(200),
-        RetryPeriod = retryPeriod ?? TimeSpan.FromDays(5),
-        Timeout = TimeSpan.FromSeconds(10),
-        Resolver = resolver ?? new NoDns(),
-        TrustedRoots = trustTestRoot ? _ => Task.FromResult(roots ?? [TestCertificates.Shared.Root]) : null,
-    };
+        {
+            MxPort = mxPort,
+            MtaSts = mtaSts,
+            PollInterval = TimeSpan.FromMilliseconds(200),
+            FirstRetryDelay = TimeSpan.FromMilliseconds(200),
+            RetryPeriod = retryPeriod ?? TimeSpan.FromDays(5),
+            Timeout = TimeSpan.FromSeconds(10),
+            Resolver = resolver ?? new NoDns(),
+            TrustedRoots = trustTestRoot ? _ => Task.FromResult(roots ?? [TestCertificates.Shared.Root]) : null,
+        };
 
     private static async Task SubmitAsync(InProcessServer server, string from, string to, string subject)
     {
