@@ -28,6 +28,10 @@ internal sealed class FakeDnsServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => (IPEndPoint)_socket.Client.LocalEndPoint!;
 
+    /// <summary>A DnsClient resolver that asks this server only, without a cache, so records added later are seen.</summary>
+    public DnsClient.LookupClient CreateClient() =>
+        new(new DnsClient.LookupClientOptions(new DnsClient.NameServer(EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+
     public FakeDnsServer AddMx(string domain, ushort preference, string exchange)
     {
         var data = new List<byte>();

@@ -125,7 +125,7 @@ public sealed class OutboundDeliveryTests
             .AddMx("b.test", 10, "127.0.0.2")
             .AddMx("b.test", 20, "localhost")
             .AddMx("nomail.test", 0, ".");
-        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        var lookup = dns.CreateClient();
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test",
             Options(resolver: new DnsMailExchangerResolver(lookup), mxPort: b.PortOf(Inbound, BindingMode.StartTls)));
         await SubmitAsync(a, "alice@a.test", "bob@b.test", "found by MX");
@@ -151,7 +151,7 @@ public sealed class OutboundDeliveryTests
         a.Context.Dkim = new DkimKeys(a.Store);
         var key = await a.Context.Dkim.CreateAsync("a.test", "sel1", CancellationToken.None);
         await using var dns = new Postern.Tests.FakeDnsServer().AddTxt(key.DnsName, key.DnsText);
-        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        var lookup = dns.CreateClient();
         b.Context.InboundDkim = new DkimVerification(lookup, "mx.b.test");
 
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
@@ -191,7 +191,7 @@ public sealed class OutboundDeliveryTests
         await using var dns = new Postern.Tests.FakeDnsServer()
             .AddMx("b.test", 10, "localhost").AddTxt("_mta-sts.b.test", "v=STSv1; id=20261128").AddA("mta-sts.b.test", IPAddress.Loopback)
             .AddMx("c.test", 10, "localhost").AddTxt("_mta-sts.c.test", "v=STSv1; id=1").AddA("mta-sts.c.test", IPAddress.Loopback);
-        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        var lookup = dns.CreateClient();
         IReadOnlyCollection<X509Certificate2> roots = [TestCertificates.Shared.Root, .. policies.Roots];
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options(
             resolver: new DnsMailExchangerResolver(lookup), mxPort: b.PortOf(Inbound, BindingMode.StartTls), roots: roots,
@@ -283,7 +283,7 @@ public sealed class OutboundDeliveryTests
     {
         await using var b = await StartAsync("b.test", InboundServer(settings: new Dictionary<string, string> { ["smtp.dkim-max-signatures"] = "0" }));
         await using var dns = new Postern.Tests.FakeDnsServer();
-        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(new DnsClient.NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 });
+        var lookup = dns.CreateClient();
         b.Context.InboundDkim = new DkimVerification(lookup, "mx.b.test");
         await SendFromElsewhereAsync(b, "not checked", "Signed, but nobody looks.",
             (HeaderId.DkimSignature, "v=1; a=rsa-sha256; c=relaxed/relaxed; d=elsewhere.test; s=any; h=from; bh=AAAA; b=AAAA"));

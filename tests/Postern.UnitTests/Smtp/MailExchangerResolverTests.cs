@@ -1,5 +1,4 @@
 using System.Net;
-using DnsClient;
 using Postern.Server.Smtp.Outbound;
 using Postern.Tests;
 
@@ -8,8 +7,7 @@ namespace Postern.UnitTests.Smtp;
 /// <summary>The MX lookup of outbound delivery (RFC 5321 §5.1, RFC 7505) through DnsClient, against a DNS server on loopback.</summary>
 public sealed class MailExchangerResolverTests
 {
-    private static DnsMailExchangerResolver ResolverFor(FakeDnsServer dns) =>
-        new(new LookupClient(new LookupClientOptions(new NameServer(dns.EndPoint)) { UseCache = false, Timeout = TimeSpan.FromSeconds(3), Retries = 0 }));
+    private static DnsMailExchangerResolver ResolverFor(FakeDnsServer dns) => new(dns.CreateClient());
 
     [Fact]
     public async Task Exchangers_come_best_preference_first()
