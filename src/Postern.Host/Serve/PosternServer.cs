@@ -82,6 +82,8 @@ internal sealed class PosternServer : IAsyncDisposable
         async Task<IReadOnlyList<X509Certificate2>> TrustedRootsAsync(CancellationToken ct) =>
             [.. (await certificates.Pki.ListTrustedRootPemsAsync(ct).ConfigureAwait(false)).Select(pem => X509Certificate2.CreateFromPem(pem))];
 
+        async Task<IReadOnlyCollection<X509Certificate2>> OutboundRootsAsync(CancellationToken ct) => await TrustedRootsAsync(ct).ConfigureAwait(false);
+
         var newsFeeds = new NewsFeedService(context, new NewsFeedOptions { TrustedRootsProvider = TrustedRootsAsync });
         var host = new VirtualServerHost(context, ProtocolModules.Handlers(context, newsFeeds.Nudge));
         await host.ReloadAsync(cancellationToken).ConfigureAwait(false);
@@ -91,9 +93,9 @@ internal sealed class PosternServer : IAsyncDisposable
         server.Outbound = new OutboundDeliveryService(store, hostName, new OutboundDeliveryOptions
         {
             HostName = hostName,
-            TrustedRoots = async ct => [.. await TrustedRootsAsync(ct).ConfigureAwait(false)],
+            TrustedRoots = OutboundRootsAsync,
             Resolver = new DnsMailExchangerResolver(dns),
-            MtaSts = new MtaStsPolicies(dns, async ct => [.. await TrustedRootsAsync(ct).ConfigureAwait(false)]),
+            MtaSts = new MtaStsPolicies(dns, OutboundRootsAsync),
         }, loggerFactory);
         await server.Outbound.StartAsync(cancellationToken).ConfigureAwait(false);
         server.Own(new AsyncDisposer(() => server.Outbound.StopAsync(CancellationToken.None)));

@@ -102,7 +102,7 @@ public sealed class DkimKeys
 
         // An RSA signature costs a millisecond or two: not on a socket's event thread.
         await Connections.EventThread.ToThreadPool();
-        using var stream = new MemoryStream(message.ToArray(), writable: false);
+        using var stream = MessageStreams.Open(message);
         var parsed = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
         var from = parsed.From.Mailboxes.FirstOrDefault()?.Domain;
         if (from is null || !snapshot.Signers.TryGetValue(from, out var signer))

@@ -37,15 +37,14 @@ public sealed class DkimVerification
     /// </summary>
     public async ValueTask<ReadOnlyMemory<byte>> CheckAsync(ReadOnlyMemory<byte> message, int maxSignatures, CancellationToken cancellationToken)
     {
-        var header = HeaderSection(message.Span);
-        var signed = ContainsField(header, SignatureField);
-        if (!signed && !ContainsField(header, ResultsField))
+        var (signed, hasResults) = FieldsPresent(HeaderSection(message.Span));
+        if (!signed && !hasResults)
         {
             return message;
         }
 
         await Connections.EventThread.ToThreadPool();
-        using var stream = new MemoryStream(message.ToArray(), writable: false);
+        using var stream = MessageStreams.Open(message);
         var parsed = await MimeMessage.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
         var forged = parsed.Headers.Where(h => h.Id == HeaderId.AuthenticationResults && ClaimsToBeOurs(h.Value)).ToList();
         if (forged.Count > 0)
@@ -108,28 +107,24 @@ public sealed class DkimVerification
         return end < 0 ? message : message[..(end + 2)];
     }
 
-    /// <summary>Whether a field of that name starts a line of the header section (case-insensitive, RFC 5322 §1.2.2).</summary>
-    private static bool ContainsField(ReadOnlySpan<byte> header, ReadOnlySpan<byte> name)
+    /// <summary>Whether a DKIM-Signature and an Authentication-Results field start lines of the header section (names are case-insensitive, RFC 5322 §1.2.2); one pass.</summary>
+    private static (bool Signature, bool Results) FieldsPresent(ReadOnlySpan<byte> header)
     {
-        for (var start = 0; start < header.Length;)
+        var signature = false;
+        var results = false;
+        while (!header.IsEmpty && !(signature && results))
         {
-            var line = header[start..];
-            if (line.Length >= name.Length && Ascii.EqualsIgnoreCase(line[..name.Length], name))
-            {
-                return true;
-            }
-
-            var next = line.IndexOf("\r\n"u8);
-            if (next < 0)
-            {
-                return false;
-            }
-
-            start += next + 2;
+            signature |= StartsWithIgnoreCase(header, SignatureField);
+            results |= StartsWithIgnoreCase(header, ResultsField);
+            var next = header.IndexOf("\r\n"u8);
+            header = next < 0 ? default : header[(next + 2)..];
         }
 
-        return false;
+        return (signature, results);
     }
+
+    private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name) =>
+        line.Length >= name.Length && Ascii.EqualsIgnoreCase(line[..name.Length], name);
 
     // RFC 6376 §3.2: tag=value pairs separated by semicolons.
     private static Dictionary<string, string> Tags(string value) =>
