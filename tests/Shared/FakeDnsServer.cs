@@ -66,6 +66,17 @@ internal sealed class FakeDnsServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>Takes away every record of one type at <paramref name="name"/>, as a zone edit would.</summary>
+    public FakeDnsServer Remove(string name, ushort type)
+    {
+        lock (_answers)
+        {
+            _answers.Remove((name.TrimEnd('.').ToLowerInvariant(), type));
+        }
+
+        return this;
+    }
+
     private FakeDnsServer Add(string name, ushort type, byte[] data)
     {
         var key = (name.TrimEnd('.').ToLowerInvariant(), type);

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using Postern.IntegrationTests.Infrastructure;
 
 namespace Postern.IntegrationTests.Connections;
@@ -53,10 +54,20 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
         await Task.Delay(200);
     }
 
+    /// <summary>POP3's connections refused by a limit so far, as `postern stats` counts them.</summary>
+    private async Task<long> RefusedAsync()
+    {
+        var stats = await _server.CliAsync(null, "stats", "--json");
+        Assert.True(stats.ExitCode == 0, stats.Error);
+        return JsonDocument.Parse(stats.Output).RootElement.GetProperty("protocols").EnumerateArray()
+            .Single(p => p.GetProperty("protocol").GetString() == "pop3").GetProperty("connectionsRefused").GetInt64();
+    }
+
     [Fact]
     public async Task Limits_refuse_the_connection_past_them_with_the_protocols_busy_reply()
     {
         var held = new List<TcpClient>();
+        var refusedBefore = await RefusedAsync();
         try
         {
             await SetLimitsAsync("maxConnections=2", "maxConnectionsPerAddress=50");
@@ -73,6 +84,9 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
             await SetLimitsAsync("limitLoopbackPerAddress=on");
             await OpenGreetedAsync(held, 1);
             await ExpectBusyAsync(held);
+
+            // Both refusals are counted for the administrator's monitoring.
+            Assert.Equal(refusedBefore + 2, await RefusedAsync());
         }
         finally
         {

@@ -176,6 +176,16 @@ public sealed class OutboundDeliveryTests
         Assert.DoesNotContain("dkim=pass", verdict, StringComparison.Ordinal);
     }
 
+    /// <summary>A's outbound delivery, finding MX hosts and MTA-STS policies through <paramref name="dns"/>; B serves every MX.</summary>
+    private static OutboundDeliveryService MtaStsOutbound(InProcessServer a, InProcessServer b, Postern.Tests.FakeDnsServer dns, PolicyServer policies, RecordingLoggerFactory? log = null)
+    {
+        var lookup = dns.CreateClient();
+        IReadOnlyCollection<X509Certificate2> roots = [TestCertificates.Shared.Root, .. policies.Roots];
+        return new OutboundDeliveryService(a.Store, "a.example.test", Options(
+            resolver: new DnsMailExchangerResolver(lookup), mxPort: b.PortOf(Inbound, BindingMode.StartTls), roots: roots,
+            mtaSts: new MtaStsPolicies(lookup, _ => Task.FromResult(roots)) { PolicyPort = policies.Port }), log);
+    }
+
     [Fact]
     public async Task AnEnforcedMtaStsPolicyLetsMailGoOnlyToItsMxHostsOverVerifiedTls()
     {
@@ -191,11 +201,7 @@ public sealed class OutboundDeliveryTests
         await using var dns = new Postern.Tests.FakeDnsServer()
             .AddMx("b.test", 10, "localhost").AddTxt("_mta-sts.b.test", "v=STSv1; id=20261128").AddA("mta-sts.b.test", IPAddress.Loopback)
             .AddMx("c.test", 10, "localhost").AddTxt("_mta-sts.c.test", "v=STSv1; id=1").AddA("mta-sts.c.test", IPAddress.Loopback);
-        var lookup = dns.CreateClient();
-        IReadOnlyCollection<X509Certificate2> roots = [TestCertificates.Shared.Root, .. policies.Roots];
-        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options(
-            resolver: new DnsMailExchangerResolver(lookup), mxPort: b.PortOf(Inbound, BindingMode.StartTls), roots: roots,
-            mtaSts: new MtaStsPolicies(lookup, _ => Task.FromResult(roots)) { PolicyPort = policies.Port }));
+        using var outbound = MtaStsOutbound(a, b, dns, policies);
         await SubmitAsync(a, "alice@a.test", "bob@b.test", "under a policy");
         await SubmitAsync(a, "alice@a.test", "carol@c.test", "to a host the policy does not name");
         await outbound.RunOnceAsync(CancellationToken.None);
@@ -207,6 +213,66 @@ public sealed class OutboundDeliveryTests
         var held = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
         Assert.Equal("carol@c.test", Assert.Single(held.Recipients).Address);
         Assert.Contains("MTA-STS", held.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATestingMtaStsPolicyOnlyReportsAnMxItDoesNotName()
+    {
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using var a = await StartAsync("a.test", SubmissionServer());
+
+        // RFC 8461 §5: in testing mode a failing check is reported, and the mail goes as it would without a policy.
+        using var policies = new PolicyServer(new Dictionary<string, string>
+        {
+            ["mta-sts.b.test"] = "version: STSv1\r\nmode: testing\r\nmx: mx.elsewhere.test\r\nmax_age: 86400\r\n",
+        });
+        await using var dns = new Postern.Tests.FakeDnsServer()
+            .AddMx("b.test", 10, "localhost").AddTxt("_mta-sts.b.test", "v=STSv1; id=7").AddA("mta-sts.b.test", IPAddress.Loopback);
+        using var log = new RecordingLoggerFactory();
+        using var outbound = MtaStsOutbound(a, b, dns, policies, log);
+        await SubmitAsync(a, "alice@a.test", "bob@b.test", "under a testing policy");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(1, policies.Requests);
+        Assert.Contains(log.Entries, e => e.EventId == 3105 && e.Text.Contains("b.test", StringComparison.Ordinal));
+        Assert.Equal("under a testing policy", MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test")))).Subject);
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AnMtaStsPolicyStaysInForceUntilItExpiresWhenItCannotBeFetchedAgain()
+    {
+        using var policies = new PolicyServer(new Dictionary<string, string>
+        {
+            ["mta-sts.b.test"] = "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 3600\r\n",
+        });
+        await using var dns = new Postern.Tests.FakeDnsServer().AddTxt("_mta-sts.b.test", "v=STSv1; id=1").AddA("mta-sts.b.test", IPAddress.Loopback);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        IReadOnlyCollection<X509Certificate2> roots = [.. policies.Roots];
+        var sts = new MtaStsPolicies(dns.CreateClient(), _ => Task.FromResult(roots), clock) { PolicyPort = policies.Port };
+
+        Assert.Equal(MtaStsMode.Enforce, (await sts.GetAsync("b.test", CancellationToken.None))?.Mode);
+        Assert.Equal("1", (await sts.GetAsync("b.test", CancellationToken.None))?.Id);
+        Assert.Equal(1, policies.Requests); // §3.3: the same id is not fetched again
+
+        // §5.1: while the cached policy is unexpired it stays in force, whatever happens to the TXT record or the host.
+        policies.Dispose();
+        dns.Remove("_mta-sts.b.test", Postern.Tests.FakeDnsServer.Txt).AddTxt("_mta-sts.b.test", "v=STSv1; id=2");
+        Assert.Equal("1", (await sts.GetAsync("b.test", CancellationToken.None))?.Id);
+        dns.Remove("_mta-sts.b.test", Postern.Tests.FakeDnsServer.Txt);
+        Assert.Equal("1", (await sts.GetAsync("b.test", CancellationToken.None))?.Id);
+        dns.Fail("_mta-sts.b.test", 2);
+        Assert.Equal("1", (await sts.GetAsync("b.test", CancellationToken.None))?.Id);
+
+        clock.Now += TimeSpan.FromHours(2);
+        Assert.Null(await sts.GetAsync("b.test", CancellationToken.None));
+    }
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     /// <summary>An HTTPS server for the policy hosts (RFC 8461 §3.3), each with its own certificate chosen by SNI.</summary>
