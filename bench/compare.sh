@@ -349,6 +349,9 @@ if want nntp; then
     # 16 posting clients: many readers and feeds posting at once, where group commit folds several posts into one fsync.
     run "NNTP POST, 16 clients (NNTPS), Postern" --scenario nntp-post --port $((PO + 563)) --tls implicit --connections 16 --users $USERS --count $N_POST --size 2 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $POSTERN
     run "NNTP POST, 16 clients (NNTPS), INN" --scenario nntp-post --port $((XO + 563)) --tls implicit --connections 16 --count $N_POST --size 2 --warmup $WARM --warmup-seconds $WARM_S --server-pid $INN,$NNRPD
+    # 64 posting clients: a busy organization's readers (and feeds) at once; INN runs an nnrpd process for each.
+    run "NNTP POST, 64 clients (NNTPS), Postern" --scenario nntp-post --port $((PO + 563)) --tls implicit --connections 64 --users $USERS --count $N_POST --size 2 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $POSTERN
+    run "NNTP POST, 64 clients (NNTPS), INN" --scenario nntp-post --port $((XO + 563)) --tls implicit --connections 64 --count $N_POST --size 2 --warmup $WARM --warmup-seconds $WARM_S --server-pid $INN,$NNRPD
     sleep 2 # INN files and overviews posts asynchronously
     run "NNTP ARTICLE (NNTPS), Postern" --scenario nntp-article --port $((PO + 563)) --tls implicit --connections 4 --count $N_ART $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $POSTERN
     run "NNTP ARTICLE (NNTPS), INN" --scenario nntp-article --port $((XO + 563)) --tls implicit --connections 4 --count $N_ART --warmup $WARM --warmup-seconds $WARM_S --server-pid $INN,$NNRPD
