@@ -335,6 +335,9 @@ if want imap; then
     run "IMAP FETCH 1:10 on open sessions (IMAPS), Dovecot" --scenario imap-fetch --fetch-set 1:10 --port $((XO + 993)) --tls implicit --connections $USERS --count $N_IFETCH $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $DOVECOT
     run "IMAP mixed on open sessions (IMAPS), Postern" --scenario imap-mixed --port $((PO + 993)) --tls implicit --connections $USERS --count $N_IMIXED --size 4 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $POSTERN
     run "IMAP mixed on open sessions (IMAPS), Dovecot" --scenario imap-mixed --port $((XO + 993)) --tls implicit --connections $USERS --count $N_IMIXED --size 4 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $DOVECOT
+    # 32 clients, four on each mailbox: a busy server, where every change is also announced to the mailbox's other sessions.
+    run "IMAP mixed, 32 clients (IMAPS), Postern" --scenario imap-mixed --port $((PO + 993)) --tls implicit --connections 32 --users $USERS --count $N_IMIXED --size 4 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $POSTERN
+    run "IMAP mixed, 32 clients (IMAPS), Dovecot" --scenario imap-mixed --port $((XO + 993)) --tls implicit --connections 32 --users $USERS --count $N_IMIXED --size 4 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $DOVECOT
 fi
 
 if want idle; then
