@@ -5,11 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(curl swaks openssl ca-certificates python3 isync sslscan fetchmail tin postgresql chromium chromium-driver python3-dkim)
+packages=(curl swaks openssl ca-certificates python3 isync mutt sslscan fetchmail tin postgresql chromium chromium-driver python3-dkim)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# Debian's inn2 post-install script needs a domain in inn.conf; until it has one, inn2 stays half-configured and every
+# apt-get install fails (bench/compare.sh installs the INN binaries without configuring it).
+configure_inn() {
+  if [ "$(id -u)" -eq 0 ] && [ -f /etc/news/inn.conf ] && ! grep -q '^domain:' /etc/news/inn.conf; then
+    sed -i 's/^#domain:.*/domain: example.test/; s/^doinnwatch:.*/doinnwatch: false/; s/^nnrpdloadlimit:.*/nnrpdloadlimit: 0/' /etc/news/inn.conf
+    DEBIAN_FRONTEND=noninteractive dpkg --configure inn2 >/dev/null 2>&1 || true
+  fi
+}
+configure_inn
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test tools: ${missing[*]}"
   sudo=""
@@ -18,15 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# INN, the standard news server the NNTP peering test feeds both ways. Debian's post-install script
-# needs a domain in inn.conf, so it is configured in a second step; a failure only skips that test.
+# INN, the standard news server the NNTP peering test feeds both ways; configured in a second step (above), and a
+# failure only skips that test.
 if [ "$(id -u)" -eq 0 ] && [ ! -x /usr/lib/news/bin/innd ]; then
   echo "Installing inn2 for the NNTP peering test"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends inn2 >/dev/null 2>&1 || true
-  if [ -f /etc/news/inn.conf ] && ! grep -q '^domain:' /etc/news/inn.conf; then
-    sed -i 's/^#domain:.*/domain: example.test/; s/^doinnwatch:.*/doinnwatch: false/; s/^nnrpdloadlimit:.*/nnrpdloadlimit: 0/' /etc/news/inn.conf
-    DEBIAN_FRONTEND=noninteractive dpkg --configure inn2 >/dev/null 2>&1 || true
-  fi
+  configure_inn
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

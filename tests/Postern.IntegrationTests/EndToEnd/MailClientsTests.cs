@@ -17,7 +17,7 @@ namespace Postern.IntegrationTests.EndToEnd;
 
 /// <summary>
 /// The README's walk-through against the real `postern serve` process: a user added with the CLI, the root exported
-/// with `postern ca export`, and ordinary mail clients (swaks, curl, openssl, mbsync, MailKit) that trust only that root
+/// with `postern ca export`, and ordinary mail clients (swaks, curl, openssl, mbsync, mutt, MailKit) that trust only that root
 /// and check the server's name, mail.example.test.
 /// </summary>
 public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixture<PosternProcessFixture>
@@ -147,13 +147,9 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
     public async Task MbsyncSyncsTheInboxIntoAMaildir()
     {
         // mbsync has no --resolve and checks the certificate against its Host: a server named localhost.
-        await using var server = await PosternProcess.StartAsync("localhost");
         var user = "mbsync@example.test";
-        var added = await server.CliAsync(Password + "\n", "user", "add", user, "--password-stdin");
-        Assert.True(added.ExitCode == 0, added.Error);
-        var ca = Path.Combine(server.DataDirectory, "ca.pem");
-        var export = await server.CliAsync(null, "ca", "export", "--out", ca);
-        Assert.True(export.ExitCode == 0, export.Error);
+        var (server, ca) = await StartLocalhostAsync(user);
+        await using var _ = server;
         var sent = await PosternProcess.RunAsync("swaks", [
             "--server", "127.0.0.1", "--port", server.Port(465).ToString(CultureInfo.InvariantCulture), "--tlsc", "--tls-verify", "--tls-ca-path", ca,
             "--auth", "PLAIN", "--auth-user", user, "--auth-password", Password, "--from", user, "--to", user, "--header", "Subject: e2e via mbsync",
@@ -197,6 +193,59 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task MuttSendsOverStartTlsKeepsACopyInSentAndFilesMailOverImaps()
+    {
+        // mutt checks the certificate's name against the host it connects to: a server named localhost.
+        var user = "mutt@example.test";
+        var (server, ca) = await StartLocalhostAsync(user);
+        await using var _ = server;
+
+        // ssl_force_tls: mutt gives up rather than send the password in clear; the only trusted root is ca.pem.
+        var login = Uri.EscapeDataString(user);
+        var rc = Path.Combine(server.DataDirectory, "muttrc");
+        await File.WriteAllTextAsync(rc, $"""
+            set from = "{user}"
+            set smtp_url = "smtp://{login}@localhost:{server.Port(587)}/"
+            set smtp_pass = "{Password}"
+            set folder = "imaps://{login}@localhost:{server.Port(993)}/"
+            set imap_pass = "{Password}"
+            set spoolfile = "+INBOX"
+            set record = "+Sent"
+            set copy = yes
+            set ssl_starttls = yes
+            set ssl_force_tls = yes
+            set ssl_ca_certificates_file = "{ca}"
+            set certificate_file = "{Path.Combine(server.DataDirectory, "mutt-certificates")}"
+            set header_cache = ""
+            set confirmappend = no
+            set quit = yes
+
+            """);
+
+        // Batch mode (no terminal): SMTP submission on 587 with STARTTLS, then the copy APPENDed to Sent over IMAPS.
+        var sent = await PosternProcess.RunAsync("mutt", ["-n", "-F", rc, "-s", "e2e via mutt", user], "Written in mutt.\n");
+        Assert.True(sent.ExitCode == 0, sent.Output + sent.Error);
+
+        // On a terminal, as a user reads: open the INBOX, copy the new message to Archive, quit.
+        var keys = "<tag-pattern>~A<enter><tag-prefix><copy-message>=Archive<enter><quit>";
+        var session = await PosternProcess.RunAsync("env", ["TERM=xterm", "script", "-qec", $"mutt -n -F {rc} -e 'push \"{keys}\"'", "/dev/null"]);
+        Assert.True(session.ExitCode == 0, session.Output + session.Error);
+
+        using var imap = new ImapClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = server.ChainsToRoot };
+        await imap.ConnectAsync("127.0.0.1", server.Port(993), SecureSocketOptions.SslOnConnect);
+        await imap.AuthenticateAsync(user, Password);
+        foreach (var name in new[] { "INBOX", "Sent", "Archive" })
+        {
+            var folder = await imap.GetFolderAsync(name);
+            await folder.OpenAsync(FolderAccess.ReadOnly);
+            Assert.True(folder.Count == 1, $"{name} holds {folder.Count} messages");
+            var message = await folder.GetMessageAsync(0);
+            Assert.Equal("e2e via mutt", message.Subject);
+            Assert.Contains("Written in mutt.", message.TextBody, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task RouteAddKeepsThePasswordOutOfEveryFileInTheDataFolder()
     {
         var secret = "relay-secret-" + Guid.NewGuid().ToString("N");
@@ -227,6 +276,26 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
     private Task<string> AddUserAsync(string name) => _server.AddUserAsync(name, Password);
 
     private Task<string> ExportRootAsync() => _server.ExportRootAsync();
+
+    /// <summary>A server of its own named localhost, for clients that check the name and cannot be told another address.</summary>
+    private static async Task<(PosternProcess Server, string RootPem)> StartLocalhostAsync(string user)
+    {
+        var server = await PosternProcess.StartAsync("localhost");
+        try
+        {
+            var added = await server.CliAsync(Password + "\n", "user", "add", user, "--password-stdin");
+            Assert.True(added.ExitCode == 0, added.Error);
+            var ca = Path.Combine(server.DataDirectory, "ca.pem");
+            var export = await server.CliAsync(null, "ca", "export", "--out", ca);
+            Assert.True(export.ExitCode == 0, export.Error);
+            return (server, ca);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
 
     private Task<(int ExitCode, string Output, string Error)> SwaksAsync(string ca, string user, string subject, params string[] transport) =>
         PosternProcess.RunAsync("swaks", [
