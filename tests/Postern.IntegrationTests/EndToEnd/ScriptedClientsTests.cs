@@ -18,7 +18,8 @@ public sealed class ScriptedClientsFixture : IAsyncLifetime
 
 /// <summary>
 /// Scripted clients a new user would try against the real `postern serve` process: Python's imaplib (IMAPS on 993 and
-/// STARTTLS on 143) and fetchmail (POP3S and IMAP with STARTTLS), each trusting only the root from `postern ca export`.
+/// STARTTLS on 143) and nntplib (NNTPS on 563 and STARTTLS on 119), fetchmail (POP3S and IMAP with STARTTLS) and tin,
+/// each trusting only the root from `postern ca export`.
 /// </summary>
 public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClassFixture<ScriptedClientsFixture>
 {
@@ -83,6 +84,58 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
             "import imaplib, ssl, sys\ntry:\n imaplib.IMAP4_SSL(sys.argv[1], int(sys.argv[2]), ssl_context=ssl.create_default_context())\nexcept ssl.SSLCertVerificationError:\n print('REFUSED')\n",
             HostName, Port(993)]);
         Assert.Contains("REFUSED", untrusted.Output, StringComparison.Ordinal);
+    }
+
+    // Debian 12's Python (3.11) still has nntplib (removed in 3.13); the same run then finds the article over IMAP.
+    private const string NntplibScript = """
+        import imaplib, io, nntplib, ssl, sys, warnings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        host, port, mode, imaps, cafile, user, password, group, subject = sys.argv[1:10]
+        context = ssl.create_default_context(cafile=cafile)
+        if mode == "ssl":
+            news = nntplib.NNTP_SSL(host, int(port), ssl_context=context, readermode=True)
+        else:
+            news = nntplib.NNTP(host, int(port), readermode=True)
+            news.starttls(context)
+        print("TLS", news.sock.version())
+        news.login(user, password, usenetrc=False)
+        article = f"From: {user}\r\nNewsgroups: {group}\r\nSubject: {subject}\r\n\r\nPosted with nntplib.\r\n"
+        print("POST", news.post(io.BytesIO(article.encode())))
+        _, count, first, last, _ = news.group(group)
+        _, overviews = news.over((first, last))
+        number = [n for n, o in overviews if o["subject"] == subject][0]
+        _, info = news.article(number)
+        print("ARTICLE", info.lines[-1].decode())
+        news.quit()
+        mail = imaplib.IMAP4_SSL(host, int(imaps), ssl_context=context)
+        mail.login(user, password)
+        folder = '"Public Folders/' + group.replace(".", "/").title() + '"'
+        print("SELECT", mail.select(folder, readonly=True)[0])
+        print("IMAP", mail.search(None, "SUBJECT", '"' + subject + '"')[1][0].decode())
+        mail.logout()
+        """;
+
+    [Theory]
+    [InlineData(563, "ssl")]
+    [InlineData(119, "starttls")]
+    public async Task PythonNntplibPostsAndReadsTrustingOnlyTheExportedRootAndImapSeesTheArticle(int standardPort, string mode)
+    {
+        var user = await AddUserAsync("nntplib-" + mode);
+        var ca = await ExportRootAsync();
+        var group = "nntplib." + mode;
+        var added = await _server.CliAsync(null, "public-folder", "add", "Nntplib/" + char.ToUpperInvariant(mode[0]) + mode[1..], "--newsgroup", group);
+        Assert.True(added.ExitCode == 0, added.Error);
+
+        var script = Path.Combine(_server.DataDirectory, $"nntplib-{Guid.NewGuid():N}.py");
+        await File.WriteAllTextAsync(script, NntplibScript);
+        var subject = "e2e via nntplib " + mode;
+        var run = await PosternProcess.RunAsync("/usr/bin/python3", [script, HostName, Port(standardPort), mode, Port(993), ca, user, Password, group, subject]);
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Contains("TLS TLSv1.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("POST 240", run.Output, StringComparison.Ordinal);
+        Assert.Contains("ARTICLE Posted with nntplib.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("SELECT OK", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"IMAP \d+", run.Output);
     }
 
     [Fact]
