@@ -206,7 +206,7 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         """;
 
     [Fact]
-    public async Task TinWithAFreshHomeLogsOnWhenAskedAndFindsTheUnreadArticleOverNntps()
+    public async Task TinWithAFreshHomeLogsOnWhenAskedFindsTheUnreadArticleAndPostsOverNntps()
     {
         var user = await AddUserAsync("tin-reader");
         var ca = await ExportRootAsync();
@@ -230,7 +230,87 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         Assert.Equal(2, await TinAsync(ca, Password));
         Assert.Equal(1, await TinAsync(ca, "wrong"));
         Assert.Equal(1, await TinAsync("/etc/ssl/certs/ca-certificates.crt", Password));
+
+        // Posting with tin -w, answering its prompts on a terminal as a user would; the editor (called as EDITOR +LINE
+        // FILE) adds the body.
+        var poster = NewWorkDirectory("tin-post");
+        Directory.CreateDirectory(Path.Combine(poster, ".tin"));
+        Directory.CreateDirectory(Path.Combine(poster, "Mail"));
+        await File.WriteAllTextAsync(Path.Combine(poster, ".tin", "tinrc"), $"mail_address={user}\n");
+        await File.WriteAllTextAsync(Path.Combine(poster, ".newsauth"), $"{HostName} {Password} {user}\n");
+        File.SetUnixFileMode(Path.Combine(poster, ".newsauth"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var editor = Path.Combine(poster, "editor.sh");
+        await File.WriteAllTextAsync(editor, "#!/bin/sh\nfor file; do :; done\nprintf 'Written in tin.\\n' >> \"$file\"\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var driver = Path.Combine(poster, "terminal.py");
+        await File.WriteAllTextAsync(driver, TerminalScript);
+        var post = await PosternProcess.RunAsync("env", [
+            "HOME=" + poster, "SSL_CERT_FILE=" + ca, "EDITOR=" + editor, "TERM=xterm", "/usr/bin/python3", driver,
+            "Post to newsgroup", "tin.news\r", "[Ss]ubject", "posted with tin\r", "p=post", "p", "--",
+            "tin", "-g", HostName, "-p", Port(563), "-T", "-w",
+        ]);
+        Assert.True(post.ExitCode == 0, post.Output + post.Error);
+        Assert.Contains("Article posted", post.Output, StringComparison.Ordinal);
+        var read = await PosternProcess.RunAsync("python3", ["-c", ReadScript, HostName, Port(563), ca, user, Password, "tin.news"]);
+        Assert.True(read.ExitCode == 0, read.Output + read.Error);
+        Assert.Contains("posted with tin", read.Output, StringComparison.Ordinal);
+        Assert.Contains("Written in tin.", read.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>Runs a program on a pseudo-terminal and types each answer once its prompt (a regular expression) shows.</summary>
+    private const string TerminalScript = """
+        import os, pty, re, select, sys, time
+        split = sys.argv.index("--")
+        steps, command = sys.argv[1:split], sys.argv[split + 1:]
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp(command[0], command)
+        seen, output, deadline = b"", b"", time.time() + 40
+        def read():
+            global seen, output
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # the terminal closed: the program ended
+                data = b""
+            output += data
+            seen += re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", data)
+            return data
+        for prompt, answer in zip(steps[0::2], steps[1::2]):
+            while not re.search(prompt.encode(), seen):
+                if time.time() > deadline:
+                    sys.exit("no prompt " + prompt + ": " + output.decode("utf-8", "replace"))
+                if select.select([fd], [], [], 0.2)[0] and not read():
+                    sys.exit("ended before " + prompt + ": " + output.decode("utf-8", "replace"))
+            # tin discards keys typed before it waits for them: answer once the screen has been quiet for a moment, and
+            # again if nothing at all shows that the answer was taken (a busy machine can be quiet for longer).
+            while select.select([fd], [], [], 0.5)[0] and read():
+                pass
+            seen = b""
+            for _ in range(3):
+                os.write(fd, answer.encode())
+                if select.select([fd], [], [], 5)[0]:
+                    break
+        while read():
+            pass
+        sys.stdout.write(re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", output).decode("utf-8", "replace"))
+        sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        """;
+
+    private const string ReadScript = """
+        import socket, ssl, sys
+        host, port, cafile, user, password, group = sys.argv[1:7]
+        sock = ssl.create_default_context(cafile=cafile).wrap_socket(socket.create_connection((host, int(port))), server_hostname=host)
+        stream = sock.makefile("rwb")
+        def command(line):
+            stream.write(line.encode() + b"\r\n"); stream.flush()
+            return stream.readline().decode().strip()
+        stream.readline()
+        command("AUTHINFO USER " + user); command("AUTHINFO PASS " + password)
+        last = command("GROUP " + group).split()[3]
+        print(command("ARTICLE " + last))
+        while (line := stream.readline().decode().rstrip("\r\n")) != ".":
+            print(line)
+        """;
 
     private string Port(int standardPort) => _server.Port(standardPort).ToString(CultureInfo.InvariantCulture);
 
