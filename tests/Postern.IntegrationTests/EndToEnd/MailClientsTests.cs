@@ -193,7 +193,7 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task MuttSendsOverStartTlsKeepsACopyInSentAndFilesMailOverImaps()
+    public async Task MuttSendsOverStartTlsKeepsACopyInSentFilesMailOverImapsAndDeletesOverPop3s()
     {
         // mutt checks the certificate's name against the host it connects to: a server named localhost.
         var user = "mutt@example.test";
@@ -217,7 +217,9 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
             set ssl_ca_certificates_file = "{ca}"
             set certificate_file = "{Path.Combine(server.DataDirectory, "mutt-certificates")}"
             set header_cache = ""
+            set pop_pass = "{Password}"
             set confirmappend = no
+            set delete = yes
             set quit = yes
 
             """);
@@ -234,15 +236,31 @@ public sealed class MailClientsTests(PosternProcessFixture fixture) : IClassFixt
         using var imap = new ImapClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = server.ChainsToRoot };
         await imap.ConnectAsync("127.0.0.1", server.Port(993), SecureSocketOptions.SslOnConnect);
         await imap.AuthenticateAsync(user, Password);
-        foreach (var name in new[] { "INBOX", "Sent", "Archive" })
+        async Task<int> CountAsync(string name, bool check)
         {
             var folder = await imap.GetFolderAsync(name);
             await folder.OpenAsync(FolderAccess.ReadOnly);
-            Assert.True(folder.Count == 1, $"{name} holds {folder.Count} messages");
-            var message = await folder.GetMessageAsync(0);
-            Assert.Equal("e2e via mutt", message.Subject);
-            Assert.Contains("Written in mutt.", message.TextBody, StringComparison.Ordinal);
+            if (check && folder.Count > 0)
+            {
+                var message = await folder.GetMessageAsync(0);
+                Assert.Equal("e2e via mutt", message.Subject);
+                Assert.Contains("Written in mutt.", message.TextBody, StringComparison.Ordinal);
+            }
+
+            var count = folder.Count;
+            await folder.CloseAsync();
+            return count;
         }
+
+        int[] counts = [await CountAsync("INBOX", true), await CountAsync("Sent", true), await CountAsync("Archive", true)];
+        Assert.Equal([1, 1, 1], counts);
+
+        // The same INBOX over POP3S (pops://): mutt reads the maildrop, deletes the message and quits (DELE, QUIT).
+        var pop = await PosternProcess.RunAsync("env", ["TERM=xterm", "script", "-qec",
+            $"mutt -n -F {rc} -f pops://{login}@localhost:{server.Port(995)}/ -e 'push \"<delete-message><quit>\"'", "/dev/null"]);
+        Assert.True(pop.ExitCode == 0, pop.Output + pop.Error);
+        counts = [await CountAsync("INBOX", false), await CountAsync("Sent", false), await CountAsync("Archive", false)];
+        Assert.Equal([0, 1, 1], counts);
     }
 
     [Fact]
