@@ -435,6 +435,27 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task A_keyword_created_by_a_silent_store_is_announced_with_flags_but_not_echoed()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: a\r\n\r\nbody\r\n");
+        using var client = await SelectInboxAsync(server, "k");
+
+        // .SILENT suppresses only the FETCH; the client must still learn the keyword it created (found by imaptest's
+        // own_flags stress: "STORE didn't create keyword").
+        await client.SendAsync("k3 STORE 1 +FLAGS.SILENT ($Label1)\r\n");
+        Assert.Equal(["* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)", "k3 OK STORE completed"], await client.ReadUntilTaggedAsync("k3"));
+
+        // Known keywords are not announced again; one only removed is announced too, as Dovecot does.
+        await client.SendAsync("k4 STORE 1 -FLAGS.SILENT ($Label1)\r\nk5 STORE 1 +FLAGS.SILENT ($Label1)\r\n");
+        Assert.Equal(["k4 OK STORE completed", "k5 OK STORE completed"], await client.ReadUntilTaggedAsync("k5"));
+        await client.SendAsync("k6 STORE 1 -FLAGS ($Label2)\r\n");
+        var removal = await client.ReadUntilTaggedAsync("k6");
+        Assert.Equal(["* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 $Label2)", "k6 OK STORE completed"], [removal[0], removal[^1]]);
+        Assert.Matches(@"^\* 1 FETCH \(FLAGS \((\\Recent )?\$Label1\)\)$", Assert.Single(removal[1..^1]));
+    }
+
+    [Fact]
     public async Task Changes_from_another_session_are_reported_at_the_next_command()
     {
         await using var server = await ImapTestServer.StartAsync();

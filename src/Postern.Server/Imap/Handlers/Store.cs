@@ -57,6 +57,13 @@ internal sealed class Store(bool uid) : IImapHandler
             changed.Add(updated.Uid);
         }
 
+        // Every keyword a STORE names becomes one of the mailbox's keywords for this session, also one only removed, as in
+        // Dovecot: a client may then take it from FLAGS (imaptest checks this). A removal never passes the keyword limit.
+        if (request.Operation != ImapStoreOperation.Remove || !session.ExceedsKeywordLimit(request.Flags.Keywords))
+        {
+            session.AnnounceKeywords(request.Flags.Keywords);
+        }
+
         var conflicts = result.Conflicts.ToHashSet();
         var writer = session.Writer;
         foreach (var (sequence, _) in targets)
@@ -67,15 +74,14 @@ internal sealed class Store(bool uid) : IImapHandler
                 continue;
             }
 
+            // A keyword new to this session is announced with FLAGS (RFC 9051 §7.3.5) also for .SILENT, which
+            // suppresses only the FETCH echo: otherwise the client would never learn the keyword it just created.
+            session.AnnounceKeywords(message.Keywords);
+
             // .SILENT suppresses the echo, except that a CONDSTORE client still learns the new MODSEQ (RFC 7162 §3.1.3).
             if (request.Silent && !(session.CondStoreEnabled && changed.Contains(message.Uid)))
             {
                 continue;
-            }
-
-            if (!request.Silent)
-            {
-                session.AnnounceKeywords(message.Keywords);
             }
 
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
