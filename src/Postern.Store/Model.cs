@@ -57,7 +57,8 @@ public sealed record NewMessage(ReadOnlyMemory<byte> Content, MessageFlags Flags
 
 public sealed record CopyResult(long UidValidity, IReadOnlyList<long> SourceUids, IReadOnlyList<long> DestinationUids);
 
-public sealed record StoreFlagsResult(IReadOnlyList<MessageRecord> Updated, IReadOnlyList<long> Conflicts);
+/// <summary>What a STORE did: the messages it changed, those UNCHANGEDSINCE kept, and those no longer there (expunged).</summary>
+public sealed record StoreFlagsResult(IReadOnlyList<MessageRecord> Updated, IReadOnlyList<long> Conflicts, IReadOnlyList<long> Missing);
 
 public enum StoreStatus
 {

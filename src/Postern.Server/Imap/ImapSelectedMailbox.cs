@@ -267,8 +267,10 @@ internal sealed class ImapSelectedMailbox : IDisposable
                 continue;
             }
 
+            // A message's MODSEQ only grows: a record no newer than this view's is nothing new (or a read that began
+            // before this session's own STORE committed), and must not undo what the client was already told.
             var i = IndexOf(current.Uid);
-            if (i < 0 || current.ModSeq == _messages[i].ModSeq)
+            if (i < 0 || current.ModSeq <= _messages[i].ModSeq)
             {
                 continue;
             }

@@ -254,12 +254,14 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
         {
             var updated = new List<MessageRecord>();
             var conflicts = new List<long>();
+            var missing = new List<long>();
             long modseq = 0;
             foreach (var uid in uids)
             {
                 var message = w.Command($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m AND uid = @u", ("@m", mailboxId), ("@u", uid)).QuerySingle(MapMessage);
                 if (message is null)
                 {
+                    missing.Add(uid);
                     continue;
                 }
 
@@ -292,7 +294,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
                 w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.FlagsChanged, seq, changed)));
             }
 
-            return new StoreFlagsResult(updated, conflicts);
+            return new StoreFlagsResult(updated, conflicts, missing);
         }, cancellationToken);
 
     public Task<IReadOnlyList<long>> ExpungeAsync(long mailboxId, IReadOnlyList<long>? uids, bool onlyDeleted, CancellationToken cancellationToken) =>

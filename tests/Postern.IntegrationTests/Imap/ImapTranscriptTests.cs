@@ -456,6 +456,30 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task A_store_on_a_message_another_session_expunged_is_kept_in_this_view_until_the_expunge_is_reported()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: a\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: b\r\n\r\nbody\r\n");
+        using var watcher = await SelectInboxAsync(server, "w");
+        using var actor = await SelectInboxAsync(server, "a");
+        await actor.SendAsync("a3 STORE 1 +FLAGS.SILENT (\\Deleted)\r\na4 EXPUNGE\r\n");
+        await actor.ReadUntilTaggedAsync("a4");
+
+        // RFC 2180 §4.2.3: the watcher still sees message 1 and its STORE succeeds there (imaptest's stress counts an
+        // OK STORE that echoes unchanged flags as an error); the EXPUNGE comes at the next command that may carry it.
+        await watcher.SendAsync("w3 STORE 1:2 +FLAGS (\\Flagged)\r\n");
+        var store = await watcher.ReadUntilTaggedAsync("w3");
+        Assert.Equal("w3 OK STORE completed", store[^1]);
+        Assert.Contains(store, l => l.StartsWith("* 1 FETCH (FLAGS (\\Flagged", StringComparison.Ordinal));
+        Assert.Contains(store, l => l.StartsWith("* 2 FETCH (FLAGS (\\Flagged", StringComparison.Ordinal));
+        Assert.DoesNotContain(store, l => l.EndsWith("EXPUNGE", StringComparison.Ordinal));
+
+        await watcher.SendAsync("w4 NOOP\r\n");
+        Assert.Equal(["* 1 EXPUNGE", "w4 OK NOOP completed"], await watcher.ReadUntilTaggedAsync("w4"));
+    }
+
+    [Fact]
     public async Task Changes_from_another_session_are_reported_at_the_next_command()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -57,6 +57,18 @@ internal sealed class Store(bool uid) : IImapHandler
             changed.Add(updated.Uid);
         }
 
+        // A message another session expunged, whose EXPUNGE this session has not been told yet, takes the change in
+        // this session's view only (RFC 2180 §4.2.3 allows it; Dovecot keeps it too); the EXPUNGE follows. Echoing its old
+        // flags would tell the client the STORE was ignored, and NO would fail the STORE for every other message.
+        foreach (var uid in result.Missing)
+        {
+            var index = selected.IndexOf(uid);
+            if (index >= 0 && FlagChange.TryApply(selected.Messages[index], operation, (MessageFlags)request.Flags.System, request.Flags.Keywords, out var flags, out var keywords))
+            {
+                selected.Update(selected.Messages[index] with { Flags = flags, Keywords = keywords });
+            }
+        }
+
         // Every keyword a STORE names becomes one of the mailbox's keywords for this session, also one only removed, as in
         // Dovecot: a client may then take it from FLAGS (imaptest checks this). A removal never passes the keyword limit.
         if (request.Operation != ImapStoreOperation.Remove || !session.ExceedsKeywordLimit(request.Flags.Keywords))

@@ -276,7 +276,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
         var folder = await GetReadableFolderAsync(mailboxId, cancellationToken).ConfigureAwait(false);
         if (folder is null)
         {
-            return new StoreFlagsResult([], []);
+            return new StoreFlagsResult([], [], uids);
         }
 
         var folderId = folder.Id;
@@ -284,6 +284,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
         {
             var updated = new List<MessageRecord>();
             var conflicts = new List<long>();
+            var missing = new List<long>();
             long modseq = 0;
             foreach (var uid in uids)
             {
@@ -291,6 +292,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
                     .QuerySingle(r => MapMessage(r, mailboxId));
                 if (message is null)
                 {
+                    missing.Add(uid);
                     continue;
                 }
 
@@ -326,7 +328,7 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
                 w.AfterCommit(() => store.Changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.FlagsChanged, seq, changed)));
             }
 
-            return new StoreFlagsResult(updated, conflicts);
+            return new StoreFlagsResult(updated, conflicts, missing);
         }, cancellationToken).ConfigureAwait(false);
     }
 
