@@ -192,17 +192,24 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         Assert.False(File.Exists(mbox));
     }
 
-    private const string PostScript = """
+    /// <summary>A raw NNTPS session that logs on, then posts the article tin looks for (post) or prints a group's newest (read).</summary>
+    private const string NntpsScript = """
         import socket, ssl, sys
-        host, port, cafile, user, password = sys.argv[1:6]
+        host, port, cafile, user, password, action, group = sys.argv[1:8]
         sock = ssl.create_default_context(cafile=cafile).wrap_socket(socket.create_connection((host, int(port))), server_hostname=host)
         stream = sock.makefile("rwb")
         def command(line):
             stream.write(line.encode() + b"\r\n"); stream.flush()
             return stream.readline().decode().strip()
         print(stream.readline().decode().strip())
-        print(command("AUTHINFO USER " + user)); print(command("AUTHINFO PASS " + password)); print(command("POST"))
-        print(command("From: " + user + "\r\nNewsgroups: tin.news\r\nSubject: for tin\r\n\r\nHello, tin.\r\n."))
+        print(command("AUTHINFO USER " + user)); print(command("AUTHINFO PASS " + password))
+        if action == "post":
+            print(command("POST"))
+            print(command("From: " + user + "\r\nNewsgroups: " + group + "\r\nSubject: for tin\r\n\r\nHello, tin.\r\n."))
+        else:
+            print(command("ARTICLE " + command("GROUP " + group).split()[3]))
+            while (line := stream.readline().decode().rstrip("\r\n")) != ".":
+                print(line)
         """;
 
     [Fact]
@@ -211,7 +218,7 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         var user = await AddUserAsync("tin-reader");
         var ca = await ExportRootAsync();
         Assert.Equal(0, (await _server.CliAsync(null, "public-folder", "add", "Tin/News", "--newsgroup", "tin.news")).ExitCode);
-        var posted = await PosternProcess.RunAsync("python3", ["-c", PostScript, HostName, Port(563), ca, user, Password]);
+        var posted = await PosternProcess.RunAsync("python3", ["-c", NntpsScript, HostName, Port(563), ca, user, Password, "post", "tin.news"]);
         Assert.True(posted.ExitCode == 0, posted.Output + posted.Error);
         Assert.Contains("240", posted.Output, StringComparison.Ordinal);
 
@@ -251,7 +258,7 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         ]);
         Assert.True(post.ExitCode == 0, post.Output + post.Error);
         Assert.Contains("Article posted", post.Output, StringComparison.Ordinal);
-        var read = await PosternProcess.RunAsync("python3", ["-c", ReadScript, HostName, Port(563), ca, user, Password, "tin.news"]);
+        var read = await PosternProcess.RunAsync("python3", ["-c", NntpsScript, HostName, Port(563), ca, user, Password, "read", "tin.news"]);
         Assert.True(read.ExitCode == 0, read.Output + read.Error);
         Assert.Contains("posted with tin", read.Output, StringComparison.Ordinal);
         Assert.Contains("Written in tin.", read.Output, StringComparison.Ordinal);
@@ -296,21 +303,6 @@ public sealed class ScriptedClientsTests(ScriptedClientsFixture fixture) : IClas
         sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         """;
 
-    private const string ReadScript = """
-        import socket, ssl, sys
-        host, port, cafile, user, password, group = sys.argv[1:7]
-        sock = ssl.create_default_context(cafile=cafile).wrap_socket(socket.create_connection((host, int(port))), server_hostname=host)
-        stream = sock.makefile("rwb")
-        def command(line):
-            stream.write(line.encode() + b"\r\n"); stream.flush()
-            return stream.readline().decode().strip()
-        stream.readline()
-        command("AUTHINFO USER " + user); command("AUTHINFO PASS " + password)
-        last = command("GROUP " + group).split()[3]
-        print(command("ARTICLE " + last))
-        while (line := stream.readline().decode().rstrip("\r\n")) != ".":
-            print(line)
-        """;
 
     private string Port(int standardPort) => _server.Port(standardPort).ToString(CultureInfo.InvariantCulture);
 
