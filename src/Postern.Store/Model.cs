@@ -33,7 +33,11 @@ public sealed record Mailbox(
     long UidValidity,
     long UidNext,
     long HighestModSeq,
-    string? SpecialUse);
+    string? SpecialUse)
+{
+    /// <summary>Every keyword ever set on a message of the mailbox, whether or not a message still carries it.</summary>
+    public IReadOnlyList<string> Keywords { get; init; } = [];
+}
 
 /// <param name="SaveDate">When the message was saved into this mailbox (RFC 8514), if known.</param>
 public sealed record MessageRecord(

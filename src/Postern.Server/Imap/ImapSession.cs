@@ -426,12 +426,26 @@ internal sealed class ImapSession
     /// <summary>Whether the selected mailbox may still take a keyword it has not seen (PERMANENTFLAGS \*).</summary>
     public bool MayCreateKeywords => _announcedKeywords.Count < ImapDefaults.MaxKeywords(Config);
 
-    /// <summary>The keywords listed with SELECT: every keyword in use in the mailbox.</summary>
-    public IReadOnlyList<string> InitialKeywords(IEnumerable<MessageRecord> messages)
+    /// <summary>
+    /// The keywords listed with SELECT: every keyword in use in the mailbox and, within the keyword limit, those the mailbox
+    /// had before, so that a keyword a client saw once does not look new when it is set again (imaptest checks this).
+    /// </summary>
+    public IReadOnlyList<string> InitialKeywords(IEnumerable<MessageRecord> messages, IReadOnlyList<string> mailboxKeywords)
     {
         foreach (var message in messages)
         {
             _announcedKeywords.UnionWith(message.Keywords);
+        }
+
+        var limit = ImapDefaults.MaxKeywords(Config);
+        foreach (var keyword in mailboxKeywords)
+        {
+            if (_announcedKeywords.Count >= limit)
+            {
+                break;
+            }
+
+            _announcedKeywords.Add(keyword);
         }
 
         return _announcedKeywords.Order(StringComparer.Ordinal).ToList();

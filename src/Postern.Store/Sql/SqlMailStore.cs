@@ -4,8 +4,11 @@ namespace Postern.Store.Sql;
 
 internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IMailStore
 {
-    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use";
+    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use, keywords";
     private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved";
+
+    /// <summary>How long a mailbox's keyword list may grow before keywords no message carries are dropped from it.</summary>
+    private const int KeywordListPruneThreshold = 1024;
 
     /// <summary>RFC 6154 special-use mailboxes every account gets, besides INBOX.</summary>
     internal static readonly (string Name, string? SpecialUse)[] DefaultMailboxes =
@@ -289,6 +292,11 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
 
             if (updated.Count > 0)
             {
+                if (operation != FlagOperation.Remove)
+                {
+                    RegisterKeywords(w, mailboxId, keywords);
+                }
+
                 var changed = updated.Select(m => m.Uid).ToList();
                 var seq = modseq;
                 w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.FlagsChanged, seq, changed)));
@@ -377,6 +385,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
         w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved) VALUES (@m, @u, @b, @s, @d, @f, @k, @ms, @sv)",
             ("@m", mailboxId), ("@u", allocated.Uid), ("@b", blobId), ("@s", size), ("@d", internalDate.ToUnixTimeMilliseconds()),
             ("@f", (long)flags), ("@k", string.Join(' ', keywords)), ("@ms", allocated.ModSeq), ("@sv", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Execute();
+        RegisterKeywords(w, mailboxId, keywords);
         w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.Appended, allocated.ModSeq, [allocated.Uid])));
         return allocated;
     }
@@ -418,12 +427,47 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
     }
 
     private static Mailbox MapMailbox(DbDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6));
+        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6)) { Keywords = SplitKeywords(r.GetString(7)) };
+
+    private static IReadOnlyList<string> SplitKeywords(string keywords) => keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>
+    /// Adds keywords new to the mailbox to its keyword list. The list only grows, except that past
+    /// <see cref="KeywordListPruneThreshold"/> entries it is cut back to the keywords messages still carry.
+    /// </summary>
+    private static void RegisterKeywords(WriteContext w, long mailboxId, IReadOnlyList<string> keywords)
+    {
+        if (keywords.Count == 0)
+        {
+            return;
+        }
+
+        var known = SplitKeywords(w.Command("SELECT keywords FROM mailboxes WHERE id = @m", ("@m", mailboxId)).QuerySingle(r => r.GetString(0)) ?? "");
+        var fresh = keywords.Except(known, StringComparer.OrdinalIgnoreCase).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        var list = known.Concat(fresh).ToList();
+        if (list.Count > KeywordListPruneThreshold)
+        {
+            var inUse = new HashSet<string>(fresh, StringComparer.OrdinalIgnoreCase);
+            foreach (var carried in w.Command("SELECT keywords FROM messages WHERE mailbox_id = @m AND keywords <> ''", ("@m", mailboxId)).Query(r => r.GetString(0)))
+            {
+                inUse.UnionWith(SplitKeywords(carried));
+            }
+
+            list = list.Where(inUse.Contains).ToList();
+        }
+
+        w.Command("UPDATE mailboxes SET keywords = @k WHERE id = @m", ("@k", string.Join(' ', list)), ("@m", mailboxId)).Execute();
+    }
 
     private static MessageRecord MapMessage(DbDataReader r)
     {
         var keywords = r.GetString(7);
         return new MessageRecord(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetUnixMilliseconds(5), (MessageFlags)r.GetInt64(6),
-            keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetUnixMilliseconds(9));
+            SplitKeywords(keywords), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetUnixMilliseconds(9));
     }
 }

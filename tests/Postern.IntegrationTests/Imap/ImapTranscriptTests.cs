@@ -456,6 +456,28 @@ public sealed class ImapSessionBehaviourTests
     }
 
     [Fact]
+    public async Task A_keyword_no_message_carries_any_more_is_still_listed_when_the_mailbox_is_selected_again()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: a\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: b\r\n\r\nbody\r\n");
+        using var client = await SelectInboxAsync(server, "k");
+        await client.SendAsync("k3 STORE 1 +FLAGS.SILENT ($Gone)\r\nk4 STORE 2 +FLAGS.SILENT ($Cleared)\r\nk5 STORE 2 -FLAGS.SILENT ($Cleared)\r\n" +
+            "k6 STORE 1 +FLAGS.SILENT (\\Deleted)\r\nk7 EXPUNGE\r\n");
+        Assert.Equal("k7 OK EXPUNGE completed", (await client.ReadUntilTaggedAsync("k7"))[^1]);
+
+        // Dovecot keeps every keyword it has seen in the mailbox; dropping one from FLAGS makes a client that saw it
+        // once (imaptest's own_flags stress) think a later STORE created it anew and give it a second owner.
+        await client.SendAsync("k8 SELECT INBOX\r\n");
+        var select = await client.ReadUntilTaggedAsync("k8");
+        Assert.Contains("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Cleared $Gone)", select);
+
+        // So a STORE of either announces nothing new.
+        await client.SendAsync("k9 STORE 1 +FLAGS.SILENT ($Gone $Cleared)\r\n");
+        Assert.Equal(["k9 OK STORE completed"], await client.ReadUntilTaggedAsync("k9"));
+    }
+
+    [Fact]
     public async Task A_store_on_a_message_another_session_expunged_is_kept_in_this_view_until_the_expunge_is_reported()
     {
         await using var server = await ImapTestServer.StartAsync();

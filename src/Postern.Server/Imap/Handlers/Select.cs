@@ -52,7 +52,7 @@ internal sealed class Select(bool readOnly) : IImapHandler
         session.EnterSelected(selected);
         var messages = selected.Messages;
         var writer = session.Writer;
-        writer.BeginUntagged().Atom("FLAGS").Flags(ImapSession.MailboxFlags, session.InitialKeywords(messages)).EndLine();
+        writer.BeginUntagged().Atom("FLAGS").Flags(ImapSession.MailboxFlags, session.InitialKeywords(messages, mailbox.Keywords)).EndLine();
         writer.Untagged(ImapStatus.Ok, "PERMANENTFLAGS " + (readOnly ? "()" : session.MayCreateKeywords ? PermanentFlags : PermanentFlagsNoNewKeywords),
             readOnly ? "No permanent flags permitted" : "Flags permitted");
         writer.BeginUntagged().Number((ulong)messages.Count).Atom("EXISTS").EndLine();
