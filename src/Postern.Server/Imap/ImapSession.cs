@@ -29,6 +29,10 @@ internal sealed class ImapSession
     // Keywords this session has listed in a FLAGS response for the selected mailbox.
     private HashSet<string> _announcedKeywords = new(StringComparer.OrdinalIgnoreCase);
 
+    // The announced keywords that count against the keyword limit: all but those listed at SELECT only because the mailbox
+    // once had them, so that old keywords never keep a mailbox from taking new ones.
+    private HashSet<string> _limitedKeywords = new(StringComparer.OrdinalIgnoreCase);
+
     public ImapSession(MailConnection connection, ServerContext context, ILogger logger)
     {
         Connection = connection;
@@ -396,6 +400,7 @@ internal sealed class ImapSession
         State = ImapState.Selected;
         SavedSearch = [];
         _announcedKeywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        _limitedKeywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -408,6 +413,7 @@ internal sealed class ImapSession
         foreach (var keyword in keywords)
         {
             fresh |= _announcedKeywords.Add(keyword);
+            _limitedKeywords.Add(keyword);
         }
 
         if (fresh && Selected is not null)
@@ -419,12 +425,12 @@ internal sealed class ImapSession
     /// <summary>Whether adding <paramref name="keywords"/> would take the selected mailbox past its keyword limit.</summary>
     public bool ExceedsKeywordLimit(IReadOnlyList<string> keywords)
     {
-        var fresh = keywords.Where(k => !_announcedKeywords.Contains(k)).Distinct(StringComparer.OrdinalIgnoreCase).Count();
-        return fresh > 0 && _announcedKeywords.Count + fresh > ImapDefaults.MaxKeywords(Config);
+        var fresh = keywords.Where(k => !_limitedKeywords.Contains(k)).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+        return fresh > 0 && _limitedKeywords.Count + fresh > ImapDefaults.MaxKeywords(Config);
     }
 
     /// <summary>Whether the selected mailbox may still take a keyword it has not seen (PERMANENTFLAGS \*).</summary>
-    public bool MayCreateKeywords => _announcedKeywords.Count < ImapDefaults.MaxKeywords(Config);
+    public bool MayCreateKeywords => _limitedKeywords.Count < ImapDefaults.MaxKeywords(Config);
 
     /// <summary>
     /// The keywords listed with SELECT: every keyword in use in the mailbox and, within the keyword limit, those the mailbox
@@ -435,6 +441,7 @@ internal sealed class ImapSession
         foreach (var message in messages)
         {
             _announcedKeywords.UnionWith(message.Keywords);
+            _limitedKeywords.UnionWith(message.Keywords);
         }
 
         var limit = ImapDefaults.MaxKeywords(Config);

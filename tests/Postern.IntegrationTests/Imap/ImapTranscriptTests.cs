@@ -684,6 +684,15 @@ public sealed class ImapLimitsEndToEndTests
         Assert.Contains(@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft)] Flags permitted", await client.ReadUntilTaggedAsync("k7"));
         await client.SendAsync("k8 APPEND INBOX (a b c d) {4+}\r\nx\r\n\r\n");
         Assert.StartsWith("k8 NO [LIMIT]", (await client.ReadUntilTaggedAsync("k8"))[^1], StringComparison.Ordinal);
+
+        // Keywords no message carries any more are still listed at SELECT but no longer count: new ones may come.
+        await client.SendAsync("k9 STORE 1:2 -FLAGS (alpha gamma)\r\nk10 SELECT INBOX\r\n");
+        Assert.StartsWith("k9 OK", (await client.ReadUntilTaggedAsync("k9"))[^1], StringComparison.Ordinal);
+        var reselect = await client.ReadUntilTaggedAsync("k10");
+        Assert.Contains(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft alpha beta gamma)", reselect);
+        Assert.Contains(@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted", reselect);
+        await client.SendAsync("k11 STORE 2 +FLAGS (delta)\r\n");
+        Assert.StartsWith("k11 OK", (await client.ReadUntilTaggedAsync("k11"))[^1], StringComparison.Ordinal);
     }
 
     [Fact]
