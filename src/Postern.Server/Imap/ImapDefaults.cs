@@ -15,6 +15,12 @@ public static class ImapDefaults
 
     public const int DefaultMaxKeywords = 256;
 
+    /// <summary>
+    /// Setting: the longest keyword a client may create, in octets (Dovecot's mail_max_keyword_length is 50). Every keyword
+    /// goes into FLAGS responses and into each message carrying it.
+    /// </summary>
+    public const string MaxKeywordLengthSetting = "imap.max-keyword-length";
+
     /// <summary>Setting: the longest mailbox name, in UTF-8 octets (Cyrus allows 490, Dovecot 4096).</summary>
     public const string MaxMailboxNameLengthSetting = "imap.max-mailbox-name-length";
 
@@ -33,6 +39,15 @@ public static class ImapDefaults
     public static int CatenateReadFactor(VirtualServer config) => IntSetting(config, CatenateReadFactorSetting, 4);
 
     public static int MaxKeywords(VirtualServer config) => IntSetting(config, MaxKeywordsSetting, DefaultMaxKeywords);
+
+    public static int MaxKeywordLength(VirtualServer config) => IntSetting(config, MaxKeywordLengthSetting, 128);
+
+    /// <summary>Whether one of <paramref name="keywords"/> is longer than the virtual server allows.</summary>
+    public static bool HasOverlongKeyword(VirtualServer config, IEnumerable<string> keywords)
+    {
+        var limit = MaxKeywordLength(config);
+        return keywords.Any(k => k.Length > limit);
+    }
 
     public static int MaxMailboxNameLength(VirtualServer config) => IntSetting(config, MaxMailboxNameLengthSetting, 1024);
 

@@ -693,6 +693,18 @@ public sealed class ImapLimitsEndToEndTests
         Assert.Contains(@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted", reselect);
         await client.SendAsync("k11 STORE 2 +FLAGS (delta)\r\n");
         Assert.StartsWith("k11 OK", (await client.ReadUntilTaggedAsync("k11"))[^1], StringComparison.Ordinal);
+
+        // APPEND counts the target mailbox's keywords as STORE does: beta and delta are in use, so one more fits, two not.
+        await client.SendAsync("k12 APPEND INBOX (epsilon zeta) {4+}\r\nx\r\n\r\nk13 APPEND INBOX (epsilon beta) {4+}\r\nx\r\n\r\n");
+        Assert.StartsWith("k12 NO [LIMIT]", (await client.ReadUntilTaggedAsync("k12"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("k13 OK", (await client.ReadUntilTaggedAsync("k13"))[^1], StringComparison.Ordinal);
+
+        // A keyword longer than imap.max-keyword-length is not created, by STORE or APPEND; removing one is fine.
+        var overlong = new string('k', 129);
+        await client.SendAsync($"k14 STORE 1 +FLAGS ({overlong})\r\nk15 APPEND INBOX ({overlong}) {{4+}}\r\nx\r\n\r\nk16 STORE 1 -FLAGS ({overlong})\r\n");
+        Assert.StartsWith("k14 NO [LIMIT] Keyword too long", (await client.ReadUntilTaggedAsync("k14"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("k15 NO [LIMIT] Keyword too long", (await client.ReadUntilTaggedAsync("k15"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("k16 OK", (await client.ReadUntilTaggedAsync("k16"))[^1], StringComparison.Ordinal);
     }
 
     [Fact]

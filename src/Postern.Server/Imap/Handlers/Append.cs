@@ -73,9 +73,15 @@ internal sealed class Append : IImapHandler
             return null;
         }
 
-        if (request.Messages.Any(m => m.Flags.Keywords.Count > ImapDefaults.MaxKeywords(session.Config)))
+        if (request.Messages.Any(m => ImapDefaults.HasOverlongKeyword(session.Config, m.Flags.Keywords)))
         {
-            session.No(command, "Too many keywords", "LIMIT");
+            session.No(command, "Keyword too long", "LIMIT");
+            return null;
+        }
+
+        if (await ExceedsKeywordLimitAsync(session, mailbox, request.Messages.SelectMany(m => m.Flags.Keywords), cancellationToken))
+        {
+            session.No(command, "Too many keywords in this mailbox", "LIMIT");
             return null;
         }
 
@@ -166,5 +172,28 @@ internal sealed class Append : IImapHandler
         using var raw = new MemoryStream();
         part.Content?.WriteTo(raw);
         return raw.GetBuffer().AsSpan(0, (int)raw.Length).Contains((byte)0);
+    }
+
+    /// <summary>
+    /// Whether appending messages with <paramref name="keywords"/> takes the mailbox past its keyword limit, as a STORE in
+    /// it would. Keywords the mailbox once had but no message carries do not count, so only then are its messages read.
+    /// </summary>
+    private static async Task<bool> ExceedsKeywordLimitAsync(ImapSession session, Mailbox mailbox, IEnumerable<string> keywords, CancellationToken cancellationToken)
+    {
+        var limit = ImapDefaults.MaxKeywords(session.Config);
+        var wanted = keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var fresh = wanted.Count(k => !mailbox.Keywords.Contains(k, StringComparer.OrdinalIgnoreCase));
+        if (mailbox.Keywords.Count + fresh <= limit)
+        {
+            return false;
+        }
+
+        var inUse = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var message in await session.Mail.ListMessagesAsync(mailbox.Id, cancellationToken))
+        {
+            inUse.UnionWith(message.Keywords);
+        }
+
+        return inUse.Count + wanted.Count(k => !inUse.Contains(k)) > limit;
     }
 }

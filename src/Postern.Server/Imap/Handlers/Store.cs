@@ -33,6 +33,12 @@ internal sealed class Store(bool uid) : IImapHandler
             return;
         }
 
+        if (request.Operation != ImapStoreOperation.Remove && ImapDefaults.HasOverlongKeyword(session.Config, request.Flags.Keywords))
+        {
+            session.No(command, "Keyword too long", "LIMIT");
+            return;
+        }
+
         if (request.Operation != ImapStoreOperation.Remove && session.ExceedsKeywordLimit(request.Flags.Keywords))
         {
             // RFC 5530 §3: LIMIT, an administrative limit; the mailbox's existing keywords can still be set.
