@@ -69,7 +69,7 @@ public interface IMailStore
 
     Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(long accountId, CancellationToken cancellationToken);
 
-    /// <summary>INBOX is matched case-insensitively (RFC 3501 §5.1); other names exactly.</summary>
+    /// <summary>INBOX is matched case-insensitively (RFC 3501 §5.1); other names exactly. The one lookup that fills <see cref="Mailbox.Keywords"/>.</summary>
     Task<Mailbox?> GetMailboxAsync(long accountId, string name, CancellationToken cancellationToken);
 
     Task<Mailbox?> GetMailboxByIdAsync(long mailboxId, CancellationToken cancellationToken);

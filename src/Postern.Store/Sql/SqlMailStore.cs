@@ -4,7 +4,10 @@ namespace Postern.Store.Sql;
 
 internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IMailStore
 {
-    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use, keywords";
+    private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use";
+
+    // The keyword list only where one mailbox is looked up by name (SELECT, APPEND), not for LIST or every sync.
+    private const string MailboxColumnsWithKeywords = MailboxColumns + ", keywords";
     private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved";
 
     /// <summary>How long a mailbox's keyword list may grow before keywords no message carries are dropped from it.</summary>
@@ -421,13 +424,16 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
             return null;
         }
 
-        var command = connection.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", NormalizeInbox(name)));
+        var command = connection.CreateCommand($"SELECT {MailboxColumnsWithKeywords} FROM mailboxes WHERE account_id = @a AND name = @n", ("@a", accountId), ("@n", NormalizeInbox(name)));
         command.Transaction = transaction;
         return command.QuerySingle(MapMailbox);
     }
 
     private static Mailbox MapMailbox(DbDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6)) { Keywords = SplitKeywords(r.GetString(7)) };
+        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetNullableString(6))
+        {
+            Keywords = r.FieldCount > 7 ? SplitKeywords(r.GetString(7)) : [],
+        };
 
     private static IReadOnlyList<string> SplitKeywords(string keywords) => keywords.Length == 0 ? [] : keywords.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 

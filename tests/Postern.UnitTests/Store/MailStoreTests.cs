@@ -144,6 +144,40 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task A_mailbox_keeps_the_keywords_set_in_it_and_cuts_the_list_back_to_those_in_use_once_it_is_long()
+    {
+        await using var fixture = new StoreFixture();
+        var account = (await fixture.Store.Directory.AddAccountAsync("kim@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!;
+        var first = (await fixture.Store.Mail.AppendAsync(inbox.Id, "a\r\n"u8.ToArray(), MessageFlags.None, ["$Appended"], DateTimeOffset.UtcNow, None)).Value!;
+        await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Add, MessageFlags.None, ["$Stored", "$appended"], null, None);
+        await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Replace, MessageFlags.None, [], null, None);
+
+        // Kept once no message carries them; matched without regard to case, as IMAP keywords are.
+        var keywords = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!.Keywords;
+        Assert.Equal(["$Appended", "$Stored"], keywords);
+
+        // Past 1,024 the list is cut back to the keywords in use, the new ones included.
+        await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Add, MessageFlags.None, ["$Kept"], null, None);
+        for (var batch = 0; batch < 4; batch++)
+        {
+            var many = Enumerable.Range(batch * 256, 256).Select(i => "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Add, MessageFlags.None, many, null, None);
+            if (batch < 3)
+            {
+                await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Remove, MessageFlags.None, many, null, None);
+                Assert.Equal(3 + ((batch + 1) * 256), (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!.Keywords.Count);
+            }
+        }
+
+        var cut = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "INBOX", None))!.Keywords;
+        Assert.Equal(257, cut.Count);
+        Assert.Contains("$Kept", cut);
+        Assert.Contains("k1023", cut);
+        Assert.DoesNotContain("k0", cut);
+    }
+
+    [Fact]
     public async Task ExpungeRemovesOnlyDeletedAndRemembersVanished()
     {
         await using var fixture = new StoreFixture();
