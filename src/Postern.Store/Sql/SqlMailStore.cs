@@ -176,6 +176,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
 
             var blobId = InsertBlob(w, content);
             var result = InsertMessage(w, mailboxId, blobId, content.Length, internalDate, flags, keywords);
+            RegisterKeywords(w, mailboxId, keywords);
             return StoreResult<AppendResult>.Ok(result);
         }, cancellationToken);
 
@@ -217,6 +218,8 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
                 var blobId = InsertBlob(w, message.Content);
                 results.Add(InsertMessage(w, mailboxId, blobId, message.Content.Length, message.InternalDate, message.Flags, message.Keywords));
             }
+
+            RegisterKeywords(w, mailboxId, [.. messages.SelectMany(m => m.Keywords)]);
 
             return StoreResult<IReadOnlyList<AppendResult>>.Ok(results);
         }, cancellationToken);
@@ -354,6 +357,8 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
                 destinationUids.Add(appended.Uid);
             }
 
+            RegisterKeywords(w, targetMailboxId, [.. sources.SelectMany(m => m.Keywords)]);
+
             if (move && sources.Count > 0)
             {
                 var modseq = NextModSeq(w, sourceMailboxId);
@@ -388,7 +393,6 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
         w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved) VALUES (@m, @u, @b, @s, @d, @f, @k, @ms, @sv)",
             ("@m", mailboxId), ("@u", allocated.Uid), ("@b", blobId), ("@s", size), ("@d", internalDate.ToUnixTimeMilliseconds()),
             ("@f", (long)flags), ("@k", string.Join(' ', keywords)), ("@ms", allocated.ModSeq), ("@sv", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Execute();
-        RegisterKeywords(w, mailboxId, keywords);
         w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.Appended, allocated.ModSeq, [allocated.Uid])));
         return allocated;
     }

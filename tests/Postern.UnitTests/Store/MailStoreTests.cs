@@ -159,6 +159,9 @@ public sealed class MailStoreTests
 
         // Past 1,024 the list is cut back to the keywords in use, the new ones included.
         await fixture.Store.Mail.StoreFlagsAsync(inbox.Id, [first.Uid], FlagOperation.Add, MessageFlags.None, ["$Kept"], null, None);
+        var archive = (await fixture.Store.Mail.GetMailboxAsync(account.Id, "Archive", None))!;
+        Assert.True((await fixture.Store.Mail.CopyAsync(inbox.Id, [first.Uid], archive.Id, move: false, None)).IsOk);
+        Assert.Equal(["$Kept"], (await fixture.Store.Mail.GetMailboxAsync(account.Id, "Archive", None))!.Keywords);
         for (var batch = 0; batch < 4; batch++)
         {
             var many = Enumerable.Range(batch * 256, 256).Select(i => "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
