@@ -176,14 +176,15 @@ internal sealed class Append : IImapHandler
 
     /// <summary>
     /// Whether appending messages with <paramref name="keywords"/> takes the mailbox past its keyword limit, as a STORE in
-    /// it would. Keywords the mailbox once had but no message carries do not count, so only then are its messages read.
+    /// it would. Keywords the mailbox already knows are always accepted (its list is bounded by the store), and those no
+    /// message carries do not count, so only when the list is long are the mailbox's messages read.
     /// </summary>
     private static async Task<bool> ExceedsKeywordLimitAsync(ImapSession session, Mailbox mailbox, IEnumerable<string> keywords, CancellationToken cancellationToken)
     {
         var limit = ImapDefaults.MaxKeywords(session.Config);
         var wanted = keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var fresh = wanted.Count(k => !mailbox.Keywords.Contains(k, StringComparer.OrdinalIgnoreCase));
-        if (mailbox.Keywords.Count + fresh <= limit)
+        if (fresh == 0 || mailbox.Keywords.Count + fresh <= limit)
         {
             return false;
         }
