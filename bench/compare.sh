@@ -34,10 +34,10 @@ USERS=8    # bench0..bench7: one account per connection (POP3 locks a maildrop p
 
 if [[ $QUICK == 1 ]]; then
     N_SMTP=200 N_SMTP_TLS=40 N_POP=60 N_RETR=400 N_ISESS=60 N_IFETCH=200 N_IMIXED=400
-    N_IDLE_P=300 N_IDLE_P_BIG=600 N_IDLE_D=300 N_POST=100 N_ART=400 N_NCONN=60 WARM=10 WARM_S=0 HOLD=2
+    N_IDLE_P=300 N_IDLE_P_BIG=600 N_IDLE_D=300 N_IAPPEND=80 N_POST=100 N_ART=400 N_NCONN=60 WARM=10 WARM_S=0 HOLD=2
 else
     N_SMTP=20000 N_SMTP_TLS=3000 N_POP=3000 N_RETR=100000 N_ISESS=3000 N_IFETCH=25000 N_IMIXED=60000
-    N_IDLE_P=1000 N_IDLE_P_BIG=10000 N_IDLE_D=1000 N_POST=10000 N_ART=5000 N_NCONN=500 WARM=1000 WARM_S=5 HOLD=10
+    N_IDLE_P=1000 N_IDLE_P_BIG=10000 N_IDLE_D=1000 N_IAPPEND=8000 N_POST=10000 N_ART=5000 N_NCONN=500 WARM=1000 WARM_S=5 HOLD=10
 fi
 # WARM operations before each measured run (for every server alike): a long-running server is measured in its steady
 # state, after .NET's tiered JIT has compiled the scenario's code (with 100, a cold NNTP POST cost 1.15 ms of CPU
@@ -110,7 +110,7 @@ POSTERN=$!
 PIDS_TO_STOP+=("$POSTERN")
 for _ in $(seq 60); do [[ -f $PD/admin.json ]] && ss -ltn | grep -q ":$((PO + 993)) " && break; sleep 1; done
 ADDING=()
-for name in $(seq -f 'bench%g' 0 $((USERS - 1))) sink0 sink1 sink2 sink3; do
+for name in $(seq -f 'bench%g' 0 $((USERS - 1))) $(seq -f 'append%g' 0 $((USERS - 1))) sink0 sink1 sink2 sink3; do
     echo $PASSWORD | $P user add "$name@example.test" --password-stdin --data "$PD" >/dev/null &
     ADDING+=($!)
 done
@@ -137,7 +137,7 @@ if want pop3 || want imap || want idle; then
     mkdir -p "$D/run" "$D/state" "$D/home"
     chmod 777 "$D/home"
     HASH=$(doveadm pw -s PBKDF2 -r $ITERATIONS -p $PASSWORD)
-    for i in $(seq 0 $((USERS - 1))); do echo "bench$i@example.test:$HASH"; done >"$D/users"
+    for i in $(seq 0 $((USERS - 1))); do echo "bench$i@example.test:$HASH"; echo "append$i@example.test:$HASH"; done >"$D/users"
     DOVECOT_CONF=$D/dovecot.conf
     cat >"$DOVECOT_CONF" <<CONF
 base_dir = $D/run
@@ -338,6 +338,11 @@ if want imap; then
     # 32 clients, four on each mailbox: a busy server, where every change is also announced to the mailbox's other sessions.
     run "IMAP mixed, 32 clients (IMAPS), Postern" --scenario imap-mixed --port $((PO + 993)) --tls implicit --connections 32 --users $USERS --count $N_IMIXED --size 4 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $POSTERN
     run "IMAP mixed, 32 clients (IMAPS), Dovecot" --scenario imap-mixed --port $((XO + 993)) --tls implicit --connections 32 --users $USERS --count $N_IMIXED --size 4 $U --warmup $WARM --warmup-seconds $WARM_S --server-pid $DOVECOT
+    # APPEND throughput: each 4 KB message is on stable storage before the tagged OK (Postern's group commit; Dovecot's
+    # maildir fsyncs each new file, mail_fsync=optimized). Into the empty INBOXes of accounts of its own (append0..7),
+    # warmed up by count only (the mix has run the code already), so every INBOX ends with about 1,100 messages.
+    run "IMAP APPEND on open sessions (IMAPS), Postern" --scenario imap-append --port $((PO + 993)) --tls implicit --connections $USERS --count $N_IAPPEND --size 4 --user 'append{n}@example.test' --password $PASSWORD --warmup $WARM --server-pid $POSTERN
+    run "IMAP APPEND on open sessions (IMAPS), Dovecot" --scenario imap-append --port $((XO + 993)) --tls implicit --connections $USERS --count $N_IAPPEND --size 4 --user 'append{n}@example.test' --password $PASSWORD --warmup $WARM --server-pid $DOVECOT
 fi
 
 if want idle; then
