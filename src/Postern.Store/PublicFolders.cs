@@ -409,5 +409,11 @@ public interface IPublicFolderStore
 
     Task RetryFeedLaterAsync(long entryId, DateTimeOffset nextAttempt, string? error, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Puts claimed entries back, due at <paramref name="nextAttempt"/>, without counting an attempt: the peer could not
+    /// be reached, which says nothing about the articles.
+    /// </summary>
+    Task PostponeFeedAsync(IReadOnlyList<long> entryIds, DateTimeOffset nextAttempt, string? error, CancellationToken cancellationToken);
+
     Task<int> CountFeedAsync(long? peerId, CancellationToken cancellationToken);
 }

@@ -179,6 +179,14 @@ if wait_for 30 $client article 127.0.0.1 "$inn_port" "$a" --reader; then
   else bad "Postern -> INN: article damaged: $(cat "$work/inn-a.txt")"; fi
 else bad "Postern -> INN: INN never got $a"; grep -i 'news peer' "$work/postern.log" | tail -5; fi
 
+# A burst larger than one pipelined window (64 CHECKs, then their TAKETHISes): INN gets every article.
+burst="postern-burst.$stamp"
+if $client post-many 127.0.0.1 "$postern_nntp" 150 "$burst" interop.test --user alice@interop.test --password secret-pass >"$work/post-burst.txt"; then
+  if wait_for 60 $client have-all 127.0.0.1 "$inn_port" 150 "$burst" --reader; then
+    ok "Postern -> INN: INN has all 150 articles of a burst (pipelined CHECK/TAKETHIS windows)"
+  else bad "Postern -> INN: burst incomplete: $($client have-all 127.0.0.1 "$inn_port" 150 "$burst" --reader)"; grep -i 'news peer' "$work/postern.log" | tail -5; fi
+else bad "burst POST on Postern: $(cat "$work/post-burst.txt")"; fi
+
 # The same with streaming off in INN's incoming.conf: Postern must fall back to IHAVE (335, then 235).
 sed -i 's/^streaming:.*/streaming: false/' "$inn/etc/incoming.conf"
 as_news "$newsbin/ctlinnd" -s reload incoming.conf interop

@@ -99,6 +99,30 @@ def main():
         print(r)
         c.cmd("QUIT")
         return 0 if r.startswith("240") else 1
+    if verb == "post-many":
+        # post-many HOST PORT COUNT ID-PREFIX GROUP: COUNT articles over this one session, Message-ID <ID-PREFIX.N@postern.test>
+        count, prefix, group = int(sys.argv[4]), sys.argv[5], sys.argv[6]
+        for n in range(count):
+            r = c.cmd("POST")
+            if not r.startswith("340"):
+                print("POST:", r)
+                return 1
+            c.sock.sendall((f"From: Interop <interop@interop.test>\r\nNewsgroups: {group}\r\nSubject: Burst {n}\r\n"
+                            f"Message-ID: <{prefix}.{n}@postern.test>\r\n\r\nBurst article {n}.\r\n.\r\n").encode())
+            r = c.line()
+            if not r.startswith("240"):
+                print(f"article {n}:", r)
+                return 1
+        c.cmd("QUIT")
+        return 0
+    if verb == "have-all":
+        # have-all HOST PORT COUNT ID-PREFIX: STAT every <ID-PREFIX.N@postern.test>; prints and counts the missing ones
+        count, prefix = int(sys.argv[4]), sys.argv[5]
+        missing = [n for n in range(count) if not c.cmd(f"STAT <{prefix}.{n}@postern.test>").startswith("223")]
+        if missing:
+            print(f"{len(missing)} of {count} missing, first {missing[:5]}")
+        c.cmd("QUIT")
+        return 1 if missing else 0
     if verb == "article":
         r = c.cmd("ARTICLE " + sys.argv[4])
         if not r.startswith("220"):

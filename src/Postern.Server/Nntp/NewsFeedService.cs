@@ -52,6 +52,13 @@ public sealed record NewsFeedOptions
 /// </summary>
 public sealed class NewsFeedService : IAsyncDisposable
 {
+    // A pass sends a peer at most this many batches over its connection, then serves the other peers and comes back.
+    private const int MaxBatchesPerPass = 25;
+
+    // Streaming: the CHECKs (and then TAKETHISes) in flight at once, and the most article octets a window holds.
+    private const int StreamWindow = 64;
+    private const long StreamWindowBytes = 4L * 1024 * 1024;
+
     private readonly ServerContext _context;
     private readonly NewsFeedOptions _options;
     private readonly ILogger _logger;
@@ -59,6 +66,7 @@ public sealed class NewsFeedService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly Dictionary<long, DateTimeOffset> _peerRetryAt = [];
+    private readonly Dictionary<long, int> _peerFailures = [];
     private readonly HashSet<long> _clearTextWarned = [];
     private IReadOnlyList<X509Certificate2> _trustedRoots = [];
     private Task? _loop;
@@ -132,9 +140,9 @@ public sealed class NewsFeedService : IAsyncDisposable
 
             try
             {
-                if (peer.Direction.HasFlag(NewsFeedDirection.Push))
+                if (peer.Direction.HasFlag(NewsFeedDirection.Push) && await PushAsync(peer, cancellationToken).ConfigureAwait(false))
                 {
-                    await PushAsync(peer, cancellationToken).ConfigureAwait(false);
+                    Nudge();
                 }
 
                 if (peer.Direction.HasFlag(NewsFeedDirection.Pull) && IsPullDue(peer, now))
@@ -148,6 +156,16 @@ public sealed class NewsFeedService : IAsyncDisposable
                 _peerRetryAt[peer.Id] = now + _options.RetryDelay;
             }
         }
+    }
+
+    /// <summary>Backs off from a peer that could not be reached or dropped the feed: 30 s, doubled per failure in a row, up to an hour.</summary>
+    private DateTimeOffset PeerUnavailable(NewsPeer peer)
+    {
+        var failures = _peerFailures[peer.Id] = _peerFailures.GetValueOrDefault(peer.Id) + 1;
+        var delay = _options.RetryDelay * Math.Pow(2, Math.Min(failures - 1, 16));
+        var retryAt = _context.Time.GetUtcNow() + (delay > _options.MaxRetryDelay ? _options.MaxRetryDelay : delay);
+        _peerRetryAt[peer.Id] = retryAt;
+        return retryAt;
     }
 
     private bool IsPullDue(NewsPeer peer, DateTimeOffset now) => peer.LastPull is null || peer.LastPull.Value + _options.PullInterval <= now;
@@ -222,109 +240,206 @@ public sealed class NewsFeedService : IAsyncDisposable
         }
     }
 
-    private async Task PushAsync(NewsPeer peer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pushes what is due to one peer, batch after batch over one connection; true when it stopped after
+    /// <see cref="MaxBatchesPerPass"/> batches with more due (the loop then comes straight back).
+    /// </summary>
+    private async Task<bool> PushAsync(NewsPeer peer, CancellationToken cancellationToken)
     {
         var store = _context.Store.PublicFolders;
-        var now = _context.Time.GetUtcNow();
-        var due = await store.ClaimDueFeedAsync(peer.Id, now, now + _options.PushLease, _options.BatchSize, cancellationToken).ConfigureAwait(false);
-        if (due.Count == 0)
-        {
-            return;
-        }
-
-        // Loop prevention and the peer's groups: never offer an article whose Path already names the peer.
-        var toSend = new List<(NewsFeedEntry Entry, byte[] Content)>();
-        var dropped = new List<long>();
-        foreach (var entry in due)
-        {
-            var content = await store.ReadContentAsync(entry.BlobId, cancellationToken).ConfigureAwait(false);
-            var article = NewsArticle.TryParse(content);
-            var groups = article?.Get("Newsgroups");
-            if (article is null || groups is null || NewsArticleIntake.PathContains(article.Get("Path"), peer.Name)
-                || !groups.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Any(g => Wildmat.Matches(peer.Groups, g)))
-            {
-                dropped.Add(entry.Id);
-            }
-            else
-            {
-                toSend.Add((entry, content));
-            }
-        }
-
-        if (dropped.Count > 0)
-        {
-            await store.CompleteFeedAsync(dropped, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (toSend.Count == 0)
-        {
-            return;
-        }
-
-        var (client, error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
-        if (client is null)
-        {
-            _logger.CannotConnect(peer.Name, error);
-            await RetryLaterAsync(toSend.Select(s => s.Entry), error, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        var done = new List<long>();
-        var remaining = new Queue<(NewsFeedEntry Entry, byte[] Content)>(toSend);
+        NntpFeedClient? client = null;
+        var streaming = false;
+        var offered = 0;
         try
         {
-            var streaming = client.CanStream && (await client.CommandAsync("MODE STREAM", cancellationToken).ConfigureAwait(false)).StartsWith("203", StringComparison.Ordinal);
-            while (remaining.Count > 0)
+            for (var batch = 0; batch < MaxBatchesPerPass; batch++)
             {
-                var (entry, content) = remaining.Peek();
-                var outcome = streaming
-                    ? await OfferStreamingAsync(client, entry, content, cancellationToken).ConfigureAwait(false)
-                    : await OfferIHaveAsync(client, entry, content, cancellationToken).ConfigureAwait(false);
-                remaining.Dequeue();
-                if (outcome is null)
+                var now = _context.Time.GetUtcNow();
+                var due = await store.ClaimDueFeedAsync(peer.Id, now, now + _options.PushLease, _options.BatchSize, cancellationToken).ConfigureAwait(false);
+                if (due.Count == 0)
                 {
-                    done.Add(entry.Id);
+                    return false;
                 }
-                else
+
+                var pending = new Queue<NewsFeedEntry>(due);
+                var window = new List<(NewsFeedEntry Entry, byte[] Content)>();
+                var done = new List<long>();
+                try
                 {
-                    await store.RetryFeedLaterAsync(entry.Id, NextAttempt(entry.Attempts), outcome, cancellationToken).ConfigureAwait(false);
+                    while (pending.Count > 0)
+                    {
+                        // The next window: the articles this peer still wants (loop prevention and its groups), read
+                        // from the store only as far as the window goes, so memory stays bounded whatever the batch.
+                        window.Clear();
+                        long windowBytes = 0;
+                        while (pending.Count > 0 && window.Count < (streaming || client is null ? StreamWindow : 1) && windowBytes < StreamWindowBytes)
+                        {
+                            var entry = pending.Dequeue();
+                            var content = await store.ReadContentAsync(entry.BlobId, cancellationToken).ConfigureAwait(false);
+                            if (IsForPeer(peer, content))
+                            {
+                                window.Add((entry, content));
+                                windowBytes += content.Length;
+                            }
+                            else
+                            {
+                                done.Add(entry.Id);
+                            }
+                        }
+
+                        if (window.Count == 0)
+                        {
+                            continue;
+                        }
+
+                        if (client is null)
+                        {
+                            (client, var error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
+                            if (client is null)
+                            {
+                                // The peer is down: its articles keep their place in the queue, and the peer is tried again
+                                // after a back-off (innfeed's reconnect time), not at every pass.
+                                _logger.CannotConnect(peer.Name, error);
+                                var retryAt = PeerUnavailable(peer);
+                                await store.PostponeFeedAsync([.. window.Select(w => w.Entry.Id), .. pending.Select(e => e.Id)], retryAt, error, cancellationToken).ConfigureAwait(false);
+                                return false;
+                            }
+
+                            _peerFailures.Remove(peer.Id);
+
+                            streaming = client.CanStream && (await client.CommandAsync("MODE STREAM", cancellationToken).ConfigureAwait(false)).StartsWith("203", StringComparison.Ordinal);
+                        }
+
+                        // Without streaming a window is one article (IHAVE waits for 335 before the article); a window read
+                        // before the mode was known is offered one by one.
+                        var outcomes = streaming
+                            ? await OfferStreamingAsync(client, window, cancellationToken).ConfigureAwait(false)
+                            : await OfferOneByOneAsync(client, window, cancellationToken).ConfigureAwait(false);
+                        for (var i = 0; i < window.Count; i++)
+                        {
+                            if (outcomes[i] is null)
+                            {
+                                done.Add(window[i].Entry.Id);
+                                offered++;
+                            }
+                            else
+                            {
+                                await store.RetryFeedLaterAsync(window[i].Entry.Id, NextAttempt(window[i].Entry.Attempts), outcomes[i], cancellationToken).ConfigureAwait(false);
+                            }
+                        }
+
+                        window.Clear();
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The window in flight counts an attempt (one of its articles may be what broke the connection), and
+                    // is offered again later: the peer answers 438 for what it took. The rest waits for the peer's back-off.
+                    _logger.FeedInterrupted(peer.Name, ex.Message);
+                    await RetryLaterAsync(window.Select(w => w.Entry), ex.Message, cancellationToken).ConfigureAwait(false);
+                    await store.PostponeFeedAsync([.. pending.Select(e => e.Id)], PeerUnavailable(peer), ex.Message, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+                finally
+                {
+                    if (done.Count > 0)
+                    {
+                        await store.CompleteFeedAsync(done, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                if (due.Count < _options.BatchSize)
+                {
+                    return false;
                 }
             }
-        }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            _logger.FeedInterrupted(peer.Name, ex.Message);
-            await RetryLaterAsync(remaining.Select(r => r.Entry), ex.Message, cancellationToken).ConfigureAwait(false);
+
+            return true;
         }
         finally
         {
-            if (done.Count > 0)
+            if (client is not null)
             {
-                await store.CompleteFeedAsync(done, cancellationToken).ConfigureAwait(false);
+                await client.DisposeAsync().ConfigureAwait(false);
             }
 
-            await client.DisposeAsync().ConfigureAwait(false);
+            if (offered > 0)
+            {
+                _logger.Offered(peer.Name, offered);
+            }
         }
-
-        _logger.Offered(peer.Name, done.Count);
     }
 
-    /// <summary>RFC 4644: CHECK, then TAKETHIS if wanted. Null when the entry is finished (sent or refused for good), else the retry reason.</summary>
-    private static async Task<string?> OfferStreamingAsync(NntpFeedClient client, NewsFeedEntry entry, byte[] content, CancellationToken cancellationToken)
+    /// <summary>Loop prevention and the peer's groups: never offer an article whose Path already names the peer.</summary>
+    private static bool IsForPeer(NewsPeer peer, byte[] content)
     {
-        var check = await client.CommandAsync("CHECK " + entry.MessageId, cancellationToken).ConfigureAwait(false);
-        if (check.StartsWith("438", StringComparison.Ordinal))
+        var article = NewsArticle.TryParse(content);
+        var groups = article?.Get("Newsgroups");
+        return article is not null && groups is not null && !NewsArticleIntake.PathContains(article.Get("Path"), peer.Name)
+            && groups.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Any(g => Wildmat.Matches(peer.Groups, g));
+    }
+
+    /// <summary>
+    /// RFC 4644 streaming, pipelined as innfeed does it: the window's CHECKs in one write and their replies in order,
+    /// then a TAKETHIS with its article for each one wanted, in one write, and their replies. Per entry: null when it is
+    /// finished (sent, or refused for good), else the reason to try again later.
+    /// </summary>
+    private static async Task<string?[]> OfferStreamingAsync(NntpFeedClient client, List<(NewsFeedEntry Entry, byte[] Content)> window, CancellationToken cancellationToken)
+    {
+        var outcomes = new string?[window.Count];
+        await client.SendPipelinedAsync(window.Select(w => "CHECK " + w.Entry.MessageId), cancellationToken).ConfigureAwait(false);
+        var wanted = new List<int>(window.Count);
+        for (var i = 0; i < window.Count; i++)
         {
-            return null;
+            var check = await ReadStreamingReplyAsync(client, window[i].Entry.MessageId, cancellationToken).ConfigureAwait(false);
+            if (check.StartsWith("238", StringComparison.Ordinal))
+            {
+                wanted.Add(i);
+            }
+            else if (!check.StartsWith("438", StringComparison.Ordinal))
+            {
+                outcomes[i] = "CHECK: " + check;
+            }
         }
 
-        if (!check.StartsWith("238", StringComparison.Ordinal))
+        if (wanted.Count > 0)
         {
-            return "CHECK: " + check;
+            await client.SendArticlesPipelinedAsync(wanted.Select(i => ("TAKETHIS " + window[i].Entry.MessageId, window[i].Content)), cancellationToken).ConfigureAwait(false);
+            foreach (var i in wanted)
+            {
+                var reply = await ReadStreamingReplyAsync(client, window[i].Entry.MessageId, cancellationToken).ConfigureAwait(false);
+                outcomes[i] = reply.StartsWith("239", StringComparison.Ordinal) || reply.StartsWith("439", StringComparison.Ordinal) ? null : "TAKETHIS: " + reply;
+            }
         }
 
-        var reply = await client.SendArticleAsync("TAKETHIS " + entry.MessageId, content, cancellationToken).ConfigureAwait(false);
-        return reply.StartsWith("239", StringComparison.Ordinal) || reply.StartsWith("439", StringComparison.Ordinal) ? null : "TAKETHIS: " + reply;
+        return outcomes;
+    }
+
+    /// <summary>
+    /// The next reply of a pipelined exchange. RFC 4644 §2.4/§2.5: the streaming replies (238, 431, 438, 239, 439) name
+    /// the Message-ID they answer; one naming another means the exchange is out of step, and the connection is given up.
+    /// </summary>
+    private static async Task<string> ReadStreamingReplyAsync(NntpFeedClient client, string messageId, CancellationToken cancellationToken)
+    {
+        var reply = await client.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        var parts = reply.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length >= 2 && parts[0] is ("238" or "431" or "438" or "239" or "439") && !string.Equals(parts[1], messageId, StringComparison.Ordinal))
+        {
+            throw new IOException($"streaming reply for {parts[1]} where {messageId} was expected");
+        }
+
+        return reply;
+    }
+
+    private static async Task<string?[]> OfferOneByOneAsync(NntpFeedClient client, List<(NewsFeedEntry Entry, byte[] Content)> window, CancellationToken cancellationToken)
+    {
+        var outcomes = new string?[window.Count];
+        for (var i = 0; i < window.Count; i++)
+        {
+            outcomes[i] = await OfferIHaveAsync(client, window[i].Entry, window[i].Content, cancellationToken).ConfigureAwait(false);
+        }
+
+        return outcomes;
     }
 
     /// <summary>RFC 3977 §6.3.2: 335 send, 435 not wanted, 436 later; after the article 235 ok, 436 later, 437 rejected.</summary>

@@ -118,14 +118,46 @@ internal sealed class NntpFeedClient : IAsyncDisposable
     public async Task<string> SendArticleAsync(string? commandLine, byte[] content, CancellationToken cancellationToken)
     {
         var output = new ArrayBufferWriter<byte>(content.Length + 256);
+        AppendArticle(output, commandLine, content);
+        await WriteAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        return await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends command lines in one write without waiting for their replies, which the caller then reads in order
+    /// (RFC 4644 §1: CHECK and TAKETHIS may be pipelined in streaming mode).
+    /// </summary>
+    public Task SendPipelinedAsync(IEnumerable<string> lines, CancellationToken cancellationToken)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        foreach (var line in lines)
+        {
+            output.Write(Encoding.UTF8.GetBytes(line + "\r\n"));
+        }
+
+        return WriteAsync(output.WrittenMemory, cancellationToken);
+    }
+
+    /// <summary>Sends commands each followed by its dot-stuffed article (TAKETHIS) in one write, without waiting for replies.</summary>
+    public Task SendArticlesPipelinedAsync(IEnumerable<(string CommandLine, byte[] Content)> articles, CancellationToken cancellationToken)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        foreach (var (commandLine, content) in articles)
+        {
+            AppendArticle(output, commandLine, content);
+        }
+
+        return WriteAsync(output.WrittenMemory, cancellationToken);
+    }
+
+    private static void AppendArticle(ArrayBufferWriter<byte> output, string? commandLine, byte[] content)
+    {
         if (commandLine is not null)
         {
             output.Write(Encoding.UTF8.GetBytes(commandLine + "\r\n"));
         }
 
         NntpDotStuffing.WriteBlock(output, content);
-        await WriteAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        return await ReadLineAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<string> ReadLineAsync(CancellationToken cancellationToken)

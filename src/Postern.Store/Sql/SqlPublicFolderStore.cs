@@ -592,6 +592,20 @@ internal sealed class SqlPublicFolderStore(IDatabase database, IChangeFeed chang
             w.Command("UPDATE news_feed_queue SET next_attempt = @t, attempts = attempts + 1, last_error = @e WHERE id = @id",
                 ("@t", nextAttempt.ToUnixTimeMilliseconds()), ("@e", error), ("@id", entryId)).Execute(), cancellationToken);
 
+    public Task PostponeFeedAsync(IReadOnlyList<long> entryIds, DateTimeOffset nextAttempt, string? error, CancellationToken cancellationToken) =>
+        entryIds.Count == 0
+            ? Task.CompletedTask
+            : database.WriteAsync(w =>
+            {
+                foreach (var id in entryIds)
+                {
+                    w.Command("UPDATE news_feed_queue SET next_attempt = @t, last_error = @e WHERE id = @id",
+                        ("@t", nextAttempt.ToUnixTimeMilliseconds()), ("@e", error), ("@id", id)).Execute();
+                }
+
+                return entryIds.Count;
+            }, cancellationToken);
+
     public Task<int> CountFeedAsync(long? peerId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => (int)(peerId is null
             ? c.CreateCommand("SELECT COUNT(*) FROM news_feed_queue").Scalar<long>()

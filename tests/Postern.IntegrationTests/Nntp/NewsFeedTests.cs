@@ -153,7 +153,7 @@ public sealed class NewsFeedTests
         await feedA.RunOnceAsync(CancellationToken.None);
         var peer = Assert.Single(await a.Store.PublicFolders.ListPeersAsync(CancellationToken.None));
         var entry = Assert.Single(await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow.AddHours(2), 10, CancellationToken.None));
-        Assert.Equal(1, entry.Attempts);
+        Assert.Equal(0, entry.Attempts); // the peer was down, which counts against the peer, not the article
         Assert.NotNull(entry.LastError);
 
         await b.Host.ReloadAsync(CancellationToken.None);
@@ -162,6 +162,46 @@ public sealed class NewsFeedTests
         var left = await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow.AddHours(2), 10, CancellationToken.None);
         Assert.True(left.Count == 0, string.Join(", ", left.Select(l => l.LastError)) + " / " + string.Join(", ", b.Host.Status.Select(s => $"{s.Port} {s.Listening} {s.Error}")));
         Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync("<while-down@news-a.test>", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ABacklogIsStreamedInPipelinedWindowsBatchAfterBatchOverOneConnection()
+    {
+        const int Articles = 150;
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None)).IsOk);
+
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            for (var i = 0; i < Articles; i++)
+            {
+                Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(subject: $"Backlog {i}", messageId: $"<backlog{i}@news-a.test>")));
+            }
+        }
+
+        // B has one of them already (from another peer): CHECK gets 438 for it, in the middle of a window.
+        var onA = Assert.Single(await a.Store.PublicFolders.FindByMessageIdAsync("<backlog70@news-a.test>", CancellationToken.None));
+        var copy = await a.Store.PublicFolders.ReadContentAsync(onA.BlobId, CancellationToken.None);
+        await using (var feeder = await NntpTestClient.ConnectAsync(b.Port()))
+        {
+            await feeder.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            Assert.StartsWith("335", await feeder.CommandAsync("IHAVE <backlog70@news-a.test>"));
+            Assert.StartsWith("235", await feeder.SendArticleAsync(System.Text.Encoding.UTF8.GetString(copy)));
+        }
+
+        // Batches of 40 and windows of 64: one pass sends the four batches over one connection.
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test") with { BatchSize = 40 });
+        await feedA.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(0, await a.Store.PublicFolders.CountFeedAsync(null, CancellationToken.None));
+        Assert.Equal($"211 {Articles} 1 {Articles} example.general", await WaitForGroupAsync(b, $"211 {Articles}"));
+        for (var i = 0; i < Articles; i += 37)
+        {
+            Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync($"<backlog{i}@news-a.test>", CancellationToken.None));
+        }
     }
 
     [Fact]
