@@ -67,7 +67,19 @@ internal sealed partial class NntpSession
         while (!_quit)
         {
             var timeout = TimeSpan.FromSeconds(IsAuthenticated ? _config.Limits.AuthenticatedIdleTimeoutSeconds : _config.Limits.IdleTimeoutSeconds);
+            if (_takeThisInFlight.Count > 0 && !_channel.HasBufferedInput())
+            {
+                // The peer's pipeline is empty: it waits for the replies.
+                await AnswerTakeThisAsync(0, cancellationToken).ConfigureAwait(false);
+            }
+
             var line = await _channel.ReadLineAsync(Math.Max(_config.Limits.MaxLineLength, SaslLineLength), timeout, cancellationToken).ConfigureAwait(false);
+            if (_takeThisInFlight.Count > 0 && !IsTakeThis(line))
+            {
+                // Replies go out in command order: every other command (or the end of the session) waits for the stores.
+                await AnswerTakeThisAsync(0, cancellationToken).ConfigureAwait(false);
+            }
+
             switch (line.Kind)
             {
                 case LineResultKind.Closed:
@@ -133,6 +145,7 @@ internal sealed partial class NntpSession
             }
         }
 
+        await AnswerTakeThisAsync(0, cancellationToken).ConfigureAwait(false);
         await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 

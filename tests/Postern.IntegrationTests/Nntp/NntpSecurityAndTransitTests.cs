@@ -204,6 +204,54 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Fact]
+    public async Task AWindowOfPipelinedTakeThisIsStoredSideBySideAndAnsweredInOrder()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        Assert.StartsWith("203", await client.CommandAsync("MODE STREAM"));
+
+        static string Stuffed(string article) => string.Concat(article.TrimEnd('\n').Split('\n').Select(l => (l.StartsWith('.') ? "." + l : l) + "\r\n")) + ".\r\n";
+        var window = new StringBuilder();
+        var expected = new List<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            var id = $"<w{i}@peer.test>";
+            switch (i)
+            {
+                case 30:
+                    // No Path or Date: refused for good, in its place in the replies.
+                    window.Append($"TAKETHIS {id}\r\n").Append(Stuffed($"From: a@b.test\nNewsgroups: example.general\nSubject: x\nMessage-ID: {id}\n\nbody\n"));
+                    expected.Add($"439 {id}");
+                    break;
+                case 60:
+                    // Answered at once by the session (a syntax error) only after the 59 before it.
+                    window.Append("TAKETHIS not-an-id\r\n").Append(Stuffed(TransitArticle(id)));
+                    expected.Add("501 Syntax: TAKETHIS message-id");
+                    break;
+                default:
+                    window.Append($"TAKETHIS {id}\r\n").Append(Stuffed(TransitArticle(id)));
+                    expected.Add($"239 {id}");
+                    break;
+            }
+        }
+
+        window.Append("CHECK <w99@peer.test>\r\nDATE\r\n");
+        expected.Add("438 <w99@peer.test>");
+        await client.SendAsync(window.ToString());
+        foreach (var reply in expected)
+        {
+            Assert.Equal(reply, await client.ReadLineAsync());
+        }
+
+        Assert.StartsWith("111 ", await client.ReadLineAsync());
+        var group = (await server.Store.PublicFolders.FindNewsgroupAsync("example.general", CancellationToken.None))!;
+        Assert.Equal(98, (await server.Store.PublicFolders.GetSummaryAsync(group.Id, CancellationToken.None)).Count);
+        Assert.Empty(await server.Store.PublicFolders.FindByMessageIdAsync("<w30@peer.test>", CancellationToken.None));
+        Assert.Single(await server.Store.PublicFolders.FindByMessageIdAsync("<w99@peer.test>", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task OpenSslStartTlsNntpClientCompletesTheHandshake()
     {
         if (!OpenSslSupportsNntp())

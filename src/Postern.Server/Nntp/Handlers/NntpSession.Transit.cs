@@ -156,6 +156,43 @@ internal sealed partial class NntpSession
         return true;
     }
 
+    // RFC 4644 streaming: the TAKETHIS articles a peer pipelines are stored side by side, so that group commit folds them
+    // into few flushes, and answered in the order they came. Bounded per session in count and in octets held.
+    private const int MaxTakeThisInFlight = 64;
+    private const long MaxTakeThisInFlightBytes = 8L * 1024 * 1024;
+    private readonly Queue<(Task<IntakeResult> Store, string MessageId, int Size)> _takeThisInFlight = new();
+    private long _takeThisInFlightBytes;
+
+    private static bool IsTakeThis(LineResult line) =>
+        line.Kind == LineResultKind.Line && line.Bytes.Length > 9 && System.Text.Ascii.EqualsIgnoreCase(line.Bytes.AsSpan(0, 9), "TAKETHIS "u8);
+
+    /// <summary>Waits for the oldest TAKETHIS stores and writes their replies until at most <paramref name="leaveRunning"/> are left (and their octets are within bounds).</summary>
+    private async Task AnswerTakeThisAsync(int leaveRunning, CancellationToken cancellationToken)
+    {
+        while (_takeThisInFlight.Count > leaveRunning || (_takeThisInFlight.Count > 0 && _takeThisInFlightBytes > MaxTakeThisInFlightBytes))
+        {
+            var (store, messageId, size) = _takeThisInFlight.Dequeue();
+            _takeThisInFlightBytes -= size;
+            IntakeResult result;
+            try
+            {
+                result = await store.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // As for any command that fails inside: the peer offers the article again later.
+                _logger.CommandFailed(ex, "TAKETHIS");
+                _channel.WriteLine("403 Internal fault, try again later");
+                continue;
+            }
+
+            Accepted(result);
+
+            // RFC 4644 §2.5: 239 transferred, 439 rejected; a store failure has no "try later" code, the peer re-offers after 439 only if we forget it.
+            _channel.WriteLine(result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending ? $"239 {messageId}" : $"439 {messageId}");
+        }
+    }
+
     private async Task<bool> TakeThisAsync(NntpCommand command, CancellationToken cancellationToken)
     {
         var messageId = command.Argument(0);
@@ -168,6 +205,12 @@ internal sealed partial class NntpSession
         {
             _quit = true;
             return true;
+        }
+
+        if (!syntaxOk || !permitted || status == ArticleReadStatus.TooLarge)
+        {
+            // Answered here and now, so the articles still being stored are answered first.
+            await AnswerTakeThisAsync(0, cancellationToken).ConfigureAwait(false);
         }
 
         if (!syntaxOk)
@@ -189,11 +232,13 @@ internal sealed partial class NntpSession
             return true;
         }
 
-        var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        Accepted(result);
-
-        // RFC 4644 §2.5: 239 transferred, 439 rejected; a store failure has no "try later" code, the peer re-offers after 439 only if we forget it.
-        _channel.WriteLine(result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending ? $"239 {messageId}" : $"439 {messageId}");
+        // On a pool thread of its own: run here, the store's writer could flush this one article on the session's thread
+        // before the next one is even read.
+        var account = _account;
+        var trustedPeer = await IsPeerAsync(cancellationToken).ConfigureAwait(false);
+        _takeThisInFlight.Enqueue((Task.Run(() => _intake.TransitAsync(content!, messageId, account, trustedPeer, cancellationToken), cancellationToken), messageId!, content!.Length));
+        _takeThisInFlightBytes += content.Length;
+        await AnswerTakeThisAsync(MaxTakeThisInFlight, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
