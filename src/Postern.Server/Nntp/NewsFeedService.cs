@@ -24,6 +24,15 @@ public sealed record NewsFeedOptions
 
     public int BatchSize { get; init; } = 200;
 
+    /// <summary>A pass sends a peer at most this many batches over its connection, then serves the other peers and comes back.</summary>
+    public int MaxBatchesPerPass { get; init; } = 25;
+
+    /// <summary>Streaming: the CHECKs (and then TAKETHISes) in flight at once.</summary>
+    public int StreamWindow { get; init; } = 64;
+
+    /// <summary>Streaming: the most article octets one window holds in memory (at least one article).</summary>
+    public long StreamWindowBytes { get; init; } = 4L * 1024 * 1024;
+
     /// <summary>
     /// How long a push holds the entries it took: no other node sharing the store offers them meanwhile; a node that
     /// died mid-push leaves them due again after it. Longer than a push of a whole batch.
@@ -52,13 +61,6 @@ public sealed record NewsFeedOptions
 /// </summary>
 public sealed class NewsFeedService : IAsyncDisposable
 {
-    // A pass sends a peer at most this many batches over its connection, then serves the other peers and comes back.
-    private const int MaxBatchesPerPass = 25;
-
-    // Streaming: the CHECKs (and then TAKETHISes) in flight at once, and the most article octets a window holds.
-    private const int StreamWindow = 64;
-    private const long StreamWindowBytes = 4L * 1024 * 1024;
-
     private readonly ServerContext _context;
     private readonly NewsFeedOptions _options;
     private readonly ILogger _logger;
@@ -242,7 +244,7 @@ public sealed class NewsFeedService : IAsyncDisposable
 
     /// <summary>
     /// Pushes what is due to one peer, batch after batch over one connection; true when it stopped after
-    /// <see cref="MaxBatchesPerPass"/> batches with more due (the loop then comes straight back).
+    /// <see cref="NewsFeedOptions.MaxBatchesPerPass"/> batches with more due (the loop then comes straight back).
     /// </summary>
     private async Task<bool> PushAsync(NewsPeer peer, CancellationToken cancellationToken)
     {
@@ -252,7 +254,7 @@ public sealed class NewsFeedService : IAsyncDisposable
         var offered = 0;
         try
         {
-            for (var batch = 0; batch < MaxBatchesPerPass; batch++)
+            for (var batch = 0; batch < _options.MaxBatchesPerPass; batch++)
             {
                 var now = _context.Time.GetUtcNow();
                 var due = await store.ClaimDueFeedAsync(peer.Id, now, now + _options.PushLease, _options.BatchSize, cancellationToken).ConfigureAwait(false);
@@ -272,7 +274,7 @@ public sealed class NewsFeedService : IAsyncDisposable
                         // from the store only as far as the window goes, so memory stays bounded whatever the batch.
                         window.Clear();
                         long windowBytes = 0;
-                        while (pending.Count > 0 && window.Count < (streaming || client is null ? StreamWindow : 1) && windowBytes < StreamWindowBytes)
+                        while (pending.Count > 0 && window.Count < (streaming || client is null ? Math.Max(1, _options.StreamWindow) : 1) && windowBytes < _options.StreamWindowBytes)
                         {
                             var entry = pending.Dequeue();
                             var content = await store.ReadContentAsync(entry.BlobId, cancellationToken).ConfigureAwait(false);

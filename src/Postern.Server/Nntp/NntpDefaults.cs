@@ -20,6 +20,29 @@ public static class NntpDefaults
     /// <summary>Setting: the message of the day for LIST MOTD (RFC 6048 §2.5); "\n" starts a new line.</summary>
     public const string MotdSetting = "nntp.motd";
 
+    /// <summary>
+    /// Setting: how many TAKETHIS articles a streaming peer may have being stored at once (they are answered in order);
+    /// 1 stores each before the next is read.
+    /// </summary>
+    public const string MaxTakeThisInFlightSetting = "nntp.max-takethis-in-flight";
+
+    /// <summary>Setting: the most octets of TAKETHIS articles held in memory while they are stored.</summary>
+    public const string MaxTakeThisInFlightBytesSetting = "nntp.max-takethis-in-flight-bytes";
+
+    public static int MaxTakeThisInFlight(VirtualServer config) => Math.Max(1, IntSetting(config, MaxTakeThisInFlightSetting, 64));
+
+    public static long MaxTakeThisInFlightBytes(VirtualServer config) =>
+        config.Settings.TryGetValue(MaxTakeThisInFlightBytesSetting, out var text)
+            && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : 8L * 1024 * 1024;
+
+    private static int IntSetting(VirtualServer config, string key, int fallback) =>
+        config.Settings.TryGetValue(key, out var text)
+            && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : fallback;
+
     /// <summary>RFC 3977 §3.1: command lines are at most 512 octets including CRLF.</summary>
     public const int CommandLineLength = 512;
 

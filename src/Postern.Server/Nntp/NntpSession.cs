@@ -26,6 +26,8 @@ internal sealed partial class NntpSession
     private readonly ServerContext _context;
     private readonly VirtualServer _config;
     private readonly ILogger _logger;
+    private readonly int _maxTakeThisInFlight;
+    private readonly long _maxTakeThisInFlightBytes;
     private readonly Authenticator _authenticator;
     private readonly NewsArticleIntake _intake;
     private readonly bool _trustPeerAddresses;
@@ -55,6 +57,8 @@ internal sealed partial class NntpSession
         var identity = _config.Settings.TryGetValue(NntpDefaults.PathIdentitySetting, out var configured) && configured.Length > 0 ? configured : context.HostName;
         _intake = new NewsArticleIntake(context.Store, identity, context.Time);
         _streaming = !_config.Settings.TryGetValue(NntpDefaults.StreamingSetting, out var streaming) || !streaming.Equals("false", StringComparison.OrdinalIgnoreCase);
+        _maxTakeThisInFlight = NntpDefaults.MaxTakeThisInFlight(_config);
+        _maxTakeThisInFlightBytes = NntpDefaults.MaxTakeThisInFlightBytes(_config);
         _trustPeerAddresses = !_config.Settings.TryGetValue(NntpDefaults.TrustPeerAddressesSetting, out var trust) || !trust.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Nntp;
 using Postern.Store;
 
 namespace Postern.IntegrationTests.Nntp;
@@ -203,10 +204,13 @@ public sealed class NntpSecurityAndTransitTests
         Assert.Equal(2, (await server.Store.PublicFolders.GetSummaryAsync((await server.Store.PublicFolders.FindNewsgroupAsync("example.general", CancellationToken.None))!.Id, CancellationToken.None)).Count);
     }
 
-    [Fact]
-    public async Task AWindowOfPipelinedTakeThisIsStoredSideBySideAndAnsweredInOrder()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("1")] // one at a time: each stored before the next is read
+    [InlineData("7")]
+    public async Task AWindowOfPipelinedTakeThisIsStoredSideBySideAndAnsweredInOrder(string? maxInFlight)
     {
-        await using var server = await NntpTestServer.StartAsync();
+        await using var server = await NntpTestServer.StartAsync(maxInFlight is null ? null : NntpTestServer.Config(settings: new Dictionary<string, string> { [NntpDefaults.MaxTakeThisInFlightSetting] = maxInFlight }));
         await using var client = await NntpTestClient.ConnectAsync(server.Port());
         await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
         Assert.StartsWith("203", await client.CommandAsync("MODE STREAM"));

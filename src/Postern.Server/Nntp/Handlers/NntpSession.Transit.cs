@@ -157,9 +157,8 @@ internal sealed partial class NntpSession
     }
 
     // RFC 4644 streaming: the TAKETHIS articles a peer pipelines are stored side by side, so that group commit folds them
-    // into few flushes, and answered in the order they came. Bounded per session in count and in octets held.
-    private const int MaxTakeThisInFlight = 64;
-    private const long MaxTakeThisInFlightBytes = 8L * 1024 * 1024;
+    // into few flushes, and answered in the order they came. Bounded per session in count and in octets held
+    // (NntpDefaults.MaxTakeThisInFlight, MaxTakeThisInFlightBytes).
     private readonly Queue<(Task<IntakeResult> Store, string MessageId, int Size)> _takeThisInFlight = new();
     private long _takeThisInFlightBytes;
 
@@ -169,7 +168,7 @@ internal sealed partial class NntpSession
     /// <summary>Waits for the oldest TAKETHIS stores and writes their replies until at most <paramref name="leaveRunning"/> are left (and their octets are within bounds).</summary>
     private async Task AnswerTakeThisAsync(int leaveRunning, CancellationToken cancellationToken)
     {
-        while (_takeThisInFlight.Count > leaveRunning || (_takeThisInFlight.Count > 0 && _takeThisInFlightBytes > MaxTakeThisInFlightBytes))
+        while (_takeThisInFlight.Count > leaveRunning || (_takeThisInFlight.Count > 0 && _takeThisInFlightBytes > _maxTakeThisInFlightBytes))
         {
             var (store, messageId, size) = _takeThisInFlight.Dequeue();
             _takeThisInFlightBytes -= size;
@@ -238,7 +237,7 @@ internal sealed partial class NntpSession
         var trustedPeer = await IsPeerAsync(cancellationToken).ConfigureAwait(false);
         _takeThisInFlight.Enqueue((Task.Run(() => _intake.TransitAsync(content!, messageId, account, trustedPeer, cancellationToken), cancellationToken), messageId!, content!.Length));
         _takeThisInFlightBytes += content.Length;
-        await AnswerTakeThisAsync(MaxTakeThisInFlight, cancellationToken).ConfigureAwait(false);
+        await AnswerTakeThisAsync(_maxTakeThisInFlight - 1, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
