@@ -495,32 +495,55 @@ public sealed class NewsFeedService : IAsyncDisposable
                 .Where(NntpSyntax.IsMessageId)
                 .Distinct(StringComparer.Ordinal)
                 .ToList();
-            var stored = 0;
+            var wanted = new List<string>(ids.Count);
             foreach (var id in ids)
             {
-                if (await _context.Store.PublicFolders.GetHistoryAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+                if (await _context.Store.PublicFolders.GetHistoryAsync(id, cancellationToken).ConfigureAwait(false) is null)
                 {
-                    continue;
+                    wanted.Add(id);
+                }
+            }
+
+            // ARTICLE requests pipelined in windows (RFC 3977 §3.5), the articles stored side by side (group commit) a
+            // few MiB at a time, so memory stays bounded whatever the peer sends.
+            var stored = 0;
+            foreach (var window in wanted.Chunk(Math.Max(1, _options.StreamWindow)))
+            {
+                await client.SendPipelinedAsync(window.Select(id => "ARTICLE " + id), cancellationToken).ConfigureAwait(false);
+                var received = new List<(string Id, byte[] Content)>();
+                long receivedBytes = 0;
+                var complete = true;
+                foreach (var id in window)
+                {
+                    var article = await client.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                    if (article.StartsWith("220", StringComparison.Ordinal))
+                    {
+                        var content = await client.ReadBlockAsync(_options.MaxArticleSize, cancellationToken).ConfigureAwait(false);
+                        received.Add((id, content));
+                        receivedBytes += content.Length;
+                    }
+
+                    if (receivedBytes >= _options.StreamWindowBytes)
+                    {
+                        var (count, ok) = await StorePulledAsync(peer, received, cancellationToken).ConfigureAwait(false);
+                        stored += count;
+                        complete &= ok;
+                        received.Clear();
+                        receivedBytes = 0;
+                    }
                 }
 
-                var article = await client.CommandAsync("ARTICLE " + id, cancellationToken).ConfigureAwait(false);
-                if (!article.StartsWith("220", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var content = await client.ReadBlockAsync(_options.MaxArticleSize, cancellationToken).ConfigureAwait(false);
-                var result = await _intake.TransitAsync(content, id, null, trustedPeer: true, cancellationToken).ConfigureAwait(false);
-                if (result.Outcome == IntakeOutcome.Failed)
+                var (last, lastOk) = await StorePulledAsync(peer, received, cancellationToken).ConfigureAwait(false);
+                stored += last;
+                if (!complete || !lastOk)
                 {
                     // Not stored now: leave LastPull where it was so the next pull asks again.
-                    _logger.NotStored(peer.Name, id);
-                    return;
-                }
+                    if (stored > 0)
+                    {
+                        Nudge();
+                    }
 
-                if (result.Outcome == IntakeOutcome.Accepted)
-                {
-                    stored++;
+                    return;
                 }
             }
 
@@ -531,6 +554,28 @@ public sealed class NewsFeedService : IAsyncDisposable
                 Nudge();
             }
         }
+    }
+
+    /// <summary>Stores pulled articles side by side; the count accepted, and false when one could not be stored now.</summary>
+    private async Task<(int Stored, bool Complete)> StorePulledAsync(NewsPeer peer, List<(string Id, byte[] Content)> articles, CancellationToken cancellationToken)
+    {
+        if (articles.Count == 0)
+        {
+            return (0, true);
+        }
+
+        var results = await Task.WhenAll(articles.Select(a => Task.Run(() => _intake.TransitAsync(a.Content, a.Id, null, trustedPeer: true, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        var complete = true;
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (results[i].Outcome == IntakeOutcome.Failed)
+            {
+                _logger.NotStored(peer.Name, articles[i].Id);
+                complete = false;
+            }
+        }
+
+        return (results.Count(r => r.Outcome == IntakeOutcome.Accepted), complete);
     }
 
     private async Task RetryLaterAsync(IEnumerable<NewsFeedEntry> entries, string? error, CancellationToken cancellationToken)

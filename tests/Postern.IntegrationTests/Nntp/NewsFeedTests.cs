@@ -205,6 +205,38 @@ public sealed class NewsFeedTests
     }
 
     [Fact]
+    public async Task APullOfManyArticlesPipelinesTheArticleRequestsAndStoresThemAll()
+    {
+        const int Articles = 120;
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
+        {
+            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+            for (var i = 0; i < Articles; i++)
+            {
+                Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(subject: $"Pulled {i}", messageId: $"<pull{i}@news-a.test>")));
+            }
+        }
+
+        // Windows of 50 ARTICLE requests; about 2 KB held before a store, so each window is stored in several parts.
+        await using var feedB = new NewsFeedService(b.Context, Options("news-b.test") with { StreamWindow = 50, StreamWindowBytes = 2048 });
+        await feedB.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal($"211 {Articles} 1 {Articles} example.general", await WaitForGroupAsync(b, $"211 {Articles}"));
+        for (var i = 0; i < Articles; i++)
+        {
+            var copy = Assert.Single(await b.Store.PublicFolders.FindByMessageIdAsync($"<pull{i}@news-a.test>", CancellationToken.None));
+            Assert.Contains($"Subject: Pulled {i}\r\n", System.Text.Encoding.UTF8.GetString(await b.Store.PublicFolders.ReadContentAsync(copy.BlobId, CancellationToken.None)));
+        }
+
+        var peer = Assert.Single(await b.Store.PublicFolders.ListPeersAsync(CancellationToken.None));
+        Assert.NotNull(peer.LastPull);
+    }
+
+    [Fact]
     public async Task PullFeedFetchesNewArticlesOnceAndSkipsUnwantedGroups()
     {
         await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
