@@ -53,6 +53,16 @@ public sealed class NewsFeedTests
         return last;
     }
 
+    private static async Task PostArticlesAsync(InProcessServer server, int count, string subject, string idPrefix)
+    {
+        await using var poster = await NntpTestClient.ConnectAsync(server.Port());
+        await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+        for (var i = 0; i < count; i++)
+        {
+            Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(subject: $"{subject} {i}", messageId: $"<{idPrefix}{i}@news-a.test>")));
+        }
+    }
+
     [Fact]
     public async Task PostOnOneServerAppearsOnItsPushPeerWithinSecondsAndDoesNotLoopBack()
     {
@@ -165,6 +175,34 @@ public sealed class NewsFeedTests
     }
 
     [Fact]
+    public async Task APeerThatCannotBeReachedIsBackedOffAsAWholeAndItsArticlesKeepTheirPlace()
+    {
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", FreePort(), NewsFeedDirection.Push), CancellationToken.None)).IsOk);
+        var peer = Assert.Single(await a.Store.PublicFolders.ListPeersAsync(CancellationToken.None));
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test") with { RetryDelay = TimeSpan.FromMinutes(10) });
+
+        await PostArticlesAsync(a, 3, "Waiting", "waiting");
+        var before = DateTimeOffset.UtcNow;
+        await feedA.RunOnceAsync(CancellationToken.None);
+
+        // Put back for the peer's back-off, with no attempt counted against the articles.
+        Assert.Empty(await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow, 10, CancellationToken.None));
+        var postponed = await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, before.AddMinutes(11), 10, CancellationToken.None);
+        Assert.Equal(3, postponed.Count);
+        Assert.All(postponed, e => Assert.Equal(0, e.Attempts));
+        Assert.All(postponed, e => Assert.True(e.NextAttempt >= before.AddMinutes(10) - TimeSpan.FromSeconds(1)));
+        Assert.All(postponed, e => Assert.NotNull(e.LastError));
+
+        // Within the back-off the peer is not tried again: an article queued meanwhile is not even claimed.
+        await PostArticlesAsync(a, 1, "Later", "later");
+        await feedA.RunOnceAsync(CancellationToken.None);
+        var fresh = Assert.Single(await a.Store.PublicFolders.ListDueFeedAsync(peer.Id, DateTimeOffset.UtcNow, 10, CancellationToken.None));
+        Assert.Equal("<later0@news-a.test>", fresh.MessageId);
+        Assert.Null(fresh.LastError);
+    }
+
+    [Fact]
     public async Task ABacklogIsStreamedInPipelinedWindowsBatchAfterBatchOverOneConnection()
     {
         const int Articles = 150;
@@ -173,14 +211,7 @@ public sealed class NewsFeedTests
         await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
         Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None)).IsOk);
 
-        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
-        {
-            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
-            for (var i = 0; i < Articles; i++)
-            {
-                Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(subject: $"Backlog {i}", messageId: $"<backlog{i}@news-a.test>")));
-            }
-        }
+        await PostArticlesAsync(a, Articles, "Backlog", "backlog");
 
         // B has one of them already (from another peer): CHECK gets 438 for it, in the middle of a window.
         var onA = Assert.Single(await a.Store.PublicFolders.FindByMessageIdAsync("<backlog70@news-a.test>", CancellationToken.None));
@@ -212,14 +243,7 @@ public sealed class NewsFeedTests
         await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
         await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
         await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
-        await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
-        {
-            await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
-            for (var i = 0; i < Articles; i++)
-            {
-                Assert.StartsWith("240", await poster.PostAsync(NntpTestServer.Article(subject: $"Pulled {i}", messageId: $"<pull{i}@news-a.test>")));
-            }
-        }
+        await PostArticlesAsync(a, Articles, "Pulled", "pull");
 
         // Windows of 50 ARTICLE requests; about 2 KB held before a store, so each window is stored in several parts.
         await using var feedB = new NewsFeedService(b.Context, Options("news-b.test") with { StreamWindow = 50, StreamWindowBytes = 2048 });
