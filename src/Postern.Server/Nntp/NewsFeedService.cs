@@ -507,23 +507,30 @@ public sealed class NewsFeedService : IAsyncDisposable
             // ARTICLE requests pipelined in windows (RFC 3977 §3.5), the articles stored side by side (group commit) a
             // few MiB at a time, so memory stays bounded whatever the peer sends.
             var stored = 0;
+            var complete = true;
             foreach (var window in wanted.Chunk(Math.Max(1, _options.StreamWindow)))
             {
                 await client.SendPipelinedAsync(window.Select(id => "ARTICLE " + id), cancellationToken).ConfigureAwait(false);
                 var received = new List<(string Id, byte[] Content)>();
                 long receivedBytes = 0;
-                var complete = true;
-                foreach (var id in window)
+                for (var i = 0; i < window.Length; i++)
                 {
                     var article = await client.ReadLineAsync(cancellationToken).ConfigureAwait(false);
                     if (article.StartsWith("220", StringComparison.Ordinal))
                     {
+                        // RFC 3977 §6.2.1.2: "220 n message-id"; another Message-ID means the replies are out of step.
+                        var parts = article.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries);
+                        if (parts.Length >= 3 && !string.Equals(parts[2], window[i], StringComparison.Ordinal))
+                        {
+                            throw new IOException($"ARTICLE reply for {parts[2]} where {window[i]} was expected");
+                        }
+
                         var content = await client.ReadBlockAsync(_options.MaxArticleSize, cancellationToken).ConfigureAwait(false);
-                        received.Add((id, content));
+                        received.Add((window[i], content));
                         receivedBytes += content.Length;
                     }
 
-                    if (receivedBytes >= _options.StreamWindowBytes)
+                    if (receivedBytes >= _options.StreamWindowBytes || i == window.Length - 1)
                     {
                         var (count, ok) = await StorePulledAsync(peer, received, cancellationToken).ConfigureAwait(false);
                         stored += count;
@@ -533,18 +540,21 @@ public sealed class NewsFeedService : IAsyncDisposable
                     }
                 }
 
-                var (last, lastOk) = await StorePulledAsync(peer, received, cancellationToken).ConfigureAwait(false);
-                stored += last;
-                if (!complete || !lastOk)
+                if (!complete)
                 {
-                    // Not stored now: leave LastPull where it was so the next pull asks again.
-                    if (stored > 0)
-                    {
-                        Nudge();
-                    }
-
-                    return;
+                    break;
                 }
+            }
+
+            if (!complete)
+            {
+                // Not stored now: leave LastPull where it was so the next pull asks again.
+                if (stored > 0)
+                {
+                    Nudge();
+                }
+
+                return;
             }
 
             await _context.Store.PublicFolders.SetLastPullAsync(peer.Id, peerNow, cancellationToken).ConfigureAwait(false);
