@@ -261,6 +261,78 @@ public sealed class NewsFeedTests
     }
 
     [Fact]
+    public async Task APullWhoseArticleRepliesAreOutOfStepStoresNothingAndForgetsNothing()
+    {
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", port, NewsFeedDirection.Pull, NewsPeerTls.None), CancellationToken.None);
+
+        // A peer that answers the first ARTICLE with another article than the one asked for.
+        var peer = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptTcpClientAsync();
+            var stream = connection.GetStream();
+            var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+            async Task SendAsync(string text)
+            {
+                try
+                {
+                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text));
+                }
+                catch (IOException)
+                {
+                }
+            }
+
+            await SendAsync("200 fake peer\r\n");
+            while (await ReadOrEndAsync(reader) is { } line)
+            {
+                var verb = line.Split(' ')[0].ToUpperInvariant();
+                switch (verb)
+                {
+                    case "CAPABILITIES": await SendAsync("101 caps\r\nVERSION 2\r\nREADER\r\n.\r\n"); break;
+                    case "MODE": await SendAsync("200 reader\r\n"); break;
+                    case "DATE": await SendAsync("111 20261128120000\r\n"); break;
+                    case "NEWNEWS": await SendAsync("230 list\r\n<one@news-a.test>\r\n<two@news-a.test>\r\n.\r\n"); break;
+                    case "ARTICLE":
+                        var other = line.EndsWith("<one@news-a.test>", StringComparison.Ordinal) ? "<two@news-a.test>" : "<one@news-a.test>";
+                        await SendAsync($"220 0 {other}\r\n" + NntpTestServer.Article(messageId: other, extraHeaders: "Path: news-a.test!not-for-mail\nDate: Sat, 28 Nov 2026 12:00:00 +0000\n").ReplaceLineEndings("\r\n") + ".\r\n");
+                        break;
+                    case "QUIT": await SendAsync("205 bye\r\n"); return;
+                    default: await SendAsync("500 what\r\n"); break;
+                }
+            }
+        });
+
+        // The feed gives the link up mid-window: the peer's last writes may meet a closed connection.
+        static async Task<string?> ReadOrEndAsync(StreamReader reader)
+        {
+            try
+            {
+                return await reader.ReadLineAsync();
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+
+        await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
+        await feedB.RunOnceAsync(CancellationToken.None);
+        await peer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        foreach (var id in new[] { "<one@news-a.test>", "<two@news-a.test>" })
+        {
+            Assert.Empty(await b.Store.PublicFolders.FindByMessageIdAsync(id, CancellationToken.None));
+            Assert.Null(await b.Store.PublicFolders.GetHistoryAsync(id, CancellationToken.None)); // asked for again at the next pull
+        }
+
+        Assert.Null(Assert.Single(await b.Store.PublicFolders.ListPeersAsync(CancellationToken.None)).LastPull);
+    }
+
+    [Fact]
     public async Task PullFeedFetchesNewArticlesOnceAndSkipsUnwantedGroups()
     {
         await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
