@@ -63,6 +63,33 @@ public sealed class NewsFeedTests
         }
     }
 
+    /// <summary>
+    /// A peer on the other end of one connection: greets, answers each command line with <paramref name="reply"/>'s text
+    /// and QUIT with 205. The feed may give the link up mid-exchange, so a closed connection simply ends it.
+    /// </summary>
+    private static Task FakePeerAsync(TcpListener listener, Func<string, string> reply) => Task.Run(async () =>
+    {
+        using var connection = await listener.AcceptTcpClientAsync();
+        var stream = connection.GetStream();
+        var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        try
+        {
+            await stream.WriteAsync("200 fake peer\r\n"u8.ToArray());
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                var quit = line.Equals("QUIT", StringComparison.OrdinalIgnoreCase);
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(quit ? "205 bye\r\n" : reply(line)));
+                if (quit)
+                {
+                    return;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+    });
+
     [Fact]
     public async Task PostOnOneServerAppearsOnItsPushPeerWithinSecondsAndDoesNotLoopBack()
     {
@@ -203,6 +230,34 @@ public sealed class NewsFeedTests
     }
 
     [Fact]
+    public async Task APushWhoseStreamingRepliesAreOutOfStepCompletesNothing()
+    {
+        await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", ((IPEndPoint)listener.LocalEndpoint).Port, NewsFeedDirection.Push, NewsPeerTls.None), CancellationToken.None)).IsOk);
+        await PostArticlesAsync(a, 3, "Offered", "offered");
+
+        // A streaming peer that answers every CHECK as if it were about another article.
+        var peer = FakePeerAsync(listener, line => line.Split(' ')[0].ToUpperInvariant() switch
+        {
+            "CAPABILITIES" => "101 caps\r\nVERSION 2\r\nIHAVE\r\nSTREAMING\r\n.\r\n",
+            "MODE" => "203 streaming\r\n",
+            "CHECK" => "438 <someone-else@news-a.test>\r\n",
+            _ => "500 what\r\n",
+        });
+        await using var feedA = new NewsFeedService(a.Context, Options("news-a.test") with { RetryDelay = TimeSpan.FromMinutes(10) });
+        await feedA.RunOnceAsync(CancellationToken.None);
+        await peer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A 438 for another Message-ID is not taken as "not wanted": every entry stays queued, to be offered again.
+        var peerId = Assert.Single(await a.Store.PublicFolders.ListPeersAsync(CancellationToken.None)).Id;
+        var queued = await a.Store.PublicFolders.ListDueFeedAsync(peerId, DateTimeOffset.UtcNow.AddDays(1), 10, CancellationToken.None);
+        Assert.Equal(3, queued.Count);
+        Assert.All(queued, e => Assert.Contains("expected", e.LastError, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ABacklogIsStreamedInPipelinedWindowsBatchAfterBatchOverOneConnection()
     {
         const int Articles = 150;
@@ -270,54 +325,17 @@ public sealed class NewsFeedTests
         await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", port, NewsFeedDirection.Pull, NewsPeerTls.None), CancellationToken.None);
 
         // A peer that answers the first ARTICLE with another article than the one asked for.
-        var peer = Task.Run(async () =>
+        var peer = FakePeerAsync(listener, line => line.Split(' ')[0].ToUpperInvariant() switch
         {
-            using var connection = await listener.AcceptTcpClientAsync();
-            var stream = connection.GetStream();
-            var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
-            async Task SendAsync(string text)
-            {
-                try
-                {
-                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text));
-                }
-                catch (IOException)
-                {
-                }
-            }
-
-            await SendAsync("200 fake peer\r\n");
-            while (await ReadOrEndAsync(reader) is { } line)
-            {
-                var verb = line.Split(' ')[0].ToUpperInvariant();
-                switch (verb)
-                {
-                    case "CAPABILITIES": await SendAsync("101 caps\r\nVERSION 2\r\nREADER\r\n.\r\n"); break;
-                    case "MODE": await SendAsync("200 reader\r\n"); break;
-                    case "DATE": await SendAsync("111 20261128120000\r\n"); break;
-                    case "NEWNEWS": await SendAsync("230 list\r\n<one@news-a.test>\r\n<two@news-a.test>\r\n.\r\n"); break;
-                    case "ARTICLE":
-                        var other = line.EndsWith("<one@news-a.test>", StringComparison.Ordinal) ? "<two@news-a.test>" : "<one@news-a.test>";
-                        await SendAsync($"220 0 {other}\r\n" + NntpTestServer.Article(messageId: other, extraHeaders: "Path: news-a.test!not-for-mail\nDate: Sat, 28 Nov 2026 12:00:00 +0000\n").ReplaceLineEndings("\r\n") + ".\r\n");
-                        break;
-                    case "QUIT": await SendAsync("205 bye\r\n"); return;
-                    default: await SendAsync("500 what\r\n"); break;
-                }
-            }
+            "CAPABILITIES" => "101 caps\r\nVERSION 2\r\nREADER\r\n.\r\n",
+            "MODE" => "200 reader\r\n",
+            "DATE" => "111 20261128120000\r\n",
+            "NEWNEWS" => "230 list\r\n<one@news-a.test>\r\n<two@news-a.test>\r\n.\r\n",
+            "ARTICLE" => OtherArticle(line.EndsWith("<one@news-a.test>", StringComparison.Ordinal) ? "<two@news-a.test>" : "<one@news-a.test>"),
+            _ => "500 what\r\n",
         });
-
-        // The feed gives the link up mid-window: the peer's last writes may meet a closed connection.
-        static async Task<string?> ReadOrEndAsync(StreamReader reader)
-        {
-            try
-            {
-                return await reader.ReadLineAsync();
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-        }
+        static string OtherArticle(string id) =>
+            $"220 0 {id}\r\n" + NntpTestServer.Article(messageId: id, extraHeaders: "Path: news-a.test!not-for-mail\nDate: Sat, 28 Nov 2026 12:00:00 +0000\n").ReplaceLineEndings("\r\n") + ".\r\n";
 
         await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
         await feedB.RunOnceAsync(CancellationToken.None);
