@@ -64,31 +64,38 @@ public sealed class NewsFeedTests
     }
 
     /// <summary>
-    /// A peer on the other end of one connection: greets, answers each command line with <paramref name="reply"/>'s text
-    /// and QUIT with 205. The feed may give the link up mid-exchange, so a closed connection simply ends it.
+    /// A peer for one connection on a port of its own: greets, answers each command line with <paramref name="reply"/>'s
+    /// text and QUIT with 205. The feed may give the link up mid-exchange, so a closed connection simply ends it.
     /// </summary>
-    private static Task FakePeerAsync(TcpListener listener, Func<string, string> reply) => Task.Run(async () =>
+    private static (Task Served, int Port) StartFakePeer(Func<string, string> reply)
     {
-        using var connection = await listener.AcceptTcpClientAsync();
-        var stream = connection.GetStream();
-        var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
-        try
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var served = Task.Run(async () =>
         {
-            await stream.WriteAsync("200 fake peer\r\n"u8.ToArray());
-            while (await reader.ReadLineAsync() is { } line)
+            using var owner = listener;
+            using var connection = await listener.AcceptTcpClientAsync();
+            var stream = connection.GetStream();
+            var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+            try
             {
-                var quit = line.Equals("QUIT", StringComparison.OrdinalIgnoreCase);
-                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(quit ? "205 bye\r\n" : reply(line)));
-                if (quit)
+                await stream.WriteAsync("200 fake peer\r\n"u8.ToArray());
+                while (await reader.ReadLineAsync() is { } line)
                 {
-                    return;
+                    var quit = line.Equals("QUIT", StringComparison.OrdinalIgnoreCase);
+                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(quit ? "205 bye\r\n" : reply(line)));
+                    if (quit)
+                    {
+                        return;
+                    }
                 }
             }
-        }
-        catch (IOException)
-        {
-        }
-    });
+            catch (IOException)
+            {
+            }
+        });
+        return (served, ((IPEndPoint)listener.LocalEndpoint).Port);
+    }
 
     [Fact]
     public async Task PostOnOneServerAppearsOnItsPushPeerWithinSecondsAndDoesNotLoopBack()
@@ -233,19 +240,17 @@ public sealed class NewsFeedTests
     public async Task APushWhoseStreamingRepliesAreOutOfStepCompletesNothing()
     {
         await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", ((IPEndPoint)listener.LocalEndpoint).Port, NewsFeedDirection.Push, NewsPeerTls.None), CancellationToken.None)).IsOk);
-        await PostArticlesAsync(a, 3, "Offered", "offered");
 
         // A streaming peer that answers every CHECK as if it were about another article.
-        var peer = FakePeerAsync(listener, line => line.Split(' ')[0].ToUpperInvariant() switch
+        var (peer, port) = StartFakePeer(line => line.Split(' ')[0].ToUpperInvariant() switch
         {
             "CAPABILITIES" => "101 caps\r\nVERSION 2\r\nIHAVE\r\nSTREAMING\r\n.\r\n",
             "MODE" => "203 streaming\r\n",
             "CHECK" => "438 <someone-else@news-a.test>\r\n",
             _ => "500 what\r\n",
         });
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", port, NewsFeedDirection.Push, NewsPeerTls.None), CancellationToken.None)).IsOk);
+        await PostArticlesAsync(a, 3, "Offered", "offered");
         await using var feedA = new NewsFeedService(a.Context, Options("news-a.test") with { RetryDelay = TimeSpan.FromMinutes(10) });
         await feedA.RunOnceAsync(CancellationToken.None);
         await peer.WaitAsync(TimeSpan.FromSeconds(10));
@@ -319,13 +324,9 @@ public sealed class NewsFeedTests
     public async Task APullWhoseArticleRepliesAreOutOfStepStoresNothingAndForgetsNothing()
     {
         await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", port, NewsFeedDirection.Pull, NewsPeerTls.None), CancellationToken.None);
 
         // A peer that answers the first ARTICLE with another article than the one asked for.
-        var peer = FakePeerAsync(listener, line => line.Split(' ')[0].ToUpperInvariant() switch
+        var (peer, port) = StartFakePeer(line => line.Split(' ')[0].ToUpperInvariant() switch
         {
             "CAPABILITIES" => "101 caps\r\nVERSION 2\r\nREADER\r\n.\r\n",
             "MODE" => "200 reader\r\n",
@@ -336,6 +337,7 @@ public sealed class NewsFeedTests
         });
         static string OtherArticle(string id) =>
             $"220 0 {id}\r\n" + NntpTestServer.Article(messageId: id, extraHeaders: "Path: news-a.test!not-for-mail\nDate: Sat, 28 Nov 2026 12:00:00 +0000\n").ReplaceLineEndings("\r\n") + ".\r\n";
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", port, NewsFeedDirection.Pull, NewsPeerTls.None), CancellationToken.None);
 
         await using var feedB = new NewsFeedService(b.Context, Options("news-b.test"));
         await feedB.RunOnceAsync(CancellationToken.None);

@@ -205,12 +205,13 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Theory]
-    [InlineData(null)]
-    [InlineData("1")] // one at a time: each stored before the next is read
-    [InlineData("7")]
-    public async Task AWindowOfPipelinedTakeThisIsStoredSideBySideAndAnsweredInOrder(string? maxInFlight)
+    [InlineData(null, null)]
+    [InlineData(NntpDefaults.MaxTakeThisInFlightSetting, "1")] // one at a time: each stored before the next is read
+    [InlineData(NntpDefaults.MaxTakeThisInFlightSetting, "7")]
+    [InlineData(NntpDefaults.MaxTakeThisInFlightBytesSetting, "1000")] // about two articles' worth held at once
+    public async Task AWindowOfPipelinedTakeThisIsStoredSideBySideAndAnsweredInOrder(string? setting, string? value)
     {
-        await using var server = await NntpTestServer.StartAsync(maxInFlight is null ? null : NntpTestServer.Config(settings: new Dictionary<string, string> { [NntpDefaults.MaxTakeThisInFlightSetting] = maxInFlight }));
+        await using var server = await NntpTestServer.StartAsync(setting is null ? null : NntpTestServer.Config(settings: new Dictionary<string, string> { [setting] = value! }));
         await using var client = await NntpTestClient.ConnectAsync(server.Port());
         await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
         Assert.StartsWith("203", await client.CommandAsync("MODE STREAM"));
