@@ -179,6 +179,12 @@ internal sealed partial class NntpSession
                 return true;
         }
 
+        if (NntpStateTable.HasTooManyArguments(command.Keyword, command.Arguments.Count))
+        {
+            _channel.WriteLine($"501 Syntax error: too many arguments to {command.Keyword}");
+            return false;
+        }
+
         await EventThread.ToThreadPoolIf(!NntpStateTable.RunsOnEventThread(command.Keyword));
         switch (command.Keyword)
         {

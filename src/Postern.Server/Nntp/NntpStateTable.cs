@@ -37,6 +37,34 @@ internal static class NntpStateTable
     private static readonly FrozenSet<string> s_oneArticleCommands = FrozenSet.Create(StringComparer.Ordinal,
         "NEXT", "LAST", "ARTICLE", "HEAD", "BODY", "STAT", "POST", "IHAVE", "CHECK", "TAKETHIS");
 
+    // RFC 3977 §3.2.1: a command with more arguments than its syntax allows is a syntax error (501), as INN answers.
+    // Not listed: AUTHINFO (a user name or password may hold spaces), XPAT (its pattern may), NEWGROUPS and NEWNEWS
+    // (their handlers check), IHAVE, CHECK and TAKETHIS (their handlers check; TAKETHIS must still read its article).
+    private static readonly FrozenDictionary<string, int> s_maxArguments = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["CAPABILITIES"] = 1,
+        ["MODE"] = 1,
+        ["QUIT"] = 0,
+        ["DATE"] = 0,
+        ["HELP"] = 0,
+        ["STARTTLS"] = 0,
+        ["COMPRESS"] = 1,
+        ["GROUP"] = 1,
+        ["LISTGROUP"] = 2,
+        ["LIST"] = 2,
+        ["NEXT"] = 0,
+        ["LAST"] = 0,
+        ["ARTICLE"] = 1,
+        ["HEAD"] = 1,
+        ["BODY"] = 1,
+        ["STAT"] = 1,
+        ["OVER"] = 1,
+        ["XOVER"] = 1,
+        ["HDR"] = 2,
+        ["XHDR"] = 2,
+        ["POST"] = 0,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
     public static NntpGate Check(string keyword, NntpSessionFacts facts)
     {
         if (s_sessionCommands.Contains(keyword))
@@ -55,6 +83,9 @@ internal static class NntpStateTable
     /// <summary>RFC 4643 §2.3: 480 before the client has authenticated; 483 where credentials must wait for STARTTLS.</summary>
     public static string LogonRefusal(NntpSessionFacts facts) =>
         facts.Secure || !facts.RequireSecureChannel ? "480 Authentication required" : "483 Encryption and authentication required";
+
+    /// <summary>True when <paramref name="count"/> arguments are more than the command's syntax allows.</summary>
+    public static bool HasTooManyArguments(string keyword, int count) => s_maxArguments.TryGetValue(keyword, out var max) && count > max;
 
     public static bool RunsOnEventThread(string keyword) => s_sessionCommands.Contains(keyword) || s_oneArticleCommands.Contains(keyword);
 }

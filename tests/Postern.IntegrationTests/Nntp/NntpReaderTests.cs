@@ -112,6 +112,30 @@ public sealed class NntpReaderTests
     }
 
     [Fact]
+    public async Task CommandsWithExtraArgumentsAreSyntaxErrorsAndChangeNothing()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<extra@example.test>")));
+
+        // RFC 3977 §3.2.1: 501 for a syntax error, as INN answers; the extra words are not ignored.
+        Assert.StartsWith("501", await client.CommandAsync("GROUP example.general extra"));
+        Assert.StartsWith("412", await client.CommandAsync("STAT"));
+        Assert.StartsWith("211", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("501", await client.CommandAsync("ARTICLE 1 2"));
+        Assert.StartsWith("501", await client.CommandAsync("OVER 1 2"));
+        Assert.StartsWith("501", await client.CommandAsync("HDR Subject 1 extra"));
+        Assert.StartsWith("501", await client.CommandAsync("LISTGROUP example.general 1- extra"));
+        Assert.StartsWith("501", await client.CommandAsync("NEXT extra"));
+        Assert.StartsWith("501", await client.CommandAsync("DATE extra"));
+        Assert.StartsWith("501", await client.CommandAsync("POST extra"));
+        Assert.StartsWith("501", await client.CommandAsync("QUIT extra"));
+        Assert.Equal("223 1 <extra@example.test>", await client.CommandAsync("STAT"));
+        Assert.StartsWith("205", await client.CommandAsync("QUIT"));
+    }
+
+    [Fact]
     public async Task PostWithoutMessageIdGetsOneAndCrossPostsFileIntoEveryKnownGroup()
     {
         await using var server = await NntpTestServer.StartAsync();

@@ -80,4 +80,21 @@ public sealed class NntpStateTableTests
     [InlineData("NEWNEWS", false)]
     public void Commands_about_one_article_stay_on_the_event_thread_and_listings_leave_it(string keyword, bool staysOnEventThread) =>
         Assert.Equal(staysOnEventThread, NntpStateTable.RunsOnEventThread(keyword));
+
+    [Theory]
+    [InlineData("DATE", 1, true)]
+    [InlineData("QUIT", 1, true)]
+    [InlineData("POST", 1, true)]
+    [InlineData("GROUP", 2, true)]
+    [InlineData("ARTICLE", 2, true)]
+    [InlineData("LISTGROUP", 3, true)]
+    [InlineData("HDR", 3, true)]
+    [InlineData("GROUP", 1, false)]
+    [InlineData("LIST", 2, false)]
+    [InlineData("HDR", 2, false)]
+    [InlineData("XPAT", 9, false)]
+    [InlineData("AUTHINFO", 4, false)]
+    [InlineData("TAKETHIS", 2, false)]
+    public void Commands_with_more_arguments_than_their_syntax_allows_are_syntax_errors(string keyword, int count, bool tooMany) =>
+        Assert.Equal(tooMany, NntpStateTable.HasTooManyArguments(keyword, count));
 }
