@@ -84,6 +84,36 @@ internal sealed class NewsArticle
 
     public string? Get(string field) => RawValue(Headers, field);
 
+    // RFC 5322 §3.6 (at most one Date, From, Sender, Reply-To, To, Cc, Message-ID, In-Reply-To, References, Subject)
+    // and RFC 5536 §3 (the news header fields): a second copy would be read one way here and another way by a peer
+    // or a newsreader; INN refuses such an article too ("Duplicate header").
+    private static readonly HashSet<string> s_singleFields = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Date", "From", "Sender", "Reply-To", "To", "Cc", "Message-ID", "In-Reply-To", "References", "Subject",
+        "Newsgroups", "Path", "Followup-To", "Expires", "Control", "Supersedes", "Distribution", "Approved", "Organization",
+    };
+
+    /// <summary>Why the header block is malformed (a line that is not "name: value", a repeated field), or null.</summary>
+    public string? HeaderProblem()
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in Headers)
+        {
+            // RFC 5322 §2.2 and §3.6.8: field-name = 1*ftext (printable US-ASCII but ':'), then the colon at once.
+            if (header.RawField.Length == 0 || header.RawField.Any(b => b is < 33 or > 126 or (byte)':'))
+            {
+                return "Malformed header line";
+            }
+
+            if (s_singleFields.TryGetValue(header.Field, out var name) && !seen.Add(name))
+            {
+                return $"Duplicate {name} header";
+            }
+        }
+
+        return null;
+    }
+
     public byte[] ToBytes()
     {
         using var stream = new MemoryStream(Body.Length + 1024);

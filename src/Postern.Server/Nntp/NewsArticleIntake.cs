@@ -61,6 +61,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return Reject(null, "Article has no header");
         }
 
+        if (article.HeaderProblem() is { } malformed)
+        {
+            return Reject(null, malformed);
+        }
+
         foreach (var field in s_requiredForPost)
         {
             if (string.IsNullOrWhiteSpace(article.Get(field)))
@@ -224,6 +229,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         if (HasNul(content))
         {
             return await RejectAndRememberAsync(messageId, NulRefusal, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (article.HeaderProblem() is { } malformed)
+        {
+            return await RejectAndRememberAsync(expectedMessageId, malformed, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var field in s_requiredForTransit)

@@ -322,6 +322,24 @@ public sealed class NntpReaderTests
     }
 
     [Fact]
+    public async Task PostingRefusesHeaderLinesWithoutAColonAndRepeatedSingleFields()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
+
+        // RFC 5322 §2.2 / §3.6: every header line is "name: value", and Subject, From, Newsgroups... occur once (INN refuses both).
+        Assert.Equal("441 Malformed header line", await client.PostAsync(NntpTestServer.Article(extraHeaders: "This line is not a header\n")));
+        Assert.Equal("441 Duplicate Subject header", await client.PostAsync(NntpTestServer.Article(extraHeaders: "Subject: another\n")));
+        Assert.Equal("441 Duplicate Newsgroups header", await client.PostAsync(NntpTestServer.Article(extraHeaders: "newsgroups: example.other\n")));
+        Assert.Equal("441 Duplicate Message-ID header", await client.PostAsync(NntpTestServer.Article(messageId: "<one@example.test>", extraHeaders: "Message-ID: <two@example.test>\n")));
+
+        // Repeatable fields (and folded ones) are fine.
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(extraHeaders: "Comments: one\nComments: two\nX-Long: folded\n continued\n")));
+        Assert.Equal("211 1 1 1 example.general", await client.CommandAsync("GROUP example.general"));
+    }
+
+    [Fact]
     public async Task AnonymousClientsGet480AndPermissionsAreEnforcedPerGroup()
     {
         await using var server = await NntpTestServer.StartAsync();

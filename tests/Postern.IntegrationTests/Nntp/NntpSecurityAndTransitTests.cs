@@ -181,6 +181,14 @@ public sealed class NntpSecurityAndTransitTests
         Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<other@peer.test>")));
         Assert.StartsWith("501", await client.CommandAsync("IHAVE not-an-id"));
 
+        // A header line without a colon, or a second Newsgroups: refused for good (INN answers 437 too).
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <t4@peer.test>"));
+        Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<t4@peer.test>").Replace("Subject: Relayed\n", "Subject: Relayed\nnot a header\n", StringComparison.Ordinal)));
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <t5@peer.test>"));
+        Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<t5@peer.test>").Replace("Subject: Relayed\n", "Subject: Relayed\nNewsgroups: example.other\n", StringComparison.Ordinal)));
+        Assert.StartsWith("435", await client.CommandAsync("IHAVE <t5@peer.test>"));
+        Assert.Empty(await server.Store.PublicFolders.FindByMessageIdAsync("<t4@peer.test>", CancellationToken.None));
+
         var stored = Assert.Single(await server.Store.PublicFolders.FindByMessageIdAsync("<t1@peer.test>", CancellationToken.None));
         var content = Encoding.UTF8.GetString(await server.Store.PublicFolders.ReadContentAsync(stored.BlobId, CancellationToken.None));
         Assert.StartsWith("Path: mail.example.test!news.peer.test!not-for-mail\r\n", content);
