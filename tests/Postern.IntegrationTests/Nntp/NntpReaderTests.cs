@@ -101,6 +101,11 @@ public sealed class NntpReaderTests
         Assert.StartsWith("215", await client.CommandAsync("LIST MODERATORS"));
         Assert.Empty(await client.ReadBlockAsync());
         Assert.StartsWith("501", await client.CommandAsync("LIST NOSUCHLIST"));
+        Assert.StartsWith("501", await client.CommandAsync("LIST OVERVIEW.FMT extra"));
+        Assert.StartsWith("501", await client.CommandAsync("LIST HEADERS NOSUCHVARIANT"));
+        Assert.StartsWith("501", await client.CommandAsync("LIST DISTRIB.PATS *"));
+        Assert.StartsWith("215", await client.CommandAsync("LIST HEADERS msgid"));
+        Assert.Contains(":bytes", await client.ReadBlockAsync());
 
         Assert.StartsWith("230", await client.CommandAsync("NEWNEWS example.* 20000101 000000 GMT"));
         Assert.Equal(["<first@example.test>"], await client.ReadBlockAsync());

@@ -148,6 +148,15 @@ internal sealed partial class NntpSession
             return false;
         }
 
+        // RFC 3977 §8.4.1, §7.6.5 and §8.6.1, RFC 6048 §2.5: OVERVIEW.FMT, DISTRIB.PATS and MOTD take no argument;
+        // HEADERS takes only MSGID or RANGE. Anything else is a syntax error, not a request to ignore.
+        if (wildmat is not null && (keyword is "OVERVIEW.FMT" or "DISTRIB.PATS" or "MOTD"
+            || (keyword == "HEADERS" && wildmat.ToUpperInvariant() is not ("MSGID" or "RANGE"))))
+        {
+            _channel.WriteLine($"501 Syntax error in LIST {keyword}");
+            return false;
+        }
+
         switch (keyword)
         {
             case "ACTIVE":
