@@ -246,7 +246,9 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId) || (expectedMessageId is not null && messageId != expectedMessageId))
         {
-            return await RejectAndRememberAsync(expectedMessageId, "Message-ID header does not match", cancellationToken).ConfigureAwait(false);
+            // Refused, but not remembered: the article sent is not the one offered, so remembering the offered
+            // Message-ID would turn the genuine article away (435/438) when another peer offers it.
+            return Reject(expectedMessageId, "Message-ID header does not match");
         }
 
         if (await store.PublicFolders.GetHistoryAsync(messageId!, cancellationToken).ConfigureAwait(false) is not null)

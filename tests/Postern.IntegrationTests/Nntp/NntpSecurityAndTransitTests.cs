@@ -181,6 +181,10 @@ public sealed class NntpSecurityAndTransitTests
         Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<other@peer.test>")));
         Assert.StartsWith("501", await client.CommandAsync("IHAVE not-an-id"));
 
+        // ... and the genuine <t3@peer.test> is still wanted afterwards (nothing was remembered for it).
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <t3@peer.test>"));
+        Assert.StartsWith("235", await client.SendArticleAsync(TransitArticle("<t3@peer.test>")));
+
         // A header line without a colon, or a second Newsgroups: refused for good (INN answers 437 too).
         Assert.StartsWith("335", await client.CommandAsync("IHAVE <t4@peer.test>"));
         Assert.StartsWith("437", await client.SendArticleAsync(TransitArticle("<t4@peer.test>").Replace("Subject: Relayed\n", "Subject: Relayed\nnot a header\n", StringComparison.Ordinal)));
