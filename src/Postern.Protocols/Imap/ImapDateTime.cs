@@ -59,7 +59,16 @@ public static class ImapDateTime
         }
 
         // A leap second is folded into the next minute's first second.
-        value = new DateTimeOffset(year, month, day, hour, minute, Math.Min(second, 59), offset);
+        var local = new DateTime(year, month, day, hour, minute, Math.Min(second, 59));
+
+        // "01-Jan-0001 00:00:00 +1200" is a valid date-time whose UTC instant is before year 1: not representable.
+        var utcTicks = local.Ticks - offset.Ticks;
+        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
+        {
+            return false;
+        }
+
+        value = new DateTimeOffset(local, offset);
         return true;
     }
 

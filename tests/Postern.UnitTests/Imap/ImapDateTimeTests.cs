@@ -22,6 +22,8 @@ public sealed class ImapDateTimeTests
     [InlineData("01-Jan-2020 24:00:00 +0000")]
     [InlineData("01-Jan-2020 00:00:00 0000")]
     [InlineData("01-Jan-2020T00:00:00 +0000")]
+    [InlineData("01-Jan-0001 00:00:00 +1200")]
+    [InlineData("31-Dec-9999 23:59:59 -1200")]
     public void Rejects_bad_date_time(string text) => Assert.False(ImapDateTime.TryParseDateTime(Encoding.ASCII.GetBytes(text), out _));
 
     [Theory]
