@@ -130,13 +130,14 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
                 DateOnly day;
                 if (date.SentDate)
                 {
-                    // RFC 3501: the Date: header, disregarding time and timezone.
-                    if (view!.Message.Headers.IndexOf(HeaderId.Date) < 0)
+                    // RFC 3501: the Date: header, disregarding time and timezone. One that cannot be read counts as
+                    // missing: MimeMessage.Date would give 1-Jan-0001, which every SENTBEFORE matches.
+                    if (view!.Message.Headers[HeaderId.Date] is not { } header || !MimeKit.Utils.DateUtils.TryParse(header, out var sent))
                     {
                         return false;
                     }
 
-                    day = DateOnly.FromDateTime(view.Message.Date.DateTime);
+                    day = DateOnly.FromDateTime(sent.DateTime);
                 }
                 else
                 {

@@ -117,6 +117,20 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_date_header_that_cannot_be_read_matches_no_sent_date_search_as_a_missing_one()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nDate: garbage\r\nSubject: g\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nSubject: d\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: n\r\n\r\nbody\r\n");
+        using var client = await SelectAsync(server, "s");
+        await client.SendAsync("s1 SEARCH SENTBEFORE 1-Jan-2000\r\ns2 SEARCH SENTON 1-Jan-0001\r\ns3 SEARCH SENTSINCE 1-Jan-2000\r\n");
+        Assert.Equal("* SEARCH", (await client.ReadUntilTaggedAsync("s1"))[0]);
+        Assert.Equal("* SEARCH", (await client.ReadUntilTaggedAsync("s2"))[0]);
+        Assert.Equal("* SEARCH 2", (await client.ReadUntilTaggedAsync("s3"))[0]);
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();
