@@ -153,7 +153,7 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
             case ImapSearchHeader header:
                 return HeaderContains(view!.Message.Headers, header.Field, header.Value);
             case ImapSearchText text:
-                return (text.IncludeHeader && view!.Message.Headers.Any(h => Contains(h.Value, text.Value))) || BodyContains(view!.Message, text.Value);
+                return (text.IncludeHeader && view!.Message.Headers.Any(h => Contains(h.Value, text.Value))) || BodyContains(view!.Message, text.Value, text.IncludeHeader);
             default:
                 return false;
         }
@@ -209,11 +209,19 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
         return false;
     }
 
-    private static bool BodyContains(MimeMessage message, string value)
+    private static bool BodyContains(MimeMessage message, string value, bool headers)
     {
-        foreach (var part in message.BodyParts.OfType<TextPart>())
+        foreach (var part in message.BodyParts)
         {
-            if (Contains(part.Text, value))
+            if (part is TextPart text && Contains(text.Text, value))
+            {
+                return true;
+            }
+
+            // A forwarded message (message/rfc822) is part of the body, but BodyParts does not enter it: its text is
+            // searched too, and for TEXT its header (as Dovecot does). Nesting is bounded by MimeKit's parser depth.
+            if (part is MessagePart { Message: { } inner } &&
+                ((headers && inner.Headers.Any(h => Contains(h.Value, value))) || BodyContains(inner, value, headers)))
             {
                 return true;
             }

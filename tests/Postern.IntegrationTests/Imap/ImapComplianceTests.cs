@@ -131,6 +131,23 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Body_and_text_search_look_inside_a_forwarded_message()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: plain\r\n\r\nnothing here\r\n");
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+            "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n" +
+            "From: inner@example.test\r\nSubject: innersubject\r\n\r\ninnerbody\r\n--b--\r\n");
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: bare\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n" +
+            "Subject: innersubject\r\n\r\ninnerbody\r\n");
+        using var client = await SelectAsync(server, "s");
+        await client.SendAsync("s1 SEARCH BODY innerbody\r\ns2 SEARCH TEXT innersubject\r\ns3 SEARCH BODY innersubject\r\n");
+        Assert.Equal("* SEARCH 2 3", (await client.ReadUntilTaggedAsync("s1"))[0]);
+        Assert.Equal("* SEARCH 2 3", (await client.ReadUntilTaggedAsync("s2"))[0]);
+        Assert.Equal("* SEARCH", (await client.ReadUntilTaggedAsync("s3"))[0]);
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();
