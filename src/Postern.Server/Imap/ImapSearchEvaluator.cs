@@ -151,9 +151,9 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
                     _ => day >= date.Date,
                 };
             case ImapSearchHeader header:
-                return HeaderContains(view!.Message.Headers, header.Field, header.Value);
+                return HeaderContains(AllHeaders(view!.Message), header.Field, header.Value);
             case ImapSearchText text:
-                return (text.IncludeHeader && view!.Message.Headers.Any(h => Contains(h.Value, text.Value))) || BodyContains(view!.Message, text.Value, text.IncludeHeader);
+                return (text.IncludeHeader && AllHeaders(view!.Message).Any(h => Contains(h.Value, text.Value))) || BodyContains(view!.Message, text.Value, text.IncludeHeader);
             default:
                 return false;
         }
@@ -169,7 +169,13 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
         _ => false,
     };
 
-    private static bool HeaderContains(HeaderList headers, string field, string value)
+    /// <summary>
+    /// The message's whole header: MimeKit keeps the Content-* fields on the body entity, not in MimeMessage.Headers,
+    /// and SEARCH HEADER Content-Type (or TEXT) must still see them.
+    /// </summary>
+    private static IEnumerable<Header> AllHeaders(MimeMessage message) => message.Body is { } body ? message.Headers.Concat(body.Headers) : message.Headers;
+
+    private static bool HeaderContains(IEnumerable<Header> headers, string field, string value)
     {
         foreach (var header in headers)
         {
@@ -221,7 +227,7 @@ internal sealed class ImapSearchEvaluator(ImapSession session, ImapSelectedMailb
             // A forwarded message (message/rfc822) is part of the body, but BodyParts does not enter it: its text is
             // searched too, and for TEXT its header (as Dovecot does). Nesting is bounded by MimeKit's parser depth.
             if (part is MessagePart { Message: { } inner } &&
-                ((headers && inner.Headers.Any(h => Contains(h.Value, value))) || BodyContains(inner, value, headers)))
+                ((headers && AllHeaders(inner).Any(h => Contains(h.Value, value))) || BodyContains(inner, value, headers)))
             {
                 return true;
             }

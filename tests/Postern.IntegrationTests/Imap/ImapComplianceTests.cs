@@ -148,6 +148,20 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Header_search_sees_the_content_fields()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: plain\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: typed\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\nbody\r\n");
+        using var client = await SelectAsync(server, "s");
+        await client.SendAsync("s1 SEARCH HEADER Content-Type charset\r\ns2 SEARCH HEADER Content-Transfer-Encoding \"\"\r\ns3 SEARCH TEXT quoted-printable\r\n");
+        Assert.Equal("* SEARCH 2", (await client.ReadUntilTaggedAsync("s1"))[0]);
+        Assert.Equal("* SEARCH 2", (await client.ReadUntilTaggedAsync("s2"))[0]);
+        Assert.Equal("* SEARCH 2", (await client.ReadUntilTaggedAsync("s3"))[0]);
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();
