@@ -162,6 +162,23 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Binary_fetch_of_an_unknown_encoding_is_NO_UNKNOWN_CTE_without_an_empty_FETCH()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: cte\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-foo\r\n\r\nabc\r\n");
+        using var client = await SelectAsync(server, "b");
+        await client.SendAsync("b1 FETCH 1 BINARY.PEEK[1]\r\nb2 FETCH 1 (BINARY.SIZE[1] UID)\r\n");
+
+        // RFC 3516 §4.3; "* 1 FETCH ()" would not be valid syntax (msg-att holds at least one item).
+        var first = await client.ReadUntilTaggedAsync("b1");
+        Assert.Single(first);
+        Assert.StartsWith("b1 NO [UNKNOWN-CTE]", first[0], StringComparison.Ordinal);
+        var second = await client.ReadUntilTaggedAsync("b2");
+        Assert.Single(second);
+        Assert.StartsWith("b2 NO [UNKNOWN-CTE]", second[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();

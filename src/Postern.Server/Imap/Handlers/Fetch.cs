@@ -107,6 +107,14 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 view = ImapMessageView.Parse(content);
             }
 
+            // RFC 3516 §4.3: a part whose encoding is unknown fails the command, found before this message's FETCH
+            // begins: stopping inside it could leave "* n FETCH ()", which is not valid syntax (msg-att needs one item).
+            if (view is not null && items.Any(i => i.Kind is ImapFetchItemKind.Binary or ImapFetchItemKind.BinarySize && HasUnknownEncoding(view, i.Section!)))
+            {
+                session.No(command, "Unknown content-transfer-encoding", "UNKNOWN-CTE");
+                return;
+            }
+
             session.AnnounceKeywords(message.Keywords);
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
             var wroteFlags = false;
@@ -274,6 +282,14 @@ internal sealed class Fetch(bool uid) : IImapHandler
     }
 
     /// <summary>The decoded content of a leaf part (RFC 3516 BINARY), or null for an encoding MimeKit cannot decode.</summary>
+    /// <summary>An encoding MimeKit does not know reads as Default; only the identity encodings may say so.</summary>
+    private static bool HasUnknownEncoding(ImapMessageView view, ImapSection section)
+    {
+        var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
+        var declared = (entity as MimePart)?.Headers[HeaderId.ContentTransferEncoding]?.Trim().ToLowerInvariant();
+        return entity is MimePart { ContentTransferEncoding: ContentEncoding.Default } && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary");
+    }
+
     private static byte[]? Decode(ImapMessageView view, ImapSection section)
     {
         var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
@@ -283,9 +299,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             return view.GetSection(section)?.ToArray() ?? [];
         }
 
-        // An encoding MimeKit does not know reads as Default; only the identity encodings may say so.
-        var declared = part.Headers[HeaderId.ContentTransferEncoding]?.Trim().ToLowerInvariant();
-        if (part.ContentTransferEncoding == ContentEncoding.Default && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary"))
+        if (HasUnknownEncoding(view, section))
         {
             return null;
         }
