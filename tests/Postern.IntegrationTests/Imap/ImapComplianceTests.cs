@@ -179,6 +179,28 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Save_with_min_or_max_alone_keeps_only_those_messages()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        for (var i = 1; i <= 4; i++)
+        {
+            await server.DeliverAsync("INBOX", $"From: a@example.test\r\nSubject: m{i}\r\n\r\nbody\r\n");
+        }
+
+        using var client = await SelectAsync(server, "v");
+
+        // RFC 9051 §6.4.4.1: SAVE with MIN and/or MAX (no ALL or COUNT) saves only the message(s) they return.
+        await client.SendAsync("v1 SEARCH RETURN (SAVE MIN) 2:4\r\nv2 SEARCH $\r\nv3 SEARCH RETURN (SAVE MIN MAX) 1:3\r\nv4 SEARCH $\r\n" +
+            "v5 SEARCH RETURN (SAVE MAX COUNT) 1:3\r\nv6 SEARCH $\r\n");
+        Assert.Equal("* ESEARCH (TAG \"v1\") MIN 2", (await client.ReadUntilTaggedAsync("v1"))[0]);
+        Assert.Equal("* SEARCH 2", (await client.ReadUntilTaggedAsync("v2"))[0]);
+        Assert.Equal("* ESEARCH (TAG \"v3\") MIN 1 MAX 3", (await client.ReadUntilTaggedAsync("v3"))[0]);
+        Assert.Equal("* SEARCH 1 3", (await client.ReadUntilTaggedAsync("v4"))[0]);
+        Assert.Equal("* ESEARCH (TAG \"v5\") MAX 3 COUNT 3", (await client.ReadUntilTaggedAsync("v5"))[0]);
+        Assert.Equal("* SEARCH 1 2 3", (await client.ReadUntilTaggedAsync("v6"))[0]);
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -58,7 +58,7 @@ internal sealed class Search(bool uid) : IImapHandler
     {
         if ((options & ImapSearchReturnOptions.Save) != 0)
         {
-            session.SavedSearch = uids;
+            session.SavedSearch = SavedUids(options, numbers, uids, sortOrder);
         }
 
         // RFC 5182 §2.4: SAVE alone returns no ESEARCH response.
@@ -100,6 +100,39 @@ internal sealed class Search(bool uid) : IImapHandler
         }
 
         writer.EndLine();
+    }
+
+    /// <summary>
+    /// What SAVE keeps for "$": with MIN and/or MAX and neither ALL nor COUNT, only the messages those return; otherwise
+    /// every message found (RFC 5182 §2.4, RFC 9051 §6.4.4.1).
+    /// </summary>
+    private static IReadOnlyList<long> SavedUids(ImapSearchReturnOptions options, IReadOnlyList<uint> numbers, IReadOnlyList<long> uids, bool sortOrder)
+    {
+        if ((options & (ImapSearchReturnOptions.All | ImapSearchReturnOptions.Count)) != 0 ||
+            (options & (ImapSearchReturnOptions.Min | ImapSearchReturnOptions.Max)) == 0 || uids.Count == 0)
+        {
+            return uids;
+        }
+
+        int lowest = 0, highest = 0;
+        for (var i = 1; i < numbers.Count; i++)
+        {
+            lowest = numbers[i] < numbers[lowest] ? i : lowest;
+            highest = numbers[i] > numbers[highest] ? i : highest;
+        }
+
+        var saved = new List<long>(2);
+        if ((options & ImapSearchReturnOptions.Min) != 0)
+        {
+            saved.Add(uids[sortOrder ? 0 : lowest]);
+        }
+
+        if ((options & ImapSearchReturnOptions.Max) != 0 && !saved.Contains(uids[sortOrder ? uids.Count - 1 : highest]))
+        {
+            saved.Add(uids[sortOrder ? uids.Count - 1 : highest]);
+        }
+
+        return saved;
     }
 
     /// <summary>
