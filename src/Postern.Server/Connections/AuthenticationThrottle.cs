@@ -5,7 +5,9 @@ namespace Postern.Server.Connections;
 
 /// <summary>
 /// Slows down password guessing: after a few failures for an account or a client address, each further
-/// attempt waits (exponential, capped), and past a hard limit attempts are refused until the window passes.
+/// attempt waits (exponential, capped), and past a hard limit attempts from that address are refused until the window
+/// passes. Failures for an account only slow it down, never block it: otherwise anyone could lock a user out by
+/// guessing wrong on purpose (Dovecot delays too, and never locks an account).
 /// </summary>
 public sealed class AuthenticationThrottle
 {
@@ -22,18 +24,20 @@ public sealed class AuthenticationThrottle
     /// <summary>The delay to apply before answering an attempt, or null when attempts are blocked.</summary>
     public TimeSpan? DelayFor(IPAddress client, string? account)
     {
-        var count = Math.Max(Count("ip:" + client), account is null ? 0 : Count("user:" + account));
-        if (count >= MaxFailures)
+        var fromAddress = Count("ip:" + client);
+        if (fromAddress >= MaxFailures)
         {
             return null;
         }
 
+        var count = Math.Max(fromAddress, account is null ? 0 : Count("user:" + account));
         if (count < FreeFailures)
         {
             return TimeSpan.Zero;
         }
 
-        var delay = TimeSpan.FromMilliseconds(250 * Math.Pow(2, count - FreeFailures));
+        // The exponent is capped: an account's count is unbounded, and 2^n overflows a TimeSpan long before the cap.
+        var delay = TimeSpan.FromMilliseconds(250 * Math.Pow(2, Math.Min(count - FreeFailures, 20)));
         return delay > MaxDelay ? MaxDelay : delay;
     }
 
