@@ -220,9 +220,10 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
                 await handler.RunSessionAsync(connection, _stop.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or InvalidDataException)
             {
-                // The peer went away or the server is stopping: end the session quietly.
+                // The peer went away, sent a corrupt COMPRESS DEFLATE stream (nothing sensible can be answered), or the
+                // server is stopping: end the session quietly.
             }
             catch (Exception ex)
             {

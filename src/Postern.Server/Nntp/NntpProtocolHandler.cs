@@ -12,15 +12,6 @@ public sealed class NntpProtocolHandler(ServerContext context, Action? articleAc
     // RFC 3977 §5.1.1: 400 "service temporarily unavailable".
     public ReadOnlyMemory<byte> BusyReply { get; } = "400 Too many connections, try again later\r\n"u8.ToArray();
 
-    public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await new NntpSession(connection, context, articleAccepted).RunAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidDataException)
-        {
-            // A corrupt COMPRESS DEFLATE stream from the client: nothing sensible can be answered, so close quietly.
-        }
-    }
+    public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>
+        new NntpSession(connection, context, articleAccepted).RunAsync(cancellationToken);
 }

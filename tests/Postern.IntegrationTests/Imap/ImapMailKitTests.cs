@@ -259,6 +259,28 @@ public sealed class ImapMailKitTests
     }
 
     [Fact]
+    public async Task A_corrupt_deflate_stream_after_compress_ends_the_session_quietly_and_others_go_on()
+    {
+        using var log = new RecordingLoggerFactory();
+        await using var server = await ImapTestServer.StartAsync(loggerFactory: log);
+        using (var raw = await server.ConnectRawAsync())
+        {
+            await raw.SendAsync($"a LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
+            Assert.StartsWith("a OK", (await raw.ReadUntilTaggedAsync("a"))[^1], StringComparison.Ordinal);
+            await raw.SendAsync("b COMPRESS DEFLATE\r\n");
+            Assert.StartsWith("b OK", (await raw.ReadUntilTaggedAsync("b"))[^1], StringComparison.Ordinal);
+
+            // A deflate block with the reserved block type 3: no inflater can read past it.
+            await raw.SendAsync([0x07, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+            Assert.Null(await raw.ReadLineAsync());
+        }
+
+        using var client = await server.ConnectAsync();
+        await client.NoOpAsync();
+        Assert.DoesNotContain(log.Entries, e => e.EventId == 2003);
+    }
+
+    [Fact]
     public async Task Quick_resync_and_esearch_with_mailkit()
     {
         await using var server = await ImapTestServer.StartAsync();

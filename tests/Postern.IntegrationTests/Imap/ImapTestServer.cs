@@ -30,7 +30,7 @@ internal sealed class ImapTestServer : IAsyncDisposable
     public int TlsPort => Server.PortOf(VirtualServerName, BindingMode.ImplicitTls);
 
     public static async Task<ImapTestServer> StartAsync(bool requireSecureChannel = false, int maxBadCommands = 20, int idleTimeoutSeconds = 300,
-        IReadOnlyDictionary<string, string>? settings = null)
+        IReadOnlyDictionary<string, string>? settings = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var server = await InProcessServer.StartAsync(context => [new ImapProtocolHandler(context)],
         [
@@ -44,7 +44,7 @@ internal sealed class ImapTestServer : IAsyncDisposable
                 Limits = new ConnectionLimits { MaxBadCommands = maxBadCommands, MaxMessageSize = 1024 * 1024, IdleTimeoutSeconds = idleTimeoutSeconds },
                 Settings = settings ?? new Dictionary<string, string>(),
             },
-        ]);
+        ], loggerFactory: loggerFactory);
         await server.Store.Directory.AddDomainAsync("example.test", CancellationToken.None);
         var account = await server.Store.Directory.AddAccountAsync(User, Password, CancellationToken.None);
         Assert.True(account.IsOk, account.Message);
