@@ -140,7 +140,9 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // No SocketOptionName.ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, which let a second
+                // virtual server (or any process of the same user) bind the same port and take half its connections.
+                // .NET already sets SO_REUSEADDR on Unix, so a restart still binds while old connections are in TIME_WAIT.
                 socket.Bind(new IPEndPoint(address, host.EffectivePort(binding)));
                 socket.Listen(512);
             }

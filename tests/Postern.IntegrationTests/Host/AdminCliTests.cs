@@ -119,6 +119,32 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AVirtualServerOnAPortAnotherListensOnStaysDownAndNoOneSharesThePort()
+    {
+        // A second NNTP virtual server on the default one's 563: it is saved, but reports the port in use instead
+        // of listening beside it and taking part of its connections.
+        var created = await _server.CliAsync(null, "vs", "create", "--name", "Second NNTP on 563", "--protocol", "nntp", "--bind", "127.0.0.1:563/tls");
+        Assert.True(created.ExitCode == 0, created.Error);
+        try
+        {
+            var shown = await _server.CliAsync(null, "vs", "show", "Second NNTP on 563", "--json");
+            using var second = JsonDocument.Parse(shown.Output);
+            var binding = second.RootElement.GetProperty("bindings")[0];
+            Assert.False(binding.GetProperty("listening").GetBoolean());
+            Assert.Contains("in use", binding.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            Assert.Equal(0, (await _server.CliAsync(null, "vs", "delete", "Second NNTP on 563")).ExitCode);
+        }
+
+        // Nor can another process bind a listening port, even asking for SO_REUSEPORT (.NET's ReuseAddress on Linux).
+        using var thief = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        thief.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+        Assert.Throws<System.Net.Sockets.SocketException>(() => thief.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _server.Port(110))));
+    }
+
+    [Fact]
     public async Task CaExportGivesTheRootThatSignsTheServedCertificate()
     {
         var file = Path.Combine(_server.DataDirectory, "exported.pem");
