@@ -28,7 +28,7 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error("a virtual server needs a name and at least one binding");
             }
 
-            var bindingError = ValidateBindings(request.Bindings);
+            var bindingError = ValidateBindings(request.Bindings, server.Context.PortOffset);
             if (bindingError is not null)
             {
                 return AdminApi.Error(bindingError);
@@ -86,7 +86,7 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error("a virtual server needs at least one binding");
             }
 
-            if (request.Bindings is not null && ValidateBindings(request.Bindings) is { } bindingError)
+            if (request.Bindings is not null && ValidateBindings(request.Bindings, server.Context.PortOffset) is { } bindingError)
             {
                 return AdminApi.Error(bindingError);
             }
@@ -147,13 +147,19 @@ internal static class VirtualServerEndpoints
             ? "limits must be positive (line length at least 64, message size at least 1024)"
             : null;
 
-    private static string? ValidateBindings(IReadOnlyList<Binding> bindings)
+    private static string? ValidateBindings(IReadOnlyList<Binding> bindings, int portOffset)
     {
         foreach (var binding in bindings)
         {
             if (binding.Port is < 0 or > 65535)
             {
                 return $"port {binding.Port} is out of range";
+            }
+
+            // The listener binds the port plus serve's --port-offset; past 65535 it could never listen.
+            if (binding.Port != 0 && binding.Port + portOffset > 65535)
+            {
+                return $"port {binding.Port} with the port offset {portOffset} is {binding.Port + portOffset}, out of range";
             }
 
             if (binding.Address is not ("*" or "::" or "localhost") && !System.Net.IPAddress.TryParse(binding.Address, out _))

@@ -145,6 +145,23 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ABindingThePortOffsetPushesPast65535IsRefusedAndBreaksNothing()
+    {
+        var refused = await _server.CliAsync(null, "vs", "create", "--name", "Too High", "--protocol", "pop3", "--bind", "127.0.0.1:65535");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("out of range", Assert.Single(refused.Error.Trim().Split('\n')), StringComparison.Ordinal);
+
+        var changed = await _server.CliAsync(null, "vs", "set", "Default POP3 Virtual Server", "--bind", "127.0.0.1:65535");
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("out of range", changed.Error, StringComparison.Ordinal);
+
+        var list = await _server.CliAsync(null, "vs", "list", "--json");
+        Assert.True(list.ExitCode == 0, list.Error);
+        using var servers = JsonDocument.Parse(list.Output);
+        Assert.DoesNotContain(servers.RootElement.EnumerateArray(), s => s.GetProperty("name").GetString() == "Too High");
+    }
+
+    [Fact]
     public async Task CaExportGivesTheRootThatSignsTheServedCertificate()
     {
         var file = Path.Combine(_server.DataDirectory, "exported.pem");
