@@ -7,6 +7,11 @@ internal static class AdminApi
 {
     public static void Map(WebApplication app, PosternServer server, AdminCredentials credentials)
     {
+        app.Use((context, next) =>
+        {
+            RestoreEncodedSlashes(context);
+            return next(context);
+        });
         var api = app.MapGroup("/api/v1");
         api.AddEndpointFilter(async (context, next) =>
         {
@@ -61,6 +66,36 @@ internal static class AdminApi
             document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", document)] = [] }];
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// Kestrel decodes the path except %2F, so that an encoded slash cannot split a segment: a name holding a slash (a
+    /// virtual server "Sales/Support", the user a/b@example.com, '/' being atext in RFC 5322 §3.2.3) reaches a route
+    /// value as "a%2Fb", and a literal "%2F" as well. Each such value is taken again from its raw segment, decoded once.
+    /// </summary>
+    private static void RestoreEncodedSlashes(HttpContext context)
+    {
+        if (context.GetEndpoint() is not RouteEndpoint endpoint
+            || !context.Request.RouteValues.Values.Any(v => v is string s && s.Contains("%2F", StringComparison.OrdinalIgnoreCase))
+            || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is not ['/', ..] raw)
+        {
+            return;
+        }
+
+        var segments = raw.Split('?', 2)[0].Split('/')[1..];
+        var pattern = endpoint.RoutePattern.PathSegments;
+        if (segments.Length != pattern.Count)
+        {
+            return;
+        }
+
+        for (var i = 0; i < pattern.Count; i++)
+        {
+            if (pattern[i].Parts is [Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter])
+            {
+                context.Request.RouteValues[parameter.Name] = Uri.UnescapeDataString(segments[i]);
+            }
+        }
     }
 
     public static IResult Error(string message, int status = StatusCodes.Status400BadRequest) => Results.Json(new ApiError(message), statusCode: status);

@@ -25,6 +25,32 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task NamesHoldingASlashOrAPercentSignAreManagedByName()
+    {
+        // '/' and '%' are atext (RFC 5322 §3.2.3): such a user is added, then found again by every verb that names it.
+        foreach (var address in new[] { "sales/north@example.test", "p%2Fq@example.test" })
+        {
+            var added = await _server.CliAsync("pw-slash-1\n", "user", "add", address, "--password-stdin");
+            Assert.True(added.ExitCode == 0, added.Error);
+            var quota = await _server.CliAsync(null, "user", "quota", address, "1G");
+            Assert.True(quota.ExitCode == 0, quota.Error);
+            var passwd = await _server.CliAsync("pw-slash-2\n", "user", "passwd", address, "--password-stdin");
+            Assert.True(passwd.ExitCode == 0, passwd.Error);
+            var removed = await _server.CliAsync(null, "user", "remove", address);
+            Assert.True(removed.ExitCode == 0, removed.Error);
+        }
+
+        var created = await _server.CliAsync(null, "vs", "create", "--name", "Sales/Support", "--protocol", "pop3", "--bind", "127.0.0.1:0");
+        Assert.True(created.ExitCode == 0, created.Error);
+        var stopped = await _server.CliAsync(null, "vs", "stop", "Sales/Support");
+        Assert.True(stopped.ExitCode == 0, stopped.Error);
+        var shown = await _server.CliAsync(null, "cert", "show", "Sales/Support");
+        Assert.True(shown.ExitCode == 0, shown.Error);
+        var deleted = await _server.CliAsync(null, "vs", "delete", "Sales/Support");
+        Assert.True(deleted.ExitCode == 0, deleted.Error);
+    }
+
+    [Fact]
     public async Task QuotasDisabledUsersAndAliasesAreManagedFromTheCommandLineAndEnforced()
     {
         var carol = await _server.AddUserAsync("carol", "pw-carol-1");
