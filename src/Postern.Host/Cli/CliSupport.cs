@@ -34,6 +34,12 @@ internal static class CliSupport
                 await Console.Error.WriteLineAsync("postern: " + ex.Message).ConfigureAwait(false);
                 return 1;
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A --file that cannot be read or an --out that cannot be written: one line too, not a stack trace.
+                await Console.Error.WriteLineAsync("postern: " + ex.Message).ConfigureAwait(false);
+                return 1;
+            }
         });
 
     public static void Print<T>(ParseResult parse, T value, Func<T, IEnumerable<string[]>>? rows = null, string[]? header = null)

@@ -202,6 +202,24 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AFileThatCannotBeReadOrWrittenIsRefusedInOneLine()
+    {
+        var missingFolder = Path.Combine(_server.DataDirectory, "no-such-folder", "ca.pem");
+        foreach (var args in new[]
+        {
+            new[] { "ca", "export", "--out", missingFolder },
+            ["ca", "crl", "--out", _server.DataDirectory],
+            ["ca", "submit", "--file", Path.Combine(_server.DataDirectory, "no-such-request.csr")],
+        })
+        {
+            var refused = await _server.CliAsync(null, args);
+            Assert.Equal(1, refused.ExitCode);
+            var line = Assert.Single(refused.Error.Trim().Split('\n'));
+            Assert.StartsWith("postern: ", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task The_organization_names_the_store_the_server_runs_on()
     {
         using var admin = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
