@@ -103,7 +103,7 @@ internal static class ServeCommand
             await next(context);
         });
         AdminApi.Map(app, server, credentials);
-        WebConsole.Map(app);
+        WebConsole.Map(app, server);
         ClientAutoconfig.Map(app, server);
 
         try

@@ -274,6 +274,16 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         var script = await http.GetStringAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/console.js"));
         Assert.Contains("/api/v1/", script, StringComparison.Ordinal);
+
+        // Not in clear text (the console would send the token there): the clear-text binding sends the browser to TLS.
+        using var noRedirects = new HttpClientHandler { AllowAutoRedirect = false };
+        using var clearHttp = new HttpClient(noRedirects);
+        foreach (var path in new[] { "/", "/console.js" })
+        {
+            var clear = await clearHttp.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}{path}"));
+            Assert.Equal(System.Net.HttpStatusCode.TemporaryRedirect, clear.StatusCode);
+            Assert.Equal(new Uri($"https://127.0.0.1:{_server.Port(443)}/"), clear.Headers.Location);
+        }
     }
 
     [Fact]
