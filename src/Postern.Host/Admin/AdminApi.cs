@@ -15,6 +15,8 @@ internal static class AdminApi
         var api = app.MapGroup("/api/v1");
         api.AddEndpointFilter(async (context, next) =>
         {
+            // Answers hold users, keys' PEMs and exported PFX files: no browser or proxy may keep a copy.
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
             // The token never travels in clear text: the API answers only over TLS.
             if (!context.HttpContext.Request.IsHttps)
             {

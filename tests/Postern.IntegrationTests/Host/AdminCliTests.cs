@@ -232,6 +232,21 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ApiAnswersAreNeverStoredByABrowserOrProxy()
+    {
+        using var admin = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => _server.ChainsToRoot(this, certificate, null, default) };
+        using var http = new HttpClient(handler);
+        var refused = await http.GetAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/users"));
+        Assert.True(refused.Headers.CacheControl?.NoStore, "a refusal without no-store");
+
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.RootElement.GetProperty("token").GetString());
+        var users = await http.GetAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/users"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, users.StatusCode);
+        Assert.True(users.Headers.CacheControl?.NoStore, "an answer without no-store");
+    }
+
+    [Fact]
     public async Task The_api_describes_itself_and_docs_openapi_json_is_that_description()
     {
         var served = await PosternProcess.RunAsync("curl", ["-sf", "--cacert", _server.RootPemPath, "--resolve", $"mail.example.test:{_server.Port(443)}:127.0.0.1",
