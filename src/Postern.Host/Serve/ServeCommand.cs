@@ -68,7 +68,6 @@ internal static class ServeCommand
                 return;
             }
 
-            var runtime = new VirtualServerRuntime(http, server.Context);
             foreach (var binding in http.Bindings)
             {
                 var address = binding.Address switch { "*" => IPAddress.Any, "::" => IPAddress.IPv6Any, "localhost" => IPAddress.Loopback, _ => IPAddress.Parse(binding.Address) };
@@ -79,7 +78,8 @@ internal static class ServeCommand
                     {
                         listen.UseHttps(new TlsHandshakeCallbackOptions
                         {
-                            OnConnection = context => ValueTask.FromResult(runtime.CreateTlsOptions(context.ClientHelloInfo.ServerName)
+                            // The settings as they are now: `vs set` (minimum TLS version, client certificates) applies to the next handshake.
+                            OnConnection = context => ValueTask.FromResult(new VirtualServerRuntime(server.Host.Current(http.Id) ?? http, server.Context).CreateTlsOptions(context.ClientHelloInfo.ServerName)
                                 ?? throw new System.Security.Authentication.AuthenticationException("no certificate for the HTTP virtual server")),
                         });
                     }

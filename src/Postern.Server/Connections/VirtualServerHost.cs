@@ -19,6 +19,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), Listener> _listeners = new();
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), ListenerStatus> _failed = new();
+    private readonly ConcurrentDictionary<long, VirtualServer> _current = new();
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
@@ -33,6 +34,12 @@ public sealed class VirtualServerHost : IAsyncDisposable
     public IReadOnlyList<ListenerStatus> Status =>
         [.. _listeners.Values.Select(l => l.Status), .. _failed.Values];
 
+    /// <summary>
+    /// A virtual server's settings as last applied, also for one this host does not listen for (the HTTP virtual
+    /// server, which Kestrel serves): its TLS handshakes follow a change at once, as the listeners here do.
+    /// </summary>
+    public VirtualServer? Current(long virtualServerId) => _current.GetValueOrDefault(virtualServerId);
+
     /// <summary>Re-reads the virtual servers from the store and makes the listeners match.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -45,6 +52,16 @@ public sealed class VirtualServerHost : IAsyncDisposable
         await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            foreach (var server in servers)
+            {
+                _current[server.Id] = server;
+            }
+
+            foreach (var gone in _current.Keys.Except(servers.Select(s => s.Id)).ToList())
+            {
+                _current.TryRemove(gone, out _);
+            }
+
             var wanted = new Dictionary<(long, string, int, BindingMode), (VirtualServer Server, Binding Binding)>();
             foreach (var server in servers.Where(s => s.Enabled && _handlers.ContainsKey(s.Protocol)))
             {

@@ -120,6 +120,13 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         Assert.Equal("1.3", changed.RootElement.GetProperty("security").GetProperty("minimumTlsVersion").GetString());
         Assert.NotEmpty(changed.RootElement.GetProperty("bindings").EnumerateArray());
 
+        // At once on the HTTP virtual server too (Kestrel serves it): a TLS 1.2 client is refused, a TLS 1.3 one served.
+        var tls12 = await PosternProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{_server.Port(443)}", "-tls1_2"], "Q\n");
+        Assert.DoesNotContain("New, TLSv1.2", tls12.Output, StringComparison.Ordinal);
+        var tls13 = await PosternProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{_server.Port(443)}", "-tls1_3"], "Q\n");
+        Assert.Contains("New, TLSv1.3", tls13.Output, StringComparison.Ordinal);
+        Assert.Equal(0, (await _server.CliAsync(null, "vs", "set", "Default HTTP Virtual Server", "--min-tls", "1.2")).ExitCode);
+
         var bad = await _server.CliAsync(null, "vs", "set", "No Such Server", "--require-128bit", "on");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("no such virtual server", bad.Error, StringComparison.Ordinal);
