@@ -148,7 +148,14 @@ internal static class CertificateFacts
     public static string NormalizeSerial(string serial) =>
         serial.Replace(":", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
 
-    public static string ToPem(X509Certificate2 certificate) => PemEncoding.WriteString("CERTIFICATE", certificate.RawData);
+    /// <summary>
+    /// PEM ending in a line break, as openssl writes it: PemEncoding stops at the END line, so a chain of them ran
+    /// together ("-----END CERTIFICATE----------BEGIN…", which openssl refuses) and a file did not concatenate with another.
+    /// </summary>
+    public static string ToPem(X509Certificate2 certificate) => PemEncoding.WriteString("CERTIFICATE", certificate.RawData) + "\n";
+
+    /// <summary>A certificate request's PEM ending in a line break, for the same reason.</summary>
+    public static string ToPem(CertificateRequest request) => request.CreateSigningRequestPem() + "\n";
 
     public static string Utc(DateTimeOffset when) => when.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 }

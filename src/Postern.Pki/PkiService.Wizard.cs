@@ -468,7 +468,7 @@ public sealed partial class PkiService
         request.CertificateExtensions.Add(CaSigner.BuildSubjectAlternativeName(names, critical: false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CertificateFacts.ServerAuthOid)], critical: false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | (key is RSA ? X509KeyUsageFlags.KeyEncipherment : 0), critical: true));
-        var pem = request.CreateSigningRequestPem();
+        var pem = CertificateFacts.ToPem(request);
         var friendly = string.IsNullOrWhiteSpace(form.FriendlyName) ? DefaultFriendlyName(server) : form.FriendlyName.Trim();
         return PkiResult<WizardRequestRow>.Ok(new WizardRequestRow(server.Id, friendly, KeyAlgorithms.Name(algorithm), distinguishedName.Name, commonName, names, pem, _keys.ProtectKey(key), null, _clock.GetUtcNow()));
     }

@@ -133,6 +133,11 @@ public sealed class CertificateAuthorityTests
         Assert.True(installed.Succeeded, installed.Error);
         Assert.Equal("subordinate", installed.Value!.Kind);
 
+        // The chain (issuing CA, then the external root) is two PEM blocks each ending its line, as openssl reads them.
+        var chainPem = (await f.Pki.ExportCaChainPemAsync(default))!;
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(chainPem, "^-----END CERTIFICATE-----\n", System.Text.RegularExpressions.RegexOptions.Multiline));
+        Assert.EndsWith("-----END CERTIFICATE REQUEST-----\n", csr.Value!, StringComparison.Ordinal);
+
         var vs = await f.AddVirtualServerAsync("Public SMTP", Postern.Store.ServiceProtocol.Smtp);
         var outcome = await f.Pki.SubmitRequestToOnlineCaAsync(vs, new CertificateRequestForm { CommonName = "smtp.example.com" }, default);
         Assert.True(outcome.Succeeded, outcome.Error);
