@@ -23,12 +23,15 @@ internal sealed class AdminClient : IDisposable
     private AdminClient(AdminCredentials credentials)
     {
         Credentials = credentials;
-        var root = X509Certificate2.CreateFromPem(credentials.RootCertificatePem);
+
+        // The organization's CA, and the roots above or before it that its certificates may chain to (a subordinate CA).
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPem(credentials.RootCertificatePem);
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
-                // Trust exactly the organization's root for the admin endpoint, nothing else.
+                // Trust exactly the organization's roots from admin.json for the admin endpoint, nothing else.
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 {
                     if (certificate is null)
@@ -38,7 +41,11 @@ internal sealed class AdminClient : IDisposable
 
                     using var chain = new X509Chain();
                     chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(root);
+                    foreach (var anchor in trusted)
+                    {
+                        (anchor.SubjectName.RawData.AsSpan().SequenceEqual(anchor.IssuerName.RawData) ? chain.ChainPolicy.CustomTrustStore : chain.ChainPolicy.ExtraStore).Add(anchor);
+                    }
+
                     chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                     return chain.Build(new X509Certificate2(certificate));
                 },

@@ -91,7 +91,8 @@ internal static class ServeCommand
         builder.Services.AddOpenApi("v1", AdminApi.DescribeDocument);
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
-        var credentials = new AdminCredentials("", token, server.Certificates.RootPem);
+        var trust = await server.Certificates.Pki.ExportAdminTrustPemAsync(cancellationToken) ?? server.Certificates.RootPem;
+        var credentials = new AdminCredentials("", token, trust);
         app.Use(async (context, next) =>
         {
             // The console runs only its own script and is never framed; the token stays in the tab.

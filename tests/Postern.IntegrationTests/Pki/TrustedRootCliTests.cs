@@ -39,4 +39,40 @@ public sealed class TrustedRootCliTests(PosternProcessFixture fixture) : IClassF
         Assert.NotEqual(0, own.ExitCode);
         Assert.Contains(ownCa.ExportCertificatePem().Trim(), (await _server.CliAsync(null, "ca", "trust", "list")).Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task After_becoming_a_subordinate_ca_the_command_line_still_reaches_the_server_across_a_restart()
+    {
+        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=Public Root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
+        var rootFile = Path.Combine(server.DataDirectory, "public-root.pem");
+        await File.WriteAllTextAsync(rootFile, root.ExportCertificatePem());
+        Assert.Equal(0, (await server.CliAsync(null, "ca", "trust", "add", "--file", rootFile)).ExitCode);
+
+        var csrFile = Path.Combine(server.DataDirectory, "subca.csr");
+        var requested = await server.CliAsync(null, "ca", "subordinate", "request", "--cn", "Example Issuing CA", "--org", "Example", "--out", csrFile);
+        Assert.True(requested.ExitCode == 0, requested.Error);
+        var csr = CertificateRequest.LoadSigningRequestPem(await File.ReadAllTextAsync(csrFile), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        using var signed = csr.Create(root, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddYears(1), RandomNumberGenerator.GetBytes(16));
+        var subFile = Path.Combine(server.DataDirectory, "subca.pem");
+        await File.WriteAllTextAsync(subFile, signed.ExportCertificatePem());
+        var installed = await server.CliAsync(null, "ca", "subordinate", "install", "--file", subFile);
+        Assert.True(installed.ExitCode == 0, installed.Error);
+        server.Kill();
+
+        // admin.json now names the subordinate CA; the HTTPS virtual server still serves what the old root issued, and
+        // once renewed, a certificate under the subordinate CA: the CLI reaches the server either way.
+        await using var again = await PosternProcess.StartAsync("mail.example.test", server.DataDirectory, server.PortOffset);
+        var before = await again.CliAsync(null, "vs", "list");
+        Assert.True(before.ExitCode == 0, before.Error);
+        var renewed = await again.CliAsync(null, "cert", "renew", "Default HTTP Virtual Server");
+        Assert.True(renewed.ExitCode == 0, renewed.Error);
+        Assert.Contains("by Example Issuing CA", renewed.Output, StringComparison.Ordinal);
+        var after = await again.CliAsync(null, "vs", "list");
+        Assert.True(after.ExitCode == 0, after.Error);
+    }
 }
