@@ -28,8 +28,9 @@ public sealed partial class PkiService
 
     /// <summary>
     /// What the CLI trusts for the admin endpoint, PEM: the CA certificate first (what `ca export` gives), the chain
-    /// above it (a subordinate CA's external root), then every root the organization's CA has been. A CA that became
-    /// subordinate still serves the certificates its old root issued until they are renewed under the new one.
+    /// above it (a subordinate CA's external root), then every other root the organization trusts. The HTTPS virtual
+    /// server may serve a certificate from any of them: one its CA issued before it became subordinate, or one from an
+    /// external CA (the wizard installs only certificates that chain to a trusted root).
     /// </summary>
     public async Task<string?> ExportAdminTrustPemAsync(CancellationToken cancellationToken)
     {
@@ -39,13 +40,11 @@ public sealed partial class PkiService
             return null;
         }
 
-        foreach (var row in await _repository.ListCertificatesAsync(cancellationToken))
+        foreach (var root in await ListTrustedRootPemsAsync(cancellationToken))
         {
-            using var certificate = row.Load();
-            var one = CertificateFacts.ToPem(certificate);
-            if (row.Kind == CertificateKind.Ca && CertificateFacts.IsSelfIssued(certificate) && !pem.Contains(one, StringComparison.Ordinal))
+            if (!pem.Contains(root, StringComparison.Ordinal))
             {
-                pem += one;
+                pem += root;
             }
         }
 

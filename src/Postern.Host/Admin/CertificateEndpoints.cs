@@ -17,7 +17,12 @@ internal static class CertificateEndpoints
 
         api.MapGet("/certificates", async (CancellationToken ct) => Results.Ok(await pki.ListCertificatesAsync(ct)));
         api.MapGet("/certificates/expiring", async (int? days, CancellationToken ct) => Results.Ok(await pki.CheckExpiryAsync(days ?? 30, ct)));
-        api.MapDelete("/certificates/{thumbprint}", async (string thumbprint, CancellationToken ct) => Outcome(await pki.DeleteCertificateAsync(thumbprint, ct)));
+        api.MapDelete("/certificates/{thumbprint}", async (string thumbprint, CancellationToken ct) =>
+        {
+            var deleted = await pki.DeleteCertificateAsync(thumbprint, ct);
+            await server.Certificates.RefreshRootAsync(ct);
+            return Outcome(deleted);
+        });
         api.MapPost("/certificates/{thumbprint}/export", async (string thumbprint, PasswordRequest request, CancellationToken ct) =>
         {
             if (string.IsNullOrEmpty(request.Password))
@@ -134,7 +139,13 @@ internal static class CertificateEndpoints
             }
 
             var imported = await pki.ImportTrustedRootAsync(bytes, request.FriendlyName, ct);
-            return imported.Succeeded ? Results.Ok(imported.Value) : AdminApi.Error(imported.Error!);
+            if (!imported.Succeeded)
+            {
+                return AdminApi.Error(imported.Error!);
+            }
+
+            await server.Certificates.RefreshRootAsync(ct);
+            return Results.Ok(imported.Value);
         });
         api.MapGet("/ca/issued", async (CancellationToken ct) => Results.Ok(await pki.ListIssuedAsync(ct)));
         api.MapPost("/ca/issue", async (IssueRequest request, CancellationToken ct) =>

@@ -70,8 +70,17 @@ internal sealed class CertificateServices : IAsyncDisposable
         await Pki.ReloadAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task RefreshRootAsync(CancellationToken cancellationToken) =>
+    /// <summary>Called after the CA or the trusted roots changed (serve rewrites admin.json, which the CLI trusts).</summary>
+    public Func<CancellationToken, Task>? RootsChanged { get; set; }
+
+    public async Task RefreshRootAsync(CancellationToken cancellationToken)
+    {
         RootPem = await Pki.ExportRootPemAsync(cancellationToken).ConfigureAwait(false) ?? RootPem;
+        if (RootsChanged is { } changed)
+        {
+            await changed(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public async Task<string?> ResolveClientCertificateAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
     {

@@ -123,6 +123,23 @@ internal static class ServeCommand
         credentials = credentials with { Url = adminUrl };
         credentials.Save(options.DataDirectory);
 
+        // A root trusted or no longer, a subordinate CA installed: the CLI's trust in admin.json follows at once.
+        using var saving = new SemaphoreSlim(1, 1);
+        server.Certificates.RootsChanged = async ct =>
+        {
+            var roots = await server.Certificates.Pki.ExportAdminTrustPemAsync(ct) ?? server.Certificates.RootPem;
+            await saving.WaitAsync(ct);
+            try
+            {
+                credentials = credentials with { RootCertificatePem = roots };
+                credentials.Save(options.DataDirectory);
+            }
+            finally
+            {
+                saving.Release();
+            }
+        };
+
         foreach (var listener in server.Host.Status.OrderBy(s => s.Protocol).ThenBy(s => s.Port))
         {
             logger.Listening(listener.Protocol, listener.Port, listener.Mode, listener.VirtualServer, listener.Error is null ? "" : " — " + listener.Error);

@@ -75,4 +75,32 @@ public sealed class TrustedRootCliTests(PosternProcessFixture fixture) : IClassF
         var after = await again.CliAsync(null, "vs", "list");
         Assert.True(after.ExitCode == 0, after.Error);
     }
+
+    [Fact]
+    public async Task A_certificate_from_an_external_ca_on_the_https_virtual_server_keeps_the_command_line_working()
+    {
+        // The article's advice for the HTTP virtual server: a third-party certificate. The CLI talks to that server.
+        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=Web Root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
+        var rootFile = Path.Combine(server.DataDirectory, "web-root.pem");
+        await File.WriteAllTextAsync(rootFile, root.ExportCertificatePem());
+        Assert.Equal(0, (await server.CliAsync(null, "ca", "trust", "add", "--file", rootFile)).ExitCode);
+
+        var csrFile = Path.Combine(server.DataDirectory, "web.csr");
+        var requested = await server.CliAsync(null, "cert", "request", "Default HTTP Virtual Server", "--offline", "--org", "Example", "--cn", "mail.example.test", "--country", "GB", "--out", csrFile);
+        Assert.True(requested.ExitCode == 0, requested.Error);
+        var csr = CertificateRequest.LoadSigningRequestPem(await File.ReadAllTextAsync(csrFile), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        using var issued = csr.Create(root, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(90), RandomNumberGenerator.GetBytes(16));
+        var cerFile = Path.Combine(server.DataDirectory, "web.cer");
+        await File.WriteAllBytesAsync(cerFile, issued.RawData);
+        var installed = await server.CliAsync(null, "cert", "install", "Default HTTP Virtual Server", "--file", cerFile);
+        Assert.True(installed.ExitCode == 0, installed.Error);
+
+        var list = await server.CliAsync(null, "vs", "list");
+        Assert.True(list.ExitCode == 0, list.Error);
+    }
 }
