@@ -7,31 +7,29 @@ internal static class AdminApi
 {
     public static void Map(WebApplication app, PosternServer server, AdminCredentials credentials)
     {
-        app.Use((context, next) =>
+        app.Use(async (context, next) =>
         {
             RestoreEncodedSlashes(context);
-            return next(context);
-        });
-        var api = app.MapGroup("/api/v1");
-        api.AddEndpointFilter(async (context, next) =>
-        {
-            // Answers hold users, keys' PEMs and exported PFX files: no browser or proxy may keep a copy.
-            context.HttpContext.Response.Headers.CacheControl = "no-store";
-            // The token never travels in clear text: the API answers only over TLS.
-            if (!context.HttpContext.Request.IsHttps)
+            if (context.GetEndpoint()?.Metadata.GetMetadata<AdminEndpoint>() is not null)
             {
-                return Results.Json(new ApiError("the admin API requires HTTPS"), statusCode: StatusCodes.Status403Forbidden);
+                // Here, before the body is read and bound (an endpoint filter runs after): a caller without the token
+                // costs the server its headers, not the parsing of a JSON body of up to Kestrel's 30 MB.
+                if (Refusal(context, credentials) is { } refusal)
+                {
+                    await refusal.ExecuteAsync(context).ConfigureAwait(false);
+                    return;
+                }
+
+                // The largest legitimate body is a certificate file (PkiOptions.MaxFileBytes, 256 KiB) in base64.
+                if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+                {
+                    size.MaxRequestBodySize = MaxBodyBytes;
+                }
             }
 
-            var header = context.HttpContext.Request.Headers.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
-            if (!credentials.Matches(token))
-            {
-                return Results.Json(new ApiError("missing or wrong admin token"), statusCode: StatusCodes.Status401Unauthorized);
-            }
-
-            return await next(context).ConfigureAwait(false);
+            await next(context).ConfigureAwait(false);
         });
+        var api = app.MapGroup("/api/v1").WithMetadata(new AdminEndpoint());
 
         DirectoryEndpoints.Map(api, server);
         VirtualServerEndpoints.Map(api, server);
@@ -70,6 +68,25 @@ internal static class AdminApi
         });
     }
 
+    /// <summary>Bound on an admin API request body.</summary>
+    public const long MaxBodyBytes = 1024 * 1024;
+
+    private static IResult? Refusal(HttpContext context, AdminCredentials credentials)
+    {
+        // Answers hold users, keys' PEMs and exported PFX files: no browser or proxy may keep a copy.
+        context.Response.Headers.CacheControl = "no-store";
+
+        // The token never travels in clear text: the API answers only over TLS.
+        if (!context.Request.IsHttps)
+        {
+            return Results.Json(new ApiError("the admin API requires HTTPS"), statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
+        return credentials.Matches(token) ? null : Results.Json(new ApiError("missing or wrong admin token"), statusCode: StatusCodes.Status401Unauthorized);
+    }
+
     /// <summary>
     /// Kestrel decodes the path except %2F, so that an encoded slash cannot split a segment: a name holding a slash (a
     /// virtual server "Sales/Support", the user a/b@example.com, '/' being atext in RFC 5322 §3.2.3) reaches a route
@@ -106,3 +123,6 @@ internal static class AdminApi
 }
 
 internal sealed record ApiError(string Error);
+
+/// <summary>Marks the endpoints of /api/v1, which need the token.</summary>
+internal sealed class AdminEndpoint;

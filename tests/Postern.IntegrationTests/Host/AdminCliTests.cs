@@ -281,6 +281,19 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         var clear = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/api/v1/users"));
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, clear.StatusCode);
 
+        // Refused before the body is read: a caller without the token gets 401, not the parser's 400 for its JSON.
+        using var malformed = new StringContent("{\"name\": [" + new string('[', 100_000), System.Text.Encoding.UTF8, "application/json");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.PostAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/domains"), malformed)).StatusCode);
+
+        // With the token, a body is bounded (1 MiB; the largest real one is a certificate file in base64).
+        using var admin = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
+        using var authorized = new HttpRequestMessage(HttpMethod.Post, new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/domains"))
+        {
+            Content = new StringContent("{\"name\": \"" + new string('a', 2 * 1024 * 1024) + "\"}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        authorized.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.RootElement.GetProperty("token").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, (await http.SendAsync(authorized)).StatusCode);
+
         // The CRL is published in clear, as CRL distribution points are.
         var crl = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/pki/ca.crl"));
         Assert.Equal("application/pkix-crl", crl.Content.Headers.ContentType?.MediaType);
