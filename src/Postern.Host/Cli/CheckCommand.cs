@@ -25,6 +25,12 @@ internal static class CheckCommand
                     {
                         throw new CliException($"no such virtual server: {wanted}");
                     }
+
+                    // Named but stopped: an empty table and exit 0 would read as "it encrypts".
+                    if (servers.All(s => !s.Enabled))
+                    {
+                        throw new CliException($"{servers[0].Name} is stopped: nothing listens to check (postern vs start \"{servers[0].Name}\")");
+                    }
                 }
 
                 var roots = new X509Certificate2Collection();

@@ -100,6 +100,18 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
         Assert.EndsWith(":" + heldPort, result.GetProperty("endpoint").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AStoppedVirtualServerNamedToTheCheckIsReportedNotPassed()
+    {
+        var created = await _server.CliAsync(null, "vs", "create", "--name", "Stopped NNTP", "--protocol", "nntp", "--bind", "127.0.0.1:0/tls");
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Equal(0, (await _server.CliAsync(null, "vs", "stop", "Stopped NNTP")).ExitCode);
+
+        var check = await _server.CliAsync(null, "check", "Stopped NNTP");
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("is stopped", Assert.Single(check.Error.Trim().Split('\n')), StringComparison.Ordinal);
+    }
+
     /// <summary>A listener on a free port that the server's port offset can reach (an ephemeral port may lie below it).</summary>
     private TcpListener HoldPortAboveOffset()
     {
