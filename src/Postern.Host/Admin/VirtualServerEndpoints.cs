@@ -28,6 +28,11 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error("a virtual server needs a name and at least one binding");
             }
 
+            if (NameError(request.Name.Trim()) is { } nameError)
+            {
+                return AdminApi.Error(nameError);
+            }
+
             var bindingError = ValidateBindings(request.Bindings, server.Context.PortOffset);
             if (bindingError is not null)
             {
@@ -139,6 +144,17 @@ internal static class VirtualServerEndpoints
         long.TryParse(nameOrId, out var id)
             ? await configuration.GetVirtualServerAsync(id, ct)
             : await configuration.FindVirtualServerAsync(nameOrId, ct);
+
+    /// <summary>
+    /// A name every verb can give back: a number would be taken as an id (<see cref="FindAsync"/>), and a control
+    /// character (a line break) would split the listings and the log lines that name it.
+    /// </summary>
+    private static string? NameError(string name) =>
+        name.Length > MaxNameLength || name.Any(char.IsControl) ? $"a virtual server name has at most {MaxNameLength} characters and no control characters"
+        : name.All(char.IsAsciiDigit) ? "a virtual server name cannot be a number: numbers name virtual servers by id"
+        : null;
+
+    private const int MaxNameLength = 128;
 
     private static string? LimitsError(ConnectionLimits limits) =>
         limits.MaxConnections < 1 || limits.MaxConnectionsPerAddress < 1 || limits.MaxLineLength < 64 || limits.IdleTimeoutSeconds < 1

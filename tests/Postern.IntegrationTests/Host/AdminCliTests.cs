@@ -178,6 +178,17 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AVirtualServerNameThatCouldNotBeGivenBackIsRefused()
+    {
+        foreach (var name in new[] { "Evil\nSecond line", "Tab\there", new string('N', 129), "42" })
+        {
+            var refused = await _server.CliAsync(null, "vs", "create", "--name", name, "--protocol", "nntp", "--bind", "127.0.0.1:0");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("virtual server name", Assert.Single(refused.Error.Trim().Split('\n')), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task ABindingThePortOffsetPushesPast65535IsRefusedAndBreaksNothing()
     {
         var refused = await _server.CliAsync(null, "vs", "create", "--name", "Too High", "--protocol", "pop3", "--bind", "127.0.0.1:65535");
