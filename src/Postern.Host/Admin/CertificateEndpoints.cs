@@ -326,9 +326,9 @@ internal sealed record IssueRequest(IReadOnlyList<string>? Names = null, string?
 
 internal sealed record SubmitRequest(string Pem, bool Client = false, string? Requester = null);
 
-internal sealed record DenyRequest(string? Reason);
+internal sealed record DenyRequest(string? Reason = null);
 
-internal sealed record RevokeRequest(string SerialNumber, string? Reason);
+internal sealed record RevokeRequest(string SerialNumber, string? Reason = null);
 
 internal sealed record SubordinateRequest(string CommonName, string Organization, string? Country = null, string? Key = null);
 

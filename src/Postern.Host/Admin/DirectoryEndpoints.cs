@@ -40,6 +40,11 @@ internal static class DirectoryEndpoints
         });
         api.MapPost("/users", async (UserRequest request, CancellationToken ct) =>
         {
+            if (string.IsNullOrWhiteSpace(request.Address))
+            {
+                return AdminApi.Error("an address is required");
+            }
+
             if (string.IsNullOrEmpty(request.Password))
             {
                 return AdminApi.Error("a password is required");

@@ -39,7 +39,7 @@ internal static class DkimEndpoints
     }
 }
 
-internal sealed record DkimRequest(string? Selector);
+internal sealed record DkimRequest(string? Selector = null);
 
 /// <summary>A DKIM key as the administrator publishes it: the TXT record's name and text.</summary>
 internal sealed record DkimView(string Domain, string Selector, string Algorithm, DateTimeOffset Created, string DnsName, string DnsText)

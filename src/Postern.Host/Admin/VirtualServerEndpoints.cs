@@ -96,6 +96,11 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error(bindingError);
             }
 
+            if (ListsError(request) is { } listError)
+            {
+                return AdminApi.Error(listError);
+            }
+
             var security = vs.Security with
             {
                 RequireSecureChannel = request.RequireSecureChannel ?? vs.Security.RequireSecureChannel,
@@ -156,6 +161,32 @@ internal static class VirtualServerEndpoints
 
     private const int MaxNameLength = 128;
 
+    /// <summary>
+    /// Relay addresses and SASL mechanisms are read by every new session: a null entry there failed each one, and an
+    /// entry that is no address or range was silently ignored (relay the administrator meant to allow, denied).
+    /// </summary>
+    private static string? ListsError(ChangeVirtualServerRequest request)
+    {
+        foreach (var entry in request.RelayAddresses ?? [])
+        {
+            if (entry is null || !(System.Net.IPNetwork.TryParse(entry.Trim(), out _) || System.Net.IPAddress.TryParse(entry.Trim(), out _)))
+            {
+                return $"relay address '{entry}' is not an IP address or a CIDR range (like 192.0.2.0/24)";
+            }
+        }
+
+        // RFC 4422 §3.1: a mechanism name is 1 to 20 letters (upper-case; sessions compare ignoring case), digits, hyphens and underscores.
+        foreach (var mechanism in request.AuthenticationMethods ?? [])
+        {
+            if (mechanism is null || mechanism.Length is 0 or > 20 || !mechanism.All(c => char.IsAsciiLetter(c) || char.IsAsciiDigit(c) || c is '-' or '_'))
+            {
+                return $"'{mechanism}' is not a SASL mechanism name (like PLAIN)";
+            }
+        }
+
+        return null;
+    }
+
     private static string? LimitsError(ConnectionLimits limits) =>
         limits.MaxConnections < 1 || limits.MaxConnectionsPerAddress < 1 || limits.MaxLineLength < 64 || limits.IdleTimeoutSeconds < 1
             || limits.AuthenticatedIdleTimeoutSeconds < 1 || limits.TlsHandshakeTimeoutSeconds < 1 || limits.MaxBadCommands < 1
@@ -167,6 +198,11 @@ internal static class VirtualServerEndpoints
     {
         foreach (var binding in bindings)
         {
+            if (binding is null)
+            {
+                return "a binding is empty";
+            }
+
             if (binding.Port is < 0 or > 65535)
             {
                 return $"port {binding.Port} is out of range";

@@ -87,7 +87,13 @@ internal static class ServeCommand
             }
         });
 
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+
+            // A request that leaves out a field without a default is a 400 at binding, not a null met later (a 500).
+            o.SerializerOptions.RespectRequiredConstructorParameters = true;
+        });
         builder.Services.AddOpenApi("v1", AdminApi.DescribeDocument);
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();

@@ -250,6 +250,36 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RequestBodiesMissingAFieldOrHoldingNullsAreRefusedAndStoreNothing()
+    {
+        using var admin = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.RootElement.GetProperty("token").GetString());
+        async Task<System.Net.HttpStatusCode> Send(string method, string path, string json)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+            return (await http.SendAsync(request)).StatusCode;
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, await Send("POST", "users", "{\"password\":\"pw-no-address\"}"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, await Send("POST", "users", "{\"address\":null,\"password\":\"pw-null-address\"}"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, await Send("PUT", "ca/mode", "{}"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, await Send("POST", "ca/revoke", "{}"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, await Send("POST", "virtual-servers", "{\"name\":\"Null Binding\",\"protocol\":\"Nntp\",\"bindings\":[null]}"));
+        foreach (var change in new[] { "{\"relayAddresses\":[null]}", "{\"relayAddresses\":[\"10.0.0.0/33\"]}", "{\"authenticationMethods\":[null]}", "{\"authenticationMethods\":[\"PLAIN LOGIN\"]}" })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, await Send("PATCH", "virtual-servers/Default%20SMTP%20Virtual%20Server", change));
+        }
+
+        // Nothing of that was stored: the SMTP virtual server still greets.
+        using var smtp = new System.Net.Sockets.TcpClient();
+        await smtp.ConnectAsync("127.0.0.1", _server.Port(25));
+        using var reader = new StreamReader(smtp.GetStream());
+        Assert.StartsWith("220 ", await reader.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ApiAnswersAreNeverStoredByABrowserOrProxy()
     {
         using var admin = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
