@@ -151,7 +151,8 @@ internal static class CaSigner
         var builder = new CertificateRevocationListBuilder();
         foreach (var (serial, reason, revoked) in revocations)
         {
-            builder.AddEntry(CertificateFacts.SerialBytes(serial), revoked, (X509RevocationReason)reason);
+            // RFC 5280 §5.3.1: the reasonCode extension SHOULD be absent rather than say "unspecified" (0).
+            builder.AddEntry(CertificateFacts.SerialBytes(serial), revoked, reason == (int)X509RevocationReason.Unspecified ? null : (X509RevocationReason)reason);
         }
 
         return builder.Build(

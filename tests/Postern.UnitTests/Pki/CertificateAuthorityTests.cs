@@ -48,6 +48,24 @@ public sealed class CertificateAuthorityTests
     }
 
     [Fact]
+    public async Task An_unspecified_revocation_reason_is_left_out_of_the_CRL_entry()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var first = await f.Pki.IssueServerCertificateAsync(["one.example.com"], null, null, default);
+        Assert.True((await f.Pki.RevokeAsync(first.Value!.SerialNumber, X509RevocationReason.Unspecified, default)).Succeeded);
+
+        // The DER of the reasonCode extension's OID (2.5.29.21), which RFC 5280 §5.3.1 says SHOULD be absent here.
+        byte[] reasonCodeOid = [0x06, 0x03, 0x55, 0x1D, 0x15];
+        var crl = await f.Pki.GetCurrentCrlAsync(default);
+        Assert.Equal(-1, crl.Value!.AsSpan().IndexOf(reasonCodeOid));
+
+        var second = await f.Pki.IssueServerCertificateAsync(["two.example.com"], null, null, default);
+        Assert.True((await f.Pki.RevokeAsync(second.Value!.SerialNumber, X509RevocationReason.Superseded, default)).Succeeded);
+        crl = await f.Pki.GetCurrentCrlAsync(default);
+        Assert.NotEqual(-1, crl.Value!.AsSpan().IndexOf(reasonCodeOid));
+    }
+
+    [Fact]
     public async Task CRL_numbers_increase_and_a_fresh_CRL_is_reused()
     {
         await using var f = await PkiFixture.CreateAsync();
