@@ -32,6 +32,23 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_mailbox_cannot_be_renamed_into_its_own_subtree_but_INBOX_can()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+        await client.SendAsync("r1 CREATE ww/q\r\nr2 RENAME ww ww/q/r\r\nr3 RENAME ww/q ww/q/x\r\nr4 RENAME ww wwx\r\nr5 RENAME INBOX INBOX/old\r\nr6 LIST \"\" *\r\n");
+        Assert.StartsWith("r1 OK", (await client.ReadUntilTaggedAsync("r1"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("r2 NO [CANNOT]", (await client.ReadUntilTaggedAsync("r2"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("r3 NO [CANNOT]", (await client.ReadUntilTaggedAsync("r3"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("r4 OK", (await client.ReadUntilTaggedAsync("r4"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("r5 OK", (await client.ReadUntilTaggedAsync("r5"))[^1], StringComparison.Ordinal);
+        var names = (await client.ReadUntilTaggedAsync("r6")).Where(l => l.StartsWith("* LIST", StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf(' ') + 1)..]).ToList();
+        Assert.Contains("wwx/q", names);
+        Assert.Contains("INBOX/old", names);
+        Assert.DoesNotContain(names, n => n.StartsWith("ww/", StringComparison.Ordinal) || n == "ww");
+    }
+
+    [Fact]
     public async Task A_new_keyword_is_announced_in_FLAGS_before_a_FETCH_shows_it()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -22,6 +22,13 @@ internal sealed class Rename : IImapHandler
             return;
         }
 
+        // A mailbox cannot move under itself (Dovecot and Cyrus refuse it too); INBOX can, since only its messages move.
+        if (from != ImapMailboxName.Inbox && to.StartsWith(from + ImapSession.Delimiter, StringComparison.Ordinal))
+        {
+            session.No(command, "Cannot rename a mailbox into itself", "CANNOT");
+            return;
+        }
+
         // The whole subtree moves: its longest and deepest names must still fit.
         var renamed = (await session.Mail.ListMailboxesAsync(session.Account!.Id, cancellationToken))
             .Where(m => m.Name == from || m.Name.StartsWith(from + ImapSession.Delimiter, StringComparison.Ordinal))
