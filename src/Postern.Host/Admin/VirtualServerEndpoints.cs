@@ -39,6 +39,11 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error(bindingError);
             }
 
+            if (request.Protocol == ServiceProtocol.Http)
+            {
+                return AdminApi.Error(HttpIsTheConsole + ": there is one HTTP virtual server; give it more bindings instead", StatusCodes.Status409Conflict);
+            }
+
             // A new virtual server starts from its protocol's defaults (line limits, SASL mechanisms), then the request.
             var template = ProtocolModules.Defaults(server.HostName).FirstOrDefault(d => d.Protocol == request.Protocol);
             var created = new VirtualServer
@@ -74,6 +79,11 @@ internal static class VirtualServerEndpoints
             if (vs is null)
             {
                 return AdminApi.NotFound($"no such virtual server: {name}");
+            }
+
+            if (vs.Protocol == ServiceProtocol.Http && request.Enabled == false)
+            {
+                return AdminApi.Error(HttpIsTheConsole + ": it cannot be stopped while the server runs", StatusCodes.Status409Conflict);
             }
 
             if (request.MinimumTlsVersion is not null and not "1.2" and not "1.3")
@@ -139,6 +149,11 @@ internal static class VirtualServerEndpoints
                 return AdminApi.NotFound($"no such virtual server: {name}");
             }
 
+            if (vs.Protocol == ServiceProtocol.Http)
+            {
+                return AdminApi.Error(HttpIsTheConsole + ": it cannot be deleted", StatusCodes.Status409Conflict);
+            }
+
             await configuration.DeleteVirtualServerAsync(vs.Id, ct);
             await server.Host.ReloadAsync(ct);
             return Results.NoContent();
@@ -160,6 +175,9 @@ internal static class VirtualServerEndpoints
         : null;
 
     private const int MaxNameLength = 128;
+
+    // The admin API and the web console are served by the HTTP virtual server itself (Kestrel, started with the process).
+    private const string HttpIsTheConsole = "the HTTP virtual server carries the admin API and the console";
 
     /// <summary>
     /// Relay addresses and SASL mechanisms are read by every new session: a null entry there failed each one, and an

@@ -43,6 +43,11 @@ internal static class CertificateCommands
                     throw new CliException("choose --offline (prepare now, send later) or --online (send to the online CA now)");
                 }
 
+                if (!parse.GetValue(online))
+                {
+                    CliSupport.EnsureWritable(parse.GetValue(output) ?? "certreq.txt");
+                }
+
                 var body = new WizardRequest(parse.GetValue(online), parse.GetValue(cn)!, parse.GetValue(friendly), parse.GetValue(key), parse.GetValue(bits),
                     parse.GetValue(org), parse.GetValue(ou), parse.GetValue(san), parse.GetValue(country), parse.GetValue(state), parse.GetValue(city));
                 if (parse.GetValue(online))
@@ -263,6 +268,7 @@ internal static class CertificateCommands
                     throw new CliException("give --name NAME... for a server certificate or --user ADDRESS for a user certificate");
                 }
 
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var issued = await client.PostAsync<IssuedCertificate>("ca/issue", new IssueRequest(serverNames, email, parse.GetValue(displayName), null, parse.GetValue(key)), ct);
                 var file = parse.GetValue(output);
                 if (file is not null && parse.GetValue(passwordStdin))
@@ -324,6 +330,7 @@ internal static class CertificateCommands
             submit.SetAdminAction(async (parse, client, ct) =>
             {
                 var pem = await File.ReadAllTextAsync(parse.GetValue(file)!, ct);
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var result = await client.PostAsync<CaSubmission>("ca/requests", new SubmitRequest(pem, parse.GetValue(clientProfile), Environment.UserName), ct);
                 if (result.Certificate is not null && parse.GetValue(output) is { } path)
                 {
@@ -424,6 +431,7 @@ internal static class CertificateCommands
             var request = new Command("request", "Create the CA's own certificate request for the external root to sign") { cn, org, country, key, output };
             request.SetAdminAction(async (parse, client, ct) =>
             {
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var csr = Encoding.UTF8.GetString(await PostTextAsync(client, "ca/subordinate/request", new SubordinateRequest(parse.GetValue(cn)!, parse.GetValue(org)!, parse.GetValue(country), parse.GetValue(key)), ct));
                 await File.WriteAllTextAsync(parse.GetValue(output)!, csr, ct);
                 CliSupport.Print(parse, new { written = parse.GetValue(output) }, r => [[$"CA request written to {r.written}; have the external root sign it, then 'postern ca subordinate install --file subca.cer'"]]);

@@ -42,6 +42,34 @@ internal static class CliSupport
             }
         });
 
+    /// <summary>
+    /// Checks, before anything is asked of the server, that <paramref name="path"/> can be written: a request or a key
+    /// the server made for a file that then cannot be written would be left pending or lost.
+    /// </summary>
+    public static void EnsureWritable(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new CliException($"cannot write {path}: it is a directory");
+        }
+
+        var existed = File.Exists(full);
+        using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write))
+        {
+        }
+
+        if (!existed)
+        {
+            File.Delete(full);
+        }
+    }
+
     public static void Print<T>(ParseResult parse, T value, Func<T, IEnumerable<string[]>>? rows = null, string[]? header = null)
     {
         if (parse.GetValue(Json) || rows is null)

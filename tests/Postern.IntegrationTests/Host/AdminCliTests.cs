@@ -189,6 +189,27 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task TheHttpVirtualServerThatCarriesTheConsoleCannotBeStoppedDeletedOrDuplicated()
+    {
+        const string Http = "Default HTTP Virtual Server";
+        foreach (var args in new[]
+        {
+            new[] { "vs", "stop", Http },
+            ["vs", "delete", Http],
+            ["vs", "create", "--name", "Second console", "--protocol", "http", "--bind", "127.0.0.1:0/tls"],
+        })
+        {
+            var refused = await _server.CliAsync(null, args);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("HTTP virtual server carries the admin API", Assert.Single(refused.Error.Trim().Split('\n')), StringComparison.Ordinal);
+        }
+
+        var listed = await _server.CliAsync(null, "vs", "list", "--json");
+        Assert.Equal(0, listed.ExitCode);
+        Assert.DoesNotContain("Second console", listed.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABindingThePortOffsetPushesPast65535IsRefusedAndBreaksNothing()
     {
         var refused = await _server.CliAsync(null, "vs", "create", "--name", "Too High", "--protocol", "pop3", "--bind", "127.0.0.1:65535");
@@ -235,6 +256,23 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             var line = Assert.Single(refused.Error.Trim().Split('\n'));
             Assert.StartsWith("postern: ", line, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task AnOutFileThatCannotBeWrittenIsRefusedBeforeTheServerIssuesOrPrepares()
+    {
+        var missingFolder = Path.Combine(_server.DataDirectory, "no-such-folder");
+        var issuedBefore = (await _server.CliAsync(null, "ca", "issued", "--json")).Output;
+
+        var issue = await _server.CliAsync("pfx-password\n", "ca", "issue", "--name", "nowhere.example.test", "--out", Path.Combine(missingFolder, "x.pfx"), "--password-stdin");
+        Assert.Equal(1, issue.ExitCode);
+        Assert.StartsWith("postern: ", Assert.Single(issue.Error.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Equal(issuedBefore, (await _server.CliAsync(null, "ca", "issued", "--json")).Output);
+
+        var request = await _server.CliAsync(null, "cert", "request", "Default POP3 Virtual Server", "--offline", "--org", "Example Org", "--cn", "pop.example.test",
+            "--country", "DE", "--out", Path.Combine(missingFolder, "certreq.txt"));
+        Assert.Equal(1, request.ExitCode);
+        Assert.NotEqual(0, (await _server.CliAsync(null, "cert", "pending", "Default POP3 Virtual Server")).ExitCode);
     }
 
     [Fact]
