@@ -208,7 +208,20 @@ public sealed class DatabaseDurabilityTests
             w.Command("UPDATE scratch SET v = v + 1 WHERE k = 1").Execute();
             return w.Command("UPDATE scratch SET v = v + 1 WHERE k = 2").Execute();
         }, None));
-        await Task.Delay(300);
+
+        // Only once this node's write waits for row 2 may the other node close the cycle: on a loaded machine a fixed
+        // pause was sometimes too short, the other node then waited first and PostgreSQL cancelled it instead.
+        await using (var watcher = new Npgsql.NpgsqlConnection(TestStoreOptions.DatabaseFor(fixture.Directory)))
+        {
+            await watcher.OpenAsync();
+            await using var waiting = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", watcher);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while ((long)(await waiting.ExecuteScalarAsync())! == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "this node's write never waited for row 2");
+                await Task.Delay(20);
+            }
+        }
 
         // The cycle closes; PostgreSQL cancels the write that waited first (after deadlock_timeout), this node's, whose
         // savepoint rollback frees row 1 for the other node, which commits.
