@@ -91,11 +91,11 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
                 // A stored port plus a larger --port-offset than it was saved under: that binding cannot listen,
                 // and must not keep the others (and every later reload) from applying.
-                if (EffectivePort(binding) > IPEndPoint.MaxPort)
+                if (EffectivePort(binding) is var port and > IPEndPoint.MaxPort)
                 {
-                    var error = $"port {EffectivePort(binding)} is out of range";
-                    _failed[key] = new ListenerStatus(server.Id, server.Name, server.Protocol, binding.Address, EffectivePort(binding), binding.Mode, false, error);
-                    _logger.CannotListen(server.Name, binding.Address, EffectivePort(binding), error);
+                    var error = $"port {port} is out of range";
+                    _failed[key] = new ListenerStatus(server.Id, server.Name, server.Protocol, binding.Address, port, binding.Mode, false, error);
+                    _logger.CannotListen(server.Name, binding.Address, port, error);
                     continue;
                 }
 

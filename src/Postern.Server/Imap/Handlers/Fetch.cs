@@ -281,8 +281,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
         return data.Slice((int)offset, length);
     }
 
-    /// <summary>The decoded content of a leaf part (RFC 3516 BINARY), or null for an encoding MimeKit cannot decode.</summary>
-    /// <summary>An encoding MimeKit does not know reads as Default; only the identity encodings may say so.</summary>
+    /// <summary>Whether the part declares an encoding MimeKit does not know: it reads as Default, which only the identity encodings may.</summary>
     private static bool HasUnknownEncoding(ImapMessageView view, ImapSection section)
     {
         var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
@@ -290,6 +289,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
         return entity is MimePart { ContentTransferEncoding: ContentEncoding.Default } && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary");
     }
 
+    /// <summary>The decoded content of a leaf part (RFC 3516 BINARY), or null for an encoding MimeKit cannot decode.</summary>
     private static byte[]? Decode(ImapMessageView view, ImapSection section)
     {
         var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
