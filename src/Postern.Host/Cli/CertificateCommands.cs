@@ -468,6 +468,12 @@ internal static class CertificateCommands
             if (parse.GetValue(file) is { } path)
             {
                 using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(await ReadFileAsync(path, ct) is var b && b[0] == '-' ? PemToDer(b) : b);
+                if (certificate.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority))
+                {
+                    // A CA certificate identifies no one; mapping it usually means the wrong file was given.
+                    throw new CliException($"{path} is a CA certificate; give the user's own certificate");
+                }
+
                 // The PKI maps by SHA-256 thumbprint (X509Certificate2.Thumbprint is SHA-1).
                 t = certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
             }

@@ -11,4 +11,7 @@ public interface IProtocolHandler
 
     /// <summary>The protocol's "too busy" answer (SMTP 421, POP3 -ERR, IMAP BYE, NNTP 400) before closing.</summary>
     ReadOnlyMemory<byte> BusyReply { get; }
+
+    /// <summary>The protocol's goodbye when the virtual server stops or the server shuts down mid-session.</summary>
+    ReadOnlyMemory<byte> ShutdownReply { get; }
 }

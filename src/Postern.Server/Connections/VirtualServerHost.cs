@@ -249,6 +249,15 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
                 await handler.RunSessionAsync(connection, _stop.Token).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                // The virtual server stops or the process shuts down: the client hears why before the connection closes
+                // (SMTP 421, IMAP BYE, POP3 -ERR, NNTP 400), as from Postfix and Dovecot.
+                if (connection.IsSecure || binding.Mode == BindingMode.StartTls)
+                {
+                    await SayGoodbyeAsync(connection, handler.ShutdownReply).ConfigureAwait(false);
+                }
+            }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or InvalidDataException)
             {
                 // The peer went away, sent a corrupt COMPRESS DEFLATE stream (nothing sensible can be answered), or the
@@ -267,6 +276,19 @@ public sealed class VirtualServerHost : IAsyncDisposable
                     _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(remote, 0));
                 }
             }
+        }
+    }
+
+    private static async Task SayGoodbyeAsync(MailConnection connection, ReadOnlyMemory<byte> reply)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await connection.Output.WriteAsync(reply, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The peer is gone, or a write the stop cancelled left the stream unusable: the connection closes anyway.
         }
     }
 }

@@ -14,6 +14,8 @@ public sealed class ImapProtocolHandler(ServerContext context) : IProtocolHandle
 
     public ReadOnlyMemory<byte> BusyReply { get; } = Encoding.ASCII.GetBytes("* BYE Too many connections, try later\r\n");
 
+    public ReadOnlyMemory<byte> ShutdownReply { get; } = "* BYE Server shutting down\r\n"u8.ToArray();
+
     public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
     {
         var session = new ImapSession(connection, context, _logger);

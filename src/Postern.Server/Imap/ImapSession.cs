@@ -120,9 +120,9 @@ internal sealed class ImapSession
             Writer.Untagged(ImapStatus.Ok, "CAPABILITY " + string.Join(' ', ImapCapabilities.For(this)), $"{Context.HostName} Postern IMAP4rev1 service ready");
             await LoopAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // The peer went away or the server is stopping: end quietly.
+            // The peer went away: end quietly. A stopping server's cancellation goes on to the host, which says BYE.
             _logger.SessionEnded(ex, Connection.Id);
         }
         finally

@@ -12,6 +12,8 @@ public sealed class NntpProtocolHandler(ServerContext context, Action? articleAc
     // RFC 3977 §5.1.1: 400 "service temporarily unavailable".
     public ReadOnlyMemory<byte> BusyReply { get; } = "400 Too many connections, try again later\r\n"u8.ToArray();
 
+    public ReadOnlyMemory<byte> ShutdownReply { get; } = "400 Service discontinued\r\n"u8.ToArray();
+
     public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>
         new NntpSession(connection, context, articleAccepted).RunAsync(cancellationToken);
 }

@@ -19,6 +19,9 @@ internal sealed class Pop3ProtocolHandler : IProtocolHandler
 
     public ReadOnlyMemory<byte> BusyReply { get; } = "-ERR [SYS/TEMP] Too many connections, try again later\r\n"u8.ToArray();
 
+    // Nothing marked deleted is removed: the session never reaches the UPDATE state (RFC 1939 §6).
+    public ReadOnlyMemory<byte> ShutdownReply { get; } = "-ERR [SYS/TEMP] Server shutting down\r\n"u8.ToArray();
+
     internal Pop3MaildropLocks Locks { get; }
 
     public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>

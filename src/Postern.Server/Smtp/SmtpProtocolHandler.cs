@@ -12,6 +12,9 @@ public sealed class SmtpProtocolHandler : IProtocolHandler
 
     public ReadOnlyMemory<byte> BusyReply => s_busy;
 
+    // RFC 5321 §3.8: a server that must shut down answers 421 to whatever comes next, even within a transaction.
+    public ReadOnlyMemory<byte> ShutdownReply { get; } = "421 4.3.2 Service shutting down, closing transmission channel\r\n"u8.ToArray();
+
     public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>
         new SmtpSession(connection).RunAsync(cancellationToken);
 }

@@ -177,6 +177,34 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         Assert.Throws<System.Net.Sockets.SocketException>(() => thief.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _server.Port(110))));
     }
 
+    [Theory]
+    [InlineData("pop3", 1110, "-ERR [SYS/TEMP] Server shutting down")]
+    [InlineData("imap", 1143, "* BYE Server shutting down")]
+    [InlineData("smtp", 1025, "421 4.3.2 Service shutting down, closing transmission channel")]
+    [InlineData("nntp", 1119, "400 Service discontinued")]
+    public async Task StoppingAVirtualServerTellsItsOpenSessionsWhyTheyAreClosed(string protocol, int port, string goodbye)
+    {
+        var name = "Goodbye " + protocol;
+        var created = await _server.CliAsync(null, "vs", "create", "--name", name, "--protocol", protocol, "--bind", "127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(created.ExitCode == 0, created.Error);
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, _server.Port(port));
+            using var reader = new StreamReader(client.GetStream(), System.Text.Encoding.ASCII);
+            Assert.NotNull(await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+
+            var stopped = await _server.CliAsync(null, "vs", "stop", name);
+            Assert.True(stopped.ExitCode == 0, stopped.Error);
+            Assert.Equal(goodbye, await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Null(await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            Assert.Equal(0, (await _server.CliAsync(null, "vs", "delete", name)).ExitCode);
+        }
+    }
+
     [Fact]
     public async Task AVirtualServerNameThatCouldNotBeGivenBackIsRefused()
     {

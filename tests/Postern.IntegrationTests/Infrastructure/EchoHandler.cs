@@ -10,6 +10,8 @@ public sealed class EchoHandler : IProtocolHandler
 
     public ReadOnlyMemory<byte> BusyReply => "busy\r\n"u8.ToArray();
 
+    public ReadOnlyMemory<byte> ShutdownReply => "bye\r\n"u8.ToArray();
+
     public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
     {
         var channel = new LineChannel(connection);

@@ -50,6 +50,13 @@ public sealed class UserCertificateLogonTests(PosternProcessFixture fixture) : I
         Assert.Contains("email:" + Alice, text.Output, StringComparison.Ordinal);
         Assert.Contains("TLS Web Client Authentication", text.Output, StringComparison.Ordinal);
 
+        // The organization's root in place of the user's certificate is refused: a CA certificate identifies no one.
+        var root = Path.Combine(work, "root.pem");
+        Assert.Equal(0, (await _server.CliAsync(null, "ca", "export", "--out", root)).ExitCode);
+        var wrong = await _server.CliAsync(null, "user", "cert", "map", Alice, "--file", root);
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("is a CA certificate", wrong.Error, StringComparison.Ordinal);
+
         var mapped = await _server.CliAsync(null, "user", "cert", "map", Alice, "--file", pem);
         Assert.True(mapped.ExitCode == 0, mapped.Error);
 
