@@ -67,7 +67,7 @@ internal sealed class NewsArticle
             return null;
         }
 
-        var raw = Encoding.UTF8.GetString(headers[index].RawValue);
+        var raw = Decode(headers[index].RawValue);
         var builder = new StringBuilder(raw.Length);
         foreach (var c in raw)
         {
@@ -83,6 +83,24 @@ internal sealed class NewsArticle
     }
 
     public string? Get(string field) => RawValue(Headers, field);
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// A header's octets as text: UTF-8 (RFC 6532) when they are, else Latin-1, as old newsreaders wrote unencoded 8-bit
+    /// headers; each octet stays a character instead of all becoming U+FFFD in OVER and HDR.
+    /// </summary>
+    private static string Decode(byte[] raw)
+    {
+        try
+        {
+            return s_strictUtf8.GetString(raw);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.Latin1.GetString(raw);
+        }
+    }
 
     // RFC 5322 §3.6 (at most one Date, From, Sender, Reply-To, To, Cc, Message-ID, In-Reply-To, References, Subject)
     // and RFC 5536 §3 (the news header fields): a second copy would be read one way here and another way by a peer
