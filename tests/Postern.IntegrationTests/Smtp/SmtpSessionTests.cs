@@ -381,4 +381,30 @@ public sealed class SmtpSessionTests
         Assert.Null(received.Headers[HeaderId.MessageId]);
         Assert.Null(received.Headers[HeaderId.Date]);
     }
+
+    [Fact]
+    public async Task ARefusedMailCommandLeavesNoParametersForTheNextTransaction()
+    {
+        await using var server = await StartAsync("example.test", InboundServer(relay: ["127.0.0.0/8"]));
+        Assert.True(await server.Store.Directory.SetQuotaAsync("bob@example.test", 5000, CancellationToken.None));
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+
+        // The declared SIZE of a refused MAIL must not make the next transaction's recipient look over quota.
+        Assert.StartsWith("501", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=99999 BODY=BINARYMIME"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RSET"));
+
+        // Nor its ENVID and RET end up on the next message.
+        Assert.StartsWith("501", await raw.CommandAsync("MAIL FROM:<x@outside.test> ENVID=leaked RET=HDRS BODY=BINARYMIME"));
+        Assert.StartsWith("501", await raw.CommandAsync("MAIL FROM:<x@outside.test> RET=HDRS ENVID=leaked SIZE=x"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<friend@foreign.test>"));
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync("Subject: plain\r\n\r\nhello\r\n."));
+        var queued = Assert.Single(await server.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Null(queued.EnvelopeId);
+        Assert.Null(queued.Ret);
+    }
 }

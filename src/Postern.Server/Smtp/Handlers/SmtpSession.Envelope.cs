@@ -32,26 +32,28 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        // The parameters take effect only with the 250: a refused MAIL leaves nothing behind for the next one.
         var smtpUtf8 = false;
+        long declaredSize = 0;
+        string? ret = null;
+        string? envelopeId = null;
         foreach (var parameter in path.Parameters)
         {
             switch (parameter.Keyword)
             {
                 case "SIZE":
                     // RFC 1870 §6: refuse up front when the declared size is over the limit.
-                    if (!long.TryParse(parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+                    if (!long.TryParse(parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out declaredSize))
                     {
                         Reply(501, "5.5.4 Bad SIZE parameter");
                         return;
                     }
 
-                    if (size > _config.Limits.MaxMessageSize)
+                    if (declaredSize > _config.Limits.MaxMessageSize)
                     {
                         Reply(552, "5.3.4 Message size exceeds fixed maximum message size");
                         return;
                     }
-
-                    _transaction.DeclaredSize = size;
 
                     break;
                 case "BODY":
@@ -66,17 +68,15 @@ internal sealed partial class SmtpSession
                     smtpUtf8 = true;
                     break;
                 case "RET" when parameter.Value is not null && (parameter.Value.Equals("FULL", StringComparison.OrdinalIgnoreCase) || parameter.Value.Equals("HDRS", StringComparison.OrdinalIgnoreCase)):
-                    _transaction.Ret = parameter.Value.ToUpperInvariant();
+                    ret = parameter.Value.ToUpperInvariant();
                     break;
                 case "ENVID" when parameter.Value is not null && parameter.Value.Length <= 100 && SmtpCommandParser.TryDecodeXtext(parameter.Value, out _):
-                    _transaction.EnvelopeId = parameter.Value;
+                    envelopeId = parameter.Value;
                     break;
                 case "AUTH":
                     // RFC 4954 §5: the AUTH= identity of a relayed message; accepted, not trusted.
                     break;
                 default:
-                    _transaction.Ret = null;
-                    _transaction.EnvelopeId = null;
                     ParameterRefused(parameter.Keyword, "SMTPUTF8", "RET", "ENVID");
                     return;
             }
@@ -85,20 +85,19 @@ internal sealed partial class SmtpSession
         if (!path.IsAscii && !smtpUtf8)
         {
             // RFC 6531 §3.4: an internationalized address needs the SMTPUTF8 parameter.
-            _transaction.Ret = null;
-            _transaction.EnvelopeId = null;
             Reply(553, "5.6.7 Non-ASCII address requires SMTPUTF8");
             return;
         }
 
         if (_account is not null && !path.IsNull && !_settings.AllowAnySender && !await SenderBelongsToAccountAsync(path.Address, cancellationToken).ConfigureAwait(false))
         {
-            _transaction.Ret = null;
-            _transaction.EnvelopeId = null;
             Reply(553, $"5.7.1 <{path.Address}>: Sender address rejected: not owned by user {_account.Address}");
             return;
         }
 
+        _transaction.DeclaredSize = declaredSize;
+        _transaction.Ret = ret;
+        _transaction.EnvelopeId = envelopeId;
         _transaction.Sender = path;
         _transaction.SmtpUtf8 = smtpUtf8;
         _state = SmtpState.Mail;
