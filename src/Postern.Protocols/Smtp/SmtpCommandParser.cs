@@ -5,6 +5,9 @@ namespace Postern.Protocols.Smtp;
 /// <summary>The grammar of RFC 5321 §4.1 command lines and paths (with RFC 6531 UTF-8 addresses).</summary>
 public static class SmtpCommandParser
 {
+    /// <summary>The forward-path "&lt;Postmaster&gt;" (no domain) as <see cref="TryParsePath"/> gives it.</summary>
+    public const string Postmaster = "Postmaster";
+
     private static readonly UTF8Encoding s_strictUtf8 = new(false, throwOnInvalidBytes: true);
 
     /// <summary>Splits a command line (without CRLF). Verbs are case-insensitive (RFC 5321 §2.4).</summary>
@@ -84,7 +87,10 @@ public static class SmtpCommandParser
     }
 
     /// <summary>Parses "FROM:&lt;path&gt; params" (MAIL) or "TO:&lt;path&gt; params" (RCPT).</summary>
-    public static SmtpPathError TryParsePath(string argument, string prefix, bool allowNull, out SmtpPath? path)
+    /// <param name="allowPostmaster">
+    /// RCPT only: "&lt;Postmaster&gt;" without a domain is a valid forward-path (RFC 5321 §4.1.1.3), given as the address "Postmaster".
+    /// </param>
+    public static SmtpPathError TryParsePath(string argument, string prefix, bool allowNull, out SmtpPath? path, bool allowPostmaster = false)
     {
         path = null;
         if (!argument.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
@@ -121,6 +127,10 @@ public static class SmtpCommandParser
             }
 
             address = "";
+        }
+        else if (allowPostmaster && inner.Equals(Postmaster, StringComparison.OrdinalIgnoreCase))
+        {
+            address = Postmaster;
         }
         else
         {

@@ -383,6 +383,22 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task PostmasterWithoutADomainIsAcceptedWithParameters()
+    {
+        // RFC 5321 §4.1.1.3 / §4.5.1: "RCPT TO:<Postmaster>" [SP Rcpt-parameters] must be accepted.
+        await using var server = await StartAsync();
+        await server.Store.Configuration.SetSettingAsync(SettingKeys.Postmaster, "alice@example.test", CancellationToken.None);
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync("RCPT TO:<Postmaster> NOTIFY=NEVER"));
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync("RCPT TO: <postmaster> ORCPT=rfc822;postmaster"));
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync("Subject: to the postmaster\r\n\r\nhello\r\n."));
+        Assert.Contains("Subject: to the postmaster", Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "alice@example.test"))));
+    }
+
+    [Fact]
     public async Task ARefusedMailCommandLeavesNoParametersForTheNextTransaction()
     {
         await using var server = await StartAsync("example.test", InboundServer(relay: ["127.0.0.0/8"]));

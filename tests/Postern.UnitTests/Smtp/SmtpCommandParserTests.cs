@@ -142,6 +142,21 @@ public sealed class SmtpCommandParserTests
         Assert.True(ascii!.IsAscii);
     }
 
+    [Theory]
+    [InlineData("TO:<Postmaster>")]
+    [InlineData("TO:<postmaster> NOTIFY=NEVER")]
+    [InlineData("to: <POSTMASTER> NOTIFY=SUCCESS ORCPT=rfc822;postmaster")]
+    public void PostmasterWithoutADomainIsAForwardPathWithParameters(string argument)
+    {
+        Assert.Equal(SmtpPathError.None, SmtpCommandParser.TryParsePath(argument, "TO:", false, out var path, allowPostmaster: true));
+        Assert.Equal(SmtpCommandParser.Postmaster, path!.Address);
+        Assert.Equal(argument.Count(c => c == '='), path.Parameters.Count);
+
+        // Only RCPT takes it: "Postmaster" alone is no mailbox.
+        Assert.Equal(SmtpPathError.Syntax, SmtpCommandParser.TryParsePath(argument, "TO:", false, out _));
+        Assert.Equal(SmtpPathError.Syntax, SmtpCommandParser.TryParsePath("TO:<Postmasters>", "TO:", false, out _, allowPostmaster: true));
+    }
+
     [Fact]
     public void XtextRoundTrips()
     {

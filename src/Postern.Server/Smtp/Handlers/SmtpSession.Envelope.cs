@@ -118,27 +118,24 @@ internal sealed partial class SmtpSession
 
     private async Task RcptAsync(string argument, CancellationToken cancellationToken)
     {
-        // RFC 5321 §4.5.1: "Postmaster" without a domain must be accepted.
-        var postmaster = argument.Replace(" ", "", StringComparison.Ordinal).Equals("TO:<postmaster>", StringComparison.OrdinalIgnoreCase);
-        SmtpPath? path;
-        if (postmaster)
+        var error = SmtpCommandParser.TryParsePath(argument, "TO:", allowNull: false, out var path, allowPostmaster: true);
+        if (error == SmtpPathError.Syntax)
         {
-            path = new SmtpPath(await PostmasterAddressAsync(cancellationToken).ConfigureAwait(false), true, []);
+            await BadCommandAsync(501, "5.1.3 Bad recipient address syntax", cancellationToken).ConfigureAwait(false);
+            return;
         }
-        else
-        {
-            var error = SmtpCommandParser.TryParsePath(argument, "TO:", allowNull: false, out path);
-            if (error == SmtpPathError.Syntax)
-            {
-                await BadCommandAsync(501, "5.1.3 Bad recipient address syntax", cancellationToken).ConfigureAwait(false);
-                return;
-            }
 
-            if (error != SmtpPathError.None || path is null)
-            {
-                await BadCommandAsync(501, "5.5.4 Syntax error in parameters", cancellationToken).ConfigureAwait(false);
-                return;
-            }
+        if (error != SmtpPathError.None || path is null)
+        {
+            await BadCommandAsync(501, "5.5.4 Syntax error in parameters", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (path.Address == SmtpCommandParser.Postmaster)
+        {
+            // RFC 5321 §4.5.1: "Postmaster" without a domain must be accepted (with its parameters, §4.1.1.3).
+            var postmaster = await PostmasterAddressAsync(cancellationToken).ConfigureAwait(false);
+            path = path with { Address = postmaster, IsAscii = System.Text.Ascii.IsValid(postmaster) };
         }
 
         if (_transaction.Recipients.Count >= _config.Limits.MaxRecipients)
