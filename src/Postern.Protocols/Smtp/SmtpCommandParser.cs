@@ -398,10 +398,38 @@ public static class SmtpCommandParser
                 value = v.ToString();
             }
 
-            parameters.Add(new SmtpParameter(keyword.ToString().ToUpperInvariant(), value));
+            var name = keyword.ToString().ToUpperInvariant();
+            if (parameters.Exists(p => p.Keyword == name))
+            {
+                // A keyword given twice leaves it open which value holds (two ENVIDs, two NOTIFYs…): refused, as Postfix does.
+                return false;
+            }
+
+            parameters.Add(new SmtpParameter(name, value));
         }
 
         return true;
+    }
+
+    /// <summary>Whether an ORCPT value has the RFC 3461 §4.2 form.</summary>
+    /// <remarks>original-recipient-address = addr-type ";" xtext; addr-type = atom.</remarks>
+    public static bool IsOriginalRecipient(string value)
+    {
+        var semicolon = value.IndexOf(';', StringComparison.Ordinal);
+        if (semicolon <= 0 || semicolon == value.Length - 1)
+        {
+            return false;
+        }
+
+        foreach (var c in value.AsSpan(0, semicolon))
+        {
+            if (c > 127 || !IsAtext(c))
+            {
+                return false;
+            }
+        }
+
+        return TryDecodeXtext(value[(semicolon + 1)..], out _);
     }
 
     /// <summary>Decodes xtext (RFC 3461 §4): "+" followed by two upper-case hex digits.</summary>

@@ -399,6 +399,27 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task DsnParametersAreCheckedForSyntaxAndRepetition()
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+
+        // Two values for one keyword: which one holds? Refused, as Postfix does.
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> ENVID=one ENVID=two"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> RET=FULL RET=HDRS"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test> RET=FULL ENVID=QQ+2B1"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> NOTIFY=SUCCESS NOTIFY=FAILURE"));
+
+        // RFC 3461 §4.2: ORCPT = addr-type ";" xtext.
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> ORCPT=rfc822;bob+ZZexample.test"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> ORCPT=;bob@example.test"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> ORCPT=rfc822;"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RCPT TO:<bob@example.test> ORCPT=rfc822;bob@example.test ORCPT=rfc822;bob@example.test"));
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync("RCPT TO:<bob@example.test> NOTIFY=SUCCESS ORCPT=rfc822;bob+40example.test"));
+    }
+
+    [Fact]
     public async Task ARefusedMailCommandLeavesNoParametersForTheNextTransaction()
     {
         await using var server = await StartAsync("example.test", InboundServer(relay: ["127.0.0.0/8"]));

@@ -157,6 +157,29 @@ public sealed class SmtpCommandParserTests
         Assert.Equal(SmtpPathError.Syntax, SmtpCommandParser.TryParsePath("TO:<Postmasters>", "TO:", false, out _, allowPostmaster: true));
     }
 
+    [Theory]
+    [InlineData("FROM:<a@b.test> SIZE=1 SIZE=2")]
+    [InlineData("FROM:<a@b.test> ENVID=one envid=two")]
+    [InlineData("FROM:<a@b.test> RET=FULL RET=HDRS")]
+    [InlineData("FROM:<a@b.test> SMTPUTF8 SMTPUTF8")]
+    [InlineData("FROM:<a@b.test> NOTIFY=SUCCESS NOTIFY=FAILURE")]
+    public void RefusesARepeatedParameter(string argument) =>
+        Assert.Equal(SmtpPathError.BadParameter, SmtpCommandParser.TryParsePath(argument, "FROM:", true, out _));
+
+    [Theory]
+    [InlineData("rfc822;bob@b.test", true)]
+    [InlineData("rfc822;bob+40b.test", true)]
+    [InlineData("utf-8;b+C3+B6b@b.test", true)]
+    [InlineData("x-local;anything", true)]
+    [InlineData("rfc822", false)]
+    [InlineData(";bob@b.test", false)]
+    [InlineData("rfc822;", false)]
+    [InlineData("rfc822;bob+ZZb.test", false)]
+    [InlineData("rfc822;bob+4", false)]
+    [InlineData("rfc(822);bob@b.test", false)]
+    public void ValidatesTheOrcptForm(string value, bool valid) =>
+        Assert.Equal(valid, SmtpCommandParser.IsOriginalRecipient(value));
+
     [Fact]
     public void XtextRoundTrips()
     {

@@ -154,7 +154,7 @@ internal sealed partial class SmtpSession
                 case "NOTIFY" when parameter.Value is not null && IsValidNotify(parameter.Value):
                     notify = parameter.Value.ToUpperInvariant();
                     break;
-                case "ORCPT" when parameter.Value is not null && parameter.Value.Contains(';', StringComparison.Ordinal) && parameter.Value.Length <= 500:
+                case "ORCPT" when parameter.Value is not null && parameter.Value.Length <= 500 && SmtpCommandParser.IsOriginalRecipient(parameter.Value):
                     orcpt = parameter.Value;
                     break;
                 default:
