@@ -19,6 +19,9 @@ internal sealed class SmtpSettings
     /// <summary>RFC 5321 §4.5.3.2.6: the server waits at least 10 minutes for the terminating dot; per read here.</summary>
     public const string DataTimeoutKey = "smtp.data-timeout-seconds";
 
+    /// <summary>RFC 5321 §6.3: a message that would carry more Received fields than this is a loop, refused (Postfix: hopcount_limit).</summary>
+    public const string MaxHopsKey = "smtp.max-hops";
+
     /// <summary>When "true", an authenticated client may use any MAIL FROM address.</summary>
     public const string AllowAnySenderKey = "smtp.allow-any-sender";
 
@@ -32,6 +35,7 @@ internal sealed class SmtpSettings
         MaxTextLine = Int(s, MaxTextLineKey, 1000);
         MaxAuthLine = Math.Max(Int(s, MaxAuthLineKey, 12288), MaxCommandLine);
         DataTimeout = TimeSpan.FromSeconds(Int(s, DataTimeoutKey, 600));
+        MaxHops = Int(s, MaxHopsKey, 50);
         AllowAnySender = s.TryGetValue(AllowAnySenderKey, out var any) && bool.TryParse(any, out var b) && b;
         DkimMaxSignatures = s.TryGetValue(DkimMaxSignaturesKey, out var dkim) && int.TryParse(dkim, NumberStyles.Integer, CultureInfo.InvariantCulture, out var most) && most >= 0
             ? Math.Min(most, 50)
@@ -60,6 +64,8 @@ internal sealed class SmtpSettings
     public int MaxAuthLine { get; }
 
     public TimeSpan DataTimeout { get; }
+
+    public int MaxHops { get; }
 
     public TimeSpan CommandTimeout { get; }
 

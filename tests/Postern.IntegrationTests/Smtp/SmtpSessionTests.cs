@@ -444,4 +444,31 @@ public sealed class SmtpSessionTests
         Assert.Null(queued.EnvelopeId);
         Assert.Null(queued.Ret);
     }
+
+    [Fact]
+    public async Task AMessageWithTooManyReceivedFieldsIsRefusedAsALoop()
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        static string Hops(int count) => string.Concat(Enumerable.Range(0, count).Select(i => $"Received: from h{i}.test\r\n\tby h{i + 1}.test; Sun, 1 Nov 2026 10:00:00 +0000\r\n"));
+
+        // RFC 5321 §6.3: 50 relays already (Postfix's hopcount_limit) is a loop, refused after the data; the session goes on.
+        await raw.CommandAsync("MAIL FROM:<x@outside.test>");
+        await raw.CommandAsync("RCPT TO:<bob@example.test>");
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("554 5.4.6", await raw.CommandAsync(Hops(50) + "Subject: loop\r\n\r\nround and round\r\n."));
+        Assert.StartsWith("250 2.0.0", await raw.CommandAsync("NOOP"));
+
+        await raw.CommandAsync("MAIL FROM:<x@outside.test>");
+        await raw.CommandAsync("RCPT TO:<bob@example.test>");
+        var chunk = Hops(60) + "Subject: loop\r\n\r\nround and round\r\n";
+        Assert.StartsWith("554 5.4.6", await raw.CommandAsync($"BDAT {Encoding.UTF8.GetByteCount(chunk)} LAST\r\n{chunk.TrimEnd('\n').TrimEnd('\r')}"));
+
+        await raw.CommandAsync("MAIL FROM:<x@outside.test>");
+        await raw.CommandAsync("RCPT TO:<bob@example.test>");
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync(Hops(49) + "Subject: long way\r\n\r\nbut no loop\r\n."));
+        Assert.Contains("Subject: long way", Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "bob@example.test"))));
+    }
 }

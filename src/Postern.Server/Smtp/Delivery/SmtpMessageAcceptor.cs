@@ -91,6 +91,39 @@ internal static class SmtpMessageAcceptor
         return result;
     }
 
+    /// <summary>
+    /// How many Received fields the header section carries (RFC 5321 §6.3 loop detection); counting stops at the
+    /// blank line that ends the header, or at <paramref name="enough"/>.
+    /// </summary>
+    public static int CountReceivedFields(ReadOnlySpan<byte> message, int enough)
+    {
+        var count = 0;
+        while (count < enough && !message.IsEmpty)
+        {
+            var lf = message.IndexOf((byte)'\n');
+            var line = lf < 0 ? message : message[..lf];
+            if (line.IsEmpty || line is [(byte)'\r'])
+            {
+                break;
+            }
+
+            // field-name, optional white space (obsolete syntax), then the colon.
+            if (line.Length > 8 && Ascii.EqualsIgnoreCase(line[..8], "Received"u8) && line[8..].TrimStart(" \t"u8) is [(byte)':', ..])
+            {
+                count++;
+            }
+
+            if (lf < 0)
+            {
+                break;
+            }
+
+            message = message[(lf + 1)..];
+        }
+
+        return count;
+    }
+
     private static string TlsName(SslProtocols protocol) => protocol switch
     {
         SslProtocols.Tls13 => "TLSv1.3",

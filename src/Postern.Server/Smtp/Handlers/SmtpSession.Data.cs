@@ -175,6 +175,15 @@ internal sealed partial class SmtpSession
     private async Task AcceptAsync(CancellationToken cancellationToken)
     {
         var content = _transaction.Content.WrittenMemory;
+
+        // RFC 5321 §6.3: a message that has already passed this many relays is looping; refused, never passed on again.
+        if (SmtpMessageAcceptor.CountReceivedFields(content.Span[_transaction.TraceLength..], _settings.MaxHops) >= _settings.MaxHops)
+        {
+            ResetTransaction();
+            Reply(554, "5.4.6 Message refused: too many Received fields, a mail loop (RFC 5321 §6.3)");
+            return;
+        }
+
         await EventThread.ToThreadPoolIf(content.Length > EventThread.InlineMessageBytes);
         if (_account is not null)
         {
