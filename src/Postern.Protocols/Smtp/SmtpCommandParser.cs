@@ -36,7 +36,23 @@ public static class SmtpCommandParser
         var space = text.IndexOf(' ');
         var verbText = space < 0 ? text : text[..space];
         var argument = space < 0 ? "" : text[(space + 1)..];
-        var verb = verbText.ToUpperInvariant() switch
+        command = new SmtpCommand(Verb(verbText), argument);
+        return true;
+    }
+
+    /// <summary>
+    /// The verb of a line that <see cref="TryParse"/> refused: a known command with invalid characters in its
+    /// argument is a 501, not a 500 (RFC 5321 §4.1.2).
+    /// </summary>
+    public static SmtpVerb VerbOf(ReadOnlySpan<byte> line)
+    {
+        var space = line.IndexOf((byte)' ');
+        var verb = space < 0 ? line : line[..space];
+        return verb.Length is > 0 and <= 8 && Ascii.IsValid(verb) ? Verb(Encoding.ASCII.GetString(verb)) : SmtpVerb.Unknown;
+    }
+
+    private static SmtpVerb Verb(string verbText) =>
+        verbText.ToUpperInvariant() switch
         {
             "HELO" => SmtpVerb.Helo,
             "EHLO" => SmtpVerb.Ehlo,
@@ -54,9 +70,6 @@ public static class SmtpCommandParser
             "AUTH" => SmtpVerb.Auth,
             _ => SmtpVerb.Unknown,
         };
-        command = new SmtpCommand(verb, argument);
-        return true;
-    }
 
     /// <summary>
     /// Parses the EHLO/HELO argument: a domain or an address literal (RFC 5321 §4.1.1.1). Lenient about

@@ -66,7 +66,16 @@ internal sealed partial class SmtpSession
 
             if (!SmtpCommandParser.TryParse(line.Bytes, out var command))
             {
-                await BadCommandAsync(500, "5.5.2 Error: bad syntax", cancellationToken).ConfigureAwait(false);
+                // RFC 5321 §4.1.2: a command with invalid characters, and no other reason to refuse it, MUST get 501.
+                if (SmtpCommandParser.VerbOf(line.Bytes) != SmtpVerb.Unknown)
+                {
+                    await BadCommandAsync(501, "5.5.2 Error: invalid character in command", cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await BadCommandAsync(500, "5.5.2 Error: bad syntax", cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 

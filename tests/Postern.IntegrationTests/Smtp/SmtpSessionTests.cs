@@ -471,4 +471,20 @@ public sealed class SmtpSessionTests
         Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync(Hops(49) + "Subject: long way\r\n\r\nbut no loop\r\n."));
         Assert.Contains("Subject: long way", Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "bob@example.test"))));
     }
+
+    [Fact]
+    public async Task AKnownCommandWithInvalidCharactersGets501()
+    {
+        // RFC 5321 §4.1.2: invalid character codes in a command, and no other reason to refuse it, MUST give 501.
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        await raw.WriteAsync("NOOP a\u0001b\r\n");
+        Assert.StartsWith("501 5.5.2", await raw.ReadReplyAsync());
+        await raw.WriteAsync([.. "MAIL FROM:<x@outside"u8, 0xFF, .. ".test>\r\n"u8]);
+        Assert.StartsWith("501 5.5.2", await raw.ReadReplyAsync());
+        await raw.WriteAsync("GARBAGE\0\r\n");
+        Assert.StartsWith("500 5.5.2", await raw.ReadReplyAsync());
+        Assert.StartsWith("250 2.1.0", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+    }
 }

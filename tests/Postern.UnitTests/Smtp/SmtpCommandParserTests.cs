@@ -181,6 +181,16 @@ public sealed class SmtpCommandParserTests
         Assert.Equal(valid, SmtpCommandParser.IsOriginalRecipient(value));
 
     [Fact]
+    public void GivesTheVerbOfALineWithInvalidCharacters()
+    {
+        Assert.Equal(SmtpVerb.Noop, SmtpCommandParser.VerbOf("NOOP \0x"u8));
+        Assert.Equal(SmtpVerb.Mail, SmtpCommandParser.VerbOf([.. "mail FROM:<a@b"u8, 0xFF, .. ">"u8]));
+        Assert.Equal(SmtpVerb.Unknown, SmtpCommandParser.VerbOf("GARBAGE\0"u8));
+        Assert.Equal(SmtpVerb.Unknown, SmtpCommandParser.VerbOf([0xC3, 0x28, (byte)' ', (byte)'x']));
+        Assert.Equal(SmtpVerb.Unknown, SmtpCommandParser.VerbOf(""u8));
+    }
+
+    [Fact]
     public void XtextRoundTrips()
     {
         Assert.True(SmtpCommandParser.TryDecodeXtext("a+2Bb+3Dc", out var decoded));
