@@ -76,8 +76,9 @@ public sealed class SmtpDataDecoder
                         continue;
                     }
 
-                    // RFC 5321 §4.5.2: a leading period is removed; the rest of the line is content.
-                    _lineLength++;
+                    // RFC 5321 §4.5.2: a leading period is removed; the rest of the line is content. The removed
+                    // period does not count towards the line limit (§4.5.3.1.6: "not counting the leading dot
+                    // duplicated for transparency").
                     _state = State.InLine;
                     continue;
                 case State.DotCarriageReturn:

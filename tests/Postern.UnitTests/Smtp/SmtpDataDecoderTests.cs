@@ -120,6 +120,16 @@ public sealed class SmtpDataDecoderTests
         Assert.True(DecodeWhole(new string('a', 50) + "\r\n.\r\n", maxLine: 40).Decoder.LineTooLong);
     }
 
+    [Fact]
+    public void TheTransparencyDotDoesNotCountTowardsTheLineLimit()
+    {
+        // RFC 5321 §4.5.3.1.6: 1000 octets with CRLF, "not counting the leading dot duplicated for transparency".
+        var stuffed = Encoding.ASCII.GetBytes(".." + new string('a', 997) + "\r\n.\r\n");
+        Assert.False(DecodeSplit(stuffed, []).Decoder.LineTooLong);
+        Assert.False(DecodeSplit(stuffed, [1]).Decoder.LineTooLong);
+        Assert.True(DecodeWhole(".." + new string('a', 998) + "\r\n.\r\n").Decoder.LineTooLong);
+    }
+
     public static TheoryData<string> Samples() => new()
     {
         "Subject: x\r\n\r\n..dots\r\nline\r\n.\r\nafter",
