@@ -79,6 +79,23 @@ internal sealed class SqlDirectoryStore(IDatabase database, StoreOptions options
             var blobs = w.Command("SELECT DISTINCT m.blob_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @id", ("@id", id)).Query(r => r.GetInt64(0));
             w.Command("DELETE FROM accounts WHERE id = @id", ("@id", id)).Execute();
             BlobCollector.DeleteUnreferenced(w, blobs);
+
+            // RFC 5321 §4.5.1: postmaster mail must still be delivered. Removing its account hands it to the oldest
+            // account left, or, with none left, to the next account added.
+            var postmaster = w.Command("SELECT value FROM settings WHERE key = @k", ("@k", SettingKeys.Postmaster)).Scalar<string>();
+            if (postmaster is not null && postmaster.Equals(address, StringComparison.OrdinalIgnoreCase))
+            {
+                var next = w.Command("SELECT address FROM accounts ORDER BY id LIMIT 1").Scalar<string>();
+                if (next is null)
+                {
+                    w.Command("DELETE FROM settings WHERE key = @k", ("@k", SettingKeys.Postmaster)).Execute();
+                }
+                else
+                {
+                    w.Command("UPDATE settings SET value = @v WHERE key = @k", ("@v", next), ("@k", SettingKeys.Postmaster)).Execute();
+                }
+            }
+
             return true;
         }, cancellationToken);
 

@@ -376,6 +376,27 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task RemovingThePostmastersAccountHandsPostmasterMailToTheOldestAccountLeft()
+    {
+        await using var fixture = new StoreFixture();
+        var directory = fixture.Store.Directory;
+        await directory.AddAccountAsync("first@example.test", "pw", None);
+        await directory.AddAccountAsync("second@example.test", "pw", None);
+        await directory.AddAccountAsync("third@example.test", "pw", None);
+        await fixture.Store.Configuration.SetSettingAsync(SettingKeys.Postmaster, "First@example.test", None);
+
+        // Removing another account changes nothing; removing the postmaster's moves postmaster mail on, never to nowhere.
+        Assert.True(await directory.RemoveAccountAsync("third@example.test", None));
+        Assert.Equal("First@example.test", await fixture.Store.Configuration.GetSettingAsync(SettingKeys.Postmaster, None));
+        Assert.True(await directory.RemoveAccountAsync("first@example.test", None));
+        Assert.Equal("second@example.test", (await directory.ResolveRecipientAsync("postmaster@example.test", None))?.Address);
+
+        // With no account left the setting goes, so that the next account added receives postmaster mail.
+        Assert.True(await directory.RemoveAccountAsync("second@example.test", None));
+        Assert.Null(await fixture.Store.Configuration.GetSettingAsync(SettingKeys.Postmaster, None));
+    }
+
+    [Fact]
     public async Task SubscriptionsAreNamesThatOutliveTheirMailboxes()
     {
         await using var fixture = new StoreFixture();
