@@ -21,6 +21,18 @@ public sealed class OutboundDeliveryTests
             Task.FromResult(new MailExchangerLookup(MailExchangerStatus.NoMail, [], "no DNS in tests"));
     }
 
+    /// <summary>
+    /// A port that refuses connections for as long as the socket lives: bound but not listening. A port merely closed
+    /// again could be taken by another test's listener meanwhile, which then accepts and never greets.
+    /// </summary>
+    private static Socket ClosedPort(out int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
+    }
+
     private static OutboundDeliveryOptions Options(TimeSpan? retryPeriod = null, bool trustTestRoot = true, IMailExchangerResolver? resolver = null, int mxPort = 25,
         IReadOnlyCollection<X509Certificate2>? roots = null, MtaStsPolicies? mtaSts = null) => new()
         {
@@ -403,12 +415,7 @@ public sealed class OutboundDeliveryTests
     [Fact]
     public async Task UnreachableHostIsRetriedThenBouncedAfterTheRetryPeriod()
     {
-        int closedPort;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        using var closed = ClosedPort(out var closedPort);
 
         await using var a = await StartAsync("a.test", SubmissionServer());
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options(retryPeriod: TimeSpan.FromSeconds(2)));
@@ -516,12 +523,7 @@ public sealed class OutboundDeliveryTests
     [Fact]
     public async Task DelayNoticeIsSentOnceWhenTheRecipientAskedForIt()
     {
-        int closedPort;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        using var closed = ClosedPort(out var closedPort);
 
         await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", new OutboundDeliveryOptions
