@@ -38,14 +38,17 @@ public sealed class ServeStartupTests
     [Fact]
     public async Task A_virtual_server_a_larger_port_offset_pushes_out_of_range_stays_down_and_the_others_start()
     {
-        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        // Both offsets handed out by the fixture: a fixed "offset + 100" could be another test's server's range.
+        int[] offsets = [PosternProcess.FindFreeOffset(), PosternProcess.FindFreeOffset()];
+        Array.Sort(offsets);
+        await using var server = await PosternProcess.StartAsync("mail.example.test", portOffset: offsets[0]);
         var highest = (65535 - server.PortOffset).ToString(CultureInfo.InvariantCulture);
         var created = await server.CliAsync(null, "vs", "create", "--name", "Highest POP3", "--protocol", "pop3", "--bind", "127.0.0.1:" + highest);
         Assert.True(created.ExitCode == 0, created.Error);
         server.Kill();
 
         // The same store under a larger offset: that one binding cannot listen; the server still starts, the rest listen.
-        await using var again = await PosternProcess.StartAsync("mail.example.test", server.DataDirectory, server.PortOffset + 100);
+        await using var again = await PosternProcess.StartAsync("mail.example.test", server.DataDirectory, offsets[1]);
         var shown = await again.CliAsync(null, "vs", "show", "Highest POP3", "--json");
         Assert.True(shown.ExitCode == 0, shown.Error);
         using var json = System.Text.Json.JsonDocument.Parse(shown.Output);

@@ -220,7 +220,8 @@ public sealed class PosternProcess : IAsyncDisposable
         }
     }
 
-    private static int FindFreeOffset()
+    /// <summary>A port offset no other test has been handed and whose standard ports are free now.</summary>
+    public static int FindFreeOffset()
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
