@@ -557,4 +557,45 @@ public sealed class OutboundDeliveryTests
         Assert.Equal("delayed", recipient["Action"]);
         Assert.NotNull(recipient["Will-Retry-Until"]);
     }
+
+    [Fact]
+    public async Task NotifySuccessRelayedToANextHopWithoutDsnGetsARelayedReport()
+    {
+        // RFC 3461 §5.2.2: the next hop cannot be asked for a success DSN, so this server sends a "relayed" one.
+        using var peer = new ScriptedSmtpPeer(["PIPELINING", "8BITMIME"]);
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test> ENVID=relay-1"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol@c.test"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<dave@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: relayed\r\n\r\nsecret body\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(["carol@c.test", "dave@c.test"], Assert.Single(peer.Messages).Recipients);
+        Assert.DoesNotContain(peer.Commands, c => c.Contains("NOTIFY", StringComparison.Ordinal));
+        var notice = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var report = Assert.IsType<MultipartReport>(notice.Body);
+        var status = Assert.Single(report.OfType<MessageDeliveryStatus>());
+        Assert.Equal("relay-1", status.StatusGroups[0]["Original-Envelope-Id"]);
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; carol@c.test", recipient["Final-Recipient"]);
+        Assert.Equal("relayed", recipient["Action"]);
+        Assert.Equal("2.0.0", recipient["Status"]);
+        Assert.Equal("dns; 127.0.0.1", recipient["Remote-MTA"]);
+
+        // RFC 3461 §4.3: a report of no failure returns the header only.
+        Assert.DoesNotContain(report, p => p.ContentType.IsMimeType("message", "rfc822"));
+        var headers = Assert.IsType<TextRfc822Headers>(Assert.Single(report, p => p.ContentType.IsMimeType("text", "rfc822-headers")));
+        var text = headers.Message!.ToString();
+        Assert.Contains("Subject: relayed", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret body", text, StringComparison.Ordinal);
+    }
 }

@@ -177,6 +177,17 @@ public sealed class OutboundDeliveryService : BackgroundService
             await SendBounceAsync(queued, wanted, message, now, null, cancellationToken).ConfigureAwait(false);
         }
 
+        // RFC 3461 §5.2.2: relayed to a next hop that does not offer DSN, a recipient with NOTIFY=SUCCESS MUST get a
+        // "relayed" DSN here, since the next hop will not send one (the NOTIFY parameter could not be passed on).
+        var relayed = results
+            .Where(r => r.Outcome is { Kind: OutcomeKind.Delivered, NextHopLacksDsn: true } && DeliveryStatusReport.Wants(r.Recipient, "SUCCESS"))
+            .Select(r => new RecipientReport(r.Recipient, "relayed", "2.0.0", r.Outcome.Diagnostic, r.Outcome.RemoteMta))
+            .ToList();
+        if (relayed.Count > 0 && queued.Sender.Length > 0)
+        {
+            await SendBounceAsync(queued, relayed, message, now, null, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!expired && queued.Sender.Length > 0 && _options.DelayNoticeAfter is { } noticeAfter && now - queued.Created >= noticeAfter)
         {
             var delayed = results
@@ -341,8 +352,9 @@ public sealed class OutboundDeliveryService : BackgroundService
             timeout.CancelAfter(_options.Timeout * 4);
             var format = FormatOptions.Default.Clone();
             format.NewLineFormat = NewLineFormat.Dos;
-            await client.SendAsync(format, message, sender, mailboxes, timeout.Token).ConfigureAwait(false);
-            var outcomes = recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Delivered(host)).ToArray();
+            var reply = await client.SendAsync(format, message, sender, mailboxes, timeout.Token).ConfigureAwait(false);
+            var noDsn = (client.Capabilities & SmtpCapabilities.Dsn) == 0;
+            var outcomes = recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Delivered(host, reply, noDsn)).ToArray();
             await QuitAsync(client).ConfigureAwait(false);
             return (outcomes, null, false);
         }
@@ -460,9 +472,11 @@ public sealed class OutboundDeliveryService : BackgroundService
         Permanent = 2,
     }
 
-    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta)
+    /// <param name="NextHopLacksDsn">Delivered to a server that did not offer DSN, so NOTIFY was not passed on.</param>
+    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta, bool NextHopLacksDsn = false)
     {
-        public static Outcome Delivered(string host) => new(OutcomeKind.Delivered, "2.0.0", "250 delivered", host);
+        public static Outcome Delivered(string host, string reply, bool nextHopLacksDsn) =>
+            new(OutcomeKind.Delivered, "2.0.0", "250 " + reply.Trim().ReplaceLineEndings(" "), host, nextHopLacksDsn);
 
         public static Outcome Transient(string diagnostic, string? host) => new(OutcomeKind.Transient, "4.0.0", diagnostic, host);
 
