@@ -598,4 +598,37 @@ public sealed class OutboundDeliveryTests
         Assert.Contains("Subject: relayed", text, StringComparison.Ordinal);
         Assert.DoesNotContain("secret body", text, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("452 4.5.3 too many recipients")]
+    [InlineData("552 5.5.3 too many recipients")]
+    public async Task RecipientsOverTheNextHopsLimitGoInFurtherTransactionsOnTheSameConnection(string tooMany)
+    {
+        // RFC 5321 §4.5.3.1.8 and §4.5.3.1.10: 452 (or 552, as RFC 821 had it) to RCPT means "send the rest separately".
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"], (_, before) => before >= 3 ? tooMany : "250 2.1.5 ok");
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        var recipients = Enumerable.Range(1, 8).Select(i => $"r{i}@c.test").ToList();
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test>"));
+            foreach (var recipient in recipients)
+            {
+                Assert.StartsWith("250", await raw.CommandAsync($"RCPT TO:<{recipient}>"));
+            }
+
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: many\r\n\r\nbody\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(1, peer.Connections);
+        Assert.Equal([3, 3, 2], peer.Messages.Select(m => m.Recipients.Count));
+        Assert.Equal(recipients, peer.Messages.SelectMany(m => m.Recipients));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+    }
 }

@@ -345,7 +345,63 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
 
         var sender = queued.Sender.Length == 0 ? new MailboxAddress("", "") : new MailboxAddress("", queued.Sender);
+        var outcomes = new Outcome[recipients.Count];
+        var batch = Enumerable.Range(0, recipients.Count).ToList();
+        var first = true;
+        while (true)
+        {
+            Outcome[] sent;
+            try
+            {
+                sent = await SendOnceAsync(client, message, sender, [.. batch.Select(i => recipients[i])], host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+            {
+                var error = $"451 4.4.2 connection to {host} lost: {ex.Message}";
+                if (first)
+                {
+                    return (null, error, false);
+                }
+
+                // Those delivered in an earlier transaction on this connection stay delivered.
+                foreach (var i in batch)
+                {
+                    outcomes[i] = Outcome.Transient(error, host);
+                }
+
+                return (outcomes, null, false);
+            }
+
+            first = false;
+            var again = new List<int>();
+            for (var j = 0; j < batch.Count; j++)
+            {
+                outcomes[batch[j]] = sent[j];
+                if (sent[j].TooManyRecipients)
+                {
+                    again.Add(batch[j]);
+                }
+            }
+
+            // RFC 5321 §4.5.3.1.8: a server may take as few as 100 recipients per message and refuse the rest with 452;
+            // those go in the next transaction on this connection, as long as each one gets some recipient through.
+            if (again.Count == 0 || !batch.Any(i => outcomes[i].Kind == OutcomeKind.Delivered))
+            {
+                break;
+            }
+
+            batch = again;
+        }
+
+        await QuitAsync(client).ConfigureAwait(false);
+        return (outcomes, null, false);
+    }
+
+    /// <summary>One mail transaction; a lost connection is thrown, every reply becomes a recipient's outcome.</summary>
+    private async Task<Outcome[]> SendOnceAsync(OutboundSmtpClient client, MimeMessage message, MailboxAddress sender, List<QueuedRecipient> recipients, string host, CancellationToken cancellationToken)
+    {
         var mailboxes = recipients.Select(r => new MailboxAddress("", r.Address)).ToList();
+        client.Refused.Clear();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -354,33 +410,38 @@ public sealed class OutboundDeliveryService : BackgroundService
             format.NewLineFormat = NewLineFormat.Dos;
             var reply = await client.SendAsync(format, message, sender, mailboxes, timeout.Token).ConfigureAwait(false);
             var noDsn = (client.Capabilities & SmtpCapabilities.Dsn) == 0;
-            var outcomes = recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Delivered(host, reply, noDsn)).ToArray();
-            await QuitAsync(client).ConfigureAwait(false);
-            return (outcomes, null, false);
+            return [.. recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromRcptResponse(refused, host) : Outcome.Delivered(host, reply, noDsn))];
         }
         catch (NoRecipientsAcceptedException)
         {
-            await QuitAsync(client).ConfigureAwait(false);
-            return (recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Transient("451 4.4.0 recipient not accepted", host)).ToArray(), null, false);
+            return [.. recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromRcptResponse(refused, host) : Outcome.Transient("451 4.4.0 recipient not accepted", host))];
         }
         catch (SmtpCommandException ex)
         {
             // MAIL FROM or the data refused: the same verdict for every recipient of this domain.
-            await QuitAsync(client).ConfigureAwait(false);
             var outcome = FromResponse(ex.StatusCode, ex.Message, host);
-            return (recipients.Select(_ => outcome).ToArray(), null, false);
+            return [.. recipients.Select(_ => outcome)];
         }
         catch (NotSupportedException ex)
         {
             // The peer lacks an extension the message needs, e.g. SMTPUTF8 for an internationalized address (RFC 6531 §3.2).
-            await QuitAsync(client).ConfigureAwait(false);
             var outcome = Outcome.Permanent("5.6.7", $"554 5.6.7 {host} cannot take this message: {ex.Message}", host);
-            return (recipients.Select(_ => outcome).ToArray(), null, false);
+            return [.. recipients.Select(_ => outcome)];
         }
-        catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+    }
+
+    /// <summary>
+    /// A reply to RCPT. 452 is "too many recipients" (RFC 5321 §4.5.3.1.10), and 552 there is the same, miscoded by
+    /// RFC 821: the client SHOULD treat it as temporary. Either is tried again at once in a new transaction.
+    /// </summary>
+    private static Outcome FromRcptResponse(SmtpResponse refused, string host)
+    {
+        if (refused.StatusCode is SmtpStatusCode.InsufficientStorage or SmtpStatusCode.ExceededStorageAllocation)
         {
-            return (null, $"451 4.4.2 connection to {host} lost: {ex.Message}", false);
+            return Outcome.Transient($"{(int)refused.StatusCode} {refused.Response.Trim()}", host) with { TooManyRecipients = true };
         }
+
+        return FromResponse(refused.StatusCode, refused.Response, host);
     }
 
     private static async Task QuitAsync(SmtpClient client)
@@ -473,7 +534,8 @@ public sealed class OutboundDeliveryService : BackgroundService
     }
 
     /// <param name="NextHopLacksDsn">Delivered to a server that did not offer DSN, so NOTIFY was not passed on.</param>
-    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta, bool NextHopLacksDsn = false)
+    /// <param name="TooManyRecipients">Refused at RCPT with 452 (or 552): to be sent in another transaction now.</param>
+    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta, bool NextHopLacksDsn = false, bool TooManyRecipients = false)
     {
         public static Outcome Delivered(string host, string reply, bool nextHopLacksDsn) =>
             new(OutcomeKind.Delivered, "2.0.0", "250 " + reply.Trim().ReplaceLineEndings(" "), host, nextHopLacksDsn);
