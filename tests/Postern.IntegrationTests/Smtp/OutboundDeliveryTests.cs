@@ -631,4 +631,50 @@ public sealed class OutboundDeliveryTests
         Assert.Equal(recipients, peer.Messages.SelectMany(m => m.Recipients));
         Assert.Empty(await InboxAsync(a, "alice@a.test"));
     }
+
+    [Fact]
+    public async Task ANextHopThatNeverAnswersDoesNotHoldBackMailQueuedAfterIt()
+    {
+        // A listener that accepts and never greets: each attempt on it lasts the whole timeout (10 s here).
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        var accepted = new TaskCompletionSource();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+                accepted.TrySetResult();
+            }
+        });
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"]);
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "carol@slow.test", "to the silent one");
+            await accepted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await SubmitAsync(a, "alice@a.test", "carol@c.test", "queued after it");
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (peer.Messages.IsEmpty && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Single(peer.Messages);
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+        }
+    }
 }

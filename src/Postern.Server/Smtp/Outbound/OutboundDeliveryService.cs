@@ -43,25 +43,66 @@ public sealed class OutboundDeliveryService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Each delivery runs on its own and a freed slot takes the next message due at once: one slow or silent next
+        // hop (up to Timeout per host, several hosts) must not hold back every other message queued meanwhile.
         var signal = OutboundQueueSignal.For(_store);
-        while (!stoppingToken.IsCancellationRequested)
+        var running = new List<Task>();
+        Task? wake = null;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                running.RemoveAll(t => t.IsCompleted);
+                var wanted = Math.Min(_options.MaxConcurrentDeliveries - running.Count, _options.BatchSize);
+                var claimed = 0;
+                if (wanted > 0)
+                {
+                    try
+                    {
+                        var now = _options.Time.GetUtcNow();
+                        var due = await _store.Queue.ClaimDueAsync(now, now + _options.DeliveryLease, wanted, stoppingToken).ConfigureAwait(false);
+                        claimed = due.Count;
+                        running.AddRange(due.Select(m => Task.Run(() => DeliverOrDeferAsync(m, stoppingToken), CancellationToken.None)));
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        _logger.QueueRunFailed(ex);
+                    }
+                }
+
+                if (claimed > 0 && claimed == wanted)
+                {
+                    continue; // more may be due
+                }
+
+                // One wait on the signal at a time, kept across turns, so a wake-up is never taken by an abandoned wait.
+                wake ??= signal.WaitAsync(_options.PollInterval, stoppingToken);
+                var finished = await Task.WhenAny([wake, .. running]).ConfigureAwait(false);
+                if (finished == wake)
+                {
+                    wake = null;
+                    await finished.ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+
+        foreach (var delivery in running)
         {
             try
             {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                _logger.QueueRunFailed(ex);
-            }
-
-            try
-            {
-                await signal.WaitAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+                await delivery.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                return;
+                // A delivery cut short by the stop keeps its lease, and is tried again after it.
+            }
+            catch (Exception ex)
+            {
+                _logger.QueueRunFailed(ex);
             }
         }
     }
@@ -83,23 +124,25 @@ public sealed class OutboundDeliveryService : BackgroundService
             await Parallel.ForEachAsync(
                 due,
                 new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
-                async (message, ct) =>
-                {
-                    try
-                    {
-                        await DeliverAsync(message, ct).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        _logger.MessageFailedUnexpectedly(ex, message.Id);
-                        await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, ct).ConfigureAwait(false);
-                    }
-                }).ConfigureAwait(false);
+                async (message, ct) => await DeliverOrDeferAsync(message, ct).ConfigureAwait(false)).ConfigureAwait(false);
             total += due.Count;
             if (due.Count < _options.BatchSize)
             {
                 return total;
             }
+        }
+    }
+
+    private async Task DeliverOrDeferAsync(QueuedMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeliverAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.MessageFailedUnexpectedly(ex, message.Id);
+            await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, cancellationToken).ConfigureAwait(false);
         }
     }
 
