@@ -677,4 +677,39 @@ public sealed class OutboundDeliveryTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(new[] { "PIPELINING" }, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nDKIM-Signature: v=1; a=rsa-sha256; d=a.test; s=s1; h=from; bh=AAAA; b=AAAA\r\nSubject: signed\r\n")]
+    [InlineData(new[] { "PIPELINING", "8BITMIME" }, "Subject: Grüße aus Köln\r\nFrom: Jörg <alice@a.test>\r\n")]
+    public async Task EightBitContentIsMadeSevenBitForANextHopWithout8BitMimeOrSmtpUtf8(string[] extensions, string header)
+    {
+        // RFC 6152 §3: never raw 8-bit to a server without 8BITMIME (MailKit skipped the conversion for a signed
+        // message); RFC 6531 §3.2 / RFC 6532: UTF-8 header fields only to one that offers SMTPUTF8.
+        using var peer = new ScriptedSmtpPeer(extensions);
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test> BODY=8BITMIME SMTPUTF8"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync(header + "\r\nGrüße aus Köln\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        var data = Assert.Single(peer.Messages).Data;
+        var headerEnd = data.AsSpan().IndexOf("\r\n\r\n"u8);
+        Assert.True(System.Text.Ascii.IsValid(extensions.Contains("8BITMIME") ? data.AsSpan(0, headerEnd) : data), Encoding.Latin1.GetString(data));
+        var arrived = MimeMessage.Load(new MemoryStream(data));
+        Assert.Equal("Grüße aus Köln", arrived.TextBody?.Trim());
+        if (header.Contains("Jörg", StringComparison.Ordinal))
+        {
+            Assert.Equal("Grüße aus Köln", arrived.Subject);
+            Assert.Equal("Jörg", Assert.Single(arrived.From.Mailboxes).Name);
+        }
+    }
 }

@@ -160,6 +160,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             // Not parseable as MIME: cannot be handed to the client; fails below like a refusal.
         }
 
+        var eightBit = !System.Text.Ascii.IsValid(content);
         var results = new List<(QueuedRecipient Recipient, Outcome Outcome)>();
         foreach (var group in pending.GroupBy(r => DomainOf(r.Address), StringComparer.OrdinalIgnoreCase))
         {
@@ -170,7 +171,7 @@ public sealed class OutboundDeliveryService : BackgroundService
                 continue;
             }
 
-            var outcomes = await DeliverToDomainAsync(queued, message, group.Key, recipients, cancellationToken).ConfigureAwait(false);
+            var outcomes = await DeliverToDomainAsync(queued, message, eightBit, group.Key, recipients, cancellationToken).ConfigureAwait(false);
             results.AddRange(recipients.Select((r, i) => (r, outcomes[i])));
         }
 
@@ -267,7 +268,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         return next > deadline && now < deadline ? deadline : next;
     }
 
-    private async Task<Outcome[]> DeliverToDomainAsync(QueuedMessage queued, MimeMessage message, string domain, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+    private async Task<Outcome[]> DeliverToDomainAsync(QueuedMessage queued, MimeMessage message, bool eightBit, string domain, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
         Outcome[] All(Outcome outcome) => recipients.Select(_ => outcome).ToArray();
 
@@ -317,7 +318,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         var lastError = "451 4.4.1 no mail server could be reached";
         foreach (var (host, port) in targets)
         {
-            var attempt = await TryHostAsync(queued, message, host, port, tls, verify, route, recipients, cancellationToken).ConfigureAwait(false);
+            var attempt = await TryHostAsync(queued, message, eightBit, host, port, tls, verify, route, recipients, cancellationToken).ConfigureAwait(false);
             if (attempt.Outcomes is not null)
             {
                 return attempt.Outcomes;
@@ -328,7 +329,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             // Opportunistic TLS that fails in the handshake falls back to clear text (RFC 7435 §3).
             if (attempt.TlsFailed && tls == SmtpRouteTls.Opportunistic)
             {
-                attempt = await TryHostAsync(queued, message, host, port, SmtpRouteTls.None, verify: false, route, recipients, cancellationToken).ConfigureAwait(false);
+                attempt = await TryHostAsync(queued, message, eightBit, host, port, SmtpRouteTls.None, verify: false, route, recipients, cancellationToken).ConfigureAwait(false);
                 if (attempt.Outcomes is not null)
                 {
                     return attempt.Outcomes;
@@ -342,11 +343,11 @@ public sealed class OutboundDeliveryService : BackgroundService
     }
 
     private async Task<(Outcome[]? Outcomes, string? Error, bool TlsFailed)> TryHostAsync(
-        QueuedMessage queued, MimeMessage message, string host, int port, SmtpRouteTls tls, bool verify, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+        QueuedMessage queued, MimeMessage message, bool eightBit, string host, int port, SmtpRouteTls tls, bool verify, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
         IReadOnlyCollection<X509Certificate2> roots = verify && _options.TrustedRoots is not null ? await _options.TrustedRoots(cancellationToken).ConfigureAwait(false) : [];
         var notify = recipients.GroupBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Notify, StringComparer.OrdinalIgnoreCase);
-        using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret)
+        using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret, eightBit)
         {
             LocalDomain = _hostName,
             Timeout = (int)_options.Timeout.TotalMilliseconds,
