@@ -712,4 +712,21 @@ public sealed class OutboundDeliveryTests
             Assert.Equal("Jörg", Assert.Single(arrived.From.Mailboxes).Name);
         }
     }
+
+    [Theory]
+    [InlineData(SmtpRouteTls.Opportunistic, true)]
+    [InlineData(SmtpRouteTls.Required, false)]
+    public async Task AStartTlsRefusedByTheNextHopFallsBackToClearTextOnlyWhenTlsIsOpportunistic(SmtpRouteTls tls, bool delivered)
+    {
+        // The peer offers STARTTLS and refuses it (this one answers 502, as a 454 would be).
+        using var peer = new ScriptedSmtpPeer(["PIPELINING", "STARTTLS"]);
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, tls), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "carol@c.test", "starttls refused");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(delivered ? 1 : 0, peer.Messages.Count);
+        Assert.Equal(delivered, (await a.Store.Queue.ListAsync(CancellationToken.None)).Count == 0);
+    }
 }

@@ -381,7 +381,10 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
         catch (SmtpCommandException ex)
         {
-            return (null, $"{(int)ex.StatusCode} {ex.Message} (from {host})", false);
+            // STARTTLS offered but refused (454): opportunistic TLS goes on in clear, like a failed handshake
+            // (RFC 3207 §4 leaves it to the client; RFC 7435 §3).
+            var startTlsRefused = socketOptions == SecureSocketOptions.StartTlsWhenAvailable && !client.IsSecure && (client.Capabilities & SmtpCapabilities.StartTLS) != 0;
+            return (null, $"{(int)ex.StatusCode} {ex.Message} (from {host})", startTlsRefused);
         }
         catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or NotSupportedException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
