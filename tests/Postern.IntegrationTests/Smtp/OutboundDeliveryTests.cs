@@ -729,4 +729,42 @@ public sealed class OutboundDeliveryTests
         Assert.Equal(delivered ? 1 : 0, peer.Messages.Count);
         Assert.Equal(delivered, (await a.Store.Queue.ListAsync(CancellationToken.None)).Count == 0);
     }
+
+    [Fact]
+    public async Task NotifySuccessForALocalRecipientGetsADeliveredReport()
+    {
+        // This server offers DSN, so a previous hop passes NOTIFY=SUCCESS on and leaves the report to it (RFC 3461 §6.2.1).
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using (var raw = await RawSmtpClient.ConnectAsync(b.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            Assert.Contains("DSN", await raw.CommandAsync("EHLO a.example.test"), StringComparison.Ordinal);
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@b.test> ENVID=dlv-1 RET=FULL"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@b.test> NOTIFY=SUCCESS ORCPT=rfc822;bob@b.test"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: to bob\r\n\r\nsecret body\r\n."));
+
+            // Not for a recipient who did not ask, nor ever to the null sender.
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@b.test>"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@b.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: no report\r\n\r\nbody\r\n."));
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<>"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@b.test> NOTIFY=SUCCESS"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: from the null sender\r\n\r\nbody\r\n."));
+        }
+
+        Assert.Equal(3, (await InboxAsync(b, "bob@b.test")).Count);
+        var notice = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "alice@b.test"))));
+        var report = Assert.IsType<MultipartReport>(notice.Body);
+        var status = Assert.Single(report.OfType<MessageDeliveryStatus>());
+        Assert.Equal("dlv-1", status.StatusGroups[0]["Original-Envelope-Id"]);
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; bob@b.test", recipient["Final-Recipient"]);
+        Assert.Equal("rfc822;bob@b.test", recipient["Original-Recipient"]);
+        Assert.Equal("delivered", recipient["Action"]);
+        Assert.Equal("2.0.0", recipient["Status"]);
+        Assert.DoesNotContain(report, p => p.ContentType.IsMimeType("message", "rfc822"));
+        Assert.Empty(await b.Store.Queue.ListAsync(CancellationToken.None));
+    }
 }

@@ -510,15 +510,27 @@ public sealed class OutboundDeliveryService : BackgroundService
 
     private async Task SendBounceAsync(QueuedMessage queued, List<RecipientReport> failed, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil, CancellationToken cancellationToken)
     {
+        if (await SendReportAsync(_store, _hostName, _logger, queued, failed, original, now, willRetryUntil, cancellationToken).ConfigureAwait(false))
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>
+    /// Sends a delivery status notification to the message's sender: into the INBOX of a local sender, else queued from
+    /// the null sender. Returns whether it was queued for outbound delivery.
+    /// </summary>
+    internal static async Task<bool> SendReportAsync(IPosternStore store, string hostName, ILogger logger, QueuedMessage queued, IReadOnlyList<RecipientReport> reports, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil, CancellationToken cancellationToken)
+    {
         MimeMessage bounce;
         try
         {
-            bounce = DeliveryStatusReport.Build(_hostName, queued, failed, original, now, willRetryUntil);
+            bounce = DeliveryStatusReport.Build(hostName, queued, reports, original, now, willRetryUntil);
         }
         catch (ParseException ex)
         {
-            _logger.BounceNotBuilt(queued.Id, queued.Sender, ex.Message);
-            return;
+            logger.BounceNotBuilt(queued.Id, queued.Sender, ex.Message);
+            return false;
         }
 
         using var stream = new MemoryStream();
@@ -529,33 +541,33 @@ public sealed class OutboundDeliveryService : BackgroundService
 
         var sender = queued.Sender;
         var domain = DomainOf(sender);
-        if (await _store.Directory.IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        if (await store.Directory.IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
         {
-            var account = await _store.Directory.ResolveRecipientAsync(sender, cancellationToken).ConfigureAwait(false);
+            var account = await store.Directory.ResolveRecipientAsync(sender, cancellationToken).ConfigureAwait(false);
             if (account is null)
             {
-                _logger.BounceDropped(queued.Id, sender);
-                return;
+                logger.BounceDropped(queued.Id, sender);
+                return false;
             }
 
-            var inbox = await _store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            var inbox = await store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
             if (inbox is null)
             {
-                await _store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
-                inbox = await _store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+                await store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+                inbox = await store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
             }
 
             if (inbox is not null)
             {
-                await _store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken).ConfigureAwait(false);
+                await store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken).ConfigureAwait(false);
             }
 
-            return;
+            return false;
         }
 
         // A bounce is sent from the null sender, so it can never cause another bounce (RFC 5321 §4.5.5).
-        await _store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient(sender)]), now, cancellationToken).ConfigureAwait(false);
-        Wake();
+        await store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient(sender)]), now, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private static Outcome FromResponse(SmtpStatusCode code, string text, string host)
