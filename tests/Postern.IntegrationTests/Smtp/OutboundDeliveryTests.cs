@@ -767,4 +767,44 @@ public sealed class OutboundDeliveryTests
         Assert.DoesNotContain(report, p => p.ContentType.IsMimeType("message", "rfc822"));
         Assert.Empty(await b.Store.Queue.ListAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task AnAttemptThatOutlastsItsLeaseIsNotStartedAgainWhileItRuns()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+            }
+        });
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        var options = Options();
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", new OutboundDeliveryOptions
+        {
+            Resolver = options.Resolver,
+            PollInterval = TimeSpan.FromMilliseconds(100),
+            Timeout = TimeSpan.FromSeconds(5),
+            DeliveryLease = TimeSpan.FromMilliseconds(200),
+        });
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "carol@slow.test", "slow");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Single(held);
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+        }
+    }
 }

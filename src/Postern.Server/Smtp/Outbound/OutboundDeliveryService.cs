@@ -46,13 +46,17 @@ public sealed class OutboundDeliveryService : BackgroundService
         // Each delivery runs on its own and a freed slot takes the next message due at once: one slow or silent next
         // hop (up to Timeout per host, several hosts) must not hold back every other message queued meanwhile.
         var signal = OutboundQueueSignal.For(_store);
-        var running = new List<Task>();
+        var running = new Dictionary<long, Task>();
         Task? wake = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                running.RemoveAll(t => t.IsCompleted);
+                foreach (var done in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList())
+                {
+                    running.Remove(done);
+                }
+
                 var wanted = Math.Min(_options.MaxConcurrentDeliveries - running.Count, _options.BatchSize);
                 var claimed = 0;
                 if (wanted > 0)
@@ -62,7 +66,14 @@ public sealed class OutboundDeliveryService : BackgroundService
                         var now = _options.Time.GetUtcNow();
                         var due = await _store.Queue.ClaimDueAsync(now, now + _options.DeliveryLease, wanted, stoppingToken).ConfigureAwait(false);
                         claimed = due.Count;
-                        running.AddRange(due.Select(m => Task.Run(() => DeliverOrDeferAsync(m, stoppingToken), CancellationToken.None)));
+                        foreach (var message in due)
+                        {
+                            // An attempt that outlasted its lease is still running here: not started twice.
+                            if (!running.ContainsKey(message.Id))
+                            {
+                                running[message.Id] = Task.Run(() => DeliverOrDeferAsync(message, stoppingToken), CancellationToken.None);
+                            }
+                        }
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -77,7 +88,7 @@ public sealed class OutboundDeliveryService : BackgroundService
 
                 // One wait on the signal at a time, kept across turns, so a wake-up is never taken by an abandoned wait.
                 wake ??= signal.WaitAsync(_options.PollInterval, stoppingToken);
-                var finished = await Task.WhenAny([wake, .. running]).ConfigureAwait(false);
+                var finished = await Task.WhenAny([wake, .. running.Values]).ConfigureAwait(false);
                 if (finished == wake)
                 {
                     wake = null;
@@ -90,7 +101,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             // Stopping.
         }
 
-        foreach (var delivery in running)
+        foreach (var delivery in running.Values)
         {
             try
             {
