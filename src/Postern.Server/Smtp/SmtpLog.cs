@@ -14,6 +14,9 @@ internal static partial class SmtpLog
     [LoggerMessage(3003, LogLevel.Warning, "SMTP: the DKIM signatures of message {QueueId} could not be checked")]
     public static partial void DkimCheckFailed(this ILogger logger, Exception exception, string? queueId);
 
+    [LoggerMessage(3004, LogLevel.Warning, "SMTP: the delivery report asked for message {QueueId} could not be sent")]
+    public static partial void DeliveredReportFailed(this ILogger logger, Exception exception, string? queueId);
+
     [LoggerMessage(3101, LogLevel.Error, "Outbound delivery: queue run failed")]
     public static partial void QueueRunFailed(this ILogger logger, Exception exception);
 

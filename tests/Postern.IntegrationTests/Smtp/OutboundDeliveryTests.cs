@@ -557,4 +557,254 @@ public sealed class OutboundDeliveryTests
         Assert.Equal("delayed", recipient["Action"]);
         Assert.NotNull(recipient["Will-Retry-Until"]);
     }
+
+    [Fact]
+    public async Task NotifySuccessRelayedToANextHopWithoutDsnGetsARelayedReport()
+    {
+        // RFC 3461 §5.2.2: the next hop cannot be asked for a success DSN, so this server sends a "relayed" one.
+        using var peer = new ScriptedSmtpPeer(["PIPELINING", "8BITMIME"]);
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test> ENVID=relay-1"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;carol@c.test"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<dave@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: relayed\r\n\r\nsecret body\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(["carol@c.test", "dave@c.test"], Assert.Single(peer.Messages).Recipients);
+        Assert.DoesNotContain(peer.Commands, c => c.Contains("NOTIFY", StringComparison.Ordinal));
+        var notice = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var report = Assert.IsType<MultipartReport>(notice.Body);
+        var status = Assert.Single(report.OfType<MessageDeliveryStatus>());
+        Assert.Equal("relay-1", status.StatusGroups[0]["Original-Envelope-Id"]);
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; carol@c.test", recipient["Final-Recipient"]);
+        Assert.Equal("relayed", recipient["Action"]);
+        Assert.Equal("2.0.0", recipient["Status"]);
+        Assert.Equal("dns; 127.0.0.1", recipient["Remote-MTA"]);
+
+        // RFC 3461 §4.3: a report of no failure returns the header only.
+        Assert.DoesNotContain(report, p => p.ContentType.IsMimeType("message", "rfc822"));
+        var headers = Assert.IsType<TextRfc822Headers>(Assert.Single(report, p => p.ContentType.IsMimeType("text", "rfc822-headers")));
+        var text = headers.Message!.ToString();
+        Assert.Contains("Subject: relayed", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret body", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("452 4.5.3 too many recipients")]
+    [InlineData("552 5.5.3 too many recipients")]
+    public async Task RecipientsOverTheNextHopsLimitGoInFurtherTransactionsOnTheSameConnection(string tooMany)
+    {
+        // RFC 5321 §4.5.3.1.8 and §4.5.3.1.10: 452 (or 552, as RFC 821 had it) to RCPT means "send the rest separately".
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"], (_, before) => before >= 3 ? tooMany : "250 2.1.5 ok");
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        var recipients = Enumerable.Range(1, 8).Select(i => $"r{i}@c.test").ToList();
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test>"));
+            foreach (var recipient in recipients)
+            {
+                Assert.StartsWith("250", await raw.CommandAsync($"RCPT TO:<{recipient}>"));
+            }
+
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: many\r\n\r\nbody\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(1, peer.Connections);
+        Assert.Equal([3, 3, 2], peer.Messages.Select(m => m.Recipients.Count));
+        Assert.Equal(recipients, peer.Messages.SelectMany(m => m.Recipients));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+    }
+
+    [Fact]
+    public async Task ANextHopThatNeverAnswersDoesNotHoldBackMailQueuedAfterIt()
+    {
+        // A listener that accepts and never greets: each attempt on it lasts the whole timeout (10 s here).
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        var accepted = new TaskCompletionSource();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+                accepted.TrySetResult();
+            }
+        });
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"]);
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "carol@slow.test", "to the silent one");
+            await accepted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await SubmitAsync(a, "alice@a.test", "carol@c.test", "queued after it");
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (peer.Messages.IsEmpty && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Single(peer.Messages);
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "PIPELINING" }, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nDKIM-Signature: v=1; a=rsa-sha256; d=a.test; s=s1; h=from; bh=AAAA; b=AAAA\r\nSubject: signed\r\n")]
+    [InlineData(new[] { "PIPELINING", "8BITMIME" }, "Subject: Grüße aus Köln\r\nFrom: Jörg <alice@a.test>\r\n")]
+    public async Task EightBitContentIsMadeSevenBitForANextHopWithout8BitMimeOrSmtpUtf8(string[] extensions, string header)
+    {
+        // RFC 6152 §3: never raw 8-bit to a server without 8BITMIME (MailKit skipped the conversion for a signed
+        // message); RFC 6531 §3.2 / RFC 6532: UTF-8 header fields only to one that offers SMTPUTF8.
+        using var peer = new ScriptedSmtpPeer(extensions);
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test> BODY=8BITMIME SMTPUTF8"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync(header + "\r\nGrüße aus Köln\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        var data = Assert.Single(peer.Messages).Data;
+        var headerEnd = data.AsSpan().IndexOf("\r\n\r\n"u8);
+        Assert.True(System.Text.Ascii.IsValid(extensions.Contains("8BITMIME") ? data.AsSpan(0, headerEnd) : data), Encoding.Latin1.GetString(data));
+        var arrived = MimeMessage.Load(new MemoryStream(data));
+        Assert.Equal("Grüße aus Köln", arrived.TextBody?.Trim());
+        if (header.Contains("Jörg", StringComparison.Ordinal))
+        {
+            Assert.Equal("Grüße aus Köln", arrived.Subject);
+            Assert.Equal("Jörg", Assert.Single(arrived.From.Mailboxes).Name);
+        }
+    }
+
+    [Theory]
+    [InlineData(SmtpRouteTls.Opportunistic, true)]
+    [InlineData(SmtpRouteTls.Required, false)]
+    public async Task AStartTlsRefusedByTheNextHopFallsBackToClearTextOnlyWhenTlsIsOpportunistic(SmtpRouteTls tls, bool delivered)
+    {
+        // The peer offers STARTTLS and refuses it (this one answers 502, as a 454 would be).
+        using var peer = new ScriptedSmtpPeer(["PIPELINING", "STARTTLS"]);
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, tls), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "carol@c.test", "starttls refused");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(delivered ? 1 : 0, peer.Messages.Count);
+        Assert.Equal(delivered, (await a.Store.Queue.ListAsync(CancellationToken.None)).Count == 0);
+    }
+
+    [Fact]
+    public async Task NotifySuccessForALocalRecipientGetsADeliveredReport()
+    {
+        // This server offers DSN, so a previous hop passes NOTIFY=SUCCESS on and leaves the report to it (RFC 3461 §6.2.1).
+        await using var b = await StartAsync("b.test", InboundServer());
+        await using (var raw = await RawSmtpClient.ConnectAsync(b.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            Assert.Contains("DSN", await raw.CommandAsync("EHLO a.example.test"), StringComparison.Ordinal);
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@b.test> ENVID=dlv-1 RET=FULL"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@b.test> NOTIFY=SUCCESS ORCPT=rfc822;bob@b.test"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: to bob\r\n\r\nsecret body\r\n."));
+
+            // Not for a recipient who did not ask, nor ever to the null sender.
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@b.test>"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@b.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: no report\r\n\r\nbody\r\n."));
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<>"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@b.test> NOTIFY=SUCCESS"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: from the null sender\r\n\r\nbody\r\n."));
+        }
+
+        Assert.Equal(3, (await InboxAsync(b, "bob@b.test")).Count);
+        var notice = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "alice@b.test"))));
+        var report = Assert.IsType<MultipartReport>(notice.Body);
+        var status = Assert.Single(report.OfType<MessageDeliveryStatus>());
+        Assert.Equal("dlv-1", status.StatusGroups[0]["Original-Envelope-Id"]);
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; bob@b.test", recipient["Final-Recipient"]);
+        Assert.Equal("rfc822;bob@b.test", recipient["Original-Recipient"]);
+        Assert.Equal("delivered", recipient["Action"]);
+        Assert.Equal("2.0.0", recipient["Status"]);
+        Assert.DoesNotContain(report, p => p.ContentType.IsMimeType("message", "rfc822"));
+        Assert.Empty(await b.Store.Queue.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AnAttemptThatOutlastsItsLeaseIsNotStartedAgainWhileItRuns()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+            }
+        });
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        var options = Options();
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", new OutboundDeliveryOptions
+        {
+            Resolver = options.Resolver,
+            PollInterval = TimeSpan.FromMilliseconds(100),
+            Timeout = TimeSpan.FromSeconds(5),
+            DeliveryLease = TimeSpan.FromMilliseconds(200),
+        });
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "carol@slow.test", "slow");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Single(held);
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+        }
+    }
 }

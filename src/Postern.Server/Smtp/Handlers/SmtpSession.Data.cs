@@ -3,6 +3,8 @@ using System.Globalization;
 using Postern.Protocols.Smtp;
 using Postern.Server.Connections;
 using Postern.Server.Smtp.Delivery;
+using Postern.Server.Smtp.Outbound;
+using Postern.Store;
 
 namespace Postern.Server.Smtp;
 
@@ -224,10 +226,46 @@ internal sealed partial class SmtpSession
             OutboundQueueSignal.For(_context.Store).Set();
         }
 
+        await SendDeliveredReportsAsync(content, cancellationToken).ConfigureAwait(false);
         var queueId = _transaction.QueueId;
         ResetTransaction();
         ServerMetrics.Smtp.Item();
         Reply(250, $"2.0.0 Ok: queued as {queueId}");
+    }
+
+    /// <summary>
+    /// RFC 3461 §6.2.1: a local recipient whose NOTIFY includes SUCCESS gets a "delivered" DSN once the message is in
+    /// its mailbox (this server offers DSN, so the previous hop passed the request on instead of answering it).
+    /// Never for the null sender; a failure here is logged, the message stays delivered.
+    /// </summary>
+    private async Task SendDeliveredReportsAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var sender = _transaction.Sender?.Address ?? "";
+        var wanted = _transaction.Recipients
+            .Where(r => r.LocalMailboxId is not null && r.Notify is not null && r.Notify.Split(',').Contains("SUCCESS", StringComparer.OrdinalIgnoreCase))
+            .ToList();
+        if (sender.Length == 0 || wanted.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = _context.Time.GetUtcNow();
+            var queued = new QueuedMessage(0, sender, 0, content.Length, now, now, 0, null, _transaction.EnvelopeId, _transaction.Ret, []);
+            var reports = wanted
+                .Select(r => new RecipientReport(new QueuedRecipient(0, r.Address, RecipientState.Delivered, r.Notify, r.OriginalRecipient, null), "delivered", "2.0.0", "250 2.0.0 delivered to mailbox", null))
+                .ToList();
+            var original = MimeKit.MimeMessage.Load(new MemoryStream(content.ToArray(), writable: false), cancellationToken);
+            if (await OutboundDeliveryService.SendReportAsync(_context.Store, HostName, _logger, queued, reports, original, now, null, cancellationToken).ConfigureAwait(false))
+            {
+                OutboundQueueSignal.For(_context.Store).Set();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.DeliveredReportFailed(ex, _transaction.QueueId);
+        }
     }
 
     /// <summary>

@@ -14,10 +14,11 @@ internal static class DeliveryStatusReport
     public static MimeMessage Build(string reportingHost, QueuedMessage queued, IReadOnlyList<RecipientReport> recipients, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil = null)
     {
         var delayed = recipients.All(r => r.Action == "delayed");
+        var succeeded = recipients.All(r => r.Action is "relayed" or "delivered");
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Mail Delivery System", "MAILER-DAEMON@" + reportingHost));
         message.To.Add(MailboxAddress.Parse(queued.Sender));
-        message.Subject = delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender";
+        message.Subject = delayed ? "Delayed Mail (still being retried)" : succeeded ? "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender";
         message.Date = now;
         message.MessageId = MimeUtils.GenerateMessageId(reportingHost);
 
@@ -28,6 +29,8 @@ internal static class DeliveryStatusReport
         text.Append("This is the mail system at host ").Append(reportingHost).Append(".\n\n");
         text.Append(delayed
             ? "Your message could not be delivered yet to the recipients below. The mail system will keep trying.\n\n"
+            : succeeded
+            ? "Your message was passed on to the recipients' mail systems below. They do not report delivery, so you will get no further notice.\n\n"
             : "Your message could not be delivered to one or more recipients. It is attached below.\n\n");
         foreach (var r in recipients)
         {
@@ -77,8 +80,8 @@ internal static class DeliveryStatusReport
         report.Add(status);
         if (original is not null)
         {
-            // RFC 3461 §4.3: RET=HDRS asks for the header only.
-            if (string.Equals(queued.Ret, "HDRS", StringComparison.OrdinalIgnoreCase))
+            // RFC 3461 §4.3: RET=HDRS asks for the header only, and a DSN reporting no failure returns only the header.
+            if (succeeded || string.Equals(queued.Ret, "HDRS", StringComparison.OrdinalIgnoreCase))
             {
                 using var headers = new MemoryStream();
                 original.Headers.WriteTo(headers);

@@ -43,25 +43,77 @@ public sealed class OutboundDeliveryService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Each delivery runs on its own and a freed slot takes the next message due at once: one slow or silent next
+        // hop (up to Timeout per host, several hosts) must not hold back every other message queued meanwhile.
         var signal = OutboundQueueSignal.For(_store);
-        while (!stoppingToken.IsCancellationRequested)
+        var running = new Dictionary<long, Task>();
+        Task? wake = null;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                foreach (var done in running.Where(r => r.Value.IsCompleted).Select(r => r.Key).ToList())
+                {
+                    running.Remove(done);
+                }
+
+                var wanted = Math.Min(_options.MaxConcurrentDeliveries - running.Count, _options.BatchSize);
+                var claimed = 0;
+                if (wanted > 0)
+                {
+                    try
+                    {
+                        var now = _options.Time.GetUtcNow();
+                        var due = await _store.Queue.ClaimDueAsync(now, now + _options.DeliveryLease, wanted, stoppingToken).ConfigureAwait(false);
+                        claimed = due.Count;
+                        foreach (var message in due)
+                        {
+                            // An attempt that outlasted its lease is still running here: not started twice.
+                            if (!running.ContainsKey(message.Id))
+                            {
+                                running[message.Id] = Task.Run(() => DeliverOrDeferAsync(message, stoppingToken), CancellationToken.None);
+                            }
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        _logger.QueueRunFailed(ex);
+                    }
+                }
+
+                if (claimed > 0 && claimed == wanted)
+                {
+                    continue; // more may be due
+                }
+
+                // One wait on the signal at a time, kept across turns, so a wake-up is never taken by an abandoned wait.
+                wake ??= signal.WaitAsync(_options.PollInterval, stoppingToken);
+                var finished = await Task.WhenAny([wake, .. running.Values]).ConfigureAwait(false);
+                if (finished == wake)
+                {
+                    wake = null;
+                    await finished.ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+
+        foreach (var delivery in running.Values)
         {
             try
             {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                _logger.QueueRunFailed(ex);
-            }
-
-            try
-            {
-                await signal.WaitAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+                await delivery.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                return;
+                // A delivery cut short by the stop keeps its lease, and is tried again after it.
+            }
+            catch (Exception ex)
+            {
+                _logger.QueueRunFailed(ex);
             }
         }
     }
@@ -83,23 +135,25 @@ public sealed class OutboundDeliveryService : BackgroundService
             await Parallel.ForEachAsync(
                 due,
                 new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentDeliveries, CancellationToken = cancellationToken },
-                async (message, ct) =>
-                {
-                    try
-                    {
-                        await DeliverAsync(message, ct).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        _logger.MessageFailedUnexpectedly(ex, message.Id);
-                        await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, ct).ConfigureAwait(false);
-                    }
-                }).ConfigureAwait(false);
+                async (message, ct) => await DeliverOrDeferAsync(message, ct).ConfigureAwait(false)).ConfigureAwait(false);
             total += due.Count;
             if (due.Count < _options.BatchSize)
             {
                 return total;
             }
+        }
+    }
+
+    private async Task DeliverOrDeferAsync(QueuedMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeliverAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.MessageFailedUnexpectedly(ex, message.Id);
+            await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -117,6 +171,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             // Not parseable as MIME: cannot be handed to the client; fails below like a refusal.
         }
 
+        var eightBit = !System.Text.Ascii.IsValid(content);
         var results = new List<(QueuedRecipient Recipient, Outcome Outcome)>();
         foreach (var group in pending.GroupBy(r => DomainOf(r.Address), StringComparer.OrdinalIgnoreCase))
         {
@@ -127,7 +182,7 @@ public sealed class OutboundDeliveryService : BackgroundService
                 continue;
             }
 
-            var outcomes = await DeliverToDomainAsync(queued, message, group.Key, recipients, cancellationToken).ConfigureAwait(false);
+            var outcomes = await DeliverToDomainAsync(queued, message, eightBit, group.Key, recipients, cancellationToken).ConfigureAwait(false);
             results.AddRange(recipients.Select((r, i) => (r, outcomes[i])));
         }
 
@@ -177,6 +232,17 @@ public sealed class OutboundDeliveryService : BackgroundService
             await SendBounceAsync(queued, wanted, message, now, null, cancellationToken).ConfigureAwait(false);
         }
 
+        // RFC 3461 §5.2.2: relayed to a next hop that does not offer DSN, a recipient with NOTIFY=SUCCESS MUST get a
+        // "relayed" DSN here, since the next hop will not send one (the NOTIFY parameter could not be passed on).
+        var relayed = results
+            .Where(r => r.Outcome is { Kind: OutcomeKind.Delivered, NextHopLacksDsn: true } && DeliveryStatusReport.Wants(r.Recipient, "SUCCESS"))
+            .Select(r => new RecipientReport(r.Recipient, "relayed", "2.0.0", r.Outcome.Diagnostic, r.Outcome.RemoteMta))
+            .ToList();
+        if (relayed.Count > 0 && queued.Sender.Length > 0)
+        {
+            await SendBounceAsync(queued, relayed, message, now, null, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!expired && queued.Sender.Length > 0 && _options.DelayNoticeAfter is { } noticeAfter && now - queued.Created >= noticeAfter)
         {
             var delayed = results
@@ -213,7 +279,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         return next > deadline && now < deadline ? deadline : next;
     }
 
-    private async Task<Outcome[]> DeliverToDomainAsync(QueuedMessage queued, MimeMessage message, string domain, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+    private async Task<Outcome[]> DeliverToDomainAsync(QueuedMessage queued, MimeMessage message, bool eightBit, string domain, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
         Outcome[] All(Outcome outcome) => recipients.Select(_ => outcome).ToArray();
 
@@ -263,7 +329,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         var lastError = "451 4.4.1 no mail server could be reached";
         foreach (var (host, port) in targets)
         {
-            var attempt = await TryHostAsync(queued, message, host, port, tls, verify, route, recipients, cancellationToken).ConfigureAwait(false);
+            var attempt = await TryHostAsync(queued, message, eightBit, host, port, tls, verify, route, recipients, cancellationToken).ConfigureAwait(false);
             if (attempt.Outcomes is not null)
             {
                 return attempt.Outcomes;
@@ -274,7 +340,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             // Opportunistic TLS that fails in the handshake falls back to clear text (RFC 7435 §3).
             if (attempt.TlsFailed && tls == SmtpRouteTls.Opportunistic)
             {
-                attempt = await TryHostAsync(queued, message, host, port, SmtpRouteTls.None, verify: false, route, recipients, cancellationToken).ConfigureAwait(false);
+                attempt = await TryHostAsync(queued, message, eightBit, host, port, SmtpRouteTls.None, verify: false, route, recipients, cancellationToken).ConfigureAwait(false);
                 if (attempt.Outcomes is not null)
                 {
                     return attempt.Outcomes;
@@ -288,11 +354,11 @@ public sealed class OutboundDeliveryService : BackgroundService
     }
 
     private async Task<(Outcome[]? Outcomes, string? Error, bool TlsFailed)> TryHostAsync(
-        QueuedMessage queued, MimeMessage message, string host, int port, SmtpRouteTls tls, bool verify, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
+        QueuedMessage queued, MimeMessage message, bool eightBit, string host, int port, SmtpRouteTls tls, bool verify, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
         IReadOnlyCollection<X509Certificate2> roots = verify && _options.TrustedRoots is not null ? await _options.TrustedRoots(cancellationToken).ConfigureAwait(false) : [];
         var notify = recipients.GroupBy(r => r.Address, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Notify, StringComparer.OrdinalIgnoreCase);
-        using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret)
+        using var client = new OutboundSmtpClient(notify, queued.EnvelopeId, queued.Ret, eightBit)
         {
             LocalDomain = _hostName,
             Timeout = (int)_options.Timeout.TotalMilliseconds,
@@ -326,7 +392,10 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
         catch (SmtpCommandException ex)
         {
-            return (null, $"{(int)ex.StatusCode} {ex.Message} (from {host})", false);
+            // STARTTLS offered but refused (454): opportunistic TLS goes on in clear, like a failed handshake
+            // (RFC 3207 §4 leaves it to the client; RFC 7435 §3).
+            var startTlsRefused = socketOptions == SecureSocketOptions.StartTlsWhenAvailable && !client.IsSecure && (client.Capabilities & SmtpCapabilities.StartTLS) != 0;
+            return (null, $"{(int)ex.StatusCode} {ex.Message} (from {host})", startTlsRefused);
         }
         catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or NotSupportedException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
@@ -334,41 +403,103 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
 
         var sender = queued.Sender.Length == 0 ? new MailboxAddress("", "") : new MailboxAddress("", queued.Sender);
+        var outcomes = new Outcome[recipients.Count];
+        var batch = Enumerable.Range(0, recipients.Count).ToList();
+        var first = true;
+        while (true)
+        {
+            Outcome[] sent;
+            try
+            {
+                sent = await SendOnceAsync(client, message, sender, [.. batch.Select(i => recipients[i])], host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+            {
+                var error = $"451 4.4.2 connection to {host} lost: {ex.Message}";
+                if (first)
+                {
+                    return (null, error, false);
+                }
+
+                // Those delivered in an earlier transaction on this connection stay delivered.
+                foreach (var i in batch)
+                {
+                    outcomes[i] = Outcome.Transient(error, host);
+                }
+
+                return (outcomes, null, false);
+            }
+
+            first = false;
+            var again = new List<int>();
+            for (var j = 0; j < batch.Count; j++)
+            {
+                outcomes[batch[j]] = sent[j];
+                if (sent[j].TooManyRecipients)
+                {
+                    again.Add(batch[j]);
+                }
+            }
+
+            // RFC 5321 §4.5.3.1.8: a server may take as few as 100 recipients per message and refuse the rest with 452;
+            // those go in the next transaction on this connection, as long as each one gets some recipient through.
+            if (again.Count == 0 || !batch.Any(i => outcomes[i].Kind == OutcomeKind.Delivered))
+            {
+                break;
+            }
+
+            batch = again;
+        }
+
+        await QuitAsync(client).ConfigureAwait(false);
+        return (outcomes, null, false);
+    }
+
+    /// <summary>One mail transaction; a lost connection is thrown, every reply becomes a recipient's outcome.</summary>
+    private async Task<Outcome[]> SendOnceAsync(OutboundSmtpClient client, MimeMessage message, MailboxAddress sender, List<QueuedRecipient> recipients, string host, CancellationToken cancellationToken)
+    {
         var mailboxes = recipients.Select(r => new MailboxAddress("", r.Address)).ToList();
+        client.Refused.Clear();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.Timeout * 4);
             var format = FormatOptions.Default.Clone();
             format.NewLineFormat = NewLineFormat.Dos;
-            await client.SendAsync(format, message, sender, mailboxes, timeout.Token).ConfigureAwait(false);
-            var outcomes = recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Delivered(host)).ToArray();
-            await QuitAsync(client).ConfigureAwait(false);
-            return (outcomes, null, false);
+            var reply = await client.SendAsync(format, message, sender, mailboxes, timeout.Token).ConfigureAwait(false);
+            var noDsn = (client.Capabilities & SmtpCapabilities.Dsn) == 0;
+            return [.. recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromRcptResponse(refused, host) : Outcome.Delivered(host, reply, noDsn))];
         }
         catch (NoRecipientsAcceptedException)
         {
-            await QuitAsync(client).ConfigureAwait(false);
-            return (recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromResponse(refused.StatusCode, refused.Response, host) : Outcome.Transient("451 4.4.0 recipient not accepted", host)).ToArray(), null, false);
+            return [.. recipients.Select(r => client.Refused.TryGetValue(r.Address, out var refused) ? FromRcptResponse(refused, host) : Outcome.Transient("451 4.4.0 recipient not accepted", host))];
         }
         catch (SmtpCommandException ex)
         {
             // MAIL FROM or the data refused: the same verdict for every recipient of this domain.
-            await QuitAsync(client).ConfigureAwait(false);
             var outcome = FromResponse(ex.StatusCode, ex.Message, host);
-            return (recipients.Select(_ => outcome).ToArray(), null, false);
+            return [.. recipients.Select(_ => outcome)];
         }
         catch (NotSupportedException ex)
         {
             // The peer lacks an extension the message needs, e.g. SMTPUTF8 for an internationalized address (RFC 6531 §3.2).
-            await QuitAsync(client).ConfigureAwait(false);
             var outcome = Outcome.Permanent("5.6.7", $"554 5.6.7 {host} cannot take this message: {ex.Message}", host);
-            return (recipients.Select(_ => outcome).ToArray(), null, false);
+            return [.. recipients.Select(_ => outcome)];
         }
-        catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+    }
+
+    /// <summary>
+    /// A reply to RCPT. 452 is "too many recipients" (RFC 5321 §4.5.3.1.10), and 552 there is the same, miscoded by
+    /// RFC 821: the client SHOULD treat it as temporary. Either is tried again at once in a new transaction.
+    /// </summary>
+    private static Outcome FromRcptResponse(SmtpResponse refused, string host)
+    {
+        if (refused.StatusCode is SmtpStatusCode.InsufficientStorage or SmtpStatusCode.ExceededStorageAllocation)
         {
-            return (null, $"451 4.4.2 connection to {host} lost: {ex.Message}", false);
+            return Outcome.Transient($"{(int)refused.StatusCode} {refused.Response.Trim()}", host) with { TooManyRecipients = true };
         }
+
+        return FromResponse(refused.StatusCode, refused.Response, host);
     }
 
     private static async Task QuitAsync(SmtpClient client)
@@ -390,15 +521,27 @@ public sealed class OutboundDeliveryService : BackgroundService
 
     private async Task SendBounceAsync(QueuedMessage queued, List<RecipientReport> failed, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil, CancellationToken cancellationToken)
     {
+        if (await SendReportAsync(_store, _hostName, _logger, queued, failed, original, now, willRetryUntil, cancellationToken).ConfigureAwait(false))
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>
+    /// Sends a delivery status notification to the message's sender: into the INBOX of a local sender, else queued from
+    /// the null sender. Returns whether it was queued for outbound delivery.
+    /// </summary>
+    internal static async Task<bool> SendReportAsync(IPosternStore store, string hostName, ILogger logger, QueuedMessage queued, IReadOnlyList<RecipientReport> reports, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil, CancellationToken cancellationToken)
+    {
         MimeMessage bounce;
         try
         {
-            bounce = DeliveryStatusReport.Build(_hostName, queued, failed, original, now, willRetryUntil);
+            bounce = DeliveryStatusReport.Build(hostName, queued, reports, original, now, willRetryUntil);
         }
         catch (ParseException ex)
         {
-            _logger.BounceNotBuilt(queued.Id, queued.Sender, ex.Message);
-            return;
+            logger.BounceNotBuilt(queued.Id, queued.Sender, ex.Message);
+            return false;
         }
 
         using var stream = new MemoryStream();
@@ -409,33 +552,33 @@ public sealed class OutboundDeliveryService : BackgroundService
 
         var sender = queued.Sender;
         var domain = DomainOf(sender);
-        if (await _store.Directory.IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        if (await store.Directory.IsLocalDomainAsync(domain, cancellationToken).ConfigureAwait(false))
         {
-            var account = await _store.Directory.ResolveRecipientAsync(sender, cancellationToken).ConfigureAwait(false);
+            var account = await store.Directory.ResolveRecipientAsync(sender, cancellationToken).ConfigureAwait(false);
             if (account is null)
             {
-                _logger.BounceDropped(queued.Id, sender);
-                return;
+                logger.BounceDropped(queued.Id, sender);
+                return false;
             }
 
-            var inbox = await _store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+            var inbox = await store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
             if (inbox is null)
             {
-                await _store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
-                inbox = await _store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
+                await store.Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+                inbox = await store.Mail.GetMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
             }
 
             if (inbox is not null)
             {
-                await _store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken).ConfigureAwait(false);
+                await store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken).ConfigureAwait(false);
             }
 
-            return;
+            return false;
         }
 
         // A bounce is sent from the null sender, so it can never cause another bounce (RFC 5321 §4.5.5).
-        await _store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient(sender)]), now, cancellationToken).ConfigureAwait(false);
-        Wake();
+        await store.Mail.AcceptAsync(content, [], new OutboundEnvelope("", [new OutboundRecipient(sender)]), now, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private static Outcome FromResponse(SmtpStatusCode code, string text, string host)
@@ -460,9 +603,12 @@ public sealed class OutboundDeliveryService : BackgroundService
         Permanent = 2,
     }
 
-    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta)
+    /// <param name="NextHopLacksDsn">Delivered to a server that did not offer DSN, so NOTIFY was not passed on.</param>
+    /// <param name="TooManyRecipients">Refused at RCPT with 452 (or 552): to be sent in another transaction now.</param>
+    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta, bool NextHopLacksDsn = false, bool TooManyRecipients = false)
     {
-        public static Outcome Delivered(string host) => new(OutcomeKind.Delivered, "2.0.0", "250 delivered", host);
+        public static Outcome Delivered(string host, string reply, bool nextHopLacksDsn) =>
+            new(OutcomeKind.Delivered, "2.0.0", "250 " + reply.Trim().ReplaceLineEndings(" "), host, nextHopLacksDsn);
 
         public static Outcome Transient(string diagnostic, string? host) => new(OutcomeKind.Transient, "4.0.0", diagnostic, host);
 
