@@ -807,4 +807,22 @@ public sealed class OutboundDeliveryTests
             }
         }
     }
+
+    [Fact]
+    public async Task AMultiLineRefusalKeepsItsLinesApartInTheBounce()
+    {
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"], (address, _) => address.StartsWith("bad", StringComparison.Ordinal)
+            ? "550-5.1.1 The email account that you tried to reach does not exist.\r\n550-\r\n550 5.1.1 Please check the address."
+            : "250 2.1.5 ok");
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "bad@c.test", "to a bad address");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        var diagnostic = status.StatusGroups[1]["Diagnostic-Code"]!.ReplaceLineEndings("").Replace("\t", " ", StringComparison.Ordinal);
+        Assert.Equal("smtp; 550 5.1.1 The email account that you tried to reach does not exist. 5.1.1 Please check the address.", diagnostic);
+    }
 }

@@ -496,7 +496,7 @@ public sealed class OutboundDeliveryService : BackgroundService
     {
         if (refused.StatusCode is SmtpStatusCode.InsufficientStorage or SmtpStatusCode.ExceededStorageAllocation)
         {
-            return Outcome.Transient($"{(int)refused.StatusCode} {refused.Response.Trim()}", host) with { TooManyRecipients = true };
+            return Outcome.Transient(Diagnostic(refused.StatusCode, refused.Response), host) with { TooManyRecipients = true };
         }
 
         return FromResponse(refused.StatusCode, refused.Response, host);
@@ -584,7 +584,7 @@ public sealed class OutboundDeliveryService : BackgroundService
     private static Outcome FromResponse(SmtpStatusCode code, string text, string host)
     {
         var numeric = (int)code;
-        var diagnostic = $"{numeric} {text.Trim()}";
+        var diagnostic = Diagnostic(code, text);
         if (numeric is >= 500 and < 600)
         {
             var status = text.Length >= 5 && text[0] == '5' && text[1] == '.' ? text.Split(' ')[0] : "5.0.0";
@@ -593,6 +593,13 @@ public sealed class OutboundDeliveryService : BackgroundService
 
         return Outcome.Transient(diagnostic, host);
     }
+
+    /// <summary>
+    /// The peer's reply for a Diagnostic-Code: a multi-line reply comes with its lines joined by LF, which header folding
+    /// would drop, running them together.
+    /// </summary>
+    private static string Diagnostic(SmtpStatusCode code, string text) =>
+        $"{(int)code} {string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
 
     private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
 
