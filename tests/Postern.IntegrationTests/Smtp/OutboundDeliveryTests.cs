@@ -825,4 +825,93 @@ public sealed class OutboundDeliveryTests
         var diagnostic = status.StatusGroups[1]["Diagnostic-Code"]!.ReplaceLineEndings("").Replace("\t", " ", StringComparison.Ordinal);
         Assert.Equal("smtp; 550 5.1.1 The email account that you tried to reach does not exist. 5.1.1 Please check the address.", diagnostic);
     }
+
+    /// <summary>alice@a.test sends one message to carol, dave and erin at c.test, relayed through A's port 25.</summary>
+    private static async Task RelayToThreeAsync(InProcessServer a)
+    {
+        await using var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test>"));
+        foreach (var recipient in new[] { "carol@c.test", "dave@c.test", "erin@c.test" })
+        {
+            Assert.StartsWith("250", await raw.CommandAsync($"RCPT TO:<{recipient}>"));
+        }
+
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250", await raw.CommandAsync("Subject: three\r\n\r\nbody\r\n."));
+    }
+
+    [Fact]
+    public async Task ARecipientRefusedAtRcptIsBouncedAtOnceEvenWhenTheDataIsThenDeferred()
+    {
+        // carol is refused for good at RCPT, dave is deferred there, and the message itself gets 451 after the dot:
+        // carol's own 550 stands (bounced now, only carol), dave and erin are tried again.
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"], (address, _) => address switch
+        {
+            "carol@c.test" => "550 5.1.1 no such user",
+            "dave@c.test" => "450 4.2.1 mailbox busy",
+            _ => "250 2.1.5 ok",
+        })
+        { DataReply = "451 4.3.0 try again later" };
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await RelayToThreeAsync(a);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(1, peer.Connections);
+        Assert.Empty(peer.Messages);
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(RecipientState.Failed, queued.Recipients.Single(r => r.Address == "carol@c.test").State);
+        Assert.All(queued.Recipients.Where(r => r.Address != "carol@c.test"), r => Assert.Equal(RecipientState.Pending, r.State));
+        Assert.Contains("450 4.2.1", queued.Recipients.Single(r => r.Address == "dave@c.test").LastError, StringComparison.Ordinal);
+        Assert.Contains("451 4.3.0", queued.Recipients.Single(r => r.Address == "erin@c.test").LastError, StringComparison.Ordinal);
+
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; carol@c.test", recipient["Final-Recipient"]);
+        Assert.Equal("5.1.1", recipient["Status"]);
+        Assert.Equal("smtp; 550 5.1.1 no such user", recipient["Diagnostic-Code"]);
+    }
+
+    [Fact]
+    public async Task AConnectionDroppedInTheMiddleOfTheDataLeavesEveryRecipientToBeTriedAgain()
+    {
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"]) { DropInData = true };
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await RelayToThreeAsync(a);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(1, queued.Attempts);
+        Assert.All(queued.Recipients, r => Assert.Equal(RecipientState.Pending, r.State));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+
+        // The next attempt, to a peer that takes it, delivers it once to all three in one transaction.
+        peer.DropInData = false;
+        Assert.True(await a.Store.Queue.RetryNowAsync(queued.Id, CancellationToken.None));
+        await outbound.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(["carol@c.test", "dave@c.test", "erin@c.test"], Assert.Single(peer.Messages).Recipients);
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ASenderDeferredAtMailFromDefersEveryRecipientThoughPipelinedRcptsGot503()
+    {
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"]) { MailReply = "451 4.7.1 greylisted, come back later" };
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await RelayToThreeAsync(a);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Contains(peer.Commands, c => c.StartsWith("RCPT", StringComparison.Ordinal));
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.All(queued.Recipients, r => Assert.Equal(RecipientState.Pending, r.State));
+        Assert.All(queued.Recipients, r => Assert.Contains("451 4.7.1", r.LastError, StringComparison.Ordinal));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+    }
 }

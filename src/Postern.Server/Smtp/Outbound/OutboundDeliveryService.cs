@@ -476,9 +476,12 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
         catch (SmtpCommandException ex)
         {
-            // MAIL FROM or the data refused: the same verdict for every recipient of this domain.
+            // MAIL FROM or the data refused: the same verdict for every recipient of this domain. But when the data is
+            // refused, one refused at RCPT keeps its own reply: a 550 is bounced now, not retried because the message
+            // then got a 451. (A refused MAIL FROM makes pipelined RCPTs fail with 503: those replies mean nothing.)
             var outcome = FromResponse(ex.StatusCode, ex.Message, host);
-            return [.. recipients.Select(_ => outcome)];
+            var dataRefused = ex.ErrorCode == SmtpErrorCode.MessageNotAccepted;
+            return [.. recipients.Select(r => dataRefused && client.Refused.TryGetValue(r.Address, out var refused) ? FromRcptResponse(refused, host) : outcome)];
         }
         catch (NotSupportedException ex)
         {
