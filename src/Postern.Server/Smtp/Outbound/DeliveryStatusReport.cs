@@ -60,7 +60,7 @@ internal static class DeliveryStatusReport
                 group.Add("Original-Recipient", r.Recipient.OriginalRecipient);
             }
 
-            group.Add("Final-Recipient", (IsAscii(r.Recipient.Address) ? "rfc822; " : "utf-8; ") + r.Recipient.Address);
+            group.Add("Final-Recipient", IsAscii(r.Recipient.Address) ? "rfc822; " + r.Recipient.Address : "utf-8; " + Utf8AddrXtext(r.Recipient.Address));
             group.Add("Action", r.Action);
             group.Add("Status", r.Status);
             if (r.RemoteMta is not null)
@@ -110,4 +110,26 @@ internal static class DeliveryStatusReport
     }
 
     private static bool IsAscii(string text) => System.Text.Ascii.IsValid(text);
+
+    /// <summary>
+    /// RFC 6533 §3 utf-8-addr-xtext, the 7-bit form of a UTF-8 address that message/delivery-status needs (its fields
+    /// are US-ASCII, RFC 3464 §2.1): printable ASCII but '\', '+' and '=' stays, anything else is \x{HEX}.
+    /// </summary>
+    internal static string Utf8AddrXtext(string address)
+    {
+        var text = new System.Text.StringBuilder(address.Length * 2);
+        foreach (var rune in address.EnumerateRunes())
+        {
+            if (rune.Value is >= 0x21 and <= 0x7E and not '\\' and not '+' and not '=')
+            {
+                text.Append((char)rune.Value);
+            }
+            else
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{{{rune.Value:X2}}}");
+            }
+        }
+
+        return text.ToString();
+    }
 }

@@ -1,0 +1,37 @@
+using MimeKit;
+using Postern.Server.Smtp.Outbound;
+using Postern.Store;
+
+namespace Postern.UnitTests.Smtp;
+
+/// <summary>The RFC 3464 delivery status notifications of outbound delivery.</summary>
+public sealed class DeliveryStatusReportTests
+{
+    private static MimeMessage Bounce(string recipient)
+    {
+        var queued = new QueuedMessage(1, "alice@a.test", 1, 10, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, 1, null, null, null, []);
+        var report = new RecipientReport(new QueuedRecipient(1, recipient, RecipientState.Failed, null, null, null), "failed", "5.6.7", "554 5.6.7 no SMTPUTF8", "mx.c.test");
+        return DeliveryStatusReport.Build("a.example.test", queued, [report], null, DateTimeOffset.UnixEpoch);
+    }
+
+    [Fact]
+    public void An_internationalized_recipient_is_reported_in_the_7bit_utf_8_addr_xtext_form()
+    {
+        // RFC 6533 §3: message/delivery-status is 7-bit (RFC 3464 §2.1); a UTF-8 address goes in it as
+        // utf-8-addr-xtext, every non-ASCII character (and '\', '+', '=', controls, space) as \x{HEX}.
+        var bounce = Bounce("j\u00f6rg+\u4e2d@e.test");
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal(@"utf-8; j\x{F6}rg\x{2B}\x{4E2D}@e.test", status.StatusGroups[1]["Final-Recipient"]);
+
+        using var raw = new MemoryStream();
+        status.WriteTo(raw);
+        Assert.True(System.Text.Ascii.IsValid(raw.ToArray()));
+    }
+
+    [Fact]
+    public void An_ascii_recipient_is_reported_as_rfc822()
+    {
+        var status = Assert.Single(Assert.IsType<MultipartReport>(Bounce("bob+x@c.test").Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal("rfc822; bob+x@c.test", status.StatusGroups[1]["Final-Recipient"]);
+    }
+}
