@@ -914,4 +914,32 @@ public sealed class OutboundDeliveryTests
         Assert.All(queued.Recipients, r => Assert.Contains("451 4.7.1", r.LastError, StringComparison.Ordinal));
         Assert.Empty(await InboxAsync(a, "alice@a.test"));
     }
+
+    [Fact]
+    public async Task AMessageLargerThanTheNextHopsDeclaredSizeIsBouncedWithoutBeingSent()
+    {
+        // RFC 1870 §4: SIZE with a value is the largest message the server takes; a larger one can only fail, for good.
+        using var peer = new ScriptedSmtpPeer(["PIPELINING", "8BITMIME", "SIZE 200"]);
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test>"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: big\r\n\r\n" + new string('x', 500) + "\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Empty(peer.Messages);
+        Assert.DoesNotContain(peer.Commands, c => c.StartsWith("MAIL", StringComparison.Ordinal));
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal("5.3.4", status.StatusGroups[1]["Status"]);
+        Assert.Equal("dns; 127.0.0.1", status.StatusGroups[1]["Remote-MTA"]);
+    }
 }

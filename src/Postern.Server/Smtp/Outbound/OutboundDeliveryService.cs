@@ -402,6 +402,15 @@ public sealed class OutboundDeliveryService : BackgroundService
             return (null, $"451 4.4.1 cannot connect to {host}:{port}: {ex.Message}", false);
         }
 
+        // RFC 1870 §4: a SIZE value is the largest message the server accepts. One larger (as queued; a conversion to
+        // 7-bit only adds) can only be refused, for good: bounced now without sending it, as Postfix does.
+        if ((client.Capabilities & SmtpCapabilities.Size) != 0 && client.MaxSize > 0 && queued.Size > client.MaxSize)
+        {
+            await QuitAsync(client).ConfigureAwait(false);
+            var tooBig = Outcome.Permanent("5.3.4", $"552 5.3.4 message size {queued.Size} exceeds the size limit {client.MaxSize} of {host}", host);
+            return ([.. recipients.Select(_ => tooBig)], null, false);
+        }
+
         var sender = queued.Sender.Length == 0 ? new MailboxAddress("", "") : new MailboxAddress("", queued.Sender);
         var outcomes = new Outcome[recipients.Count];
         var batch = Enumerable.Range(0, recipients.Count).ToList();
