@@ -7,11 +7,21 @@ namespace Postern.UnitTests.Smtp;
 /// <summary>The RFC 3464 delivery status notifications of outbound delivery.</summary>
 public sealed class DeliveryStatusReportTests
 {
-    private static MimeMessage Bounce(string recipient)
+    private static MimeMessage Bounce(string recipient, string action = "failed")
     {
         var queued = new QueuedMessage(1, "alice@a.test", 1, 10, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, 1, null, null, null, []);
-        var report = new RecipientReport(new QueuedRecipient(1, recipient, RecipientState.Failed, null, null, null), "failed", "5.6.7", "554 5.6.7 no SMTPUTF8", "mx.c.test");
+        var report = new RecipientReport(new QueuedRecipient(1, recipient, RecipientState.Failed, null, null, null), action, "5.6.7", "554 5.6.7 no SMTPUTF8", "mx.c.test");
         return DeliveryStatusReport.Build("a.example.test", queued, [report], null, DateTimeOffset.UnixEpoch);
+    }
+
+    [Theory]
+    [InlineData("delivered", "was delivered to the mailboxes")]
+    [InlineData("relayed", "do not report delivery")]
+    public void The_human_readable_part_says_what_the_action_says(string action, string text)
+    {
+        // RFC 3464 §2.1 / RFC 6522: the first part explains the report to a person; "delivered" is not "relayed".
+        var human = Assert.IsType<TextPart>(Assert.IsType<MultipartReport>(Bounce("bob@c.test", action).Body)[0]);
+        Assert.Contains(text, human.Text, StringComparison.Ordinal);
     }
 
     [Fact]

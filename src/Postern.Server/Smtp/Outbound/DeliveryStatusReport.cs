@@ -29,6 +29,8 @@ internal static class DeliveryStatusReport
         text.Append("This is the mail system at host ").Append(reportingHost).Append(".\n\n");
         text.Append(delayed
             ? "Your message could not be delivered yet to the recipients below. The mail system will keep trying.\n\n"
+            : recipients.All(r => r.Action == "delivered")
+            ? "Your message was delivered to the mailboxes of the recipients below.\n\n"
             : succeeded
             ? "Your message was passed on to the recipients' mail systems below. They do not report delivery, so you will get no further notice.\n\n"
             : "Your message could not be delivered to one or more recipients. It is attached below.\n\n");
