@@ -44,4 +44,24 @@ public sealed class DeliveryStatusReportTests
         var status = Assert.Single(Assert.IsType<MultipartReport>(Bounce("bob+x@c.test").Body).OfType<MessageDeliveryStatus>());
         Assert.Equal("rfc822; bob+x@c.test", status.StatusGroups[1]["Final-Recipient"]);
     }
+
+    [Fact]
+    public void A_diagnostic_of_several_lines_stays_in_its_recipients_fields()
+    {
+        // A local error (MailKit's TLS failure, say) has several lines; folding a header field drops the line breaks,
+        // which ran the sentences together.
+        var queued = new QueuedMessage(1, "alice@a.test", 1, 10, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, 1, null, null, null, []);
+        var diagnostic = "451 4.7.5 TLS with mx.c.test failed: An error occurred.\n\nThe certificate could not be validated:\r\n\u2022 unable to get local issuer certificate";
+        var report = new RecipientReport(new QueuedRecipient(1, "bob@c.test", RecipientState.Failed, null, null, null), "failed", "4.4.7", diagnostic, "mx.c.test");
+        using var stream = new MemoryStream();
+        DeliveryStatusReport.Build("a.example.test", queued, [report], null, DateTimeOffset.UnixEpoch).WriteTo(stream);
+
+        stream.Position = 0;
+        var status = Assert.Single(Assert.IsType<MultipartReport>(MimeMessage.Load(stream).Body).OfType<MessageDeliveryStatus>());
+        var group = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; bob@c.test", group["Final-Recipient"]);
+        Assert.NotNull(group["Last-Attempt-Date"]);
+        var code = string.Join(' ', group["Diagnostic-Code"]!.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("smtp; 451 4.7.5 TLS with mx.c.test failed: An error occurred. The certificate could not be validated: ", code, StringComparison.Ordinal);
+    }
 }

@@ -13,6 +13,9 @@ internal static class DeliveryStatusReport
 {
     public static MimeMessage Build(string reportingHost, QueuedMessage queued, IReadOnlyList<RecipientReport> recipients, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil = null)
     {
+        // A diagnostic of several lines (a multi-line reply, a local error) is one line here: header folding would
+        // drop the line breaks and run its sentences together.
+        recipients = [.. recipients.Select(r => r with { Diagnostic = string.Join(' ', r.Diagnostic.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) })];
         var delayed = recipients.All(r => r.Action == "delayed");
         var succeeded = recipients.All(r => r.Action is "relayed" or "delivered");
         var message = new MimeMessage();
