@@ -942,4 +942,44 @@ public sealed class OutboundDeliveryTests
         Assert.Equal("5.3.4", status.StatusGroups[1]["Status"]);
         Assert.Equal("dns; 127.0.0.1", status.StatusGroups[1]["Remote-MTA"]);
     }
+
+    [Fact]
+    public async Task AnAttemptCutShortByAStopLeavesTheMessageDueAtOnce()
+    {
+        // A next hop that accepts and never greets: the attempt is under way when the service stops. The message must
+        // not wait out the delivery lease (15 minutes) after the restart.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        var accepted = new TaskCompletionSource();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+                accepted.TrySetResult();
+            }
+        });
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "carol@slow.test", "to the silent one");
+            await accepted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+        }
+
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(RecipientState.Pending, Assert.Single(queued.Recipients).State);
+        Assert.True(queued.NextAttempt <= DateTimeOffset.UtcNow, $"due at {queued.NextAttempt:O}");
+    }
 }

@@ -155,6 +155,21 @@ public sealed class OutboundDeliveryService : BackgroundService
             _logger.MessageFailedUnexpectedly(ex, message.Id);
             await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the attempt is over, so its lease is given back and the message is due at once after the
+            // restart (or on another node), not when the lease would have run out.
+            try
+            {
+                await _store.Queue.RetryNowAsync(message.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.MessageFailedUnexpectedly(ex, message.Id);
+            }
+
+            throw;
+        }
     }
 
     private async Task DeliverAsync(QueuedMessage queued, CancellationToken cancellationToken)
