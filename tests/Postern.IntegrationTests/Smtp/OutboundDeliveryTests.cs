@@ -433,6 +433,10 @@ public sealed class OutboundDeliveryTests
             var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(inbox)));
             var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
             Assert.Equal("4.4.7", status.StatusGroups[1]["Status"]);
+
+            // No server ever replied: the diagnostic is this server's (RFC 3464 §2.3.6), not a made-up SMTP reply.
+            Assert.StartsWith("X-Postern; 451 4.4.1 cannot connect to 127.0.0.1:", status.StatusGroups[1]["Diagnostic-Code"], StringComparison.Ordinal);
+            Assert.Null(status.StatusGroups[1]["Remote-MTA"]);
             await WaitForEmptyQueueAsync(a, TimeSpan.FromSeconds(5));
             Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
         }
@@ -941,6 +945,9 @@ public sealed class OutboundDeliveryTests
         var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
         Assert.Equal("5.3.4", status.StatusGroups[1]["Status"]);
         Assert.Equal("dns; 127.0.0.1", status.StatusGroups[1]["Remote-MTA"]);
+
+        // RFC 3464 §2.3.6: "smtp" is for a reply the remote MTA gave; this one is ours.
+        Assert.StartsWith("X-Postern; 552 5.3.4 message size", status.StatusGroups[1]["Diagnostic-Code"], StringComparison.Ordinal);
     }
 
     [Fact]

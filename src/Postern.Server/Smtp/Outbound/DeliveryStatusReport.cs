@@ -6,7 +6,11 @@ using Postern.Store;
 namespace Postern.Server.Smtp.Outbound;
 
 /// <summary>One recipient's line in a delivery status notification.</summary>
-internal sealed record RecipientReport(QueuedRecipient Recipient, string Action, string Status, string Diagnostic, string? RemoteMta);
+/// <param name="FromPeer">
+/// Whether <paramref name="Diagnostic"/> is a reply of the remote MTA (diagnostic type "smtp", RFC 3464 §2.3.6) or
+/// this server's own words ("X-Postern", as Postfix writes "X-Postfix").
+/// </param>
+internal sealed record RecipientReport(QueuedRecipient Recipient, string Action, string Status, string Diagnostic, string? RemoteMta, bool FromPeer = true);
 
 /// <summary>Builds RFC 3464 delivery status notifications (multipart/report; report-type=delivery-status, RFC 6522) with MimeKit.</summary>
 internal static class DeliveryStatusReport
@@ -73,7 +77,7 @@ internal static class DeliveryStatusReport
                 group.Add("Remote-MTA", "dns; " + r.RemoteMta);
             }
 
-            group.Add("Diagnostic-Code", "smtp; " + r.Diagnostic);
+            group.Add("Diagnostic-Code", (r.FromPeer ? "smtp; " : "X-Postern; ") + r.Diagnostic);
             group.Add("Last-Attempt-Date", DateUtils.FormatDate(now));
             if (r.Action == "delayed" && willRetryUntil is { } until)
             {
