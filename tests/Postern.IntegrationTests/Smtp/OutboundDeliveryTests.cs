@@ -433,6 +433,10 @@ public sealed class OutboundDeliveryTests
             var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(inbox)));
             var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
             Assert.Equal("4.4.7", status.StatusGroups[1]["Status"]);
+
+            // No server ever replied: the diagnostic is this server's (RFC 3464 §2.3.6), not a made-up SMTP reply.
+            Assert.StartsWith("X-Postern; 451 4.4.1 cannot connect to 127.0.0.1:", status.StatusGroups[1]["Diagnostic-Code"], StringComparison.Ordinal);
+            Assert.Null(status.StatusGroups[1]["Remote-MTA"]);
             await WaitForEmptyQueueAsync(a, TimeSpan.FromSeconds(5));
             Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
         }
@@ -806,5 +810,183 @@ public sealed class OutboundDeliveryTests
                 client.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task AMultiLineRefusalKeepsItsLinesApartInTheBounce()
+    {
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"], (address, _) => address.StartsWith("bad", StringComparison.Ordinal)
+            ? "550-5.1.1 The email account that you tried to reach does not exist.\r\n550-\r\n550 5.1.1 Please check the address."
+            : "250 2.1.5 ok");
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await SubmitAsync(a, "alice@a.test", "bad@c.test", "to a bad address");
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        var diagnostic = status.StatusGroups[1]["Diagnostic-Code"]!.ReplaceLineEndings("").Replace("\t", " ", StringComparison.Ordinal);
+        Assert.Equal("smtp; 550 5.1.1 The email account that you tried to reach does not exist. 5.1.1 Please check the address.", diagnostic);
+    }
+
+    /// <summary>alice@a.test sends one message to carol, dave and erin at c.test, relayed through A's port 25.</summary>
+    private static async Task RelayToThreeAsync(InProcessServer a)
+    {
+        await using var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test>"));
+        foreach (var recipient in new[] { "carol@c.test", "dave@c.test", "erin@c.test" })
+        {
+            Assert.StartsWith("250", await raw.CommandAsync($"RCPT TO:<{recipient}>"));
+        }
+
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250", await raw.CommandAsync("Subject: three\r\n\r\nbody\r\n."));
+    }
+
+    [Fact]
+    public async Task ARecipientRefusedAtRcptIsBouncedAtOnceEvenWhenTheDataIsThenDeferred()
+    {
+        // carol is refused for good at RCPT, dave is deferred there, and the message itself gets 451 after the dot:
+        // carol's own 550 stands (bounced now, only carol), dave and erin are tried again.
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"], (address, _) => address switch
+        {
+            "carol@c.test" => "550 5.1.1 no such user",
+            "dave@c.test" => "450 4.2.1 mailbox busy",
+            _ => "250 2.1.5 ok",
+        })
+        { DataReply = "451 4.3.0 try again later" };
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await RelayToThreeAsync(a);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(1, peer.Connections);
+        Assert.Empty(peer.Messages);
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(RecipientState.Failed, queued.Recipients.Single(r => r.Address == "carol@c.test").State);
+        Assert.All(queued.Recipients.Where(r => r.Address != "carol@c.test"), r => Assert.Equal(RecipientState.Pending, r.State));
+        Assert.Contains("450 4.2.1", queued.Recipients.Single(r => r.Address == "dave@c.test").LastError, StringComparison.Ordinal);
+        Assert.Contains("451 4.3.0", queued.Recipients.Single(r => r.Address == "erin@c.test").LastError, StringComparison.Ordinal);
+
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
+        Assert.Equal("rfc822; carol@c.test", recipient["Final-Recipient"]);
+        Assert.Equal("5.1.1", recipient["Status"]);
+        Assert.Equal("smtp; 550 5.1.1 no such user", recipient["Diagnostic-Code"]);
+    }
+
+    [Fact]
+    public async Task AConnectionDroppedInTheMiddleOfTheDataLeavesEveryRecipientToBeTriedAgain()
+    {
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"]) { DropInData = true };
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await RelayToThreeAsync(a);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(1, queued.Attempts);
+        Assert.All(queued.Recipients, r => Assert.Equal(RecipientState.Pending, r.State));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+
+        // The next attempt, to a peer that takes it, delivers it once to all three in one transaction.
+        peer.DropInData = false;
+        Assert.True(await a.Store.Queue.RetryNowAsync(queued.Id, CancellationToken.None));
+        await outbound.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(["carol@c.test", "dave@c.test", "erin@c.test"], Assert.Single(peer.Messages).Recipients);
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ASenderDeferredAtMailFromDefersEveryRecipientThoughPipelinedRcptsGot503()
+    {
+        using var peer = new ScriptedSmtpPeer(["PIPELINING"]) { MailReply = "451 4.7.1 greylisted, come back later" };
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await RelayToThreeAsync(a);
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Contains(peer.Commands, c => c.StartsWith("RCPT", StringComparison.Ordinal));
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.All(queued.Recipients, r => Assert.Equal(RecipientState.Pending, r.State));
+        Assert.All(queued.Recipients, r => Assert.Contains("451 4.7.1", r.LastError, StringComparison.Ordinal));
+        Assert.Empty(await InboxAsync(a, "alice@a.test"));
+    }
+
+    [Fact]
+    public async Task AMessageLargerThanTheNextHopsDeclaredSizeIsBouncedWithoutBeingSent()
+    {
+        // RFC 1870 §4: SIZE with a value is the largest message the server takes; a larger one can only fail, for good.
+        using var peer = new ScriptedSmtpPeer(["PIPELINING", "8BITMIME", "SIZE 200"]);
+        await using var a = await StartAsync("a.test", InboundServer(relay: ["127.0.0.1/32"]));
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
+        await using (var raw = await RawSmtpClient.ConnectAsync(a.PortOf(Inbound, BindingMode.StartTls)))
+        {
+            await raw.CommandAsync("EHLO client.test");
+            Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@a.test>"));
+            Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<carol@c.test>"));
+            Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+            Assert.StartsWith("250", await raw.CommandAsync("Subject: big\r\n\r\n" + new string('x', 500) + "\r\n."));
+        }
+
+        await outbound.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Empty(peer.Messages);
+        Assert.DoesNotContain(peer.Commands, c => c.StartsWith("MAIL", StringComparison.Ordinal));
+        var bounce = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal("5.3.4", status.StatusGroups[1]["Status"]);
+        Assert.Equal("dns; 127.0.0.1", status.StatusGroups[1]["Remote-MTA"]);
+
+        // RFC 3464 §2.3.6: "smtp" is for a reply the remote MTA gave; this one is ours.
+        Assert.StartsWith("X-Postern; 552 5.3.4 message size", status.StatusGroups[1]["Diagnostic-Code"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAttemptCutShortByAStopLeavesTheMessageDueAtOnce()
+    {
+        // A next hop that accepts and never greets: the attempt is under way when the service stops. The message must
+        // not wait out the delivery lease (15 minutes) after the restart.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        var accepted = new TaskCompletionSource();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+                accepted.TrySetResult();
+            }
+        });
+        await using var a = await StartAsync("a.test", SubmissionServer());
+        using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.StartAsync(CancellationToken.None);
+        try
+        {
+            await SubmitAsync(a, "alice@a.test", "carol@slow.test", "to the silent one");
+            await accepted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await outbound.StopAsync(CancellationToken.None);
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+        }
+
+        var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));
+        Assert.Equal(RecipientState.Pending, Assert.Single(queued.Recipients).State);
+        Assert.True(queued.NextAttempt <= DateTimeOffset.UtcNow, $"due at {queued.NextAttempt:O}");
     }
 }

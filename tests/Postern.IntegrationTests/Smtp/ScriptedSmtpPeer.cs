@@ -33,6 +33,15 @@ internal sealed class ScriptedSmtpPeer : IDisposable
 
     private int _connections;
 
+    /// <summary>The reply to MAIL FROM; RCPT then gets 503 unless it is a 2xx.</summary>
+    public string MailReply { get; set; } = "250 2.1.0 ok";
+
+    /// <summary>The reply after the message's final dot.</summary>
+    public string DataReply { get; set; } = "250 2.0.0 queued as PEER1";
+
+    /// <summary>Whether to drop the connection in the middle of the message's data, after its first line.</summary>
+    public bool DropInData { get; set; }
+
     public int Connections => Volatile.Read(ref _connections);
 
     private async Task AcceptAsync()
@@ -65,6 +74,7 @@ internal sealed class ScriptedSmtpPeer : IDisposable
             await ReplyAsync("220 peer.test ESMTP");
             var accepted = new List<string>();
             var rcpts = 0;
+            var mail = false;
             while (await reader.ReadLineAsync() is { } line)
             {
                 Commands.Enqueue(line);
@@ -82,11 +92,12 @@ internal sealed class ScriptedSmtpPeer : IDisposable
                     case "MAIL":
                         accepted.Clear();
                         rcpts = 0;
-                        await ReplyAsync("250 2.1.0 ok");
+                        mail = MailReply.StartsWith('2');
+                        await ReplyAsync(MailReply);
                         break;
                     case "RCPT":
                         var address = line[(line.IndexOf('<') + 1)..line.IndexOf('>')];
-                        var reply = _rcptReply(address, rcpts++);
+                        var reply = mail ? _rcptReply(address, rcpts++) : "503 5.5.1 need MAIL first";
                         if (reply.StartsWith('2'))
                         {
                             accepted.Add(address);
@@ -96,14 +107,24 @@ internal sealed class ScriptedSmtpPeer : IDisposable
                         break;
                     case "DATA":
                         await ReplyAsync("354 go ahead");
+                        if (DropInData)
+                        {
+                            await reader.ReadLineAsync();
+                            return;
+                        }
+
                         var data = new MemoryStream();
                         while (await reader.ReadLineAsync() is { } dataLine && dataLine != ".")
                         {
                             data.Write(Encoding.Latin1.GetBytes(dataLine + "\r\n"));
                         }
 
-                        Messages.Enqueue(([.. accepted], data.ToArray()));
-                        await ReplyAsync("250 2.0.0 queued as PEER1");
+                        if (DataReply.StartsWith('2'))
+                        {
+                            Messages.Enqueue(([.. accepted], data.ToArray()));
+                        }
+
+                        await ReplyAsync(DataReply);
                         break;
                     case "RSET":
                         accepted.Clear();

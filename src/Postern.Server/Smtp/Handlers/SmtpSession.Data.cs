@@ -254,7 +254,7 @@ internal sealed partial class SmtpSession
             var now = _context.Time.GetUtcNow();
             var queued = new QueuedMessage(0, sender, 0, content.Length, now, now, 0, null, _transaction.EnvelopeId, _transaction.Ret, []);
             var reports = wanted
-                .Select(r => new RecipientReport(new QueuedRecipient(0, r.Address, RecipientState.Delivered, r.Notify, r.OriginalRecipient, null), "delivered", "2.0.0", "250 2.0.0 delivered to mailbox", null))
+                .Select(r => new RecipientReport(new QueuedRecipient(0, r.Address, RecipientState.Delivered, r.Notify, r.OriginalRecipient, null), "delivered", "2.0.0", "250 2.0.0 delivered to mailbox", null, FromPeer: false))
                 .ToList();
             var original = MimeKit.MimeMessage.Load(new MemoryStream(content.ToArray(), writable: false), cancellationToken);
             if (await OutboundDeliveryService.SendReportAsync(_context.Store, HostName, _logger, queued, reports, original, now, null, cancellationToken).ConfigureAwait(false))

@@ -6,13 +6,20 @@ using Postern.Store;
 namespace Postern.Server.Smtp.Outbound;
 
 /// <summary>One recipient's line in a delivery status notification.</summary>
-internal sealed record RecipientReport(QueuedRecipient Recipient, string Action, string Status, string Diagnostic, string? RemoteMta);
+/// <param name="FromPeer">
+/// Whether <paramref name="Diagnostic"/> is a reply of the remote MTA (diagnostic type "smtp", RFC 3464 §2.3.6) or
+/// this server's own words ("X-Postern", as Postfix writes "X-Postfix").
+/// </param>
+internal sealed record RecipientReport(QueuedRecipient Recipient, string Action, string Status, string Diagnostic, string? RemoteMta, bool FromPeer = true);
 
 /// <summary>Builds RFC 3464 delivery status notifications (multipart/report; report-type=delivery-status, RFC 6522) with MimeKit.</summary>
 internal static class DeliveryStatusReport
 {
     public static MimeMessage Build(string reportingHost, QueuedMessage queued, IReadOnlyList<RecipientReport> recipients, MimeMessage? original, DateTimeOffset now, DateTimeOffset? willRetryUntil = null)
     {
+        // A diagnostic of several lines (a multi-line reply, a local error) is one line here: header folding would
+        // drop the line breaks and run its sentences together.
+        recipients = [.. recipients.Select(r => r with { Diagnostic = string.Join(' ', r.Diagnostic.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) })];
         var delayed = recipients.All(r => r.Action == "delayed");
         var succeeded = recipients.All(r => r.Action is "relayed" or "delivered");
         var message = new MimeMessage();
@@ -29,6 +36,8 @@ internal static class DeliveryStatusReport
         text.Append("This is the mail system at host ").Append(reportingHost).Append(".\n\n");
         text.Append(delayed
             ? "Your message could not be delivered yet to the recipients below. The mail system will keep trying.\n\n"
+            : recipients.All(r => r.Action == "delivered")
+            ? "Your message was delivered to the mailboxes of the recipients below.\n\n"
             : succeeded
             ? "Your message was passed on to the recipients' mail systems below. They do not report delivery, so you will get no further notice.\n\n"
             : "Your message could not be delivered to one or more recipients. It is attached below.\n\n");
@@ -60,7 +69,7 @@ internal static class DeliveryStatusReport
                 group.Add("Original-Recipient", r.Recipient.OriginalRecipient);
             }
 
-            group.Add("Final-Recipient", (IsAscii(r.Recipient.Address) ? "rfc822; " : "utf-8; ") + r.Recipient.Address);
+            group.Add("Final-Recipient", IsAscii(r.Recipient.Address) ? "rfc822; " + r.Recipient.Address : "utf-8; " + Utf8AddrXtext(r.Recipient.Address));
             group.Add("Action", r.Action);
             group.Add("Status", r.Status);
             if (r.RemoteMta is not null)
@@ -68,7 +77,7 @@ internal static class DeliveryStatusReport
                 group.Add("Remote-MTA", "dns; " + r.RemoteMta);
             }
 
-            group.Add("Diagnostic-Code", "smtp; " + r.Diagnostic);
+            group.Add("Diagnostic-Code", (r.FromPeer ? "smtp; " : "X-Postern; ") + r.Diagnostic);
             group.Add("Last-Attempt-Date", DateUtils.FormatDate(now));
             if (r.Action == "delayed" && willRetryUntil is { } until)
             {
@@ -110,4 +119,26 @@ internal static class DeliveryStatusReport
     }
 
     private static bool IsAscii(string text) => System.Text.Ascii.IsValid(text);
+
+    /// <summary>
+    /// RFC 6533 §3 utf-8-addr-xtext, the 7-bit form of a UTF-8 address that message/delivery-status needs (its fields
+    /// are US-ASCII, RFC 3464 §2.1): printable ASCII but '\', '+' and '=' stays, anything else is \x{HEX}.
+    /// </summary>
+    internal static string Utf8AddrXtext(string address)
+    {
+        var text = new System.Text.StringBuilder(address.Length * 2);
+        foreach (var rune in address.EnumerateRunes())
+        {
+            if (rune.Value is >= 0x21 and <= 0x7E and not '\\' and not '+' and not '=')
+            {
+                text.Append((char)rune.Value);
+            }
+            else
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{{{rune.Value:X2}}}");
+            }
+        }
+
+        return text.ToString();
+    }
 }

@@ -155,6 +155,21 @@ public sealed class OutboundDeliveryService : BackgroundService
             _logger.MessageFailedUnexpectedly(ex, message.Id);
             await _store.Queue.RecordAttemptAsync(message.Id, [], NextAttempt(message, _options.Time.GetUtcNow()), ex.Message, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the attempt is over, so its lease is given back and the message is due at once after the
+            // restart (or on another node), not when the lease would have run out.
+            try
+            {
+                await _store.Queue.RetryNowAsync(message.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.MessageFailedUnexpectedly(ex, message.Id);
+            }
+
+            throw;
+        }
     }
 
     private async Task DeliverAsync(QueuedMessage queued, CancellationToken cancellationToken)
@@ -200,7 +215,7 @@ public sealed class OutboundDeliveryService : BackgroundService
                     break;
                 case OutcomeKind.Permanent:
                     records.Add((recipient.Id, RecipientState.Failed, outcome.Diagnostic));
-                    bounces.Add(new RecipientReport(recipient, "failed", outcome.Status, outcome.Diagnostic, outcome.RemoteMta));
+                    bounces.Add(new RecipientReport(recipient, "failed", outcome.Status, outcome.Diagnostic, outcome.RemoteMta, outcome.FromPeer));
                     lastError = outcome.Diagnostic;
                     break;
                 default:
@@ -210,7 +225,7 @@ public sealed class OutboundDeliveryService : BackgroundService
                         // RFC 5321 §4.5.4.1: give up after the retry period and tell the sender.
                         var diagnostic = outcome.Diagnostic + " (delivery time expired)";
                         records.Add((recipient.Id, RecipientState.Failed, diagnostic));
-                        bounces.Add(new RecipientReport(recipient, "failed", "4.4.7", diagnostic, outcome.RemoteMta));
+                        bounces.Add(new RecipientReport(recipient, "failed", "4.4.7", diagnostic, outcome.RemoteMta, outcome.FromPeer));
                     }
                     else
                     {
@@ -236,7 +251,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         // "relayed" DSN here, since the next hop will not send one (the NOTIFY parameter could not be passed on).
         var relayed = results
             .Where(r => r.Outcome is { Kind: OutcomeKind.Delivered, NextHopLacksDsn: true } && DeliveryStatusReport.Wants(r.Recipient, "SUCCESS"))
-            .Select(r => new RecipientReport(r.Recipient, "relayed", "2.0.0", r.Outcome.Diagnostic, r.Outcome.RemoteMta))
+            .Select(r => new RecipientReport(r.Recipient, "relayed", "2.0.0", r.Outcome.Diagnostic, r.Outcome.RemoteMta, r.Outcome.FromPeer))
             .ToList();
         if (relayed.Count > 0 && queued.Sender.Length > 0)
         {
@@ -247,7 +262,7 @@ public sealed class OutboundDeliveryService : BackgroundService
         {
             var delayed = results
                 .Where(r => r.Outcome.Kind == OutcomeKind.Transient && DeliveryStatusReport.Wants(r.Recipient, "DELAY"))
-                .Select(r => new RecipientReport(r.Recipient, "delayed", "4.4.1", r.Outcome.Diagnostic, r.Outcome.RemoteMta))
+                .Select(r => new RecipientReport(r.Recipient, "delayed", "4.4.1", r.Outcome.Diagnostic, r.Outcome.RemoteMta, r.Outcome.FromPeer))
                 .ToList();
             if (delayed.Count > 0 && !await DelayNoticeSentAsync(queued.Id, cancellationToken).ConfigureAwait(false))
             {
@@ -326,7 +341,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             }
         }
 
-        var lastError = "451 4.4.1 no mail server could be reached";
+        var lastError = Outcome.Transient("451 4.4.1 no mail server could be reached", null);
         foreach (var (host, port) in targets)
         {
             var attempt = await TryHostAsync(queued, message, eightBit, host, port, tls, verify, route, recipients, cancellationToken).ConfigureAwait(false);
@@ -350,10 +365,10 @@ public sealed class OutboundDeliveryService : BackgroundService
             }
         }
 
-        return All(Outcome.Transient(lastError, null));
+        return All(lastError);
     }
 
-    private async Task<(Outcome[]? Outcomes, string? Error, bool TlsFailed)> TryHostAsync(
+    private async Task<(Outcome[]? Outcomes, Outcome? Error, bool TlsFailed)> TryHostAsync(
         QueuedMessage queued, MimeMessage message, bool eightBit, string host, int port, SmtpRouteTls tls, bool verify, SmtpRoute? route, List<QueuedRecipient> recipients, CancellationToken cancellationToken)
     {
         IReadOnlyCollection<X509Certificate2> roots = verify && _options.TrustedRoots is not null ? await _options.TrustedRoots(cancellationToken).ConfigureAwait(false) : [];
@@ -384,22 +399,31 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
         catch (SslHandshakeException ex)
         {
-            return (null, $"451 4.7.5 TLS with {host} failed: {ex.Message}", true);
+            return (null, Outcome.Transient($"451 4.7.5 TLS with {host} failed: {ex.Message}", null), true);
         }
         catch (MailKit.Security.AuthenticationException ex)
         {
-            return (null, $"451 4.7.0 authentication with {host} failed: {ex.Message}", false);
+            return (null, Outcome.Transient($"451 4.7.0 authentication with {host} failed: {ex.Message}", null), false);
         }
         catch (SmtpCommandException ex)
         {
             // STARTTLS offered but refused (454): opportunistic TLS goes on in clear, like a failed handshake
             // (RFC 3207 §4 leaves it to the client; RFC 7435 §3).
             var startTlsRefused = socketOptions == SecureSocketOptions.StartTlsWhenAvailable && !client.IsSecure && (client.Capabilities & SmtpCapabilities.StartTLS) != 0;
-            return (null, $"{(int)ex.StatusCode} {ex.Message} (from {host})", startTlsRefused);
+            return (null, Outcome.Transient(Diagnostic(ex.StatusCode, ex.Message), host) with { FromPeer = true }, startTlsRefused);
         }
         catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or NotSupportedException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
-            return (null, $"451 4.4.1 cannot connect to {host}:{port}: {ex.Message}", false);
+            return (null, Outcome.Transient($"451 4.4.1 cannot connect to {host}:{port}: {ex.Message}", null), false);
+        }
+
+        // RFC 1870 §4: a SIZE value is the largest message the server accepts. One larger (as queued; a conversion to
+        // 7-bit only adds) can only be refused, for good: bounced now without sending it, as Postfix does.
+        if ((client.Capabilities & SmtpCapabilities.Size) != 0 && client.MaxSize > 0 && queued.Size > client.MaxSize)
+        {
+            await QuitAsync(client).ConfigureAwait(false);
+            var tooBig = Outcome.Permanent("5.3.4", $"552 5.3.4 message size {queued.Size} exceeds the size limit {client.MaxSize} of {host}", host);
+            return ([.. recipients.Select(_ => tooBig)], null, false);
         }
 
         var sender = queued.Sender.Length == 0 ? new MailboxAddress("", "") : new MailboxAddress("", queued.Sender);
@@ -415,7 +439,7 @@ public sealed class OutboundDeliveryService : BackgroundService
             }
             catch (Exception ex) when ((ex is SocketException or IOException or SmtpProtocolException or TimeoutException or OperationCanceledException) && !cancellationToken.IsCancellationRequested)
             {
-                var error = $"451 4.4.2 connection to {host} lost: {ex.Message}";
+                var error = Outcome.Transient($"451 4.4.2 connection to {host} lost: {ex.Message}", host);
                 if (first)
                 {
                     return (null, error, false);
@@ -424,7 +448,7 @@ public sealed class OutboundDeliveryService : BackgroundService
                 // Those delivered in an earlier transaction on this connection stay delivered.
                 foreach (var i in batch)
                 {
-                    outcomes[i] = Outcome.Transient(error, host);
+                    outcomes[i] = error;
                 }
 
                 return (outcomes, null, false);
@@ -476,9 +500,12 @@ public sealed class OutboundDeliveryService : BackgroundService
         }
         catch (SmtpCommandException ex)
         {
-            // MAIL FROM or the data refused: the same verdict for every recipient of this domain.
+            // MAIL FROM or the data refused: the same verdict for every recipient of this domain. But when the data is
+            // refused, one refused at RCPT keeps its own reply: a 550 is bounced now, not retried because the message
+            // then got a 451. (A refused MAIL FROM makes pipelined RCPTs fail with 503: those replies mean nothing.)
             var outcome = FromResponse(ex.StatusCode, ex.Message, host);
-            return [.. recipients.Select(_ => outcome)];
+            var dataRefused = ex.ErrorCode == SmtpErrorCode.MessageNotAccepted;
+            return [.. recipients.Select(r => dataRefused && client.Refused.TryGetValue(r.Address, out var refused) ? FromRcptResponse(refused, host) : outcome)];
         }
         catch (NotSupportedException ex)
         {
@@ -496,7 +523,7 @@ public sealed class OutboundDeliveryService : BackgroundService
     {
         if (refused.StatusCode is SmtpStatusCode.InsufficientStorage or SmtpStatusCode.ExceededStorageAllocation)
         {
-            return Outcome.Transient($"{(int)refused.StatusCode} {refused.Response.Trim()}", host) with { TooManyRecipients = true };
+            return Outcome.Transient(Diagnostic(refused.StatusCode, refused.Response), host) with { TooManyRecipients = true, FromPeer = true };
         }
 
         return FromResponse(refused.StatusCode, refused.Response, host);
@@ -584,15 +611,22 @@ public sealed class OutboundDeliveryService : BackgroundService
     private static Outcome FromResponse(SmtpStatusCode code, string text, string host)
     {
         var numeric = (int)code;
-        var diagnostic = $"{numeric} {text.Trim()}";
+        var diagnostic = Diagnostic(code, text);
         if (numeric is >= 500 and < 600)
         {
             var status = text.Length >= 5 && text[0] == '5' && text[1] == '.' ? text.Split(' ')[0] : "5.0.0";
-            return Outcome.Permanent(status, diagnostic, host);
+            return Outcome.Permanent(status, diagnostic, host) with { FromPeer = true };
         }
 
-        return Outcome.Transient(diagnostic, host);
+        return Outcome.Transient(diagnostic, host) with { FromPeer = true };
     }
+
+    /// <summary>
+    /// The peer's reply for a Diagnostic-Code: a multi-line reply comes with its lines joined by LF, which header folding
+    /// would drop, running them together.
+    /// </summary>
+    private static string Diagnostic(SmtpStatusCode code, string text) =>
+        $"{(int)code} {string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
 
     private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..].ToLowerInvariant();
 
@@ -605,10 +639,11 @@ public sealed class OutboundDeliveryService : BackgroundService
 
     /// <param name="NextHopLacksDsn">Delivered to a server that did not offer DSN, so NOTIFY was not passed on.</param>
     /// <param name="TooManyRecipients">Refused at RCPT with 452 (or 552): to be sent in another transaction now.</param>
-    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta, bool NextHopLacksDsn = false, bool TooManyRecipients = false)
+    /// <param name="FromPeer">The diagnostic is the next hop's reply, not one made up here (a connection failure, say).</param>
+    private readonly record struct Outcome(OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta, bool NextHopLacksDsn = false, bool TooManyRecipients = false, bool FromPeer = false)
     {
         public static Outcome Delivered(string host, string reply, bool nextHopLacksDsn) =>
-            new(OutcomeKind.Delivered, "2.0.0", "250 " + reply.Trim().ReplaceLineEndings(" "), host, nextHopLacksDsn);
+            new(OutcomeKind.Delivered, "2.0.0", "250 " + reply.Trim().ReplaceLineEndings(" "), host, nextHopLacksDsn, FromPeer: true);
 
         public static Outcome Transient(string diagnostic, string? host) => new(OutcomeKind.Transient, "4.0.0", diagnostic, host);
 
