@@ -94,6 +94,8 @@ internal static class ServeCommand
             // A request that leaves out a field without a default is a 400 at binding, not a null met later (a 500).
             o.SerializerOptions.RespectRequiredConstructorParameters = true;
         });
+        // A body the binder refuses is thrown, not answered with an empty 400, so the API can say why (AdminApi.Map).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi("v1", AdminApi.DescribeDocument);
         var app = builder.Build();
         var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
