@@ -327,8 +327,16 @@ public sealed partial class PkiService
         var limit = now.AddDays(_options.RenewalWindowDays);
         var assignments = await _repository.ListAssignmentsAsync(cancellationToken);
         var inUse = assignments.Select(a => a.CertificateId).ToHashSet();
+        var caEnds = (await GetCaInfoAsync(cancellationToken))?.NotAfter;
         foreach (var row in (await _repository.ListCertificatesAsync(cancellationToken)).Where(c => inUse.Contains(c.Id) && c.Kind == CertificateKind.Server && c.NotAfter <= limit))
         {
+            // A new certificate ends with the CA at the latest (CaSigner caps it): when this one already does, renewing
+            // gains nothing and would repeat at every watch. The CA's own expiry is what the expiry warning reports.
+            if (caEnds is { } end && row.NotAfter >= end - TimeSpan.FromSeconds(1))
+            {
+                continue;
+            }
+
             var issued = await _repository.GetIssuedAsync(row.Serial, cancellationToken);
             if (issued is null || !issued.Der.AsSpan().SequenceEqual(row.Der) || issued.Revoked is not null)
             {
