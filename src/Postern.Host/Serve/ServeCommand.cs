@@ -98,7 +98,7 @@ internal static class ServeCommand
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi("v1", AdminApi.DescribeDocument);
         var app = builder.Build();
-        var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
+        var token = LoadTokenOrNone(options.DataDirectory, logger) ?? AdminCredentials.NewToken();
         var trust = await server.Certificates.Pki.ExportAdminTrustPemAsync(cancellationToken) ?? server.Certificates.RootPem;
         var credentials = new AdminCredentials("", token, trust);
         app.Use(async (context, next) =>
@@ -165,6 +165,20 @@ internal static class ServeCommand
 
         await app.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>The token the CLI already holds, kept across restarts; a damaged admin.json is replaced with a new one.</summary>
+    private static string? LoadTokenOrNone(string dataDirectory, ILogger logger)
+    {
+        try
+        {
+            return AdminCredentials.Load(dataDirectory)?.Token;
+        }
+        catch (InvalidDataException ex)
+        {
+            logger.AdminCredentialsReplaced(ex.Message);
+            return null;
+        }
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging) =>
