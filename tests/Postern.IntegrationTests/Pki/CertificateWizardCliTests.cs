@@ -94,6 +94,31 @@ public sealed class CertificateWizardCliTests(PosternProcessFixture fixture) : I
     }
 
     [Fact]
+    public async Task AKeyAndABitLengthThatDisagreeAreRefusedNotSilentlyOverruled()
+    {
+        // The article's Bit Length is a choice the administrator makes: --bits 4096 with --key rsa2048 (or p256) made a
+        // 2048-bit (or P-256) key without a word.
+        const string vs = "Key Choice POP3";
+        var created = await _server.CliAsync(null, "vs", "create", "--name", vs, "--protocol", "pop3", "--bind", "127.0.0.1:0");
+        Assert.True(created.ExitCode == 0, created.Error);
+        var work = Directory.CreateTempSubdirectory("postern-bits-").FullName;
+        foreach (var key in new[] { "rsa2048", "p256" })
+        {
+            var refused = await _server.CliAsync(null, "cert", "request", vs, "--offline", "--key", key, "--bits", "4096", "--org", "Example Org",
+                "--cn", "pop.example.test", "--country", "NZ", "--out", Path.Combine(work, key + ".txt"));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("--bits", Assert.Single(refused.Error.Trim().Split('\n')), StringComparison.Ordinal);
+            Assert.NotEqual(0, (await _server.CliAsync(null, "cert", "pending", vs)).ExitCode);
+        }
+
+        // Saying the same thing twice is fine.
+        var agreed = await _server.CliAsync(null, "cert", "request", vs, "--offline", "--key", "rsa3072", "--bits", "3072", "--org", "Example Org",
+            "--cn", "pop.example.test", "--country", "NZ", "--out", Path.Combine(work, "agreed.txt"));
+        Assert.True(agreed.ExitCode == 0, agreed.Error);
+        Assert.Contains("Public-Key: (3072 bit)", (await Run("openssl", "req", "-in", Path.Combine(work, "agreed.txt"), "-noout", "-text")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OnlineRequestIsIssuedByTheBuiltInCaAndRevocationShowsInTheCrl()
     {
         var online = await _server.CliAsync(null, "cert", "request", "Default NNTP Virtual Server", "--online", "--org", "First Organization", "--cn", "news.example.test",
