@@ -398,11 +398,17 @@ internal static class CertificateCommands
                 var added = await client.PostAsync<List<CertificateInfo>>("ca/trusted-roots", new ImportRequest(Convert.ToBase64String(bytes), null, parse.GetValue(friendly)), ct);
                 CliSupport.Print(parse, added, a => a.Select(c => new[] { $"trusted {c.Subject} ({c.Thumbprint})" }));
             });
-            var list = new Command("list", "List trusted roots (PEM)");
+            var list = new Command("list", "List trusted roots (PEM, each under a '# subject (thumbprint)' line)");
             list.SetAdminAction(async (parse, client, ct) =>
             {
                 var roots = await client.GetAsync<List<string>>("ca/trusted-roots", ct);
-                CliSupport.Print(parse, roots, r => r.Select(p => new[] { p.TrimEnd() }));
+
+                // 'ca trust remove' takes the thumbprint: name it here. Text before BEGIN is allowed in PEM (RFC 7468 §2).
+                CliSupport.Print(parse, roots, r => r.Select(p =>
+                {
+                    using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(p);
+                    return new[] { $"# {root.Subject} ({Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(root.RawData))})\n{p.TrimEnd()}" };
+                }));
             });
             var thumbprint = new Option<string>("--thumbprint") { Required = true, Description = "SHA-256 thumbprint of the root (as 'ca trust add' printed it)" };
             var remove = new Command("remove", "Stop trusting an external root (peers and client certificates that chain only to it are refused from then on)") { thumbprint };
