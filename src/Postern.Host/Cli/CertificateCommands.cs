@@ -245,6 +245,7 @@ internal static class CertificateCommands
             var export = new Command("export", "Export the organization's CA certificate (PEM) for clients to trust") { output, chain };
             export.SetAdminAction(async (parse, client, ct) =>
             {
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var pem = Encoding.UTF8.GetString(await client.GetBytesAsync(parse.GetValue(chain) ? "ca/chain.pem" : "ca/root.pem", ct));
                 await WriteOrPrintAsync(parse.GetValue(output), pem, ct);
             });
@@ -304,6 +305,8 @@ internal static class CertificateCommands
             var crl = new Command("crl", "Publish a new CRL now and write it") { output };
             crl.SetAdminAction(async (parse, client, ct) =>
             {
+                // Publishing spends a CRL number: not for a file that cannot be written.
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var file = await client.PostAsync<FileContent>("ca/crl", null, ct);
                 await File.WriteAllBytesAsync(parse.GetValue(output)!, Convert.FromBase64String(file.Base64), ct);
                 CliSupport.Print(parse, new { written = parse.GetValue(output) }, r => [[$"CRL written to {r.written}"]]);

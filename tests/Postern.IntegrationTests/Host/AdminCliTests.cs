@@ -301,6 +301,24 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             "--country", "DE", "--out", Path.Combine(missingFolder, "certreq.txt"));
         Assert.Equal(1, request.ExitCode);
         Assert.NotEqual(0, (await _server.CliAsync(null, "cert", "pending", "Default POP3 Virtual Server")).ExitCode);
+
+        // Nor is a CRL published (a CRL number spent) for a file that cannot be written, a folder given as --out included.
+        static long CrlNumber(string json)
+        {
+            using var shown = JsonDocument.Parse(json);
+            return shown.RootElement.GetProperty("crlNumber").GetInt64();
+        }
+
+        var crlBefore = CrlNumber((await _server.CliAsync(null, "ca", "show", "--json")).Output);
+        foreach (var output in new[] { Path.Combine(missingFolder, "ca.crl"), _server.DataDirectory })
+        {
+            var crl = await _server.CliAsync(null, "ca", "crl", "--out", output);
+            Assert.Equal(1, crl.ExitCode);
+            Assert.StartsWith("postern: ", Assert.Single(crl.Error.Trim().Split('\n')), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(crlBefore, CrlNumber((await _server.CliAsync(null, "ca", "show", "--json")).Output));
+        Assert.Contains("is a directory", (await _server.CliAsync(null, "ca", "export", "--out", _server.DataDirectory)).Error, StringComparison.Ordinal);
     }
 
     [Fact]
