@@ -153,7 +153,20 @@ public sealed partial class PkiService
             {
                 if (!chain.Build(certificate))
                 {
-                    return PkiResult<CaInfo>.Fail($"the CA certificate does not chain to an imported trusted root ({ChainProblems(chain)}); import the external root first with ImportTrustedRootAsync");
+                    return PkiResult<CaInfo>.Fail($"the CA certificate does not chain to an imported trusted root ({ChainProblems(chain)}); import the external root first ('postern ca trust add --file ROOT.pem')");
+                }
+
+                // The chain above is valid for the CA certificate itself; a certificate the CA issues adds one more CA
+                // to the path. An issuer k levels up has k CA certificates below it then, which its pathLenConstraint
+                // must allow (RFC 5280 §4.2.1.9), or every certificate the CA issued would fail verification.
+                for (var k = 1; k < chain.ChainElements.Count; k++)
+                {
+                    var issuer = chain.ChainElements[k].Certificate;
+                    if (issuer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { HasPathLengthConstraint: true } constraints
+                        && constraints.PathLengthConstraint < k)
+                    {
+                        return PkiResult<CaInfo>.Fail($"'{issuer.Subject}' allows {constraints.PathLengthConstraint} CA certificate(s) below it (path length constraint, RFC 5280 §4.2.1.9): certificates this CA issued would not verify; have a CA that may certify a subordinate CA sign the request");
+                    }
                 }
             }
 
