@@ -83,7 +83,7 @@ internal static class CertificateCommands
                     throw new CliException("there is no pending request for this virtual server");
                 }
 
-                CliSupport.Print(parse, status.Pending, p => [[$"pending since {p.Created:u}: {p.Subject} ({p.KeyAlgorithm}) names {string.Join(", ", p.Names)}"], [p.RequestPem.TrimEnd()]]);
+                CliSupport.Print(parse, status.Pending, p => [[$"pending since {p.Created:u}: {p.Subject} ({p.KeyAlgorithm}) names {string.Join(", ", p.Names)}{AtTheCa(p)}"], [p.RequestPem.TrimEnd()]]);
             });
             cert.Subcommands.Add(pending);
         }
@@ -118,7 +118,7 @@ internal static class CertificateCommands
             show.SetAdminAction(async (parse, client, ct) =>
             {
                 var status = await client.GetAsync<WizardStatus>(WizardPath(parse, vs), ct);
-                CliSupport.Print(parse, status, s => new[] { new[] { $"state: {s.State}; next: {string.Join(", ", s.AllowedActions)}" } }
+                CliSupport.Print(parse, status, s => new[] { new[] { $"state: {s.State}{(s.Pending is { } p ? AtTheCa(p) : "")}; next: {string.Join(", ", s.AllowedActions)}" } }
                     .Concat(s.Certificates.Select(c => new[] { $"{c.Thumbprint}  {c.FriendlyName}  issued to {c.Subject} by {c.Issuer}, expires {c.NotAfter:u}, purposes {string.Join(",", c.EnhancedKeyUsages)}, names {string.Join(",", c.SubjectAlternativeNames)}" })));
             });
             cert.Subcommands.Add(show);
@@ -517,6 +517,15 @@ internal static class CertificateCommands
     private static string Summary(JsonElement s) =>
         $"issued to {s.GetProperty("issuedTo").GetString()} by {s.GetProperty("issuedBy").GetString()}, expires {s.GetProperty("expires").GetDateTimeOffset():u}, " +
         $"purposes {string.Join(", ", s.GetProperty("intendedPurposes").EnumerateArray().Select(p => p.GetString()))}, friendly name \"{s.GetProperty("friendlyName").GetString()}\", thumbprint {s.GetProperty("thumbprint").GetString()}";
+
+    /// <summary>Where a request sent to a standalone CA stands: a denied one would otherwise look like one still waiting.</summary>
+    private static string AtTheCa(PendingRequestInfo pending) => (pending.CaRequestId, pending.CaStatus) switch
+    {
+        (null, _) => "",
+        ({ } id, "denied") => $"; denied by the CA (request {id}): {pending.CaReason ?? "no reason given"}; delete it with 'postern cert delete-pending'",
+        ({ } id, "pending") => $"; waiting for approval at the CA (request {id}: 'postern ca approve {id}')",
+        ({ } id, var other) => $"; request {id} at the CA: {other}",
+    };
 
     private static async Task<byte[]> ReadFileAsync(string path, CancellationToken ct)
     {
