@@ -68,7 +68,7 @@ internal static class CheckCommand
             }
             catch (CliException ex)
             {
-                await Console.Error.WriteLineAsync("postern: " + ex.Message);
+                await Console.Error.WriteLineAsync("postern: " + CliSupport.OneLine(ex.Message));
                 return 1;
             }
         });

@@ -25,6 +25,20 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ARefusalEchoingALineBreakFromTheInputIsStillOneLine()
+    {
+        // Every refusal is one line (a script reads the first): a name pasted with its line break is shown escaped.
+        foreach (var args in new[] { new[] { "user", "add", "x\r\n@example.test", "--password-stdin" }, ["vs", "show", "No\nSuch"], ["cert", "show", "No\nSuch"] })
+        {
+            var refused = await _server.CliAsync("pw-line-1\n", args);
+            Assert.Equal(1, refused.ExitCode);
+            var line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("postern: ", line, StringComparison.Ordinal);
+            Assert.DoesNotContain('\r', line);
+        }
+    }
+
+    [Fact]
     public async Task NamesHoldingASlashOrAPercentSignAreManagedByName()
     {
         // '/' and '%' are atext (RFC 5322 §3.2.3): such a user is added, then found again by every verb that names it.
