@@ -93,6 +93,10 @@ internal static class ServeCommand
 
             // A request that leaves out a field without a default is a 400 at binding, not a null met later (a 500).
             o.SerializerOptions.RespectRequiredConstructorParameters = true;
+
+            // A field the call does not know is refused (400, naming it), not ignored: a misspelt
+            // "requireSecureChanel" answered 200 and left the virtual server as it was.
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         });
         // A body the binder refuses is thrown, not answered with an empty 400, so the API can say why (AdminApi.Map).
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -415,6 +415,11 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, missing.Status);
         Assert.Contains("address", missing.Error, StringComparison.Ordinal);
 
+        // A misspelt option must not answer 200 and change nothing: that one would have left clear text allowed.
+        var misspelt = await Send("PATCH", smtp, "{\"requireSecureChanel\": true}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, misspelt.Status);
+        Assert.Contains("requireSecureChanel", misspelt.Error, StringComparison.Ordinal);
+
         var notJson = await Send("PATCH", smtp, "requireSecureChannel=on", "application/x-www-form-urlencoded");
         Assert.Equal(System.Net.HttpStatusCode.UnsupportedMediaType, notJson.Status);
         Assert.False(string.IsNullOrWhiteSpace(notJson.Error));
