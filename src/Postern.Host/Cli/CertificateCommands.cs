@@ -476,7 +476,18 @@ internal static class CertificateCommands
             var t = parse.GetValue(thumbprint);
             if (parse.GetValue(file) is { } path)
             {
-                using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(await ReadFileAsync(path, ct) is var b && b[0] == '-' ? PemToDer(b) : b);
+                var bytes = await ReadFileAsync(path, ct);
+                System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+                try
+                {
+                    certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(bytes[0] == '-' ? PemToDer(bytes) : bytes);
+                }
+                catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+                {
+                    throw new CliException($"{path} is not a certificate (PEM or DER): {ex.Message}");
+                }
+
+                using var loaded = certificate;
                 if (certificate.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority))
                 {
                     // A CA certificate identifies no one; mapping it usually means the wrong file was given.
@@ -534,7 +545,9 @@ internal static class CertificateCommands
             throw new CliException($"no such file: {path}");
         }
 
-        return await File.ReadAllBytesAsync(path, ct);
+        // An empty file is a download or copy that failed: say so, not that it is not base64 or not a certificate.
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        return bytes.Length > 0 ? bytes : throw new CliException($"{path} is empty");
     }
 
     private static byte[] PemToDer(byte[] pem)

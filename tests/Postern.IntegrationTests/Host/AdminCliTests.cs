@@ -286,11 +286,24 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     public async Task AFileThatCannotBeReadOrWrittenIsRefusedInOneLine()
     {
         var missingFolder = Path.Combine(_server.DataDirectory, "no-such-folder", "ca.pem");
+        var empty = Path.Combine(_server.DataDirectory, "empty.cer");
+        await File.WriteAllBytesAsync(empty, []);
+        var garbage = Path.Combine(_server.DataDirectory, "garbage.cer");
+        await File.WriteAllTextAsync(garbage, "not a certificate\n");
+        var badPem = Path.Combine(_server.DataDirectory, "bad.pem");
+        await File.WriteAllTextAsync(badPem, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         foreach (var args in new[]
         {
             new[] { "ca", "export", "--out", missingFolder },
             ["ca", "crl", "--out", _server.DataDirectory],
             ["ca", "submit", "--file", Path.Combine(_server.DataDirectory, "no-such-request.csr")],
+
+            // An empty file (a download that failed) and one that is no certificate at all.
+            ["user", "cert", "map", "somebody@example.test", "--file", empty],
+            ["user", "cert", "map", "somebody@example.test", "--file", garbage],
+            ["user", "cert", "map", "somebody@example.test", "--file", badPem],
+            ["cert", "install", "Default POP3 Virtual Server", "--file", empty],
+            ["ca", "trust", "add", "--file", empty],
         })
         {
             var refused = await _server.CliAsync(null, args);
