@@ -90,7 +90,7 @@ internal static class PosternCommandLine
             {
                 // A store that cannot be opened (a PostgreSQL server that refuses us, a bad connection string, a master key
                 // that is not the one the store's private keys were encrypted with) is one line.
-                await Console.Error.WriteLineAsync("postern: " + ex.Message);
+                await Console.Error.WriteLineAsync("postern: " + CliSupport.OneLine(ex.Message));
                 return 1;
             }
         });

@@ -70,10 +70,12 @@ public static class CertificateWizardStateTable
     };
 
     public static string Describe(CertificateWizardState state, CertificateWizardAction action) =>
-        $"'{action}' is not possible while the virtual server is in state {state}" + state switch
+        $"'{action}' is not possible while the virtual server is in state {state}" + (state, action) switch
         {
-            CertificateWizardState.PendingRequest => ": process or delete the pending request first",
-            CertificateWizardState.NoPendingRequest => ": no certificate is installed",
+            (CertificateWizardState.PendingRequest, _) => ": process or delete the pending request first",
+            (_, CertificateWizardAction.ProcessPendingRequest or CertificateWizardAction.DeletePendingRequest) =>
+                ": there is no pending request (prepare one first: 'postern cert request VS --offline')",
+            (CertificateWizardState.NoPendingRequest, _) => ": no certificate is installed",
             _ => "",
         };
 }

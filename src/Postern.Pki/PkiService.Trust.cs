@@ -153,7 +153,20 @@ public sealed partial class PkiService
             {
                 if (!chain.Build(certificate))
                 {
-                    return PkiResult<CaInfo>.Fail($"the CA certificate does not chain to an imported trusted root ({ChainProblems(chain)}); import the external root first with ImportTrustedRootAsync");
+                    return PkiResult<CaInfo>.Fail($"the CA certificate does not chain to an imported trusted root ({ChainProblems(chain)}); import the external root first ('postern ca trust add --file ROOT.pem')");
+                }
+
+                // The chain above is valid for the CA certificate itself; a certificate the CA issues adds one more CA
+                // to the path. An issuer k levels up has k CA certificates below it then, which its pathLenConstraint
+                // must allow (RFC 5280 §4.2.1.9), or every certificate the CA issued would fail verification.
+                for (var k = 1; k < chain.ChainElements.Count; k++)
+                {
+                    var issuer = chain.ChainElements[k].Certificate;
+                    if (issuer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { HasPathLengthConstraint: true } constraints
+                        && constraints.PathLengthConstraint < k)
+                    {
+                        return PkiResult<CaInfo>.Fail($"'{issuer.Subject}' allows {constraints.PathLengthConstraint} CA certificate(s) below it (path length constraint, RFC 5280 §4.2.1.9): certificates this CA issued would not verify; have a CA that may certify a subordinate CA sign the request");
+                    }
                 }
             }
 
@@ -327,8 +340,16 @@ public sealed partial class PkiService
         var limit = now.AddDays(_options.RenewalWindowDays);
         var assignments = await _repository.ListAssignmentsAsync(cancellationToken);
         var inUse = assignments.Select(a => a.CertificateId).ToHashSet();
+        var caEnds = (await GetCaInfoAsync(cancellationToken))?.NotAfter;
         foreach (var row in (await _repository.ListCertificatesAsync(cancellationToken)).Where(c => inUse.Contains(c.Id) && c.Kind == CertificateKind.Server && c.NotAfter <= limit))
         {
+            // A new certificate ends with the CA at the latest (CaSigner caps it): when this one already does, renewing
+            // gains nothing and would repeat at every watch. The CA's own expiry is what the expiry warning reports.
+            if (caEnds is { } end && row.NotAfter >= end - TimeSpan.FromSeconds(1))
+            {
+                continue;
+            }
+
             var issued = await _repository.GetIssuedAsync(row.Serial, cancellationToken);
             if (issued is null || !issued.Der.AsSpan().SequenceEqual(row.Der) || issued.Revoked is not null)
             {

@@ -404,7 +404,9 @@ public sealed partial class PkiService
         }, cancellationToken);
     }
 
-    internal static string DefaultFriendlyName(VirtualServer server) => $"Default {server.Protocol.ToString().ToUpperInvariant()} Virtual Server";
+    /// <summary>KB823024's "Default Protocol_Name Virtual Server", with the protocol named as the virtual servers are (IMAP4).</summary>
+    internal static string DefaultFriendlyName(VirtualServer server) =>
+        $"Default {(server.Protocol == ServiceProtocol.Imap ? "IMAP4" : server.Protocol.ToString().ToUpperInvariant())} Virtual Server";
 
     /// <summary>Validates the form and makes the key (kept encrypted) and the PKCS#10 request: subject C, ST, L, O, OU, CN; SAN; serverAuth EKU.</summary>
     private PkiResult<WizardRequestRow> BuildRequest(VirtualServer server, CertificateRequestForm form)

@@ -27,7 +27,32 @@ internal static class AdminApi
                 }
             }
 
-            await next(context).ConfigureAwait(false);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+            {
+                // Thrown by binding (RouteHandlerOptions.ThrowOnBadRequest): malformed JSON, a missing field, a body
+                // over the bound, a type that is not JSON. Answered as every other refusal is, with the reason.
+                await Error(Describe(ex), ex.StatusCode).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            // A refusal the framework answers with an empty body (no route, wrong method) says why too: the console
+            // shows "error", and over HTTP/2 it has no status text to fall back on.
+            if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && context.Response.ContentType is null
+                && !HttpMethods.IsHead(context.Request.Method) && context.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal))
+            {
+                var what = $"{context.Request.Method} {context.Request.Path}";
+                var message = context.Response.StatusCode switch
+                {
+                    StatusCodes.Status404NotFound => $"no such API resource: {what}",
+                    StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not allowed on {context.Request.Path}",
+                    var status => $"{what}: {Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)}",
+                };
+                await Error(message, context.Response.StatusCode).ExecuteAsync(context).ConfigureAwait(false);
+            }
         });
         var api = app.MapGroup("/api/v1").WithMetadata(new AdminEndpoint());
 
@@ -116,6 +141,14 @@ internal static class AdminApi
             }
         }
     }
+
+    /// <summary>The reason for a refused request body, with the JSON reader's own words (where, and what it expected).</summary>
+    private static string Describe(BadHttpRequestException ex) => ex.InnerException switch
+    {
+        System.Text.Json.JsonException json => "the request body is not valid JSON for this call: " + json.Message,
+        _ when ex.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal) => "this call takes a JSON body, and the request had none",
+        _ => ex.Message,
+    };
 
     public static IResult Error(string message, int status = StatusCodes.Status400BadRequest) => Results.Json(new ApiError(message), statusCode: status);
 

@@ -47,7 +47,23 @@ internal sealed record AdminCredentials(string Url, string Token, string RootCer
         }
 
         using var stream = File.OpenRead(path);
-        return JsonSerializer.Deserialize<AdminCredentials>(stream, JsonOptions);
+        AdminCredentials? credentials;
+        try
+        {
+            credentials = JsonSerializer.Deserialize<AdminCredentials>(stream, JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is damaged ({ex.Message}); restart 'postern serve', which writes it again", ex);
+        }
+
+        // Every field is needed: the address to call, the token to present, the roots to trust for that address.
+        if (credentials is null || string.IsNullOrEmpty(credentials.Url) || string.IsNullOrEmpty(credentials.Token) || string.IsNullOrEmpty(credentials.RootCertificatePem))
+        {
+            throw new InvalidDataException($"{path} lacks the server's url, token or rootCertificatePem; restart 'postern serve', which writes it again");
+        }
+
+        return credentials;
     }
 
     public bool Matches(string? presentedToken)

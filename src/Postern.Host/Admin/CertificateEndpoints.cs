@@ -284,7 +284,15 @@ internal sealed record WizardRequest(
     public CertificateRequestForm? ToForm()
     {
         KeyAlgorithm? key = null;
-        var keyText = Key ?? (Bits is { } bits ? "rsa" + bits.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
+        var bitsText = Bits is { } bits ? "rsa" + bits.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        if (Key is not null && bitsText is not null && !string.Equals(Key.Trim(), bitsText, StringComparison.OrdinalIgnoreCase))
+        {
+            // Both chosen and different: neither may silently win over the administrator's other choice.
+            KeyError = $"key '{Key}' and --bits {Bits} disagree: give one of them (--bits is the RSA bit length, --key also offers p256 and p384)";
+            return null;
+        }
+
+        var keyText = Key ?? bitsText;
         if (keyText is not null)
         {
             if (!PkiService.TryParseKeyAlgorithm(keyText, out var parsed))

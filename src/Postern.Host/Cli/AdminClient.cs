@@ -59,7 +59,17 @@ internal sealed class AdminClient : IDisposable
 
     public static AdminClient Connect(string dataDirectory)
     {
-        var credentials = AdminCredentials.Load(dataDirectory)
+        AdminCredentials? loaded;
+        try
+        {
+            loaded = AdminCredentials.Load(dataDirectory);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        var credentials = loaded
             ?? throw new CliException($"no running server found for data folder '{dataDirectory}' ({AdminCredentials.PathIn(dataDirectory)} is missing); start it with 'postern serve --data {dataDirectory}'");
         return new AdminClient(credentials);
     }

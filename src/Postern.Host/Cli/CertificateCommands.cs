@@ -83,7 +83,7 @@ internal static class CertificateCommands
                     throw new CliException("there is no pending request for this virtual server");
                 }
 
-                CliSupport.Print(parse, status.Pending, p => [[$"pending since {p.Created:u}: {p.Subject} ({p.KeyAlgorithm}) names {string.Join(", ", p.Names)}"], [p.RequestPem.TrimEnd()]]);
+                CliSupport.Print(parse, status.Pending, p => [[$"pending since {p.Created:u}: {p.Subject} ({p.KeyAlgorithm}) names {string.Join(", ", p.Names)}{AtTheCa(p)}"], [p.RequestPem.TrimEnd()]]);
             });
             cert.Subcommands.Add(pending);
         }
@@ -118,7 +118,7 @@ internal static class CertificateCommands
             show.SetAdminAction(async (parse, client, ct) =>
             {
                 var status = await client.GetAsync<WizardStatus>(WizardPath(parse, vs), ct);
-                CliSupport.Print(parse, status, s => new[] { new[] { $"state: {s.State}; next: {string.Join(", ", s.AllowedActions)}" } }
+                CliSupport.Print(parse, status, s => new[] { new[] { $"state: {s.State}{(s.Pending is { } p ? AtTheCa(p) : "")}; next: {string.Join(", ", s.AllowedActions)}" } }
                     .Concat(s.Certificates.Select(c => new[] { $"{c.Thumbprint}  {c.FriendlyName}  issued to {c.Subject} by {c.Issuer}, expires {c.NotAfter:u}, purposes {string.Join(",", c.EnhancedKeyUsages)}, names {string.Join(",", c.SubjectAlternativeNames)}" })));
             });
             cert.Subcommands.Add(show);
@@ -245,6 +245,7 @@ internal static class CertificateCommands
             var export = new Command("export", "Export the organization's CA certificate (PEM) for clients to trust") { output, chain };
             export.SetAdminAction(async (parse, client, ct) =>
             {
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var pem = Encoding.UTF8.GetString(await client.GetBytesAsync(parse.GetValue(chain) ? "ca/chain.pem" : "ca/root.pem", ct));
                 await WriteOrPrintAsync(parse.GetValue(output), pem, ct);
             });
@@ -304,6 +305,8 @@ internal static class CertificateCommands
             var crl = new Command("crl", "Publish a new CRL now and write it") { output };
             crl.SetAdminAction(async (parse, client, ct) =>
             {
+                // Publishing spends a CRL number: not for a file that cannot be written.
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var file = await client.PostAsync<FileContent>("ca/crl", null, ct);
                 await File.WriteAllBytesAsync(parse.GetValue(output)!, Convert.FromBase64String(file.Base64), ct);
                 CliSupport.Print(parse, new { written = parse.GetValue(output) }, r => [[$"CRL written to {r.written}"]]);
@@ -398,11 +401,17 @@ internal static class CertificateCommands
                 var added = await client.PostAsync<List<CertificateInfo>>("ca/trusted-roots", new ImportRequest(Convert.ToBase64String(bytes), null, parse.GetValue(friendly)), ct);
                 CliSupport.Print(parse, added, a => a.Select(c => new[] { $"trusted {c.Subject} ({c.Thumbprint})" }));
             });
-            var list = new Command("list", "List trusted roots (PEM)");
+            var list = new Command("list", "List trusted roots (PEM, each under a '# subject (thumbprint)' line)");
             list.SetAdminAction(async (parse, client, ct) =>
             {
                 var roots = await client.GetAsync<List<string>>("ca/trusted-roots", ct);
-                CliSupport.Print(parse, roots, r => r.Select(p => new[] { p.TrimEnd() }));
+
+                // 'ca trust remove' takes the thumbprint: name it here. Text before BEGIN is allowed in PEM (RFC 7468 §2).
+                CliSupport.Print(parse, roots, r => r.Select(p =>
+                {
+                    using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(p);
+                    return new[] { $"# {root.Subject} ({Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(root.RawData))})\n{p.TrimEnd()}" };
+                }));
             });
             var thumbprint = new Option<string>("--thumbprint") { Required = true, Description = "SHA-256 thumbprint of the root (as 'ca trust add' printed it)" };
             var remove = new Command("remove", "Stop trusting an external root (peers and client certificates that chain only to it are refused from then on)") { thumbprint };
@@ -467,7 +476,18 @@ internal static class CertificateCommands
             var t = parse.GetValue(thumbprint);
             if (parse.GetValue(file) is { } path)
             {
-                using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(await ReadFileAsync(path, ct) is var b && b[0] == '-' ? PemToDer(b) : b);
+                var bytes = await ReadFileAsync(path, ct);
+                System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+                try
+                {
+                    certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(bytes[0] == '-' ? PemToDer(bytes) : bytes);
+                }
+                catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+                {
+                    throw new CliException($"{path} is not a certificate (PEM or DER): {ex.Message}");
+                }
+
+                using var loaded = certificate;
                 if (certificate.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority))
                 {
                     // A CA certificate identifies no one; mapping it usually means the wrong file was given.
@@ -509,6 +529,15 @@ internal static class CertificateCommands
         $"issued to {s.GetProperty("issuedTo").GetString()} by {s.GetProperty("issuedBy").GetString()}, expires {s.GetProperty("expires").GetDateTimeOffset():u}, " +
         $"purposes {string.Join(", ", s.GetProperty("intendedPurposes").EnumerateArray().Select(p => p.GetString()))}, friendly name \"{s.GetProperty("friendlyName").GetString()}\", thumbprint {s.GetProperty("thumbprint").GetString()}";
 
+    /// <summary>Where a request sent to a standalone CA stands: a denied one would otherwise look like one still waiting.</summary>
+    private static string AtTheCa(PendingRequestInfo pending) => (pending.CaRequestId, pending.CaStatus) switch
+    {
+        (null, _) => "",
+        ({ } id, "denied") => $"; denied by the CA (request {id}): {pending.CaReason ?? "no reason given"}; delete it with 'postern cert delete-pending'",
+        ({ } id, "pending") => $"; waiting for approval at the CA (request {id}: 'postern ca approve {id}')",
+        ({ } id, var other) => $"; request {id} at the CA: {other}",
+    };
+
     private static async Task<byte[]> ReadFileAsync(string path, CancellationToken ct)
     {
         if (!File.Exists(path))
@@ -516,7 +545,9 @@ internal static class CertificateCommands
             throw new CliException($"no such file: {path}");
         }
 
-        return await File.ReadAllBytesAsync(path, ct);
+        // An empty file is a download or copy that failed: say so, not that it is not base64 or not a certificate.
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        return bytes.Length > 0 ? bytes : throw new CliException($"{path} is empty");
     }
 
     private static byte[] PemToDer(byte[] pem)

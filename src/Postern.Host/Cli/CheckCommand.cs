@@ -39,13 +39,19 @@ internal static class CheckCommand
                     roots.Add(X509Certificate2.CreateFromPem(pem));
                 }
 
+                // The organization's CA knows what it revoked; a revoked certificate is still served when it is a
+                // virtual server's only one, and a client that does not fetch the CRL would accept it.
+                var revoked = (await client.GetAsync<List<Postern.Pki.IssuedCertificateInfo>>("ca/issued", ct))
+                    .Where(i => i.Revoked)
+                    .ToDictionary(i => i.SerialNumber, i => i.RevocationReason, StringComparer.OrdinalIgnoreCase);
+
                 var results = new List<BindingCheck>();
                 foreach (var vs in servers.Where(s => s.Enabled))
                 {
                     // The HTTP server's clear-text binding only publishes the CRL and CA certificate; there is nothing to encrypt.
                     foreach (var binding in vs.Bindings.Where(b => !(vs.Protocol == Store.ServiceProtocol.Http && b.Mode == Store.BindingMode.StartTls)))
                     {
-                        results.Add(await SecureChannelCheck.CheckAsync(vs, binding, organization.Server, roots, ct));
+                        results.Add(await SecureChannelCheck.CheckAsync(vs, binding, organization.Server, roots, revoked, ct));
                     }
                 }
 
@@ -62,7 +68,7 @@ internal static class CheckCommand
             }
             catch (CliException ex)
             {
-                await Console.Error.WriteLineAsync("postern: " + ex.Message);
+                await Console.Error.WriteLineAsync("postern: " + CliSupport.OneLine(ex.Message));
                 return 1;
             }
         });

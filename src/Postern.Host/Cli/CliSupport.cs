@@ -31,16 +31,23 @@ internal static class CliSupport
             }
             catch (CliException ex)
             {
-                await Console.Error.WriteLineAsync("postern: " + ex.Message).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("postern: " + OneLine(ex.Message)).ConfigureAwait(false);
                 return 1;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // A --file that cannot be read or an --out that cannot be written: one line too, not a stack trace.
-                await Console.Error.WriteLineAsync("postern: " + ex.Message).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("postern: " + OneLine(ex.Message)).ConfigureAwait(false);
                 return 1;
             }
         });
+
+    /// <summary>
+    /// A refusal as the one line it must be: a line break or other control character echoed from the input (a name
+    /// pasted with its newline) is shown escaped, so a script reading the first line of stderr gets all of it.
+    /// </summary>
+    public static string OneLine(string message) =>
+        string.Concat(message.Select(c => c switch { '\r' => "\\r", '\n' => "\\n", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() }));
 
     /// <summary>
     /// Checks, before anything is asked of the server, that <paramref name="path"/> can be written: a request or a key

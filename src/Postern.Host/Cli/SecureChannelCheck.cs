@@ -38,7 +38,8 @@ internal static class SecureChannelCheck
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<BindingCheck> CheckAsync(VirtualServerView vs, BindingView binding, string hostName, X509Certificate2Collection trustedRoots, CancellationToken cancellationToken)
+    public static async Task<BindingCheck> CheckAsync(VirtualServerView vs, BindingView binding, string hostName, X509Certificate2Collection trustedRoots,
+        IReadOnlyDictionary<string, System.Security.Cryptography.X509Certificates.X509RevocationReason?> revokedSerials, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         var host = binding.Address is "*" or "0.0.0.0" or "::" ? "127.0.0.1" : binding.Address;
@@ -141,6 +142,12 @@ internal static class SecureChannelCheck
             if (!chainBuilt)
             {
                 problems.Add("the certificate chain does not verify against the organization's trusted roots: " + chainFlags);
+            }
+            else if (served is not null && revokedSerials.TryGetValue(served.SerialNumber, out var reason))
+            {
+                chainBuilt = false;
+                chainFlags |= X509ChainStatusFlags.Revoked;
+                problems.Add($"the certificate (serial {served.SerialNumber}) was revoked by the organization's CA ({reason?.ToString() ?? "no reason given"}); install another");
             }
 
             var nameMatches = served is not null && served.MatchesHostname(hostName, allowWildcards: true, allowCommonName: true);

@@ -79,7 +79,10 @@ async function wizard(vs) {
   const welcome = () => {
     const current = status.certificates.map((c) => `<li>${esc(c.friendlyName)}: issued to ${esc(c.subject)} by ${esc(c.issuer)}, expires ${esc(c.notAfter)}</li>`).join('');
     if (status.state === 'PendingRequest') {
-      return page('Pending Certificate Request', `<p>There is a pending request (${esc(status.pending.subject)}, created ${esc(status.pending.created)}).</p>
+      const p = status.pending;
+      const atCa = p.caRequestId == null ? '' : p.caStatus === 'denied' ? ` The CA denied it (request ${esc(p.caRequestId)}): ${esc(p.caReason || 'no reason given')}.`
+        : p.caStatus === 'pending' ? ` It is waiting for approval at the CA (request ${esc(p.caRequestId)}).` : ` Request ${esc(p.caRequestId)} at the CA: ${esc(p.caStatus)}.`;
+      return page('Pending Certificate Request', `<p>There is a pending request (${esc(p.subject)}, created ${esc(p.created)}).${atCa}</p>
         <label><input type="radio" name="p" value="process" checked> Process the pending request and install the certificate</label>
         <label><input type="radio" name="p" value="delete"> Delete the pending request</label><pre>${esc(status.pending.requestPem)}</pre>`,
         [cancel, ['Next', () => (document.querySelector('input[name=p]:checked').value === 'process' ? processPending() : deletePending())]]);

@@ -19,6 +19,9 @@ internal static partial class HostLog
     [LoggerMessage(1005, LogLevel.Warning, "Shared configuration: cannot apply changes made elsewhere yet: {Error}")]
     public static partial void SharedConfigurationDeferred(this ILogger logger, string error);
 
+    [LoggerMessage(1006, LogLevel.Warning, "{Problem}: writing a new admin.json with a new token")]
+    public static partial void AdminCredentialsReplaced(this ILogger logger, string problem);
+
     [LoggerMessage(1101, LogLevel.Warning, "Certificate logon refused for {Subject}: {Reason}")]
     public static partial void CertificateLogonRefused(this ILogger logger, string subject, string? reason);
 

@@ -93,10 +93,16 @@ internal static class ServeCommand
 
             // A request that leaves out a field without a default is a 400 at binding, not a null met later (a 500).
             o.SerializerOptions.RespectRequiredConstructorParameters = true;
+
+            // A field the call does not know is refused (400, naming it), not ignored: a misspelt
+            // "requireSecureChanel" answered 200 and left the virtual server as it was.
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         });
+        // A body the binder refuses is thrown, not answered with an empty 400, so the API can say why (AdminApi.Map).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi("v1", AdminApi.DescribeDocument);
         var app = builder.Build();
-        var token = AdminCredentials.Load(options.DataDirectory)?.Token ?? AdminCredentials.NewToken();
+        var token = LoadTokenOrNone(options.DataDirectory, logger) ?? AdminCredentials.NewToken();
         var trust = await server.Certificates.Pki.ExportAdminTrustPemAsync(cancellationToken) ?? server.Certificates.RootPem;
         var credentials = new AdminCredentials("", token, trust);
         app.Use(async (context, next) =>
@@ -163,6 +169,20 @@ internal static class ServeCommand
 
         await app.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>The token the CLI already holds, kept across restarts; a damaged admin.json is replaced with a new one.</summary>
+    private static string? LoadTokenOrNone(string dataDirectory, ILogger logger)
+    {
+        try
+        {
+            return AdminCredentials.Load(dataDirectory)?.Token;
+        }
+        catch (InvalidDataException ex)
+        {
+            logger.AdminCredentialsReplaced(ex.Message);
+            return null;
+        }
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging) =>

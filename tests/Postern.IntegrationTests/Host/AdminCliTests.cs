@@ -25,6 +25,20 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ARefusalEchoingALineBreakFromTheInputIsStillOneLine()
+    {
+        // Every refusal is one line (a script reads the first): a name pasted with its line break is shown escaped.
+        foreach (var args in new[] { new[] { "user", "add", "x\r\n@example.test", "--password-stdin" }, ["vs", "show", "No\nSuch"], ["cert", "show", "No\nSuch"] })
+        {
+            var refused = await _server.CliAsync("pw-line-1\n", args);
+            Assert.Equal(1, refused.ExitCode);
+            var line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("postern: ", line, StringComparison.Ordinal);
+            Assert.DoesNotContain('\r', line);
+        }
+    }
+
+    [Fact]
     public async Task NamesHoldingASlashOrAPercentSignAreManagedByName()
     {
         // '/' and '%' are atext (RFC 5322 §3.2.3): such a user is added, then found again by every verb that names it.
@@ -272,11 +286,24 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     public async Task AFileThatCannotBeReadOrWrittenIsRefusedInOneLine()
     {
         var missingFolder = Path.Combine(_server.DataDirectory, "no-such-folder", "ca.pem");
+        var empty = Path.Combine(_server.DataDirectory, "empty.cer");
+        await File.WriteAllBytesAsync(empty, []);
+        var garbage = Path.Combine(_server.DataDirectory, "garbage.cer");
+        await File.WriteAllTextAsync(garbage, "not a certificate\n");
+        var badPem = Path.Combine(_server.DataDirectory, "bad.pem");
+        await File.WriteAllTextAsync(badPem, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         foreach (var args in new[]
         {
             new[] { "ca", "export", "--out", missingFolder },
             ["ca", "crl", "--out", _server.DataDirectory],
             ["ca", "submit", "--file", Path.Combine(_server.DataDirectory, "no-such-request.csr")],
+
+            // An empty file (a download that failed) and one that is no certificate at all.
+            ["user", "cert", "map", "somebody@example.test", "--file", empty],
+            ["user", "cert", "map", "somebody@example.test", "--file", garbage],
+            ["user", "cert", "map", "somebody@example.test", "--file", badPem],
+            ["cert", "install", "Default POP3 Virtual Server", "--file", empty],
+            ["ca", "trust", "add", "--file", empty],
         })
         {
             var refused = await _server.CliAsync(null, args);
@@ -301,6 +328,24 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             "--country", "DE", "--out", Path.Combine(missingFolder, "certreq.txt"));
         Assert.Equal(1, request.ExitCode);
         Assert.NotEqual(0, (await _server.CliAsync(null, "cert", "pending", "Default POP3 Virtual Server")).ExitCode);
+
+        // Nor is a CRL published (a CRL number spent) for a file that cannot be written, a folder given as --out included.
+        static long CrlNumber(string json)
+        {
+            using var shown = JsonDocument.Parse(json);
+            return shown.RootElement.GetProperty("crlNumber").GetInt64();
+        }
+
+        var crlBefore = CrlNumber((await _server.CliAsync(null, "ca", "show", "--json")).Output);
+        foreach (var output in new[] { Path.Combine(missingFolder, "ca.crl"), _server.DataDirectory })
+        {
+            var crl = await _server.CliAsync(null, "ca", "crl", "--out", output);
+            Assert.Equal(1, crl.ExitCode);
+            Assert.StartsWith("postern: ", Assert.Single(crl.Error.Trim().Split('\n')), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(crlBefore, CrlNumber((await _server.CliAsync(null, "ca", "show", "--json")).Output));
+        Assert.Contains("is a directory", (await _server.CliAsync(null, "ca", "export", "--out", _server.DataDirectory)).Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -343,6 +388,66 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         await smtp.ConnectAsync("127.0.0.1", _server.Port(25));
         using var reader = new StreamReader(smtp.GetStream());
         Assert.StartsWith("220 ", await reader.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusedApiRequestsSayWhyInTheJsonErrorBody()
+    {
+        // The console shows the answer's "error" (over HTTP/2 there is no status text to fall back on): a request the
+        // framework refuses before the endpoint runs must say why as well, not answer an empty 400, 405, 413 or 415.
+        using var admin = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_server.DataDirectory, "admin.json")));
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.RootElement.GetProperty("token").GetString());
+        async Task<(System.Net.HttpStatusCode Status, string? Error)> Send(string method, string path, string? body, string mediaType = "application/json")
+        {
+            // Expect: 100-continue, so that a body refused for its length is not sent into a connection the server closes.
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Headers = { ExpectContinue = true } };
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, System.Text.Encoding.UTF8, mediaType);
+            }
+
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/json", $"{method} {path}: {(int)response.StatusCode} with '{text}'");
+            using var json = JsonDocument.Parse(text);
+            return (response.StatusCode, json.RootElement.GetProperty("error").GetString());
+        }
+
+        const string smtp = "virtual-servers/Default%20SMTP%20Virtual%20Server";
+        var malformed = await Send("PATCH", smtp, "{\"requireSecureChannel\": tru");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, malformed.Status);
+        Assert.Contains("JSON", malformed.Error, StringComparison.Ordinal);
+
+        var empty = await Send("PATCH", smtp, "");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, empty.Status);
+        Assert.Contains("JSON body", empty.Error, StringComparison.Ordinal);
+
+        var missing = await Send("POST", "users", "{\"password\":\"pw-no-address\"}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, missing.Status);
+        Assert.Contains("address", missing.Error, StringComparison.Ordinal);
+
+        // A misspelt option must not answer 200 and change nothing: that one would have left clear text allowed.
+        var misspelt = await Send("PATCH", smtp, "{\"requireSecureChanel\": true}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, misspelt.Status);
+        Assert.Contains("requireSecureChanel", misspelt.Error, StringComparison.Ordinal);
+
+        var notJson = await Send("PATCH", smtp, "requireSecureChannel=on", "application/x-www-form-urlencoded");
+        Assert.Equal(System.Net.HttpStatusCode.UnsupportedMediaType, notJson.Status);
+        Assert.False(string.IsNullOrWhiteSpace(notJson.Error));
+
+        var wrongMethod = await Send("DELETE", "virtual-servers", null);
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, wrongMethod.Status);
+        Assert.Contains("DELETE", wrongMethod.Error, StringComparison.Ordinal);
+
+        var tooLarge = await Send("POST", "domains", "{\"name\": \"" + new string('a', 2 * 1024 * 1024) + "\"}");
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, tooLarge.Status);
+        Assert.False(string.IsNullOrWhiteSpace(tooLarge.Error));
+
+        var noRoute = await Send("GET", "no-such-thing", null);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, noRoute.Status);
+        Assert.False(string.IsNullOrWhiteSpace(noRoute.Error));
     }
 
     [Fact]

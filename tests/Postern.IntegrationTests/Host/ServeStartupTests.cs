@@ -36,6 +36,30 @@ public sealed class ServeStartupTests
     }
 
     [Fact]
+    public async Task A_damaged_admin_json_is_one_line_for_the_cli_and_written_again_by_serve()
+    {
+        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        server.Kill();
+
+        // Edited by hand, or cut short: the CLI says which file and what is wrong with it, not a JSON stack trace.
+        var adminJson = Path.Combine(server.DataDirectory, "admin.json");
+        foreach (var damaged in new[] { "{\"url\": \"https://127.0.0.1:1\", \"tok", "{}" })
+        {
+            await File.WriteAllTextAsync(adminJson, damaged);
+            var cli = await PosternProcess.RunAsync("dotnet", [PosternProcess.PosternDll, "vs", "list", "--data", server.DataDirectory]);
+            Assert.Equal(1, cli.ExitCode);
+            var line = Assert.Single(cli.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("postern: ", line, StringComparison.Ordinal);
+            Assert.Contains(adminJson, line, StringComparison.Ordinal);
+        }
+
+        // serve writes admin.json at every start anyway: a damaged one is replaced, not a reason to stop.
+        await using var again = await PosternProcess.StartAsync("mail.example.test", server.DataDirectory, server.PortOffset);
+        var listed = await again.CliAsync(null, "vs", "list");
+        Assert.True(listed.ExitCode == 0, listed.Error);
+    }
+
+    [Fact]
     public async Task A_virtual_server_a_larger_port_offset_pushes_out_of_range_stays_down_and_the_others_start()
     {
         // Both offsets handed out by the fixture: a fixed "offset + 100" could be another test's server's range.

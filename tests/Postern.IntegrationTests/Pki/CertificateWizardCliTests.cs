@@ -94,6 +94,63 @@ public sealed class CertificateWizardCliTests(PosternProcessFixture fixture) : I
     }
 
     [Fact]
+    public async Task AKeyAndABitLengthThatDisagreeAreRefusedNotSilentlyOverruled()
+    {
+        // The article's Bit Length is a choice the administrator makes: --bits 4096 with --key rsa2048 (or p256) made a
+        // 2048-bit (or P-256) key without a word.
+        const string vs = "Key Choice POP3";
+        var created = await _server.CliAsync(null, "vs", "create", "--name", vs, "--protocol", "pop3", "--bind", "127.0.0.1:0");
+        Assert.True(created.ExitCode == 0, created.Error);
+        var work = Directory.CreateTempSubdirectory("postern-bits-").FullName;
+        foreach (var key in new[] { "rsa2048", "p256" })
+        {
+            var refused = await _server.CliAsync(null, "cert", "request", vs, "--offline", "--key", key, "--bits", "4096", "--org", "Example Org",
+                "--cn", "pop.example.test", "--country", "NZ", "--out", Path.Combine(work, key + ".txt"));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("--bits", Assert.Single(refused.Error.Trim().Split('\n')), StringComparison.Ordinal);
+            Assert.NotEqual(0, (await _server.CliAsync(null, "cert", "pending", vs)).ExitCode);
+        }
+
+        // Saying the same thing twice is fine.
+        var agreed = await _server.CliAsync(null, "cert", "request", vs, "--offline", "--key", "rsa3072", "--bits", "3072", "--org", "Example Org",
+            "--cn", "pop.example.test", "--country", "NZ", "--out", Path.Combine(work, "agreed.txt"));
+        Assert.True(agreed.ExitCode == 0, agreed.Error);
+        Assert.Contains("Public-Key: (3072 bit)", (await Run("openssl", "req", "-in", Path.Combine(work, "agreed.txt"), "-noout", "-text")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnOnlineRequestTheStandaloneCaDeniedSaysSoInTheWizard()
+    {
+        // Held at a standalone CA, then denied: the virtual server's pending request must say so (and why), or the
+        // administrator waits for an approval that will never come.
+        const string vs = "Held NNTP";
+        var created = await _server.CliAsync(null, "vs", "create", "--name", vs, "--protocol", "nntp", "--bind", "127.0.0.1:0/tls");
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Equal(0, (await _server.CliAsync(null, "ca", "mode", "Standalone")).ExitCode);
+        try
+        {
+            var held = await _server.CliAsync(null, "cert", "request", vs, "--online", "--org", "Example Org", "--cn", "held.example.test", "--country", "NZ");
+            Assert.True(held.ExitCode == 0, held.Error);
+            var waiting = await _server.CliAsync(null, "cert", "pending", vs);
+            Assert.True(waiting.ExitCode == 0, waiting.Error);
+            Assert.Contains("waiting for approval at the CA", waiting.Output, StringComparison.Ordinal);
+
+            using var requests = JsonDocument.Parse((await _server.CliAsync(null, "ca", "requests", "--json")).Output);
+            var id = requests.RootElement.EnumerateArray().Last().GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(0, (await _server.CliAsync(null, "ca", "deny", id, "--reason", "unknown department")).ExitCode);
+
+            var denied = await _server.CliAsync(null, "cert", "pending", vs);
+            Assert.True(denied.ExitCode == 0, denied.Error);
+            Assert.Contains($"denied by the CA (request {id}): unknown department", denied.Output, StringComparison.Ordinal);
+            Assert.Contains("denied by the CA", (await _server.CliAsync(null, "cert", "show", vs)).Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Assert.Equal(0, (await _server.CliAsync(null, "ca", "mode", "Enterprise")).ExitCode);
+        }
+    }
+
+    [Fact]
     public async Task OnlineRequestIsIssuedByTheBuiltInCaAndRevocationShowsInTheCrl()
     {
         var online = await _server.CliAsync(null, "cert", "request", "Default NNTP Virtual Server", "--online", "--org", "First Organization", "--cn", "news.example.test",

@@ -71,6 +71,38 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task ACertificateTheOrganizationsCaRevokedIsReported()
+    {
+        // Revoked (key compromise) but still served, as it is the virtual server's only certificate: the check must not
+        // call that chain good, whatever a client that skips revocation checking would say.
+        var created = await _server.CliAsync(null, "vs", "create", "--name", "Revoked NNTP", "--protocol", "nntp", "--bind", "127.0.0.1:0/tls");
+        Assert.True(created.ExitCode == 0, created.Error);
+        var requested = await _server.CliAsync(null, "cert", "request", "Revoked NNTP", "--online", "--org", "Example Org", "--cn", "mail.example.test", "--country", "DE", "--json");
+        Assert.True(requested.ExitCode == 0, requested.Error);
+        using (var shown = JsonDocument.Parse((await _server.CliAsync(null, "cert", "show", "Revoked NNTP", "--json")).Output))
+        {
+            foreach (var other in shown.RootElement.GetProperty("certificates").EnumerateArray().Where(c => !c.GetProperty("subject").GetString()!.Contains("O=Example Org", StringComparison.Ordinal)))
+            {
+                Assert.Equal(0, (await _server.CliAsync(null, "cert", "remove", "Revoked NNTP", "--thumbprint", other.GetProperty("thumbprint").GetString()!)).ExitCode);
+            }
+        }
+
+        Assert.True((await _server.CliAsync(null, "check", "Revoked NNTP")).ExitCode == 0);
+        using var issued = JsonDocument.Parse((await _server.CliAsync(null, "ca", "issued", "--json")).Output);
+        var serial = issued.RootElement.EnumerateArray().Last(i => i.GetProperty("subject").GetString()!.Contains("O=Example Org", StringComparison.Ordinal)).GetProperty("serialNumber").GetString()!;
+        var revoked = await _server.CliAsync(null, "ca", "revoke", serial, "--reason", "KeyCompromise");
+        Assert.True(revoked.ExitCode == 0, revoked.Error);
+
+        var check = await _server.CliAsync(null, "check", "Revoked NNTP", "--json");
+        Assert.Equal(2, check.ExitCode);
+        using var results = JsonDocument.Parse(check.Output);
+        var result = Assert.Single(results.RootElement.EnumerateArray().ToList());
+        Assert.Contains(result.GetProperty("problems").EnumerateArray(), p => p.GetString()!.Contains("revoked", StringComparison.Ordinal));
+        Assert.False(result.GetProperty("chainVerified").GetBoolean());
+        Assert.Contains("chain FAIL", (await _server.CliAsync(null, "check", "Revoked NNTP")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WeakKeyIsRefusedAtImport()
     {
         var work = Directory.CreateTempSubdirectory("postern-check-").FullName;

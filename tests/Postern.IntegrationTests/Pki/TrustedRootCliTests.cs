@@ -23,7 +23,11 @@ public sealed class TrustedRootCliTests(PosternProcessFixture fixture) : IClassF
 
         var added = await _server.CliAsync(null, "ca", "trust", "add", "--file", file);
         Assert.True(added.ExitCode == 0, added.Error);
-        Assert.Contains(root.ExportCertificatePem().Trim(), (await _server.CliAsync(null, "ca", "trust", "list")).Output, StringComparison.Ordinal);
+        var listed = (await _server.CliAsync(null, "ca", "trust", "list")).Output;
+        Assert.Contains(root.ExportCertificatePem().Trim(), listed, StringComparison.Ordinal);
+
+        // The list names each root and its thumbprint, which is what 'remove' asks for (and its refusal points here).
+        Assert.Contains($"# CN=Partner Root, O=Partner ({thumbprint})", listed, StringComparison.Ordinal);
 
         var removed = await _server.CliAsync(null, "ca", "trust", "remove", "--thumbprint", thumbprint);
         Assert.True(removed.ExitCode == 0, removed.Error);

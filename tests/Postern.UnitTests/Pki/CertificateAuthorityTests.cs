@@ -182,4 +182,33 @@ public sealed class CertificateAuthorityTests
         Assert.False(result.Succeeded);
         Assert.Contains("not a self-signed root", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_CA_certificate_from_an_issuer_that_may_not_certify_another_CA_is_refused_and_changes_nothing()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        using var external = new ExternalCa("Public Root");
+        Assert.True((await f.Pki.ImportTrustedRootAsync(external.RootPem, "Public Root", default)).Succeeded);
+
+        // The external root's issuing CA has pathLenConstraint 0 (RFC 5280 §4.2.1.9): it may certify servers, not a CA.
+        using var issuingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var issuingPublic = external.Sign(new CertificateRequest("CN=Public Issuing CA, O=External", issuingKey, HashAlgorithmName.SHA256).CreateSigningRequestPem(), eku: null, ca: true);
+        using var issuing = issuingPublic.CopyWithPrivateKey(issuingKey);
+
+        var csr = await f.Pki.CreateSubordinateCaRequestAsync("Example Issuing CA", "Example Org", "US", null, default);
+        Assert.True(csr.Succeeded, csr.Error);
+        var loaded = CertificateRequest.LoadSigningRequestPem(csr.Value!, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        var request = new CertificateRequest(loaded.SubjectName, loaded.PublicKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        using var signed = request.Create(issuing, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(90), [0x11, 0x22, 0x33]);
+
+        // Installed, it would be the CA whose every certificate fails verification ("path length constraint exceeded").
+        var before = await f.Pki.GetCaInfoAsync(default);
+        var refused = await f.Pki.InstallSubordinateCaCertificateAsync(CertificateFilesForTest.P7b(signed, issuingPublic, external.Root), default);
+        Assert.False(refused.Succeeded);
+        Assert.Contains("path length", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await f.Pki.GetCaInfoAsync(default));
+        Assert.True((await f.Pki.IssueServerCertificateAsync(["still.example.com"], null, null, default)).Succeeded);
+    }
 }

@@ -85,4 +85,17 @@ public sealed class CertificateWizardStateTableTests
             Assert.Equal(Enum.Parse<CertificateWizardState>(entry.ToState), CertificateWizardStateTable.Next(from, action, entry.ToState == "Installed", heldAtCa: false));
         }
     }
+
+    [Theory]
+    [InlineData(CertificateWizardState.Installed, CertificateWizardAction.ProcessPendingRequest)]
+    [InlineData(CertificateWizardState.NoPendingRequest, CertificateWizardAction.ProcessPendingRequest)]
+    [InlineData(CertificateWizardState.Installed, CertificateWizardAction.DeletePendingRequest)]
+    [InlineData(CertificateWizardState.NoPendingRequest, CertificateWizardAction.DeletePendingRequest)]
+    public void Processing_or_deleting_without_a_pending_request_says_there_is_none(CertificateWizardState state, CertificateWizardAction action)
+    {
+        // 'cert install' twice, or before 'cert request --offline': the refusal names what is missing, not only a state.
+        var refusal = CertificateWizardStateTable.Describe(state, action);
+        Assert.Contains("there is no pending request", refusal, StringComparison.Ordinal);
+        Assert.DoesNotContain("no certificate is installed", refusal, StringComparison.Ordinal);
+    }
 }

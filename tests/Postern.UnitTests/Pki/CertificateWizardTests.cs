@@ -23,6 +23,21 @@ public sealed class CertificateWizardTests
         Encoding.ASCII.GetBytes(string.Concat(certificates.Select(c => PemEncoding.WriteString("CERTIFICATE", c.RawData) + "\n")));
 
     [Fact]
+    public async Task The_default_friendly_name_names_the_protocol_as_the_article_does()
+    {
+        // KB823024: "leave the default setting of Default Protocol_Name Virtual Server", where IMAP's name is IMAP4.
+        await using var f = await PkiFixture.CreateAsync(bootstrap: false);
+        var pop3 = await f.AddVirtualServerAsync("Default POP3 Virtual Server", Postern.Store.ServiceProtocol.Pop3);
+
+        var imap = await f.Pki.PrepareRequestAsync(f.ImapId, Form, default);
+        var pop = await f.Pki.PrepareRequestAsync(pop3, Form, default);
+
+        Assert.True(imap.Succeeded, imap.Error);
+        Assert.Equal("Default IMAP4 Virtual Server", imap.Value!.FriendlyName);
+        Assert.Equal("Default POP3 Virtual Server", pop.Value!.FriendlyName);
+    }
+
+    [Fact]
     public async Task Prepared_request_carries_every_field_and_parses_back()
     {
         await using var f = await PkiFixture.CreateAsync(bootstrap: false);

@@ -40,4 +40,25 @@ public sealed class ExpiryTests
         Assert.Empty(await f.Pki.AutoRenewAsync(default));
         Assert.Contains(await f.Pki.ListWizardAuditAsync(f.SmtpId, default), a => a.Detail?.StartsWith("automatic renewal", StringComparison.Ordinal) == true);
     }
+
+    [Fact]
+    public async Task Auto_renew_leaves_a_certificate_alone_when_the_CA_itself_ends_first()
+    {
+        // Issued certificates end with the CA (CaSigner caps them): in the CA's last 30 days a renewal cannot last
+        // longer, so renewing again every watch (6 hours) only piled up certificates and keys.
+        await using var f = await PkiFixture.CreateAsync();
+        var caEnds = (await f.Pki.GetCaInfoAsync(default))!.NotAfter!.Value;
+        f.Clock.Offset = caEnds - TimeSpan.FromDays(20) - DateTimeOffset.UtcNow;
+
+        // The host certificate expired long ago: one renewal, to the CA's end, is worth it.
+        var first = Assert.Single(await f.Pki.AutoRenewAsync(default));
+        Assert.Null(first.Error);
+        var renewed = f.Pki.Selector.Select(f.SmtpId, null)!.TargetCertificate;
+        Assert.Equal(caEnds.UtcDateTime, renewed.NotAfter.ToUniversalTime(), TimeSpan.FromSeconds(1));
+
+        Assert.Empty(await f.Pki.AutoRenewAsync(default));
+        f.Clock.Offset += TimeSpan.FromHours(6);
+        Assert.Empty(await f.Pki.AutoRenewAsync(default));
+        Assert.Equal(renewed.Thumbprint, f.Pki.Selector.Select(f.SmtpId, null)!.TargetCertificate.Thumbprint);
+    }
 }
