@@ -640,28 +640,17 @@ public sealed class OutboundDeliveryTests
     public async Task ANextHopThatNeverAnswersDoesNotHoldBackMailQueuedAfterIt()
     {
         // A listener that accepts and never greets: each attempt on it lasts the whole timeout (10 s here).
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
-        var accepted = new TaskCompletionSource();
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                held.Add(await silent.AcceptTcpClientAsync());
-                accepted.TrySetResult();
-            }
-        });
+        using var silent = new SilentPeer();
         using var peer = new ScriptedSmtpPeer(["PIPELINING"]);
         await using var a = await StartAsync("a.test", SubmissionServer());
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
-        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", silent.Port, SmtpRouteTls.None), CancellationToken.None);
         await outbound.Routes.SetAsync(new SmtpRoute("c.test", "127.0.0.1", peer.Port, SmtpRouteTls.None), CancellationToken.None);
         await outbound.StartAsync(CancellationToken.None);
         try
         {
             await SubmitAsync(a, "alice@a.test", "carol@slow.test", "to the silent one");
-            await accepted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await silent.Accepted.WaitAsync(TimeSpan.FromSeconds(10));
             await SubmitAsync(a, "alice@a.test", "carol@c.test", "queued after it");
 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
@@ -675,10 +664,6 @@ public sealed class OutboundDeliveryTests
         finally
         {
             await outbound.StopAsync(CancellationToken.None);
-            foreach (var client in held)
-            {
-                client.Dispose();
-            }
         }
     }
 
@@ -775,16 +760,7 @@ public sealed class OutboundDeliveryTests
     [Fact]
     public async Task AnAttemptThatOutlastsItsLeaseIsNotStartedAgainWhileItRuns()
     {
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                held.Add(await silent.AcceptTcpClientAsync());
-            }
-        });
+        using var silent = new SilentPeer();
         await using var a = await StartAsync("a.test", SubmissionServer());
         var options = Options();
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", new OutboundDeliveryOptions
@@ -794,21 +770,17 @@ public sealed class OutboundDeliveryTests
             Timeout = TimeSpan.FromSeconds(5),
             DeliveryLease = TimeSpan.FromMilliseconds(200),
         });
-        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", silent.Port, SmtpRouteTls.None), CancellationToken.None);
         await outbound.StartAsync(CancellationToken.None);
         try
         {
             await SubmitAsync(a, "alice@a.test", "carol@slow.test", "slow");
             await Task.Delay(TimeSpan.FromSeconds(2));
-            Assert.Single(held);
+            Assert.Equal(1, silent.Connections);
         }
         finally
         {
             await outbound.StopAsync(CancellationToken.None);
-            foreach (var client in held)
-            {
-                client.Dispose();
-            }
         }
     }
 
@@ -955,34 +927,19 @@ public sealed class OutboundDeliveryTests
     {
         // A next hop that accepts and never greets: the attempt is under way when the service stops. The message must
         // not wait out the delivery lease (15 minutes) after the restart.
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
-        var accepted = new TaskCompletionSource();
-        _ = Task.Run(async () =>
-        {
-            while (true)
-            {
-                held.Add(await silent.AcceptTcpClientAsync());
-                accepted.TrySetResult();
-            }
-        });
+        using var silent = new SilentPeer();
         await using var a = await StartAsync("a.test", SubmissionServer());
         using var outbound = new OutboundDeliveryService(a.Store, "a.example.test", Options());
-        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", ((IPEndPoint)silent.LocalEndpoint).Port, SmtpRouteTls.None), CancellationToken.None);
+        await outbound.Routes.SetAsync(new SmtpRoute("slow.test", "127.0.0.1", silent.Port, SmtpRouteTls.None), CancellationToken.None);
         await outbound.StartAsync(CancellationToken.None);
         try
         {
             await SubmitAsync(a, "alice@a.test", "carol@slow.test", "to the silent one");
-            await accepted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await silent.Accepted.WaitAsync(TimeSpan.FromSeconds(10));
         }
         finally
         {
             await outbound.StopAsync(CancellationToken.None);
-            foreach (var client in held)
-            {
-                client.Dispose();
-            }
         }
 
         var queued = Assert.Single(await a.Store.Queue.ListAsync(CancellationToken.None));

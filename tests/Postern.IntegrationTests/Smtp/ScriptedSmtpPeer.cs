@@ -148,3 +148,50 @@ internal sealed class ScriptedSmtpPeer : IDisposable
 
     public void Dispose() => _listener.Stop();
 }
+
+/// <summary>A next hop that accepts connections and never greets: each attempt on it lasts the client's whole timeout.</summary>
+internal sealed class SilentPeer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly ConcurrentBag<TcpClient> _held = [];
+    private readonly TaskCompletionSource _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public SilentPeer()
+    {
+        _listener.Start();
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Completes once the first connection is held.</summary>
+    public Task Accepted => _accepted.Task;
+
+    public int Connections => _held.Count;
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        foreach (var client in _held)
+        {
+            client.Dispose();
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                _held.Add(await _listener.AcceptTcpClientAsync());
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            _accepted.TrySetResult();
+        }
+    }
+}
