@@ -62,9 +62,24 @@ internal static class PosternCommandLine
                 result.AddError($"--dns-server '{value}' is not ADDRESS[:PORT]");
             }
         });
+        var queueLifetime = new Option<int>("--queue-lifetime") { Description = "Seconds outbound mail is retried before it is bounced (RFC 5321 §4.5.4.1 asks 4-5 days)", DefaultValueFactory = _ => 5 * 24 * 3600 };
+        var maxDeliveries = new Option<int>("--max-deliveries") { Description = "Outbound deliveries at once", DefaultValueFactory = _ => 16 };
+        var deliveryTimeout = new Option<int>("--delivery-timeout") { Description = "Seconds an outbound delivery waits for the next hop at each step", DefaultValueFactory = _ => 120 };
+        foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout })
+        {
+            positive.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() < 1)
+                {
+                    result.AddError($"{positive.Name} must be at least 1");
+                }
+            });
+        }
+
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
             portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection, dnsServer,
+            queueLifetime, maxDeliveries, deliveryTimeout,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -80,6 +95,9 @@ internal static class PosternCommandLine
                 StoreEngine = parse.GetValue(storeEngine)!,
                 StoreConnection = parse.GetValue(storeConnection) ?? Environment.GetEnvironmentVariable("POSTERN_STORE_CONNECTION"),
                 DnsServer = parse.GetValue(dnsServer) is { } dns ? WithDnsPort(System.Net.IPEndPoint.Parse(dns)) : null,
+                QueueLifetime = TimeSpan.FromSeconds(parse.GetValue(queueLifetime)),
+                MaxDeliveries = parse.GetValue(maxDeliveries),
+                DeliveryTimeout = TimeSpan.FromSeconds(parse.GetValue(deliveryTimeout)),
             };
             try
             {

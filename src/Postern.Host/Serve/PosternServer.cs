@@ -93,6 +93,11 @@ internal sealed class PosternServer : IAsyncDisposable
         server.Outbound = new OutboundDeliveryService(store, hostName, new OutboundDeliveryOptions
         {
             HostName = hostName,
+            RetryPeriod = options.QueueLifetime,
+            MaxConcurrentDeliveries = options.MaxDeliveries,
+            Timeout = options.DeliveryTimeout,
+            // The lease outlasts any one attempt (every MX host, the data within four timeouts), also with a long timeout.
+            DeliveryLease = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(15).Ticks, options.DeliveryTimeout.Ticks * 8)),
             TrustedRoots = OutboundRootsAsync,
             Resolver = new DnsMailExchangerResolver(dns),
             MtaSts = new MtaStsPolicies(dns, OutboundRootsAsync),

@@ -31,4 +31,13 @@ internal sealed record ServeOptions
 
     /// <summary>How often the expiry watch runs (automatic renewal, warnings, CRL refresh).</summary>
     public TimeSpan ExpiryCheckInterval { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>How long outbound mail is retried before it is bounced (Postfix's maximal_queue_lifetime).</summary>
+    public TimeSpan QueueLifetime { get; init; } = TimeSpan.FromDays(5);
+
+    /// <summary>Outbound deliveries at once (Postfix's default_destination_concurrency_limit, across all destinations).</summary>
+    public int MaxDeliveries { get; init; } = 16;
+
+    /// <summary>Network timeout of each step of an outbound delivery (connect, greeting, each command).</summary>
+    public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromMinutes(2);
 }

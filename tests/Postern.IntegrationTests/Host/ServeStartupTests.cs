@@ -84,4 +84,58 @@ public sealed class ServeStartupTests
         var stopped = await again.CliAsync(null, "vs", "stop", "Default POP3 Virtual Server");
         Assert.True(stopped.ExitCode == 0, stopped.Error);
     }
+
+    [Fact]
+    public async Task The_queue_lifetime_given_to_serve_bounces_mail_a_next_hop_never_took_once_it_is_over()
+    {
+        var refused = await PosternProcess.RunAsync("dotnet", [PosternProcess.PosternDll, "serve", "--data", Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N")),
+            "--port-offset", PosternProcess.FindFreeOffset().ToString(CultureInfo.InvariantCulture), "--queue-lifetime", "0"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--queue-lifetime must be at least 1", refused.Error, StringComparison.Ordinal);
+
+        // A next hop that refuses every connection (bound, never listening), and a lifetime of one second.
+        using var unreachable = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        unreachable.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)unreachable.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture);
+        await using var server = await PosternProcess.StartAsync("mail.example.test", extraArguments: ["--queue-lifetime", "1", "--max-deliveries", "2", "--delivery-timeout", "5"]);
+        var route = await server.CliAsync(null, "route", "add", "unreachable.test", "127.0.0.1:" + port);
+        Assert.True(route.ExitCode == 0, route.Error);
+        var user = await server.AddUserAsync("lifetime", "a-good-password");
+
+        using (var smtp = new MailKit.Net.Smtp.SmtpClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = server.ChainsToRoot })
+        {
+            await smtp.ConnectAsync("127.0.0.1", server.Port(587), MailKit.Security.SecureSocketOptions.StartTls);
+            await smtp.AuthenticateAsync(user, "a-good-password");
+            var message = new MimeKit.MimeMessage();
+            message.From.Add(MimeKit.MailboxAddress.Parse(user));
+            message.To.Add(MimeKit.MailboxAddress.Parse("bob@unreachable.test"));
+            message.Subject = "never taken";
+            message.Body = new MimeKit.TextPart("plain") { Text = "hello" };
+            await smtp.SendAsync(message);
+            await smtp.DisconnectAsync(true);
+        }
+
+        using var imap = new MailKit.Net.Imap.ImapClient { CheckCertificateRevocation = false, ServerCertificateValidationCallback = server.ChainsToRoot };
+        await imap.ConnectAsync("127.0.0.1", server.Port(993), MailKit.Security.SecureSocketOptions.SslOnConnect);
+        await imap.AuthenticateAsync(user, "a-good-password");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var status = await imap.GetFolderAsync("INBOX");
+            await status.StatusAsync(MailKit.StatusItems.Count);
+            if (status.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        var inbox = imap.Inbox;
+        await inbox.OpenAsync(MailKit.FolderAccess.ReadOnly);
+        Assert.True(inbox.Count == 1, "no bounce within 60 s of a one-second queue lifetime");
+        var bounce = await inbox.GetMessageAsync(0);
+        Assert.Equal("Undelivered Mail Returned to Sender", bounce.Subject);
+        Assert.Contains("bob@unreachable.test", bounce.TextBody ?? "", StringComparison.Ordinal);
+    }
 }
