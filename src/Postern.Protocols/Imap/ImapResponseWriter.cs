@@ -154,6 +154,15 @@ public sealed class ImapResponseWriter
         return this;
     }
 
+    /// <summary>A value this class wrote earlier into another buffer (a list, strings and all), written again as it was.</summary>
+    public ImapResponseWriter Rendered(ReadOnlySpan<byte> value)
+    {
+        Space();
+        _output.Write(value);
+        _needSpace = true;
+        return this;
+    }
+
     /// <summary>An astring: a bare atom when it is one (and not "NIL", which would read as nil in an nstring), else a string.</summary>
     public ImapResponseWriter AString(string value)
     {

@@ -311,4 +311,29 @@ public sealed class ImapComplianceTests
         Assert.DoesNotContain(lines, l => l.Contains("second", StringComparison.Ordinal) || l.Contains("BODY[]", StringComparison.Ordinal));
         Assert.StartsWith("r1 NO [EXPUNGEISSUED]", lines[^1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_envelope_given_again_is_the_same_and_each_session_gets_it_in_its_own_utf8_mode()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: J\u00f6rg <j@b.test>\r\nSubject: plain\r\n\r\nbody\r\n");
+        const string Encoded = "((\"=?utf-8?b?SsO2cmc=?=\" NIL \"j\" \"b.test\"))";
+        const string Utf8 = "((\"J\u00f6rg\" NIL \"j\" \"b.test\"))";
+
+        using var plain = await SelectAsync(server, "p");
+        await plain.SendAsync("p1 FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\np2 FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n");
+        var first = (await plain.ReadUntilTaggedAsync("p1"))[0];
+        Assert.Contains(Encoded, first, StringComparison.Ordinal);
+        Assert.Equal(first, (await plain.ReadUntilTaggedAsync("p2"))[0]);
+
+        // RFC 6855 §3: after ENABLE UTF8=ACCEPT the name goes out as UTF-8, not as the encoded word given before.
+        using var utf8 = await ImapTranscriptTests.LoginAsync(server);
+        await utf8.SendAsync("u1 ENABLE UTF8=ACCEPT\r\nu2 SELECT INBOX\r\nu3 FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n");
+        var utf8Envelope = (await utf8.ReadUntilTaggedAsync("u3")).Single(l => l.StartsWith("* 1 FETCH", StringComparison.Ordinal));
+        Assert.Contains(Utf8, utf8Envelope, StringComparison.Ordinal);
+        Assert.Equal(first.Replace(Encoded, Utf8, StringComparison.Ordinal), utf8Envelope);
+
+        await plain.SendAsync("p3 FETCH 1 ENVELOPE\r\n");
+        Assert.Contains(Encoded, (await plain.ReadUntilTaggedAsync("p3"))[0], StringComparison.Ordinal);
+    }
 }

@@ -90,10 +90,23 @@ internal sealed class Fetch(bool uid) : IImapHandler
 
         var needsContent = !metadataOnly;
         var expungeIssued = false;
+
+        // ENVELOPE, BODY and BODYSTRUCTURE written before for the same content are written again as they were; a FETCH
+        // that asks for nothing else then needs neither the content nor a parse.
+        var renderedItems = ImapRenderedItems.For(session.Context.Store);
+        var rendered = new byte[]?[items.Count];
+        var onlyRenderedContent = needsContent && items.TrueForAll(i => !NeedsContent(i) || ImapRenderedItems.Keeps(i.Kind));
         foreach (var (sequence, message) in targets)
         {
+            var allRendered = true;
+            for (var i = 0; i < items.Count; i++)
+            {
+                rendered[i] = ImapRenderedItems.Keeps(items[i].Kind) ? renderedItems.TryGet(message.BlobId, items[i].Kind, writer.Utf8Enabled) : null;
+                allRendered &= rendered[i] is not null || !NeedsContent(items[i]);
+            }
+
             ImapMessageView? view = null;
-            if (needsContent)
+            if (needsContent && !(onlyRenderedContent && allRendered))
             {
                 // Content is read together with the check that the message is still there: one expunged by another
                 // session since this one last synced has no content to give (RFC 2180 §4.1.2: answer NO for it).
@@ -118,9 +131,10 @@ internal sealed class Fetch(bool uid) : IImapHandler
             session.AnnounceKeywords(message.Keywords);
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
             var wroteFlags = false;
-            foreach (var item in items)
+            for (var i = 0; i < items.Count; i++)
             {
-                if (!await WriteItemAsync(session, writer, item, message, view, cancellationToken))
+                var item = items[i];
+                if (!await WriteItemAsync(session, writer, item, message, view, rendered[i] ?? Render(renderedItems, item.Kind, message, view, writer.Utf8Enabled), cancellationToken))
                 {
                     writer.EndList().EndLine();
                     session.No(command, "Unknown content-transfer-encoding", "UNKNOWN-CTE");
@@ -153,8 +167,24 @@ internal sealed class Fetch(bool uid) : IImapHandler
     private static bool NeedsContent(ImapFetchItem item) => item.Kind is not (ImapFetchItemKind.Flags or ImapFetchItemKind.Uid or ImapFetchItemKind.ModSeq
         or ImapFetchItemKind.InternalDate or ImapFetchItemKind.Rfc822Size or ImapFetchItemKind.EmailId or ImapFetchItemKind.ThreadId or ImapFetchItemKind.SaveDate);
 
+    /// <summary>An item the rendered cache keeps, written from the parsed content and kept; null for any other item.</summary>
+    private static byte[]? Render(ImapRenderedItems renderedItems, ImapFetchItemKind kind, MessageRecord message, ImapMessageView? view, bool utf8) =>
+        ImapRenderedItems.Keeps(kind)
+            ? renderedItems.Render(message.BlobId, kind, utf8, w =>
+            {
+                if (kind == ImapFetchItemKind.Envelope)
+                {
+                    ImapFetchFormatter.WriteEnvelope(w, view!.Message);
+                }
+                else
+                {
+                    ImapFetchFormatter.WriteBodyStructure(w, view!, view!.Message.Body ?? new TextPart("plain"), kind == ImapFetchItemKind.BodyStructure);
+                }
+            })
+            : null;
+
     private static async ValueTask<bool> WriteItemAsync(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view,
-        CancellationToken cancellationToken)
+        byte[]? rendered, CancellationToken cancellationToken)
     {
         switch (item.Kind)
         {
@@ -196,12 +226,10 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 writer.Atom("PREVIEW").String(ImapPreview.For(view!.Message));
                 break;
             case ImapFetchItemKind.Envelope:
-                writer.Atom("ENVELOPE");
-                ImapFetchFormatter.WriteEnvelope(writer, view!.Message);
+                writer.Atom("ENVELOPE").Rendered(rendered!);
                 break;
             case ImapFetchItemKind.Body or ImapFetchItemKind.BodyStructure:
-                writer.Atom(item.Kind == ImapFetchItemKind.Body ? "BODY" : "BODYSTRUCTURE");
-                ImapFetchFormatter.WriteBodyStructure(writer, view!, view!.Message.Body ?? new TextPart("plain"), item.Kind == ImapFetchItemKind.BodyStructure);
+                writer.Atom(item.Kind == ImapFetchItemKind.Body ? "BODY" : "BODYSTRUCTURE").Rendered(rendered!);
                 break;
             case ImapFetchItemKind.Rfc822:
                 await WriteLiteralAsync(session, writer.Atom("RFC822"), view!.Raw, cancellationToken);
