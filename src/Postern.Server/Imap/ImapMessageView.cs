@@ -66,8 +66,15 @@ internal sealed class ImapMessageView
     {
         if (section.Part.Count == 0)
         {
-            // The whole message is the stored octets (the top-level message spans the stream): no parse needed.
-            return section.Text == ImapSectionText.None ? Raw : MessageSection(Message, section);
+            // The whole message is the stored octets (the top-level message spans the stream): no parse needed. Nor for
+            // the top-level header fields (what a client lists mailboxes with): the header block is read on its own.
+            return section.Text switch
+            {
+                ImapSectionText.None => Raw,
+                ImapSectionText.HeaderFields or ImapSectionText.HeaderFieldsNot when _message is null =>
+                    HeaderFields(Raw, section.Fields, include: section.Text == ImapSectionText.HeaderFields),
+                _ => MessageSection(Message, section),
+            };
         }
 
         var entity = Resolve(section.Part);

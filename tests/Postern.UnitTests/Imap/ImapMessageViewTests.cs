@@ -77,6 +77,22 @@ public sealed class ImapMessageViewTests
     }
 
     [Theory]
+    [InlineData(Nested)]
+    [InlineData("Subject: folded\r\n  line\r\nFrom: a@b.test\r\n\r\nbody\r\n")]
+    [InlineData("Subject: no body\r\nFrom: a@b.test\r\n")]
+    [InlineData("From In-Reply-To: <a>\r\n\r\nbody\r\n")]
+    [InlineData("no header here\r\n\r\nbody")]
+    public void Top_level_header_fields_read_before_the_message_is_parsed_are_those_read_after(string raw)
+    {
+        // The top-level fields are read from the header block alone, without the parse of the whole message.
+        ImapSection[] sections = [new([], ImapSectionText.HeaderFields, ["SUBJECT", "FROM"]), new([], ImapSectionText.HeaderFieldsNot, ["SUBJECT"])];
+        var unparsed = sections.Select(s => Encoding.ASCII.GetString(ImapMessageView.Parse(Encoding.ASCII.GetBytes(raw)).GetSection(s)!.Value.Span)).ToList();
+        var view = ImapMessageView.Parse(Encoding.ASCII.GetBytes(raw));
+        _ = view.Message;
+        Assert.Equal(sections.Select(s => Encoding.ASCII.GetString(view.GetSection(s)!.Value.Span)), unparsed);
+    }
+
+    [Theory]
     [InlineData("3")]
     [InlineData("1.1")]
     [InlineData("1.HEADER")]
