@@ -218,6 +218,30 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task After_utf8_accept_a_search_naming_a_charset_is_bad()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: one\r\n\r\nbody\r\n");
+        using var client = await SelectAsync(server, "u");
+        await client.SendAsync("u1 SEARCH CHARSET UTF-8 ALL\r\nu2 UNSELECT\r\nu3 ENABLE UTF8=ACCEPT\r\nu4 SELECT INBOX\r\n");
+        Assert.Equal(["* SEARCH 1", "u1 OK SEARCH completed"], await client.ReadUntilTaggedAsync("u1"));
+        Assert.StartsWith("u4 OK", (await client.ReadUntilTaggedAsync("u4"))[^1], StringComparison.Ordinal);
+
+        // RFC 6855 §3: after ENABLE UTF8=ACCEPT a SEARCH with a charset conflicts with the session's UTF-8: BAD.
+        await client.SendAsync("u5 SEARCH CHARSET UTF-8 ALL\r\nu6 UID SEARCH CHARSET US-ASCII SUBJECT one\r\n" +
+            "u7 SEARCH RETURN (COUNT) CHARSET UTF-8 ALL\r\nu8 SEARCH SUBJECT one\r\n");
+        foreach (var tag in new[] { "u5", "u6", "u7" })
+        {
+            var lines = await client.ReadUntilTaggedAsync(tag);
+            Assert.Single(lines);
+            Assert.StartsWith(tag + " BAD", lines[0], StringComparison.Ordinal);
+            Assert.Contains("UTF8=ACCEPT", lines[0], StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["* SEARCH 1", "u8 OK SEARCH completed"], await client.ReadUntilTaggedAsync("u8"));
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();
