@@ -242,6 +242,27 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Binary_of_the_whole_message_is_its_header_and_decoded_body()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        const string Header = "From: a@example.test\r\nSubject: b64\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n";
+        await server.DeliverAsync("INBOX", Header + "Content-Transfer-Encoding: base64\r\n\r\n" + Convert.ToBase64String("hello binary world"u8.ToArray()) + "\r\n");
+        const string Plain = "From: a@example.test\r\nSubject: plain\r\n\r\nplain body\r\n";
+        await server.DeliverAsync("INBOX", Plain);
+        using var client = await SelectAsync(server, "w");
+
+        // RFC 9051 §6.4.5: BINARY[] is the whole message (as BODY[] is) with its content-transfer-encoding undone, not the body alone.
+        await client.SendAsync("w1 FETCH 1 (BINARY.PEEK[] BINARY.SIZE[])\r\nw2 FETCH 2 (BINARY.PEEK[] BINARY.SIZE[])\r\n");
+        var expected = Header + "Content-Transfer-Encoding: binary\r\n\r\nhello binary world";
+        var expectedLines = expected.Split("\r\n");
+        expectedLines[^1] += $" BINARY.SIZE[] {expected.Length})";
+        Assert.Equal([$"* 1 FETCH (BINARY[] {{{expected.Length}}}", .. expectedLines, "w1 OK FETCH completed"], await client.ReadUntilTaggedAsync("w1"));
+        Assert.Equal(
+            [$"* 2 FETCH (BINARY[] {{{Plain.Length}}}", .. Plain.Split("\r\n")[..^1], $" BINARY.SIZE[] {Plain.Length})", "w2 OK FETCH completed"],
+            await client.ReadUntilTaggedAsync("w2"));
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();
