@@ -253,12 +253,7 @@ internal sealed class ImapSession
             case ImapGate.UnknownCommand:
                 return Bad(command.Tag, null, "Unknown command " + Truncate(command.Name));
             case ImapGate.WrongState:
-                return Bad(command.Tag, null, command.Name + " is not valid " + State switch
-                {
-                    ImapState.NotAuthenticated => "before login",
-                    ImapState.Authenticated => "without a selected mailbox",
-                    _ => "in this state",
-                });
+                return Bad(command.Tag, null, command.Name + " is not valid " + WrongStateReason(entry!.States));
         }
 
         try
@@ -281,6 +276,15 @@ internal sealed class ImapSession
 
         return true;
     }
+
+    /// <summary>Why a command the state table knows cannot run now, from the states it needs.</summary>
+    private string WrongStateReason(ImapState needed) => State switch
+    {
+        ImapState.NotAuthenticated => "before login",
+        _ when (needed & ImapState.NotAuthenticated) != 0 => "after login",
+        ImapState.Authenticated => "without a selected mailbox",
+        _ => "while a mailbox is selected",
+    };
 
     private static string Truncate(string text) => text.Length <= 32 ? text : text[..32];
 

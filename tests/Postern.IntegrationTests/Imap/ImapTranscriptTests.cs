@@ -65,6 +65,22 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task A_command_in_the_wrong_state_says_which_state_it_needs()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("w1 LOGIN a b\r\nw2 AUTHENTICATE PLAIN\r\nw3 FETCH 1 FLAGS\r\nw4 SELECT INBOX\r\nw5 ENABLE CONDSTORE\r\nw6 STARTTLS\r\n");
+        Assert.Equal(["w1 BAD LOGIN is not valid after login"], await client.ReadUntilTaggedAsync("w1"));
+        Assert.Equal(["w2 BAD AUTHENTICATE is not valid after login"], await client.ReadUntilTaggedAsync("w2"));
+        Assert.Equal(["w3 BAD FETCH is not valid without a selected mailbox"], await client.ReadUntilTaggedAsync("w3"));
+        Assert.StartsWith("w4 OK", (await client.ReadUntilTaggedAsync("w4"))[^1], StringComparison.Ordinal);
+
+        // RFC 5161 §3.1: ENABLE only before a mailbox is selected.
+        Assert.Equal(["w5 BAD ENABLE is not valid while a mailbox is selected"], await client.ReadUntilTaggedAsync("w5"));
+        Assert.Equal(["w6 BAD STARTTLS is not valid after login"], await client.ReadUntilTaggedAsync("w6"));
+    }
+
+    [Fact]
     public async Task Clear_text_login_is_disabled_when_a_secure_channel_is_required()
     {
         await using var server = await ImapTestServer.StartAsync(requireSecureChannel: true);
