@@ -256,9 +256,15 @@ internal sealed class ImapSession
                 return Bad(command.Tag, null, command.Name + " is not valid " + WrongStateReason(entry!.States));
         }
 
+        if (entry!.NoArguments && command.Arguments.Count > 0)
+        {
+            BadArguments(command, command.Name + " takes no arguments");
+            return true;
+        }
+
         try
         {
-            await EventThread.ToThreadPoolIf(!entry!.Inline);
+            await EventThread.ToThreadPoolIf(!entry.Inline);
             await entry.Handler.HandleAsync(this, command, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not (IOException or OperationCanceledException or ObjectDisposedException))

@@ -81,6 +81,24 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task Commands_that_take_no_arguments_refuse_them_and_do_nothing()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("n0 SELECT INBOX\r\n");
+        Assert.StartsWith("n0 OK", (await client.ReadUntilTaggedAsync("n0"))[^1], StringComparison.Ordinal);
+
+        // RFC 9051 §9: CLOSE, UNSELECT, CHECK, NOOP, NAMESPACE and LOGOUT have no arguments; BAD, and the command does not run.
+        await client.SendAsync("n1 NOOP x\r\nn2 CHECK x\r\nn3 NAMESPACE x\r\nn4 CLOSE x\r\nn5 UNSELECT x\r\nn6 LOGOUT x\r\nn7 UNSELECT\r\n");
+        foreach (var (tag, name) in new[] { ("n1", "NOOP"), ("n2", "CHECK"), ("n3", "NAMESPACE"), ("n4", "CLOSE"), ("n5", "UNSELECT"), ("n6", "LOGOUT") })
+        {
+            Assert.Equal([$"{tag} BAD {name} takes no arguments"], await client.ReadUntilTaggedAsync(tag));
+        }
+
+        Assert.Equal(["n7 OK UNSELECT completed"], await client.ReadUntilTaggedAsync("n7"));
+    }
+
+    [Fact]
     public async Task Clear_text_login_is_disabled_when_a_secure_channel_is_required()
     {
         await using var server = await ImapTestServer.StartAsync(requireSecureChannel: true);
