@@ -32,6 +32,30 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_mailbox_name_with_a_control_character_is_refused()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // RFC 9051 §5.1, RFC 6855 §3: no U+0000-U+001F, U+007F, U+0080-U+009F, U+2028 or U+2029 in a mailbox name, whether it
+        // comes in modified UTF-7 (&AAE- is U+0001) or, after ENABLE UTF8=ACCEPT, as UTF-8.
+        await client.SendAsync("c1 CREATE a&AAE-b\r\nc2 CREATE ok\r\nc3 ENABLE UTF8=ACCEPT\r\n");
+        Assert.StartsWith("c1 NO [CANNOT]", (await client.ReadUntilTaggedAsync("c1"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("c2 OK", (await client.ReadUntilTaggedAsync("c2"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("c3 OK", (await client.ReadUntilTaggedAsync("c3"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("c4 CREATE \"tab\tname\"\r\nc5 CREATE \"del\u007f\"\r\nc6 CREATE \"c1\u0085\"\r\nc7 CREATE \"line\u2028sep\"\r\n" +
+            "c8 RENAME ok \"ok\u2029\"\r\nc9 SUBSCRIBE \"sub\u0001\"\r\nc10 LIST \"\" *\r\n");
+        foreach (var tag in new[] { "c4", "c5", "c6", "c7", "c8", "c9" })
+        {
+            Assert.StartsWith(tag + " NO [CANNOT]", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+
+        var listed = await client.ReadUntilTaggedAsync("c10");
+        Assert.Contains("* LIST (\\HasNoChildren) \"/\" ok", listed);
+        Assert.DoesNotContain(listed, l => l.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'));
+    }
+
+    [Fact]
     public async Task A_mailbox_cannot_be_renamed_into_its_own_subtree_but_INBOX_can()
     {
         await using var server = await ImapTestServer.StartAsync();
