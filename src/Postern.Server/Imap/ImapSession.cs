@@ -398,6 +398,9 @@ internal sealed class ImapSession
     {
         Account = account;
         State = ImapState.Authenticated;
+
+        // The next command may be an APPEND of a message: the reader takes the logged-in limits from here on.
+        _reader.Limits = CreateLimits();
         _accountMail = ImapPublicFolders.CreateStore(Context, account);
         await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
         _logger.LoggedIn(account.Address, Connection.RemoteEndPoint);
@@ -502,12 +505,28 @@ internal sealed class ImapSession
     /// <summary>A mailbox argument in the account's spelling (INBOX normalised).</summary>
     public static string NormalizeMailbox(string name) => ImapMailboxName.Normalize(name, Delimiter);
 
+    /// <summary>The most octets one command may carry before login: two literals as large as any LOGIN needs, and the line.</summary>
+    private const long PreLoginCommandSize = 256 * 1024;
+
     /// <summary>The most octets one command may carry, its literals and the messages CATENATE assembles for it alike.</summary>
     public long CommandSizeLimit => Config.Limits.MaxMessageSize + (1024 * 1024);
 
     private ImapLimits CreateLimits()
     {
         var limits = Config.Limits;
+        if (State == ImapState.NotAuthenticated)
+        {
+            // Before login no command carries a message: a literal or a whole command is what LOGIN, AUTHENTICATE or ID
+            // need, so a client that has not logged in cannot make each connection hold a message-sized buffer.
+            return new ImapLimits
+            {
+                MaxLineLength = Math.Max(limits.MaxLineLength, 64 * 1024),
+                MaxAppendLiteralSize = ImapLimits.Default.MaxLiteralSize,
+                MaxCommandSize = PreLoginCommandSize,
+                MaxDiscardedLiteralSize = limits.MaxMessageSize + (1024 * 1024),
+            };
+        }
+
         return new ImapLimits
         {
             // RFC 7162 §4 asks for at least 8192; long UID sets from real clients need more, so IMAP lines get 64 KiB at least.

@@ -50,6 +50,28 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task Before_login_a_command_cannot_make_the_server_hold_a_message_sized_literal()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectRawAsync();
+
+        // A client that has not logged in gets no "+" for a message-sized literal (it would be buffered until the command
+        // ends, 50 MB a connection), and no command of many literals either.
+        await client.SendAsync("p1 APPEND INBOX {1000000}\r\n");
+        Assert.StartsWith("p1 NO [TOOBIG]", await client.ReadLineAsync(), StringComparison.Ordinal);
+        var literal = "{60000+}\r\n" + new string('x', 60000);
+        await client.SendAsync("p2 ID (\"a\" " + string.Join(" \"b\" ", Enumerable.Repeat(literal, 8)) + ")\r\np3 NOOP\r\n");
+        Assert.StartsWith("p2 BAD [TOOBIG]", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Equal("p3 OK NOOP completed", await client.ReadLineAsync());
+
+        // Logged in, the message limit applies again.
+        await client.SendAsync($"p4 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
+        Assert.StartsWith("p4 OK", (await client.ReadUntilTaggedAsync("p4"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("p5 APPEND INBOX {1000000}\r\n");
+        Assert.StartsWith("+ ", await client.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_commands_and_wrong_state_are_bad()
     {
         await using var server = await ImapTestServer.StartAsync(maxBadCommands: 4);
