@@ -262,6 +262,9 @@ internal sealed class ImapSession
             return true;
         }
 
+        // A flood is bad commands in a row (as Dovecot counts them): a session that lives for days may send an odd one now and then.
+        _badCommands = 0;
+
         try
         {
             await EventThread.ToThreadPoolIf(!entry.Inline);

@@ -121,6 +121,29 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task Only_bad_commands_in_a_row_end_a_long_session()
+    {
+        await using var server = await ImapTestServer.StartAsync(maxBadCommands: 3);
+        using var client = await LoginAsync(server);
+
+        // A session that lives for days (IDLE) and now and then sends a command the server does not know is not a flood.
+        for (var round = 0; round < 4; round++)
+        {
+            await client.SendAsync($"x{round} XLIST \"\" *\r\ny{round} BOGUS\r\nz{round} NOOP\r\n");
+            Assert.StartsWith($"x{round} BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+            Assert.StartsWith($"y{round} BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+            Assert.Equal($"z{round} OK NOOP completed", await client.ReadLineAsync());
+        }
+
+        await client.SendAsync("b1 BOGUS\r\nb2 BOGUS\r\nb3 BOGUS\r\n");
+        Assert.StartsWith("b1 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("b2 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("b3 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("* BYE", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Null(await client.ReadLineAsync());
+    }
+
+    [Fact]
     public async Task Clear_text_login_is_disabled_when_a_secure_channel_is_required()
     {
         await using var server = await ImapTestServer.StartAsync(requireSecureChannel: true);
