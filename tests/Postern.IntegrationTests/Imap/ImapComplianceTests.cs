@@ -287,6 +287,26 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_non_ascii_attachment_name_reaches_a_client_without_utf8_as_rfc2231_not_raw_octets()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: att\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\n\r\nx\r\n--Z\r\nContent-Type: application/pdf; name*=utf-8''%C3%A9t%C3%A9.pdf\r\n" +
+            "Content-Disposition: attachment; filename=\"=?utf-8?b?w6l0w6kucGRm?=\"; size=3\r\n\r\nabc\r\n--Z--\r\n");
+        using var client = await SelectAsync(server, "t");
+
+        // A rev1 client without UTF8=ACCEPT expects 7-bit parameter values: a non-ASCII one goes as RFC 2231 (NAME*), as Dovecot
+        // sends it; after UTF8=ACCEPT it is the UTF-8 text.
+        await client.SendAsync("t1 FETCH 1 BODYSTRUCTURE\r\nt2 UNSELECT\r\nt3 ENABLE UTF8=ACCEPT\r\nt4 EXAMINE INBOX\r\nt5 FETCH 1 BODYSTRUCTURE\r\n");
+        var ascii = (await client.ReadUntilTaggedAsync("t1"))[0];
+        Assert.Contains("(\"APPLICATION\" \"PDF\" (\"NAME*\" \"utf-8''%C3%A9t%C3%A9.pdf\")", ascii, StringComparison.Ordinal);
+        Assert.Contains("(\"ATTACHMENT\" (\"FILENAME*\" \"utf-8''%C3%A9t%C3%A9.pdf\" \"SIZE\" \"3\"))", ascii, StringComparison.Ordinal);
+        await client.ReadUntilTaggedAsync("t4");
+        var utf8 = (await client.ReadUntilTaggedAsync("t5"))[0];
+        Assert.Contains("(\"APPLICATION\" \"PDF\" (\"NAME\" \"été.pdf\")", utf8, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_binary_append_with_NUL_octets_is_stored_base64_and_binary_fetch_returns_the_octets()
     {
         await using var server = await ImapTestServer.StartAsync();
