@@ -73,6 +73,27 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_renamed_mailbox_keeps_its_uidvalidity_and_a_new_one_by_the_old_name_gets_another()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // RFC 9051 §2.3.1.1 asks a new UIDVALIDITY only of a new mailbox that takes a used name; the renamed one keeps its
+        // UIDs, so a client's cache of it (and QRESYNC) stays good, as with Dovecot and Cyrus.
+        await client.SendAsync("v1 CREATE old\r\nv2 APPEND old {16+}\r\nSubject: kept\r\n\r\n\r\nv3 STATUS old (UIDVALIDITY UIDNEXT)\r\n" +
+            "v4 RENAME old new\r\nv5 STATUS new (UIDVALIDITY UIDNEXT)\r\nv6 CREATE old\r\nv7 STATUS old (UIDVALIDITY)\r\n");
+        await client.ReadUntilTaggedAsync("v2");
+        var before = (await client.ReadUntilTaggedAsync("v3"))[0];
+        Assert.StartsWith("v4 OK", (await client.ReadUntilTaggedAsync("v4"))[^1], StringComparison.Ordinal);
+        Assert.Equal(before.Replace("STATUS old", "STATUS new", StringComparison.Ordinal), (await client.ReadUntilTaggedAsync("v5"))[0]);
+        await client.ReadUntilTaggedAsync("v6");
+        var recreated = (await client.ReadUntilTaggedAsync("v7"))[0];
+        var validity = before[(before.LastIndexOf(' ') + 1)..^1];
+        Assert.StartsWith("* STATUS old (UIDVALIDITY ", recreated, StringComparison.Ordinal);
+        Assert.DoesNotContain(validity, recreated, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_new_keyword_is_announced_in_FLAGS_before_a_FETCH_shows_it()
     {
         await using var server = await ImapTestServer.StartAsync();
