@@ -55,9 +55,16 @@ public static class ImapDefaults
 
     public static int MaxMailboxes(VirtualServer config) => IntSetting(config, MaxMailboxesSetting, 10_000);
 
-    /// <summary>Why <paramref name="name"/> may not exist under the virtual server's limits, or null.</summary>
+    /// <summary>Why <paramref name="name"/> may not name a mailbox (a control character, or past the virtual server's limits), or null.</summary>
     public static string? MailboxNameRefusal(VirtualServer config, string name, char delimiter)
     {
+        // RFC 9051 §5.1 and RFC 6855 §3: no control characters (C0, DEL, C1) and no line or paragraph separator, in
+        // whatever form the name arrived (modified UTF-7 can carry them too).
+        if (name.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
+        {
+            return "Mailbox name contains a control character";
+        }
+
         if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxMailboxNameLength(config))
         {
             return "Mailbox name too long";

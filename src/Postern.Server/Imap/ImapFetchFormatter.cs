@@ -118,10 +118,40 @@ internal static class ImapFetchFormatter
         writer.BeginList();
         foreach (var parameter in parameters)
         {
-            writer.String(parameter.Name.ToUpperInvariant()).String(parameter.Value);
+            WriteParameter(writer, parameter);
         }
 
         writer.EndList();
+    }
+
+    /// <summary>
+    /// One body-fld-param pair. MimeKit gives the decoded value; a client without UTF-8 on the wire gets a non-ASCII one
+    /// back as an RFC 2231 extended parameter (NAME* "utf-8''%C3%A9.pdf", as Dovecot sends it), never as raw 8-bit octets.
+    /// </summary>
+    private static void WriteParameter(ImapResponseWriter writer, Parameter parameter)
+    {
+        var name = parameter.Name.ToUpperInvariant();
+        if (writer.Utf8Enabled || Ascii.IsValid(parameter.Value))
+        {
+            writer.String(name).String(parameter.Value);
+            return;
+        }
+
+        var encoded = new StringBuilder("utf-8''");
+        foreach (var octet in Encoding.UTF8.GetBytes(parameter.Value))
+        {
+            // RFC 2231 §7: attribute-char is any CHAR except SPACE, CTLs, "*", "'", "%" and the tspecials of RFC 2045.
+            if (octet is > 0x20 and < 0x7F && "*'%()<>@,;:\\\"/[]?=".IndexOf((char)octet, StringComparison.Ordinal) < 0)
+            {
+                encoded.Append((char)octet);
+            }
+            else
+            {
+                encoded.Append('%').Append(octet.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        writer.String(name + "*").String(encoded.ToString());
     }
 
     private static void WriteDisposition(ImapResponseWriter writer, MimeEntity entity)
@@ -143,7 +173,7 @@ internal static class ImapFetchFormatter
             writer.BeginList();
             foreach (var parameter in disposition.Parameters)
             {
-                writer.String(parameter.Name.ToUpperInvariant()).String(parameter.Value);
+                WriteParameter(writer, parameter);
             }
 
             writer.EndList();

@@ -253,17 +253,21 @@ internal sealed class ImapSession
             case ImapGate.UnknownCommand:
                 return Bad(command.Tag, null, "Unknown command " + Truncate(command.Name));
             case ImapGate.WrongState:
-                return Bad(command.Tag, null, command.Name + " is not valid " + State switch
-                {
-                    ImapState.NotAuthenticated => "before login",
-                    ImapState.Authenticated => "without a selected mailbox",
-                    _ => "in this state",
-                });
+                return Bad(command.Tag, null, command.Name + " is not valid " + WrongStateReason(entry!.States));
         }
+
+        if (entry!.NoArguments && command.Arguments.Count > 0)
+        {
+            BadArguments(command, command.Name + " takes no arguments");
+            return true;
+        }
+
+        // A flood is bad commands in a row (as Dovecot counts them): a session that lives for days may send an odd one now and then.
+        _badCommands = 0;
 
         try
         {
-            await EventThread.ToThreadPoolIf(!entry!.Inline);
+            await EventThread.ToThreadPoolIf(!entry.Inline);
             await entry.Handler.HandleAsync(this, command, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not (IOException or OperationCanceledException or ObjectDisposedException))
@@ -281,6 +285,15 @@ internal sealed class ImapSession
 
         return true;
     }
+
+    /// <summary>Why a command the state table knows cannot run now, from the states it needs.</summary>
+    private string WrongStateReason(ImapState needed) => State switch
+    {
+        ImapState.NotAuthenticated => "before login",
+        _ when (needed & ImapState.NotAuthenticated) != 0 => "after login",
+        ImapState.Authenticated => "without a selected mailbox",
+        _ => "while a mailbox is selected",
+    };
 
     private static string Truncate(string text) => text.Length <= 32 ? text : text[..32];
 
@@ -388,6 +401,9 @@ internal sealed class ImapSession
     {
         Account = account;
         State = ImapState.Authenticated;
+
+        // The next command may be an APPEND of a message: the reader takes the logged-in limits from here on.
+        _reader.Limits = CreateLimits();
         _accountMail = ImapPublicFolders.CreateStore(Context, account);
         await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
         _logger.LoggedIn(account.Address, Connection.RemoteEndPoint);
@@ -492,12 +508,28 @@ internal sealed class ImapSession
     /// <summary>A mailbox argument in the account's spelling (INBOX normalised).</summary>
     public static string NormalizeMailbox(string name) => ImapMailboxName.Normalize(name, Delimiter);
 
+    /// <summary>The most octets one command may carry before login: two literals as large as any LOGIN needs, and the line.</summary>
+    private const long PreLoginCommandSize = 256 * 1024;
+
     /// <summary>The most octets one command may carry, its literals and the messages CATENATE assembles for it alike.</summary>
     public long CommandSizeLimit => Config.Limits.MaxMessageSize + (1024 * 1024);
 
     private ImapLimits CreateLimits()
     {
         var limits = Config.Limits;
+        if (State == ImapState.NotAuthenticated)
+        {
+            // Before login no command carries a message: a literal or a whole command is what LOGIN, AUTHENTICATE or ID
+            // need, so a client that has not logged in cannot make each connection hold a message-sized buffer.
+            return new ImapLimits
+            {
+                MaxLineLength = Math.Max(limits.MaxLineLength, 64 * 1024),
+                MaxAppendLiteralSize = ImapLimits.Default.MaxLiteralSize,
+                MaxCommandSize = PreLoginCommandSize,
+                MaxDiscardedLiteralSize = limits.MaxMessageSize + (1024 * 1024),
+            };
+        }
+
         return new ImapLimits
         {
             // RFC 7162 §4 asks for at least 8192; long UID sets from real clients need more, so IMAP lines get 64 KiB at least.

@@ -13,7 +13,8 @@ internal enum ImapGate
 /// One command: the states it is valid in, its handler, and whether it may run on the socket's event thread
 /// (<see cref="Connections.EventThread"/>): only commands whose cost does not grow with the mailbox, or that bound it themselves.
 /// </summary>
-internal sealed record ImapCommandEntry(string Name, ImapState States, IImapHandler Handler, bool Inline = false);
+/// <param name="NoArguments">The grammar gives the command no arguments (RFC 9051 §9): any are refused with BAD before it runs.</param>
+internal sealed record ImapCommandEntry(string Name, ImapState States, IImapHandler Handler, bool Inline = false, bool NoArguments = false);
 
 /// <summary>
 /// Which command is valid in which state (RFC 3501 §6, RFC 9051 §6), as data. Security policy that depends on the
@@ -23,13 +24,13 @@ internal static class ImapStateTable
 {
     private static readonly Dictionary<string, ImapCommandEntry> Entries = Build(
         // RFC 3501 §6.1: any state.
-        E("CAPABILITY", ImapState.Any, new Capability(), inline: true),
-        E("NOOP", ImapState.Any, new Noop(), inline: true),
-        E("LOGOUT", ImapState.Any, new Logout(), inline: true),
+        E("CAPABILITY", ImapState.Any, new Capability(), inline: true, noArguments: true),
+        E("NOOP", ImapState.Any, new Noop(), inline: true, noArguments: true),
+        E("LOGOUT", ImapState.Any, new Logout(), inline: true, noArguments: true),
         E("ID", ImapState.Any, new Id(), inline: true),
 
         // §6.2: not authenticated.
-        E("STARTTLS", ImapState.NotAuthenticated, new StartTls()),
+        E("STARTTLS", ImapState.NotAuthenticated, new StartTls(), noArguments: true),
         E("AUTHENTICATE", ImapState.NotAuthenticated, new Authenticate()),
         E("LOGIN", ImapState.NotAuthenticated, new Login()),
 
@@ -44,10 +45,10 @@ internal static class ImapStateTable
         E("UNSUBSCRIBE", ImapState.AuthenticatedOrSelected, new Subscribe(subscribe: false)),
         E("LIST", ImapState.AuthenticatedOrSelected, new List(lsub: false)),
         E("LSUB", ImapState.AuthenticatedOrSelected, new List(lsub: true)),
-        E("NAMESPACE", ImapState.AuthenticatedOrSelected, new Namespace()),
+        E("NAMESPACE", ImapState.AuthenticatedOrSelected, new Namespace(), noArguments: true),
         E("STATUS", ImapState.AuthenticatedOrSelected, new Status()),
         E("APPEND", ImapState.AuthenticatedOrSelected, new Append()),
-        E("IDLE", ImapState.AuthenticatedOrSelected, new Idle(), inline: true),
+        E("IDLE", ImapState.AuthenticatedOrSelected, new Idle(), inline: true, noArguments: true),
         E("GETQUOTA", ImapState.AuthenticatedOrSelected, new GetQuota()),
         E("GETQUOTAROOT", ImapState.AuthenticatedOrSelected, new GetQuotaRoot()),
         E("SETQUOTA", ImapState.AuthenticatedOrSelected, new SetQuota()),
@@ -59,10 +60,10 @@ internal static class ImapStateTable
         E("DELETEACL", ImapState.AuthenticatedOrSelected, new Acl(Acl.Verb.DeleteAcl)),
 
         // §6.4: selected.
-        E("CHECK", ImapState.Selected, new Check(), inline: true),
-        E("CLOSE", ImapState.Selected, new Close()),
-        E("UNSELECT", ImapState.Selected, new Unselect()),
-        E("EXPUNGE", ImapState.Selected, new Expunge(uid: false)),
+        E("CHECK", ImapState.Selected, new Check(), inline: true, noArguments: true),
+        E("CLOSE", ImapState.Selected, new Close(), noArguments: true),
+        E("UNSELECT", ImapState.Selected, new Unselect(), noArguments: true),
+        E("EXPUNGE", ImapState.Selected, new Expunge(uid: false), noArguments: true),
         E("UID EXPUNGE", ImapState.Selected, new Expunge(uid: true)),
         E("SEARCH", ImapState.Selected, new Search(uid: false), inline: true),
         E("UID SEARCH", ImapState.Selected, new Search(uid: true), inline: true),
@@ -93,7 +94,8 @@ internal static class ImapStateTable
         return (entry.States & state) != 0 ? ImapGate.Allowed : ImapGate.WrongState;
     }
 
-    private static ImapCommandEntry E(string name, ImapState states, IImapHandler handler, bool inline = false) => new(name, states, handler, inline);
+    private static ImapCommandEntry E(string name, ImapState states, IImapHandler handler, bool inline = false, bool noArguments = false) =>
+        new(name, states, handler, inline, noArguments);
 
     private static Dictionary<string, ImapCommandEntry> Build(params ImapCommandEntry[] entries) => entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
 }

@@ -119,7 +119,9 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
 
             var children = w.Command($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a AND substr(name, 1, @len) = @prefix",
                 ("@a", accountId), ("@len", mailbox.Name.Length + 1), ("@prefix", mailbox.Name + hierarchyDelimiter)).Query(MapMailbox);
-            w.Command("UPDATE mailboxes SET name = @n, uid_validity = @v WHERE id = @id", ("@n", newName), ("@v", NextUidValidity(w)), ("@id", mailbox.Id)).Execute();
+            // The mailbox keeps its UIDVALIDITY: its UIDs persist (RFC 9051 §2.3.1.1 asks a new value only of a new mailbox
+            // created under a used name, which CREATE gives), so clients keep their cache of it.
+            w.Command("UPDATE mailboxes SET name = @n WHERE id = @id", ("@n", newName), ("@id", mailbox.Id)).Execute();
             foreach (var child in children)
             {
                 var childName = newName + child.Name[mailbox.Name.Length..];

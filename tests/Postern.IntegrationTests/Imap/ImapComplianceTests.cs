@@ -32,6 +32,30 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_mailbox_name_with_a_control_character_is_refused()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // RFC 9051 §5.1, RFC 6855 §3: no U+0000-U+001F, U+007F, U+0080-U+009F, U+2028 or U+2029 in a mailbox name, whether it
+        // comes in modified UTF-7 (&AAE- is U+0001) or, after ENABLE UTF8=ACCEPT, as UTF-8.
+        await client.SendAsync("c1 CREATE a&AAE-b\r\nc2 CREATE ok\r\nc3 ENABLE UTF8=ACCEPT\r\n");
+        Assert.StartsWith("c1 NO [CANNOT]", (await client.ReadUntilTaggedAsync("c1"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("c2 OK", (await client.ReadUntilTaggedAsync("c2"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("c3 OK", (await client.ReadUntilTaggedAsync("c3"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("c4 CREATE \"tab\tname\"\r\nc5 CREATE \"del\u007f\"\r\nc6 CREATE \"c1\u0085\"\r\nc7 CREATE \"line\u2028sep\"\r\n" +
+            "c8 RENAME ok \"ok\u2029\"\r\nc9 SUBSCRIBE \"sub\u0001\"\r\nc10 LIST \"\" *\r\n");
+        foreach (var tag in new[] { "c4", "c5", "c6", "c7", "c8", "c9" })
+        {
+            Assert.StartsWith(tag + " NO [CANNOT]", (await client.ReadUntilTaggedAsync(tag))[^1], StringComparison.Ordinal);
+        }
+
+        var listed = await client.ReadUntilTaggedAsync("c10");
+        Assert.Contains("* LIST (\\HasNoChildren) \"/\" ok", listed);
+        Assert.DoesNotContain(listed, l => l.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'));
+    }
+
+    [Fact]
     public async Task A_mailbox_cannot_be_renamed_into_its_own_subtree_but_INBOX_can()
     {
         await using var server = await ImapTestServer.StartAsync();
@@ -46,6 +70,27 @@ public sealed class ImapComplianceTests
         Assert.Contains("wwx/q", names);
         Assert.Contains("INBOX/old", names);
         Assert.DoesNotContain(names, n => n.StartsWith("ww/", StringComparison.Ordinal) || n == "ww");
+    }
+
+    [Fact]
+    public async Task A_renamed_mailbox_keeps_its_uidvalidity_and_a_new_one_by_the_old_name_gets_another()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // RFC 9051 §2.3.1.1 asks a new UIDVALIDITY only of a new mailbox that takes a used name; the renamed one keeps its
+        // UIDs, so a client's cache of it (and QRESYNC) stays good, as with Dovecot and Cyrus.
+        await client.SendAsync("v1 CREATE old\r\nv2 APPEND old {16+}\r\nSubject: kept\r\n\r\n\r\nv3 STATUS old (UIDVALIDITY UIDNEXT)\r\n" +
+            "v4 RENAME old new\r\nv5 STATUS new (UIDVALIDITY UIDNEXT)\r\nv6 CREATE old\r\nv7 STATUS old (UIDVALIDITY)\r\n");
+        await client.ReadUntilTaggedAsync("v2");
+        var before = (await client.ReadUntilTaggedAsync("v3"))[0];
+        Assert.StartsWith("v4 OK", (await client.ReadUntilTaggedAsync("v4"))[^1], StringComparison.Ordinal);
+        Assert.Equal(before.Replace("STATUS old", "STATUS new", StringComparison.Ordinal), (await client.ReadUntilTaggedAsync("v5"))[0]);
+        await client.ReadUntilTaggedAsync("v6");
+        var recreated = (await client.ReadUntilTaggedAsync("v7"))[0];
+        var validity = before[(before.LastIndexOf(' ') + 1)..^1];
+        Assert.StartsWith("* STATUS old (UIDVALIDITY ", recreated, StringComparison.Ordinal);
+        Assert.DoesNotContain(validity, recreated, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -215,6 +260,71 @@ public sealed class ImapComplianceTests
         Assert.Equal("* SEARCH 1 3", (await client.ReadUntilTaggedAsync("v4"))[0]);
         Assert.Equal("* ESEARCH (TAG \"v5\") MAX 3 COUNT 3", (await client.ReadUntilTaggedAsync("v5"))[0]);
         Assert.Equal("* SEARCH 1 2 3", (await client.ReadUntilTaggedAsync("v6"))[0]);
+    }
+
+    [Fact]
+    public async Task After_utf8_accept_a_search_naming_a_charset_is_bad()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "From: a@example.test\r\nSubject: one\r\n\r\nbody\r\n");
+        using var client = await SelectAsync(server, "u");
+        await client.SendAsync("u1 SEARCH CHARSET UTF-8 ALL\r\nu2 UNSELECT\r\nu3 ENABLE UTF8=ACCEPT\r\nu4 SELECT INBOX\r\n");
+        Assert.Equal(["* SEARCH 1", "u1 OK SEARCH completed"], await client.ReadUntilTaggedAsync("u1"));
+        Assert.StartsWith("u4 OK", (await client.ReadUntilTaggedAsync("u4"))[^1], StringComparison.Ordinal);
+
+        // RFC 6855 §3: after ENABLE UTF8=ACCEPT a SEARCH with a charset conflicts with the session's UTF-8: BAD.
+        await client.SendAsync("u5 SEARCH CHARSET UTF-8 ALL\r\nu6 UID SEARCH CHARSET US-ASCII SUBJECT one\r\n" +
+            "u7 SEARCH RETURN (COUNT) CHARSET UTF-8 ALL\r\nu8 SEARCH SUBJECT one\r\n");
+        foreach (var tag in new[] { "u5", "u6", "u7" })
+        {
+            var lines = await client.ReadUntilTaggedAsync(tag);
+            Assert.Single(lines);
+            Assert.StartsWith(tag + " BAD", lines[0], StringComparison.Ordinal);
+            Assert.Contains("UTF8=ACCEPT", lines[0], StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["* SEARCH 1", "u8 OK SEARCH completed"], await client.ReadUntilTaggedAsync("u8"));
+    }
+
+    [Fact]
+    public async Task Binary_of_the_whole_message_is_its_header_and_decoded_body()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        const string Header = "From: a@example.test\r\nSubject: b64\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n";
+        await server.DeliverAsync("INBOX", Header + "Content-Transfer-Encoding: base64\r\n\r\n" + Convert.ToBase64String("hello binary world"u8.ToArray()) + "\r\n");
+        const string Plain = "From: a@example.test\r\nSubject: plain\r\n\r\nplain body\r\n";
+        await server.DeliverAsync("INBOX", Plain);
+        using var client = await SelectAsync(server, "w");
+
+        // RFC 9051 §6.4.5: BINARY[] is the whole message (as BODY[] is) with its content-transfer-encoding undone, not the body alone.
+        await client.SendAsync("w1 FETCH 1 (BINARY.PEEK[] BINARY.SIZE[])\r\nw2 FETCH 2 (BINARY.PEEK[] BINARY.SIZE[])\r\n");
+        var expected = Header + "Content-Transfer-Encoding: binary\r\n\r\nhello binary world";
+        var expectedLines = expected.Split("\r\n");
+        expectedLines[^1] += $" BINARY.SIZE[] {expected.Length})";
+        Assert.Equal([$"* 1 FETCH (BINARY[] {{{expected.Length}}}", .. expectedLines, "w1 OK FETCH completed"], await client.ReadUntilTaggedAsync("w1"));
+        Assert.Equal(
+            [$"* 2 FETCH (BINARY[] {{{Plain.Length}}}", .. Plain.Split("\r\n")[..^1], $" BINARY.SIZE[] {Plain.Length})", "w2 OK FETCH completed"],
+            await client.ReadUntilTaggedAsync("w2"));
+    }
+
+    [Fact]
+    public async Task A_non_ascii_attachment_name_reaches_a_client_without_utf8_as_rfc2231_not_raw_octets()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: att\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\n\r\nx\r\n--Z\r\nContent-Type: application/pdf; name*=utf-8''%C3%A9t%C3%A9.pdf\r\n" +
+            "Content-Disposition: attachment; filename=\"=?utf-8?b?w6l0w6kucGRm?=\"; size=3\r\n\r\nabc\r\n--Z--\r\n");
+        using var client = await SelectAsync(server, "t");
+
+        // A rev1 client without UTF8=ACCEPT expects 7-bit parameter values: a non-ASCII one goes as RFC 2231 (NAME*), as Dovecot
+        // sends it; after UTF8=ACCEPT it is the UTF-8 text.
+        await client.SendAsync("t1 FETCH 1 BODYSTRUCTURE\r\nt2 UNSELECT\r\nt3 ENABLE UTF8=ACCEPT\r\nt4 EXAMINE INBOX\r\nt5 FETCH 1 BODYSTRUCTURE\r\n");
+        var ascii = (await client.ReadUntilTaggedAsync("t1"))[0];
+        Assert.Contains("(\"APPLICATION\" \"PDF\" (\"NAME*\" \"utf-8''%C3%A9t%C3%A9.pdf\")", ascii, StringComparison.Ordinal);
+        Assert.Contains("(\"ATTACHMENT\" (\"FILENAME*\" \"utf-8''%C3%A9t%C3%A9.pdf\" \"SIZE\" \"3\"))", ascii, StringComparison.Ordinal);
+        await client.ReadUntilTaggedAsync("t4");
+        var utf8 = (await client.ReadUntilTaggedAsync("t5"))[0];
+        Assert.Contains("(\"APPLICATION\" \"PDF\" (\"NAME\" \"été.pdf\")", utf8, StringComparison.Ordinal);
     }
 
     [Fact]

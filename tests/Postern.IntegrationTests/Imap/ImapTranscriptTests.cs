@@ -50,6 +50,28 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task Before_login_a_command_cannot_make_the_server_hold_a_message_sized_literal()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await server.ConnectRawAsync();
+
+        // A client that has not logged in gets no "+" for a message-sized literal (it would be buffered until the command
+        // ends, 50 MB a connection), and no command of many literals either.
+        await client.SendAsync("p1 APPEND INBOX {1000000}\r\n");
+        Assert.StartsWith("p1 NO [TOOBIG]", await client.ReadLineAsync(), StringComparison.Ordinal);
+        var literal = "{60000+}\r\n" + new string('x', 60000);
+        await client.SendAsync("p2 ID (\"a\" " + string.Join(" \"b\" ", Enumerable.Repeat(literal, 8)) + ")\r\np3 NOOP\r\n");
+        Assert.StartsWith("p2 BAD [TOOBIG]", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Equal("p3 OK NOOP completed", await client.ReadLineAsync());
+
+        // Logged in, the message limit applies again.
+        await client.SendAsync($"p4 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\n");
+        Assert.StartsWith("p4 OK", (await client.ReadUntilTaggedAsync("p4"))[^1], StringComparison.Ordinal);
+        await client.SendAsync("p5 APPEND INBOX {1000000}\r\n");
+        Assert.StartsWith("+ ", await client.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_commands_and_wrong_state_are_bad()
     {
         await using var server = await ImapTestServer.StartAsync(maxBadCommands: 4);
@@ -60,6 +82,63 @@ public sealed class ImapTranscriptTests
         Assert.StartsWith("b3 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
         await client.SendAsync("b4 BOGUS\r\n");
         Assert.StartsWith("b4 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("* BYE", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Null(await client.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task A_command_in_the_wrong_state_says_which_state_it_needs()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("w1 LOGIN a b\r\nw2 AUTHENTICATE PLAIN\r\nw3 FETCH 1 FLAGS\r\nw4 SELECT INBOX\r\nw5 ENABLE CONDSTORE\r\nw6 STARTTLS\r\n");
+        Assert.Equal(["w1 BAD LOGIN is not valid after login"], await client.ReadUntilTaggedAsync("w1"));
+        Assert.Equal(["w2 BAD AUTHENTICATE is not valid after login"], await client.ReadUntilTaggedAsync("w2"));
+        Assert.Equal(["w3 BAD FETCH is not valid without a selected mailbox"], await client.ReadUntilTaggedAsync("w3"));
+        Assert.StartsWith("w4 OK", (await client.ReadUntilTaggedAsync("w4"))[^1], StringComparison.Ordinal);
+
+        // RFC 5161 §3.1: ENABLE only before a mailbox is selected.
+        Assert.Equal(["w5 BAD ENABLE is not valid while a mailbox is selected"], await client.ReadUntilTaggedAsync("w5"));
+        Assert.Equal(["w6 BAD STARTTLS is not valid after login"], await client.ReadUntilTaggedAsync("w6"));
+    }
+
+    [Fact]
+    public async Task Commands_that_take_no_arguments_refuse_them_and_do_nothing()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await client.SendAsync("n0 SELECT INBOX\r\n");
+        Assert.StartsWith("n0 OK", (await client.ReadUntilTaggedAsync("n0"))[^1], StringComparison.Ordinal);
+
+        // RFC 9051 §9: CLOSE, UNSELECT, CHECK, NOOP, NAMESPACE and LOGOUT have no arguments; BAD, and the command does not run.
+        await client.SendAsync("n1 NOOP x\r\nn2 CHECK x\r\nn3 NAMESPACE x\r\nn4 CLOSE x\r\nn5 UNSELECT x\r\nn6 LOGOUT x\r\nn7 UNSELECT\r\n");
+        foreach (var (tag, name) in new[] { ("n1", "NOOP"), ("n2", "CHECK"), ("n3", "NAMESPACE"), ("n4", "CLOSE"), ("n5", "UNSELECT"), ("n6", "LOGOUT") })
+        {
+            Assert.Equal([$"{tag} BAD {name} takes no arguments"], await client.ReadUntilTaggedAsync(tag));
+        }
+
+        Assert.Equal(["n7 OK UNSELECT completed"], await client.ReadUntilTaggedAsync("n7"));
+    }
+
+    [Fact]
+    public async Task Only_bad_commands_in_a_row_end_a_long_session()
+    {
+        await using var server = await ImapTestServer.StartAsync(maxBadCommands: 3);
+        using var client = await LoginAsync(server);
+
+        // A session that lives for days (IDLE) and now and then sends a command the server does not know is not a flood.
+        for (var round = 0; round < 4; round++)
+        {
+            await client.SendAsync($"x{round} XLIST \"\" *\r\ny{round} BOGUS\r\nz{round} NOOP\r\n");
+            Assert.StartsWith($"x{round} BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+            Assert.StartsWith($"y{round} BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+            Assert.Equal($"z{round} OK NOOP completed", await client.ReadLineAsync());
+        }
+
+        await client.SendAsync("b1 BOGUS\r\nb2 BOGUS\r\nb3 BOGUS\r\n");
+        Assert.StartsWith("b1 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("b2 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("b3 BAD", await client.ReadLineAsync(), StringComparison.Ordinal);
         Assert.StartsWith("* BYE", await client.ReadLineAsync(), StringComparison.Ordinal);
         Assert.Null(await client.ReadLineAsync());
     }

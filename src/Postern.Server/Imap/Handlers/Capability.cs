@@ -7,12 +7,6 @@ internal sealed class Capability : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
     {
-        if (command.Arguments.Count > 0)
-        {
-            session.BadArguments(command, "CAPABILITY takes no arguments");
-            return;
-        }
-
         session.Writer.UntaggedLine("CAPABILITY " + string.Join(' ', ImapCapabilities.For(session)));
         await session.OkAsync(command, "CAPABILITY completed", cancellationToken);
     }

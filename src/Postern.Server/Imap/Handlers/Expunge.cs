@@ -19,11 +19,6 @@ internal sealed class Expunge(bool uid) : IImapHandler
 
             uids = selected.Resolve(set, byUid: true, session.SavedSearch).Select(m => m.Message.Uid).ToList();
         }
-        else if (command.Arguments.Count > 0)
-        {
-            session.BadArguments(command, "EXPUNGE takes no arguments");
-            return;
-        }
 
         if (!await MayExpungeAsync(session, command, cancellationToken))
         {

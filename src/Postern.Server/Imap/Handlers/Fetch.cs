@@ -320,7 +320,12 @@ internal sealed class Fetch(bool uid) : IImapHandler
     /// <summary>The decoded content of a leaf part (RFC 3516 BINARY), or null for an encoding MimeKit cannot decode.</summary>
     private static byte[]? Decode(ImapMessageView view, ImapSection section)
     {
-        var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
+        if (section.Part.Count == 0)
+        {
+            return DecodeWholeMessage(view);
+        }
+
+        var entity = view.Resolve(section.Part);
         if (entity is not MimePart part)
         {
             // Multipart or message parts have nothing to decode: their raw octets are the answer.
@@ -345,6 +350,35 @@ internal sealed class Fetch(bool uid) : IImapHandler
 
         using var output = new MemoryStream();
         part.Content?.DecodeTo(output);
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// BINARY[]: the whole message, header included, as BODY[] is (RFC 9051 §6.4.5), with each part in base64 or
+    /// quoted-printable decoded and relabelled "binary" (as Dovecot answers). Attached messages keep their own encoding,
+    /// as BINARY of a message/rfc822 part does. A message with nothing encoded is its stored octets.
+    /// </summary>
+    private static byte[] DecodeWholeMessage(ImapMessageView view)
+    {
+        static bool IsEncoded(MimePart part) => part.ContentTransferEncoding is ContentEncoding.Base64 or ContentEncoding.QuotedPrintable;
+
+        if (!view.Message.BodyParts.OfType<MimePart>().Any(IsEncoded))
+        {
+            return view.Raw;
+        }
+
+        // A copy: the view's tree and offsets serve the other items of the same FETCH.
+        using var input = new MemoryStream(view.Raw, writable: false);
+        var copy = MimeMessage.Load(input);
+        foreach (var part in copy.BodyParts.OfType<MimePart>().Where(IsEncoded))
+        {
+            part.ContentTransferEncoding = ContentEncoding.Binary;
+        }
+
+        var options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        using var output = new MemoryStream();
+        copy.WriteTo(options, output);
         return output.ToArray();
     }
 

@@ -7,12 +7,6 @@ internal sealed class Idle : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
     {
-        if (command.Arguments.Count > 0)
-        {
-            session.BadArguments(command, "IDLE takes no arguments");
-            return;
-        }
-
         var selected = session.Selected;
         var input = session.Connection.Input;
 

@@ -14,6 +14,13 @@ internal sealed class Search(bool uid) : IImapHandler
             return;
         }
 
+        // RFC 6855 §3: a client that enabled UTF8=ACCEPT must not name a charset, and the server SHOULD answer BAD.
+        if (request.Charset is not null && session.Enabled.Utf8)
+        {
+            session.BadArguments(command, "CHARSET is not allowed after ENABLE UTF8=ACCEPT (RFC 6855 section 3)");
+            return;
+        }
+
         if (await MatchAsync(session, command, request.Charset, request.Key, cancellationToken) is not { } matches)
         {
             return;

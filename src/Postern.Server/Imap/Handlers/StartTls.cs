@@ -7,12 +7,6 @@ internal sealed class StartTls : IImapHandler
 {
     public async Task HandleAsync(ImapSession session, ImapCommand command, CancellationToken cancellationToken)
     {
-        if (command.Arguments.Count > 0)
-        {
-            session.BadArguments(command, "STARTTLS takes no arguments");
-            return;
-        }
-
         if (!session.Connection.CanStartTls)
         {
             session.BadArguments(command, session.Connection.IsSecure ? "TLS is already active" : "TLS is not available");
