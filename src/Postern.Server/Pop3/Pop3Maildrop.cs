@@ -4,7 +4,7 @@ using Postern.Store;
 namespace Postern.Server.Pop3;
 
 /// <summary>One message of the maildrop as the session sees it (RFC 1939 message numbers start at 1).</summary>
-internal sealed class Pop3Message(int number, MessageRecord record, string uniqueId)
+internal sealed class Pop3Message(int number, MessageRecord record, string uniqueId, long size)
 {
     public int Number { get; } = number;
 
@@ -13,7 +13,11 @@ internal sealed class Pop3Message(int number, MessageRecord record, string uniqu
     /// <summary>RFC 1939 §7 UIDL: 1 to 70 characters in 0x21..0x7E, never reused for another message.</summary>
     public string UniqueId { get; } = uniqueId;
 
-    public long Size => Record.Size;
+    /// <summary>
+    /// RFC 1939 §5 LIST: "the exact size of the message", the octets RETR sends before byte-stuffing; every line then
+    /// ends in CRLF, so this can exceed the stored size (bare LFs, no final line break), and clients such as fetchmail compare.
+    /// </summary>
+    public long Size { get; } = size;
 
     /// <summary>Marked by DELE; removed from the store only in the UPDATE state.</summary>
     public bool Deleted { get; set; }
@@ -78,7 +82,8 @@ internal sealed class Pop3Maildrop
             foreach (var record in records)
             {
                 var uniqueId = string.Create(CultureInfo.InvariantCulture, $"{inbox.UidValidity}.{record.Uid}");
-                messages.Add(new Pop3Message(messages.Count + 1, record, uniqueId));
+                var size = record.CrlfSize ?? await MeasureAsync(mail, inbox.Id, record, cancellationToken).ConfigureAwait(false);
+                messages.Add(new Pop3Message(messages.Count + 1, record, uniqueId, size));
             }
 
             return new Pop3Maildrop(mail, account, inbox, messages);
@@ -89,6 +94,12 @@ internal sealed class Pop3Maildrop
             throw;
         }
     }
+
+    // Messages stored before the store kept the CRLF size: measured once per session (an expunged one keeps its stored size).
+    private static async Task<long> MeasureAsync(IMailStore mail, long mailboxId, MessageRecord record, CancellationToken cancellationToken) =>
+        await mail.ReadMessageContentAsync(mailboxId, record.Uid, cancellationToken).ConfigureAwait(false) is { } content
+            ? MessageSizes.WithCrlfLineEnds(content)
+            : record.Size;
 
     public Pop3Lookup Find(long number, out Pop3Message? message)
     {
