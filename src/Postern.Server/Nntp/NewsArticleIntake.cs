@@ -288,6 +288,14 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await RejectAndRememberAsync(messageId, "Unapproved article in a moderated group", cancellationToken).ConfigureAwait(false);
         }
 
+        // From a logged-on account rather than a peer, Approved counts only if that account may moderate, as for POST
+        // (RFC 5537 §3.5): otherwise any reader could publish past the moderator. Not remembered, so the genuine
+        // approved article is still taken from a peer.
+        if (!trustedPeer && targets.Any(f => f.Moderated && !f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)))
+        {
+            return Reject(messageId, "Approved by an account that may not moderate this group");
+        }
+
         var result = await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, now, cancellationToken).ConfigureAwait(false);
         await SupersedeAsync(article, result, account, trustedPeer, now, cancellationToken).ConfigureAwait(false);
         return result;
