@@ -79,11 +79,24 @@ internal sealed class Pop3Maildrop
             inbox = await mail.GetMailboxByIdAsync(inbox.Id, cancellationToken).ConfigureAwait(false) ?? inbox;
             var records = await mail.ListMessagesAsync(inbox.Id, cancellationToken).ConfigureAwait(false);
             var messages = new List<Pop3Message>(records.Count);
+            List<(long Uid, long CrlfSize)> measured = [];
             foreach (var record in records)
             {
                 var uniqueId = string.Create(CultureInfo.InvariantCulture, $"{inbox.UidValidity}.{record.Uid}");
-                var size = record.CrlfSize ?? await MeasureAsync(mail, inbox.Id, record, cancellationToken).ConfigureAwait(false);
-                messages.Add(new Pop3Message(messages.Count + 1, record, uniqueId, size));
+                var size = record.CrlfSize;
+                if (size is null && await mail.ReadMessageContentAsync(inbox.Id, record.Uid, cancellationToken).ConfigureAwait(false) is { } content)
+                {
+                    // Stored before the store kept this size: measured once, and kept for the next login.
+                    size = MessageSizes.WithCrlfLineEnds(content);
+                    measured.Add((record.Uid, size.Value));
+                }
+
+                messages.Add(new Pop3Message(messages.Count + 1, record, uniqueId, size ?? record.Size));
+            }
+
+            if (measured.Count > 0)
+            {
+                await mail.SaveCrlfSizesAsync(inbox.Id, measured, cancellationToken).ConfigureAwait(false);
             }
 
             return new Pop3Maildrop(mail, account, inbox, messages);
@@ -94,12 +107,6 @@ internal sealed class Pop3Maildrop
             throw;
         }
     }
-
-    // Messages stored before the store kept the CRLF size: measured once per session (an expunged one keeps its stored size).
-    private static async Task<long> MeasureAsync(IMailStore mail, long mailboxId, MessageRecord record, CancellationToken cancellationToken) =>
-        await mail.ReadMessageContentAsync(mailboxId, record.Uid, cancellationToken).ConfigureAwait(false) is { } content
-            ? MessageSizes.WithCrlfLineEnds(content)
-            : record.Size;
 
     public Pop3Lookup Find(long number, out Pop3Message? message)
     {

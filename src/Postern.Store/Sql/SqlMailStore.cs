@@ -382,6 +382,17 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
     public Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
 
+    public Task SaveCrlfSizesAsync(long mailboxId, IReadOnlyList<(long Uid, long CrlfSize)> sizes, CancellationToken cancellationToken) =>
+        database.WriteVolatileAsync(w =>
+        {
+            foreach (var (uid, crlfSize) in sizes)
+            {
+                w.Command("UPDATE messages SET crlf_size = @s WHERE mailbox_id = @m AND uid = @u", ("@s", crlfSize), ("@m", mailboxId), ("@u", uid)).Execute();
+            }
+
+            return sizes.Count;
+        }, cancellationToken);
+
     internal static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
         w.Command(w.Dialect.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 

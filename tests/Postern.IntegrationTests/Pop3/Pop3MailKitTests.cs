@@ -3,6 +3,7 @@ using MailKit.Net.Pop3;
 using MailKit.Security;
 using Postern.IntegrationTests.Imap;
 using Postern.IntegrationTests.Infrastructure;
+using Postern.Store;
 
 namespace Postern.IntegrationTests.Pop3;
 
@@ -152,6 +153,29 @@ public sealed class Pop3MailKitTests
         Assert.Equal(2, client.Count);
         Assert.Equal(retrieved, client.Size);
         await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task AMessageStoredBeforeCrlfSizesWereKeptIsMeasuredOnceAndRemembered()
+    {
+        await using var server = await Pop3TestServer.StartAsync();
+        var alice = await server.AddUserAsync(Alice);
+        var stored = await server.DeliverAsync(alice, "From: bob@example.test\nSubject: Old\n\nstored before the migration");
+        Assert.Equal(1, await server.Store.Database.WriteAsync(w => w.Command("UPDATE messages SET crlf_size = NULL").Execute(), CancellationToken.None));
+
+        using var client = NewClient();
+        await client.ConnectAsync("127.0.0.1", server.ImplicitTlsPort, SecureSocketOptions.SslOnConnect);
+        await client.AuthenticateAsync(Alice, Pop3TestServer.Password);
+        using var content = await client.GetStreamAsync(0);
+        var size = await client.GetMessageSizeAsync(0);
+        Assert.Equal(await CountAsync(content), size);
+        await client.DisconnectAsync(true);
+
+        // Kept, so the next login does not read the maildrop again to list it.
+        var inbox = await server.InboxAsync(alice);
+        var record = Assert.Single(await server.Store.Mail.ListMessagesAsync(inbox.Id, CancellationToken.None));
+        Assert.Equal(stored.Uid, record.Uid);
+        Assert.Equal(size, record.CrlfSize);
     }
 
     [Fact]
