@@ -185,7 +185,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             messageId = $"<{Guid.NewGuid():N}@{pathIdentity}>";
             article.Headers.Add("Message-ID", messageId);
         }
-        else if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId))
+        else if (!Protocols.Nntp.NntpSyntax.IsArticleMessageId(messageId))
         {
             return (messageId, "Invalid Message-ID header");
         }

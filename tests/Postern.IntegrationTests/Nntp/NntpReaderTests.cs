@@ -366,11 +366,17 @@ public sealed class NntpReaderTests
         Assert.StartsWith("441", await client.PostAsync("From: a@example.test\nSubject: x\n\nno newsgroups\n"));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(newsgroups: "no.such.group")));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "not-an-id")));
+
+        // RFC 5536 §3.1.3 (as INN checks on POST): "<" id-left "@" id-right ">", not just any "<...>".
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<@>")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<a<b@example.test>")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<no-at-sign.example.test>")));
         Assert.StartsWith("441", await client.PostAsync("\u0001\u0002 binary garbage without a colon\n"));
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<dup@example.test>")));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<dup@example.test>")));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(body: new string('x', 70 * 1024))));
-        Assert.Equal("211 1 1 1 example.general", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<\"quoted\"@[192.0.2.1]>")));
+        Assert.Equal("211 2 1 2 example.general", await client.CommandAsync("GROUP example.general"));
     }
 
     [Fact]
