@@ -122,6 +122,12 @@ public interface IMailStore
     /// <summary>A message's content read together with the check that it is still in its mailbox; null once it is expunged.</summary>
     Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Keeps the CRLF sizes (<see cref="MessageRecord.CrlfSize"/>) measured for messages stored before the store kept
+    /// them. A cache: lost in a crash, they are measured again.
+    /// </summary>
+    Task SaveCrlfSizesAsync(long mailboxId, IReadOnlyList<(long Uid, long CrlfSize)> sizes, CancellationToken cancellationToken);
+
     Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken);
 
     /// <summary>Removes messages. With onlyDeleted, only those flagged \Deleted (IMAP EXPUNGE); without, exactly the given UIDs (POP3 UPDATE).</summary>

@@ -40,6 +40,7 @@ public sealed record Mailbox(
 }
 
 /// <param name="SaveDate">When the message was saved into this mailbox (RFC 8514), if known.</param>
+/// <param name="CrlfSize">The size once every line ends in CRLF (<see cref="MessageSizes.WithCrlfLineEnds"/>); null for messages stored before it was kept.</param>
 public sealed record MessageRecord(
     long Id,
     long MailboxId,
@@ -50,7 +51,8 @@ public sealed record MessageRecord(
     MessageFlags Flags,
     IReadOnlyList<string> Keywords,
     long ModSeq,
-    DateTimeOffset? SaveDate = null);
+    DateTimeOffset? SaveDate = null,
+    long? CrlfSize = null);
 
 public sealed record MailboxStatus(long Messages, long Unseen, long Size, long UidNext, long UidValidity, long HighestModSeq, long Deleted);
 

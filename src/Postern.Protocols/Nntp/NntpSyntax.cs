@@ -25,6 +25,94 @@ public static class NntpSyntax
         return true;
     }
 
+    /// <summary>
+    /// The Message-ID an injecting agent accepts in an article (RFC 5536 §3.1.3), stricter than a command's (RFC 3977 §3.6):
+    /// "&lt;" id-left "@" id-right "&gt;", id-left a dot-atom-text or no-fold-quote, id-right a dot-atom-text or no-fold-literal.
+    /// INN refuses the others ("&lt;@&gt;", "&lt;a&lt;b@c&gt;") too.
+    /// </summary>
+    /// <remarks>
+    /// no-fold-quote = DQUOTE *( mqtext / "\\" / "\" DQUOTE ) mqtext *( ... ) DQUOTE;
+    /// no-fold-literal = "[" *( mdtext / "\[" / "\]" / "\\" ) mdtext *( ... ) "]".
+    /// </remarks>
+    public static bool IsArticleMessageId(string? text)
+    {
+        if (!IsMessageId(text))
+        {
+            return false;
+        }
+
+        var core = text.AsSpan(1, text!.Length - 2);
+        int at;
+        if (core.StartsWith('"'))
+        {
+            at = EndOfEscaped(core, '"', c => c is '!' or (>= '#' and <= '=') or (>= '?' and <= '[') or (>= ']' and <= '~'), c => c is '\\' or '"');
+        }
+        else
+        {
+            at = core.IndexOf('@');
+            if (at < 0 || !IsDotAtomText(core[..at]))
+            {
+                return false;
+            }
+        }
+
+        if (at < 0 || at >= core.Length || core[at] != '@')
+        {
+            return false;
+        }
+
+        var right = core[(at + 1)..];
+        return right.StartsWith('[')
+            ? EndOfEscaped(right, ']', c => c is (>= '!' and <= '=') or (>= '?' and <= 'Z') or (>= '^' and <= '~'), c => c is '[' or ']' or '\\') == right.Length
+            : IsDotAtomText(right);
+    }
+
+    // RFC 5322 §3.2.3: 1*atext *("." 1*atext).
+    private static bool IsDotAtomText(ReadOnlySpan<char> text)
+    {
+        foreach (var atom in text.Split('.'))
+        {
+            if (atom.Start.Equals(atom.End) || text[atom].ContainsAnyExcept(s_atext))
+            {
+                return false;
+            }
+        }
+
+        return !text.IsEmpty;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> s_atext =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~");
+
+    /// <summary>Where a quote or literal that opens at 0 ends (the index after its closing character), or -1.</summary>
+    private static int EndOfEscaped(ReadOnlySpan<char> text, char close, Func<char, bool> isText, Func<char, bool> isEscapable)
+    {
+        var hasText = false;
+        for (var i = 1; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == close)
+            {
+                return hasText ? i + 1 : -1;
+            }
+
+            if (c == '\\' && i + 1 < text.Length && isEscapable(text[i + 1]))
+            {
+                i++;
+            }
+            else if (isText(c))
+            {
+                hasText = true;
+            }
+            else
+            {
+                return -1;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>RFC 3977 §6: an article number is 1 to 16 digits; values beyond a long are refused.</summary>
     public static bool TryParseNumber(string text, out long number) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number) && number is >= 0 && text.Length <= 16;

@@ -58,8 +58,11 @@ internal sealed class NewsArticle
         }
     }
 
-    /// <summary>A header's raw value unfolded: CRLF removed, TAB turned into space (RFC 3977 §8.3.2).</summary>
-    public static string? RawValue(HeaderList headers, string field)
+    /// <summary>
+    /// A header's octets as the article has them, unfolded: CR and LF removed, TAB (and NUL) turned into space
+    /// (RFC 3977 §8.3.2). OVER and HDR send these octets, 8-bit or not, as HEAD does and as INN does.
+    /// </summary>
+    public static byte[]? RawOctets(HeaderList headers, string field)
     {
         var index = headers.IndexOf(field);
         if (index < 0)
@@ -67,20 +70,24 @@ internal sealed class NewsArticle
             return null;
         }
 
-        var raw = Decode(headers[index].RawValue);
-        var builder = new StringBuilder(raw.Length);
-        foreach (var c in raw)
+        var raw = headers[index].RawValue;
+        var unfolded = new byte[raw.Length];
+        var length = 0;
+        foreach (var octet in raw)
         {
-            if (c is '\r' or '\n')
+            if (octet is (byte)'\r' or (byte)'\n')
             {
                 continue;
             }
 
-            builder.Append(c is '\t' or '\0' ? ' ' : c);
+            unfolded[length++] = octet is (byte)'\t' or 0 ? (byte)' ' : octet;
         }
 
-        return builder.ToString().Trim();
+        return unfolded.AsSpan(0, length).Trim((byte)' ').ToArray();
     }
+
+    /// <summary>A header's value unfolded (<see cref="RawOctets"/>), as text for matching and comparing.</summary>
+    public static string? RawValue(HeaderList headers, string field) => RawOctets(headers, field) is { } octets ? Decode(octets) : null;
 
     public string? Get(string field) => RawValue(Headers, field);
 
@@ -88,9 +95,9 @@ internal sealed class NewsArticle
 
     /// <summary>
     /// A header's octets as text: UTF-8 (RFC 6532) when they are, else Latin-1, as old newsreaders wrote unencoded 8-bit
-    /// headers; each octet stays a character instead of all becoming U+FFFD in OVER and HDR.
+    /// headers; each octet stays a character instead of all becoming U+FFFD when an XPAT pattern is matched.
     /// </summary>
-    private static string Decode(byte[] raw)
+    public static string Decode(byte[] raw)
     {
         try
         {
@@ -143,8 +150,38 @@ internal sealed class NewsArticle
             stream.Write("\r\n"u8);
         }
 
-        stream.Write(Body.Span);
+        WriteWithCrlfLineEnds(stream, Body.Span);
         return stream.ToArray();
+    }
+
+    /// <summary>
+    /// Content with every line ending in CRLF, the last one included: the article as ARTICLE sends it, so that the
+    /// :bytes and :lines that OVER and HDR give agree with it (RFC 3977 §8.4.2). A message filed over IMAP may have
+    /// bare LFs or no final line break.
+    /// </summary>
+    public static byte[] WithCrlfLineEnds(ReadOnlySpan<byte> content)
+    {
+        using var stream = new MemoryStream(content.Length + 2);
+        WriteWithCrlfLineEnds(stream, content);
+        return stream.ToArray();
+    }
+
+    private static void WriteWithCrlfLineEnds(Stream stream, ReadOnlySpan<byte> content)
+    {
+        if (content.IsEmpty || (content.EndsWith("\r\n"u8) && content.Count((byte)'\n') == content.Count("\r\n"u8)))
+        {
+            stream.Write(content);
+            return;
+        }
+
+        while (!content.IsEmpty)
+        {
+            var lf = content.IndexOf((byte)'\n');
+            var line = lf < 0 ? content : content[..lf];
+            stream.Write(line.EndsWith("\r"u8) ? line[..^1] : line);
+            stream.Write("\r\n"u8);
+            content = lf < 0 ? [] : content[(lf + 1)..];
+        }
     }
 
     /// <summary>Length of the header block and where the body starts (after the first empty line).</summary>

@@ -170,7 +170,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         // The article exists already (copied from another public folder, or appended twice): file a local copy,
         // without a history entry or a feed entry, so peers are not offered it again.
-        var copy = await store.PublicFolders.AppendAsync(folder.Id, content, messageId: null, now, cancellationToken).ConfigureAwait(false);
+        var copy = await store.PublicFolders.AppendAsync(folder.Id, NewsArticle.WithCrlfLineEnds(content.Span), messageId: null, now, cancellationToken).ConfigureAwait(false);
         return copy.IsOk
             ? new IntakeResult(IntakeOutcome.Accepted, messageId, "Copy filed", copy.Value)
             : new IntakeResult(IntakeOutcome.Failed, messageId, copy.Message ?? "Cannot store the message now");
@@ -185,7 +185,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             messageId = $"<{Guid.NewGuid():N}@{pathIdentity}>";
             article.Headers.Add("Message-ID", messageId);
         }
-        else if (!Protocols.Nntp.NntpSyntax.IsMessageId(messageId))
+        else if (!Protocols.Nntp.NntpSyntax.IsArticleMessageId(messageId))
         {
             return (messageId, "Invalid Message-ID header");
         }
@@ -286,6 +286,14 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         if (article.Get("Approved") is null && targets.Any(f => f.Moderated))
         {
             return await RejectAndRememberAsync(messageId, "Unapproved article in a moderated group", cancellationToken).ConfigureAwait(false);
+        }
+
+        // From a logged-on account rather than a peer, Approved counts only if that account may moderate, as for POST
+        // (RFC 5537 §3.5): otherwise any reader could publish past the moderator. Not remembered, so the genuine
+        // approved article is still taken from a peer.
+        if (!trustedPeer && targets.Any(f => f.Moderated && !f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)))
+        {
+            return Reject(messageId, "Approved by an account that may not moderate this group");
         }
 
         var result = await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, now, cancellationToken).ConfigureAwait(false);

@@ -350,6 +350,18 @@ internal sealed partial class NntpSession
         _channel.WriteLine(line);
     }
 
+    /// <summary>One line of a multi-line block as octets (an article's 8-bit header values), dot-stuffed.</summary>
+    private void WriteDataLine(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith("."u8))
+        {
+            _channel.Write("."u8);
+        }
+
+        _channel.Write(line);
+        _channel.Write("\r\n"u8);
+    }
+
     /// <summary>The administrator's message of the day (setting nntp.motd, "\n" between lines), or null.</summary>
     private string? Motd => _config.Settings.TryGetValue(NntpDefaults.MotdSetting, out var motd) && !string.IsNullOrWhiteSpace(motd)
         ? motd.Replace("\\n", "\n", StringComparison.Ordinal)

@@ -4,7 +4,7 @@ using Postern.Store;
 namespace Postern.Server.Pop3;
 
 /// <summary>One message of the maildrop as the session sees it (RFC 1939 message numbers start at 1).</summary>
-internal sealed class Pop3Message(int number, MessageRecord record, string uniqueId)
+internal sealed class Pop3Message(int number, MessageRecord record, string uniqueId, long size)
 {
     public int Number { get; } = number;
 
@@ -13,7 +13,11 @@ internal sealed class Pop3Message(int number, MessageRecord record, string uniqu
     /// <summary>RFC 1939 §7 UIDL: 1 to 70 characters in 0x21..0x7E, never reused for another message.</summary>
     public string UniqueId { get; } = uniqueId;
 
-    public long Size => Record.Size;
+    /// <summary>
+    /// RFC 1939 §5 LIST: "the exact size of the message", the octets RETR sends before byte-stuffing; every line then
+    /// ends in CRLF, so this can exceed the stored size (bare LFs, no final line break), and clients such as fetchmail compare.
+    /// </summary>
+    public long Size { get; } = size;
 
     /// <summary>Marked by DELE; removed from the store only in the UPDATE state.</summary>
     public bool Deleted { get; set; }
@@ -75,10 +79,24 @@ internal sealed class Pop3Maildrop
             inbox = await mail.GetMailboxByIdAsync(inbox.Id, cancellationToken).ConfigureAwait(false) ?? inbox;
             var records = await mail.ListMessagesAsync(inbox.Id, cancellationToken).ConfigureAwait(false);
             var messages = new List<Pop3Message>(records.Count);
+            List<(long Uid, long CrlfSize)> measured = [];
             foreach (var record in records)
             {
                 var uniqueId = string.Create(CultureInfo.InvariantCulture, $"{inbox.UidValidity}.{record.Uid}");
-                messages.Add(new Pop3Message(messages.Count + 1, record, uniqueId));
+                var size = record.CrlfSize;
+                if (size is null && await mail.ReadMessageContentAsync(inbox.Id, record.Uid, cancellationToken).ConfigureAwait(false) is { } content)
+                {
+                    // Stored before the store kept this size: measured once, and kept for the next login.
+                    size = MessageSizes.WithCrlfLineEnds(content);
+                    measured.Add((record.Uid, size.Value));
+                }
+
+                messages.Add(new Pop3Message(messages.Count + 1, record, uniqueId, size ?? record.Size));
+            }
+
+            if (measured.Count > 0)
+            {
+                await mail.SaveCrlfSizesAsync(inbox.Id, measured, cancellationToken).ConfigureAwait(false);
             }
 
             return new Pop3Maildrop(mail, account, inbox, messages);

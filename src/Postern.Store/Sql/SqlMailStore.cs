@@ -8,7 +8,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
 
     // The keyword list only where one mailbox is looked up by name (SELECT, APPEND), not for LIST or every sync.
     private const string MailboxColumnsWithKeywords = MailboxColumns + ", keywords";
-    private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved";
+    private const string MessageColumns = "id, mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved, crlf_size";
 
     /// <summary>How long a mailbox's keyword list may grow before keywords no message carries are dropped from it.</summary>
     private const int KeywordListPruneThreshold = 1024;
@@ -177,7 +177,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
             }
 
             var blobId = InsertBlob(w, content);
-            var result = InsertMessage(w, mailboxId, blobId, content.Length, internalDate, flags, keywords);
+            var result = InsertMessage(w, mailboxId, blobId, content.Length, MessageSizes.WithCrlfLineEnds(content.Span), internalDate, flags, keywords);
             RegisterKeywords(w, mailboxId, keywords);
             return StoreResult<AppendResult>.Ok(result);
         }, cancellationToken);
@@ -218,7 +218,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
             foreach (var message in messages)
             {
                 var blobId = InsertBlob(w, message.Content);
-                results.Add(InsertMessage(w, mailboxId, blobId, message.Content.Length, message.InternalDate, message.Flags, message.Keywords));
+                results.Add(InsertMessage(w, mailboxId, blobId, message.Content.Length, MessageSizes.WithCrlfLineEnds(message.Content.Span), message.InternalDate, message.Flags, message.Keywords));
             }
 
             RegisterKeywords(w, mailboxId, [.. messages.SelectMany(m => m.Keywords)]);
@@ -230,10 +230,11 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
         database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {
             var blobId = InsertBlob(w, content);
+            var crlfSize = MessageSizes.WithCrlfLineEnds(content.Span);
             var results = new List<AppendResult>(localMailboxIds.Count);
             foreach (var mailboxId in localMailboxIds)
             {
-                results.Add(InsertMessage(w, mailboxId, blobId, content.Length, receivedAt, MessageFlags.None, []));
+                results.Add(InsertMessage(w, mailboxId, blobId, content.Length, crlfSize, receivedAt, MessageFlags.None, []));
             }
 
             if (outbound is not null && outbound.Recipients.Count > 0)
@@ -354,7 +355,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
             foreach (var source in sources)
             {
                 // RFC 3501 §6.4.7: flags and internal date are preserved; the copy gets \Recent in the target.
-                var appended = InsertMessage(w, targetMailboxId, source.BlobId, source.Size, source.InternalDate, source.Flags, source.Keywords);
+                var appended = InsertMessage(w, targetMailboxId, source.BlobId, source.Size, source.CrlfSize, source.InternalDate, source.Flags, source.Keywords);
                 sourceUids.Add(source.Uid);
                 destinationUids.Add(appended.Uid);
             }
@@ -383,17 +384,28 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
     public Task<long> GetAccountUsageAsync(long accountId, CancellationToken cancellationToken) =>
         database.ReadAsync(c => c.CreateCommand("SELECT CAST(COALESCE(SUM(m.size), 0) AS BIGINT) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = @a", ("@a", accountId)).Scalar<long>(), cancellationToken);
 
+    public Task SaveCrlfSizesAsync(long mailboxId, IReadOnlyList<(long Uid, long CrlfSize)> sizes, CancellationToken cancellationToken) =>
+        database.WriteVolatileAsync(w =>
+        {
+            foreach (var (uid, crlfSize) in sizes)
+            {
+                w.Command("UPDATE messages SET crlf_size = @s WHERE mailbox_id = @m AND uid = @u", ("@s", crlfSize), ("@m", mailboxId), ("@u", uid)).Execute();
+            }
+
+            return sizes.Count;
+        }, cancellationToken);
+
     internal static long InsertBlob(WriteContext w, ReadOnlyMemory<byte> content) =>
         w.Command(w.Dialect.InsertBlob, ("@s", content.Length), ("@d", content.ToArray())).Scalar<long>();
 
-    private AppendResult InsertMessage(WriteContext w, long mailboxId, long blobId, long size, DateTimeOffset internalDate, MessageFlags flags, IReadOnlyList<string> keywords)
+    private AppendResult InsertMessage(WriteContext w, long mailboxId, long blobId, long size, long? crlfSize, DateTimeOffset internalDate, MessageFlags flags, IReadOnlyList<string> keywords)
     {
         // UID and MODSEQ are allocated in the same transaction as the row, so they never repeat or skip backwards.
         var allocated = w.Command("UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = @m RETURNING uid_next - 1, highest_modseq, uid_validity", ("@m", mailboxId))
             .QuerySingle(r => new AppendResult(mailboxId, r.GetInt64(2), r.GetInt64(0), r.GetInt64(1)))!;
         // The save date (RFC 8514) is now, also for COPY and MOVE, which keep the internal date.
-        w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, internal_date, flags, keywords, modseq, saved) VALUES (@m, @u, @b, @s, @d, @f, @k, @ms, @sv)",
-            ("@m", mailboxId), ("@u", allocated.Uid), ("@b", blobId), ("@s", size), ("@d", internalDate.ToUnixTimeMilliseconds()),
+        w.Command("INSERT INTO messages (mailbox_id, uid, blob_id, size, crlf_size, internal_date, flags, keywords, modseq, saved) VALUES (@m, @u, @b, @s, @cs, @d, @f, @k, @ms, @sv)",
+            ("@m", mailboxId), ("@u", allocated.Uid), ("@b", blobId), ("@s", size), ("@cs", crlfSize), ("@d", internalDate.ToUnixTimeMilliseconds()),
             ("@f", (long)flags), ("@k", string.Join(' ', keywords)), ("@ms", allocated.ModSeq), ("@sv", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Execute();
         w.AfterCommit(() => changes.Publish(new MailboxChange(mailboxId, MailboxChangeKind.Appended, allocated.ModSeq, [allocated.Uid])));
         return allocated;
@@ -480,6 +492,6 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
     {
         var keywords = r.GetString(7);
         return new MessageRecord(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetUnixMilliseconds(5), (MessageFlags)r.GetInt64(6),
-            SplitKeywords(keywords), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetUnixMilliseconds(9));
+            SplitKeywords(keywords), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetUnixMilliseconds(9), r.IsDBNull(10) ? null : r.GetInt64(10));
     }
 }

@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Text;
 using Postern.Server.Nntp;
 using Postern.Store;
 
@@ -5,6 +7,17 @@ namespace Postern.IntegrationTests.Nntp;
 
 public sealed class NntpReaderTests
 {
+    private static int Occurrences(byte[] octets, byte[] wanted)
+    {
+        var count = 0;
+        for (var span = octets.AsSpan(); span.IndexOf(wanted) is var at && at >= 0; span = span[(at + wanted.Length)..])
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     [Fact]
     public async Task Xpat_finds_articles_whose_header_matches_a_wildmat()
     {
@@ -28,6 +41,40 @@ public sealed class NntpReaderTests
         Assert.StartsWith("430", await client.CommandAsync("XPAT Subject <none@example.test> *"));
         Assert.StartsWith("501", await client.CommandAsync("XPAT Subject 1-"));
         Assert.StartsWith("501", await client.CommandAsync("XPAT"));
+    }
+
+    [Fact]
+    public async Task Over_and_hdr_carry_the_header_octets_as_head_does_even_when_they_are_not_utf8()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using (var poster = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.StartsWith("281", await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+            Assert.StartsWith("340", await poster.CommandAsync("POST"));
+
+            // A Latin-1 "é" (0xE9) as old newsreaders wrote it, and a folded Subject with a tab.
+            await poster.SendRawAsync([.. Encoding.ASCII.GetBytes("From: Reader <reader@example.test>\r\nNewsgroups: example.general\r\nMessage-ID: <latin1@example.test>\r\nSubject: Caf"),
+                0xE9, .. Encoding.ASCII.GetBytes(" au\r\n\tlait\r\n\r\nBody.\r\n.\r\n")]);
+            Assert.StartsWith("240", await poster.ReadLineAsync());
+        }
+
+        // Raw sockets: a text reader would itself turn the lone 0xE9 into U+FFFD.
+        using var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync("127.0.0.1", server.Port());
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTHINFO USER {NntpTestServer.User}\r\nAUTHINFO PASS {NntpTestServer.Password}\r\n"));
+        await stream.WriteAsync("GROUP example.general\r\nHEAD 1\r\nOVER 1\r\nXOVER 1\r\nHDR Subject 1\r\nXHDR Subject <latin1@example.test>\r\nXPAT Subject 1 Caf*\r\nQUIT\r\n"u8.ToArray());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var received = new MemoryStream();
+        await stream.CopyToAsync(received, timeout.Token);
+        var octets = received.ToArray();
+
+        byte[] subject = [.. "Caf"u8, 0xE9, .. " au lait"u8];
+        // HEAD as posted; OVER, XOVER, HDR, XHDR and XPAT unfolded, tab turned into a space, octets unchanged.
+        Assert.Equal(1, Occurrences(octets, [.. "\r\nSubject: Caf"u8, 0xE9, .. " au\r\n\tlait\r\n"u8]));
+        Assert.Equal(5, Occurrences(octets, subject));
+        Assert.Equal(0, Occurrences(octets, "\uFFFD"u8.ToArray()));
+        Assert.Equal(0, Occurrences(octets, "Caf\u00E9"u8.ToArray()));
     }
 
     [Fact]
@@ -319,11 +366,17 @@ public sealed class NntpReaderTests
         Assert.StartsWith("441", await client.PostAsync("From: a@example.test\nSubject: x\n\nno newsgroups\n"));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(newsgroups: "no.such.group")));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "not-an-id")));
+
+        // RFC 5536 §3.1.3 (as INN checks on POST): "<" id-left "@" id-right ">", not just any "<...>".
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<@>")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<a<b@example.test>")));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<no-at-sign.example.test>")));
         Assert.StartsWith("441", await client.PostAsync("\u0001\u0002 binary garbage without a colon\n"));
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<dup@example.test>")));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<dup@example.test>")));
         Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(body: new string('x', 70 * 1024))));
-        Assert.Equal("211 1 1 1 example.general", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<\"quoted\"@[192.0.2.1]>")));
+        Assert.Equal("211 2 1 2 example.general", await client.CommandAsync("GROUP example.general"));
     }
 
     [Fact]

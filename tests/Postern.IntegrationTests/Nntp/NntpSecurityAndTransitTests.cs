@@ -160,6 +160,30 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Fact]
+    public async Task A_logged_on_reader_cannot_feed_an_approved_article_into_a_moderated_group_past_the_moderator()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var folder = (await folders.FindNewsgroupAsync("example.general", CancellationToken.None))!;
+        Assert.Equal(StoreStatus.Ok, await folders.SetModerationAsync(folder.Id, true, "moderator@example.test", CancellationToken.None));
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+
+        // POST holds such an article for the moderator; IHAVE and TAKETHIS published it at once.
+        var approved = (string id) => TransitArticle(id).Replace("Subject: Relayed\n", "Subject: Relayed\nApproved: moderator@example.test\n", StringComparison.Ordinal);
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <self-approved@peer.test>"));
+        Assert.StartsWith("437", await client.SendArticleAsync(approved("<self-approved@peer.test>")));
+        Assert.StartsWith("203", await client.CommandAsync("MODE STREAM"));
+        await client.SendAsync("TAKETHIS <self-approved-2@peer.test>\r\n");
+        Assert.StartsWith("439", await client.SendArticleAsync(approved("<self-approved-2@peer.test>")));
+        Assert.Equal("211 0 1 0 example.general", await client.CommandAsync("GROUP example.general"));
+        Assert.Empty(await folders.FindByMessageIdAsync("<self-approved@peer.test>", CancellationToken.None));
+
+        // Not remembered: the genuine approved article is still wanted from a peer.
+        Assert.StartsWith("238", await client.CommandAsync("CHECK <self-approved@peer.test>"));
+    }
+
+    [Fact]
     public async Task IHaveStoresOnceAndAnswers435437()
     {
         await using var server = await NntpTestServer.StartAsync();

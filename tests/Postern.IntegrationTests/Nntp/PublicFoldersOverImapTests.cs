@@ -75,6 +75,32 @@ public sealed class PublicFoldersOverImapTests
     }
 
     [Fact]
+    public async Task An_article_appended_over_imap_without_a_final_line_break_has_the_bytes_article_sends()
+    {
+        await using var server = await StartAsync();
+        using (var imap = await RawImapAsync(server, Poster))
+        {
+            // MailKit always ends what it appends with a line break, so this APPEND is written by hand.
+            var message = "From: alice@example.test\r\nSubject: No final line break\r\nMessage-ID: <unended@example.test>\r\n\r\nfirst\nlast"u8.ToArray();
+            await imap.SendAsync($"a APPEND \"{FolderName}\" {{{message.Length}+}}\r\n");
+            await imap.SendAsync([.. message, .. "\r\n"u8]);
+            Assert.StartsWith("a OK", (await imap.ReadUntilTaggedAsync("a"))[^1], StringComparison.Ordinal);
+        }
+
+        await using var nntp = await NntpAsync(server, Poster);
+        Assert.StartsWith("211", await nntp.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("220", await nntp.CommandAsync("ARTICLE <unended@example.test>"));
+        var article = await nntp.ReadBlockAsync();
+        var octets = article.Sum(line => Encoding.UTF8.GetByteCount(line) + 2);
+
+        // RFC 3977 §8.4.2: :bytes counts the article as ARTICLE sends it, every line ending in CRLF.
+        Assert.StartsWith("225", await nntp.CommandAsync("HDR :bytes <unended@example.test>"));
+        Assert.Equal([$"0 {octets}"], await nntp.ReadBlockAsync());
+        Assert.StartsWith("224", await nntp.CommandAsync("OVER <unended@example.test>"));
+        Assert.Equal(octets.ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(await nntp.ReadBlockAsync()).Split('\t')[6]);
+    }
+
+    [Fact]
     public async Task Article_posted_over_nntp_is_read_over_imap_in_the_shared_namespace()
     {
         await using var server = await StartAsync();

@@ -1,6 +1,9 @@
+using System.Net.Sockets;
 using MailKit.Net.Pop3;
 using MailKit.Security;
+using Postern.IntegrationTests.Imap;
 using Postern.IntegrationTests.Infrastructure;
+using Postern.Store;
 
 namespace Postern.IntegrationTests.Pop3;
 
@@ -107,6 +110,72 @@ public sealed class Pop3MailKitTests
             Assert.Equal(0, client.Count);
             await client.DisconnectAsync(true);
         }
+    }
+
+    [Fact]
+    public async Task ListStatAndRetrAgreeOnTheSizeOfAMessageAppendedWithoutAFinalLineBreak()
+    {
+        await using var server = await Pop3TestServer.StartAsync(withImap: true);
+        var alice = await server.AddUserAsync(Alice);
+        // MailKit's APPEND always ends the message with a line break, so the APPEND is sent by hand.
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync("127.0.0.1", server.ImapPort);
+            using var imap = new RawImapClient(tcp);
+            Assert.StartsWith("* OK", await imap.ReadLineAsync(), StringComparison.Ordinal);
+            await imap.SendAsync($"a LOGIN {Alice} \"{Pop3TestServer.Password}\"\r\n");
+            Assert.StartsWith("a OK", (await imap.ReadUntilTaggedAsync("a"))[^1], StringComparison.Ordinal);
+            var message = "From: bob@example.test\r\nSubject: No final line break\r\n\r\nThe last line ends here."u8.ToArray();
+            await imap.SendAsync($"b APPEND INBOX {{{message.Length}+}}\r\n");
+            await imap.SendAsync([.. message, .. "\r\n"u8]);
+            Assert.StartsWith("b OK", (await imap.ReadUntilTaggedAsync("b"))[^1], StringComparison.Ordinal);
+        }
+
+        // Bare LFs as a script's APPEND may store them: RETR sends each as CRLF.
+        await server.DeliverAsync(alice, "From: bob@example.test\nSubject: Bare LF\n\nline one\nline two");
+        var stored = await server.Store.Mail.ReadMessageContentAsync((await server.InboxAsync(alice)).Id, 1, CancellationToken.None);
+        Assert.False(stored.AsSpan().EndsWith("\r\n"u8), "the IMAP APPEND added a final CRLF: nothing to test");
+
+        using var client = NewClient();
+        await client.ConnectAsync("127.0.0.1", server.ImplicitTlsPort, SecureSocketOptions.SslOnConnect);
+        await client.AuthenticateAsync(Alice, Pop3TestServer.Password);
+        var listed = await client.GetMessageSizesAsync();
+        long retrieved = 0;
+        for (var i = 0; i < client.Count; i++)
+        {
+            using var content = await client.GetStreamAsync(i);
+            var octets = await CountAsync(content);
+            Assert.Equal(octets, await client.GetMessageSizeAsync(i));
+            Assert.Equal(octets, listed[i]);
+            retrieved += octets;
+        }
+
+        Assert.Equal(2, client.Count);
+        Assert.Equal(retrieved, client.Size);
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task AMessageStoredBeforeCrlfSizesWereKeptIsMeasuredOnceAndRemembered()
+    {
+        await using var server = await Pop3TestServer.StartAsync();
+        var alice = await server.AddUserAsync(Alice);
+        var stored = await server.DeliverAsync(alice, "From: bob@example.test\nSubject: Old\n\nstored before the migration");
+        Assert.Equal(1, await server.Store.Database.WriteAsync(w => w.Command("UPDATE messages SET crlf_size = NULL").Execute(), CancellationToken.None));
+
+        using var client = NewClient();
+        await client.ConnectAsync("127.0.0.1", server.ImplicitTlsPort, SecureSocketOptions.SslOnConnect);
+        await client.AuthenticateAsync(Alice, Pop3TestServer.Password);
+        using var content = await client.GetStreamAsync(0);
+        var size = await client.GetMessageSizeAsync(0);
+        Assert.Equal(await CountAsync(content), size);
+        await client.DisconnectAsync(true);
+
+        // Kept, so the next login does not read the maildrop again to list it.
+        var inbox = await server.InboxAsync(alice);
+        var record = Assert.Single(await server.Store.Mail.ListMessagesAsync(inbox.Id, CancellationToken.None));
+        Assert.Equal(stored.Uid, record.Uid);
+        Assert.Equal(size, record.CrlfSize);
     }
 
     [Fact]
@@ -237,6 +306,19 @@ public sealed class Pop3MailKitTests
         await client.DisconnectAsync(true);
         await server.WaitForLocksReleasedAsync();
         return uids;
+    }
+
+    private static async Task<long> CountAsync(Stream stream)
+    {
+        var buffer = new byte[4096];
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            total += read;
+        }
+
+        return total;
     }
 
     private static Pop3Client NewClient() => new()

@@ -1,5 +1,6 @@
 using System.Text;
 using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Imap;
 using Postern.Server.Pop3;
 using Postern.Store;
 
@@ -30,7 +31,12 @@ internal sealed class Pop3TestServer : IAsyncDisposable
 
     public int SecureChannelPort => Server.PortOf(SecureName, BindingMode.StartTls);
 
-    public static async Task<Pop3TestServer> StartAsync(Func<VirtualServer, VirtualServer>? configure = null, TimeSpan? lockLifetime = null)
+    /// <summary>An IMAP virtual server on the same store (plain, clear-text login allowed), when asked for.</summary>
+    public int ImapPort => Server.PortOf(ImapName, BindingMode.StartTls);
+
+    public const string ImapName = "IMAP";
+
+    public static async Task<Pop3TestServer> StartAsync(Func<VirtualServer, VirtualServer>? configure = null, TimeSpan? lockLifetime = null, bool withImap = false)
     {
         var defaults = Pop3Defaults.Create("mail.example.test")[0];
         var plain = defaults with
@@ -47,10 +53,21 @@ internal sealed class Pop3TestServer : IAsyncDisposable
             Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls)],
             Security = defaults.Security with { RequireSecureChannel = true },
         };
+        var imap = new VirtualServer
+        {
+            Name = ImapName,
+            Protocol = ServiceProtocol.Imap,
+            Bindings = [new Binding("127.0.0.1", 0, BindingMode.StartTls)],
+            Security = new SecurityOptions { AllowPlaintextAuthentication = true },
+        };
         Pop3ProtocolHandler? handler = null;
         var server = await InProcessServer.StartAsync(
-            context => [handler = new Pop3ProtocolHandler(context, lockLifetime)],
-            [configure?.Invoke(plain) ?? plain, configure?.Invoke(secure) ?? secure]);
+            context => withImap
+                ? [handler = new Pop3ProtocolHandler(context, lockLifetime), new ImapProtocolHandler(context)]
+                : [handler = new Pop3ProtocolHandler(context, lockLifetime)],
+            withImap
+                ? [configure?.Invoke(plain) ?? plain, configure?.Invoke(secure) ?? secure, imap]
+                : [configure?.Invoke(plain) ?? plain, configure?.Invoke(secure) ?? secure]);
         return new Pop3TestServer(server, handler!);
     }
 

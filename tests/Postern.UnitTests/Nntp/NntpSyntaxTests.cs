@@ -16,6 +16,26 @@ public sealed class NntpSyntaxTests
     [InlineData(null, false)]
     public void MessageIds(string? id, bool valid) => Assert.Equal(valid, NntpSyntax.IsMessageId(id));
 
+    [Theory]
+    [InlineData("<a@b>", true)]
+    [InlineData("<abc.123$x@host.example>", true)]
+    [InlineData("<a.b!#$%&'*+/=?^_`{|}~-@c>", true)]
+    [InlineData("<\"quoted\\\"local\"@example.test>", true)]
+    [InlineData("<a@[literal.part]>", true)]
+    [InlineData("<@>", false)]
+    [InlineData("<@b>", false)]
+    [InlineData("<a@>", false)]
+    [InlineData("<a<b@c>", false)]
+    [InlineData("<a..b@c>", false)]
+    [InlineData("<.a@c>", false)]
+    [InlineData("<a@b@c>", false)]
+    [InlineData("<a\"q\"@c>", false)]
+    [InlineData("<\"\"@c>", false)]
+    [InlineData("<a@[]>", false)]
+    [InlineData("<a@[x[y]>", false)]
+    [InlineData("<a,b@c>", false)]
+    public void InjectedMessageIdsFollowRfc5536(string id, bool valid) => Assert.Equal(valid, NntpSyntax.IsArticleMessageId(id));
+
     [Fact]
     public void OverlongMessageIdIsInvalid() => Assert.False(NntpSyntax.IsMessageId("<" + new string('a', 250) + "@b>"));
 

@@ -48,6 +48,21 @@ public sealed class Pop3MessageEncoderTests
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData("a\r\nno newline")]
+    [InlineData("a\r")]
+    [InlineData("a\n.b\r\nc\n")]
+    [InlineData("\n\n\r\n\r\r\n.x")]
+    [InlineData(Message)]
+    public void TheCrlfSizeIsWhatRetrSendsBeforeStuffing(string content)
+    {
+        // LIST and STAT report this size (RFC 1939 §5): the reply without its terminator and its byte-stuffing.
+        var sent = Encode(content, null, 3)[..^".\r\n".Length];
+        var unstuffed = string.Join("\r\n", sent.Split("\r\n").Select(line => line.StartsWith('.') ? line[1..] : line));
+        Assert.Equal(unstuffed.Length, Postern.Store.MessageSizes.WithCrlfLineEnds(Encoding.ASCII.GetBytes(content)));
+    }
+
+    [Theory]
     [InlineData(0, "Subject: hi\r\nFrom: a@example.test\r\n\r\n.\r\n")]
     [InlineData(1, "Subject: hi\r\nFrom: a@example.test\r\n\r\nline 1\r\n.\r\n")]
     [InlineData(3, "Subject: hi\r\nFrom: a@example.test\r\n\r\nline 1\r\n..hidden\r\n...two\r\n.\r\n")]

@@ -255,6 +255,10 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
     // Public messages live in the same blobs table.
     public Task<byte[]> ReadContentAsync(long blobId, CancellationToken cancellationToken) => Inner.ReadContentAsync(blobId, cancellationToken);
 
+    // POP3 reads only the account's INBOX; a public folder's sizes are never measured for it.
+    public Task SaveCrlfSizesAsync(long mailboxId, IReadOnlyList<(long Uid, long CrlfSize)> sizes, CancellationToken cancellationToken) =>
+        IsPublic(mailboxId) ? Task.CompletedTask : Inner.SaveCrlfSizesAsync(mailboxId, sizes, cancellationToken);
+
     public async Task<byte[]?> ReadMessageContentAsync(long mailboxId, long uid, CancellationToken cancellationToken)
     {
         if (!IsPublic(mailboxId))

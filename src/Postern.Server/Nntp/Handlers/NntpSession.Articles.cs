@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Postern.Protocols.Nntp;
@@ -247,24 +248,25 @@ internal sealed partial class NntpSession
 
         var byId = argument?.StartsWith('<') == true;
         _channel.WriteLine("224 Overview information follows");
-        var line = new StringBuilder(512);
+        var line = new ArrayBufferWriter<byte>(512);
         await foreach (var page in PagesAsync(selection.FolderId, selection.First, 0, selection.High, cancellationToken).ConfigureAwait(false))
         {
             var xref = await XrefsAsync(page, cancellationToken).ConfigureAwait(false);
             foreach (var message in page)
             {
                 var headers = NewsArticle.ParseHeaders(message.Headers);
-                line.Clear();
+                line.ResetWrittenCount();
 
                 // RFC 3977 §8.3.2: by message-id the article number is 0 unless it is in the current group.
-                line.Append(byId && message.FolderId != _group?.Id ? 0 : message.Number);
+                Encoding.ASCII.GetBytes((byId && message.FolderId != _group?.Id ? 0 : message.Number).ToString(CultureInfo.InvariantCulture), line);
                 foreach (var field in s_overviewFields)
                 {
-                    line.Append('\t').Append(NewsArticle.RawValue(headers, field) ?? "");
+                    line.Write("\t"u8);
+                    line.Write(NewsArticle.RawOctets(headers, field));
                 }
 
-                line.Append('\t').Append(message.Size).Append('\t').Append(message.Lines).Append("\tXref: ").Append(xref(message));
-                WriteDataLine(line.ToString());
+                Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"\t{message.Size}\t{message.Lines}\tXref: {xref(message)}"), line);
+                WriteDataLine(line.WrittenSpan);
             }
         }
 
@@ -302,20 +304,21 @@ internal sealed partial class NntpSession
             var xref = isXref ? await XrefsAsync(page, cancellationToken).ConfigureAwait(false) : null;
             foreach (var message in page)
             {
+                // The header's octets as the article has them, 8-bit or not (RFC 3977 §8.5.2, as HEAD sends them).
                 var value = field.ToLowerInvariant() switch
                 {
-                    ":bytes" => message.Size.ToString(CultureInfo.InvariantCulture),
-                    ":lines" => message.Lines.ToString(CultureInfo.InvariantCulture),
-                    "xref" => xref!(message),
-                    _ => NewsArticle.RawValue(NewsArticle.ParseHeaders(message.Headers), field) ?? "",
+                    ":bytes" => Encoding.ASCII.GetBytes(message.Size.ToString(CultureInfo.InvariantCulture)),
+                    ":lines" => Encoding.ASCII.GetBytes(message.Lines.ToString(CultureInfo.InvariantCulture)),
+                    "xref" => Encoding.UTF8.GetBytes(xref!(message)),
+                    _ => NewsArticle.RawOctets(NewsArticle.ParseHeaders(message.Headers), field) ?? [],
                 };
-                if (pattern is not null && !Wildmat.Matches(pattern, value))
+                if (pattern is not null && !Wildmat.Matches(pattern, NewsArticle.Decode(value)))
                 {
                     continue;
                 }
 
                 var number = byId ? (command.Keyword == "HDR" ? "0" : message.MessageId ?? "0") : message.Number.ToString(CultureInfo.InvariantCulture);
-                WriteDataLine($"{number} {value}");
+                WriteDataLine([.. Encoding.UTF8.GetBytes(number + " "), .. value]);
             }
         }
 
