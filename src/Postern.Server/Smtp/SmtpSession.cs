@@ -79,8 +79,9 @@ internal sealed partial class SmtpSession
                 continue;
             }
 
-            // RFC 5321 §4.5.3.1.4: 512 octets per command line; only AUTH may be longer (RFC 4954 §4).
-            if (command.Verb != SmtpVerb.Auth && line.Bytes.Length + 2 > _settings.MaxCommandLine)
+            // RFC 5321 §4.5.3.1.4: 512 octets per command line, more where an extension says so; AUTH may be longer still
+            // (RFC 4954 §4).
+            if (command.Verb != SmtpVerb.Auth && line.Bytes.Length + 2 > _settings.MaxCommandLine + ParameterAllowance(command.Verb))
             {
                 if (command.Verb == SmtpVerb.Bdat)
                 {
@@ -118,6 +119,18 @@ internal sealed partial class SmtpSession
             await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Octets the advertised extensions add to a MAIL or RCPT line: SIZE 26 (RFC 1870 §3), ENVID and RET 100 and NOTIFY
+    /// and ORCPT 500 (RFC 3461 §4), AUTH= 500 (RFC 4954 §3), BODY and SMTPUTF8 a few more. A relay passing these on
+    /// exceeds 512 octets and must not be refused for it.
+    /// </summary>
+    private static int ParameterAllowance(SmtpVerb verb) => verb switch
+    {
+        SmtpVerb.Mail => 26 + 100 + 500 + 16 + 10,
+        SmtpVerb.Rcpt => 500 + 10,
+        _ => 0,
+    };
 
     private async Task ExecuteAsync(SmtpCommand command, CancellationToken cancellationToken)
     {

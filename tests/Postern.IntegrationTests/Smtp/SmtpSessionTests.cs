@@ -284,6 +284,28 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task MailAndRcptMayExceed512OctetsByWhatTheirParametersAdd()
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+
+        // A relay passes on a long sender with SIZE, BODY, RET, a 100-character ENVID, AUTH= and SMTPUTF8.
+        var longAddress = new string('c', 64) + "@" + string.Concat(Enumerable.Repeat(new string('d', 60) + ".", 2)) + "outside.test";
+        var mail = $"MAIL FROM:<{longAddress}> SIZE=1000 BODY=8BITMIME RET=HDRS ENVID={new string('e', 100)} AUTH={longAddress} SMTPUTF8";
+        Assert.True(mail.Length + 2 > 512);
+        Assert.StartsWith("250 2.1.0", await raw.CommandAsync(mail));
+
+        // And a recipient with NOTIFY and a long ORCPT.
+        var rcpt = $"RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;{longAddress}+2C{new string('f', 280)}";
+        Assert.True(rcpt.Length + 2 > 512);
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync(rcpt));
+
+        // Other commands keep the 512-octet limit.
+        Assert.StartsWith("500 5.5.2", await raw.CommandAsync("NOOP " + new string('a', 600)));
+    }
+
+    [Fact]
     public async Task GarbageFloodEndsWith421()
     {
         await using var server = await StartAsync("example.test", InboundServer(new ConnectionLimits { MaxBadCommands = 5 }));
