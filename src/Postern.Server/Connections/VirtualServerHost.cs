@@ -146,6 +146,10 @@ public sealed class VirtualServerHost : IAsyncDisposable
         private Socket? _socket;
         private Task? _acceptLoop;
         private int _connections;
+        private int _refusingOverTls;
+
+        /// <summary>Refused implicit-TLS connections that may be in their handshake at once (each to hear the busy reply).</summary>
+        private const int MaxRefusingOverTls = 32;
 
         public VirtualServerRuntime Runtime { get; set; } = runtime;
 
@@ -217,6 +221,30 @@ public sealed class VirtualServerHost : IAsyncDisposable
             }
         }
 
+        /// <summary>
+        /// On an implicit-TLS port the busy reply can only be said inside TLS: a connection closed before the handshake
+        /// looks to a mail client like a broken or intercepted server (a security error), not "try again later", and it
+        /// retries at once. So a refused client still gets its handshake, but only so many at a time: past that, a flood
+        /// must not cost a handshake per connection, and the connection just closes.
+        /// </summary>
+        private async Task<bool> HandshakeToRefuseAsync(MailConnection connection)
+        {
+            if (Interlocked.Increment(ref _refusingOverTls) > MaxRefusingOverTls)
+            {
+                Interlocked.Decrement(ref _refusingOverTls);
+                return false;
+            }
+
+            try
+            {
+                return await connection.UpgradeToTlsAsync(_stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _refusingOverTls);
+            }
+        }
+
         private async Task HandleAsync(Socket client)
         {
             var runtime = Runtime;
@@ -234,7 +262,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 if (total > limits.MaxConnections || (perAddressApplies && fromAddress > limits.MaxConnectionsPerAddress))
                 {
                     metrics?.ConnectionRefused();
-                    if (binding.Mode == BindingMode.StartTls)
+                    if (binding.Mode == BindingMode.StartTls || await HandshakeToRefuseAsync(connection).ConfigureAwait(false))
                     {
                         await connection.Output.WriteAsync(handler.BusyReply, _stop.Token).ConfigureAwait(false);
                     }

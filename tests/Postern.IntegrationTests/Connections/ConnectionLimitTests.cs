@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -61,6 +62,42 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
         Assert.True(stats.ExitCode == 0, stats.Error);
         return JsonDocument.Parse(stats.Output).RootElement.GetProperty("protocols").EnumerateArray()
             .Single(p => p.GetProperty("protocol").GetString() == "pop3").GetProperty("connectionsRefused").GetInt64();
+    }
+
+    [Fact]
+    public async Task On_an_implicit_TLS_port_the_busy_reply_comes_over_TLS()
+    {
+        var held = new List<IDisposable>();
+        try
+        {
+            await SetLimitsAsync("maxConnections=1", "maxConnectionsPerAddress=50");
+            var (first, greeting) = await ConnectTlsAsync();
+            held.Add(first);
+            Assert.StartsWith("+OK", greeting, StringComparison.Ordinal);
+
+            // A client of POP3S past the limit is told so in POP3, not by a TLS handshake cut short (which a mail client
+            // shows as a certificate or security error).
+            var (second, reply) = await ConnectTlsAsync();
+            held.Add(second);
+            Assert.StartsWith("-ERR [SYS/TEMP]", reply, StringComparison.Ordinal);
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+            await SetLimitsAsync("maxConnections=2000");
+        }
+    }
+
+    private async Task<(SslStream Tls, string Greeting)> ConnectTlsAsync()
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", _server.Port(995));
+        var tls = new SslStream(client.GetStream(), false, _server.ChainsToRoot);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "mail.example.test" }, timeout.Token);
+        var buffer = new byte[512];
+        var read = await tls.ReadAsync(buffer, timeout.Token);
+        return (tls, Encoding.ASCII.GetString(buffer, 0, read));
     }
 
     [Fact]
