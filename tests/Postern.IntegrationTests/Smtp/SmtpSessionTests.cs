@@ -142,6 +142,11 @@ public sealed class SmtpSessionTests
         await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
         await raw.CommandAsync("EHLO client.test");
         Assert.StartsWith("552 5.3.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=20000"));
+
+        // RFC 1870 §3: size-value is up to 20 digits, more than a long holds; such a size is too big, not a syntax error.
+        Assert.StartsWith("552 5.3.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=99999999999999999999"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=999999999999999999999"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=-1"));
         Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
         Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
         Assert.StartsWith("354", await raw.CommandAsync("DATA"));
