@@ -20,6 +20,9 @@ public sealed class VirtualServerHost : IAsyncDisposable
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), Listener> _listeners = new();
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), ListenerStatus> _failed = new();
     private readonly ConcurrentDictionary<long, VirtualServer> _current = new();
+
+    // Per virtual server, shared by all its bindings: maxConnections and maxConnectionsPerAddress are the virtual server's.
+    private readonly ConcurrentDictionary<long, ConnectionCounts> _counts = new();
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
@@ -60,6 +63,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
             foreach (var gone in _current.Keys.Except(servers.Select(s => s.Id)).ToList())
             {
                 _current.TryRemove(gone, out _);
+                _counts.TryRemove(gone, out _);
             }
 
             var wanted = new Dictionary<(long, string, int, BindingMode), (VirtualServer Server, Binding Binding)>();
@@ -141,11 +145,9 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
     private sealed class Listener(VirtualServerHost host, VirtualServerRuntime runtime, Binding binding)
     {
-        private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
         private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(host._shutdown.Token);
         private Socket? _socket;
         private Task? _acceptLoop;
-        private int _connections;
         private int _refusingOverTls;
 
         /// <summary>Refused implicit-TLS connections that may be in their handshake at once (each to hear the busy reply).</summary>
@@ -250,8 +252,8 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var runtime = Runtime;
             var handler = host._handlers[runtime.Config.Protocol];
             var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
-            var total = Interlocked.Increment(ref _connections);
-            var fromAddress = _perAddress.AddOrUpdate(remote, 1, (_, n) => n + 1);
+            var counts = host._counts.GetOrAdd(runtime.Config.Id, _ => new ConnectionCounts());
+            var (total, fromAddress) = counts.Open(remote);
             var metrics = ServerMetrics.For(runtime.Config.Protocol);
             metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
@@ -298,11 +300,26 @@ public sealed class VirtualServerHost : IAsyncDisposable
             finally
             {
                 metrics?.ConnectionClosed();
-                Interlocked.Decrement(ref _connections);
-                if (_perAddress.AddOrUpdate(remote, 0, (_, n) => n - 1) <= 0)
-                {
-                    _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(remote, 0));
-                }
+                counts.Close(remote);
+            }
+        }
+    }
+
+    /// <summary>The open connections of one virtual server, in total and per client address.</summary>
+    private sealed class ConnectionCounts
+    {
+        private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+        private int _total;
+
+        public (int Total, int FromAddress) Open(IPAddress remote) =>
+            (Interlocked.Increment(ref _total), _perAddress.AddOrUpdate(remote, 1, (_, n) => n + 1));
+
+        public void Close(IPAddress remote)
+        {
+            Interlocked.Decrement(ref _total);
+            if (_perAddress.AddOrUpdate(remote, 0, (_, n) => n - 1) <= 0)
+            {
+                _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(remote, 0));
             }
         }
     }

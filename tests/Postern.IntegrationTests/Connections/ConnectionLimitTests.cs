@@ -88,6 +88,55 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
         }
     }
 
+    [Fact]
+    public async Task The_limits_count_every_binding_of_the_virtual_server_together()
+    {
+        var held = new List<IDisposable>();
+        try
+        {
+            // POP3 listens on 110 and 995: one connection on 110 fills a limit of one for the virtual server.
+            await SetLimitsAsync("maxConnections=1", "maxConnectionsPerAddress=50");
+            var (plain, greeting) = await ConnectAsync();
+            held.Add(plain);
+            Assert.StartsWith("+OK", greeting, StringComparison.Ordinal);
+            var (tls, reply) = await ConnectTlsAsync();
+            held.Add(tls);
+            Assert.StartsWith("-ERR [SYS/TEMP]", reply, StringComparison.Ordinal);
+
+            // The same for the limit per client address.
+            held.ForEach(c => c.Dispose());
+            held.Clear();
+            await SetLimitsAsync("maxConnections=2000", "maxConnectionsPerAddress=1", "limitLoopbackPerAddress=on");
+            await WaitUntilGreetedAsync(held);
+            (tls, reply) = await ConnectTlsAsync();
+            held.Add(tls);
+            Assert.StartsWith("-ERR [SYS/TEMP]", reply, StringComparison.Ordinal);
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+            await SetLimitsAsync("maxConnections=2000", "maxConnectionsPerAddress=50", "limitLoopbackPerAddress=off");
+        }
+    }
+
+    /// <summary>Connects until greeted: the server may still be counting a connection just closed.</summary>
+    private async Task WaitUntilGreetedAsync(List<IDisposable> held)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (client, greeting) = await ConnectAsync();
+            if (greeting.StartsWith("+OK", StringComparison.Ordinal))
+            {
+                held.Add(client);
+                return;
+            }
+
+            client.Dispose();
+            Assert.True(attempt < 100, "never greeted: " + greeting);
+            await Task.Delay(100);
+        }
+    }
+
     private async Task<(SslStream Tls, string Greeting)> ConnectTlsAsync()
     {
         var client = new TcpClient();
