@@ -23,6 +23,9 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
     // Per virtual server, shared by all its bindings: maxConnections and maxConnectionsPerAddress are the virtual server's.
     private readonly ConcurrentDictionary<long, ConnectionCounts> _counts = new();
+
+    /// <summary>The connection counts of a virtual server this host does not listen for (the HTTP one, which Kestrel serves).</summary>
+    public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
@@ -252,16 +255,14 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var runtime = Runtime;
             var handler = host._handlers[runtime.Config.Protocol];
             var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
-            var counts = host._counts.GetOrAdd(runtime.Config.Id, _ => new ConnectionCounts());
-            var (total, fromAddress) = counts.Open(remote);
+            var counts = host.CountsOf(runtime.Config.Id);
+            var admitted = counts.Open(remote, runtime.Config.Limits);
             var metrics = ServerMetrics.For(runtime.Config.Protocol);
             metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
             try
             {
-                var limits = runtime.Config.Limits;
-                var perAddressApplies = limits.LimitLoopbackPerAddress || !IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
-                if (total > limits.MaxConnections || (perAddressApplies && fromAddress > limits.MaxConnectionsPerAddress))
+                if (!admitted)
                 {
                     metrics?.ConnectionRefused();
                     if (binding.Mode == BindingMode.StartTls || await HandshakeToRefuseAsync(connection).ConfigureAwait(false))
@@ -301,25 +302,6 @@ public sealed class VirtualServerHost : IAsyncDisposable
             {
                 metrics?.ConnectionClosed();
                 counts.Close(remote);
-            }
-        }
-    }
-
-    /// <summary>The open connections of one virtual server, in total and per client address.</summary>
-    private sealed class ConnectionCounts
-    {
-        private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
-        private int _total;
-
-        public (int Total, int FromAddress) Open(IPAddress remote) =>
-            (Interlocked.Increment(ref _total), _perAddress.AddOrUpdate(remote, 1, (_, n) => n + 1));
-
-        public void Close(IPAddress remote)
-        {
-            Interlocked.Decrement(ref _total);
-            if (_perAddress.AddOrUpdate(remote, 0, (_, n) => n - 1) <= 0)
-            {
-                _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(remote, 0));
             }
         }
     }
