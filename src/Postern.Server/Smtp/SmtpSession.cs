@@ -155,12 +155,20 @@ internal sealed partial class SmtpSession
             case SmtpVerb.Data:
                 await DataAsync(command.Argument, cancellationToken).ConfigureAwait(false);
                 break;
+            case SmtpVerb.Rset when command.Argument.Length > 0:
+                // RFC 5321 §4.1.1.5: "RSET" CRLF; a RSET with an argument is not one, and the transaction stands.
+                await BadCommandAsync(501, "5.5.4 Syntax: RSET", cancellationToken).ConfigureAwait(false);
+                break;
             case SmtpVerb.Rset:
                 ResetTransaction();
                 Reply(250, "2.0.0 Ok");
                 break;
             case SmtpVerb.Noop:
                 Reply(250, "2.0.0 Ok");
+                break;
+            case SmtpVerb.Quit when command.Argument.Length > 0:
+                // RFC 5321 §4.1.1.10: "QUIT" CRLF.
+                await BadCommandAsync(501, "5.5.4 Syntax: QUIT", cancellationToken).ConfigureAwait(false);
                 break;
             case SmtpVerb.Quit:
                 await CloseAsync(221, "2.0.0 Bye", cancellationToken).ConfigureAwait(false);

@@ -285,6 +285,13 @@ public sealed class SmtpSessionTests
         Assert.StartsWith("252", await raw.CommandAsync("VRFY bob"));
         Assert.StartsWith("502", await raw.CommandAsync("EXPN list"));
         Assert.StartsWith("214", await raw.CommandAsync("HELP"));
+
+        // RFC 5321 §4.1.1.5 and §4.1.1.10: RSET and QUIT take no argument (NOOP may, §4.1.1.9).
+        Assert.StartsWith("250 2.1.0", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RSET everything"));
+        Assert.StartsWith("503 5.5.1", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("250 2.0.0", await raw.CommandAsync("NOOP with an argument"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("QUIT now"));
         Assert.StartsWith("221", await raw.CommandAsync("QUIT"));
     }
 
