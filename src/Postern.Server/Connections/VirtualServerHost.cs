@@ -257,6 +257,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
             var counts = host.CountsOf(runtime.Config.Id);
             var admitted = counts.Open(remote, runtime.Config.Limits);
+            var counted = true;
             var metrics = ServerMetrics.For(runtime.Config.Protocol);
             metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
@@ -265,6 +266,10 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 if (!admitted)
                 {
                     metrics?.ConnectionRefused();
+
+                    // A refused connection no longer holds a place while it is told so (its handshake may take a while).
+                    counts.Close(remote);
+                    counted = false;
                     if (binding.Mode == BindingMode.StartTls || await HandshakeToRefuseAsync(connection).ConfigureAwait(false))
                     {
                         await connection.Output.WriteAsync(handler.BusyReply, _stop.Token).ConfigureAwait(false);
@@ -301,7 +306,10 @@ public sealed class VirtualServerHost : IAsyncDisposable
             finally
             {
                 metrics?.ConnectionClosed();
-                counts.Close(remote);
+                if (counted)
+                {
+                    counts.Close(remote);
+                }
             }
         }
     }
