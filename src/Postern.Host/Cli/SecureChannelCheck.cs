@@ -174,13 +174,18 @@ internal static class SecureChannelCheck
             }
 
             // The session over TLS must work: the protocol's greeting (implicit) or its capability answer (after STARTTLS).
-            var secureDialog = new PlainDialog(ssl);
-            var secureAnswer = binding.Mode == BindingMode.ImplicitTls && vs.Protocol != ServiceProtocol.Http
-                ? await secureDialog.ReadReplyAsync(vs.Protocol, ct)
-                : await SecureProbeAsync(vs.Protocol, secureDialog, hostName, ct);
-            if (string.IsNullOrEmpty(secureAnswer))
+            // A virtual server that requires client certificates closes on this check, which has none (in TLS 1.3 after
+            // the handshake the client saw complete): the channel is what is checked, and it encrypts.
+            if (vs.Security.ClientCertificates != Store.ClientCertificateMode.Required)
             {
-                problems.Add("no protocol answer over TLS");
+                var secureDialog = new PlainDialog(ssl);
+                var secureAnswer = binding.Mode == BindingMode.ImplicitTls && vs.Protocol != ServiceProtocol.Http
+                    ? await secureDialog.ReadReplyAsync(vs.Protocol, ct)
+                    : await SecureProbeAsync(vs.Protocol, secureDialog, hostName, ct);
+                if (string.IsNullOrEmpty(secureAnswer))
+                {
+                    problems.Add("no protocol answer over TLS");
+                }
             }
 
             return new BindingCheck(vs.Name, vs.Protocol, endpoint, binding.Mode, problems.Count == 0, version, ssl.NegotiatedCipherSuite.ToString(), strength,

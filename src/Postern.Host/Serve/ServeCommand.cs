@@ -74,6 +74,24 @@ internal static class ServeCommand
                 var port = binding.Port == 0 ? 0 : binding.Port + options.PortOffset;
                 kestrel.Listen(address, port, listen =>
                 {
+                    // The virtual server's maxConnections and maxConnectionsPerAddress, counted as the mail protocols'
+                    // listeners count them (Kestrel has no limit per client address); a refused connection closes before TLS.
+                    listen.Use(next => async connection =>
+                    {
+                        var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+                        var counts = server.Host.CountsOf(http.Id);
+                        try
+                        {
+                            if (counts.Open(remote, (server.Host.Current(http.Id) ?? http).Limits))
+                            {
+                                await next(connection);
+                            }
+                        }
+                        finally
+                        {
+                            counts.Close(remote);
+                        }
+                    });
                     if (binding.Mode == BindingMode.ImplicitTls)
                     {
                         listen.UseHttps(new TlsHandshakeCallbackOptions

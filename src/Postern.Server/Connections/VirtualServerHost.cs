@@ -20,6 +20,12 @@ public sealed class VirtualServerHost : IAsyncDisposable
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), Listener> _listeners = new();
     private readonly ConcurrentDictionary<(long VsId, string Address, int Port, BindingMode Mode), ListenerStatus> _failed = new();
     private readonly ConcurrentDictionary<long, VirtualServer> _current = new();
+
+    // Per virtual server, shared by all its bindings: maxConnections and maxConnectionsPerAddress are the virtual server's.
+    private readonly ConcurrentDictionary<long, ConnectionCounts> _counts = new();
+
+    /// <summary>The connection counts of a virtual server this host does not listen for (the HTTP one, which Kestrel serves).</summary>
+    public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
@@ -60,6 +66,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
             foreach (var gone in _current.Keys.Except(servers.Select(s => s.Id)).ToList())
             {
                 _current.TryRemove(gone, out _);
+                _counts.TryRemove(gone, out _);
             }
 
             var wanted = new Dictionary<(long, string, int, BindingMode), (VirtualServer Server, Binding Binding)>();
@@ -141,11 +148,13 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
     private sealed class Listener(VirtualServerHost host, VirtualServerRuntime runtime, Binding binding)
     {
-        private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
         private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(host._shutdown.Token);
         private Socket? _socket;
         private Task? _acceptLoop;
-        private int _connections;
+        private int _refusingOverTls;
+
+        /// <summary>Refused implicit-TLS connections that may be in their handshake at once (each to hear the busy reply).</summary>
+        private const int MaxRefusingOverTls = 32;
 
         public VirtualServerRuntime Runtime { get; set; } = runtime;
 
@@ -217,24 +226,51 @@ public sealed class VirtualServerHost : IAsyncDisposable
             }
         }
 
+        /// <summary>
+        /// On an implicit-TLS port the busy reply can only be said inside TLS: a connection closed before the handshake
+        /// looks to a mail client like a broken or intercepted server (a security error), not "try again later", and it
+        /// retries at once. So a refused client still gets its handshake, but only so many at a time: past that, a flood
+        /// must not cost a handshake per connection, and the connection just closes.
+        /// </summary>
+        private async Task<bool> HandshakeToRefuseAsync(MailConnection connection)
+        {
+            if (Interlocked.Increment(ref _refusingOverTls) > MaxRefusingOverTls)
+            {
+                Interlocked.Decrement(ref _refusingOverTls);
+                return false;
+            }
+
+            try
+            {
+                return await connection.UpgradeToTlsAsync(_stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _refusingOverTls);
+            }
+        }
+
         private async Task HandleAsync(Socket client)
         {
             var runtime = Runtime;
             var handler = host._handlers[runtime.Config.Protocol];
             var remote = (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
-            var total = Interlocked.Increment(ref _connections);
-            var fromAddress = _perAddress.AddOrUpdate(remote, 1, (_, n) => n + 1);
+            var counts = host.CountsOf(runtime.Config.Id);
+            var admitted = counts.Open(remote, runtime.Config.Limits);
+            var counted = true;
             var metrics = ServerMetrics.For(runtime.Config.Protocol);
             metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
             try
             {
-                var limits = runtime.Config.Limits;
-                var perAddressApplies = limits.LimitLoopbackPerAddress || !IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote);
-                if (total > limits.MaxConnections || (perAddressApplies && fromAddress > limits.MaxConnectionsPerAddress))
+                if (!admitted)
                 {
                     metrics?.ConnectionRefused();
-                    if (binding.Mode == BindingMode.StartTls)
+
+                    // A refused connection no longer holds a place while it is told so (its handshake may take a while).
+                    counts.Close(remote);
+                    counted = false;
+                    if (binding.Mode == BindingMode.StartTls || await HandshakeToRefuseAsync(connection).ConfigureAwait(false))
                     {
                         await connection.Output.WriteAsync(handler.BusyReply, _stop.Token).ConfigureAwait(false);
                     }
@@ -270,10 +306,9 @@ public sealed class VirtualServerHost : IAsyncDisposable
             finally
             {
                 metrics?.ConnectionClosed();
-                Interlocked.Decrement(ref _connections);
-                if (_perAddress.AddOrUpdate(remote, 0, (_, n) => n - 1) <= 0)
+                if (counted)
                 {
-                    _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(remote, 0));
+                    counts.Close(remote);
                 }
             }
         }

@@ -135,6 +135,11 @@ internal sealed class ImapSession
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
         var waited = false;
+
+        // When the command being read must be complete (Environment.TickCount64), before login only: the idle timeout
+        // then bounds a whole command, not each read, or a client trickling a byte at a time (slowloris) would hold an
+        // unauthenticated connection for ever. After login a slow APPEND of a big message must not be cut off.
+        long? commandDeadline = null;
         while (State != ImapState.Logout)
         {
             var input = Connection.Input;
@@ -143,7 +148,9 @@ internal sealed class ImapSession
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(IdleTimeout);
+                timeout.CancelAfter(commandDeadline is { } deadline && State == ImapState.NotAuthenticated
+                    ? TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64))
+                    : IdleTimeout);
                 try
                 {
                     var pending = input.ReadAsync(timeout.Token);
@@ -170,6 +177,11 @@ internal sealed class ImapSession
                     return;
                 }
 
+                if (!result.Buffer.IsEmpty)
+                {
+                    commandDeadline ??= Environment.TickCount64 + (long)IdleTimeout.TotalMilliseconds;
+                }
+
                 // A long literal (APPEND) counts by its octets.
                 if (Connection.MustLeaveEventThread(readWaited, result.Buffer.Length))
                 {
@@ -185,6 +197,12 @@ internal sealed class ImapSession
             }
 
             waited = false;
+            if (read.Status != ImapReadStatus.NeedContinuation)
+            {
+                // A literal's go-ahead is part of the same command: its deadline stands.
+                commandDeadline = null;
+            }
+
             if (!await HandleReadAsync(read, cancellationToken).ConfigureAwait(false))
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -340,6 +358,8 @@ internal sealed class ImapSession
     /// </summary>
     public async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
     {
+        // Before login the timeout bounds the whole line (an AUTHENTICATE response), as LoopAsync bounds a command.
+        var lineDeadline = Environment.TickCount64 + (long)IdleTimeout.TotalMilliseconds;
         while (true)
         {
             var input = Connection.Input;
@@ -347,7 +367,7 @@ internal sealed class ImapSession
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(IdleTimeout);
+                timeout.CancelAfter(State == ImapState.NotAuthenticated ? TimeSpan.FromMilliseconds(Math.Max(0, lineDeadline - Environment.TickCount64)) : IdleTimeout);
                 try
                 {
                     result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);

@@ -79,8 +79,9 @@ internal sealed partial class SmtpSession
                 continue;
             }
 
-            // RFC 5321 §4.5.3.1.4: 512 octets per command line; only AUTH may be longer (RFC 4954 §4).
-            if (command.Verb != SmtpVerb.Auth && line.Bytes.Length + 2 > _settings.MaxCommandLine)
+            // RFC 5321 §4.5.3.1.4: 512 octets per command line, more where an extension says so; AUTH may be longer still
+            // (RFC 4954 §4).
+            if (command.Verb != SmtpVerb.Auth && line.Bytes.Length + 2 > _settings.MaxCommandLine + ParameterAllowance(command.Verb))
             {
                 if (command.Verb == SmtpVerb.Bdat)
                 {
@@ -119,6 +120,18 @@ internal sealed partial class SmtpSession
         }
     }
 
+    /// <summary>
+    /// Octets the advertised extensions add to a MAIL or RCPT line: SIZE 26 (RFC 1870 §3), ENVID and RET 100 and NOTIFY
+    /// and ORCPT 500 (RFC 3461 §4), AUTH= 500 (RFC 4954 §3), BODY and SMTPUTF8 a few more. A relay passing these on
+    /// exceeds 512 octets and must not be refused for it.
+    /// </summary>
+    private static int ParameterAllowance(SmtpVerb verb) => verb switch
+    {
+        SmtpVerb.Mail => 26 + 100 + 500 + 16 + 10,
+        SmtpVerb.Rcpt => 500 + 10,
+        _ => 0,
+    };
+
     private async Task ExecuteAsync(SmtpCommand command, CancellationToken cancellationToken)
     {
         switch (command.Verb)
@@ -142,12 +155,20 @@ internal sealed partial class SmtpSession
             case SmtpVerb.Data:
                 await DataAsync(command.Argument, cancellationToken).ConfigureAwait(false);
                 break;
+            case SmtpVerb.Rset when command.Argument.Length > 0:
+                // RFC 5321 §4.1.1.5: "RSET" CRLF; a RSET with an argument is not one, and the transaction stands.
+                await BadCommandAsync(501, "5.5.4 Syntax: RSET", cancellationToken).ConfigureAwait(false);
+                break;
             case SmtpVerb.Rset:
                 ResetTransaction();
                 Reply(250, "2.0.0 Ok");
                 break;
             case SmtpVerb.Noop:
                 Reply(250, "2.0.0 Ok");
+                break;
+            case SmtpVerb.Quit when command.Argument.Length > 0:
+                // RFC 5321 §4.1.1.10: "QUIT" CRLF.
+                await BadCommandAsync(501, "5.5.4 Syntax: QUIT", cancellationToken).ConfigureAwait(false);
                 break;
             case SmtpVerb.Quit:
                 await CloseAsync(221, "2.0.0 Bye", cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -61,6 +62,65 @@ public sealed class ConnectionLimitTests(PosternProcessFixture fixture) : IClass
         Assert.True(stats.ExitCode == 0, stats.Error);
         return JsonDocument.Parse(stats.Output).RootElement.GetProperty("protocols").EnumerateArray()
             .Single(p => p.GetProperty("protocol").GetString() == "pop3").GetProperty("connectionsRefused").GetInt64();
+    }
+
+    [Fact]
+    public async Task The_limits_count_every_binding_together_and_995_says_busy_over_TLS()
+    {
+        var held = new List<IDisposable>();
+        try
+        {
+            // POP3 listens on 110 and 995: one connection on 110 fills a limit of one for the virtual server. The client
+            // of 995 past it is told so in POP3 inside TLS, not by a handshake cut short (a mail client shows that as a
+            // certificate or security error).
+            await SetLimitsAsync("maxConnections=1", "maxConnectionsPerAddress=50");
+            await WaitUntilGreetedAsync(held);
+            await ExpectBusyOverTlsAsync(held);
+
+            // The same for the limit per client address.
+            held.ForEach(c => c.Dispose());
+            held.Clear();
+            await SetLimitsAsync("maxConnections=2000", "maxConnectionsPerAddress=1", "limitLoopbackPerAddress=on");
+            await WaitUntilGreetedAsync(held);
+            await ExpectBusyOverTlsAsync(held);
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+            await SetLimitsAsync("maxConnections=2000", "maxConnectionsPerAddress=50", "limitLoopbackPerAddress=off");
+        }
+    }
+
+    /// <summary>Connects until greeted: the server may still be counting a connection just closed.</summary>
+    private async Task WaitUntilGreetedAsync(List<IDisposable> held)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (client, greeting) = await ConnectAsync();
+            if (greeting.StartsWith("+OK", StringComparison.Ordinal))
+            {
+                held.Add(client);
+                return;
+            }
+
+            client.Dispose();
+            Assert.True(attempt < 100, "never greeted: " + greeting);
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task ExpectBusyOverTlsAsync(List<IDisposable> held)
+    {
+        var client = new TcpClient();
+        held.Add(client);
+        await client.ConnectAsync("127.0.0.1", _server.Port(995));
+        var tls = new SslStream(client.GetStream(), false, _server.ChainsToRoot);
+        held.Add(tls);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "mail.example.test" }, timeout.Token);
+        var buffer = new byte[512];
+        var read = await tls.ReadAsync(buffer, timeout.Token);
+        Assert.StartsWith("-ERR [SYS/TEMP]", Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
     }
 
     [Fact]

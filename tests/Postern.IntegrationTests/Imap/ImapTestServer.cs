@@ -99,9 +99,11 @@ internal sealed class RawImapClient(TcpClient tcp) : IDisposable
 
     public async Task SendAsync(byte[] octets) => await _stream.WriteAsync(octets);
 
-    public async Task<string?> ReadLineAsync()
+    public Task<string?> ReadLineAsync() => ReadLineAsync(TimeSpan.FromSeconds(10));
+
+    public async Task<string?> ReadLineAsync(TimeSpan wait)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(wait);
         return await _reader.ReadLineAsync(timeout.Token);
     }
 

@@ -720,6 +720,39 @@ public sealed class ImapSessionBehaviourTests
         Assert.Equal("* BYE Autologout; idle for too long", await client.ReadLineAsync());
         Assert.Null(await client.ReadLineAsync());
     }
+
+    [Fact]
+    public async Task A_command_trickled_a_byte_at_a_time_before_login_is_cut_off_at_the_idle_timeout()
+    {
+        await using var server = await ImapTestServer.StartAsync(idleTimeoutSeconds: 2);
+        using var client = await server.ConnectRawAsync();
+        var closed = client.ReadLineAsync(TimeSpan.FromSeconds(60));
+
+        // Slowloris: each byte comes well within the idle timeout, but the command never ends. Before login the timeout
+        // bounds the whole command, so the connection goes long before the client runs out of bytes.
+        var trickle = "a LOGIN " + new string('x', 120);
+        foreach (var octet in trickle)
+        {
+            if (closed.IsCompleted)
+            {
+                break;
+            }
+
+            try
+            {
+                await client.SendAsync(octet.ToString());
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(closed, Task.Delay(250));
+        }
+
+        Assert.True(closed.IsCompleted, "the server still waited for the command after " + trickle.Length + " octets over 30 seconds");
+        Assert.Equal("* BYE Autologout; idle for too long", await closed);
+    }
 }
 
 public sealed class ImapLimitsEndToEndTests

@@ -27,6 +27,23 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task AVirtualServerThatRequiresClientCertificatesPasses()
+    {
+        // It encrypts like any other; that the check, which has no client certificate, is then shown the door is not a
+        // failure of the virtual server.
+        var created = await _server.CliAsync(null, "vs", "create", "--name", "Certificate IMAP", "--protocol", "imap", "--bind", "127.0.0.1:0", "127.0.0.1:0/tls");
+        Assert.True(created.ExitCode == 0, created.Error);
+        var set = await _server.CliAsync(null, "vs", "set", "Certificate IMAP", "--client-certificates", "required");
+        Assert.True(set.ExitCode == 0, set.Error);
+
+        var check = await _server.CliAsync(null, "check", "Certificate IMAP", "--json");
+        Assert.True(check.ExitCode == 0, check.Output + check.Error);
+        using var results = JsonDocument.Parse(check.Output);
+        Assert.Equal(2, results.RootElement.GetArrayLength());
+        Assert.All(results.RootElement.EnumerateArray(), r => Assert.StartsWith("TLS 1.", r.GetProperty("tlsVersion").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ForeignCertificatesCannotBeInstalledSoTheyCannotBeServed()
     {
         // The import itself refuses what would not verify: nobody trusts the issuer, or it is expired.

@@ -142,6 +142,11 @@ public sealed class SmtpSessionTests
         await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
         await raw.CommandAsync("EHLO client.test");
         Assert.StartsWith("552 5.3.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=20000"));
+
+        // RFC 1870 §3: size-value is up to 20 digits, more than a long holds; such a size is too big, not a syntax error.
+        Assert.StartsWith("552 5.3.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=99999999999999999999"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=999999999999999999999"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=-1"));
         Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
         Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
         Assert.StartsWith("354", await raw.CommandAsync("DATA"));
@@ -280,7 +285,36 @@ public sealed class SmtpSessionTests
         Assert.StartsWith("252", await raw.CommandAsync("VRFY bob"));
         Assert.StartsWith("502", await raw.CommandAsync("EXPN list"));
         Assert.StartsWith("214", await raw.CommandAsync("HELP"));
+
+        // RFC 5321 §4.1.1.5 and §4.1.1.10: RSET and QUIT take no argument (NOOP may, §4.1.1.9).
+        Assert.StartsWith("250 2.1.0", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("RSET everything"));
+        Assert.StartsWith("503 5.5.1", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("250 2.0.0", await raw.CommandAsync("NOOP with an argument"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("QUIT now"));
         Assert.StartsWith("221", await raw.CommandAsync("QUIT"));
+    }
+
+    [Fact]
+    public async Task MailAndRcptMayExceed512OctetsByWhatTheirParametersAdd()
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+
+        // A relay passes on a long sender with SIZE, BODY, RET, a 100-character ENVID, AUTH= and SMTPUTF8.
+        var longAddress = new string('c', 64) + "@" + string.Concat(Enumerable.Repeat(new string('d', 60) + ".", 2)) + "outside.test";
+        var mail = $"MAIL FROM:<{longAddress}> SIZE=1000 BODY=8BITMIME RET=HDRS ENVID={new string('e', 100)} AUTH={longAddress} SMTPUTF8";
+        Assert.True(mail.Length + 2 > 512);
+        Assert.StartsWith("250 2.1.0", await raw.CommandAsync(mail));
+
+        // And a recipient with NOTIFY and a long ORCPT.
+        var rcpt = $"RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;{longAddress}+2C{new string('f', 280)}";
+        Assert.True(rcpt.Length + 2 > 512);
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync(rcpt));
+
+        // Other commands keep the 512-octet limit.
+        Assert.StartsWith("500 5.5.2", await raw.CommandAsync("NOOP " + new string('a', 600)));
     }
 
     [Fact]

@@ -42,14 +42,15 @@ internal sealed partial class SmtpSession
             switch (parameter.Keyword)
             {
                 case "SIZE":
-                    // RFC 1870 §6: refuse up front when the declared size is over the limit.
-                    if (!long.TryParse(parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out declaredSize))
+                    // RFC 1870 §6: refuse up front when the declared size is over the limit. A size-value has up to 20
+                    // digits (§3), more than a long holds: such a size is over any limit, not a syntax error.
+                    if (parameter.Value is not { Length: > 0 and <= 20 } digits || !digits.All(char.IsAsciiDigit))
                     {
                         Reply(501, "5.5.4 Bad SIZE parameter");
                         return;
                     }
 
-                    if (declaredSize > _config.Limits.MaxMessageSize)
+                    if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out declaredSize) || declaredSize > _config.Limits.MaxMessageSize)
                     {
                         Reply(552, "5.3.4 Message size exceeds fixed maximum message size");
                         return;
