@@ -68,6 +68,9 @@ internal static class ServeCommand
                 return;
             }
 
+            // The virtual server's idle and handshake timeouts, as on the mail ports; Kestrel takes them at start, so a
+            // change made with `vs set` holds from the next start (its defaults were 130 s idle and 10 s handshake).
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(http.Limits.IdleTimeoutSeconds);
             foreach (var binding in http.Bindings)
             {
                 var address = binding.Address switch { "*" => IPAddress.Any, "::" => IPAddress.IPv6Any, "localhost" => IPAddress.Loopback, _ => IPAddress.Parse(binding.Address) };
@@ -96,6 +99,7 @@ internal static class ServeCommand
                     {
                         listen.UseHttps(new TlsHandshakeCallbackOptions
                         {
+                            HandshakeTimeout = TimeSpan.FromSeconds(http.Limits.TlsHandshakeTimeoutSeconds),
                             // The settings as they are now: `vs set` (minimum TLS version, client certificates) applies to the next handshake.
                             OnConnection = context => ValueTask.FromResult(new VirtualServerRuntime(server.Host.Current(http.Id) ?? http, server.Context).CreateTlsOptions(context.ClientHelloInfo.ServerName)
                                 ?? throw new System.Security.Authentication.AuthenticationException("no certificate for the HTTP virtual server")),

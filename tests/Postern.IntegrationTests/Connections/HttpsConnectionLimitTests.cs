@@ -82,3 +82,50 @@ public sealed class HttpsConnectionLimitTests(PosternProcessFixture fixture) : I
         }
     }
 }
+
+/// <summary>The HTTP virtual server's idle and handshake timeouts hold on 443, from the start after they were set.</summary>
+public sealed class HttpsTimeoutTests
+{
+    /// <summary>How long the server takes to close the connection while the client sends nothing more.</summary>
+    private static async Task<TimeSpan> ClosedAfterAsync(Stream stream)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var buffer = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(buffer, limit.Token) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return clock.Elapsed;
+    }
+
+    [Fact]
+    public async Task A_silent_client_is_dropped_at_the_virtual_servers_handshake_and_idle_timeouts()
+    {
+        await using var first = await PosternProcess.StartAsync("mail.example.test");
+        var set = await first.CliAsync(null, "vs", "set", "Default HTTP Virtual Server", "--limit", "tlsHandshakeTimeoutSeconds=1", "--limit", "idleTimeoutSeconds=1");
+        Assert.True(set.ExitCode == 0, set.Error);
+        first.Kill();
+        await using var server = await PosternProcess.StartAsync("mail.example.test", first.DataDirectory, first.PortOffset);
+
+        // Kestrel's own defaults are a 10 s handshake and 130 s between requests.
+        using (var silent = new TcpClient())
+        {
+            await silent.ConnectAsync("127.0.0.1", server.Port(443));
+            Assert.InRange(await ClosedAfterAsync(silent.GetStream()), TimeSpan.Zero, TimeSpan.FromSeconds(8));
+        }
+
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", server.Port(443));
+        var tls = new SslStream(client.GetStream(), false, server.ChainsToRoot);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "mail.example.test" });
+        await tls.WriteAsync(Encoding.ASCII.GetBytes("GET /api/v1/openapi.json HTTP/1.1\r\nHost: mail.example.test\r\n\r\n"));
+        Assert.InRange(await ClosedAfterAsync(tls), TimeSpan.Zero, TimeSpan.FromSeconds(8));
+    }
+}
