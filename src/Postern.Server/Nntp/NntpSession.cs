@@ -174,7 +174,8 @@ internal sealed partial class NntpSession
             case NntpGate.Unknown:
                 _channel.WriteLine("500 Unknown command");
                 return false;
-            case NntpGate.NeedsLogon when !await IsPeerAsync(cancellationToken).ConfigureAwait(false):
+            // TAKETHIS refuses for itself: its article follows unconditionally and must be read past (RFC 4644 §2.5).
+            case NntpGate.NeedsLogon when command.Keyword != "TAKETHIS" && !await IsPeerAsync(cancellationToken).ConfigureAwait(false):
                 _channel.WriteLine(NntpStateTable.LogonRefusal(facts));
                 return true;
         }

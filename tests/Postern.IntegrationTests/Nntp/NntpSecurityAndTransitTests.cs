@@ -223,6 +223,21 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Fact]
+    public async Task TakeThisBeforeLogonOnAServerThatRequiresItHasItsArticleDiscardedNotRunAsCommands()
+    {
+        await using var server = await NntpTestServer.StartAsync(NntpTestServer.Config() with { RequireAuthentication = true });
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+
+        // RFC 4644 §2.5: the article follows TAKETHIS whatever the answer; its lines are not commands (here a POST
+        // and a QUIT inside the body), and the one reply comes after it.
+        static string Stuffed(string article) => string.Concat(article.TrimEnd('\n').Split('\n').Select(l => (l.StartsWith('.') ? "." + l : l) + "\r\n")) + ".\r\n";
+        await client.SendAsync("TAKETHIS <before-logon@peer.test>\r\n" + Stuffed(TransitArticle("<before-logon@peer.test>") + "POST\nQUIT\n") + "DATE\r\n");
+        Assert.StartsWith("480", await client.ReadLineAsync());
+        Assert.StartsWith("111 ", await client.ReadLineAsync());
+        Assert.Empty(await server.Store.PublicFolders.FindByMessageIdAsync("<before-logon@peer.test>", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task StreamingCheckAndPipelinedTakeThis()
     {
         await using var server = await NntpTestServer.StartAsync();
