@@ -198,8 +198,9 @@ internal sealed partial class NntpSession
         var syntaxOk = NntpSyntax.IsMessageId(messageId) && command.Arguments.Count == 1;
         var permitted = syntaxOk && (IsAuthenticated || await IsPeerAsync(cancellationToken).ConfigureAwait(false)) && !NeedsSecureChannel;
 
-        // RFC 4644 §2.5: the article follows TAKETHIS unconditionally, so it is read (and discarded) even when refused.
-        var (status, content) = await ReadArticleAsync(cancellationToken).ConfigureAwait(false);
+        // RFC 4644 §2.5: the article follows TAKETHIS unconditionally, so it is read even when refused; a refused one
+        // is discarded as it streams, so a client that may not feed cannot make the session hold an article.
+        var (status, content) = await ReadArticleAsync(cancellationToken, keep: syntaxOk && permitted).ConfigureAwait(false);
         if (status == ArticleReadStatus.Closed)
         {
             _quit = true;
@@ -248,12 +249,15 @@ internal sealed partial class NntpSession
         Closed = 2,
     }
 
-    /// <summary>Reads a dot-terminated article from the input pipe, un-stuffing it; past the size limit the rest is read and discarded.</summary>
-    private async Task<(ArticleReadStatus Status, byte[]? Content)> ReadArticleAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a dot-terminated article from the input pipe, un-stuffing it; past the size limit the rest is read and
+    /// discarded. Without <paramref name="keep"/> all of it is discarded as it arrives (a refused TAKETHIS).
+    /// </summary>
+    private async Task<(ArticleReadStatus Status, byte[]? Content)> ReadArticleAsync(CancellationToken cancellationToken, bool keep = true)
     {
         await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         var decoder = new NntpDotDecoder();
-        var output = new ArrayBufferWriter<byte>(16 * 1024);
+        var output = keep ? new ArrayBufferWriter<byte>(16 * 1024) : null;
         var tooLarge = false;
         var max = _config.Limits.MaxMessageSize;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -280,18 +284,18 @@ internal sealed partial class NntpSession
             }
 
             var buffer = result.Buffer;
-            var status = decoder.Decode(ref buffer, tooLarge ? null : output);
+            var status = decoder.Decode(ref buffer, output);
             if (!tooLarge && decoder.Length > max)
             {
                 tooLarge = true;
-                output.Clear();
+                output = null;
             }
 
             if (status == DotDecodeStatus.Complete)
             {
                 // Whatever follows (pipelined commands, the next TAKETHIS) stays unexamined for the next read.
                 input.AdvanceTo(buffer.Start);
-                return tooLarge ? (ArticleReadStatus.TooLarge, null) : (ArticleReadStatus.Complete, output.WrittenSpan.ToArray());
+                return tooLarge ? (ArticleReadStatus.TooLarge, null) : (ArticleReadStatus.Complete, output?.WrittenSpan.ToArray());
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
