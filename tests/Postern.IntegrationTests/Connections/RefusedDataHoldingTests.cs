@@ -1,5 +1,7 @@
 using System.Text;
 using Postern.IntegrationTests.Nntp;
+using Postern.IntegrationTests.Smtp;
+using Postern.Store;
 
 namespace Postern.IntegrationTests.Connections;
 
@@ -59,5 +61,27 @@ public sealed class RefusedDataHoldingTests
         Assert.StartsWith("480", reply);
         Assert.True(allocated < DataSize / 3, $"{allocated} octets allocated while a refused {DataSize}-octet article arrived");
         Assert.StartsWith("111 ", await client.CommandAsync("DATE"));
+    }
+
+    [Fact]
+    public async Task ABdatChunkAnnouncedPastTheSizeLimitIsDiscardedAsItStreams()
+    {
+        await using var server = await SmtpTestServer.StartAsync("example.test", SmtpTestServer.InboundServer(new ConnectionLimits { MaxMessageSize = DataSize / 2 }));
+        await using var client = await RawSmtpClient.ConnectAsync(server.PortOf(SmtpTestServer.Inbound, BindingMode.StartTls));
+        Assert.StartsWith("250", await client.CommandAsync("EHLO client.test"));
+        Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("250", await client.CommandAsync("RCPT TO:<bob@example.test>"));
+
+        var (reply, allocated) = await MeasureAsync(async () =>
+        {
+            await client.WriteAsync($"BDAT {DataSize} LAST\r\n");
+            await SendBlocksAsync(client.Stream, DataSize);
+            return await client.ReadReplyAsync(60_000);
+        });
+
+        Assert.StartsWith("552 5.3.4", reply);
+        Assert.True(allocated < DataSize / 3, $"{allocated} octets allocated while a {DataSize}-octet chunk past the limit arrived");
+        Assert.StartsWith("250", await client.CommandAsync("NOOP"));
+        Assert.Empty(await SmtpTestServer.InboxAsync(server, "bob@example.test"));
     }
 }

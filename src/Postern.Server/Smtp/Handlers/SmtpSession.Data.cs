@@ -103,7 +103,11 @@ internal sealed partial class SmtpSession
             _state = SmtpState.Chunking;
         }
 
+        // A chunk that takes the message past the limit is refused whatever it holds (RFC 3030 §2, RFC 1870): it is read
+        // past as it streams and none of it is kept, so its announced size cannot make the session buffer anything.
         var limit = _config.Limits.MaxMessageSize;
+        var tooLarge = keep && size > limit - _transaction.ChunkedSize;
+        keep &= !tooLarge;
         var remaining = size;
         var input = _connection.Input;
         while (remaining > 0)
@@ -119,14 +123,10 @@ internal sealed partial class SmtpSession
             {
                 foreach (var segment in take)
                 {
-                    var before = _transaction.ChunkedSize;
-                    _transaction.ChunkedSize += segment.Length;
-                    if (before < limit)
-                    {
-                        var room = (int)Math.Min(segment.Length, limit - before);
-                        _transaction.Content.Write(segment.Span[..room]);
-                    }
+                    _transaction.Content.Write(segment.Span);
                 }
+
+                _transaction.ChunkedSize += take.Length;
             }
 
             remaining -= take.Length;
@@ -144,7 +144,7 @@ internal sealed partial class SmtpSession
             return;
         }
 
-        if (_transaction.ChunkedSize > limit)
+        if (tooLarge)
         {
             // RFC 3030 §2: after a failed chunk the transaction is over; later chunks get 503.
             ResetTransaction();
