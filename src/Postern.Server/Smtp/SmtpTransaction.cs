@@ -21,7 +21,7 @@ internal sealed class SmtpTransaction
     public List<SmtpRecipient> Recipients { get; } = [];
 
     /// <summary>Content received so far (Received header first); reused across transactions of a session.</summary>
-    public ArrayBufferWriter<byte> Content { get; } = new(16 * 1024);
+    public ArrayBufferWriter<byte> Content { get; private set; } = new(16 * 1024);
 
     /// <summary>Length of the trace header at the start of <see cref="Content"/>.</summary>
     public int TraceLength { get; set; }
@@ -46,8 +46,9 @@ internal sealed class SmtpTransaction
         ChunkedSize = 0;
         if (Content.Capacity > 1024 * 1024)
         {
-            // Don't keep a huge buffer around for the rest of a long session.
-            Content.Clear();
+            // Don't keep a huge buffer around for the rest of a long session (Clear would keep its capacity): one message
+            // near the limit and then NOOPs would hold 64 MiB per connection.
+            Content = new ArrayBufferWriter<byte>(16 * 1024);
         }
 
         Content.ResetWrittenCount();
