@@ -74,6 +74,9 @@ public sealed class ImapCommandReader
         return Run(ref input);
     }
 
+    /// <summary>The command read so far: at a <see cref="ImapReadStatus.NeedContinuation"/>, up to the announced literal.</summary>
+    public ReadOnlySpan<byte> PendingCommand => _buffer.AsSpan(0, _length);
+
     /// <summary>Forgets any partly read command.</summary>
     public void Reset()
     {

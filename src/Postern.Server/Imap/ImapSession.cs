@@ -219,6 +219,14 @@ internal sealed class ImapSession
         switch (read.Status)
         {
             case ImapReadStatus.NeedContinuation:
+                if (await IsOverQuotaAppendAsync(read, cancellationToken).ConfigureAwait(false))
+                {
+                    // RFC 3501 §7.5: a NO instead of '+' and the client does not send the literal; the command is over.
+                    _reader.Reset();
+                    Writer.Tagged(read.Tag!, ImapStatus.No, "OVERQUOTA", "Quota exceeded");
+                    return true;
+                }
+
                 // RFC 3501 §7.5: the client waits for this before sending the literal.
                 Writer.Continuation("Ready for literal data");
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -243,6 +251,47 @@ internal sealed class ImapSession
                 return Bad(read.Tag, null, read.Message ?? "Syntax error");
         }
     }
+
+    /// <summary>
+    /// Whether an APPEND's announced message alone is more than the account's quota leaves (RFC 9208 §4.2, as Dovecot
+    /// answers before '+'), so it is refused before the client uploads it. A public folder is under no user's quota,
+    /// and a mailbox named by a literal is left to the check after the upload.
+    /// </summary>
+    private async Task<bool> IsOverQuotaAppendAsync(ImapReadResult read, CancellationToken cancellationToken)
+    {
+        if (read.CommandName != "APPEND" || read.Tag is null || Account is not { } account || !NamesPrivateMailbox(_reader.PendingCommand))
+        {
+            return false;
+        }
+
+        // Two store reads: not on the socket's event thread (the APPEND itself runs on the pool anyway).
+        await EventThread.ToThreadPool();
+        return await QuotaBytesAsync(cancellationToken).ConfigureAwait(false) is > 0 and var quota
+            && await Mail.GetAccountUsageAsync(account.Id, cancellationToken).ConfigureAwait(false) + read.LiteralSize > quota;
+    }
+
+    /// <summary>True when an APPEND's mailbox argument is an atom or quoted string outside the public folders.</summary>
+    private static bool NamesPrivateMailbox(ReadOnlySpan<byte> command)
+    {
+        // "tag APPEND mailbox ..."
+        var afterTag = command.IndexOf((byte)' ');
+        var afterName = afterTag < 0 ? -1 : command[(afterTag + 1)..].IndexOf((byte)' ');
+        if (afterName < 0)
+        {
+            return false;
+        }
+
+        var mailbox = command[(afterTag + afterName + 2)..];
+        if (mailbox.IsEmpty || mailbox[0] == (byte)'{')
+        {
+            return false;
+        }
+
+        var name = mailbox[0] == (byte)'"' ? mailbox[1..] : mailbox;
+        return !name.StartsWith(s_publicNamespace);
+    }
+
+    private static readonly byte[] s_publicNamespace = System.Text.Encoding.ASCII.GetBytes(ImapPublicFolderStore.Prefix.TrimEnd(Delimiter));
 
     private bool Bad(string? tag, string? code, string text)
     {

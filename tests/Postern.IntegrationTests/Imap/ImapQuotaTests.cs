@@ -58,4 +58,32 @@ public sealed class ImapQuotaTests
         await inbox.AppendAsync(Message(6000));
         await client.DisconnectAsync(true);
     }
+
+    [Fact]
+    public async Task A_synchronizing_append_larger_than_the_room_left_is_refused_before_the_go_ahead()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        Assert.True(await server.Server.Store.Directory.SetQuotaAsync(ImapTestServer.User, 100 * 1024, CancellationToken.None));
+        using var raw = await ImapTranscriptTests.LoginAsync(server);
+
+        // RFC 9208 §4.2 (and RFC 7889's APPENDLIMIT): the announced size alone is over the quota, so the client gets NO
+        // instead of '+' and never sends the 200,000 octets (RFC 3501 §7.5); the session reads the next command.
+        await raw.SendAsync("a1 APPEND Drafts {200000}\r\n");
+        Assert.Equal("a1 NO [OVERQUOTA] Quota exceeded", await raw.ReadLineAsync());
+        await raw.SendAsync("a2 NOOP\r\n");
+        Assert.StartsWith("a2 OK", (await raw.ReadUntilTaggedAsync("a2"))[^1], StringComparison.Ordinal);
+
+        // A message that fits gets its '+' and is stored; one that fits the announcement but not what is left, too.
+        await raw.SendAsync("a3 APPEND Drafts {60000}\r\n");
+        Assert.StartsWith("+ ", await raw.ReadLineAsync(), StringComparison.Ordinal);
+        await raw.SendAsync("Subject: fits\r\n\r\n" + new string('x', 60000 - 17) + "\r\n");
+        Assert.StartsWith("a3 OK", (await raw.ReadUntilTaggedAsync("a3"))[^1], StringComparison.Ordinal);
+        await raw.SendAsync("a4 APPEND Drafts {60000}\r\n");
+        Assert.Equal("a4 NO [OVERQUOTA] Quota exceeded", await raw.ReadLineAsync());
+
+        // A public folder is under no user's quota: its APPEND is not refused for the user's quota.
+        Assert.True((await server.Server.Store.PublicFolders.AddFolderAsync("Shared", null, null, CancellationToken.None)).IsOk);
+        await raw.SendAsync("a5 APPEND \"Public Folders/Shared\" {60000}\r\n");
+        Assert.StartsWith("+ ", await raw.ReadLineAsync(), StringComparison.Ordinal);
+    }
 }
