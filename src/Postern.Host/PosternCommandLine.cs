@@ -65,7 +65,12 @@ internal static class PosternCommandLine
         var queueLifetime = new Option<int>("--queue-lifetime") { Description = "Seconds outbound mail is retried before it is bounced (RFC 5321 §4.5.4.1 asks 4-5 days)", DefaultValueFactory = _ => 5 * 24 * 3600 };
         var maxDeliveries = new Option<int>("--max-deliveries") { Description = "Outbound deliveries at once", DefaultValueFactory = _ => 16 };
         var deliveryTimeout = new Option<int>("--delivery-timeout") { Description = "Seconds an outbound delivery waits for the next hop at each step", DefaultValueFactory = _ => 120 };
-        foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout })
+        var maxMessageMemory = new Option<int>("--max-message-memory")
+        {
+            Description = "MiB that all SMTP sessions together may hold of messages on their way in; past it a message gets 452 (try later)",
+            DefaultValueFactory = _ => (int)(Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes / (1024 * 1024)),
+        };
+        foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory })
         {
             positive.Validators.Add(result =>
             {
@@ -79,7 +84,7 @@ internal static class PosternCommandLine
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
             portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection, dnsServer,
-            queueLifetime, maxDeliveries, deliveryTimeout,
+            queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -98,6 +103,7 @@ internal static class PosternCommandLine
                 QueueLifetime = TimeSpan.FromSeconds(parse.GetValue(queueLifetime)),
                 MaxDeliveries = parse.GetValue(maxDeliveries),
                 DeliveryTimeout = TimeSpan.FromSeconds(parse.GetValue(deliveryTimeout)),
+                MaxMessageMemory = parse.GetValue(maxMessageMemory) * 1024L * 1024,
             };
             try
             {

@@ -71,6 +71,7 @@ internal sealed class PosternServer : IAsyncDisposable
             HostName = hostName,
             LoggerFactory = loggerFactory,
             PortOffset = options.PortOffset,
+            MessageMemory = new MessageMemoryBudget(options.MaxMessageMemory),
             ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
             Dkim = new DkimKeys(store),
             InboundDkim = new DkimVerification(dns, hostName),

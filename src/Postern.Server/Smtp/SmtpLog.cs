@@ -17,6 +17,9 @@ internal static partial class SmtpLog
     [LoggerMessage(3004, LogLevel.Warning, "SMTP: the delivery report asked for message {QueueId} could not be sent")]
     public static partial void DeliveredReportFailed(this ILogger logger, Exception exception, string? queueId);
 
+    [LoggerMessage(3005, LogLevel.Warning, "SMTP: a message was refused for now (452): messages on their way in already hold the {CapacityBytes} octets serve --max-message-memory allows")]
+    public static partial void MessageMemoryFull(this ILogger logger, long capacityBytes);
+
     [LoggerMessage(3101, LogLevel.Error, "Outbound delivery: queue run failed")]
     public static partial void QueueRunFailed(this ILogger logger, Exception exception);
 

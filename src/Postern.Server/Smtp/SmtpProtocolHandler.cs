@@ -15,6 +15,17 @@ public sealed class SmtpProtocolHandler : IProtocolHandler
     // RFC 5321 §3.8: a server that must shut down answers 421 to whatever comes next, even within a transaction.
     public ReadOnlyMemory<byte> ShutdownReply { get; } = "421 4.3.2 Service shutting down, closing transmission channel\r\n"u8.ToArray();
 
-    public Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken) =>
-        new SmtpSession(connection).RunAsync(cancellationToken);
+    public async Task RunSessionAsync(MailConnection connection, CancellationToken cancellationToken)
+    {
+        var session = new SmtpSession(connection);
+        try
+        {
+            await session.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A session that ends mid-message (the client went away) gives its share of the message memory back.
+            session.EndTransaction();
+        }
+    }
 }

@@ -35,7 +35,7 @@ internal sealed partial class SmtpSession
         _settings = new SmtpSettings(_config);
         _logger = _context.LoggerFactory.CreateLogger<SmtpSession>();
         _channel = new LineChannel(connection);
-        _transaction = new SmtpTransaction();
+        _transaction = new SmtpTransaction(_context.MessageMemory);
     }
 
     private string HostName => string.IsNullOrEmpty(_config.ServerName) ? _context.HostName : _config.ServerName;

@@ -1,5 +1,5 @@
-using System.Buffers;
 using Postern.Protocols.Smtp;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Smtp;
@@ -8,7 +8,7 @@ namespace Postern.Server.Smtp;
 internal sealed record SmtpRecipient(string Address, long? LocalMailboxId, string? Notify, string? OriginalRecipient);
 
 /// <summary>The envelope of the mail transaction in progress (MAIL → RCPT… → DATA/BDAT).</summary>
-internal sealed class SmtpTransaction
+internal sealed class SmtpTransaction(MessageMemoryBudget budget)
 {
     public SmtpPath? Sender { get; set; }
 
@@ -21,7 +21,7 @@ internal sealed class SmtpTransaction
     public List<SmtpRecipient> Recipients { get; } = [];
 
     /// <summary>Content received so far (Received header first); reused across transactions of a session.</summary>
-    public ArrayBufferWriter<byte> Content { get; private set; } = new(16 * 1024);
+    public BudgetedMessageBuffer Content { get; } = new(budget);
 
     /// <summary>Length of the trace header at the start of <see cref="Content"/>.</summary>
     public int TraceLength { get; set; }
@@ -44,14 +44,7 @@ internal sealed class SmtpTransaction
         TraceLength = 0;
         DeclaredSize = 0;
         ChunkedSize = 0;
-        if (Content.Capacity > 1024 * 1024)
-        {
-            // Don't keep a huge buffer around for the rest of a long session (Clear would keep its capacity): one message
-            // near the limit and then NOOPs would hold 64 MiB per connection.
-            Content = new ArrayBufferWriter<byte>(16 * 1024);
-        }
-
-        Content.ResetWrittenCount();
+        Content.Reset();
     }
 
     public OutboundEnvelope? Outbound()

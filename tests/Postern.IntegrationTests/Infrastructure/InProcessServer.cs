@@ -32,7 +32,8 @@ public sealed class InProcessServer : IAsyncDisposable
         Func<ServerContext, IEnumerable<IProtocolHandler>> handlers,
         IEnumerable<VirtualServer> virtualServers,
         IServerCertificateSelector? certificates = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        MessageMemoryBudget? messageMemory = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "postern-test-" + Guid.NewGuid().ToString("N"));
         var store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(dataDirectory));
@@ -42,6 +43,7 @@ public sealed class InProcessServer : IAsyncDisposable
             Certificates = certificates ?? TestCertificates.Shared,
             HostName = "mail.example.test",
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
+            MessageMemory = messageMemory ?? new MessageMemoryBudget(MessageMemoryBudget.DefaultCapacityBytes),
         };
         foreach (var virtualServer in virtualServers)
         {

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Postern.IntegrationTests.Infrastructure;
+using Postern.Server.Connections;
 using Postern.Server.Smtp;
 using Postern.Store;
 
@@ -35,9 +36,12 @@ internal static class SmtpTestServer
         Limits = limits ?? new ConnectionLimits(),
     };
 
-    public static async Task<InProcessServer> StartAsync(string domain = "example.test", params VirtualServer[] servers)
+    public static Task<InProcessServer> StartAsync(string domain = "example.test", params VirtualServer[] servers) => StartAsync(null, domain, servers);
+
+    /// <summary>A server whose SMTP sessions share the given message memory.</summary>
+    public static async Task<InProcessServer> StartAsync(MessageMemoryBudget? messageMemory, string domain, params VirtualServer[] servers)
     {
-        var server = await InProcessServer.StartAsync(_ => [new SmtpProtocolHandler()], servers.Length > 0 ? servers : [InboundServer(), SubmissionServer()]);
+        var server = await InProcessServer.StartAsync(_ => [new SmtpProtocolHandler()], servers.Length > 0 ? servers : [InboundServer(), SubmissionServer()], messageMemory: messageMemory);
         await server.Store.Directory.AddDomainAsync(domain, CancellationToken.None);
         Assert.True((await server.Store.Directory.AddAccountAsync("alice@" + domain, Password, CancellationToken.None)).IsOk);
         Assert.True((await server.Store.Directory.AddAccountAsync("bob@" + domain, Password, CancellationToken.None)).IsOk);

@@ -79,6 +79,11 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        if (RefuseOverBudget())
+        {
+            return;
+        }
+
         await AcceptAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -152,6 +157,11 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        if (RefuseOverBudget())
+        {
+            return;
+        }
+
         if (!last)
         {
             Reply(250, $"2.0.0 {size} octets received");
@@ -161,10 +171,27 @@ internal sealed partial class SmtpSession
         await AcceptAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A message the shared memory budget could not hold (it was read to its end, not kept) is refused for now: RFC 5321
+    /// §4.2.5's 452 asks the client to try again later (RFC 3030 §2: after a failed chunk the transaction is over).
+    /// </summary>
+    private bool RefuseOverBudget()
+    {
+        if (!_transaction.Content.OverBudget)
+        {
+            return false;
+        }
+
+        ResetTransaction();
+        SmtpLog.MessageMemoryFull(_logger, _context.MessageMemory.CapacityBytes);
+        Reply(452, "4.3.1 Insufficient system storage, try again later");
+        return true;
+    }
+
     /// <summary>Starts the content with the Received trace field (RFC 5321 §4.4) for this transaction.</summary>
     private void StartContent()
     {
-        _transaction.Content.ResetWrittenCount();
+        _transaction.Content.Reset();
         _transaction.QueueId = SmtpMessageAcceptor.NewQueueId();
         var trace = SmtpMessageAcceptor.ReceivedHeader(
             _heloName, _connection.RemoteEndPoint.Address, HostName, _extended, _connection.Tls, _account is not null,

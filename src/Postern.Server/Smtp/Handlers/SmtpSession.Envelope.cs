@@ -8,6 +8,9 @@ internal sealed partial class SmtpSession
 {
     private readonly SmtpTransaction _transaction;
 
+    /// <summary>Ends whatever transaction is open, when the session ends.</summary>
+    public void EndTransaction() => _transaction.Reset();
+
     private void ResetTransaction()
     {
         _transaction.Reset();
