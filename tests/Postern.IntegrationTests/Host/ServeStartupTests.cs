@@ -138,4 +138,27 @@ public sealed class ServeStartupTests
         Assert.Equal("Undelivered Mail Returned to Sender", bounce.Subject);
         Assert.Contains("bob@unreachable.test", bounce.TextBody ?? "", StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_message_memory_given_to_serve_bounds_what_smtp_sessions_hold_together()
+    {
+        var refused = await PosternProcess.RunAsync("dotnet", [PosternProcess.PosternDll, "serve", "--data", Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N")),
+            "--port-offset", PosternProcess.FindFreeOffset().ToString(CultureInfo.InvariantCulture), "--max-message-memory", "0"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--max-message-memory must be at least 1", refused.Error, StringComparison.Ordinal);
+
+        await using var server = await PosternProcess.StartAsync("mail.example.test", extraArguments: ["--max-message-memory", "1"]);
+        var user = await server.AddUserAsync("memory", "a-good-password");
+        await using var client = await Postern.IntegrationTests.Smtp.RawSmtpClient.ConnectAsync(server.Port(25));
+        Assert.StartsWith("250", await client.CommandAsync("EHLO client.test"));
+        foreach (var (octets, reply) in new[] { (2_000_000, "452 4.3.1"), (500_000, "250") })
+        {
+            Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<x@outside.test>"));
+            Assert.StartsWith("250", await client.CommandAsync($"RCPT TO:<{user}>"));
+            Assert.StartsWith("354", await client.CommandAsync("DATA"));
+            var line = new string('x', 998) + "\r\n";
+            await client.WriteAsync("Subject: big\r\n\r\n" + string.Concat(Enumerable.Repeat(line, octets / 1000)) + ".\r\n");
+            Assert.StartsWith(reply, await client.ReadReplyAsync(60_000));
+        }
+    }
 }
