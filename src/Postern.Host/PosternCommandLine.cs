@@ -67,7 +67,7 @@ internal static class PosternCommandLine
         var deliveryTimeout = new Option<int>("--delivery-timeout") { Description = "Seconds an outbound delivery waits for the next hop at each step", DefaultValueFactory = _ => 120 };
         var maxMessageMemory = new Option<int>("--max-message-memory")
         {
-            Description = "MiB that all SMTP sessions together may hold of messages on their way in; past it a message gets 452 (try later)",
+            Description = "MiB that all SMTP and NNTP sessions together may hold of messages on their way in; past it a message gets 452 (try later)",
             DefaultValueFactory = _ => (int)(Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes / (1024 * 1024)),
         };
         foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory })

@@ -38,7 +38,7 @@ internal sealed record ServeOptions
     /// <summary>Outbound deliveries at once (Postfix's default_destination_concurrency_limit, across all destinations).</summary>
     public int MaxDeliveries { get; init; } = 16;
 
-    /// <summary>What all SMTP sessions together may hold of messages on their way in, in octets.</summary>
+    /// <summary>What all SMTP and NNTP sessions together may hold of messages on their way in, in octets.</summary>
     public long MaxMessageMemory { get; init; } = Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes;
 
     /// <summary>Network timeout of each step of an outbound delivery (connect, greeting, each command).</summary>

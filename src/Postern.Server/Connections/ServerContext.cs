@@ -36,6 +36,6 @@ public sealed class ServerContext
     /// <summary>Added to every configured port (non-root runs; tests).</summary>
     public int PortOffset { get; init; }
 
-    /// <summary>What all sessions together may hold of messages on their way in (serve --max-message-memory).</summary>
+    /// <summary>What all SMTP and NNTP sessions together may hold of messages on their way in (serve --max-message-memory).</summary>
     public MessageMemoryBudget MessageMemory { get; init; } = new(MessageMemoryBudget.DefaultCapacityBytes);
 }

@@ -1,3 +1,4 @@
+using Postern.Server.Connections;
 using Postern.IntegrationTests.Infrastructure;
 using Postern.Server.Nntp;
 using Postern.Store;
@@ -21,9 +22,9 @@ internal static class NntpTestServer
         Settings = settings ?? new Dictionary<string, string>(),
     };
 
-    public static async Task<InProcessServer> StartAsync(VirtualServer? config = null, Action? articleAccepted = null)
+    public static async Task<InProcessServer> StartAsync(VirtualServer? config = null, Action? articleAccepted = null, MessageMemoryBudget? messageMemory = null)
     {
-        var server = await InProcessServer.StartAsync(ctx => [new NntpProtocolHandler(ctx, articleAccepted)], [config ?? Config()]);
+        var server = await InProcessServer.StartAsync(ctx => [new NntpProtocolHandler(ctx, articleAccepted)], [config ?? Config()], messageMemory: messageMemory);
         Assert.True((await server.Store.Directory.AddAccountAsync(User, Password, CancellationToken.None)).IsOk);
         Assert.True((await server.Store.PublicFolders.AddFolderAsync("Example/General", "example.general", "General discussion", CancellationToken.None)).IsOk);
         return server;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Postern.Protocols.Nntp;
 using Postern.Server.Connections;
 using Postern.Store;
@@ -33,6 +32,13 @@ internal sealed partial class NntpSession
         if (status == ArticleReadStatus.TooLarge)
         {
             _channel.WriteLine($"441 Article exceeds the size limit of {_config.Limits.MaxMessageSize} octets");
+            return;
+        }
+
+        if (status == ArticleReadStatus.NoRoom)
+        {
+            // POST has no "try later" code (RFC 3977 §6.3.1): 441, and the text says why.
+            _channel.WriteLine("441 Posting failed: the server is busy, try again later");
             return;
         }
 
@@ -124,6 +130,13 @@ internal sealed partial class NntpSession
             return true;
         }
 
+        if (status == ArticleReadStatus.NoRoom)
+        {
+            // RFC 3977 §6.3.2: 436, the peer offers it again later.
+            _channel.WriteLine("436 Transfer not possible, try again later");
+            return true;
+        }
+
         var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         Accepted(result);
         _channel.WriteLine(result.Outcome switch
@@ -207,7 +220,7 @@ internal sealed partial class NntpSession
             return true;
         }
 
-        if (!syntaxOk || !permitted || status == ArticleReadStatus.TooLarge)
+        if (!syntaxOk || !permitted || status is ArticleReadStatus.TooLarge or ArticleReadStatus.NoRoom)
         {
             // Answered here and now, so the articles still being stored are answered first.
             await AnswerTakeThisAsync(0, cancellationToken).ConfigureAwait(false);
@@ -232,6 +245,14 @@ internal sealed partial class NntpSession
             return true;
         }
 
+        if (status == ArticleReadStatus.NoRoom)
+        {
+            // RFC 4644 §2.5 has no "try later" answer to TAKETHIS: 439, not remembered, so the next CHECK or IHAVE of it is
+            // answered afresh.
+            _channel.WriteLine($"439 {messageId}");
+            return true;
+        }
+
         // On a pool thread of its own: run here, the store's writer could flush this one article on the session's thread
         // before the next one is even read.
         var account = _account;
@@ -247,6 +268,9 @@ internal sealed partial class NntpSession
         Complete = 0,
         TooLarge = 1,
         Closed = 2,
+
+        /// <summary>Read to its end, but the shared message memory had no room to keep it: try again later.</summary>
+        NoRoom = 3,
     }
 
     /// <summary>
@@ -257,7 +281,23 @@ internal sealed partial class NntpSession
     {
         await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         var decoder = new NntpDotDecoder();
-        var output = keep ? new ArrayBufferWriter<byte>(16 * 1024) : null;
+
+        // Held in the memory all sessions share for messages on their way in (serve --max-message-memory), given back
+        // when the article is read: a copy of it goes on.
+        var held = keep ? new BudgetedMessageBuffer(_context.MessageMemory) : null;
+        try
+        {
+            var (status, content) = await ReadArticleIntoAsync(decoder, held, cancellationToken).ConfigureAwait(false);
+            return status == ArticleReadStatus.Complete && held is { OverBudget: true } ? (ArticleReadStatus.NoRoom, null) : (status, content);
+        }
+        finally
+        {
+            held?.Reset();
+        }
+    }
+
+    private async Task<(ArticleReadStatus Status, byte[]? Content)> ReadArticleIntoAsync(NntpDotDecoder decoder, BudgetedMessageBuffer? output, CancellationToken cancellationToken)
+    {
         var tooLarge = false;
         var max = _config.Limits.MaxMessageSize;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -295,7 +335,7 @@ internal sealed partial class NntpSession
             {
                 // Whatever follows (pipelined commands, the next TAKETHIS) stays unexamined for the next read.
                 input.AdvanceTo(buffer.Start);
-                return tooLarge ? (ArticleReadStatus.TooLarge, null) : (ArticleReadStatus.Complete, output?.WrittenSpan.ToArray());
+                return tooLarge ? (ArticleReadStatus.TooLarge, null) : (ArticleReadStatus.Complete, output?.WrittenMemory.ToArray());
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
