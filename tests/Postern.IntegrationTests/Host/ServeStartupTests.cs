@@ -85,13 +85,19 @@ public sealed class ServeStartupTests
         Assert.True(stopped.ExitCode == 0, stopped.Error);
     }
 
+    /// <summary>`serve OPTION 0` stops with the option's own complaint.</summary>
+    private static async Task AssertServeRefusesZeroAsync(string option)
+    {
+        var refused = await PosternProcess.RunAsync("dotnet", [PosternProcess.PosternDll, "serve", "--data", Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N")),
+            "--port-offset", PosternProcess.FindFreeOffset().ToString(CultureInfo.InvariantCulture), option, "0"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains(option + " must be at least 1", refused.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_queue_lifetime_given_to_serve_bounces_mail_a_next_hop_never_took_once_it_is_over()
     {
-        var refused = await PosternProcess.RunAsync("dotnet", [PosternProcess.PosternDll, "serve", "--data", Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N")),
-            "--port-offset", PosternProcess.FindFreeOffset().ToString(CultureInfo.InvariantCulture), "--queue-lifetime", "0"]);
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("--queue-lifetime must be at least 1", refused.Error, StringComparison.Ordinal);
+        await AssertServeRefusesZeroAsync("--queue-lifetime");
 
         // A next hop that refuses every connection (bound, never listening), and a lifetime of one second.
         using var unreachable = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
@@ -142,10 +148,7 @@ public sealed class ServeStartupTests
     [Fact]
     public async Task The_message_memory_given_to_serve_bounds_what_smtp_sessions_hold_together()
     {
-        var refused = await PosternProcess.RunAsync("dotnet", [PosternProcess.PosternDll, "serve", "--data", Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N")),
-            "--port-offset", PosternProcess.FindFreeOffset().ToString(CultureInfo.InvariantCulture), "--max-message-memory", "0"]);
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("--max-message-memory must be at least 1", refused.Error, StringComparison.Ordinal);
+        await AssertServeRefusesZeroAsync("--max-message-memory");
 
         await using var server = await PosternProcess.StartAsync("mail.example.test", extraArguments: ["--max-message-memory", "1"]);
         var user = await server.AddUserAsync("memory", "a-good-password");
