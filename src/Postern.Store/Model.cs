@@ -40,7 +40,7 @@ public sealed record Mailbox(
 }
 
 /// <param name="SaveDate">When the message was saved into this mailbox (RFC 8514), if known.</param>
-/// <param name="CrlfSize">The size once every line ends in CRLF (<see cref="MessageSizes.WithCrlfLineEnds"/>); null for messages stored before it was kept.</param>
+/// <param name="CrlfSize">The size once every line ends in CRLF (<see cref="CrlfLineEnds.Size"/>); null for messages stored before it was kept.</param>
 public sealed record MessageRecord(
     long Id,
     long MailboxId,

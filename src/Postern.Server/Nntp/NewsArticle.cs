@@ -150,38 +150,9 @@ internal sealed class NewsArticle
             stream.Write("\r\n"u8);
         }
 
-        WriteWithCrlfLineEnds(stream, Body.Span);
+        // As ARTICLE sends it, so the :bytes and :lines of OVER and HDR agree with it (RFC 3977 §8.4.2).
+        Store.CrlfLineEnds.Write(stream, Body.Span);
         return stream.ToArray();
-    }
-
-    /// <summary>
-    /// Content with every line ending in CRLF, the last one included: the article as ARTICLE sends it, so that the
-    /// :bytes and :lines that OVER and HDR give agree with it (RFC 3977 §8.4.2). A message filed over IMAP may have
-    /// bare LFs or no final line break.
-    /// </summary>
-    public static byte[] WithCrlfLineEnds(ReadOnlySpan<byte> content)
-    {
-        using var stream = new MemoryStream(content.Length + 2);
-        WriteWithCrlfLineEnds(stream, content);
-        return stream.ToArray();
-    }
-
-    private static void WriteWithCrlfLineEnds(Stream stream, ReadOnlySpan<byte> content)
-    {
-        if (content.IsEmpty || (content.EndsWith("\r\n"u8) && content.Count((byte)'\n') == content.Count("\r\n"u8)))
-        {
-            stream.Write(content);
-            return;
-        }
-
-        while (!content.IsEmpty)
-        {
-            var lf = content.IndexOf((byte)'\n');
-            var line = lf < 0 ? content : content[..lf];
-            stream.Write(line.EndsWith("\r"u8) ? line[..^1] : line);
-            stream.Write("\r\n"u8);
-            content = lf < 0 ? [] : content[(lf + 1)..];
-        }
     }
 
     /// <summary>Length of the header block and where the body starts (after the first empty line).</summary>

@@ -170,7 +170,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         // The article exists already (copied from another public folder, or appended twice): file a local copy,
         // without a history entry or a feed entry, so peers are not offered it again.
-        var copy = await store.PublicFolders.AppendAsync(folder.Id, NewsArticle.WithCrlfLineEnds(content.Span), messageId: null, now, cancellationToken).ConfigureAwait(false);
+        var copy = await store.PublicFolders.AppendAsync(folder.Id, CrlfLineEnds.ToArray(content.Span), messageId: null, now, cancellationToken).ConfigureAwait(false);
         return copy.IsOk
             ? new IntakeResult(IntakeOutcome.Accepted, messageId, "Copy filed", copy.Value)
             : new IntakeResult(IntakeOutcome.Failed, messageId, copy.Message ?? "Cannot store the message now");

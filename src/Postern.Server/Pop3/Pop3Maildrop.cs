@@ -87,7 +87,7 @@ internal sealed class Pop3Maildrop
                 if (size is null && await mail.ReadMessageContentAsync(inbox.Id, record.Uid, cancellationToken).ConfigureAwait(false) is { } content)
                 {
                     // Stored before the store kept this size: measured once, and kept for the next login.
-                    size = MessageSizes.WithCrlfLineEnds(content);
+                    size = CrlfLineEnds.Size(content);
                     measured.Add((record.Uid, size.Value));
                 }
 

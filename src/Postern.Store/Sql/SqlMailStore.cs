@@ -177,7 +177,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
             }
 
             var blobId = InsertBlob(w, content);
-            var result = InsertMessage(w, mailboxId, blobId, content.Length, MessageSizes.WithCrlfLineEnds(content.Span), internalDate, flags, keywords);
+            var result = InsertMessage(w, mailboxId, blobId, content.Length, CrlfLineEnds.Size(content.Span), internalDate, flags, keywords);
             RegisterKeywords(w, mailboxId, keywords);
             return StoreResult<AppendResult>.Ok(result);
         }, cancellationToken);
@@ -218,7 +218,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
             foreach (var message in messages)
             {
                 var blobId = InsertBlob(w, message.Content);
-                results.Add(InsertMessage(w, mailboxId, blobId, message.Content.Length, MessageSizes.WithCrlfLineEnds(message.Content.Span), message.InternalDate, message.Flags, message.Keywords));
+                results.Add(InsertMessage(w, mailboxId, blobId, message.Content.Length, CrlfLineEnds.Size(message.Content.Span), message.InternalDate, message.Flags, message.Keywords));
             }
 
             RegisterKeywords(w, mailboxId, [.. messages.SelectMany(m => m.Keywords)]);
@@ -230,7 +230,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
         database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {
             var blobId = InsertBlob(w, content);
-            var crlfSize = MessageSizes.WithCrlfLineEnds(content.Span);
+            var crlfSize = CrlfLineEnds.Size(content.Span);
             var results = new List<AppendResult>(localMailboxIds.Count);
             foreach (var mailboxId in localMailboxIds)
             {

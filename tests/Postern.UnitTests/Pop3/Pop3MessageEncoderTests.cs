@@ -59,7 +59,7 @@ public sealed class Pop3MessageEncoderTests
         // LIST and STAT report this size (RFC 1939 §5): the reply without its terminator and its byte-stuffing.
         var sent = Encode(content, null, 3)[..^".\r\n".Length];
         var unstuffed = string.Join("\r\n", sent.Split("\r\n").Select(line => line.StartsWith('.') ? line[1..] : line));
-        Assert.Equal(unstuffed.Length, Postern.Store.MessageSizes.WithCrlfLineEnds(Encoding.ASCII.GetBytes(content)));
+        Assert.Equal(unstuffed.Length, Postern.Store.CrlfLineEnds.Size(Encoding.ASCII.GetBytes(content)));
     }
 
     [Theory]
