@@ -20,6 +20,9 @@ public interface IPosternStore : IAsyncDisposable
     IDatabase Database { get; }
 
     StoreOptions Options { get; }
+
+    /// <summary>The store was opened with <see cref="StoreOptions.TrackCleanStop"/> after a stop that was not clean.</summary>
+    bool RecoveredFromUncleanStop { get; }
 }
 
 public interface IDirectoryStore

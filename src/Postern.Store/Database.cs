@@ -21,8 +21,9 @@ public interface IDatabase
 
     /// <summary>
     /// Like <see cref="WriteAsync{T}"/>, committed and visible to every reader before the task completes, but not forced
-    /// to stable storage: a crash may lose it (never a later durable write, which carries it along). For state that is
-    /// worthless after a crash anyway, such as a session's lock row (PostgreSQL: synchronous_commit = off).
+    /// to stable storage at once: it survives a crash of the process, and reaches the disk with the next durable write or
+    /// within about a second; a power failure before that may lose it (never a later durable write, which carries it
+    /// along). For a session's lock row, and for flag changes (PostgreSQL: synchronous_commit = off).
     /// </summary>
     Task<T> WriteVolatileAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken);
 

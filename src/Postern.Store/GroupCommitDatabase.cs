@@ -45,6 +45,14 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
     /// <summary>Begins a batch's transaction on the writer; a batch of volatile writes only may skip the flush to disk.</summary>
     protected abstract DbTransaction BeginBatch(DbConnection writer, bool durable);
 
+    /// <summary>
+    /// A batch of volatile writes only has committed without a flush. The engine sees that it reaches stable storage soon
+    /// even if no durable commit follows (SQLite: an fsync of the log within a second).
+    /// </summary>
+    protected virtual void OnVolatileCommit()
+    {
+    }
+
     /// <summary>Runs before and after the migrations (PostgreSQL: a lock, so that nodes starting together migrate once).</summary>
     protected virtual void BeforeMigrations(DbConnection connection)
     {
@@ -280,6 +288,11 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 
                 committing = true;
                 transaction.Commit();
+                if (!durable)
+                {
+                    OnVolatileCommit();
+                }
+
                 break;
             }
             catch (Exception ex)

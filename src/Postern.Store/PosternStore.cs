@@ -13,7 +13,13 @@ public static class PosternStoreFactory
         if (string.Equals(options.Engine, "sqlite", StringComparison.OrdinalIgnoreCase))
         {
             var database = SqliteDatabase.Open(Path.Combine(options.DataDirectory, "postern.db"), options.MaxWriteBatch);
-            return new SqlPosternStore(database, new InProcessChangeFeed(), options);
+            var store = new SqlPosternStore(database, new InProcessChangeFeed(), options, volatileFlagChanges: true);
+            if (options.TrackCleanStop)
+            {
+                store.BeginServing();
+            }
+
+            return store;
         }
 
         if (string.Equals(options.Engine, "postgresql", StringComparison.OrdinalIgnoreCase) || string.Equals(options.Engine, "postgres", StringComparison.OrdinalIgnoreCase))
@@ -34,15 +40,19 @@ public static class PosternStoreFactory
 /// <summary>The store over either engine: the SQL is shared, the engine supplies the connections and the dialect.</summary>
 internal sealed class SqlPosternStore : IPosternStore
 {
-    private readonly GroupCommitDatabase _database;
+    // More MODSEQs than one mailbox can take in the second a volatile flag change may wait for the disk.
+    internal const long ModSeqsSkippedAfterUncleanStop = 100_000;
 
-    public SqlPosternStore(GroupCommitDatabase database, IChangeFeed changes, StoreOptions options)
+    private readonly GroupCommitDatabase _database;
+    private string? _servingMark;
+
+    public SqlPosternStore(GroupCommitDatabase database, IChangeFeed changes, StoreOptions options, bool volatileFlagChanges = false)
     {
         _database = database;
         Options = options;
         Changes = changes;
         Directory = new SqlDirectoryStore(database, options);
-        Mail = new SqlMailStore(database, Changes);
+        Mail = new SqlMailStore(database, Changes, volatileFlagChanges);
         Configuration = new SqlConfigurationStore(database);
         Queue = new SqlQueueStore(database);
         PublicFolders = new SqlPublicFolderStore(database, Changes);
@@ -64,6 +74,26 @@ internal sealed class SqlPosternStore : IPosternStore
 
     public StoreOptions Options { get; }
 
+    public bool RecoveredFromUncleanStop { get; private set; }
+
+    /// <summary>
+    /// Marks the data folder as served from. A mark left by an earlier run means it did not stop cleanly: flag changes
+    /// committed in its last second may be lost, and with them MODSEQs a client was already given; CONDSTORE and QRESYNC
+    /// clients (RFC 7162) trust a MODSEQ to name one state, so every mailbox's counter moves past them first.
+    /// </summary>
+    internal void BeginServing()
+    {
+        _servingMark = Path.Combine(Options.DataDirectory, "postern.serving");
+        if (File.Exists(_servingMark))
+        {
+            _database.WriteAsync(w => w.Command("UPDATE mailboxes SET highest_modseq = highest_modseq + @n", ("@n", ModSeqsSkippedAfterUncleanStop)).Execute(), CancellationToken.None)
+                .GetAwaiter().GetResult();
+            RecoveredFromUncleanStop = true;
+        }
+
+        File.WriteAllText(_servingMark, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Changes is IAsyncDisposable changes)
@@ -72,5 +102,9 @@ internal sealed class SqlPosternStore : IPosternStore
         }
 
         await _database.DisposeAsync().ConfigureAwait(false);
+        if (_servingMark is not null)
+        {
+            File.Delete(_servingMark);
+        }
     }
 }

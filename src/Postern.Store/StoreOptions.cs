@@ -15,4 +15,11 @@ public sealed class StoreOptions
 
     /// <summary>How many writes the group-commit writer folds into one transaction (one fsync).</summary>
     public int MaxWriteBatch { get; init; } = 256;
+
+    /// <summary>
+    /// Set by <c>serve</c>: the embedded store marks the data folder while it serves, and after a stop that was not clean
+    /// (a power failure may have lost the last second's flag changes, which are not fsynced one by one) moves every
+    /// mailbox's MODSEQ past any value those changes could have handed out.
+    /// </summary>
+    public bool TrackCleanStop { get; init; }
 }

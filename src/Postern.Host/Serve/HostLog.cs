@@ -22,6 +22,9 @@ internal static partial class HostLog
     [LoggerMessage(1006, LogLevel.Warning, "{Problem}: writing a new admin.json with a new token")]
     public static partial void AdminCredentialsReplaced(this ILogger logger, string problem);
 
+    [LoggerMessage(1007, LogLevel.Warning, "The previous run did not stop cleanly: every mailbox's MODSEQ moves on, so none a lost flag change took is given out again")]
+    public static partial void RecoveredFromUncleanStop(this ILogger logger);
+
     [LoggerMessage(1101, LogLevel.Warning, "Certificate logon refused for {Subject}: {Reason}")]
     public static partial void CertificateLogonRefused(this ILogger logger, string subject, string? reason);
 

@@ -46,7 +46,13 @@ internal sealed class PosternServer : IAsyncDisposable
             PasswordIterations = options.PasswordIterations,
             Engine = options.StoreEngine,
             ConnectionString = options.StoreConnection,
+            TrackCleanStop = true,
         });
+        if (store.RecoveredFromUncleanStop)
+        {
+            logger.RecoveredFromUncleanStop();
+        }
+
         // Nodes that start together on one new PostgreSQL store lay down one organization and one CA: the first to take
         // the lock does, the others find it done.
         string hostName;

@@ -2,7 +2,7 @@ using System.Data.Common;
 
 namespace Postern.Store.Sql;
 
-internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IMailStore
+internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes, bool volatileFlagChanges = false) : IMailStore
 {
     private const string MailboxColumns = "id, account_id, name, uid_validity, uid_next, highest_modseq, special_use";
 
@@ -261,8 +261,13 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
         database.ReadAsync(c => c.CreateCommand("SELECT b.data FROM messages m JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = @m AND m.uid = @u", ("@m", mailboxId), ("@u", uid))
             .QuerySingle(r => (byte[])r.GetValue(0)), cancellationToken);
 
+    // On the embedded store flags are committed without waiting for an fsync, as Dovecot's index log (mail_fsync=optimized)
+    // does: a process crash loses nothing, a power failure at most the last second's flag changes (the log is fsynced
+    // within a second, and by any durable commit sooner), and the MODSEQs they took are skipped at the next start
+    // (StoreOptions.TrackCleanStop). Messages themselves are always durable. PostgreSQL nodes cannot tell that their
+    // database lost a commit, so there flags stay durable.
     public Task<StoreFlagsResult> StoreFlagsAsync(long mailboxId, IReadOnlyList<long> uids, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, long? unchangedSince, CancellationToken cancellationToken) =>
-        database.WriteAsync(w =>
+        Write(volatileFlagChanges, w =>
         {
             var updated = new List<MessageRecord>();
             var conflicts = new List<long>();
@@ -413,6 +418,9 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes) : IM
 
     private static long NextUid(WriteContext w, long mailboxId) =>
         w.Command("UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = @m RETURNING uid_next - 1", ("@m", mailboxId)).Scalar<long>();
+
+    private Task<T> Write<T>(bool volatileWrite, Func<WriteContext, T> work, CancellationToken cancellationToken) =>
+        volatileWrite ? database.WriteVolatileAsync(work, cancellationToken) : database.WriteAsync(work, cancellationToken);
 
     private static long NextModSeq(WriteContext w, long mailboxId) =>
         w.Command("UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = @m RETURNING highest_modseq", ("@m", mailboxId)).Scalar<long>();

@@ -6,12 +6,25 @@ namespace Postern.Store.Sqlite;
 /// <summary>The embedded engine: one SQLite file in the data folder, in WAL mode.</summary>
 internal sealed class SqliteDatabase : GroupCommitDatabase
 {
+    // How long a volatile commit (an IMAP flag change, a lock row) may wait for stable storage when no durable commit
+    // follows: PostgreSQL's asynchronous commit bound (3 × wal_writer_delay) is 0.6 s; Dovecot's index log waits for the
+    // kernel's writeback (up to 30 s).
+    private static readonly TimeSpan VolatileFlushDelay = TimeSpan.FromSeconds(1);
+
     private readonly string _connectionString;
+    private readonly string _logPath;
+    private readonly Timer _volatileFlush;
     private bool _synchronousFull;
+
+    // 1 while a volatile commit waits for the log's fsync (the timer is armed).
+    private int _volatileUnflushed;
+    private long _logFlushes;
 
     private SqliteDatabase(string path, int maxBatch)
         : base(maxBatch)
     {
+        _logPath = path + "-wal";
+        _volatileFlush = new Timer(static state => ((SqliteDatabase)state!).FlushLog(), this, Timeout.Infinite, Timeout.Infinite);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -30,6 +43,9 @@ internal sealed class SqliteDatabase : GroupCommitDatabase
     }
 
     public override string Engine => "sqlite";
+
+    /// <summary>How many times the log was fsynced for volatile commits (for tests).</summary>
+    internal long LogFlushes => Interlocked.Read(ref _logFlushes);
 
     public override SqlDialect Dialect => SqlDialect.Sqlite;
 
@@ -53,15 +69,53 @@ internal sealed class SqliteDatabase : GroupCommitDatabase
     protected override DbTransaction BeginBatch(DbConnection writer, bool durable)
     {
         // PRAGMA synchronous cannot change inside a transaction. In WAL mode a commit without fsync is still ordered
-        // before the next durable one, which fsyncs the log up to and including it.
+        // before the next durable one, which fsyncs the log up to and including it. NORMAL, not OFF: a checkpoint that
+        // runs at a volatile commit must still fsync the log before it copies pages into the database and the database
+        // before the log is reused, or a power failure could take durable commits with it.
         if (durable != _synchronousFull)
         {
-            Exec(writer, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
+            Exec(writer, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
             _synchronousFull = durable;
         }
 
         return ((SqliteConnection)writer).BeginTransaction(deferred: false);
     }
 
-    protected override void OnDisposed() => SqliteConnection.ClearAllPools();
+    protected override void OnVolatileCommit()
+    {
+        if (Interlocked.Exchange(ref _volatileUnflushed, 1) == 0)
+        {
+            _volatileFlush.Change(VolatileFlushDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// fsyncs the log, which carries every commit made before this call to stable storage (fsync covers the file's
+    /// written pages, whichever descriptor wrote them). A durable commit meanwhile has done it already; one more is cheap.
+    /// </summary>
+    private void FlushLog()
+    {
+        // Cleared first: a volatile commit from now on arms the timer again, so none is left without a flush.
+        Interlocked.Exchange(ref _volatileUnflushed, 0);
+        try
+        {
+            using var log = File.OpenHandle(_logPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.FlushToDisk(log);
+            Interlocked.Increment(ref _logFlushes);
+        }
+        catch (IOException)
+        {
+            // No log (checkpointed and removed at close): nothing is waiting.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    protected override void OnDisposed()
+    {
+        _volatileFlush.Dispose();
+        FlushLog();
+        SqliteConnection.ClearAllPools();
+    }
 }

@@ -13,10 +13,37 @@ public sealed class DatabaseDurabilityTests
         await using var fixture = new StoreFixture();
         var database = fixture.Store.Database;
 
-        // PRAGMA synchronous: 2 = FULL (the WAL is fsynced at commit), 0 = OFF.
-        Assert.Equal(0L, await database.WriteVolatileAsync(w => w.Command("PRAGMA synchronous").Scalar<long>(), None));
+        // PRAGMA synchronous: 2 = FULL (the WAL is fsynced at commit), 1 = NORMAL (not at commit, but a checkpoint still
+        // fsyncs the WAL before it and the database after it; OFF would not, and could lose durable commits).
+        Assert.Equal(1L, await database.WriteVolatileAsync(w => w.Command("PRAGMA synchronous").Scalar<long>(), None));
         Assert.Equal(2L, await database.WriteAsync(w => w.Command("PRAGMA synchronous").Scalar<long>(), None));
-        Assert.Equal(0L, await database.WriteVolatileAsync(w => w.Command("PRAGMA synchronous").Scalar<long>(), None));
+        Assert.Equal(1L, await database.WriteVolatileAsync(w => w.Command("PRAGMA synchronous").Scalar<long>(), None));
+    }
+
+    [SqliteFact]
+    public async Task A_volatile_commit_is_fsynced_within_about_a_second_when_no_durable_one_follows()
+    {
+        await using var fixture = new StoreFixture();
+        var database = (Postern.Store.Sqlite.SqliteDatabase)fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (v INTEGER)").Execute(), None);
+        await Task.Delay(1500);
+        var before = database.LogFlushes;
+
+        await database.WriteVolatileAsync(w => w.Command("INSERT INTO scratch (v) VALUES (1)").Execute(), None);
+        await database.WriteVolatileAsync(w => w.Command("INSERT INTO scratch (v) VALUES (2)").Execute(), None);
+        Assert.Equal(before, database.LogFlushes);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (database.LogFlushes == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        // One flush for both commits; durable commits never arm it.
+        Assert.Equal(before + 1, database.LogFlushes);
+        await database.WriteAsync(w => w.Command("INSERT INTO scratch (v) VALUES (3)").Execute(), None);
+        await Task.Delay(1500);
+        Assert.Equal(before + 1, database.LogFlushes);
     }
 
     [PostgresFact]
