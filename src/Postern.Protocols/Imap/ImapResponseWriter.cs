@@ -29,13 +29,31 @@ public sealed class ImapResponseWriter
     /// <summary>Longer strings go out as literals, which are cheaper for the client to parse.</summary>
     public const int MaxQuotedLength = 1024;
 
+    // "(\Answered \Seen)" and the rest, for each combination of the five system flags, in the order Flags writes them.
+    private static readonly byte[][] SystemFlagLists = [.. Enumerable.Range(0, 32)
+        .Select(f => Encoding.ASCII.GetBytes("(" + string.Join(' ', ImapFlagSet.Names((ImapSystemFlags)f)) + ")"))];
+
+    // A staged writer gathers a line's small pieces here and hands them to the output in one write at the line's end
+    // (or when full): a sync's FETCH line is some fifteen pieces, each a GetSpan and Advance on the pipe otherwise.
+    private const int StageSize = 512;
+
     private readonly IBufferWriter<byte> _output;
+    private readonly byte[]? _stage;
+    private int _staged;
+
+    // The span GetSpan gave last is the output's own (too big for the stage, or no stage).
+    private bool _direct;
     private bool _needSpace;
 
-    public ImapResponseWriter(IBufferWriter<byte> output, bool utf8Enabled = false)
+    /// <param name="staged">
+    /// Hold each line until its CRLF (or <see cref="Output"/> is asked for): for a connection's output, whose owner only
+    /// flushes between lines. Without it every piece goes to <paramref name="output"/> at once.
+    /// </param>
+    public ImapResponseWriter(IBufferWriter<byte> output, bool utf8Enabled = false, bool staged = false)
     {
         _output = output;
         Utf8Enabled = utf8Enabled;
+        _stage = staged ? new byte[StageSize] : null;
     }
 
     /// <summary>UTF8=ACCEPT is enabled (RFC 6855) or IMAP4rev2 is: UTF-8 may go in quoted strings and mailbox names.</summary>
@@ -45,7 +63,24 @@ public sealed class ImapResponseWriter
     public bool IsMidLine { get; private set; }
 
     /// <summary>The underlying writer, for streaming a literal's octets after <see cref="LiteralHeader"/>.</summary>
-    public IBufferWriter<byte> Output => _output;
+    public IBufferWriter<byte> Output
+    {
+        get
+        {
+            Commit();
+            return _output;
+        }
+    }
+
+    /// <summary>Hands what is staged to the output (a staged writer does so by itself at every line's end).</summary>
+    public void Commit()
+    {
+        if (_staged > 0)
+        {
+            _output.Write(_stage.AsSpan(0, _staged));
+            _staged = 0;
+        }
+    }
 
     public void Tagged(string tag, ImapStatus status, string? code, string text)
     {
@@ -101,12 +136,21 @@ public sealed class ImapResponseWriter
         return this;
     }
 
+    /// <summary>An atom given as its ASCII octets ("FETCH"u8): no conversion on paths that write one per message.</summary>
+    public ImapResponseWriter Atom(ReadOnlySpan<byte> atom)
+    {
+        Space();
+        WriteBytes(atom);
+        _needSpace = true;
+        return this;
+    }
+
     public ImapResponseWriter Number(ulong value)
     {
         Space();
-        var span = _output.GetSpan(20);
+        var span = GetSpan(20);
         Utf8Formatter.TryFormat(value, span, out var written);
-        _output.Advance(written);
+        Advance(written);
         _needSpace = true;
         return this;
     }
@@ -158,7 +202,7 @@ public sealed class ImapResponseWriter
     public ImapResponseWriter Rendered(ReadOnlySpan<byte> value)
     {
         Space();
-        _output.Write(value);
+        WriteBytes(value);
         _needSpace = true;
         return this;
     }
@@ -201,9 +245,9 @@ public sealed class ImapResponseWriter
         }
 
         WriteByte((byte)'{');
-        var span = _output.GetSpan(20);
+        var span = GetSpan(20);
         Utf8Formatter.TryFormat(length, span, out var written);
-        _output.Advance(written);
+        Advance(written);
         WriteAscii("}\r\n");
         _needSpace = true;
         return this;
@@ -217,6 +261,12 @@ public sealed class ImapResponseWriter
     /// <summary>A flag list: system flags, then keywords, then \Recent when asked.</summary>
     public ImapResponseWriter Flags(ImapSystemFlags flags, IEnumerable<string> keywords, bool recent = false)
     {
+        // Most messages carry system flags only: their list is written from octets built once (a sync sends one per message).
+        if (!recent && keywords is IReadOnlyCollection<string> { Count: 0 } && (uint)flags < (uint)SystemFlagLists.Length)
+        {
+            return Rendered(SystemFlagLists[(int)flags]);
+        }
+
         BeginList();
         foreach (var name in ImapFlagSet.Names(flags))
         {
@@ -299,7 +349,7 @@ public sealed class ImapResponseWriter
 
     private void WriteQuoted(ReadOnlySpan<byte> value)
     {
-        var span = _output.GetSpan((value.Length * 2) + 2);
+        var span = GetSpan((value.Length * 2) + 2);
         var i = 0;
         span[i++] = (byte)'"';
         foreach (var b in value)
@@ -313,7 +363,7 @@ public sealed class ImapResponseWriter
         }
 
         span[i++] = (byte)'"';
-        _output.Advance(i);
+        Advance(i);
     }
 
     private void WriteLiteral(ReadOnlySpan<byte> value, bool binary)
@@ -324,13 +374,13 @@ public sealed class ImapResponseWriter
         }
 
         WriteByte((byte)'{');
-        var span = _output.GetSpan(20);
+        var span = GetSpan(20);
         Utf8Formatter.TryFormat(value.Length, span, out var written);
-        _output.Advance(written);
+        Advance(written);
         WriteAscii("}\r\n");
         if (binary)
         {
-            _output.Write(value);
+            WriteBytes(value);
         }
         else
         {
@@ -346,12 +396,12 @@ public sealed class ImapResponseWriter
     {
         while (value.IndexOf((byte)0) is var nul and >= 0)
         {
-            _output.Write(value[..nul]);
+            WriteBytes(value[..nul]);
             WriteByte(0x80);
             value = value[(nul + 1)..];
         }
 
-        _output.Write(value);
+        WriteBytes(value);
     }
 
     private void WriteText(string text)
@@ -365,22 +415,70 @@ public sealed class ImapResponseWriter
             }
         }
 
-        _output.Write(bytes);
+        WriteBytes(bytes);
     }
 
     private void WriteAscii(string text)
     {
-        var span = _output.GetSpan(text.Length);
+        var span = GetSpan(text.Length);
         var written = Encoding.ASCII.GetBytes(text, span);
-        _output.Advance(written);
+        Advance(written);
     }
 
     private void WriteByte(byte b)
     {
-        var span = _output.GetSpan(1);
+        var span = GetSpan(1);
         span[0] = b;
-        _output.Advance(1);
+        Advance(1);
     }
 
-    private void WriteCrLf() => WriteAscii("\r\n");
+    private void WriteCrLf()
+    {
+        WriteBytes("\r\n"u8);
+        Commit();
+    }
+
+    private void WriteBytes(ReadOnlySpan<byte> value)
+    {
+        if (_stage is not null && value.Length <= StageSize - _staged)
+        {
+            value.CopyTo(_stage.AsSpan(_staged));
+            _staged += value.Length;
+            return;
+        }
+
+        Commit();
+        _output.Write(value);
+    }
+
+    /// <summary>Room for <paramref name="sizeHint"/> octets; <see cref="Advance"/> takes what was used.</summary>
+    private Span<byte> GetSpan(int sizeHint)
+    {
+        if (_stage is not null && sizeHint <= StageSize)
+        {
+            if (sizeHint > StageSize - _staged)
+            {
+                Commit();
+            }
+
+            _direct = false;
+            return _stage.AsSpan(_staged);
+        }
+
+        Commit();
+        _direct = true;
+        return _output.GetSpan(sizeHint);
+    }
+
+    private void Advance(int count)
+    {
+        if (_direct)
+        {
+            _output.Advance(count);
+        }
+        else
+        {
+            _staged += count;
+        }
+    }
 }

@@ -98,7 +98,7 @@ internal sealed class ImapSession
             if (_writer is null || !ReferenceEquals(_writerOutput, Connection.Output))
             {
                 _writerOutput = Connection.Output;
-                _writer = new ImapResponseWriter(_writerOutput, Utf8Enabled);
+                _writer = new ImapResponseWriter(_writerOutput, Utf8Enabled, staged: true);
             }
 
             _writer.Utf8Enabled = Utf8Enabled;

@@ -130,4 +130,47 @@ public sealed class ImapResponseWriterTests
         var command = ImapFeeding.Single(text, ImapFeeding.ByteByByte);
         Assert.Equal(values, command.Arguments.Select(a => a.Kind == ImapTokenKind.Nil ? null : a.AsString()));
     }
+
+    [Fact]
+    public void A_staged_writer_hands_over_each_line_whole_at_its_end_and_keeps_the_order_of_long_pieces_and_literals()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new ImapResponseWriter(buffer, staged: true);
+        writer.BeginUntagged().Number(7).Atom("FETCH"u8).BeginList().Atom("UID"u8).Number(42).Atom("FLAGS"u8).Flags(ImapSystemFlags.Seen | ImapSystemFlags.Flagged, []);
+        Assert.Equal(0, buffer.WrittenCount);
+        writer.EndList().EndLine();
+        Assert.Equal("* 7 FETCH (UID 42 FLAGS (\\Flagged \\Seen))\r\n", Encoding.ASCII.GetString(buffer.WrittenSpan));
+
+        // Pieces longer than the stage, a literal, and a streamed literal whose octets go to Output after its header.
+        var big = new string('x', 2000);
+        var expected = new StringBuilder("* 1 FETCH (X-A ").Append(big).Append(" BODY[] {3}\r\nabc BODY[1] {4}\r\nwxyz)\r\n");
+        buffer.Clear();
+        writer.BeginUntagged().Number(1).Atom("FETCH"u8).BeginList().Atom("X-A").Atom(big).Atom("BODY[]").Literal("abc"u8);
+        writer.Atom("BODY[1]").LiteralHeader(4);
+        writer.Output.Write("wxyz"u8);
+        writer.EndList().EndLine();
+        Assert.Equal(expected.ToString(), Encoding.ASCII.GetString(buffer.WrittenSpan));
+
+        // Many short lines: each arrives whole and in order.
+        buffer.Clear();
+        for (var n = 1; n <= 100; n++)
+        {
+            writer.BeginUntagged().Number((ulong)n).Atom("EXISTS"u8).EndLine();
+        }
+
+        Assert.Equal(string.Concat(Enumerable.Range(1, 100).Select(n => $"* {n} EXISTS\r\n")), Encoding.ASCII.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
+    public void System_flag_lists_are_written_as_the_general_path_writes_them()
+    {
+        for (var flags = 0; flags < 32; flags++)
+        {
+            var expected = "(" + string.Join(' ', ImapFlagSet.Names((ImapSystemFlags)flags)) + ")";
+            Assert.Equal(expected, Write(w => w.Adjoin().Flags((ImapSystemFlags)flags, [])).TrimStart());
+            Assert.Equal(expected.TrimEnd(')') + (flags == 0 ? string.Empty : " ") + "\\Recent)", Write(w => w.Adjoin().Flags((ImapSystemFlags)flags, [], recent: true)).TrimStart());
+        }
+
+        Assert.Equal("(\\Seen $Junk)", Write(w => w.Adjoin().Flags(ImapSystemFlags.Seen, ["$Junk"])).TrimStart());
+    }
 }

@@ -88,14 +88,31 @@ internal sealed class Fetch(bool uid) : IImapHandler
             }
         }
 
-        var needsContent = !metadataOnly;
+        if (metadataOnly)
+        {
+            // Flags, UIDs, sizes and dates only (a client's sync: UID FETCH 1:* (FLAGS)): every item is in the message
+            // record, so each line is written straight out.
+            var written = 0;
+            foreach (var (sequence, message) in targets)
+            {
+                WriteMetadataLine(session, writer, items, sequence, message, seenChanged.Contains(message.Uid));
+                if (++written % 256 == 0)
+                {
+                    await session.FlushIfLargeAsync(cancellationToken);
+                }
+            }
+
+            await session.CompleteAsync(command, ImapStatus.Ok, "FETCH completed", allowExpunge: uid, cancellationToken: cancellationToken);
+            return;
+        }
+
         var expungeIssued = false;
 
         // ENVELOPE, BODY and BODYSTRUCTURE written before for the same content are written again as they were; a FETCH
         // that asks for nothing else then needs neither the content nor a parse.
         var renderedItems = ImapRenderedItems.For(session.Context.Store);
         var rendered = new byte[]?[items.Count];
-        var onlyRenderedContent = needsContent && items.TrueForAll(i => !NeedsContent(i) || ImapRenderedItems.Keeps(i.Kind));
+        var onlyRenderedContent = items.TrueForAll(i => !NeedsContent(i) || ImapRenderedItems.Keeps(i.Kind));
         foreach (var (sequence, message) in targets)
         {
             var allRendered = true;
@@ -106,7 +123,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             }
 
             ImapMessageView? view = null;
-            if (needsContent && !(onlyRenderedContent && allRendered))
+            if (!(onlyRenderedContent && allRendered))
             {
                 // Content is read together with the check that the message is still there: one expunged by another
                 // session since this one last synced has no content to give (RFC 2180 §4.1.2: answer NO for it).
@@ -183,45 +200,84 @@ internal sealed class Fetch(bool uid) : IImapHandler
             })
             : null;
 
-    private static async ValueTask<bool> WriteItemAsync(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view,
-        byte[]? rendered, CancellationToken cancellationToken)
+    /// <summary>One message's FETCH line of items that need no content (<see cref="NeedsContent"/> is false for each).</summary>
+    private static void WriteMetadataLine(ImapSession session, ImapResponseWriter writer, List<ImapFetchItem> items, int sequence, MessageRecord message, bool seenChanged)
+    {
+        if (message.Keywords.Count > 0)
+        {
+            session.AnnounceKeywords(message.Keywords);
+        }
+
+        writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH"u8).BeginList();
+        var wroteFlags = false;
+        foreach (var item in items)
+        {
+            WriteMetadataItem(session, writer, item, message);
+            wroteFlags |= item.Kind == ImapFetchItemKind.Flags;
+        }
+
+        if (!wroteFlags && seenChanged)
+        {
+            writer.Atom("FLAGS"u8).Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
+        }
+
+        writer.EndList().EndLine();
+    }
+
+    /// <summary>Writes an item that needs no content; false for any other.</summary>
+    private static bool WriteMetadataItem(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message)
     {
         switch (item.Kind)
         {
             case ImapFetchItemKind.Flags:
-                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
-                break;
+                writer.Atom("FLAGS"u8).Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
+                return true;
             case ImapFetchItemKind.Uid:
-                writer.Atom("UID").Number((ulong)message.Uid);
-                break;
+                writer.Atom("UID"u8).Number((ulong)message.Uid);
+                return true;
             case ImapFetchItemKind.InternalDate:
-                writer.Atom("INTERNALDATE").DateTime(message.InternalDate);
-                break;
+                writer.Atom("INTERNALDATE"u8).DateTime(message.InternalDate);
+                return true;
             case ImapFetchItemKind.Rfc822Size:
-                writer.Atom("RFC822.SIZE").Number((ulong)message.Size);
-                break;
+                writer.Atom("RFC822.SIZE"u8).Number((ulong)message.Size);
+                return true;
             case ImapFetchItemKind.ModSeq:
-                writer.Atom("MODSEQ").BeginList().Number((ulong)message.ModSeq).EndList();
-                break;
+                writer.Atom("MODSEQ"u8).BeginList().Number((ulong)message.ModSeq).EndList();
+                return true;
             case ImapFetchItemKind.EmailId:
-                writer.Atom("EMAILID").BeginList().Atom(ImapObjectIds.ForEmail(message.BlobId)).EndList();
-                break;
+                writer.Atom("EMAILID"u8).BeginList().Atom(ImapObjectIds.ForEmail(message.BlobId)).EndList();
+                return true;
             case ImapFetchItemKind.ThreadId:
                 // RFC 8474 §5.2: NIL from a server that does not group messages into threads.
-                writer.Atom("THREADID").Nil();
-                break;
+                writer.Atom("THREADID"u8).Nil();
+                return true;
             case ImapFetchItemKind.SaveDate:
                 // RFC 8514 §3: NIL when the save date is not known.
                 if (message.SaveDate is { } saved)
                 {
-                    writer.Atom("SAVEDATE").DateTime(saved);
+                    writer.Atom("SAVEDATE"u8).DateTime(saved);
                 }
                 else
                 {
-                    writer.Atom("SAVEDATE").Nil();
+                    writer.Atom("SAVEDATE"u8).Nil();
                 }
 
-                break;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static async ValueTask<bool> WriteItemAsync(ImapSession session, ImapResponseWriter writer, ImapFetchItem item, MessageRecord message, ImapMessageView? view,
+        byte[]? rendered, CancellationToken cancellationToken)
+    {
+        if (WriteMetadataItem(session, writer, item, message))
+        {
+            return true;
+        }
+
+        switch (item.Kind)
+        {
             case ImapFetchItemKind.Preview:
                 writer.Atom("PREVIEW").String(ImapPreview.For(view!.Message));
                 break;
