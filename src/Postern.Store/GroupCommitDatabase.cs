@@ -15,6 +15,9 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
     // How often one write is put off to the next batch after a deadlock with another node before it is reported failed.
     private const int MaxDeferrals = 3;
 
+    // Volatile batches run on a socket's event thread in a row before one goes to the pool, which may checkpoint the log.
+    private const int MaxInlineBatches = 500;
+
     private readonly int _maxBatch;
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingWrite> _writes = new();
     private readonly List<PendingWrite> _batch;
@@ -22,6 +25,9 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 
     // 1 while one thread owns the writer connection and runs batches: there is only ever one writer.
     private int _writerOwned;
+
+    // Only the writer's owner touches it.
+    private int _inlineBatches;
     private DbConnection? _writer;
     private volatile bool _disposed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<NodeTask, SemaphoreSlim> _localLocks = new();
@@ -42,8 +48,14 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
     /// <summary>A new open connection, for the writer or a reader.</summary>
     protected abstract DbConnection OpenConnection();
 
-    /// <summary>Begins a batch's transaction on the writer; a batch of volatile writes only may skip the flush to disk.</summary>
-    protected abstract DbTransaction BeginBatch(DbConnection writer, bool durable);
+    /// <summary>
+    /// Begins a batch's transaction on the writer; a batch of volatile writes only may skip the flush to disk. An
+    /// <paramref name="inline"/> batch runs on a socket's event thread and must not wait for the disk (no checkpoint).
+    /// </summary>
+    protected abstract DbTransaction BeginBatch(DbConnection writer, bool durable, bool inline);
+
+    /// <summary>Whether a batch of volatile writes may run on a socket's event thread (not when a write is a network round trip).</summary>
+    protected virtual bool VolatileWritesRunInline => false;
 
     /// <summary>
     /// A batch of volatile writes only has committed without a flush. The engine sees that it reaches stable storage soon
@@ -165,6 +177,14 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
                 RunNextBatch();
                 ReleaseWriter();
             }
+            else if (!pending.Durable && VolatileWritesRunInline && _inlineBatches < MaxInlineBatches)
+            {
+                // A volatile write (a flag change) waits for no disk: it commits here, without two thread switches, unless
+                // a durable write is queued ahead of it, which then goes to the pool with everything behind it.
+                _inlineBatches++;
+                RunNextBatch(inline: true);
+                ReleaseWriter();
+            }
             else
             {
                 ThreadPool.UnsafeQueueUserWorkItem(static database => database.DrainWrites(), this, preferLocal: false);
@@ -196,17 +216,22 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
         ReleaseWriter();
     }
 
-    private void RunNextBatch()
+    private void RunNextBatch(bool inline = false)
     {
         _batch.Clear();
-        while (_batch.Count < _maxBatch && _writes.TryDequeue(out var item))
+        while (_batch.Count < _maxBatch && _writes.TryPeek(out var next) && (!inline || !next.Durable) && _writes.TryDequeue(out var item))
         {
             _batch.Add(item);
         }
 
+        if (!inline)
+        {
+            _inlineBatches = 0;
+        }
+
         if (_batch.Count > 0)
         {
-            RunBatch(_batch);
+            RunBatch(_batch, inline);
         }
     }
 
@@ -239,7 +264,7 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
         command.ExecuteNonQuery();
     }
 
-    private void RunBatch(List<PendingWrite> batch)
+    private void RunBatch(List<PendingWrite> batch, bool inline)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -250,7 +275,7 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
                 // commit order is kept either way.
                 var durable = batch.Exists(w => w.Durable);
                 var writer = Writer;
-                using var transaction = BeginBatch(writer, durable);
+                using var transaction = BeginBatch(writer, durable, inline);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Deferred = false;

@@ -46,7 +46,7 @@ internal static class ImapStateTable
         E("LIST", ImapState.AuthenticatedOrSelected, new List(lsub: false)),
         E("LSUB", ImapState.AuthenticatedOrSelected, new List(lsub: true)),
         E("NAMESPACE", ImapState.AuthenticatedOrSelected, new Namespace(), noArguments: true),
-        E("STATUS", ImapState.AuthenticatedOrSelected, new Status()),
+        E("STATUS", ImapState.AuthenticatedOrSelected, new Status(), inline: true),
         E("APPEND", ImapState.AuthenticatedOrSelected, new Append()),
         E("IDLE", ImapState.AuthenticatedOrSelected, new Idle(), inline: true, noArguments: true),
         E("GETQUOTA", ImapState.AuthenticatedOrSelected, new GetQuota()),

@@ -61,7 +61,7 @@ internal sealed class PostgresDatabase : GroupCommitDatabase
 
     protected override DbConnection OpenConnection() => _dataSource.OpenConnection();
 
-    protected override DbTransaction BeginBatch(DbConnection writer, bool durable)
+    protected override DbTransaction BeginBatch(DbConnection writer, bool durable, bool inline)
     {
         var transaction = writer.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
 

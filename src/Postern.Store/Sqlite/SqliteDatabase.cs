@@ -15,6 +15,7 @@ internal sealed class SqliteDatabase : GroupCommitDatabase
     private readonly string _logPath;
     private readonly Timer _volatileFlush;
     private bool _synchronousFull;
+    private bool _checkpointsOff;
 
     // 1 while a volatile commit waits for the log's fsync (the timer is armed).
     private int _volatileUnflushed;
@@ -66,8 +67,18 @@ internal sealed class SqliteDatabase : GroupCommitDatabase
         return connection;
     }
 
-    protected override DbTransaction BeginBatch(DbConnection writer, bool durable)
+    protected override bool VolatileWritesRunInline => true;
+
+    protected override DbTransaction BeginBatch(DbConnection writer, bool durable, bool inline)
     {
+        // A commit that fills the log past 1,000 pages checkpoints it, with two fsyncs: never on a socket's event thread.
+        // The next batch on the pool does it (GroupCommitDatabase sends one there after at most 500 inline batches).
+        if (inline != _checkpointsOff)
+        {
+            Exec(writer, inline ? "PRAGMA wal_autocheckpoint=0;" : "PRAGMA wal_autocheckpoint=1000;");
+            _checkpointsOff = inline;
+        }
+
         // PRAGMA synchronous cannot change inside a transaction. In WAL mode a commit without fsync is still ordered
         // before the next durable one, which fsyncs the log up to and including it. NORMAL, not OFF: a checkpoint that
         // runs at a volatile commit must still fsync the log before it copies pages into the database and the database

@@ -424,6 +424,39 @@ public sealed class ImapTranscriptTests
         await next.SendAsync("k2 NOOP\r\n");
         Assert.Equal("k2 OK NOOP completed", await next.ReadLineAsync());
     }
+
+    [Fact]
+    public async Task Status_of_the_selected_mailbox_counts_what_another_session_did_and_tells_this_one_first()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var reader = await LoginAsync(server);
+        using var writer = await LoginAsync(server);
+        await AllOkAsync(writer, "w", 1, "APPEND INBOX {5+}\r\nabcde", "APPEND INBOX (\\Seen) {3+}\r\nxyz");
+        await AllOkAsync(reader, "r", 1, "SELECT INBOX");
+
+        // The other session adds a message, marks one deleted, and expunges the other.
+        await AllOkAsync(writer, "w", 3, "SELECT INBOX", "APPEND INBOX {4+}\r\nwxyz", "STORE 1 +FLAGS (\\Deleted \\Seen)", "STORE 2 +FLAGS (\\Deleted)", "UID EXPUNGE 2");
+        await reader.SendAsync("r2 STATUS INBOX (MESSAGES UNSEEN DELETED SIZE UIDNEXT HIGHESTMODSEQ)\r\n");
+        var lines = await reader.ReadUntilTaggedAsync("r2");
+
+        // The session learns the changes (EXPUNGE, EXISTS, FLAGS) and the counts are those of the mailbox now: messages
+        // 1 (deleted, seen, 5 octets) and 3 (4 octets, unseen).
+        Assert.Contains("* 2 EXPUNGE", lines);
+        Assert.Contains(lines, l => l.StartsWith("* 1 FETCH (FLAGS (", StringComparison.Ordinal) && l.Contains("\\Deleted", StringComparison.Ordinal));
+        var status = Assert.Single(lines, l => l.StartsWith("* STATUS", StringComparison.Ordinal));
+        Assert.StartsWith("* STATUS INBOX (", status, StringComparison.Ordinal);
+        foreach (var count in new[] { "MESSAGES 2", "UNSEEN 1", "DELETED 1", "SIZE 9", "UIDNEXT 4" })
+        {
+            Assert.Matches(@"[( ]" + count + @"[ )]", status);
+        }
+
+        Assert.StartsWith("r2 OK", lines[^1], StringComparison.Ordinal);
+
+        // The same counts as for a mailbox that is not selected (counted in the store).
+        await AllOkAsync(writer, "w", 8, "UNSELECT");
+        await writer.SendAsync("w9 STATUS INBOX (MESSAGES UNSEEN DELETED SIZE UIDNEXT HIGHESTMODSEQ)\r\n");
+        Assert.Equal(status, Assert.Single(await writer.ReadUntilTaggedAsync("w9"), l => l.StartsWith("* STATUS", StringComparison.Ordinal)));
+    }
 }
 
 public sealed class ImapQResyncTests

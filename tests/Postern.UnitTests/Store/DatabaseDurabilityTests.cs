@@ -99,6 +99,37 @@ public sealed class DatabaseDurabilityTests
         Assert.Equal(1L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
     }
 
+    [SqliteFact]
+    public async Task A_volatile_write_from_a_socket_event_thread_commits_there_without_checkpointing_and_the_pool_checkpoints_later()
+    {
+        await using var fixture = new StoreFixture();
+        var database = fixture.Store.Database;
+        await database.WriteAsync(w => w.Command("CREATE TABLE scratch (v INTEGER)").Execute(), None);
+
+        // A flag change waits for no disk, so it is not worth two thread switches; a checkpoint (two fsyncs) must still
+        // never run on an event thread, and after a run of inline commits the pool takes one, which may checkpoint.
+        var committers = await Connections.EventThreadTests.OnDedicatedThreadAsync(async () =>
+        {
+            var caller = Environment.CurrentManagedThreadId;
+            var seen = new List<(bool OnCaller, long AutoCheckpoint)>();
+            for (var i = 0; i < 600; i++)
+            {
+                var value = i;
+                seen.Add(await database.WriteVolatileAsync(
+                    w => (Environment.CurrentManagedThreadId == caller, w.Command("INSERT INTO scratch (v) VALUES (@v); PRAGMA wal_autocheckpoint", ("@v", value)).Scalar<long>()), None));
+            }
+
+            return seen;
+        });
+
+        Assert.True(committers[0].OnCaller);
+        Assert.All(committers.Where(c => c.OnCaller), c => Assert.Equal(0L, c.AutoCheckpoint));
+        Assert.Contains(committers, c => !c.OnCaller);
+        Assert.All(committers.Where(c => !c.OnCaller), c => Assert.Equal(1000L, c.AutoCheckpoint));
+        Assert.Equal(1000L, await database.WriteAsync(w => w.Command("PRAGMA wal_autocheckpoint").Scalar<long>(), None));
+        Assert.Equal(600L, await database.ReadAsync(c => c.CreateCommand("SELECT COUNT(*) FROM scratch").Scalar<long>(), None));
+    }
+
     [Fact]
     public async Task A_volatile_write_is_committed_and_seen_by_readers_and_survives_a_clean_restart()
     {

@@ -1,4 +1,5 @@
 using Postern.Protocols.Imap;
+using Postern.Server.Connections;
 using Postern.Store;
 
 namespace Postern.Server.Imap.Handlers;
@@ -21,6 +22,22 @@ internal sealed class Status : IImapHandler
             return;
         }
 
+        // The selected mailbox (a client polling its open folder) is counted from the session's own list once it has caught
+        // up with the store, which it does here anyway at the command's end: its state is then at least as new as the
+        // mailbox just read. Any other mailbox is counted in the store, on the pool, since it may be large.
+        if (session.Selected is { } selected && selected.Mailbox.Id == mailbox.Id && !ImapPublicFolderStore.IsPublic(mailbox.Id))
+        {
+            await selected.SyncAsync(session, allowExpunge: true, cancellationToken);
+            if (selected.Messages.Count <= EventThread.InlineListLength)
+            {
+                var recent = (items & ImapStatusItems.Recent) == 0 ? 0 : await session.Mail.CountRecentAsync(mailbox.Id, cancellationToken);
+                Write(session, mailbox, items, StatusOf(selected, mailbox), recent);
+                await session.OkAsync(command, "STATUS completed", cancellationToken);
+                return;
+            }
+        }
+
+        await EventThread.ToThreadPool();
         await WriteStatusAsync(session, mailbox, items, cancellationToken);
         await session.OkAsync(command, "STATUS completed", cancellationToken);
     }
@@ -29,6 +46,28 @@ internal sealed class Status : IImapHandler
     {
         var status = await session.Mail.GetStatusAsync(mailbox.Id, cancellationToken);
         var recent = (items & ImapStatusItems.Recent) == 0 ? 0 : await session.Mail.CountRecentAsync(mailbox.Id, cancellationToken);
+        Write(session, mailbox, items, status, recent);
+    }
+
+    private static MailboxStatus StatusOf(ImapSelectedMailbox selected, Mailbox mailbox)
+    {
+        long unseen = 0, size = 0, deleted = 0;
+        var messages = selected.Messages;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            size += message.Size;
+            unseen += (message.Flags & MessageFlags.Seen) == 0 ? 1 : 0;
+            deleted += (message.Flags & MessageFlags.Deleted) != 0 ? 1 : 0;
+        }
+
+        // The list may already hold messages appended after the mailbox was read.
+        var uidNext = Math.Max(mailbox.UidNext, selected.LargestUid + 1L);
+        return new MailboxStatus(messages.Count, unseen, size, uidNext, mailbox.UidValidity, Math.Max(mailbox.HighestModSeq, selected.HighestModSeq), deleted);
+    }
+
+    private static void Write(ImapSession session, Mailbox mailbox, ImapStatusItems items, MailboxStatus status, long recent)
+    {
         var writer = session.Writer;
         writer.BeginUntagged().Atom("STATUS").Mailbox(mailbox.Name).BeginList();
         foreach (var (item, label) in ImapStatusRequest.Names)
