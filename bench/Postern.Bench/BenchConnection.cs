@@ -18,6 +18,11 @@ internal sealed class BenchConnection : IAsyncDisposable
     private int _start;
     private int _end;
 
+    // One timeout source per connection, reset for each read (a new linked source and timer per read cost the tool more
+    // than some servers spend on a reply).
+    private CancellationTokenSource? _readTimeout;
+    private CancellationToken _readTimeoutLinkedTo;
+
     private BenchConnection(TcpClient tcp, TimeSpan timeout)
     {
         _tcp = tcp;
@@ -191,6 +196,23 @@ internal sealed class BenchConnection : IAsyncDisposable
         }
 
         _tcp.Dispose();
+        _readTimeout?.Dispose();
+    }
+
+    /// <summary>The octets read and not yet taken (<see cref="Take"/>), for a scenario that parses replies in place.</summary>
+    public ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
+
+    public void Take(int count) => _start += count;
+
+    /// <summary>Reads more from the server, keeping what is buffered; fails when a single line outgrows the buffer.</summary>
+    public Task ReadMoreAsync(CancellationToken cancellationToken)
+    {
+        if (_start == 0 && _end == _buffer.Length)
+        {
+            throw new BenchProtocolException("a reply line longer than " + _buffer.Length + " octets");
+        }
+
+        return FillAsync(cancellationToken);
     }
 
     private async Task FillAsync(CancellationToken cancellationToken)
@@ -206,12 +228,18 @@ internal sealed class BenchConnection : IAsyncDisposable
             _start = 0;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
+        if (_readTimeout is null || _readTimeoutLinkedTo != cancellationToken || !_readTimeout.TryReset())
+        {
+            _readTimeout?.Dispose();
+            _readTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _readTimeoutLinkedTo = cancellationToken;
+        }
+
+        _readTimeout.CancelAfter(_timeout);
         int read;
         try
         {
-            read = await _stream.ReadAsync(_buffer.AsMemory(_end), timeout.Token).ConfigureAwait(false);
+            read = await _stream.ReadAsync(_buffer.AsMemory(_end), _readTimeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.RegularExpressions;
+using System.Buffers.Text;
+using System.Text;
 
 namespace Postern.Bench.Scenarios;
 
@@ -174,26 +175,71 @@ internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Ki
     /// <summary>Reads untagged responses (skipping literals, counting their octets) up to the tagged OK.</summary>
     private static async Task<ImapReply> ReadTaggedAsync(BenchConnection connection, string tag, string what, CancellationToken cancellationToken)
     {
+        // Lines are examined in the receive buffer: a sync's reply is a thousand lines, and a string, two regular
+        // expressions and a concatenation per line made the tool, not the server, the cost of the operation.
+        var tagPrefix = Encoding.ASCII.GetBytes(tag + " ");
         long payload = 0;
         long exists = -1;
         while (true)
         {
-            var line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            while (LiteralAtEnd().Match(line) is { Success: true } literal)
+            var (tagged, literal) = ScanBuffered(connection, tagPrefix, ref exists);
+            if (tagged is not null)
             {
-                payload += await connection.SkipAsync(long.Parse(literal.Groups[1].ValueSpan, CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-                line = await connection.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            if (ExistsResponse().Match(line) is { Success: true } match)
-            {
-                exists = long.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture);
-            }
-
-            if (line.StartsWith(tag + " ", StringComparison.Ordinal))
-            {
-                ScenarioCatalog.Expect(line[(tag.Length + 1)..], what, "OK");
+                ScenarioCatalog.Expect(tagged[(tag.Length + 1)..], what, "OK");
                 return new ImapReply(payload, exists);
+            }
+
+            if (literal >= 0)
+            {
+                payload += await connection.SkipAsync(literal, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await connection.ReadMoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes the whole lines buffered: stops at the tagged line, at a literal to skip, or when more must be read.</summary>
+    private static (string? Tagged, long Literal) ScanBuffered(BenchConnection connection, byte[] tagPrefix, ref long exists)
+    {
+        while (true)
+        {
+            var buffered = connection.Buffered;
+            var lf = buffered.IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return (null, -1);
+            }
+
+            var line = buffered[..lf];
+            if (!line.IsEmpty && line[^1] == (byte)'\r')
+            {
+                line = line[..^1];
+            }
+
+            if (line.StartsWith(tagPrefix))
+            {
+                var text = Encoding.UTF8.GetString(line);
+                connection.Take(lf + 1);
+                return (text, -1);
+            }
+
+            long literal = -1;
+            if (line.EndsWith("}"u8) && line.LastIndexOf((byte)'{') is var open and >= 0
+                && line[(open + 1)..^1].TrimEnd((byte)'+') is var digits && Utf8Parser.TryParse(digits, out long count, out var used) && used == digits.Length)
+            {
+                literal = count;
+            }
+            else if (line.StartsWith("* "u8) && line.Length > 9 && Ascii.EqualsIgnoreCase(line[^7..], " EXISTS"u8)
+                && Utf8Parser.TryParse(line[2..^7], out long number, out var numberLength) && numberLength == line.Length - 9)
+            {
+                exists = number;
+            }
+
+            connection.Take(lf + 1);
+            if (literal >= 0)
+            {
+                return (null, literal);
             }
         }
     }
@@ -201,12 +247,6 @@ internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Ki
     private static string NextTag() => "b" + Interlocked.Increment(ref s_tag).ToString(CultureInfo.InvariantCulture);
 
     private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    [GeneratedRegex(@"\{([0-9]+)\+?\}$")]
-    private static partial Regex LiteralAtEnd();
-
-    [GeneratedRegex(@"^\* ([0-9]+) EXISTS", RegexOptions.IgnoreCase)]
-    private static partial Regex ExistsResponse();
 
     private readonly record struct ImapReply(long Payload, long Exists);
 }
