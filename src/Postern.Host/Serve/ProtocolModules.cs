@@ -13,7 +13,7 @@ internal static class ProtocolModules
     /// <param name="articleAccepted">Called when NNTP takes an article, so the feeds send it at once.</param>
     public static IEnumerable<IProtocolHandler> Handlers(ServerContext context, Action articleAccepted) =>
     [
-        new SmtpProtocolHandler(),
+        new SmtpProtocolHandler(context.HostName),
         new Pop3ProtocolHandler(context),
         new ImapProtocolHandler(context),
         new NntpProtocolHandler(context, articleAccepted),

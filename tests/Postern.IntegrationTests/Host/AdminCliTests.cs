@@ -196,7 +196,7 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     [Theory]
     [InlineData("pop3", 1150, "-ERR [SYS/TEMP] Server shutting down")]
     [InlineData("imap", 1151, "* BYE Server shutting down")]
-    [InlineData("smtp", 1152, "421 4.3.2 Service shutting down, closing transmission channel")]
+    [InlineData("smtp", 1152, "421 4.3.2 mail.example.test Service shutting down, closing transmission channel")]
     [InlineData("nntp", 1153, "400 Service discontinued")]
     public async Task StoppingAVirtualServerTellsItsOpenSessionsWhyTheyAreClosed(string protocol, int port, string goodbye)
     {

@@ -41,7 +41,7 @@ internal static class SmtpTestServer
     /// <summary>A server whose SMTP sessions share the given message memory.</summary>
     public static async Task<InProcessServer> StartAsync(MessageMemoryBudget? messageMemory, string domain, params VirtualServer[] servers)
     {
-        var server = await InProcessServer.StartAsync(_ => [new SmtpProtocolHandler()], servers.Length > 0 ? servers : [InboundServer(), SubmissionServer()], messageMemory: messageMemory);
+        var server = await InProcessServer.StartAsync(_ => [new SmtpProtocolHandler("mail.example.test")], servers.Length > 0 ? servers : [InboundServer(), SubmissionServer()], messageMemory: messageMemory);
         await server.Store.Directory.AddDomainAsync(domain, CancellationToken.None);
         Assert.True((await server.Store.Directory.AddAccountAsync("alice@" + domain, Password, CancellationToken.None)).IsOk);
         Assert.True((await server.Store.Directory.AddAccountAsync("bob@" + domain, Password, CancellationToken.None)).IsOk);
