@@ -46,6 +46,37 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
     private static bool HasNul(ReadOnlyMemory<byte> content) => content.Span.Contains((byte)0);
 
+    /// <summary>
+    /// RFC 5322 §2.1.1 (which RFC 5536 §2.1 takes over): a line MUST be no more than 998 octets. A reader's header line
+    /// past that (a long header must be folded) is refused; the body and articles from peers are taken as they come.
+    /// </summary>
+    private static bool HasOverlongHeaderLine(ReadOnlySpan<byte> content)
+    {
+        while (!content.IsEmpty)
+        {
+            var lf = content.IndexOf((byte)'\n');
+            var line = lf < 0 ? content : content[..lf];
+            if (!line.IsEmpty && line[^1] == (byte)'\r')
+            {
+                line = line[..^1];
+            }
+
+            if (line.IsEmpty)
+            {
+                return false;
+            }
+
+            if (line.Length > 998)
+            {
+                return true;
+            }
+
+            content = lf < 0 ? [] : content[(lf + 1)..];
+        }
+
+        return false;
+    }
+
     /// <param name="postingHost">The client's address, for Injection-Info (RFC 5536 §3.2.8), when known.</param>
     public async Task<IntakeResult> PostAsync(byte[] content, Account? account, CancellationToken cancellationToken, string? postingHost = null)
     {
@@ -53,6 +84,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         if (HasNul(content))
         {
             return Reject(null, NulRefusal);
+        }
+
+        if (HasOverlongHeaderLine(content))
+        {
+            return Reject(null, "Header line longer than 998 octets (fold it)");
         }
 
         var article = NewsArticle.TryParse(content);

@@ -44,6 +44,22 @@ public sealed class NntpReaderTests
     }
 
     [Fact]
+    public async Task Post_refuses_a_header_line_over_998_octets_but_takes_it_folded_and_a_long_body_line()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+
+        // RFC 5322 §2.1.1: no line over 998 octets; "Subject: " plus 990 makes 999.
+        var words = string.Join(' ', Enumerable.Repeat("word", 198));
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(subject: new string('x', 990), messageId: "<long@example.test>")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: new string('x', 989), messageId: "<edge@example.test>")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: words[..500] + "\n " + words[501..], messageId: "<folded@example.test>")));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<body@example.test>", body: new string('b', 2000))));
+        Assert.StartsWith("430", await client.CommandAsync("STAT <long@example.test>"));
+    }
+
+    [Fact]
     public async Task Over_and_hdr_carry_the_header_octets_as_head_does_even_when_they_are_not_utf8()
     {
         await using var server = await NntpTestServer.StartAsync();
