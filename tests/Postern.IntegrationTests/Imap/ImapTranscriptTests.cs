@@ -426,6 +426,17 @@ public sealed class ImapTranscriptTests
     }
 
     [Fact]
+    public async Task An_item_named_twice_in_a_fetch_is_answered_once()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await LoginAsync(server);
+        await AllOkAsync(client, "d", 1, "APPEND INBOX (\\Flagged) {5+}\r\nabcde", "SELECT INBOX");
+        await client.SendAsync("d3 FETCH 1 (FLAGS UID FLAGS RFC822.SIZE UID)\r\nd4 UID FETCH 1 (UID FLAGS)\r\n");
+        Assert.Equal("* 1 FETCH (FLAGS (\\Flagged \\Recent) UID 1 RFC822.SIZE 5)", (await client.ReadUntilTaggedAsync("d3"))[0]);
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))", (await client.ReadUntilTaggedAsync("d4"))[0]);
+    }
+
+    [Fact]
     public async Task Status_of_the_selected_mailbox_counts_what_another_session_did_and_tells_this_one_first()
     {
         await using var server = await ImapTestServer.StartAsync();

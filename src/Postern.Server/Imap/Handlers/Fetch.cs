@@ -27,7 +27,8 @@ internal sealed class Fetch(bool uid) : IImapHandler
             return;
         }
 
-        var items = request.Items.ToList();
+        // An item named twice is answered once, as Dovecot does: a client's parser may take a repeated item for a new message.
+        var items = request.Items.Distinct().ToList();
         if (uid && !items.Any(i => i.Kind == ImapFetchItemKind.Uid))
         {
             // RFC 3501 §6.4.8: UID FETCH always returns the UID.
