@@ -6,7 +6,7 @@ using System.Text;
 namespace Postern.Bench.Scenarios;
 
 /// <summary>imap-session, imap-fetch and imap-append (RFC 3501 / RFC 9051).</summary>
-internal sealed partial class ImapScenario(BenchOptions options, ImapScenario.Kind kind) : IScenario
+internal sealed class ImapScenario(BenchOptions options, ImapScenario.Kind kind) : IScenario
 {
     private static long s_tag;
     private readonly ConcurrentDictionary<int, long> _exists = new();

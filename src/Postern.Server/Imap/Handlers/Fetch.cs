@@ -92,11 +92,11 @@ internal sealed class Fetch(bool uid) : IImapHandler
         if (metadataOnly)
         {
             // Flags, UIDs, sizes and dates only (a client's sync: UID FETCH 1:* (FLAGS)): every item is in the message
-            // record, so each line is written straight out.
+            // record, so each line is written straight out. No such item sets \Seen, so no FLAGS need adding.
             var written = 0;
             foreach (var (sequence, message) in targets)
             {
-                WriteMetadataLine(session, writer, items, sequence, message, seenChanged.Contains(message.Uid));
+                WriteMetadataLine(session, writer, items, sequence, message);
                 if (++written % 256 == 0)
                 {
                     await session.FlushIfLargeAsync(cancellationToken);
@@ -202,7 +202,7 @@ internal sealed class Fetch(bool uid) : IImapHandler
             : null;
 
     /// <summary>One message's FETCH line of items that need no content (<see cref="NeedsContent"/> is false for each).</summary>
-    private static void WriteMetadataLine(ImapSession session, ImapResponseWriter writer, List<ImapFetchItem> items, int sequence, MessageRecord message, bool seenChanged)
+    private static void WriteMetadataLine(ImapSession session, ImapResponseWriter writer, List<ImapFetchItem> items, int sequence, MessageRecord message)
     {
         if (message.Keywords.Count > 0)
         {
@@ -210,16 +210,9 @@ internal sealed class Fetch(bool uid) : IImapHandler
         }
 
         writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH"u8).BeginList();
-        var wroteFlags = false;
         foreach (var item in items)
         {
             WriteMetadataItem(session, writer, item, message);
-            wroteFlags |= item.Kind == ImapFetchItemKind.Flags;
-        }
-
-        if (!wroteFlags && seenChanged)
-        {
-            writer.Atom("FLAGS"u8).Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
         }
 
         writer.EndList().EndLine();
