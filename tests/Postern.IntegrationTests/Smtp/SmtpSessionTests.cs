@@ -433,6 +433,40 @@ public sealed class SmtpSessionTests
     }
 
     [Fact]
+    public async Task ParametersNeedEhloAndAuthMustBeXtext()
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("HELO client.test");
+        Assert.StartsWith("555 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> SIZE=100"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("555 5.5.4", await raw.CommandAsync("RCPT TO:<alice@example.test> NOTIFY=NEVER"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<alice@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RSET"));
+
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> AUTH=bad+zz"));
+        Assert.StartsWith("501 5.5.4", await raw.CommandAsync("MAIL FROM:<x@outside.test> AUTH"));
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test> AUTH=<>"));
+    }
+
+    [Fact]
+    public async Task AnAddressLiteralOfThisHostIsLocal()
+    {
+        // RFC 5321 §4.1.3: user@[127.0.0.1] reaches this host's user (its primary domain), not a relay.
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<x@outside.test>"));
+        Assert.StartsWith("554 5.7.1", await raw.CommandAsync("RCPT TO:<alice@[192.0.2.1]>"));
+        Assert.StartsWith("550 5.1.1", await raw.CommandAsync("RCPT TO:<nobody@[127.0.0.1]>"));
+        Assert.StartsWith("250 2.1.5", await raw.CommandAsync("RCPT TO:<alice@[127.0.0.1]>"));
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync("Subject: literal\r\n\r\nhello\r\n."));
+        Assert.Contains("Subject: literal", Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "alice@example.test"))));
+    }
+
+    [Fact]
     public async Task DsnParametersAreCheckedForSyntaxAndRepetition()
     {
         await using var server = await StartAsync();

@@ -35,6 +35,13 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        if (!_extended && path.Parameters.Count > 0)
+        {
+            // RFC 5321 §4.1.1.11: parameters are service extensions, which a session greeted with HELO has not got.
+            Reply(555, "5.5.4 MAIL parameters need EHLO");
+            return;
+        }
+
         // The parameters take effect only with the 250: a refused MAIL leaves nothing behind for the next one.
         var smtpUtf8 = false;
         long declaredSize = 0;
@@ -77,11 +84,11 @@ internal sealed partial class SmtpSession
                 case "ENVID" when parameter.Value is not null && parameter.Value.Length <= 100 && SmtpCommandParser.TryDecodeXtext(parameter.Value, out _):
                     envelopeId = parameter.Value;
                     break;
-                case "AUTH":
-                    // RFC 4954 §5: the AUTH= identity of a relayed message; accepted, not trusted.
+                case "AUTH" when parameter.Value is { Length: > 0 and <= 500 } && SmtpCommandParser.TryDecodeXtext(parameter.Value, out _):
+                    // RFC 4954 §5: the AUTH= identity of a relayed message (xtext, or <> for none); accepted, not trusted.
                     break;
                 default:
-                    ParameterRefused(parameter.Keyword, "SMTPUTF8", "RET", "ENVID");
+                    ParameterRefused(parameter.Keyword, "SMTPUTF8", "RET", "ENVID", "AUTH");
                     return;
             }
         }
@@ -142,10 +149,27 @@ internal sealed partial class SmtpSession
             path = path with { Address = postmaster, IsAscii = System.Text.Ascii.IsValid(postmaster) };
         }
 
+        else if (path.Domain.StartsWith('[') && IsOwnAddressLiteral(path.Domain))
+        {
+            // RFC 5321 §4.1.3: user@[this host's address] is this host's user, as Postfix takes it (its primary domain).
+            var domains = await _context.Store.Directory.ListDomainsAsync(cancellationToken).ConfigureAwait(false);
+            if (domains.Count > 0)
+            {
+                var local = path.Address[..path.Address.LastIndexOf('@')];
+                path = path with { Address = local + "@" + domains[0].Name };
+            }
+        }
+
         if (_transaction.Recipients.Count >= _config.Limits.MaxRecipients)
         {
             // RFC 5321 §4.5.3.1.10: 452 lets the client send the rest in another transaction.
             Reply(452, "4.5.3 Error: too many recipients");
+            return;
+        }
+
+        if (!_extended && path.Parameters.Count > 0)
+        {
+            Reply(555, "5.5.4 RCPT parameters need EHLO");
             return;
         }
 
@@ -270,6 +294,38 @@ internal sealed partial class SmtpSession
 
         var domains = await _context.Store.Directory.ListDomainsAsync(cancellationToken).ConfigureAwait(false);
         return "postmaster@" + (domains.Count > 0 ? domains[0].Name : HostName);
+    }
+
+    /// <summary>Whether an address literal (RFC 5321 §4.1.3) names this host: the address the client reached, or any of its interfaces.</summary>
+    private bool IsOwnAddressLiteral(string literal)
+    {
+        var text = literal[1..^1];
+        if (text.StartsWith("IPv6:", StringComparison.OrdinalIgnoreCase))
+        {
+            text = text[5..];
+        }
+
+        if (!System.Net.IPAddress.TryParse(text, out var address))
+        {
+            return false;
+        }
+
+        var reached = _connection.LocalEndPoint.Address;
+        if (address.Equals(reached.IsIPv4MappedToIPv6 ? reached.MapToIPv4() : reached) || System.Net.IPAddress.IsLoopback(address))
+        {
+            return true;
+        }
+
+        try
+        {
+            return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Any(u => u.Address.Equals(address));
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>RFC 3461 §4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY.</summary>
