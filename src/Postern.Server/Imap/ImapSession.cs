@@ -236,7 +236,13 @@ internal sealed class ImapSession
                 return await DispatchAsync(read.Command!, cancellationToken).ConfigureAwait(false);
 
             case ImapReadStatus.LiteralTooLarge when read.MustClose:
+                // Too big even to read and discard. The command still gets its tagged reply, after the BYE as with LOGOUT.
                 Writer.Untagged(ImapStatus.Bye, "TOOBIG", "Literal too large");
+                if (read.Tag is not null)
+                {
+                    Writer.Tagged(read.Tag, ImapStatus.Bad, "TOOBIG", read.Message ?? "Literal too large");
+                }
+
                 return false;
 
             case ImapReadStatus.LiteralTooLarge or ImapReadStatus.CommandTooLong when read.Tag is not null && read.CommandName is "APPEND" or "REPLACE" or "UID REPLACE":

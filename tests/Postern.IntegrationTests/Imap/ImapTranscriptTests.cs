@@ -47,6 +47,11 @@ public sealed class ImapTranscriptTests
         await client.SendAsync("a3 LOGIN {100000+}\r\n" + new string('x', 100000) + "\r\na4 NOOP\r\n");
         Assert.Equal("a3 BAD [TOOBIG] Literal too large", await client.ReadLineAsync());
         Assert.Equal("a4 OK NOOP completed", await client.ReadLineAsync());
+
+        // Too big to read and discard: the connection closes, and the command still gets its tagged reply.
+        await client.SendAsync("a5 APPEND INBOX {999999999999+}\r\nxxxx");
+        Assert.Equal("* BYE [TOOBIG] Literal too large", await client.ReadLineAsync());
+        Assert.StartsWith("a5 BAD [TOOBIG]", await client.ReadLineAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
