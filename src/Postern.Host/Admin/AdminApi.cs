@@ -10,7 +10,10 @@ internal static class AdminApi
         app.Use(async (context, next) =>
         {
             RestoreEncodedSlashes(context);
-            if (context.GetEndpoint()?.Metadata.GetMetadata<AdminEndpoint>() is not null)
+            // An unmatched path or method under /api/v1 needs the token too: without it, 404 and 405 would tell a
+            // stranger which resources and methods exist.
+            if (context.GetEndpoint()?.Metadata.GetMetadata<AdminEndpoint>() is not null
+                || (context.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal) && IsUnmatched(context)))
             {
                 // Here, before the body is read and bound (an endpoint filter runs after): a caller without the token
                 // costs the server its headers, not the parsing of a JSON body of up to Kestrel's 30 MB.
@@ -92,6 +95,10 @@ internal static class AdminApi
             return Task.CompletedTask;
         });
     }
+
+    /// <summary>No endpoint, or only the routing's own 405 endpoint (which carries no route metadata of ours).</summary>
+    private static bool IsUnmatched(HttpContext context) =>
+        context.GetEndpoint() is not { } endpoint || endpoint.DisplayName?.StartsWith("405 HTTP Method Not Supported", StringComparison.Ordinal) == true;
 
     /// <summary>Bound on an admin API request body.</summary>
     public const long MaxBodyBytes = 1024 * 1024;

@@ -450,6 +450,12 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         var noRoute = await Send("GET", "no-such-thing", null);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, noRoute.Status);
         Assert.False(string.IsNullOrWhiteSpace(noRoute.Error));
+
+        // Without the token, nothing is told about which resources and methods exist.
+        http.DefaultRequestHeaders.Authorization = null;
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Send("DELETE", "virtual-servers", null)).Status);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Send("GET", "no-such-thing", null)).Status);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Send("GET", "virtual-servers", null)).Status);
     }
 
     [Fact]
