@@ -132,6 +132,12 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await ControlAsync(article, messageId, control, account, trustedPeer: false, now, cancellationToken).ConfigureAwait(false);
         }
 
+        if (article.Body.Span.IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0)
+        {
+            // As INN's nnrpd refuses it: headers alone are most likely a client's mistake, not an article.
+            return Reject(messageId, "Article has no body -- just headers");
+        }
+
         var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer: false, cancellationToken).ConfigureAwait(false);
         if (targets.Count == 0)
         {

@@ -57,6 +57,11 @@ public sealed class NntpReaderTests
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(subject: words[..500] + "\n " + words[501..], messageId: "<folded@example.test>")));
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<body@example.test>", body: new string('b', 2000))));
         Assert.StartsWith("430", await client.CommandAsync("STAT <long@example.test>"));
+
+        // Headers alone are refused, as INN's nnrpd does.
+        Assert.StartsWith("441", await client.PostAsync(NntpTestServer.Article(messageId: "<nobody@example.test>", body: "")));
+        Assert.StartsWith("441", await client.PostAsync("From: Reader <reader@example.test>\nNewsgroups: example.general\nSubject: no body\n"));
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(messageId: "<short@example.test>", body: "x")));
     }
 
     [Fact]
