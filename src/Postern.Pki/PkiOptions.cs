@@ -21,6 +21,12 @@ public sealed class PkiOptions
 
     public TimeSpan CrlValidity { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long a logon may wait for another CA's CRL (fetched from the user certificate's CRL distribution point, then
+    /// cached until its next update). A certificate whose CRL cannot be had in that time is refused.
+    /// </summary>
+    public TimeSpan ExternalCrlTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Built-in-CA server certificates are renewed automatically this many days before they expire.</summary>
     public int RenewalWindowDays { get; init; } = 30;
 
@@ -64,6 +70,11 @@ public sealed class PkiOptions
         if (CrlValidity < TimeSpan.FromHours(1) || CrlValidity > TimeSpan.FromDays(365))
         {
             problems.Add("CrlValidity must be between one hour and one year");
+        }
+
+        if (ExternalCrlTimeout < TimeSpan.FromMilliseconds(100) || ExternalCrlTimeout > TimeSpan.FromMinutes(1))
+        {
+            problems.Add("ExternalCrlTimeout must be between 100 ms and one minute");
         }
 
         if (MaxFileBytes < 4096 || MaxRequestChars < 1024 || MaxNamesPerCertificate < 1)

@@ -277,6 +277,12 @@ public sealed partial class PkiService
 
         var thumbprint = CertificateFacts.Thumbprint(certificate);
         var mapped = await _repository.FindMappingAsync(thumbprint, certificate.Issuer, certificate.SerialNumber, cancellationToken);
+        var issuedHere = issued is not null && issued.Der.AsSpan().SequenceEqual(certificate.RawData);
+        if (mapped is not null && !issuedHere && await Task.Run(() => ExternalRevocationProblem(certificate, stored, presented), cancellationToken) is { } revocation)
+        {
+            return new ClientCertificateResolution(null, revocation);
+        }
+
         if (mapped is not null)
         {
             var account = await _store.Directory.FindAccountAsync(mapped, cancellationToken);
@@ -287,7 +293,6 @@ public sealed partial class PkiService
 
         // Implicit mapping by rfc822Name only for certificates this CA issued: an imported root (trusted for some
         // server's chain) must not thereby be able to name any account and log in as it.
-        var issuedHere = issued is not null && issued.Der.AsSpan().SequenceEqual(certificate.RawData);
         foreach (var email in issuedHere ? CertificateFacts.EmailAddresses(CertificateFacts.SubjectAlternativeNames(certificate)) : [])
         {
             var account = await _store.Directory.FindAccountAsync(email, cancellationToken);
@@ -301,6 +306,37 @@ public sealed partial class PkiService
             ? "the certificate is not mapped to an account and names no account's e-mail address"
             : "the certificate is not mapped to an account (only certificates from the built-in CA are mapped by their e-mail address)");
     }
+
+    /// <summary>
+    /// Revocation of a user certificate another CA issued (one the administrator mapped): checked against that CA's
+    /// CRL, fetched from the certificate's CRL distribution point as IIS does for client certificates (ours are checked
+    /// in the issuance log). Fails closed, as Dovecot's ssl_require_crl: a certificate naming a CRL that cannot be had
+    /// is refused. Blocks while the CRL is fetched, so it runs on the pool.
+    /// </summary>
+    private string? ExternalRevocationProblem(X509Certificate2 certificate, IEnumerable<StoredCertificate> stored, IEnumerable<X509Certificate2> presented)
+    {
+        using var chain = NewChain(stored, presented);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.Online;
+        chain.ChainPolicy.RevocationFlag = X509RevocationFlag.EndCertificateOnly;
+        chain.ChainPolicy.UrlRetrievalTimeout = _options.ExternalCrlTimeout;
+        chain.Build(certificate);
+        var status = chain.ChainElements.Count == 0 ? X509ChainStatusFlags.RevocationStatusUnknown
+            : chain.ChainElements[0].ChainElementStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+        if (status.HasFlag(X509ChainStatusFlags.Revoked))
+        {
+            return "the certificate was revoked by its issuer (its CRL lists it)";
+        }
+
+        var namesCrl = certificate.Extensions.OfType<X509Extension>().Any(e => e.Oid?.Value == CrlDistributionPointsOid);
+        if ((status & (X509ChainStatusFlags.RevocationStatusUnknown | X509ChainStatusFlags.OfflineRevocation)) != 0 && namesCrl)
+        {
+            return "the certificate's revocation could not be checked: the CRL its distribution point names could not be fetched or verified";
+        }
+
+        return null;
+    }
+
+    private const string CrlDistributionPointsOid = "2.5.29.31";
 
     // ------------------------------------------------------------------ expiry and renewal
 

@@ -101,6 +101,86 @@ public sealed class ClientCertificateTests
     }
 
     [Fact]
+    public async Task A_mapped_certificate_of_another_ca_is_checked_against_that_cas_crl()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        await f.Store.Directory.AddDomainAsync("example.com", default);
+        await f.Store.Directory.AddAccountAsync("erin@example.com", "pw-erin-1234", default);
+        // A root name of its own: the runtime caches fetched CRLs by issuer between runs.
+        using var partner = new ExternalCa("Partner Root " + Guid.NewGuid().ToString("N"));
+        Assert.True((await f.Pki.ImportTrustedRootAsync(partner.RootPem, null, default)).Succeeded);
+        using var crlServer = new CrlServer();
+        X509Certificate2 NewUserCertificate(string crl)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=erin", key, HashAlgorithmName.SHA256);
+            return partner.Sign(request.CreateSigningRequestPem(), eku: "1.3.6.1.5.5.7.3.2", crlUrl: crlServer.Url + crl);
+        }
+
+        using var good = NewUserCertificate("partner.crl");
+        using var revoked = NewUserCertificate("partner.crl");
+        using var unreachable = NewUserCertificate("missing.crl");
+        crlServer.Files["partner.crl"] = partner.BuildCrl(revoked.SerialNumber);
+        foreach (var certificate in new[] { good, revoked, unreachable })
+        {
+            Assert.True((await f.Pki.MapClientCertificateAsync("erin@example.com", null, certificate.Issuer, certificate.SerialNumber, default)).Succeeded);
+        }
+
+        Assert.Equal("erin@example.com", await f.Pki.ResolveClientCertificateAsync(good, null));
+        var refused = await f.Pki.ResolveClientCertificateDetailedAsync(revoked, null);
+        Assert.Null(refused.AccountAddress);
+        Assert.Contains("revoked by its issuer", refused.Error, StringComparison.Ordinal);
+        var unverifiable = await f.Pki.ResolveClientCertificateDetailedAsync(unreachable, null);
+        Assert.Null(unverifiable.AccountAddress);
+        Assert.Contains("could not be checked", unverifiable.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Serves CRL files over HTTP on a loopback port, as a CA's distribution point does.</summary>
+    private sealed class CrlServer : IDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+
+        public CrlServer()
+        {
+            _listener.Start();
+            Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}/";
+            _ = ServeAsync();
+        }
+
+        public string Url { get; }
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Files { get; } = new();
+
+        private async Task ServeAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                var stream = client.GetStream();
+                using var reader = new StreamReader(stream, leaveOpen: true);
+                var path = (await reader.ReadLineAsync(_stop.Token))?.Split(' ') is [_, var target, ..] ? target.TrimStart('/') : "";
+                while (!string.IsNullOrEmpty(await reader.ReadLineAsync(_stop.Token)))
+                {
+                }
+
+                var body = Files.TryGetValue(path, out var file) ? file : null;
+                var head = body is null ? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    : $"HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), _stop.Token);
+                await stream.WriteAsync(body ?? [], _stop.Token);
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _stop.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Server_certificate_is_not_a_user_certificate()
     {
         await using var f = await PkiFixture.CreateAsync();

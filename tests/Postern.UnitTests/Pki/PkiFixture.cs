@@ -94,7 +94,20 @@ internal sealed class ExternalCa : IDisposable
     public byte[] RootPem => System.Text.Encoding.ASCII.GetBytes(PemEncoding.WriteString("CERTIFICATE", Root.RawData));
 
     /// <summary>Signs a PKCS#10 request the way a CA would, with the given EKU, validity and names (null: take the request's).</summary>
-    public X509Certificate2 Sign(string csrPem, string? eku = "1.3.6.1.5.5.7.3.1", DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, string[]? dnsNames = null, bool ca = false)
+    /// <summary>A CRL of this root listing the given serial numbers (hex), valid for a day.</summary>
+    public byte[] BuildCrl(params string[] revokedSerials)
+    {
+        var builder = new CertificateRevocationListBuilder();
+        foreach (var serial in revokedSerials)
+        {
+            builder.AddEntry(Convert.FromHexString(serial), DateTimeOffset.UtcNow.AddMinutes(-1), X509RevocationReason.KeyCompromise);
+        }
+
+        return builder.Build(Root, System.Numerics.BigInteger.One, DateTimeOffset.UtcNow.AddDays(1), HashAlgorithmName.SHA256, null, DateTimeOffset.UtcNow.AddMinutes(-5));
+    }
+
+    public X509Certificate2 Sign(string csrPem, string? eku = "1.3.6.1.5.5.7.3.1", DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, string[]? dnsNames = null, bool ca = false,
+        string? crlUrl = null)
     {
         var loaded = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         var request = new CertificateRequest(loaded.SubjectName, loaded.PublicKey, HashAlgorithmName.SHA256);
@@ -126,6 +139,11 @@ internal sealed class ExternalCa : IDisposable
         else if (loaded.CertificateExtensions.FirstOrDefault(e => e.Oid?.Value == "2.5.29.17") is { } requested)
         {
             request.CertificateExtensions.Add(requested);
+        }
+
+        if (crlUrl is not null)
+        {
+            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlUrl]));
         }
 
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
