@@ -147,8 +147,8 @@ internal sealed class ImapSelectedMailbox : IDisposable
     }
 
     /// <summary>
-    /// RFC 3501 §9 (seq-number): a message sequence number above the number of messages is invalid (BAD); "*" and UIDs
-    /// are always acceptable.
+    /// RFC 3501 §9 (seq-number): a message sequence number above the number of messages is invalid (BAD), "This includes
+    /// '*' if the selected mailbox is empty" (Dovecot: "Invalid messageset"). UIDs are always acceptable.
     /// </summary>
     public bool IsValidSequenceSet(ImapSequenceSet set, bool byUid)
     {
@@ -158,7 +158,7 @@ internal sealed class ImapSelectedMailbox : IDisposable
         }
 
         var count = (uint)_messages.Count;
-        return set.Ranges.All(r => (r.Start == ImapSequenceSet.Star || r.Start <= count) && (r.End == ImapSequenceSet.Star || r.End <= count));
+        return count > 0 && set.Ranges.All(r => (r.Start == ImapSequenceSet.Star || r.Start <= count) && (r.End == ImapSequenceSet.Star || r.End <= count));
     }
 
     /// <summary>Records a message this session itself changed (its STORE reply already told the client).</summary>

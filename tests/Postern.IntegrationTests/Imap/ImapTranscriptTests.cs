@@ -745,6 +745,14 @@ public sealed class ImapSessionBehaviourTests
         Assert.Equal("s4 BAD Invalid message sequence number", await client.ReadLineAsync());
         Assert.Equal("s5 OK FETCH completed", await client.ReadLineAsync());
         Assert.Equal(["* 1 FETCH (FLAGS (\\Recent))", "s6 OK FETCH completed"], await client.ReadUntilTaggedAsync("s6"));
+
+        // An empty mailbox has no "*" either (RFC 3501 §9, as Dovecot answers); "UID FETCH 1:*" is still fine.
+        await client.SendAsync("s7 STORE 1 +FLAGS.SILENT (\\Deleted)\r\ns8 EXPUNGE\r\n");
+        Assert.Equal("s8 OK EXPUNGE completed", (await client.ReadUntilTaggedAsync("s8"))[^1]);
+        await client.SendAsync("s9 FETCH * FLAGS\r\ns10 FETCH 1:* FLAGS\r\ns11 UID FETCH 1:* FLAGS\r\n");
+        Assert.Equal("s9 BAD Invalid message sequence number", await client.ReadLineAsync());
+        Assert.Equal("s10 BAD Invalid message sequence number", await client.ReadLineAsync());
+        Assert.Equal("s11 OK FETCH completed", await client.ReadLineAsync());
     }
 
     [Fact]
