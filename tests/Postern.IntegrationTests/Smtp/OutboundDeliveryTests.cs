@@ -555,7 +555,7 @@ public sealed class OutboundDeliveryTests
 
         var notice = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(a, "alice@a.test"))));
         var status = Assert.Single(Assert.IsType<MultipartReport>(notice.Body).OfType<MessageDeliveryStatus>());
-        Assert.Equal("env+2B1", status.StatusGroups[0]["Original-Envelope-Id"]);
+        Assert.Equal("env+1", status.StatusGroups[0]["Original-Envelope-Id"]); // xtext "+2B" decoded (RFC 3461 §4.4)
         var recipient = Assert.Single(status.StatusGroups.Skip(1), g => g.Count > 0);
         Assert.Equal("rfc822; carol@c.test", recipient["Final-Recipient"]);
         Assert.Equal("delayed", recipient["Action"]);

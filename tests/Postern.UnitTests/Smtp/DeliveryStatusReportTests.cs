@@ -38,6 +38,20 @@ public sealed class DeliveryStatusReportTests
         Assert.True(System.Text.Ascii.IsValid(raw.ToArray()));
     }
 
+    [Theory]
+    [InlineData("id+2B42", "id+42")]
+    [InlineData("abc", "abc")]
+    [InlineData("bad+0D+0AX-Injected:+20yes", "bad+0D+0AX-Injected:+20yes")]
+    public void The_envelope_id_is_reported_decoded_unless_it_would_break_the_field(string envid, string reported)
+    {
+        // RFC 3461 §4.4: the ENVID as the sender gave it, not in its xtext transport form (as Postfix reports it).
+        var queued = new QueuedMessage(1, "alice@a.test", 1, 10, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, 1, null, envid, null, []);
+        var report = new RecipientReport(new QueuedRecipient(1, "bob@c.test", RecipientState.Failed, null, null, null), "failed", "5.1.1", "550 5.1.1 no such user", "mx.c.test");
+        var bounce = DeliveryStatusReport.Build("a.example.test", queued, [report], null, DateTimeOffset.UnixEpoch);
+        var status = Assert.Single(Assert.IsType<MultipartReport>(bounce.Body).OfType<MessageDeliveryStatus>());
+        Assert.Equal(reported, status.StatusGroups[0]["Original-Envelope-Id"]);
+    }
+
     [Fact]
     public void An_ascii_recipient_is_reported_as_rfc822()
     {

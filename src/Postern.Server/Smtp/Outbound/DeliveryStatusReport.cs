@@ -54,9 +54,11 @@ internal static class DeliveryStatusReport
         {
             { "Reporting-MTA", "dns; " + reportingHost },
         };
-        if (!string.IsNullOrEmpty(queued.EnvelopeId) && SmtpCommandParser.TryDecodeXtext(queued.EnvelopeId, out _))
+        if (!string.IsNullOrEmpty(queued.EnvelopeId) && SmtpCommandParser.TryDecodeXtext(queued.EnvelopeId, out var envelopeId))
         {
-            perMessage.Add("Original-Envelope-Id", queued.EnvelopeId);
+            // RFC 3461 §4.4: the ENVID as the sender gave it, decoded from xtext (as Postfix reports it); one that decodes
+            // to control or non-ASCII characters stays xtext, so it cannot break the field.
+            perMessage.Add("Original-Envelope-Id", envelopeId.All(c => c is >= ' ' and <= '~') ? envelopeId : queued.EnvelopeId);
         }
 
         perMessage.Add("Arrival-Date", DateUtils.FormatDate(queued.Created));
