@@ -316,16 +316,37 @@ internal sealed partial class SmtpSession
             return true;
         }
 
+        return InterfaceAddresses().Contains(address);
+    }
+
+    private static volatile InterfaceSnapshot s_interfaceAddresses = new(long.MinValue / 2, []);
+
+    private sealed record InterfaceSnapshot(long Taken, HashSet<System.Net.IPAddress> Addresses);
+
+    /// <summary>This host's interface addresses, read at most once a minute: a client naming literals in RCPT after RCPT must not make the server enumerate its interfaces each time.</summary>
+    private static HashSet<System.Net.IPAddress> InterfaceAddresses()
+    {
+        var known = s_interfaceAddresses;
+        if (Environment.TickCount64 - known.Taken < 60_000)
+        {
+            return known.Addresses;
+        }
+
+        HashSet<System.Net.IPAddress> addresses;
         try
         {
-            return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            addresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
                 .SelectMany(i => i.GetIPProperties().UnicastAddresses)
-                .Any(u => u.Address.Equals(address));
+                .Select(u => u.Address)
+                .ToHashSet();
         }
         catch (System.Net.NetworkInformation.NetworkInformationException)
         {
-            return false;
+            addresses = [];
         }
+
+        s_interfaceAddresses = new InterfaceSnapshot(Environment.TickCount64, addresses);
+        return addresses;
     }
 
     /// <summary>RFC 3461 §4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY.</summary>
