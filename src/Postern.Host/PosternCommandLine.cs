@@ -30,7 +30,29 @@ internal static class PosternCommandLine
             root.Subcommands.Add(command);
         }
 
-        return root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error && parsed.CommandResult.Command.Subcommands.Count == 0)
+        {
+            // A verb's mistake (a misspelt option, a missing argument) gets the error, its suggestion and where to look,
+            // as doveadm answers, not the verb's whole usage. A group without its verb still lists the verbs.
+            error.ShowHelp = false;
+            return InvokeWithHintAsync(parsed);
+        }
+
+        return parsed.InvokeAsync();
+    }
+
+    private static async Task<int> InvokeWithHintAsync(ParseResult parsed)
+    {
+        var exitCode = await parsed.InvokeAsync();
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, result.Command is RootCommand ? "postern" : result.Command.Name);
+        }
+
+        await Console.Error.WriteLineAsync($"Try '{string.Join(' ', names)} --help'.");
+        return exitCode;
     }
 
     private static Command Serve()

@@ -25,6 +25,22 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AMistypedVerbGetsTheErrorAndAHintNotTheWholeUsage()
+    {
+        var misspelt = await _server.CliAsync(null, "ca", "issue", "--nmae", "x.example.test");
+        Assert.NotEqual(0, misspelt.ExitCode);
+        Assert.Contains("--nmae", misspelt.Error, StringComparison.Ordinal);
+        Assert.Contains("Try 'postern ca issue --help'.", misspelt.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Usage:", misspelt.Output + misspelt.Error, StringComparison.Ordinal);
+
+        // A group named without its verb still lists the verbs.
+        var group = await _server.CliAsync(null, "user");
+        Assert.NotEqual(0, group.ExitCode);
+        Assert.Contains("Usage:", group.Output, StringComparison.Ordinal);
+        Assert.Contains("add", group.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ARefusalEchoingALineBreakFromTheInputIsStillOneLine()
     {
         // Every refusal is one line (a script reads the first): a name pasted with its line break is shown escaped.
