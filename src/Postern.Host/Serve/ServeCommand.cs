@@ -68,8 +68,6 @@ internal static class ServeCommand
                 return;
             }
 
-            // The virtual server's idle and handshake timeouts, as on the mail ports; Kestrel takes them at start, so a
-            // change made with `vs set` holds from the next start (its defaults were 130 s idle and 10 s handshake).
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(http.Limits.IdleTimeoutSeconds);
             foreach (var binding in http.Bindings)
             {
@@ -83,10 +81,16 @@ internal static class ServeCommand
                     {
                         var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
                         var counts = server.Host.CountsOf(http.Id);
+                        var limits = (server.Host.Current(http.Id) ?? http).Limits;
                         try
                         {
-                            if (counts.Open(remote, (server.Host.Current(http.Id) ?? http).Limits))
+                            if (counts.Open(remote, limits))
                             {
+                                // The idle and handshake timeouts as they are now, as on the mail ports (`vs set` applies
+                                // to the next connection): Kestrel reads its keep-alive limit as each connection starts,
+                                // and the handshake deadline is kept here (Kestrel's own is fixed at start, so it is off).
+                                kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(limits.IdleTimeoutSeconds);
+                                using var handshake = binding.Mode == BindingMode.ImplicitTls ? HandshakeDeadline(connection, limits.TlsHandshakeTimeoutSeconds) : null;
                                 await next(connection);
                             }
                         }
@@ -99,7 +103,7 @@ internal static class ServeCommand
                     {
                         listen.UseHttps(new TlsHandshakeCallbackOptions
                         {
-                            HandshakeTimeout = TimeSpan.FromSeconds(http.Limits.TlsHandshakeTimeoutSeconds),
+                            HandshakeTimeout = TimeSpan.FromHours(1),
                             // The settings as they are now: `vs set` (minimum TLS version, client certificates) applies to the next handshake.
                             OnConnection = context => ValueTask.FromResult(new VirtualServerRuntime(server.Host.Current(http.Id) ?? http, server.Context).CreateTlsOptions(context.ClientHelloInfo.ServerName)
                                 ?? throw new System.Security.Authentication.AuthenticationException("no certificate for the HTTP virtual server")),
@@ -220,5 +224,32 @@ internal static class ServeCommand
         var url = urls.Find(u => u.StartsWith("https:", StringComparison.Ordinal)) ?? urls[0];
         var uri = new Uri(url.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
         return $"{uri.Scheme}://127.0.0.1:{uri.Port}";
+    }
+
+    /// <summary>Aborts the connection when its TLS handshake has not completed in time.</summary>
+    private static CancellationTokenSource HandshakeDeadline(Microsoft.AspNetCore.Connections.ConnectionContext connection, int seconds)
+    {
+        var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        deadline.Token.Register(() =>
+        {
+            if (!HandshakeCompleted(connection))
+            {
+                connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("TLS handshake timed out"));
+            }
+        });
+        return deadline;
+    }
+
+    private static bool HandshakeCompleted(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+    {
+        try
+        {
+            return connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is { Protocol: not System.Security.Authentication.SslProtocols.None };
+        }
+        catch (InvalidOperationException)
+        {
+            // SslStream answers only once authenticated.
+            return false;
+        }
     }
 }
