@@ -260,8 +260,7 @@ internal sealed class ImapSession
 
     /// <summary>
     /// Whether an APPEND's announced message alone is more than the account's quota leaves (RFC 9208 §4.2, as Dovecot
-    /// answers before '+'), so it is refused before the client uploads it. A public folder is under no user's quota,
-    /// and a mailbox named by a literal is left to the check after the upload.
+    /// answers before '+'), so it is refused before the client uploads it. A public folder is under no user's quota.
     /// </summary>
     private async Task<bool> IsOverQuotaAppendAsync(ImapReadResult read, CancellationToken cancellationToken)
     {
@@ -276,7 +275,7 @@ internal sealed class ImapSession
             && await Mail.GetAccountUsageAsync(account.Id, cancellationToken).ConfigureAwait(false) + read.LiteralSize > quota;
     }
 
-    /// <summary>True when an APPEND's mailbox argument is an atom or quoted string outside the public folders.</summary>
+    /// <summary>True when an APPEND's mailbox argument (an atom, a quoted string or a literal) is outside the public folders.</summary>
     private static bool NamesPrivateMailbox(ReadOnlySpan<byte> command)
     {
         // "tag APPEND mailbox ..."
@@ -288,9 +287,23 @@ internal sealed class ImapSession
         }
 
         var mailbox = command[(afterTag + afterName + 2)..];
-        if (mailbox.IsEmpty || mailbox[0] == (byte)'{')
+        if (mailbox.IsEmpty)
         {
             return false;
+        }
+
+        if (mailbox[0] == (byte)'{')
+        {
+            // A literal name ("{6}\r\nDrafts"): known once its octets are in, which they are by the message's literal.
+            var close = mailbox.IndexOf("}\r\n"u8);
+            var digits = close < 0 ? [] : mailbox[1..close].TrimEnd((byte)'+');
+            if (!System.Buffers.Text.Utf8Parser.TryParse(digits, out int length, out var used) || used != digits.Length
+                || mailbox.Length < close + 3 + length)
+            {
+                return false;
+            }
+
+            return !mailbox.Slice(close + 3, length).StartsWith(s_publicNamespace);
         }
 
         var name = mailbox[0] == (byte)'"' ? mailbox[1..] : mailbox;

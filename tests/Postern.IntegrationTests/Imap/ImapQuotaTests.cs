@@ -81,6 +81,12 @@ public sealed class ImapQuotaTests
         await raw.SendAsync("a4 APPEND Drafts {60000}\r\n");
         Assert.Equal("a4 NO [OVERQUOTA] Quota exceeded", await raw.ReadLineAsync());
 
+        // The same with the mailbox named by a literal (as MailKit sends a name it cannot quote).
+        await raw.SendAsync("a6 APPEND {6}\r\n");
+        Assert.StartsWith("+ ", await raw.ReadLineAsync(), StringComparison.Ordinal);
+        await raw.SendAsync("Drafts {60000}\r\n");
+        Assert.Equal("a6 NO [OVERQUOTA] Quota exceeded", await raw.ReadLineAsync());
+
         // A public folder is under no user's quota: its APPEND is not refused for the user's quota.
         Assert.True((await server.Server.Store.PublicFolders.AddFolderAsync("Shared", null, null, CancellationToken.None)).IsOk);
         await raw.SendAsync("a5 APPEND \"Public Folders/Shared\" {60000}\r\n");
