@@ -297,13 +297,13 @@ internal sealed class ImapSession
             // A literal name ("{6}\r\nDrafts"): known once its octets are in, which they are by the message's literal.
             var close = mailbox.IndexOf("}\r\n"u8);
             var digits = close < 0 ? [] : mailbox[1..close].TrimEnd((byte)'+');
-            if (!System.Buffers.Text.Utf8Parser.TryParse(digits, out int length, out var used) || used != digits.Length
-                || mailbox.Length < close + 3 + length)
+            if (!System.Buffers.Text.Utf8Parser.TryParse(digits, out uint length, out var used) || used != digits.Length
+                || (ulong)mailbox.Length < (ulong)close + 3 + length)
             {
                 return false;
             }
 
-            return !mailbox.Slice(close + 3, length).StartsWith(s_publicNamespace);
+            return !mailbox.Slice(close + 3, (int)length).StartsWith(s_publicNamespace);
         }
 
         var name = mailbox[0] == (byte)'"' ? mailbox[1..] : mailbox;
