@@ -232,9 +232,17 @@ internal static class ServeCommand
         var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         deadline.Token.Register(() =>
         {
-            if (!HandshakeCompleted(connection))
+            // On a timer thread: nothing may escape from here.
+            try
             {
-                connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("TLS handshake timed out"));
+                if (!HandshakeCompleted(connection))
+                {
+                    connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("TLS handshake timed out"));
+                }
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+            {
+                // Closed meanwhile.
             }
         });
         return deadline;
@@ -245,6 +253,11 @@ internal static class ServeCommand
         try
         {
             return connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is { Protocol: not System.Security.Authentication.SslProtocols.None };
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection is over already.
+            return true;
         }
         catch (InvalidOperationException)
         {
