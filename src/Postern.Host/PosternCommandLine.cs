@@ -92,6 +92,18 @@ internal static class PosternCommandLine
             Description = "MiB that all SMTP and NNTP sessions together may hold of messages on their way in; past it a message gets 452 (try later)",
             DefaultValueFactory = _ => (int)(Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes / (1024 * 1024)),
         };
+        var pkiLimits = new Option<string[]>("--pki-limit")
+        {
+            Description = "NAME=VALUE limit of the certificate authority and wizard, e.g. crl-validity-hours=24 (" + string.Join(", ", Postern.Pki.PkiOptions.LimitNames) + ")",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        pkiLimits.Validators.Add(result =>
+        {
+            if (new Postern.Pki.PkiOptions().WithLimits(result.GetValueOrDefault<string[]>() ?? [], out var error) is null)
+            {
+                result.AddError("--pki-limit: " + error);
+            }
+        });
         foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory })
         {
             positive.Validators.Add(result =>
@@ -106,7 +118,7 @@ internal static class PosternCommandLine
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
             portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection, dnsServer,
-            queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory,
+            queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory, pkiLimits,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -126,6 +138,7 @@ internal static class PosternCommandLine
                 MaxDeliveries = parse.GetValue(maxDeliveries),
                 DeliveryTimeout = TimeSpan.FromSeconds(parse.GetValue(deliveryTimeout)),
                 MaxMessageMemory = parse.GetValue(maxMessageMemory) * 1024L * 1024,
+                PkiLimits = parse.GetValue(pkiLimits) ?? [],
             };
             try
             {

@@ -1,6 +1,6 @@
 namespace Postern.Pki;
 
-public sealed class PkiOptions
+public sealed record PkiOptions
 {
     /// <summary>
     /// Where relying parties fetch the CRL (<c>ca.crl</c>) and the CA certificate (<c>ca.crt</c>); <c>{hostName}</c> is
@@ -42,6 +42,59 @@ public sealed class PkiOptions
     public int MaxNamesPerCertificate { get; init; } = 100;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The limits an administrator sets with <c>postern serve --pki-limit NAME=VALUE</c>.</summary>
+    public static IReadOnlyList<string> LimitNames { get; } =
+    [
+        "ca-validity-years", "server-certificate-days", "client-certificate-days", "renewal-window-days", "crl-validity-hours",
+        "external-crl-timeout-seconds", "max-file-kb", "max-request-kb", "max-names",
+    ];
+
+    /// <summary>These options with one limit set, or null for a name not in <see cref="LimitNames"/>.</summary>
+    public PkiOptions? WithLimit(string name, int value) => name switch
+    {
+        "ca-validity-years" => this with { CaValidityYears = value },
+        "server-certificate-days" => this with { ServerCertificateValidityDays = value },
+        "client-certificate-days" => this with { ClientCertificateValidityDays = value },
+        "renewal-window-days" => this with { RenewalWindowDays = value },
+        "crl-validity-hours" => this with { CrlValidity = TimeSpan.FromHours(value) },
+        "external-crl-timeout-seconds" => this with { ExternalCrlTimeout = TimeSpan.FromSeconds(value) },
+        "max-file-kb" => this with { MaxFileBytes = value * 1024 },
+        "max-request-kb" => this with { MaxRequestChars = value * 1024 },
+        "max-names" => this with { MaxNamesPerCertificate = value },
+        _ => null,
+    };
+
+    /// <summary>
+    /// These options with every NAME=VALUE pair applied and checked together, or null and why (an unknown name, a value
+    /// that is no number, a combination <see cref="Validate"/> refuses).
+    /// </summary>
+    public PkiOptions? WithLimits(IEnumerable<string> pairs, out string? error)
+    {
+        var options = this;
+        foreach (var pair in pairs)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? pair : pair[..equals].Trim();
+            if (equals < 0 || !int.TryParse(pair[(equals + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                || value > 1_000_000)
+            {
+                error = $"PKI limit '{pair}' is not NAME=NUMBER";
+                return null;
+            }
+
+            options = options.WithLimit(name, value);
+            if (options is null)
+            {
+                error = $"unknown PKI limit '{name}' (one of {string.Join(", ", LimitNames)})";
+                return null;
+            }
+        }
+
+        var problems = options.Validate();
+        error = problems.Count == 0 ? null : string.Join("; ", problems);
+        return problems.Count == 0 ? options : null;
+    }
 
     /// <summary>Every problem with these options (empty when they are usable), for validation at start.</summary>
     public IReadOnlyList<string> Validate()

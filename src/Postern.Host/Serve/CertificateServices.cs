@@ -38,12 +38,13 @@ internal sealed class CertificateServices : IAsyncDisposable
     public TimeSpan CheckInterval { get; private init; } = TimeSpan.FromHours(6);
 
     public static async Task<CertificateServices> StartAsync(IPosternStore store, string hostName, string organization, int portOffset, int warningDays, TimeSpan checkInterval,
-        ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IReadOnlyList<string> pkiLimits, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         // The CRL and CA certificate are published over plain HTTP (a CRL fetch must not depend on TLS),
         // on the HTTP virtual server's port 80 binding.
         var crlPort = 80 + portOffset;
-        var options = new PkiOptions { PublicBaseUrl = crlPort == 80 ? "http://{hostName}/pki/" : $"http://{{hostName}}:{crlPort}/pki/" };
+        var options = new PkiOptions { PublicBaseUrl = crlPort == 80 ? "http://{hostName}/pki/" : $"http://{{hostName}}:{crlPort}/pki/" }
+            .WithLimits(pkiLimits, out var refusal) ?? throw new InvalidOperationException("--pki-limit: " + refusal);
         var pki = new PkiService(store, options, loggerFactory.CreateLogger<PkiService>());
         var bootstrap = await pki.EnsureInitializedAsync(hostName, organization, cancellationToken).ConfigureAwait(false);
         if (!bootstrap.Succeeded)

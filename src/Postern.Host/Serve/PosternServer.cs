@@ -61,7 +61,7 @@ internal sealed class PosternServer : IAsyncDisposable
         {
             hostName = await FirstStartAsync(store, options, logger, cancellationToken).ConfigureAwait(false);
             var organization = await store.Configuration.GetSettingAsync(SettingKeys.OrganizationName, cancellationToken).ConfigureAwait(false) ?? options.Organization;
-            certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, options.ExpiryWarningDays, options.ExpiryCheckInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
+            certificates = await CertificateServices.StartAsync(store, hostName, organization, options.PortOffset, options.ExpiryWarningDays, options.ExpiryCheckInterval, options.PkiLimits, loggerFactory, cancellationToken).ConfigureAwait(false);
         }
 
         // One resolver for MX, DKIM and the checks: the system's, or the one --dns-server names.

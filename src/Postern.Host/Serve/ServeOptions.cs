@@ -38,6 +38,9 @@ internal sealed record ServeOptions
     /// <summary>Outbound deliveries at once (Postfix's default_destination_concurrency_limit, across all destinations).</summary>
     public int MaxDeliveries { get; init; } = 16;
 
+    /// <summary>NAME=VALUE limits of the certificate authority (<see cref="Postern.Pki.PkiOptions.LimitNames"/>).</summary>
+    public IReadOnlyList<string> PkiLimits { get; init; } = [];
+
     /// <summary>What all SMTP and NNTP sessions together may hold of messages on their way in, in octets.</summary>
     public long MaxMessageMemory { get; init; } = Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes;
 

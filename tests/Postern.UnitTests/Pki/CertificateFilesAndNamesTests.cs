@@ -126,4 +126,28 @@ public sealed class PkiOptionsTests
         var problems = new PkiOptions { PublicBaseUrl = "not a url", CaValidityYears = 0, RenewalWindowDays = 5000 }.Validate();
         Assert.Equal(3, problems.Count);
     }
+
+    [Fact]
+    public void Every_limit_name_sets_its_option_and_the_result_is_checked_as_a_whole()
+    {
+        var options = new PkiOptions().WithLimits(["crl-validity-hours=24", "max-file-kb=512", "max-names=5", "external-crl-timeout-seconds=2"], out var error);
+        Assert.Null(error);
+        Assert.Equal(TimeSpan.FromHours(24), options!.CrlValidity);
+        Assert.Equal(512 * 1024, options.MaxFileBytes);
+        Assert.Equal(5, options.MaxNamesPerCertificate);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ExternalCrlTimeout);
+
+        foreach (var name in PkiOptions.LimitNames)
+        {
+            Assert.NotNull(new PkiOptions().WithLimit(name, 7));
+        }
+
+        Assert.Null(new PkiOptions().WithLimits(["crl-validity-hours=0"], out error));
+        Assert.Contains("CrlValidity", error, StringComparison.Ordinal);
+        Assert.Null(new PkiOptions().WithLimits(["max-names=-1"], out error));
+        Assert.Contains("NAME=NUMBER", error, StringComparison.Ordinal);
+        Assert.Null(new PkiOptions().WithLimits(["max-names"], out error));
+        Assert.Null(new PkiOptions().WithLimits(["nope=1"], out error));
+        Assert.Contains("unknown PKI limit", error, StringComparison.Ordinal);
+    }
 }
