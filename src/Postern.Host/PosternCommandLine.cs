@@ -104,6 +104,18 @@ internal static class PosternCommandLine
                 result.AddError("--pki-limit: " + error);
             }
         });
+        var authLimits = new Option<string[]>("--auth-limit")
+        {
+            Description = "NAME=VALUE limit of the failed-logon throttle every protocol shares, e.g. max-failures=10 (" + string.Join(", ", Postern.Server.Connections.AuthenticationThrottle.LimitNames) + ")",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        authLimits.Validators.Add(result =>
+        {
+            if (Postern.Server.Connections.AuthenticationThrottle.WithLimits(result.GetValueOrDefault<string[]>() ?? [], out var error) is null)
+            {
+                result.AddError("--auth-limit: " + error);
+            }
+        });
         foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory })
         {
             positive.Validators.Add(result =>
@@ -118,7 +130,7 @@ internal static class PosternCommandLine
         var serve = new Command("serve", "Run the server (creates the data folder, the organization's CA and default virtual servers on first start)")
         {
             portOffset, hostName, organization, iterations, warningDays, checkInterval, storeEngine, storeConnection, dnsServer,
-            queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory, pkiLimits,
+            queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory, pkiLimits, authLimits,
         };
         serve.SetAction(async (parse, ct) =>
         {
@@ -139,6 +151,7 @@ internal static class PosternCommandLine
                 DeliveryTimeout = TimeSpan.FromSeconds(parse.GetValue(deliveryTimeout)),
                 MaxMessageMemory = parse.GetValue(maxMessageMemory) * 1024L * 1024,
                 PkiLimits = parse.GetValue(pkiLimits) ?? [],
+                AuthLimits = parse.GetValue(authLimits) ?? [],
             };
             try
             {

@@ -74,10 +74,7 @@ public sealed record PkiOptions
         var options = this;
         foreach (var pair in pairs)
         {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? pair : pair[..equals].Trim();
-            if (equals < 0 || !int.TryParse(pair[(equals + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                || value > 1_000_000)
+            if (!Store.NamedLimit.TryParse(pair, out var name, out var value))
             {
                 error = $"PKI limit '{pair}' is not NAME=NUMBER";
                 return null;

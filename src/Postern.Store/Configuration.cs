@@ -138,6 +138,21 @@ public interface IConfigurationStore
     Task<long> GetVersionAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>A NAME=NUMBER limit as an administrator gives it on the command line (`serve --pki-limit`, `--auth-limit`).</summary>
+public static class NamedLimit
+{
+    /// <summary>The name and its value (0 to 1,000,000), or false when the pair is not NAME=NUMBER.</summary>
+    public static bool TryParse(string pair, out string name, out int value)
+    {
+        var equals = pair.IndexOf('=', StringComparison.Ordinal);
+        name = equals < 0 ? pair.Trim() : pair[..equals].Trim();
+        value = 0;
+        return equals > 0
+            && int.TryParse(pair[(equals + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)
+            && value <= 1_000_000;
+    }
+}
+
 /// <summary>Setting keys of the article's hierarchy: Organization → Administrative Group → Servers.</summary>
 public static class SettingKeys
 {

@@ -78,6 +78,7 @@ internal sealed class PosternServer : IAsyncDisposable
             LoggerFactory = loggerFactory,
             PortOffset = options.PortOffset,
             MessageMemory = new MessageMemoryBudget(options.MaxMessageMemory),
+            AuthThrottle = AuthenticationThrottle.WithLimits(options.AuthLimits, out var refusal) ?? throw new InvalidOperationException("--auth-limit: " + refusal),
             ClientCertificateAccounts = certificates.ResolveClientCertificateAsync,
             Dkim = new DkimKeys(store),
             InboundDkim = new DkimVerification(dns, hostName),

@@ -41,6 +41,9 @@ internal sealed record ServeOptions
     /// <summary>NAME=VALUE limits of the certificate authority (<see cref="Postern.Pki.PkiOptions.LimitNames"/>).</summary>
     public IReadOnlyList<string> PkiLimits { get; init; } = [];
 
+    /// <summary>NAME=VALUE limits of the failed-logon throttle (<see cref="Postern.Server.Connections.AuthenticationThrottle.LimitNames"/>).</summary>
+    public IReadOnlyList<string> AuthLimits { get; init; } = [];
+
     /// <summary>What all SMTP and NNTP sessions together may hold of messages on their way in, in octets.</summary>
     public long MaxMessageMemory { get; init; } = Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes;
 

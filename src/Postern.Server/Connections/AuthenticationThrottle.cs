@@ -21,6 +21,46 @@ public sealed class AuthenticationThrottle
 
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>The limits an administrator sets with <c>postern serve --auth-limit NAME=VALUE</c>.</summary>
+    public static IReadOnlyList<string> LimitNames { get; } = ["free-failures", "max-failures", "window-seconds", "max-delay-ms"];
+
+    /// <summary>A throttle with these NAME=VALUE limits, or null and why.</summary>
+    public static AuthenticationThrottle? WithLimits(IEnumerable<string> pairs, out string? error)
+    {
+        var defaults = new AuthenticationThrottle();
+        var (free, max, window, maxDelay) = (defaults.FreeFailures, defaults.MaxFailures, defaults.Window, defaults.MaxDelay);
+        foreach (var pair in pairs)
+        {
+            if (!Store.NamedLimit.TryParse(pair, out var name, out var value))
+            {
+                error = $"logon limit '{pair}' is not NAME=NUMBER";
+                return null;
+            }
+
+            switch (name)
+            {
+                case "free-failures":
+                    free = value;
+                    break;
+                case "max-failures" when value >= 1:
+                    max = value;
+                    break;
+                case "window-seconds" when value >= 1:
+                    window = TimeSpan.FromSeconds(value);
+                    break;
+                case "max-delay-ms":
+                    maxDelay = TimeSpan.FromMilliseconds(value);
+                    break;
+                default:
+                    error = LimitNames.Contains(name) ? $"logon limit {name} must be at least 1" : $"unknown logon limit '{name}' (one of {string.Join(", ", LimitNames)})";
+                    return null;
+            }
+        }
+
+        error = null;
+        return new AuthenticationThrottle { FreeFailures = free, MaxFailures = max, Window = window, MaxDelay = maxDelay };
+    }
+
     /// <summary>The delay to apply before answering an attempt, or null when attempts are blocked.</summary>
     public TimeSpan? DelayFor(IPAddress client, string? account)
     {

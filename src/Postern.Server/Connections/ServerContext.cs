@@ -22,7 +22,7 @@ public sealed class ServerContext
     public Func<X509Certificate2, CancellationToken, Task<string?>>? ClientCertificateAccounts { get; init; }
 
     /// <summary>Throttles failed logins per account and per client address, shared by every protocol.</summary>
-    public AuthenticationThrottle AuthThrottle { get; } = new();
+    public AuthenticationThrottle AuthThrottle { get; init; } = new();
 
     /// <summary>DKIM keys of the mail domains; submitted mail from a domain with a key is signed. Null: nothing is signed.</summary>
     public Smtp.DkimKeys? Dkim { get; set; }

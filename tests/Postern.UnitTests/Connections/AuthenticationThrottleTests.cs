@@ -72,4 +72,26 @@ public sealed class AuthenticationThrottleTests
         throttle.RecordSuccess(Attacker, "alice@example.test");
         Assert.Equal(TimeSpan.Zero, throttle.DelayFor(Attacker, "alice@example.test"));
     }
+
+    [Fact]
+    public void Limits_given_by_name_replace_the_defaults_and_nonsense_is_refused()
+    {
+        var throttle = AuthenticationThrottle.WithLimits(["free-failures=1", "max-failures=2", "window-seconds=60", "max-delay-ms=100"], out var error);
+        Assert.Null(error);
+        Assert.Equal(1, throttle!.FreeFailures);
+        Assert.Equal(2, throttle.MaxFailures);
+        Assert.Equal(TimeSpan.FromSeconds(60), throttle.Window);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), throttle.MaxDelay);
+        throttle.RecordFailure(Attacker, null);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), throttle.DelayFor(Attacker, null));
+        throttle.RecordFailure(Attacker, null);
+        Assert.Null(throttle.DelayFor(Attacker, null));
+
+        Assert.Null(AuthenticationThrottle.WithLimits(["max-failures=0"], out error));
+        Assert.Contains("at least 1", error, StringComparison.Ordinal);
+        Assert.Null(AuthenticationThrottle.WithLimits(["lockout=5"], out error));
+        Assert.Contains("unknown logon limit", error, StringComparison.Ordinal);
+        Assert.Null(AuthenticationThrottle.WithLimits(["max-failures=x"], out error));
+        Assert.Contains("NAME=NUMBER", error, StringComparison.Ordinal);
+    }
 }
