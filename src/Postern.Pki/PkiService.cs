@@ -27,6 +27,9 @@ public sealed partial class PkiService
     // Mutations are rare administrator actions; one at a time keeps wizard state, serials and CRL numbers simple.
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>The limits and defaults this service runs with.</summary>
+    public PkiOptions Options => _options;
+
     public PkiService(IPosternStore store, PkiOptions options, ILogger<PkiService>? logger = null)
     {
         _store = store;

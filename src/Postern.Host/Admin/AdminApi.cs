@@ -7,6 +7,8 @@ internal static class AdminApi
 {
     public static void Map(WebApplication app, PosternServer server, AdminCredentials credentials)
     {
+        // The largest legitimate body is a certificate file (serve --pki-limit max-file-kb, 256 KiB) in base64 and JSON.
+        var maxBodyBytes = Math.Max(MinBodyBytes, server.Certificates.Pki.Options.MaxFileBytes * 2L);
         app.Use(async (context, next) =>
         {
             RestoreEncodedSlashes(context);
@@ -23,10 +25,9 @@ internal static class AdminApi
                     return;
                 }
 
-                // The largest legitimate body is a certificate file (PkiOptions.MaxFileBytes, 256 KiB) in base64.
                 if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
                 {
-                    size.MaxRequestBodySize = MaxBodyBytes;
+                    size.MaxRequestBodySize = maxBodyBytes;
                 }
             }
 
@@ -100,8 +101,8 @@ internal static class AdminApi
     private static bool IsUnmatched(HttpContext context) =>
         context.GetEndpoint() is not { } endpoint || endpoint.DisplayName?.StartsWith("405 HTTP Method Not Supported", StringComparison.Ordinal) == true;
 
-    /// <summary>Bound on an admin API request body.</summary>
-    public const long MaxBodyBytes = 1024 * 1024;
+    /// <summary>Bound on an admin API request body, or twice the largest certificate file if that is more.</summary>
+    public const long MinBodyBytes = 1024 * 1024;
 
     private static IResult? Refusal(HttpContext context, AdminCredentials credentials)
     {
