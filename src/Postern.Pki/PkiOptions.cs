@@ -93,7 +93,7 @@ public sealed record PkiOptions
         return problems.Count == 0 ? options : null;
     }
 
-    /// <summary>Every problem with these options (empty when they are usable), for validation at start.</summary>
+    /// <summary>Every problem with these options (empty when they are usable), for validation at start; named as `--pki-limit` names them.</summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
@@ -104,32 +104,32 @@ public sealed record PkiOptions
 
         if (CaValidityYears is < 1 or > 30)
         {
-            problems.Add("CaValidityYears must be 1 to 30");
+            problems.Add("ca-validity-years must be 1 to 30");
         }
 
         if (ServerCertificateValidityDays is < 1 or > 3650 || ClientCertificateValidityDays is < 1 or > 3650)
         {
-            problems.Add("certificate validity must be 1 to 3650 days");
+            problems.Add("server-certificate-days and client-certificate-days must be 1 to 3650");
         }
 
         if (RenewalWindowDays < 1 || RenewalWindowDays >= ServerCertificateValidityDays)
         {
-            problems.Add("RenewalWindowDays must be at least 1 and shorter than ServerCertificateValidityDays");
+            problems.Add("renewal-window-days must be at least 1 and shorter than server-certificate-days");
         }
 
         if (CrlValidity < TimeSpan.FromHours(1) || CrlValidity > TimeSpan.FromDays(365))
         {
-            problems.Add("CrlValidity must be between one hour and one year");
+            problems.Add("crl-validity-hours must be 1 to 8760 (an hour to a year)");
         }
 
-        if (ExternalCrlTimeout < TimeSpan.FromMilliseconds(100) || ExternalCrlTimeout > TimeSpan.FromMinutes(1))
+        if (ExternalCrlTimeout < TimeSpan.FromSeconds(1) || ExternalCrlTimeout > TimeSpan.FromMinutes(1))
         {
-            problems.Add("ExternalCrlTimeout must be between 100 ms and one minute");
+            problems.Add("external-crl-timeout-seconds must be 1 to 60");
         }
 
         if (MaxFileBytes < 4096 || MaxRequestChars < 1024 || MaxNamesPerCertificate < 1)
         {
-            problems.Add("MaxFileBytes (>= 4096), MaxRequestChars (>= 1024) and MaxNamesPerCertificate (>= 1) are too small");
+            problems.Add("max-file-kb must be at least 4, max-request-kb at least 1 and max-names at least 1");
         }
 
         return problems;

@@ -28,7 +28,7 @@ public sealed class PkiLimitsTests
     [Theory]
     [InlineData("bogus=1", "unknown PKI limit 'bogus'")]
     [InlineData("crl-validity-hours=lots", "is not NAME=NUMBER")]
-    [InlineData("renewal-window-days=5000", "RenewalWindowDays")]
+    [InlineData("renewal-window-days=5000", "renewal-window-days must be at least 1 and shorter than server-certificate-days")]
     public async Task AnUnknownOrUnusableLimitStopsServeWithTheReason(string limit, string reason)
     {
         var data = Directory.CreateTempSubdirectory("postern-pki-limit-").FullName;

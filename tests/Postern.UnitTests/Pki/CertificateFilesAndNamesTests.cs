@@ -143,7 +143,7 @@ public sealed class PkiOptionsTests
         }
 
         Assert.Null(new PkiOptions().WithLimits(["crl-validity-hours=0"], out error));
-        Assert.Contains("CrlValidity", error, StringComparison.Ordinal);
+        Assert.Contains("crl-validity-hours", error, StringComparison.Ordinal);
         Assert.Null(new PkiOptions().WithLimits(["max-names=-1"], out error));
         Assert.Contains("NAME=NUMBER", error, StringComparison.Ordinal);
         Assert.Null(new PkiOptions().WithLimits(["max-names"], out error));
