@@ -55,6 +55,24 @@ internal static class PosternCommandLine
         return exitCode;
     }
 
+    /// <summary>A serve option of NAME=VALUE limits, checked as a whole when the command line is parsed.</summary>
+    private static Option<string[]> NamedLimitsOption(string name, string what, IReadOnlyList<string> names, Func<string[], string?> refusal)
+    {
+        var option = new Option<string[]>(name)
+        {
+            Description = $"NAME=VALUE limit {what} ({string.Join(", ", names)})",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        option.Validators.Add(result =>
+        {
+            if (refusal(result.GetValueOrDefault<string[]>() ?? []) is { } error)
+            {
+                result.AddError(name + ": " + error);
+            }
+        });
+        return option;
+    }
+
     private static Command Serve()
     {
         var portOffset = new Option<int>("--port-offset") { Description = "Add N to every standard port (e.g. 10000: SMTP on 10025, IMAP on 10143) so a non-root user can run the standard layout" };
@@ -92,30 +110,10 @@ internal static class PosternCommandLine
             Description = "MiB that all SMTP and NNTP sessions together may hold of messages on their way in; past it a message gets 452 (try later)",
             DefaultValueFactory = _ => (int)(Postern.Server.Connections.MessageMemoryBudget.DefaultCapacityBytes / (1024 * 1024)),
         };
-        var pkiLimits = new Option<string[]>("--pki-limit")
-        {
-            Description = "NAME=VALUE limit of the certificate authority and wizard, e.g. crl-validity-hours=24 (" + string.Join(", ", Postern.Pki.PkiOptions.LimitNames) + ")",
-            AllowMultipleArgumentsPerToken = true,
-        };
-        pkiLimits.Validators.Add(result =>
-        {
-            if (new Postern.Pki.PkiOptions().WithLimits(result.GetValueOrDefault<string[]>() ?? [], out var error) is null)
-            {
-                result.AddError("--pki-limit: " + error);
-            }
-        });
-        var authLimits = new Option<string[]>("--auth-limit")
-        {
-            Description = "NAME=VALUE limit of the failed-logon throttle every protocol shares, e.g. max-failures=10 (" + string.Join(", ", Postern.Server.Connections.AuthenticationThrottle.LimitNames) + ")",
-            AllowMultipleArgumentsPerToken = true,
-        };
-        authLimits.Validators.Add(result =>
-        {
-            if (Postern.Server.Connections.AuthenticationThrottle.WithLimits(result.GetValueOrDefault<string[]>() ?? [], out var error) is null)
-            {
-                result.AddError("--auth-limit: " + error);
-            }
-        });
+        var pkiLimits = NamedLimitsOption("--pki-limit", "of the certificate authority and wizard, e.g. crl-validity-hours=24", Postern.Pki.PkiOptions.LimitNames,
+            pairs => new Postern.Pki.PkiOptions().WithLimits(pairs, out var error) is null ? error : null);
+        var authLimits = NamedLimitsOption("--auth-limit", "of the failed-logon throttle every protocol shares, e.g. max-failures=10", Postern.Server.Connections.AuthenticationThrottle.LimitNames,
+            pairs => Postern.Server.Connections.AuthenticationThrottle.WithLimits(pairs, out var error) is null ? error : null);
         foreach (var positive in new[] { queueLifetime, maxDeliveries, deliveryTimeout, maxMessageMemory })
         {
             positive.Validators.Add(result =>

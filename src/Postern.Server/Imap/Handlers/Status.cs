@@ -30,8 +30,7 @@ internal sealed class Status : IImapHandler
             await selected.SyncAsync(session, allowExpunge: true, cancellationToken);
             if (selected.Messages.Count <= EventThread.InlineListLength)
             {
-                var recent = (items & ImapStatusItems.Recent) == 0 ? 0 : await session.Mail.CountRecentAsync(mailbox.Id, cancellationToken);
-                Write(session, mailbox, items, StatusOf(selected, mailbox), recent);
+                Write(session, mailbox, items, StatusOf(selected, mailbox), await RecentAsync(session, mailbox, items, cancellationToken));
                 await session.OkAsync(command, "STATUS completed", cancellationToken);
                 return;
             }
@@ -45,9 +44,12 @@ internal sealed class Status : IImapHandler
     public static async Task WriteStatusAsync(ImapSession session, Mailbox mailbox, ImapStatusItems items, CancellationToken cancellationToken)
     {
         var status = await session.Mail.GetStatusAsync(mailbox.Id, cancellationToken);
-        var recent = (items & ImapStatusItems.Recent) == 0 ? 0 : await session.Mail.CountRecentAsync(mailbox.Id, cancellationToken);
-        Write(session, mailbox, items, status, recent);
+        Write(session, mailbox, items, status, await RecentAsync(session, mailbox, items, cancellationToken));
     }
+
+    /// <summary>The mailbox's \Recent count, read only when asked for.</summary>
+    private static async Task<long> RecentAsync(ImapSession session, Mailbox mailbox, ImapStatusItems items, CancellationToken cancellationToken) =>
+        (items & ImapStatusItems.Recent) == 0 ? 0 : await session.Mail.CountRecentAsync(mailbox.Id, cancellationToken);
 
     private static MailboxStatus StatusOf(ImapSelectedMailbox selected, Mailbox mailbox)
     {
