@@ -30,12 +30,21 @@ internal sealed record AdminCredentials(string Url, string Token, string RootCer
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var stream = new FileStream(temp, options))
+        try
         {
-            JsonSerializer.Serialize(stream, this, JsonOptions);
-        }
+            using (var stream = new FileStream(temp, options))
+            {
+                JsonSerializer.Serialize(stream, this, JsonOptions);
+            }
 
-        File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            // A half-written copy (a full disk) is not left beside the good one.
+            File.Delete(temp);
+            throw;
+        }
     }
 
     public static AdminCredentials? Load(string dataDirectory)

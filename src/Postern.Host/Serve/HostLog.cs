@@ -25,6 +25,9 @@ internal static partial class HostLog
     [LoggerMessage(1007, LogLevel.Warning, "The previous run did not stop cleanly: every mailbox's MODSEQ moves on, so none a lost flag change took is given out again")]
     public static partial void RecoveredFromUncleanStop(this ILogger logger);
 
+    [LoggerMessage(1008, LogLevel.Error, "Cannot write {Path}: {Error}; mail is still served, and the CLI uses the admin.json it finds")]
+    public static partial void AdminFileNotSaved(this ILogger logger, string path, string error);
+
     [LoggerMessage(1101, LogLevel.Warning, "Certificate logon refused for {Subject}: {Reason}")]
     public static partial void CertificateLogonRefused(this ILogger logger, string subject, string? reason);
 

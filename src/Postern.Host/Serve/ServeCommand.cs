@@ -159,7 +159,7 @@ internal static class ServeCommand
             server.HttpListeners = http.Bindings.Select(b => new ListenerStatus(http.Id, http.Name, ServiceProtocol.Http, b.Address, b.Port == 0 ? 0 : b.Port + options.PortOffset, b.Mode, true, null)).ToList();
         }
         credentials = credentials with { Url = adminUrl };
-        credentials.Save(options.DataDirectory);
+        SaveCredentials(credentials, options.DataDirectory, logger);
 
         // A root trusted or no longer, a subordinate CA installed: the CLI's trust in admin.json follows at once.
         using var saving = new SemaphoreSlim(1, 1);
@@ -170,7 +170,7 @@ internal static class ServeCommand
             try
             {
                 credentials = credentials with { RootCertificatePem = roots };
-                credentials.Save(options.DataDirectory);
+                SaveCredentials(credentials, options.DataDirectory, logger);
             }
             finally
             {
@@ -198,6 +198,22 @@ internal static class ServeCommand
     }
 
     /// <summary>The token the CLI already holds, kept across restarts; a damaged admin.json is replaced with a new one.</summary>
+    /// <summary>
+    /// A full disk (or a read-only data folder) must not stop the server from serving mail: the token is kept across
+    /// starts, so the admin.json already there still works unless the API's address changed.
+    /// </summary>
+    private static void SaveCredentials(AdminCredentials credentials, string dataDirectory, ILogger logger)
+    {
+        try
+        {
+            credentials.Save(dataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.AdminFileNotSaved(AdminCredentials.PathIn(dataDirectory), ex.Message);
+        }
+    }
+
     private static string? LoadTokenOrNone(string dataDirectory, ILogger logger)
     {
         try

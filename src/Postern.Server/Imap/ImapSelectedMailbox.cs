@@ -339,7 +339,18 @@ internal sealed class ImapSelectedMailbox : IDisposable
             return;
         }
 
-        var first = await _mail.ClaimRecentAsync(Mailbox.Id, seen[^1].Uid, claim: !ReadOnly, cancellationToken).ConfigureAwait(false);
+        long first;
+        try
+        {
+            first = await _mail.ClaimRecentAsync(Mailbox.Id, seen[^1].Uid, claim: !ReadOnly, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageFull.Is(ex))
+        {
+            // On a full disk the mail must still be readable: the messages nobody has claimed are recent for this
+            // session too, but the claim is not kept, so another session may also see them recent.
+            first = await _mail.ClaimRecentAsync(Mailbox.Id, seen[^1].Uid, claim: false, cancellationToken).ConfigureAwait(false);
+        }
+
         for (var i = seen.Count - 1; i >= 0 && seen[i].Uid >= first; i--)
         {
             (_recent ??= []).Add(seen[i].Uid);

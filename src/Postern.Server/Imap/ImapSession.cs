@@ -366,7 +366,15 @@ internal sealed class ImapSession
                 return false;
             }
 
-            Writer.Tagged(command.Tag, ImapStatus.No, "SERVERBUG", "Internal error");
+            // A full disk is no bug: said as Dovecot says it (ENOSPC is its "no quota" error), so clients show why.
+            if (StorageFull.Is(ex))
+            {
+                Writer.Tagged(command.Tag, ImapStatus.No, "OVERQUOTA", "Not enough disk space");
+            }
+            else
+            {
+                Writer.Tagged(command.Tag, ImapStatus.No, "SERVERBUG", "Internal error");
+            }
         }
 
         return true;
@@ -493,7 +501,15 @@ internal sealed class ImapSession
         // The next command may be an APPEND of a message: the reader takes the logged-in limits from here on.
         _reader.Limits = CreateLimits();
         _accountMail = ImapPublicFolders.CreateStore(Context, account);
-        await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Mail.EnsureDefaultMailboxesAsync(account.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageFull.Is(ex))
+        {
+            // A first login on a full disk: the mailboxes that could not be made are made at a later login.
+        }
+
         _logger.LoggedIn(account.Address, Connection.RemoteEndPoint);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using MimeKit;
 using MimeKit.Utils;
 using Postern.Server.Connections;
@@ -29,7 +30,7 @@ internal sealed record IntakeResult(IntakeOutcome Outcome, string? MessageId, st
 /// Files articles into public folders: POST as an injecting agent (RFC 5537 §3.5) and IHAVE/TAKETHIS/pull
 /// as a relaying agent (§3.6), with the Message-ID history so no article is stored twice.
 /// </summary>
-internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity, TimeProvider time)
+internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity, TimeProvider time, ILogger? logger = null)
 {
     public const int MaxNewsgroups = 100;
 
@@ -467,7 +468,9 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return new IntakeResult(IntakeOutcome.Failed, messageId, "Cannot store the article now");
+            // The poster or peer is told to try again later (441/436); the administrator learns why here.
+            logger?.StoreFailed(ex, messageId);
+            return new IntakeResult(IntakeOutcome.Failed, messageId, StorageFull.Is(ex) ? "Not enough disk space; try again later" : "Cannot store the article now");
         }
 
         return result.Outcome switch

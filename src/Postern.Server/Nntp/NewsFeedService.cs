@@ -80,7 +80,7 @@ public sealed class NewsFeedService : IAsyncDisposable
         _context = context;
         _options = options ?? new NewsFeedOptions();
         _logger = context.LoggerFactory.CreateLogger<NewsFeedService>();
-        _intake = new NewsArticleIntake(context.Store, _options.PathIdentity ?? context.HostName, context.Time);
+        _intake = new NewsArticleIntake(context.Store, _options.PathIdentity ?? context.HostName, context.Time, _logger);
     }
 
     public void Start() => _loop ??= Task.Run(LoopAsync);

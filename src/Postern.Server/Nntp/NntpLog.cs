@@ -14,6 +14,9 @@ internal static partial class NntpLog
     [LoggerMessage(6003, LogLevel.Debug, "NNTP POST {MessageId} by {Account}: {Outcome}")]
     public static partial void PostStored(this ILogger logger, string? messageId, string account, object outcome);
 
+    [LoggerMessage(6004, LogLevel.Error, "NNTP: could not store article {MessageId}")]
+    public static partial void StoreFailed(this ILogger logger, Exception exception, string? messageId);
+
     [LoggerMessage(6101, LogLevel.Warning, "News peer {Peer}: the feed runs in CLEAR TEXT (--tls none); articles and any AUTHINFO password can be read on the network")]
     public static partial void ClearTextFeed(this ILogger logger, string peer);
 

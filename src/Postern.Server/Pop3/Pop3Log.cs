@@ -16,4 +16,7 @@ internal static partial class Pop3Log
 
     [LoggerMessage(4004, LogLevel.Warning, "POP3: could not refresh maildrop locks")]
     public static partial void LockRefreshFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(4005, LogLevel.Warning, "POP3: the disk is full; maildrop {MailboxId} is locked in this process only")]
+    public static partial void LockWithoutRow(this ILogger logger, long mailboxId);
 }

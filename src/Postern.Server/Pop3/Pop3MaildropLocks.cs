@@ -44,11 +44,23 @@ internal sealed class Pop3MaildropLocks
             return false;
         }
 
-        var holder = await TryInsertAsync(mailboxId, sessionId, null, cancellationToken).ConfigureAwait(false);
-        if (holder is not null && IsDeadLocalHolder(holder))
+        string? holder;
+        try
         {
-            // A server on this machine crashed with the lock held: no need to wait for it to lapse.
-            holder = await TryInsertAsync(mailboxId, sessionId, holder, cancellationToken).ConfigureAwait(false);
+            holder = await TryInsertAsync(mailboxId, sessionId, null, cancellationToken).ConfigureAwait(false);
+            if (holder is not null && IsDeadLocalHolder(holder))
+            {
+                // A server on this machine crashed with the lock held: no need to wait for it to lapse.
+                holder = await TryInsertAsync(mailboxId, sessionId, holder, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (StorageFull.Is(ex))
+        {
+            // On a full disk no lock row can be written, and users must still read (and delete, freeing space) their
+            // mail: a lock another process holds is still honoured, otherwise this process's own lock has to do.
+            _logger.LockWithoutRow(mailboxId);
+            holder = await HolderAsync(mailboxId, cancellationToken).ConfigureAwait(false);
+            return holder is null && _held.TryAdd(mailboxId, sessionId);
         }
 
         if (holder is not null)
@@ -73,6 +85,10 @@ internal sealed class Pop3MaildropLocks
             await _database.WriteVolatileAsync(w =>
                 w.Command("DELETE FROM pop3_locks WHERE mailbox_id = @m AND owner = @o AND session = @s", ("@m", mailboxId), ("@o", _owner), ("@s", sessionId)).Execute(),
                 cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageFull.Is(ex))
+        {
+            // No row to remove (taken on a full disk), or one that cannot be removed now: it lapses after Lifetime.
         }
         finally
         {
@@ -101,6 +117,13 @@ internal sealed class Pop3MaildropLocks
                 ("@m", mailboxId), ("@o", _owner), ("@s", sessionId), ("@now", now), ("@e", now + (long)Lifetime.TotalMilliseconds)).Execute() == 1;
             return inserted ? null : w.Command("SELECT owner FROM pop3_locks WHERE mailbox_id = @m", ("@m", mailboxId)).Scalar<string>() ?? "";
         }, cancellationToken);
+    }
+
+    /// <summary>The owner of the unexpired lock row on the mailbox, if there is one.</summary>
+    private Task<string?> HolderAsync(long mailboxId, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return _database.ReadAsync(c => c.CreateCommand("SELECT owner FROM pop3_locks WHERE mailbox_id = @m AND expires >= @now", ("@m", mailboxId), ("@now", now)).Scalar<string>(), cancellationToken);
     }
 
     /// <summary>True when the owner names a process on this machine that no longer runs.</summary>

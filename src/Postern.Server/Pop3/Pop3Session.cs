@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Postern.Protocols.Pop3;
 using Postern.Server.Connections;
 using Postern.Server.Pop3.Handlers;
+using Postern.Store;
 
 namespace Postern.Server.Pop3;
 
@@ -119,7 +120,7 @@ internal sealed class Pop3Session
                 {
                     // RFC 3206 §4: a store failure is the server's problem, not the user's credentials.
                     Logger.MaildropUnavailable(ex, account.Address);
-                    Error(Pop3ResponseCode.SysTemp, "Maildrop unavailable; try again later");
+                    Error(Pop3ResponseCode.SysTemp, StorageFull.Is(ex) ? "Not enough disk space to open the maildrop; try again later" : "Maildrop unavailable; try again later");
                     return Pop3Flow.Continue;
                 }
 

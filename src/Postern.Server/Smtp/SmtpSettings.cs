@@ -28,6 +28,13 @@ internal sealed class SmtpSettings
     /// <summary>How many DKIM signatures of a message from another server are checked (0: none, no Authentication-Results).</summary>
     public const string DkimMaxSignaturesKey = "smtp.dkim-max-signatures";
 
+    /// <summary>
+    /// Free space the data folder's disk must keep beyond a message (Postfix: queue_minfree). MAIL is refused with 452
+    /// 4.3.1 when less is free, or when less than 1.5 times the largest message is free, so the disk never fills up
+    /// with mail and there is always room to read, flag and delete it.
+    /// </summary>
+    public const string MinFreeMegabytesKey = "smtp.min-free-mb";
+
     public SmtpSettings(VirtualServer config)
     {
         var s = config.Settings;
@@ -40,6 +47,9 @@ internal sealed class SmtpSettings
         DkimMaxSignatures = s.TryGetValue(DkimMaxSignaturesKey, out var dkim) && int.TryParse(dkim, NumberStyles.Integer, CultureInfo.InvariantCulture, out var most) && most >= 0
             ? Math.Min(most, 50)
             : DkimVerification.DefaultMaxSignatures;
+        MinFreeBytes = s.TryGetValue(MinFreeMegabytesKey, out var free) && long.TryParse(free, NumberStyles.None, CultureInfo.InvariantCulture, out var megabytes) && megabytes <= long.MaxValue >> 20
+            ? megabytes << 20
+            : 0;
         CommandTimeout = TimeSpan.FromSeconds(Math.Max(1, config.Limits.IdleTimeoutSeconds));
         var networks = new List<IPNetwork>();
         foreach (var entry in config.RelayAddresses)
@@ -72,6 +82,8 @@ internal sealed class SmtpSettings
     public bool AllowAnySender { get; }
 
     public int DkimMaxSignatures { get; }
+
+    public long MinFreeBytes { get; }
 
     public IReadOnlyList<IPNetwork> RelayNetworks { get; }
 

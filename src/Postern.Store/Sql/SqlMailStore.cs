@@ -31,12 +31,25 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes, bool
         }
     }
 
-    public Task EnsureDefaultMailboxesAsync(long accountId, CancellationToken cancellationToken) =>
-        database.WriteAsync(w =>
+    // The default names are constants, so they are written into the query itself (one cached statement).
+    private static readonly string s_countDefaultMailboxes =
+        "SELECT COUNT(*) FROM mailboxes WHERE account_id = @a AND name IN (" + string.Join(", ", DefaultMailboxes.Select(m => "'" + m.Name + "'")) + ")";
+
+    public async Task EnsureDefaultMailboxesAsync(long accountId, CancellationToken cancellationToken)
+    {
+        // Every login asks: a read answers it when they are all there, without a turn of the writer (and on a full disk).
+        var present = await database.ReadAsync(c => c.CreateCommand(s_countDefaultMailboxes, ("@a", accountId)).Scalar<long>(), cancellationToken).ConfigureAwait(false);
+        if (present == DefaultMailboxes.Length)
+        {
+            return;
+        }
+
+        await database.WriteAsync(w =>
         {
             CreateDefaultMailboxes(w, accountId);
             return true;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(long accountId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<Mailbox>>(c => c.CreateCommand($"SELECT {MailboxColumns} FROM mailboxes WHERE account_id = @a ORDER BY name", ("@a", accountId)).Query(MapMailbox), cancellationToken);

@@ -33,10 +33,12 @@ public sealed class InProcessServer : IAsyncDisposable
         IEnumerable<VirtualServer> virtualServers,
         IServerCertificateSelector? certificates = null,
         ILoggerFactory? loggerFactory = null,
-        MessageMemoryBudget? messageMemory = null)
+        MessageMemoryBudget? messageMemory = null,
+        Func<IPosternStore, IPosternStore>? wrapStore = null)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "postern-test-" + Guid.NewGuid().ToString("N"));
         var store = PosternStoreFactory.Open(Postern.Tests.TestStoreOptions.For(dataDirectory));
+        store = wrapStore?.Invoke(store) ?? store;
         var context = new ServerContext
         {
             Store = store,

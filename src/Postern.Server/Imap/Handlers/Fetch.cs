@@ -78,8 +78,18 @@ internal sealed class Fetch(bool uid) : IImapHandler
             var unseen = targets.Where(t => !t.Message.Flags.HasFlag(MessageFlags.Seen)).Select(t => t.Message.Uid).ToList();
             if (unseen.Count > 0)
             {
-                var result = await session.Mail.StoreFlagsAsync(selected.Mailbox.Id, unseen, FlagOperation.Add, MessageFlags.Seen, [], null, cancellationToken);
-                foreach (var updated in result.Updated)
+                StoreFlagsResult? result;
+                try
+                {
+                    result = await session.Mail.StoreFlagsAsync(selected.Mailbox.Id, unseen, FlagOperation.Add, MessageFlags.Seen, [], null, cancellationToken);
+                }
+                catch (Exception ex) when (StorageFull.Is(ex))
+                {
+                    // On a full disk mail must still be readable, as with Dovecot: the body goes out, \Seen stays unset.
+                    result = null;
+                }
+
+                foreach (var updated in result?.Updated ?? [])
                 {
                     selected.Update(updated);
                     seenChanged.Add(updated.Uid);

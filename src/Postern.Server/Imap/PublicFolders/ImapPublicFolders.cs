@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Postern.Protocols.Imap;
 using Postern.Server.Connections;
 using Postern.Server.Nntp;
@@ -15,7 +16,7 @@ internal static class ImapPublicFolders
     {
         // Articles filed over IMAP carry the host name as their Path identity (the NNTP virtual servers' own setting,
         // nntp.path-identity, is not visible from an IMAP session).
-        var intake = new NewsArticleIntake(context.Store, context.HostName, context.Time);
+        var intake = new NewsArticleIntake(context.Store, context.HostName, context.Time, context.LoggerFactory.CreateLogger(typeof(ImapPublicFolders)));
         return new ImapPublicFolderStore(context.Store, account, intake);
     }
 

@@ -200,8 +200,15 @@ internal sealed partial class NntpSession
 
             Accepted(result);
 
-            // RFC 4644 §2.5: 239 transferred, 439 rejected; a store failure has no "try later" code, the peer re-offers after 439 only if we forget it.
-            _channel.WriteLine(result.Outcome is IntakeOutcome.Accepted or IntakeOutcome.Pending ? $"239 {messageId}" : $"439 {messageId}");
+            // RFC 4644 §2.5: 239 transferred, 439 rejected ("do not retry"). A store failure (a full disk) has no "try later"
+            // code of its own: 403 (RFC 3977 §3.2.1), as when the store throws, so the peer offers the article again;
+            // a 439 would lose it.
+            _channel.WriteLine(result.Outcome switch
+            {
+                IntakeOutcome.Accepted or IntakeOutcome.Pending => $"239 {messageId}",
+                IntakeOutcome.Failed => "403 " + result.Reason,
+                _ => $"439 {messageId}",
+            });
         }
     }
 

@@ -244,7 +244,9 @@ internal sealed partial class SmtpSession
         {
             _logger.StoreFailed(ex, _transaction.QueueId);
             ResetTransaction();
-            Reply(451, "4.3.0 Error: local error in processing, try again later");
+
+            // RFC 1870 §6.1 and RFC 3463 (X.3.1, mail system full): the sender keeps the message and tries again later.
+            Reply(StorageFull.Is(ex) ? new SmtpReply(452, "4.3.1 Insufficient system storage") : new SmtpReply(451, "4.3.0 Error: local error in processing, try again later"));
             return;
         }
 

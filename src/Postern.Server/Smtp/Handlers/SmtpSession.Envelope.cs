@@ -1,5 +1,6 @@
 using System.Globalization;
 using Postern.Protocols.Smtp;
+using Postern.Store;
 
 namespace Postern.Server.Smtp;
 
@@ -106,6 +107,13 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        if (!HasRoomFor(declaredSize))
+        {
+            // RFC 1870 §6.1: a message that cannot be taken now for lack of storage gets 452; the sender tries later.
+            Reply(452, "4.3.1 Insufficient system storage");
+            return;
+        }
+
         _transaction.DeclaredSize = declaredSize;
         _transaction.Ret = ret;
         _transaction.EnvelopeId = envelopeId;
@@ -113,6 +121,18 @@ internal sealed partial class SmtpSession
         _transaction.SmtpUtf8 = smtpUtf8;
         _state = SmtpState.Mail;
         Reply(250, "2.1.0 Ok");
+    }
+
+    /// <summary>Postfix's check at MAIL (queue_minfree): room for the largest message half as large again, and for this one.</summary>
+    private bool HasRoomFor(long declaredSize)
+    {
+        if (StorageFull.AvailableBytes(_context.Store.Options) is not { } free)
+        {
+            return true;
+        }
+
+        var reserve = _settings.MinFreeBytes;
+        return free > reserve && _config.Limits.MaxMessageSize * 3 / 2 < free && declaredSize * 3 / 2 <= free - reserve;
     }
 
     private async Task<bool> SenderBelongsToAccountAsync(string address, CancellationToken cancellationToken)
