@@ -13,4 +13,10 @@ internal static partial class ConnectionLog
 
     [LoggerMessage(2003, LogLevel.Error, "{VirtualServer}: session from {Remote} failed")]
     public static partial void SessionFailed(this ILogger logger, Exception exception, string virtualServer, object remote);
+
+    [LoggerMessage(2004, LogLevel.Warning, "{VirtualServer}: cannot accept connections on port {Port}: {Error}; waiting for sessions to end")]
+    public static partial void CannotAccept(this ILogger logger, string virtualServer, int port, string error);
+
+    [LoggerMessage(2005, LogLevel.Warning, "{Max} connections are open, all the open-files limit leaves room for: new ones are refused as busy; raise the limit (LimitNOFILE, ulimit -n) to take more")]
+    public static partial void OutOfDescriptors(this ILogger logger, int max);
 }

@@ -25,6 +25,19 @@ public sealed class VirtualServerHost : IAsyncDisposable
     private readonly ConcurrentDictionary<long, ConnectionCounts> _counts = new();
 
     /// <summary>The connection counts of a virtual server this host does not listen for (the HTTP one, which Kestrel serves).</summary>
+    // When connections last met the descriptor budget (Environment.TickCount64): one warning a minute is enough.
+    private long _descriptorWarningAt = -60_000;
+
+    private void WarnOutOfDescriptors()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _descriptorWarningAt);
+        if (now - last >= 60_000 && Interlocked.CompareExchange(ref _descriptorWarningAt, now, last) == last)
+        {
+            _logger.OutOfDescriptors(FileDescriptorBudget.MaxConnections);
+        }
+    }
+
     public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
@@ -205,24 +218,77 @@ public sealed class VirtualServerHost : IAsyncDisposable
 
         private async Task AcceptLoopAsync()
         {
+            var backoff = TimeSpan.Zero;
             while (!_stop.IsCancellationRequested)
             {
                 Socket client;
                 try
                 {
                     client = await _socket!.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                    backoff = TimeSpan.Zero;
                 }
                 catch (Exception) when (_stop.IsCancellationRequested)
                 {
                     return;
                 }
-                catch (SocketException)
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
                 {
+                    // That client gave up before it was accepted: the next one is waiting.
+                    continue;
+                }
+                catch (SocketException ex)
+                {
+                    // Out of file descriptors (EMFILE, ENFILE) or of kernel memory: the connection stays queued and accept
+                    // fails again at once. Retrying at once spun a core while nothing could be freed; waiting (5 ms,
+                    // doubling up to 1 s, as Go's net/http does) lets sessions end and give descriptors back.
+                    if (backoff == TimeSpan.Zero)
+                    {
+                        host._logger.CannotAccept(Runtime.Config.Name, Port, ex.Message);
+                    }
+
+                    backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond));
+                    try
+                    {
+                        await Task.Delay(backoff, _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                // Checked here, not in the session: a burst of connections would otherwise take every descriptor before
+                // the first refusal gave one back.
+                if (!FileDescriptorBudget.TryAcquire())
+                {
+                    host.WarnOutOfDescriptors();
+                    RefuseAtOnce(client);
                     continue;
                 }
 
                 client.NoDelay = true;
                 _ = Task.Run(() => HandleAsync(client));
+            }
+        }
+
+        /// <summary>
+        /// Past the descriptor budget: the busy reply, where it can be said in clear text (a few octets into an empty
+        /// socket buffer, which never waits), and the connection closes at once, giving its descriptor back.
+        /// </summary>
+        private void RefuseAtOnce(Socket client)
+        {
+            try
+            {
+                if (binding.Mode == BindingMode.StartTls)
+                {
+                    client.Send(host._handlers[Runtime.Config.Protocol].BusyReply.Span, SocketFlags.None, out _);
+                }
+            }
+            finally
+            {
+                client.Dispose();
             }
         }
 
@@ -258,6 +324,7 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var counts = host.CountsOf(runtime.Config.Id);
             var admitted = counts.Open(remote, runtime.Config.Limits);
             var counted = true;
+
             var metrics = ServerMetrics.For(runtime.Config.Protocol);
             metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
@@ -310,6 +377,8 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 {
                     counts.Close(remote);
                 }
+
+                FileDescriptorBudget.Release();
             }
         }
     }

@@ -180,6 +180,8 @@ public sealed class PosternProcess : IAsyncDisposable
 
     public bool IsRunning => !_process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     /// <summary>SIGKILL, so no shutdown code runs (for the "nothing acknowledged is lost" tests), and wait until the
     /// process is gone: its listening sockets close only then, and a restart on the same ports must not race them.</summary>
     public void Kill()
