@@ -56,7 +56,29 @@ internal sealed class SqliteDatabase : GroupCommitDatabase
     {
         var database = new SqliteDatabase(path, maxBatch);
         database.Migrate();
+        OwnerOnly(path);
         return database;
+    }
+
+    /// <summary>
+    /// The database holds password hashes and the encrypted private keys: readable by the server's user only, as Postfix's
+    /// queue and Dovecot's mail files are, even in a data folder someone made with looser permissions. SQLite gives the
+    /// log and shared-memory files it creates the database file's permissions.
+    /// </summary>
+    private static void OwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            if (File.Exists(file) && (File.GetUnixFileMode(file) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
     }
 
     protected override DbConnection OpenConnection()
