@@ -92,7 +92,7 @@ internal static class NewsEndpoints
                 return AdminApi.Error(added.Message ?? "cannot add peer");
             }
 
-            server.NewsFeeds.Nudge();
+            server.NewsFeeds.PeersChanged();
             return Results.Ok(added.Value! with { Password = null });
         });
         api.MapDelete("/news/peers/{name}", async (string name, CancellationToken ct) =>

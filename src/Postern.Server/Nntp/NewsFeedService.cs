@@ -67,6 +67,10 @@ public sealed class NewsFeedService : IAsyncDisposable
     private readonly NewsArticleIntake _intake;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+
+    // Set when the last pass found no peer: waking the loop for each accepted article (a database read per article)
+    // would then be wasted. The pass every PushInterval still finds a peer added on another node sharing the store.
+    private volatile bool _noPeers;
     private readonly Dictionary<long, DateTimeOffset> _peerRetryAt = [];
     private readonly Dictionary<long, int> _peerFailures = [];
     private readonly HashSet<long> _clearTextWarned = [];
@@ -86,7 +90,23 @@ public sealed class NewsFeedService : IAsyncDisposable
     public void Start() => _loop ??= Task.Run(LoopAsync);
 
     /// <summary>Wakes the loop now (after a post, or from the admin API).</summary>
+    /// <summary>Wakes the feed for an article just accepted, unless the last pass found no peer to send it to.</summary>
     public void Nudge()
+    {
+        if (!_noPeers)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>A peer was added or changed here: the next pass runs now, whatever the last one found.</summary>
+    public void PeersChanged()
+    {
+        _noPeers = false;
+        Wake();
+    }
+
+    private void Wake()
     {
         try
         {
@@ -120,6 +140,7 @@ public sealed class NewsFeedService : IAsyncDisposable
     {
         var now = _context.Time.GetUtcNow();
         var peers = await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        _noPeers = peers.Count == 0;
         if (peers.Count == 0)
         {
             return;
