@@ -25,6 +25,8 @@ public sealed class VirtualServerHost : IAsyncDisposable
     private readonly ConcurrentDictionary<long, ConnectionCounts> _counts = new();
 
     /// <summary>The connection counts of a virtual server this host does not listen for (the HTTP one, which Kestrel serves).</summary>
+    public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
+
     // When connections last met the descriptor budget (Environment.TickCount64): one warning a minute is enough.
     private long _descriptorWarningAt = -60_000;
 
@@ -38,7 +40,6 @@ public sealed class VirtualServerHost : IAsyncDisposable
         }
     }
 
-    public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
@@ -269,7 +270,17 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 }
 
                 client.NoDelay = true;
-                _ = Task.Run(() => HandleAsync(client));
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await HandleAsync(client).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        FileDescriptorBudget.Release();
+                    }
+                });
             }
         }
 
@@ -324,7 +335,6 @@ public sealed class VirtualServerHost : IAsyncDisposable
             var counts = host.CountsOf(runtime.Config.Id);
             var admitted = counts.Open(remote, runtime.Config.Limits);
             var counted = true;
-
             var metrics = ServerMetrics.For(runtime.Config.Protocol);
             metrics?.ConnectionOpened();
             await using var connection = new MailConnection(client, runtime, binding);
@@ -377,8 +387,6 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 {
                     counts.Close(remote);
                 }
-
-                FileDescriptorBudget.Release();
             }
         }
     }

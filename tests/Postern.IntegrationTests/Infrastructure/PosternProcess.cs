@@ -227,7 +227,9 @@ public sealed class PosternProcess : IAsyncDisposable
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            var offset = Random.Shared.Next(20, 400) * 100;
+            // Below Linux's ephemeral range (32768 and up), where the local port of any client connection in the test run
+            // could take a server's port between this check and its bind (or a virtual server a test adds at offset + 1153).
+            var offset = Random.Shared.Next(20, 315) * 100;
             if (StandardPorts.All(p => IsFree(p + offset)) && HandedOut.TryAdd(offset, true))
             {
                 return offset;

@@ -13,7 +13,7 @@ internal static class Pop3QuitHandler
 
     /// <summary>
     /// The UPDATE state: the messages marked deleted are removed in one store transaction, then the lock is
-    /// released, and only then the reply is sent and the connection closed. Only QUIT gets here: a dropped connection or an
+    /// released (whether or not the removal worked), and only then the reply is sent and the connection closed. Only QUIT gets here: a dropped connection or an
     /// autologout removes nothing (RFC 1939 §6).
     /// </summary>
     public static async Task<Pop3Flow> HandleAsync(Pop3Session session, Pop3Maildrop maildrop, CancellationToken cancellationToken)
@@ -27,7 +27,9 @@ internal static class Pop3QuitHandler
         {
             session.Logger.UpdateFailed(ex, maildrop.Account.Address);
 
-            // RFC 1939 §6: "-ERR some deleted messages not removed"; the store's transaction removed none.
+            // RFC 1939 §6: "-ERR some deleted messages not removed"; the store's transaction removed none. The lock goes
+            // before the reply here too, so a client that logs in again at once finds the maildrop free.
+            await session.ReleaseMaildropAsync().ConfigureAwait(false);
             session.Error(Pop3ResponseCode.SysTemp, "Some deleted messages not removed");
             return Pop3Flow.Close;
         }
