@@ -79,6 +79,13 @@ internal static class ServeCommand
                     // listeners count them (Kestrel has no limit per client address); a refused connection closes before TLS.
                     listen.Use(next => async connection =>
                     {
+                        // The open-files budget the mail ports share (FileDescriptorBudget): the console's connections
+                        // count against it too, or a flood of them could leave the mail protocols without descriptors.
+                        if (!FileDescriptorBudget.TryAcquire())
+                        {
+                            return;
+                        }
+
                         var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
                         var counts = server.Host.CountsOf(http.Id);
                         var limits = (server.Host.Current(http.Id) ?? http).Limits;
@@ -97,6 +104,7 @@ internal static class ServeCommand
                         finally
                         {
                             counts.Close(remote);
+                            FileDescriptorBudget.Release();
                         }
                     });
                     if (binding.Mode == BindingMode.ImplicitTls)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Postern.IntegrationTests.Infrastructure;
@@ -16,22 +15,12 @@ public sealed class OpenFilesLimitTests
     [Fact]
     public async Task A_flood_past_the_open_files_limit_is_refused_as_busy_and_every_protocol_serves_after_it()
     {
-        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        // Room for about 100 connections beside the descriptors the server has open (its budget).
+        await using var server = await PosternProcess.StartAsync("mail.example.test", openFilesLimit: 600);
 
-        // .NET raised the soft limit to the hard one at start; this lowers both before the first connection, where the
-        // server sizes its budget (about 100 connections beside the descriptors it has open).
-        var limited = await PosternProcess.RunAsync("prlimit", ["--pid", server.ProcessId.ToString(CultureInfo.InvariantCulture), "--nofile=600:600"]);
-        Assert.True(limited.ExitCode == 0, limited.Error);
-
-        var flood = new List<TcpClient>();
+        var flood = await FloodAsync(server.Port(143));
         try
         {
-            for (var i = 0; i < 400; i++)
-            {
-                var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", server.Port(143));
-                flood.Add(client);
-            }
 
             var greetings = new List<string>();
             foreach (var client in flood)
@@ -58,6 +47,55 @@ public sealed class OpenFilesLimitTests
         }
 
         Assert.Contains("[2005]", server.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connections_to_the_console_count_against_the_same_budget_as_the_mail_ports()
+    {
+        await using var server = await PosternProcess.StartAsync("mail.example.test", openFilesLimit: 600);
+
+        // Idle connections to the HTTPS console (no handshake): past the budget they are closed at once, so the server
+        // keeps descriptors for the mail ports.
+        var flood = await FloodAsync(server.Port(443));
+        try
+        {
+            // A POP3 client is answered at once: greeted, or told the server is busy if the console's connections hold
+            // the whole budget. Before, the console took every descriptor, and the client waited unanswered.
+            using var pop3 = new TcpClient();
+            await pop3.ConnectAsync("127.0.0.1", server.Port(110));
+            var greeting = await FirstLineAsync(pop3);
+            Assert.True(greeting.StartsWith("+OK", StringComparison.Ordinal) || greeting.StartsWith("-ERR [SYS/TEMP]", StringComparison.Ordinal), greeting);
+        }
+        finally
+        {
+            flood.ForEach(c => c.Dispose());
+        }
+
+        // The console's connections give their places back as they close (a moment after the client's side).
+        var after = "";
+        for (var attempt = 0; attempt < 50 && !after.StartsWith("+OK", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(attempt == 0 ? 0 : 200);
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", server.Port(110));
+            after = await FirstLineAsync(client);
+        }
+
+        Assert.StartsWith("+OK", after, StringComparison.Ordinal);
+    }
+
+    /// <summary>400 connections to the port, held open.</summary>
+    private static async Task<List<TcpClient>> FloodAsync(int port)
+    {
+        var flood = new List<TcpClient>();
+        for (var i = 0; i < 400; i++)
+        {
+            var client = new TcpClient();
+            flood.Add(client);
+            await client.ConnectAsync("127.0.0.1", port);
+        }
+
+        return flood;
     }
 
     private static async Task<string> FirstLineAsync(TcpClient client)

@@ -55,16 +55,25 @@ public sealed class PosternProcess : IAsyncDisposable
     public static string PosternDll => Path.Combine(AppContext.BaseDirectory, "postern.dll");
 
     /// <param name="storeOf">Another server's data folder whose store this one shares (PostgreSQL only: several nodes).</param>
-    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null, IEnumerable<string>? extraArguments = null, string? storeOf = null)
+    /// <param name="openFilesLimit">Runs the server under this RLIMIT_NOFILE (soft and hard), through util-linux's prlimit.</param>
+    public static async Task<PosternProcess> StartAsync(string hostName = "localhost", string? dataDirectory = null, int? portOffset = null, IEnumerable<string>? extraArguments = null, string? storeOf = null,
+        int? openFilesLimit = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "postern-it-" + Guid.NewGuid().ToString("N"));
         var offset = portOffset ?? FindFreeOffset();
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(openFilesLimit is null ? "dotnet" : "prlimit")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (openFilesLimit is { } limit)
+        {
+            // prlimit sets the limit and then runs dotnet in its own place (the same process).
+            start.ArgumentList.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--nofile={limit}:{limit}"));
+            start.ArgumentList.Add("dotnet");
+        }
+
         foreach (var arg in new[] { PosternDll, "serve", "--data", dataDirectory, "--port-offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host-name", hostName, "--password-iterations", "1000" }.Concat(Postern.Tests.TestStoreOptions.ServeArguments(storeOf ?? dataDirectory)).Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(arg);
@@ -179,8 +188,6 @@ public sealed class PosternProcess : IAsyncDisposable
     }
 
     public bool IsRunning => !_process.HasExited;
-
-    public int ProcessId => _process.Id;
 
     /// <summary>SIGKILL, so no shutdown code runs (for the "nothing acknowledged is lost" tests), and wait until the
     /// process is gone: its listening sockets close only then, and a restart on the same ports must not race them.</summary>
