@@ -5,7 +5,8 @@ namespace Postern.Store;
 
 /// <summary>
 /// Recognises a write the store refused because the disk it writes to is full, so that each protocol can answer with
-/// its own "no space" reply (SMTP 452 4.3.1, IMAP [OVERQUOTA], POP3 [SYS/TEMP]) instead of a generic error.
+/// its own "no space" reply (SMTP 452 4.3.1, IMAP [OVERQUOTA], POP3 [SYS/TEMP]) instead of a generic error; and
+/// measures the free space left, so SMTP can refuse mail before the disk fills (<see cref="AvailableBytes"/>).
 /// </summary>
 public static class StorageFull
 {
