@@ -79,13 +79,6 @@ internal static class ServeCommand
                     // listeners count them (Kestrel has no limit per client address); a refused connection closes before TLS.
                     listen.Use(next => async connection =>
                     {
-                        // The open-files budget the mail ports share (FileDescriptorBudget): the console's connections
-                        // count against it too, or a flood of them could leave the mail protocols without descriptors.
-                        if (!FileDescriptorBudget.TryAcquire())
-                        {
-                            return;
-                        }
-
                         var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
                         var counts = server.Host.CountsOf(http.Id);
                         var limits = (server.Host.Current(http.Id) ?? http).Limits;
@@ -104,7 +97,6 @@ internal static class ServeCommand
                         finally
                         {
                             counts.Close(remote);
-                            FileDescriptorBudget.Release();
                         }
                     });
                     if (binding.Mode == BindingMode.ImplicitTls)
@@ -121,6 +113,11 @@ internal static class ServeCommand
             }
         });
 
+        // The open-files budget the mail ports share (FileDescriptorBudget): the console's connections count against it
+        // too, or a flood of them could leave the mail protocols and the store without descriptors. Registered last, so
+        // Kestrel binds every endpoint with it.
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(services => new BudgetedConnectionListenerFactory(
+            ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportFactory>(services)));
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());

@@ -122,7 +122,9 @@ public sealed class DatabaseDurabilityTests
             return seen;
         });
 
-        Assert.True(committers[0].OnCaller);
+        // Most commit on the caller; the first may find the writer still held by the pool thread that ran the table's
+        // creation, and then it runs there.
+        Assert.InRange(committers.Count(c => c.OnCaller), 300, 599);
         Assert.All(committers.Where(c => c.OnCaller), c => Assert.Equal(0L, c.AutoCheckpoint));
         Assert.Contains(committers, c => !c.OnCaller);
         Assert.All(committers.Where(c => !c.OnCaller), c => Assert.Equal(1000L, c.AutoCheckpoint));
