@@ -26,9 +26,14 @@ internal sealed class BudgetedConnectionListenerFactory(IConnectionListenerFacto
             while (true)
             {
                 var connection = await inner.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                if (connection is null || FileDescriptorBudget.TryAcquire())
+                if (connection is null)
                 {
-                    return connection is null ? null : new BudgetedConnection(connection);
+                    return null;
+                }
+
+                if (FileDescriptorBudget.TryAcquire())
+                {
+                    return new BudgetedConnection(connection);
                 }
 
                 // Over the budget: closed before Kestrel sees it (before TLS), giving its descriptor back at once; as Kestrel
