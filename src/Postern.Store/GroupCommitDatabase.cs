@@ -157,6 +157,9 @@ internal abstract class GroupCommitDatabase : IDatabase, IAsyncDisposable
 
     public Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) => Enqueue(new PendingWrite<T>(work, durable: true), cancellationToken);
 
+    /// <summary>No write is queued and no thread holds the writer (for tests that need a caller to find it free).</summary>
+    internal bool WriterIdle => Volatile.Read(ref _writerOwned) == 0 && _writes.IsEmpty;
+
     public Task<T> WriteVolatileAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) => Enqueue(new PendingWrite<T>(work, durable: false), cancellationToken);
 
     private Task<T> Enqueue<T>(PendingWrite<T> pending, CancellationToken cancellationToken)
