@@ -264,18 +264,33 @@ public sealed class DatabaseDurabilityTests
         await database.WriteAsync(w => w.Command("INSERT INTO scratch (k, v) VALUES (1, 0), (2, 0)").Execute(), None);
 
         // Another node's transaction holds row 2 and will want row 1; this node's write takes row 1, then waits for row 2.
+        // PostgreSQL cancels the transaction whose deadlock check (deadlock_timeout after it began to wait) finds the
+        // cycle. This node's write waits second, after the other node (whose own check is put off) already waits, so it
+        // is the one cancelled: its savepoint rollback frees row 1 for the other node, which commits. (Made to wait
+        // first, as before, a loaded machine sometimes let its one check pass before the cycle closed, and the other
+        // node was cancelled instead.)
         await using var other = new Npgsql.NpgsqlConnection(TestStoreOptions.DatabaseFor(fixture.Directory));
         await other.OpenAsync();
         await using var transaction = await other.BeginTransactionAsync();
+        await Exec(other, "SET LOCAL deadlock_timeout = '60s'");
         await Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 2");
+        using var holdsRow1 = new ManualResetEventSlim();
+        using var otherWaits = new ManualResetEventSlim();
+        var attempts = 0;
         var write = Task.Run(() => database.WriteAsync(w =>
         {
             w.Command("UPDATE scratch SET v = v + 1 WHERE k = 1").Execute();
+            if (Interlocked.Increment(ref attempts) == 1)
+            {
+                holdsRow1.Set();
+                Assert.True(otherWaits.Wait(TimeSpan.FromSeconds(20)), "the other node never waited for row 1");
+            }
+
             return w.Command("UPDATE scratch SET v = v + 1 WHERE k = 2").Execute();
         }, None));
 
-        // Only once this node's write waits for row 2 may the other node close the cycle: on a loaded machine a fixed
-        // pause was sometimes too short, the other node then waited first and PostgreSQL cancelled it instead.
+        Assert.True(holdsRow1.Wait(TimeSpan.FromSeconds(20)), "this node's write never took row 1");
+        var otherUpdate = Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 1");
         await using (var watcher = new Npgsql.NpgsqlConnection(TestStoreOptions.DatabaseFor(fixture.Directory)))
         {
             await watcher.OpenAsync();
@@ -283,17 +298,17 @@ public sealed class DatabaseDurabilityTests
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while ((long)(await waiting.ExecuteScalarAsync())! == 0)
             {
-                Assert.True(DateTime.UtcNow < deadline, "this node's write never waited for row 2");
+                Assert.True(DateTime.UtcNow < deadline, "the other node never waited for row 1");
                 await Task.Delay(20);
             }
         }
 
-        // The cycle closes; PostgreSQL cancels the write that waited first (after deadlock_timeout), this node's, whose
-        // savepoint rollback frees row 1 for the other node, which commits.
-        await Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 1");
+        otherWaits.Set();
+        await otherUpdate.WaitAsync(TimeSpan.FromSeconds(20));
         await transaction.CommitAsync();
 
         Assert.Equal(1, await write.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(2, Volatile.Read(ref attempts));
         Assert.Equal([11L, 11L], await database.ReadAsync(c => c.CreateCommand("SELECT v FROM scratch ORDER BY k").Query(r => r.GetInt64(0)), None));
 
         static async Task Exec(Npgsql.NpgsqlConnection connection, string sql)
