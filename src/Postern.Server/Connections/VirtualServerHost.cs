@@ -24,11 +24,18 @@ public sealed class VirtualServerHost : IAsyncDisposable
     // Per virtual server, shared by all its bindings: maxConnections and maxConnectionsPerAddress are the virtual server's.
     private readonly ConcurrentDictionary<long, ConnectionCounts> _counts = new();
 
-    /// <summary>The connection counts of a virtual server this host does not listen for (the HTTP one, which Kestrel serves).</summary>
-    public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly CancellationTokenSource _shutdown = new();
+    private int _disposed;
 
     // When connections last met the descriptor budget (Environment.TickCount64): one warning a minute is enough.
     private long _descriptorWarningAt = -60_000;
+
+    /// <summary>
+    /// The connection counts of a virtual server: those this host listens for, and the HTTP one, which Kestrel serves
+    /// and the console's connection middleware counts here.
+    /// </summary>
+    public ConnectionCounts CountsOf(long virtualServerId) => _counts.GetOrAdd(virtualServerId, _ => new ConnectionCounts());
 
     private void WarnOutOfDescriptors()
     {
@@ -39,10 +46,6 @@ public sealed class VirtualServerHost : IAsyncDisposable
             _logger.OutOfDescriptors(FileDescriptorBudget.MaxConnections);
         }
     }
-
-    private readonly SemaphoreSlim _applyLock = new(1, 1);
-    private readonly CancellationTokenSource _shutdown = new();
-    private int _disposed;
 
     public VirtualServerHost(ServerContext context, IEnumerable<IProtocolHandler> handlers)
     {

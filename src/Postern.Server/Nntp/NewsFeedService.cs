@@ -89,7 +89,9 @@ public sealed class NewsFeedService : IAsyncDisposable
 
     public void Start() => _loop ??= Task.Run(LoopAsync);
 
-    /// <summary>Wakes the loop now (after a post, or from the admin API).</summary>
+    /// <summary>Whether the last pass found no peer (for tests).</summary>
+    internal bool FoundNoPeers => _noPeers;
+
     /// <summary>Wakes the feed for an article just accepted, unless the last pass found no peer to send it to.</summary>
     public void Nudge()
     {
@@ -106,6 +108,7 @@ public sealed class NewsFeedService : IAsyncDisposable
         Wake();
     }
 
+    /// <summary>Wakes the loop now; a wake-up already pending is enough.</summary>
     private void Wake()
     {
         try

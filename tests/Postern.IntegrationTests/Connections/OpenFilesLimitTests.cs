@@ -21,7 +21,6 @@ public sealed class OpenFilesLimitTests
         var flood = await FloodAsync(server.Port(143));
         try
         {
-
             var greetings = new List<string>();
             foreach (var client in flood)
             {

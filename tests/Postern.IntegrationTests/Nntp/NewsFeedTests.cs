@@ -106,7 +106,12 @@ public sealed class NewsFeedTests
         Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Push, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
         await using var disposeA = feedA = new NewsFeedService(a.Context, Options("news-a.test") with { PushInterval = TimeSpan.FromMinutes(1) });
         feedA.Start();
-        await Task.Delay(300);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!feedA.FoundNoPeers)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the feed's first pass did not run");
+            await Task.Delay(20);
+        }
 
         // The first pass found no peer. One added since (as from another node sharing the store) is found by the next
         // periodic pass, a minute away here: an accepted article alone does not wake the feed for it.

@@ -274,7 +274,7 @@ public sealed class DatabaseDurabilityTests
         await using var transaction = await other.BeginTransactionAsync();
         await Exec(other, "SET LOCAL deadlock_timeout = '60s'");
         await Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 2");
-        using var holdsRow1 = new ManualResetEventSlim();
+        var holdsRow1 = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var otherWaits = new ManualResetEventSlim();
         var attempts = 0;
         var write = Task.Run(() => database.WriteAsync(w =>
@@ -282,14 +282,14 @@ public sealed class DatabaseDurabilityTests
             w.Command("UPDATE scratch SET v = v + 1 WHERE k = 1").Execute();
             if (Interlocked.Increment(ref attempts) == 1)
             {
-                holdsRow1.Set();
+                holdsRow1.TrySetResult();
                 Assert.True(otherWaits.Wait(TimeSpan.FromSeconds(20)), "the other node never waited for row 1");
             }
 
             return w.Command("UPDATE scratch SET v = v + 1 WHERE k = 2").Execute();
         }, None));
 
-        Assert.True(holdsRow1.Wait(TimeSpan.FromSeconds(20)), "this node's write never took row 1");
+        await holdsRow1.Task.WaitAsync(TimeSpan.FromSeconds(20));
         var otherUpdate = Exec(other, "UPDATE scratch SET v = v + 10 WHERE k = 1");
         await using (var watcher = new Npgsql.NpgsqlConnection(TestStoreOptions.DatabaseFor(fixture.Directory)))
         {

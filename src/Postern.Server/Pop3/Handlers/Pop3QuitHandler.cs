@@ -12,9 +12,9 @@ internal static class Pop3QuitHandler
     }
 
     /// <summary>
-    /// The UPDATE state: the messages marked deleted are removed in one store transaction, then the lock is
-    /// released (whether or not the removal worked), and only then the reply is sent and the connection closed. Only QUIT gets here: a dropped connection or an
-    /// autologout removes nothing (RFC 1939 §6).
+    /// The UPDATE state: the messages marked deleted are removed in one store transaction, then the lock is released
+    /// (whether or not the removal worked), and only then the reply is sent and the connection closed. Only QUIT gets
+    /// here: a dropped connection or an autologout removes nothing (RFC 1939 §6).
     /// </summary>
     public static async Task<Pop3Flow> HandleAsync(Pop3Session session, Pop3Maildrop maildrop, CancellationToken cancellationToken)
     {
