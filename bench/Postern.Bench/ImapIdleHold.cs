@@ -75,7 +75,7 @@ internal static class ImapIdleHold
             if (options.Tls == TlsMode.StartTls)
             {
                 await CommandAsync(connection, "STARTTLS", cancellationToken).ConfigureAwait(false);
-                await connection.StartTlsAsync(options.Host, cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(cancellationToken).ConfigureAwait(false);
             }
 
             var user = options.UserFor(n) ?? "";

@@ -51,7 +51,7 @@ internal sealed class ImapScenario(BenchOptions options, ImapScenario.Kind kind)
             if (options.Tls == TlsMode.StartTls)
             {
                 await CommandAsync(connection, "STARTTLS", cancellationToken).ConfigureAwait(false);
-                await connection.StartTlsAsync(options.Host, cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(cancellationToken).ConfigureAwait(false);
             }
 
             if (!greeting.StartsWith("* PREAUTH", StringComparison.Ordinal))

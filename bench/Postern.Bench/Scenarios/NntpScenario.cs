@@ -26,7 +26,7 @@ internal sealed class NntpScenario(BenchOptions options, bool post, bool connect
             if (options.Tls == TlsMode.StartTls)
             {
                 ScenarioCatalog.Expect(await connection.CommandAsync("STARTTLS", cancellationToken).ConfigureAwait(false), "STARTTLS", "382");
-                await connection.StartTlsAsync(options.Host, cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(cancellationToken).ConfigureAwait(false);
             }
 
             // INN's innd hands reader commands to nnrpd only after MODE READER; other servers answer 200/201 or 5xx.

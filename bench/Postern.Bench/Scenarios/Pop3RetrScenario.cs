@@ -26,7 +26,7 @@ internal sealed class Pop3RetrScenario(BenchOptions options) : IScenario
             if (options.Tls == TlsMode.StartTls)
             {
                 ScenarioCatalog.Expect(await connection.CommandAsync("STLS", cancellationToken).ConfigureAwait(false), "STLS", "+OK");
-                await connection.StartTlsAsync(options.Host, cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(cancellationToken).ConfigureAwait(false);
             }
 
             ScenarioCatalog.Expect(await connection.CommandAsync("USER " + options.UserFor(worker), cancellationToken).ConfigureAwait(false), "USER", "+OK");

@@ -26,7 +26,7 @@ internal sealed class SmtpSendScenario(BenchOptions options) : IScenario
             if (options.Tls == TlsMode.StartTls)
             {
                 ScenarioCatalog.Expect(await connection.CommandAsync("STARTTLS", cancellationToken).ConfigureAwait(false), "STARTTLS", "220");
-                await connection.StartTlsAsync(options.Host, cancellationToken).ConfigureAwait(false);
+                await connection.StartTlsAsync(cancellationToken).ConfigureAwait(false);
                 await connection.WriteLineAsync("EHLO bench.invalid", cancellationToken).ConfigureAwait(false);
                 ScenarioCatalog.Expect(await ReadReplyAsync(connection, cancellationToken).ConfigureAwait(false), "EHLO", "250");
             }
