@@ -15,8 +15,10 @@ public sealed class PosternProcess : IAsyncDisposable
 {
     private static readonly int[] StandardPorts = [25, 587, 465, 110, 995, 143, 993, 119, 563, 443, 80];
 
-    // Offsets handed out in this test run: servers started at the same moment must not pick the same free range.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> HandedOut = new();
+    // Ports of the offsets handed out in this test run: servers started at the same moment must not share a port. Ports,
+    // not offsets: two offsets 300 apart meet on one port (IMAP 143 of the one is HTTPS 443 of the other), and each
+    // found that port free before either bound it.
+    private static readonly HashSet<int> HandedOutPorts = [];
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
@@ -237,9 +239,18 @@ public sealed class PosternProcess : IAsyncDisposable
             // Below Linux's ephemeral range (32768 and up), where the local port of any client connection in the test run
             // could take a server's port between this check and its bind (or a virtual server a test adds at offset + 1153).
             var offset = Random.Shared.Next(20, 315) * 100;
-            if (StandardPorts.All(p => IsFree(p + offset)) && HandedOut.TryAdd(offset, true))
+            if (!StandardPorts.All(p => IsFree(p + offset)))
             {
-                return offset;
+                continue;
+            }
+
+            lock (HandedOutPorts)
+            {
+                if (StandardPorts.All(p => !HandedOutPorts.Contains(p + offset)))
+                {
+                    HandedOutPorts.UnionWith(StandardPorts.Select(p => p + offset));
+                    return offset;
+                }
             }
         }
 
