@@ -57,6 +57,19 @@ internal static class CaSigner
     /// A unique, unpredictable serial: the CA's counter (uniqueness) then 8 random bytes (RFC 5280 §4.1.2.2 and
     /// the CA/Browser Forum's 64 bits of entropy); the first octet is fixed at 0x40 so the INTEGER is positive and minimal.
     /// </summary>
+    /// <summary>
+    /// The file name (without .crl or .crt) under which a CA's CRL and certificate are published: "ca-" and the first
+    /// 16 hex digits of the CA certificate's SHA-256 thumbprint.
+    /// </summary>
+    public static string PublicationName(X509Certificate2 caCertificate) =>
+        "ca-" + Convert.ToHexStringLower(SHA256.HashData(caCertificate.RawData), 0, 8);
+
+    /// <summary>Whether a requested file name has the form of <see cref="PublicationName"/>.</summary>
+    public static bool IsPublicationName(string name) =>
+        name.Length == 19 && name.StartsWith("ca-", StringComparison.Ordinal) && !name.AsSpan(3).ContainsAnyExcept(LowerHexDigits);
+
+    private static readonly System.Buffers.SearchValues<char> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     public static byte[] MakeSerial(long counter)
     {
         var serial = new byte[16];
@@ -107,8 +120,11 @@ internal static class CaSigner
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.Certificate, true, false));
         if (!string.IsNullOrEmpty(baseUrl))
         {
-            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([baseUrl + "ca.crl"]));
-            request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(ocspUris: null, caIssuersUris: [baseUrl + "ca.crt"]));
+            // Named after the issuing CA, not "ca.crl": a CA replaced later (a subordinate CA installed) still signs the
+            // CRL for what it issued, and its certificates must find that CRL, not the new CA's.
+            var name = PublicationName(ca.Certificate);
+            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([baseUrl + name + ".crl"]));
+            request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(ocspUris: null, caIssuersUris: [baseUrl + name + ".crt"]));
         }
 
         var notBefore = now - ClockSkew;

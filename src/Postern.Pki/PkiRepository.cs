@@ -211,10 +211,11 @@ internal sealed class PkiRepository(IDatabase database)
         w.Command("INSERT INTO pki_crls (crl_number, ca_certificate_id, this_update, next_update, der) VALUES (@n, @ca, @t, @nu, @d)",
             ("@n", number), ("@ca", caCertificateId), ("@t", thisUpdate.ToUnixTimeMilliseconds()), ("@nu", nextUpdate.ToUnixTimeMilliseconds()), ("@d", der)).Execute();
 
-    public Task<(long Number, long CaCertificateId, DateTimeOffset NextUpdate, byte[] Der)?> GetLatestCrlAsync(CancellationToken cancellationToken) =>
+    /// <summary>The latest CRL a CA (by its certificate) signed.</summary>
+    public Task<(long Number, long CaCertificateId, DateTimeOffset NextUpdate, byte[] Der)?> GetLatestCrlAsync(long caCertificateId, CancellationToken cancellationToken) =>
         database.ReadAsync(c =>
         {
-            using var command = c.CreateCommand("SELECT crl_number, ca_certificate_id, next_update, der FROM pki_crls ORDER BY crl_number DESC LIMIT 1");
+            using var command = c.CreateCommand("SELECT crl_number, ca_certificate_id, next_update, der FROM pki_crls WHERE ca_certificate_id = @ca ORDER BY crl_number DESC LIMIT 1", ("@ca", caCertificateId));
             using var reader = command.ExecuteReader();
             return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1), reader.GetUnixMilliseconds(2), (byte[])reader[3]) : ((long, long, DateTimeOffset, byte[])?)null;
         }, cancellationToken);

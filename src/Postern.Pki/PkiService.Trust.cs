@@ -359,9 +359,9 @@ public sealed partial class PkiService
             .Select(c => new ExpiringCertificate(c.Thumbprint, c.FriendlyName, c.Subject, c.Kind, c.NotAfter,
                 assignments.Where(a => a.CertificateId == c.Id).Select(a => a.VirtualServerId).ToList(), c.NotAfter < now))
             .ToList();
-        var crl = await _repository.GetLatestCrlAsync(cancellationToken);
+        var crl = ca?.CertificateId is { } current ? await _repository.GetLatestCrlAsync(current, cancellationToken) : null;
         var crlNext = crl?.NextUpdate;
-        var crlStale = ca?.CertificateId is not null && (crl is null || crl.Value.CaCertificateId != ca.CertificateId || crl.Value.NextUpdate - now < _options.CrlValidity / 2);
+        var crlStale = ca?.CertificateId is not null && (crl is null || crl.Value.NextUpdate - now < _options.CrlValidity / 2);
         return new ExpiryReport(expiring, crlNext, crlStale);
     }
 

@@ -392,7 +392,8 @@ public sealed partial class PkiService
                 await _selector.ReloadAsync(cancellationToken);
             }
 
-            var crl = await BuildCrlCoreAsync(cancellationToken);
+            // The CA that issued it signs the CRL: after a subordinate CA replaced it, still the former CA.
+            var crl = await BuildCrlCoreAsync(issued.CaCertificateId, cancellationToken);
             return crl.Succeeded ? PkiResult.Ok() : PkiResult.Fail("revoked, but the CRL could not be published: " + crl.Error);
         }
         finally
@@ -407,7 +408,7 @@ public sealed partial class PkiService
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return await BuildCrlCoreAsync(cancellationToken);
+            return await BuildCrlCoreAsync(null, cancellationToken);
         }
         finally
         {
@@ -415,22 +416,65 @@ public sealed partial class PkiService
         }
     }
 
-    /// <summary>The CRL to serve at …/ca.crl: the latest one while it is fresh (less than half its life used), else a new one.</summary>
-    public async Task<PkiResult<byte[]>> GetCurrentCrlAsync(CancellationToken cancellationToken)
+    /// <summary>The CA's CRL as served at …/ca.crl: the latest one while it is fresh (less than half its life used), else a new one.</summary>
+    public async Task<PkiResult<byte[]>> GetCurrentCrlAsync(CancellationToken cancellationToken) =>
+        (await _repository.GetCaAsync(cancellationToken))?.CertificateId is { } id
+            ? await GetCrlAsync(id, cancellationToken)
+            : PkiResult<byte[]>.Fail("there is no CA certificate to sign a CRL");
+
+    /// <summary>
+    /// The CRL at a CA's own distribution point (…/ca-XXXXXXXXXXXXXXXX.crl, <see cref="CaSigner.PublicationName"/>),
+    /// also for a CA that a subordinate CA has replaced: what it issued can still be revoked. Null for no such CA.
+    /// </summary>
+    public async Task<PkiResult<byte[]>?> GetPublishedCrlAsync(string name, CancellationToken cancellationToken) =>
+        await FindPublishedCaAsync(name, cancellationToken) is { } ca ? await GetCrlAsync(ca.Id, cancellationToken) : null;
+
+    /// <summary>The certificate (DER) at a CA's own AIA URL (…/ca-XXXXXXXXXXXXXXXX.crt); null for no such CA.</summary>
+    public async Task<byte[]?> GetPublishedCaCertificateAsync(string name, CancellationToken cancellationToken) =>
+        (await FindPublishedCaAsync(name, cancellationToken))?.Der;
+
+    private async Task<StoredCertificate?> FindPublishedCaAsync(string name, CancellationToken cancellationToken)
     {
-        var latest = await _repository.GetLatestCrlAsync(cancellationToken);
-        var ca = await _repository.GetCaAsync(cancellationToken);
-        if (latest is { } crl && crl.CaCertificateId == ca?.CertificateId && crl.NextUpdate - _clock.GetUtcNow() > _options.CrlValidity / 2)
+        if (!CaSigner.IsPublicationName(name))
+        {
+            return null;
+        }
+
+        foreach (var row in await _repository.ListCertificatesAsync(CertificateKind.Ca, cancellationToken))
+        {
+            using var certificate = row.Load();
+            if (CaSigner.PublicationName(certificate) == name)
+            {
+                return row;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<PkiResult<byte[]>> GetCrlAsync(long caCertificateId, CancellationToken cancellationToken)
+    {
+        var latest = await _repository.GetLatestCrlAsync(caCertificateId, cancellationToken);
+        if (latest is { } crl && crl.NextUpdate - _clock.GetUtcNow() > _options.CrlValidity / 2)
         {
             return PkiResult<byte[]>.Ok(crl.Der);
         }
 
-        return await BuildCrlAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await BuildCrlCoreAsync(caCertificateId, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    private async Task<PkiResult<byte[]>> BuildCrlCoreAsync(CancellationToken cancellationToken)
+    /// <summary>A new CRL signed by the given CA certificate's key (null: the current CA).</summary>
+    private async Task<PkiResult<byte[]>> BuildCrlCoreAsync(long? caCertificateId, CancellationToken cancellationToken)
     {
-        using var ca = await LoadCaAsync(cancellationToken);
+        using var ca = caCertificateId is { } id ? await LoadCaAsync(id, cancellationToken) : await LoadCaAsync(cancellationToken);
         if (ca is null)
         {
             return PkiResult<byte[]>.Fail("there is no CA certificate to sign a CRL");
@@ -506,16 +550,14 @@ public sealed partial class PkiService
         }
     }
 
-    internal async Task<CaKeyPair?> LoadCaAsync(CancellationToken cancellationToken)
-    {
-        var ca = await _repository.GetCaAsync(cancellationToken);
-        if (ca?.CertificateId is not { } id || await _repository.GetCertificateAsync(id, cancellationToken) is not { ProtectedKey: { } key } row)
-        {
-            return null;
-        }
+    internal async Task<CaKeyPair?> LoadCaAsync(CancellationToken cancellationToken) =>
+        (await _repository.GetCaAsync(cancellationToken))?.CertificateId is { } id ? await LoadCaAsync(id, cancellationToken) : null;
 
-        return new CaKeyPair(id, row.Load(), _keys.UnprotectKey(key));
-    }
+    /// <summary>A CA certificate of this server with its key: the current CA or one a subordinate CA replaced.</summary>
+    private async Task<CaKeyPair?> LoadCaAsync(long certificateId, CancellationToken cancellationToken) =>
+        await _repository.GetCertificateAsync(certificateId, cancellationToken) is { Kind: CertificateKind.Ca, ProtectedKey: { } key } row
+            ? new CaKeyPair(certificateId, row.Load(), _keys.UnprotectKey(key))
+            : null;
 
     private async Task<string?> BaseUrlAsync(CancellationToken cancellationToken) =>
         await _store.Configuration.GetSettingAsync(BaseUrlSetting, cancellationToken);

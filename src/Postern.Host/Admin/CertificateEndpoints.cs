@@ -231,6 +231,12 @@ internal static class CertificateEndpoints
         });
         app.MapGet("/pki/ca.crt", async (CancellationToken ct) =>
             await server.Certificates.Pki.ExportCaCertificateDerAsync(ct) is { } der ? Results.Bytes(der, "application/pkix-cert") : Results.NotFound());
+
+        // Each CA's own CDP and AIA, as its certificates name them (ca.crl and ca.crt above follow the current CA).
+        app.MapGet("/pki/{name}.crl", async (string name, CancellationToken ct) =>
+            await server.Certificates.Pki.GetPublishedCrlAsync(name, ct) is { Succeeded: true } crl ? Results.Bytes(crl.Value!, "application/pkix-crl") : Results.NotFound());
+        app.MapGet("/pki/{name}.crt", async (string name, CancellationToken ct) =>
+            await server.Certificates.Pki.GetPublishedCaCertificateAsync(name, ct) is { } der ? Results.Bytes(der, "application/pkix-cert") : Results.NotFound());
     }
 
     private static async Task<IResult> WithVirtualServer(PosternServer server, string name, Func<VirtualServer, Task<IResult>> action, CancellationToken ct)

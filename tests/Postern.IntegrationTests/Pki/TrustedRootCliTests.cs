@@ -48,24 +48,9 @@ public sealed class TrustedRootCliTests(PosternProcessFixture fixture) : IClassF
     public async Task After_becoming_a_subordinate_ca_the_command_line_still_reaches_the_server_across_a_restart()
     {
         await using var server = await PosternProcess.StartAsync("mail.example.test");
-        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var rootRequest = new CertificateRequest("CN=Public Root", rootKey, HashAlgorithmName.SHA256);
-        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
-        var rootFile = Path.Combine(server.DataDirectory, "public-root.pem");
-        await File.WriteAllTextAsync(rootFile, root.ExportCertificatePem());
-        Assert.Equal(0, (await server.CliAsync(null, "ca", "trust", "add", "--file", rootFile)).ExitCode);
-
-        var csrFile = Path.Combine(server.DataDirectory, "subca.csr");
-        var requested = await server.CliAsync(null, "ca", "subordinate", "request", "--cn", "Example Issuing CA", "--org", "Example", "--out", csrFile);
-        Assert.True(requested.ExitCode == 0, requested.Error);
-        var csr = CertificateRequest.LoadSigningRequestPem(await File.ReadAllTextAsync(csrFile), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
-        using var signed = csr.Create(root, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddYears(1), RandomNumberGenerator.GetBytes(16));
-        var subFile = Path.Combine(server.DataDirectory, "subca.pem");
-        await File.WriteAllTextAsync(subFile, signed.ExportCertificatePem());
-        var installed = await server.CliAsync(null, "ca", "subordinate", "install", "--file", subFile);
-        Assert.True(installed.ExitCode == 0, installed.Error);
+        var (root, signed) = await BecomeSubordinateAsync(server);
+        root.Dispose();
+        signed.Dispose();
         server.Kill();
 
         // admin.json now names the subordinate CA; the HTTPS virtual server still serves what the old root issued, and
@@ -78,6 +63,82 @@ public sealed class TrustedRootCliTests(PosternProcessFixture fixture) : IClassF
         Assert.Contains("by Example Issuing CA", renewed.Output, StringComparison.Ordinal);
         var after = await again.CliAsync(null, "vs", "list");
         Assert.True(after.ExitCode == 0, after.Error);
+    }
+
+    [Fact]
+    public async Task A_relying_party_finds_a_revocation_by_the_former_root_at_the_CRL_its_certificate_names_after_a_subordinate_CA_took_over()
+    {
+        await using var server = await PosternProcess.StartAsync("localhost");
+        using var oldRoot = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(await server.ExportRootAsync()));
+        var oldFile = Path.Combine(server.DataDirectory, "old.pem");
+        Assert.Equal(0, (await server.CliAsync(null, "ca", "issue", "--name", "old.example.test", "--out", oldFile)).ExitCode);
+        using var oldLeaf = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(oldFile));
+
+        var (root, subordinate) = await BecomeSubordinateAsync(server);
+        using var rootOwner = root;
+        using var subordinateOwner = subordinate;
+
+        var newFile = Path.Combine(server.DataDirectory, "new.pem");
+        Assert.Equal(0, (await server.CliAsync(null, "ca", "issue", "--name", "new.example.test", "--out", newFile)).ExitCode);
+        using var newLeaf = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(newFile));
+        var keptFile = Path.Combine(server.DataDirectory, "kept.pem");
+        Assert.Equal(0, (await server.CliAsync(null, "ca", "issue", "--name", "kept.example.test", "--out", keptFile)).ExitCode);
+        using var keptLeaf = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(keptFile));
+        foreach (var serial in new[] { oldLeaf.SerialNumber, newLeaf.SerialNumber })
+        {
+            var revoked = await server.CliAsync(null, "ca", "revoke", serial);
+            Assert.True(revoked.ExitCode == 0, revoked.Error);
+        }
+
+        // As a relying party checks: the chain fetches the CRL over HTTP from the URL in each certificate.
+        Assert.Equal(X509ChainStatusFlags.Revoked, LeafRevocationStatus(oldLeaf, oldRoot, null));
+        Assert.Equal(X509ChainStatusFlags.Revoked, LeafRevocationStatus(newLeaf, root, subordinate));
+        Assert.Equal(X509ChainStatusFlags.NoError, LeafRevocationStatus(keptLeaf, root, subordinate));
+    }
+
+    /// <summary>
+    /// Makes the server's CA a subordinate of a new external root with the CLI, as an administrator would: trust the root,
+    /// request, have the root sign, install. Returns the root and the subordinate CA certificate.
+    /// </summary>
+    private static async Task<(X509Certificate2 Root, X509Certificate2 Subordinate)> BecomeSubordinateAsync(PosternProcess server)
+    {
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=Public Root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        var root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(2));
+        var rootFile = Path.Combine(server.DataDirectory, "public-root.pem");
+        await File.WriteAllTextAsync(rootFile, root.ExportCertificatePem());
+        Assert.Equal(0, (await server.CliAsync(null, "ca", "trust", "add", "--file", rootFile)).ExitCode);
+
+        var csrFile = Path.Combine(server.DataDirectory, "subca.csr");
+        var requested = await server.CliAsync(null, "ca", "subordinate", "request", "--cn", "Example Issuing CA", "--org", "Example", "--out", csrFile);
+        Assert.True(requested.ExitCode == 0, requested.Error);
+        var csr = CertificateRequest.LoadSigningRequestPem(await File.ReadAllTextAsync(csrFile), HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        var signed = csr.Create(root, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddYears(1), RandomNumberGenerator.GetBytes(16));
+        var subFile = Path.Combine(server.DataDirectory, "subca.pem");
+        await File.WriteAllTextAsync(subFile, signed.ExportCertificatePem());
+        var installed = await server.CliAsync(null, "ca", "subordinate", "install", "--file", subFile);
+        Assert.True(installed.ExitCode == 0, installed.Error);
+        return (root, signed);
+    }
+
+    private static X509ChainStatusFlags LeafRevocationStatus(X509Certificate2 leaf, X509Certificate2 root, X509Certificate2? intermediate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        if (intermediate is not null)
+        {
+            chain.ChainPolicy.ExtraStore.Add(intermediate);
+        }
+
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.Online;
+        chain.ChainPolicy.RevocationFlag = X509RevocationFlag.EndCertificateOnly;
+        chain.ChainPolicy.UrlRetrievalTimeout = TimeSpan.FromSeconds(20);
+        chain.Build(leaf);
+        Assert.Equal(intermediate is null ? 2 : 3, chain.ChainElements.Count);
+        return chain.ChainElements[0].ChainElementStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
     }
 
     [Fact]

@@ -174,6 +174,91 @@ public sealed class CertificateAuthorityTests
     }
 
     [Fact]
+    public async Task After_a_subordinate_CA_takes_over_the_former_root_still_publishes_the_CRL_its_certificates_name()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        var before = await f.Pki.IssueServerCertificateAsync(["before.example.com"], null, null, default);
+        using var oldLeaf = X509Certificate2.CreateFromPem(before.Value!.CertificatePem);
+        using var oldRoot = X509Certificate2.CreateFromPem((await f.Pki.ExportRootPemAsync(default))!);
+
+        using var external = new ExternalCa("Public Root");
+        var csr = await f.Pki.CreateSubordinateCaRequestAsync("Example Issuing CA", "Example Org", "US", null, default);
+        using var signed = external.Sign(csr.Value!, eku: null, ca: true);
+        Assert.True((await f.Pki.ImportTrustedRootAsync(external.RootPem, "Public Root", default)).Succeeded);
+        Assert.True((await f.Pki.InstallSubordinateCaCertificateAsync(CertificateFilesForTest.P7b(signed, external.Root), default)).Succeeded);
+        var after = await f.Pki.IssueServerCertificateAsync(["after.example.com"], null, null, default);
+        using var newLeaf = X509Certificate2.CreateFromPem(after.Value!.CertificatePem);
+
+        Assert.True((await f.Pki.RevokeAsync(before.Value.SerialNumber, X509RevocationReason.KeyCompromise, default)).Succeeded);
+        Assert.True((await f.Pki.RevokeAsync(after.Value.SerialNumber, X509RevocationReason.Superseded, default)).Succeeded);
+
+        // Each certificate's CDP names its issuer's CRL; each CRL is signed by that issuer and lists only what it issued.
+        var oldCrl = await CrlAtDistributionPointAsync(f, oldLeaf);
+        AssertSignedBy(oldCrl, oldRoot);
+        var oldEntries = CertificateRevocationListBuilder.Load(oldCrl, out _);
+        Assert.True(oldEntries.RemoveEntry(Convert.FromHexString(before.Value.SerialNumber)));
+        Assert.False(oldEntries.RemoveEntry(Convert.FromHexString(after.Value.SerialNumber)));
+
+        var newCrl = await CrlAtDistributionPointAsync(f, newLeaf);
+        AssertSignedBy(newCrl, signed);
+        var newEntries = CertificateRevocationListBuilder.Load(newCrl, out _);
+        Assert.True(newEntries.RemoveEntry(Convert.FromHexString(after.Value.SerialNumber)));
+        Assert.False(newEntries.RemoveEntry(Convert.FromHexString(before.Value.SerialNumber)));
+        Assert.Equal(newCrl, (await f.Pki.GetCurrentCrlAsync(default)).Value);
+
+        // The AIA URLs give each issuer's certificate; names that are no CA of this server give nothing.
+        Assert.Equal(oldRoot.RawData, await f.Pki.GetPublishedCaCertificateAsync(NameIn(oldLeaf.Extensions.OfType<X509AuthorityInformationAccessExtension>().Single().EnumerateCAIssuersUris().Single()), default));
+        Assert.Equal(signed.RawData, await f.Pki.GetPublishedCaCertificateAsync(NameIn(newLeaf.Extensions.OfType<X509AuthorityInformationAccessExtension>().Single().EnumerateCAIssuersUris().Single()), default));
+        foreach (var name in new[] { "ca-0000000000000000", "ca", "ca-../../etc/passwd", "CA-" + NameIn(CdpOf(oldLeaf))[3..].ToUpperInvariant() })
+        {
+            Assert.Null(await f.Pki.GetPublishedCrlAsync(name, default));
+            Assert.Null(await f.Pki.GetPublishedCaCertificateAsync(name, default));
+        }
+    }
+
+    private static string CdpOf(X509Certificate2 certificate)
+    {
+        var raw = System.Text.Encoding.ASCII.GetString(certificate.Extensions.Single(e => e.Oid!.Value == "2.5.29.31").RawData);
+        return raw[raw.IndexOf("http", StringComparison.Ordinal)..];
+    }
+
+    private static string NameIn(string url) => Path.GetFileNameWithoutExtension(new Uri(url).AbsolutePath);
+
+    private static async Task<byte[]> CrlAtDistributionPointAsync(PkiFixture f, X509Certificate2 certificate)
+    {
+        var url = CdpOf(certificate);
+        Assert.EndsWith(".crl", url, StringComparison.Ordinal);
+        var crl = await f.Pki.GetPublishedCrlAsync(NameIn(url), default);
+        Assert.NotNull(crl);
+        Assert.True(crl.Succeeded, crl.Error);
+        return crl.Value!;
+    }
+
+    /// <summary>Checks a CRL's signature (RFC 5280 §5.1: tbsCertList signed with the issuer's key) against an ECDSA issuer.</summary>
+    private static void AssertSignedBy(byte[] crl, X509Certificate2 issuer)
+    {
+        var reader = new System.Formats.Asn1.AsnReader(crl, System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+        var tbs = reader.ReadEncodedValue().ToArray();
+        reader.ReadSequence();
+        var signature = reader.ReadBitString(out _);
+        using var key = issuer.GetECDsaPublicKey()!;
+        Assert.True(key.VerifyData(tbs, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence), "CRL not signed by " + issuer.Subject);
+        Assert.Equal(issuer.SubjectName.RawData, IssuerOf(tbs));
+    }
+
+    private static byte[] IssuerOf(byte[] tbs)
+    {
+        var reader = new System.Formats.Asn1.AsnReader(tbs, System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+        if (reader.PeekTag() == System.Formats.Asn1.Asn1Tag.Integer)
+        {
+            reader.ReadInteger();
+        }
+
+        reader.ReadSequence();
+        return reader.ReadEncodedValue().ToArray();
+    }
+
+    [Fact]
     public async Task Importing_a_non_root_as_trusted_root_is_refused()
     {
         await using var f = await PkiFixture.CreateAsync();

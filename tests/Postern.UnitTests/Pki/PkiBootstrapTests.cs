@@ -48,12 +48,15 @@ public sealed class PkiBootstrapTests
         Assert.NotNull(context);
         var leaf = context.TargetCertificate;
         Assert.True(leaf.HasPrivateKey);
-        var cdp = leaf.Extensions.OfType<X509Extension>().Single(e => e.Oid!.Value == "2.5.29.31");
-        Assert.Contains("http://mail.example.com/pki/ca.crl", System.Text.Encoding.ASCII.GetString(cdp.RawData), StringComparison.Ordinal);
-        var aia = Assert.Single(leaf.Extensions.OfType<X509AuthorityInformationAccessExtension>());
-        Assert.Equal(["http://mail.example.com/pki/ca.crt"], aia.EnumerateCAIssuersUris());
-
+        // CDP and AIA are named after the issuing CA (the first 8 bytes of its SHA-256 thumbprint), so that they stay
+        // right after another CA takes over.
         using var root = X509Certificate2.CreateFromPem((await f.Pki.ExportRootPemAsync(default))!);
+        var name = "ca-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(root.RawData))[..16];
+        var cdp = leaf.Extensions.OfType<X509Extension>().Single(e => e.Oid!.Value == "2.5.29.31");
+        Assert.Contains($"http://mail.example.com/pki/{name}.crl", System.Text.Encoding.ASCII.GetString(cdp.RawData), StringComparison.Ordinal);
+        var aia = Assert.Single(leaf.Extensions.OfType<X509AuthorityInformationAccessExtension>());
+        Assert.Equal([$"http://mail.example.com/pki/{name}.crt"], aia.EnumerateCAIssuersUris());
+
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(root);
@@ -91,7 +94,8 @@ public sealed class PkiBootstrapTests
             Assert.True((await pki.EnsureInitializedAsync("host.example.net", "Org", default)).Succeeded);
             var leaf = pki.Selector.Select(vs, null)!.TargetCertificate;
             Assert.Equal(2048, leaf.GetRSAPublicKey()!.KeySize);
-            Assert.Equal(["https://pki.example.net/ca.crt"], leaf.Extensions.OfType<X509AuthorityInformationAccessExtension>().Single().EnumerateCAIssuersUris());
+            var uri = Assert.Single(leaf.Extensions.OfType<X509AuthorityInformationAccessExtension>().Single().EnumerateCAIssuersUris());
+            Assert.Matches("^https://pki\\.example\\.net/ca-[0-9a-f]{16}\\.crt$", uri);
         }
         finally
         {
