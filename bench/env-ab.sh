@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A/B of one runtime setting on Postern itself: alternates a fresh server without and with the environment given in
+# $E, runs the same scenarios against each, and prints one line per server (ops/s / server CPU ms per op).
+#   E="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/env-ab.sh 4                 # 4 pairs, every scenario
+#   E="..." ONLY="smtptls imapsess" bench/env-ab.sh 4                                  # a subset (names below)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PAIRS=${1:-3}
+E=${E:?set E to the environment to compare, e.g. E=DOTNET_gcServer=0}
+T=$(mktemp -d /tmp/postern-env-ab.XXXXXX)
+OUT=${OUT:-$T/results.txt}
+P="dotnet $ROOT/src/Postern.Host/bin/Release/net10.0/postern.dll"
+B="dotnet $ROOT/bench/Postern.Bench/bin/Release/net10.0/Postern.Bench.dll"
+PASSWORD=secret
+O=33000
+SERVER=
+cleanup() { [ -n "$SERVER" ] && kill -TERM -- "-$SERVER" 2>/dev/null || true; }
+trap cleanup EXIT
+say() { echo "$*" | tee -a "$OUT"; }
+
+dotnet build "$ROOT/src/Postern.Host" -c Release -v quiet -nologo >/dev/null
+dotnet build "$ROOT/bench/Postern.Bench" -c Release -v quiet -nologo >/dev/null
+
+U="--user bench{n}@example.test --password $PASSWORD"
+SCENARIOS=(
+    "smtp16|--scenario smtp-send --port $((O + 25)) --connections 16 --count 20000 --size 4 --to sink{n}@example.test --users 4"
+    "smtptls|--scenario smtp-send --port $((O + 25)) --tls starttls --connection-per-message --connections 8 --count 6000 --size 4 --to sink{n}@example.test --users 4"
+    "imapsess|--scenario imap-session --port $((O + 993)) --tls implicit --connections 8 --count 6000 $U"
+    "imapmix8|--scenario imap-mixed --port $((O + 993)) --tls implicit --connections 8 --count 40000 --size 4 $U"
+    "imapfetch|--scenario imap-fetch --fetch-set 1:10 --port $((O + 993)) --tls implicit --connections 8 --count 20000 $U"
+    "pop3retr|--scenario pop3-retr --port $((O + 995)) --tls implicit --connections 8 --count 40000 $U"
+    "nntppost4|--scenario nntp-post --port $((O + 563)) --tls implicit --connections 4 --count 8000 --size 2 $U"
+)
+
+start_postern() { # $1: environment (may be empty)
+    rm -rf "$T/data"
+    # shellcheck disable=SC2086 # the environment is a list of NAME=value words
+    env $1 setsid $P serve --data "$T/data" --port-offset $O --host-name localhost --password-iterations 5000 >"$T/server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 120); do [[ -f $T/data/admin.json ]] && ss -ltn | grep -q ":$((O + 993)) " && break; sleep 0.5; done
+    for n in bench0 bench1 bench2 bench3 bench4 bench5 bench6 bench7 sink0 sink1 sink2 sink3; do
+        echo $PASSWORD | $P user add "$n@example.test" --password-stdin --data "$T/data" >/dev/null
+    done
+    $P public-folder add Bench --newsgroup postern.bench --data "$T/data" >/dev/null
+    for i in $(seq 0 7); do
+        $B --scenario imap-append --port $((O + 993)) --tls implicit --connections 1 --count 10 --size 4 --user "bench$i@example.test" --password $PASSWORD >/dev/null
+    done
+}
+
+say "# run $(date -u '+%F %T') UTC; nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+say "# postern $(git -C "$ROOT" rev-parse --short HEAD); A: default environment, B: $E; each line: scenario ops/s / server CPU ms per op"
+for _ in $(seq "$PAIRS"); do
+    for env in "" "$E"; do
+        start_postern "$env"
+        line="[${env:-default}]"
+        for s in "${SCENARIOS[@]}"; do
+            name=${s%%|*}
+            [[ -n "${ONLY:-}" && " $ONLY " != *" $name "* ]] && continue
+            # shellcheck disable=SC2086 # the scenario's options are words
+            result=$($B ${s#*|} --warmup 500 --warmup-seconds 3 --server-pid "$SERVER" 2>&1)
+            line="$line $name $(awk '/^throughput/ {print $2}' <<<"$result")/$(awk '/^server CPU/ {print $6}' <<<"$result")"
+        done
+        say "$line"
+        kill -TERM -- "-$SERVER" 2>/dev/null || true
+        SERVER=
+        sleep 1.5
+    done
+done
+echo "results: $OUT"
