@@ -17,6 +17,8 @@ SERVER=
 cleanup() { [ -n "$SERVER" ] && kill -TERM -- "-$SERVER" 2>/dev/null || true; }
 trap cleanup EXIT
 say() { echo "$*" | tee -a "$OUT"; }
+# shellcheck source=bench/seed-postern.sh
+. "$ROOT/bench/seed-postern.sh"
 
 dotnet build "$ROOT/src/Postern.Host" -c Release -v quiet -nologo >/dev/null
 dotnet build "$ROOT/bench/Postern.Bench" -c Release -v quiet -nologo >/dev/null
@@ -38,13 +40,7 @@ start_postern() { # $1: environment (may be empty)
     env $1 setsid $P serve --data "$T/data" --port-offset $O --host-name localhost --password-iterations 5000 >"$T/server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 120); do [[ -f $T/data/admin.json ]] && ss -ltn | grep -q ":$((O + 993)) " && break; sleep 0.5; done
-    for n in bench0 bench1 bench2 bench3 bench4 bench5 bench6 bench7 sink0 sink1 sink2 sink3; do
-        echo $PASSWORD | $P user add "$n@example.test" --password-stdin --data "$T/data" >/dev/null
-    done
-    $P public-folder add Bench --newsgroup postern.bench --data "$T/data" >/dev/null
-    for i in $(seq 0 7); do
-        $B --scenario imap-append --port $((O + 993)) --tls implicit --connections 1 --count 10 --size 4 --user "bench$i@example.test" --password $PASSWORD >/dev/null
-    done
+    seed_postern "$T/data" $O
 }
 
 say "# run $(date -u '+%F %T') UTC; nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

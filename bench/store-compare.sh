@@ -20,6 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { echo "$*" | tee -a "$OUT"; }
+# shellcheck source=bench/seed-postern.sh
+. "$ROOT/bench/seed-postern.sh"
 
 dotnet build "$ROOT/src/Postern.Host" -c Release -v quiet -nologo >/dev/null
 dotnet build "$ROOT/bench/Postern.Bench" -c Release -v quiet -nologo >/dev/null
@@ -37,13 +39,7 @@ start_postern() { # $1: name, $2: port offset, rest: store options
     PIDS+=($!)
     SERVER=$!
     for _ in $(seq 120); do [[ -f $T/$name/admin.json ]] && ss -ltn | grep -q ":$((offset + 993)) " && break; sleep 0.5; done
-    for n in bench0 bench1 bench2 bench3 bench4 bench5 bench6 bench7 sink0 sink1 sink2 sink3; do
-        echo $PASSWORD | $P user add "$n@example.test" --password-stdin --data "$T/$name" >/dev/null
-    done
-    $P public-folder add Bench --newsgroup postern.bench --data "$T/$name" >/dev/null
-    for i in $(seq 0 7); do
-        $B --scenario imap-append --port $((offset + 993)) --tls implicit --connections 1 --count 10 --size 4 --user "bench$i@example.test" --password $PASSWORD >/dev/null
-    done
+    seed_postern "$T/$name" "$offset"
 }
 
 run() { # $1: title, rest: load tool options
