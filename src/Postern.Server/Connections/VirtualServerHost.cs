@@ -273,17 +273,23 @@ public sealed class VirtualServerHost : IAsyncDisposable
                 }
 
                 client.NoDelay = true;
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await HandleAsync(client).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        FileDescriptorBudget.Release();
-                    }
-                });
+
+                // Started here, on the socket's event thread, not on the pool: the session runs until its first read
+                // waits (a greeting written, a TLS handshake begun), as every later step of it does. A hop to the pool
+                // per connection woke a worker that then spun idle, a good part of a short connection's cost.
+                _ = HandleAndReleaseAsync(client);
+            }
+        }
+
+        private async Task HandleAndReleaseAsync(Socket client)
+        {
+            try
+            {
+                await HandleAsync(client).ConfigureAwait(false);
+            }
+            finally
+            {
+                FileDescriptorBudget.Release();
             }
         }
 
