@@ -50,7 +50,10 @@ internal static class ServeCommand
         var http = (await server.Store.Configuration.ListVirtualServersAsync(cancellationToken))
             .FirstOrDefault(v => v.Protocol == ServiceProtocol.Http && v.Enabled);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // Postern's settings live in its store; nothing reloads an appsettings.json. Left on, the host's watcher for one
+        // followed every file under the working directory, where the default data folder is: an inotify event, a wake-up
+        // and an lstat for each write to the database's log.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         ConfigureLogging(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -191,6 +191,9 @@ public sealed class PosternProcess : IAsyncDisposable
 
     public bool IsRunning => !_process.HasExited;
 
+    /// <summary>The server's process id (prlimit, given an open-files limit, runs dotnet in its own place).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>SIGKILL, so no shutdown code runs (for the "nothing acknowledged is lost" tests), and wait until the
     /// process is gone: its listening sockets close only then, and a restart on the same ports must not race them.</summary>
     public void Kill()
