@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# A/B of one runtime setting on Postern itself: alternates a fresh server without and with the environment given in
-# $E, runs the same scenarios against each, and prints one line per server (ops/s / server CPU ms per op).
+# A/B on Postern itself: alternates fresh servers A and B, runs the same scenarios against each, and prints one line
+# per server (ops/s / server CPU ms per op). A is this tree's build in the default environment; B is the same build with
+# the environment in $E, or, with $BASE, A is the build of that commit and B this tree's.
 #   E="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/env-ab.sh 4                 # 4 pairs, every scenario
 #   E="..." ONLY="smtptls imapsess" bench/env-ab.sh 4                                  # a subset (names below)
+#   BASE=HEAD~1 bench/env-ab.sh 3                                                      # the last commit against its parent
+# Servers run in their temporary folder with the data folder below it, as `postern serve` with `--data data` does.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PAIRS=${1:-3}
-E=${E:?set E to the environment to compare, e.g. E=DOTNET_gcServer=0}
+E=${E:-}
+BASE=${BASE:-}
+[[ -n "$E" || -n "$BASE" ]] || { echo "set E to an environment (E=DOTNET_gcServer=0) or BASE to a commit" >&2; exit 2; }
 T=$(mktemp -d /tmp/postern-env-ab.XXXXXX)
 OUT=${OUT:-$T/results.txt}
 P="dotnet $ROOT/src/Postern.Host/bin/Release/net10.0/postern.dll"
@@ -22,6 +27,14 @@ say() { echo "$*" | tee -a "$OUT"; }
 
 dotnet build "$ROOT/src/Postern.Host" -c Release -v quiet -nologo >/dev/null
 dotnet build "$ROOT/bench/Postern.Bench" -c Release -v quiet -nologo >/dev/null
+P_B=$P
+P_A=$P
+if [ -n "$BASE" ]; then
+    git clone -q "$ROOT" "$T/base"
+    git -C "$T/base" checkout -q "$(git -C "$ROOT" rev-parse "$BASE")"
+    dotnet build "$T/base/src/Postern.Host" -c Release -v quiet -nologo >/dev/null
+    P_A="dotnet $T/base/src/Postern.Host/bin/Release/net10.0/postern.dll"
+fi
 
 U="--user bench{n}@example.test --password $PASSWORD"
 SCENARIOS=(
@@ -34,21 +47,28 @@ SCENARIOS=(
     "nntppost4|--scenario nntp-post --port $((O + 563)) --tls implicit --connections 4 --count 8000 --size 2 $U"
 )
 
-start_postern() { # $1: environment (may be empty)
+start_postern() { # $1: postern command, $2: environment (may be empty)
     rm -rf "$T/data"
-    # shellcheck disable=SC2086 # the environment is a list of NAME=value words
-    env $1 setsid $P serve --data "$T/data" --port-offset $O --host-name localhost --password-iterations 5000 >"$T/server.log" 2>&1 &
+    for _ in $(seq 40); do ss -ltn | grep -q ":$((O + 993)) " || break; sleep 0.25; done
+    # shellcheck disable=SC2086 # the command and the environment are lists of words
+    env -C "$T" $2 setsid $1 serve --data data --port-offset $O --host-name localhost --password-iterations 5000 >"$T/server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 120); do [[ -f $T/data/admin.json ]] && ss -ltn | grep -q ":$((O + 993)) " && break; sleep 0.5; done
     seed_postern "$T/data" $O
 }
 
 say "# run $(date -u '+%F %T') UTC; nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-say "# postern $(git -C "$ROOT" rev-parse --short HEAD); A: default environment, B: $E; each line: scenario ops/s / server CPU ms per op"
+if [ -n "$BASE" ]; then
+    say "# A: postern $(git -C "$ROOT" rev-parse --short "$BASE"), B: this tree ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ', changed')); each line: scenario ops/s / server CPU ms per op"
+else
+    say "# postern $(git -C "$ROOT" rev-parse --short HEAD); A: default environment, B: $E; each line: scenario ops/s / server CPU ms per op"
+fi
 for _ in $(seq "$PAIRS"); do
-    for env in "" "$E"; do
-        start_postern "$env"
-        line="[${env:-default}]"
+    for side in A B; do
+        if [ $side = A ]; then env=""; postern=$P_A; else env=$E; postern=$P_B; fi
+        [ -z "$BASE" ] || env=$E
+        start_postern "$postern" "$env"
+        line="[$side${env:+ $env}]"
         for s in "${SCENARIOS[@]}"; do
             name=${s%%|*}
             [[ -n "${ONLY:-}" && " $ONLY " != *" $name "* ]] && continue
