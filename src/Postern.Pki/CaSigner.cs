@@ -31,6 +31,8 @@ internal sealed class CaKeyPair(long certificateId, X509Certificate2 certificate
 /// <summary>The built-in CA's certificate profiles (RFC 5280 §4.2), all made with .NET's CertificateRequest.</summary>
 internal static class CaSigner
 {
+    private static readonly System.Buffers.SearchValues<char> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     public static X509Certificate2 CreateRoot(X500DistinguishedName subject, AsymmetricAlgorithm key, DateTimeOffset now, int years)
@@ -54,10 +56,6 @@ internal static class CaSigner
     }
 
     /// <summary>
-    /// A unique, unpredictable serial: the CA's counter (uniqueness) then 8 random bytes (RFC 5280 §4.1.2.2 and
-    /// the CA/Browser Forum's 64 bits of entropy); the first octet is fixed at 0x40 so the INTEGER is positive and minimal.
-    /// </summary>
-    /// <summary>
     /// The file name (without .crl or .crt) under which a CA's CRL and certificate are published: "ca-" and the first
     /// 16 hex digits of the CA certificate's SHA-256 thumbprint.
     /// </summary>
@@ -68,8 +66,10 @@ internal static class CaSigner
     public static bool IsPublicationName(string name) =>
         name.Length == 19 && name.StartsWith("ca-", StringComparison.Ordinal) && !name.AsSpan(3).ContainsAnyExcept(LowerHexDigits);
 
-    private static readonly System.Buffers.SearchValues<char> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
-
+    /// <summary>
+    /// A unique, unpredictable serial: the CA's counter (uniqueness) then 8 random bytes (RFC 5280 §4.1.2.2 and
+    /// the CA/Browser Forum's 64 bits of entropy); the first octet is fixed at 0x40 so the INTEGER is positive and minimal.
+    /// </summary>
     public static byte[] MakeSerial(long counter)
     {
         var serial = new byte[16];

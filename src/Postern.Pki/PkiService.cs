@@ -454,22 +454,31 @@ public sealed partial class PkiService
 
     private async Task<PkiResult<byte[]>> GetCrlAsync(long caCertificateId, CancellationToken cancellationToken)
     {
-        var latest = await _repository.GetLatestCrlAsync(caCertificateId, cancellationToken);
-        if (latest is { } crl && crl.NextUpdate - _clock.GetUtcNow() > _options.CrlValidity / 2)
+        if (await FreshCrlAsync(caCertificateId, cancellationToken) is { } fresh)
         {
-            return PkiResult<byte[]>.Ok(crl.Der);
+            return PkiResult<byte[]>.Ok(fresh);
         }
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return await BuildCrlCoreAsync(caCertificateId, cancellationToken);
+            // Asked again under the gate: relying parties that arrive together at a stale CRL (the URL is public) get
+            // the one the first of them had built, not one CRL each.
+            return await FreshCrlAsync(caCertificateId, cancellationToken) is { } built
+                ? PkiResult<byte[]>.Ok(built)
+                : await BuildCrlCoreAsync(caCertificateId, cancellationToken);
         }
         finally
         {
             _gate.Release();
         }
     }
+
+    /// <summary>A CA's latest CRL while less than half its life is used, else null.</summary>
+    private async Task<byte[]?> FreshCrlAsync(long caCertificateId, CancellationToken cancellationToken) =>
+        await _repository.GetLatestCrlAsync(caCertificateId, cancellationToken) is { } crl && crl.NextUpdate - _clock.GetUtcNow() > _options.CrlValidity / 2
+            ? crl.Der
+            : null;
 
     /// <summary>A new CRL signed by the given CA certificate's key (null: the current CA).</summary>
     private async Task<PkiResult<byte[]>> BuildCrlCoreAsync(long? caCertificateId, CancellationToken cancellationToken)
