@@ -408,7 +408,9 @@ public sealed partial class PkiService
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return await BuildCrlCoreAsync(null, cancellationToken);
+            return (await _repository.GetCaAsync(cancellationToken))?.CertificateId is { } id
+                ? await BuildCrlCoreAsync(id, cancellationToken)
+                : PkiResult<byte[]>.Fail("there is no CA certificate to sign a CRL");
         }
         finally
         {
@@ -480,10 +482,10 @@ public sealed partial class PkiService
             ? crl.Der
             : null;
 
-    /// <summary>A new CRL signed by the given CA certificate's key (null: the current CA).</summary>
-    private async Task<PkiResult<byte[]>> BuildCrlCoreAsync(long? caCertificateId, CancellationToken cancellationToken)
+    /// <summary>A new CRL signed by the given CA certificate's key.</summary>
+    private async Task<PkiResult<byte[]>> BuildCrlCoreAsync(long caCertificateId, CancellationToken cancellationToken)
     {
-        using var ca = caCertificateId is { } id ? await LoadCaAsync(id, cancellationToken) : await LoadCaAsync(cancellationToken);
+        using var ca = await LoadCaAsync(caCertificateId, cancellationToken);
         if (ca is null)
         {
             return PkiResult<byte[]>.Fail("there is no CA certificate to sign a CRL");

@@ -94,6 +94,14 @@ public sealed class TrustedRootCliTests(PosternProcessFixture fixture) : IClassF
         Assert.Equal(X509ChainStatusFlags.Revoked, LeafRevocationStatus(oldLeaf, oldRoot, null));
         Assert.Equal(X509ChainStatusFlags.Revoked, LeafRevocationStatus(newLeaf, root, subordinate));
         Assert.Equal(X509ChainStatusFlags.NoError, LeafRevocationStatus(keptLeaf, root, subordinate));
+
+        // Each certificate's AIA URL gives its own issuer's certificate over HTTP, the former root's too.
+        using var http = new HttpClient();
+        foreach (var (leaf, issuer) in new[] { (oldLeaf, oldRoot), (newLeaf, subordinate) })
+        {
+            var aia = leaf.Extensions.OfType<X509AuthorityInformationAccessExtension>().Single().EnumerateCAIssuersUris().Single();
+            Assert.Equal(issuer.RawData, await http.GetByteArrayAsync(new Uri(aia)));
+        }
     }
 
     /// <summary>
