@@ -148,6 +148,16 @@ public sealed class NntpReaderTests
         Assert.Equal(["1 Hello"], await client.ReadBlockAsync());
         Assert.StartsWith("221", await client.CommandAsync("XHDR subject 1"));
         Assert.Equal(["1 Hello"], await client.ReadBlockAsync());
+        Assert.StartsWith("225", await client.CommandAsync("HDR :LINES 1"));
+        Assert.Equal(["1 3"], await client.ReadBlockAsync());
+
+        // RFC 3977 §8.6.2: LIST HEADERS names the metadata items; any other is refused, as INN refuses it, and a name
+        // that no header could have is a syntax error. Neither starts a block.
+        Assert.Equal("503 Unsupported metadata request", await client.CommandAsync("HDR :unknown 1-"));
+        Assert.StartsWith("501", await client.CommandAsync("HDR Sub:ject 1-"));
+        Assert.StartsWith("501", await client.CommandAsync("XHDR : 1"));
+        Assert.StartsWith("501", await client.CommandAsync("XPAT Subj\u00e9ct 1 *"));
+        Assert.Equal("223 1 <first@example.test>", await client.CommandAsync("STAT"));
 
         Assert.StartsWith("211", await client.CommandAsync("LISTGROUP example.general"));
         Assert.Equal(["1"], await client.ReadBlockAsync());

@@ -289,6 +289,20 @@ internal sealed partial class NntpSession
             return false;
         }
 
+        // A header name is printable US-ASCII without ':' (RFC 5322 §3.6.8); a metadata item starts with ':' and only
+        // :bytes and :lines exist here, as LIST HEADERS says (RFC 3977 §8.5.2, §8.6.2). INN answers the same two codes.
+        if (!IsHeaderOrMetadataName(field))
+        {
+            _channel.WriteLine("501 Syntax error in header field name");
+            return false;
+        }
+
+        if (field[0] == ':' && !field.Equals(":bytes", StringComparison.OrdinalIgnoreCase) && !field.Equals(":lines", StringComparison.OrdinalIgnoreCase))
+        {
+            _channel.WriteLine("503 Unsupported metadata request");
+            return true;
+        }
+
         var argument = command.Argument(1);
         var selection = await SelectAsync(argument, cancellationToken).ConfigureAwait(false);
         if (selection is null)
@@ -324,6 +338,12 @@ internal sealed partial class NntpSession
 
         _channel.WriteLine(".");
         return true;
+    }
+
+    private static bool IsHeaderOrMetadataName(string field)
+    {
+        var name = field.AsSpan(field[0] == ':' ? 1 : 0);
+        return !name.IsEmpty && !name.ContainsAnyExceptInRange('!', '~') && !name.Contains(':');
     }
 
     /// <summary>
