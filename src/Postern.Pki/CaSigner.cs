@@ -59,8 +59,8 @@ internal static class CaSigner
     /// The file name (without .crl or .crt) under which a CA's CRL and certificate are published: "ca-" and the first
     /// 16 hex digits of the CA certificate's SHA-256 thumbprint.
     /// </summary>
-    public static string PublicationName(X509Certificate2 caCertificate) =>
-        "ca-" + Convert.ToHexStringLower(SHA256.HashData(caCertificate.RawData), 0, 8);
+    public static string PublicationName(ReadOnlySpan<byte> caCertificateDer) =>
+        "ca-" + Convert.ToHexStringLower(SHA256.HashData(caCertificateDer), 0, 8);
 
     /// <summary>Whether a requested file name has the form of <see cref="PublicationName"/>.</summary>
     public static bool IsPublicationName(string name) =>
@@ -122,7 +122,7 @@ internal static class CaSigner
         {
             // Named after the issuing CA, not "ca.crl": a CA replaced later (a subordinate CA installed) still signs the
             // CRL for what it issued, and its certificates must find that CRL, not the new CA's.
-            var name = PublicationName(ca.Certificate);
+            var name = PublicationName(ca.Certificate.RawData);
             request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([baseUrl + name + ".crl"]));
             request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(ocspUris: null, caIssuersUris: [baseUrl + name + ".crt"]));
         }

@@ -442,16 +442,8 @@ public sealed partial class PkiService
             return null;
         }
 
-        foreach (var row in await _repository.ListCertificatesAsync(CertificateKind.Ca, cancellationToken))
-        {
-            using var certificate = row.Load();
-            if (CaSigner.PublicationName(certificate) == name)
-            {
-                return row;
-            }
-        }
-
-        return null;
+        // The name is hashed from the stored DER: a public URL parses no certificate to find its CA.
+        return (await _repository.ListCertificatesAsync(CertificateKind.Ca, cancellationToken)).FirstOrDefault(row => CaSigner.PublicationName(row.Der) == name);
     }
 
     private async Task<PkiResult<byte[]>> GetCrlAsync(long caCertificateId, CancellationToken cancellationToken)
