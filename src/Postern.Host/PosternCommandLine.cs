@@ -30,29 +30,35 @@ internal static class PosternCommandLine
             root.Subcommands.Add(command);
         }
 
-        var parsed = root.Parse(args);
-        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error && parsed.CommandResult.Command.Subcommands.Count == 0)
+        // An argument starting with '@' is an address or a name here (user add @example.com), never a response file.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Subcommands.Count == 0)
         {
-            // A verb's mistake (a misspelt option, a missing argument) gets the error, its suggestion and where to look,
-            // as doveadm answers, not the verb's whole usage. A group without its verb still lists the verbs.
-            error.ShowHelp = false;
-            return InvokeWithHintAsync(parsed);
+            // A verb's mistake (a misspelt option, a missing argument) is one line, as every refusal is: the error, its
+            // suggestion and where to look, as doveadm answers, not the verb's whole usage. A group without its verb
+            // still lists the verbs.
+            return RefuseAsync(parsed);
         }
 
         return parsed.InvokeAsync();
     }
 
-    private static async Task<int> InvokeWithHintAsync(ParseResult parsed)
+    private static async Task<int> RefuseAsync(ParseResult parsed)
     {
-        var exitCode = await parsed.InvokeAsync();
         var names = new List<string>();
         for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
             names.Insert(0, result.Command is RootCommand ? "postern" : result.Command.Name);
         }
 
-        await Console.Error.WriteLineAsync($"Try '{string.Join(' ', names)} --help'.");
-        return exitCode;
+        var errors = parsed.Errors.Select(e =>
+        {
+            // "Did you mean one of the following?" is followed by one choice per line.
+            var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return lines.Length > 1 ? lines[0] + " " + string.Join(", ", lines[1..]) : lines.FirstOrDefault() ?? "";
+        });
+        await Console.Error.WriteLineAsync($"postern: {CliSupport.OneLine(string.Join(" ", errors))} Try '{string.Join(' ', names)} --help'.");
+        return 1;
     }
 
     /// <summary>A serve option of NAME=VALUE limits, checked as a whole when the command line is parsed.</summary>

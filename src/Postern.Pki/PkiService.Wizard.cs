@@ -662,20 +662,9 @@ public sealed partial class PkiService
 
         // OpenSSL's default security level (and current clients) refuse RSA keys below 2048 bits: the
         // handshake would fail on every connection, so such a certificate is not installed at all.
-        using (var rsa = certificate.GetRSAPublicKey())
+        if (KeyAlgorithms.UnacceptableKeyReason(certificate.PublicKey) is { } keyReason)
         {
-            if (rsa is not null && rsa.KeySize < 2048)
-            {
-                return $"the certificate's RSA key is only {rsa.KeySize} bits; at least 2048 bits are needed";
-            }
-        }
-
-        using (var ec = certificate.GetECDsaPublicKey())
-        {
-            if (ec is not null && ec.KeySize < 256)
-            {
-                return $"the certificate's EC key is only {ec.KeySize} bits; at least 256 bits are needed";
-            }
+            return "the certificate cannot be used: " + keyReason;
         }
 
         var ekus = CertificateFacts.EnhancedKeyUsages(certificate);

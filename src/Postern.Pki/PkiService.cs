@@ -306,6 +306,22 @@ public sealed partial class PkiService
         (await _repository.ListCaRequestsAsync(cancellationToken))
             .Select(r => new CaRequestInfo(r.Id, r.Profile, r.Subject, r.Requester, r.Status, r.Submitted, r.Decided, r.Serial, r.Reason)).ToList();
 
+    /// <summary>
+    /// certsrv's "view the status of a pending certificate request": the request as listed, and the certificate in PEM
+    /// once it is issued, so whoever submitted it can fetch what another administrator approved.
+    /// </summary>
+    public async Task<CaRequestStatus?> GetCaRequestStatusAsync(long requestId, CancellationToken cancellationToken)
+    {
+        if (await _repository.GetCaRequestAsync(requestId, cancellationToken) is not { } r)
+        {
+            return null;
+        }
+
+        var info = new CaRequestInfo(r.Id, r.Profile, r.Subject, r.Requester, r.Status, r.Submitted, r.Decided, r.Serial, r.Reason);
+        var issued = r.Serial is null ? null : await _repository.GetIssuedAsync(r.Serial, cancellationToken);
+        return new CaRequestStatus(info, issued is null ? null : PemEncoding.WriteString("CERTIFICATE", issued.Der) + "\n");
+    }
+
     /// <summary>Standalone CA: issues a held request; one that came from a virtual server's wizard is installed there too.</summary>
     public async Task<PkiResult<IssuedCertificate>> ApproveCaRequestAsync(long requestId, CancellationToken cancellationToken)
     {
@@ -607,14 +623,25 @@ public sealed partial class PkiService
             return PkiResult<ParsedRequest>.Fail($"the request is longer than {_options.MaxRequestChars} characters");
         }
 
+        if (PemEncoding.TryFind(csrPem, out var pem) && TryDecodeBase64(csrPem.AsSpan()[pem.Base64Data]) is { } der
+            && KeyAlgorithms.UnsupportedRequestSignatureReason(der) is { } signatureReason)
+        {
+            return PkiResult<ParsedRequest>.Fail(signatureReason);
+        }
+
         CertificateRequest request;
         try
         {
             request = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions, RSASignaturePadding.Pkcs1);
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or NotSupportedException)
         {
             return PkiResult<ParsedRequest>.Fail("the text is not a valid, correctly signed PKCS#10 certificate request: " + ex.Message);
+        }
+
+        if (KeyAlgorithms.UnacceptableKeyReason(request.PublicKey) is { } keyReason)
+        {
+            return PkiResult<ParsedRequest>.Fail(keyReason);
         }
 
         var requested = request.CertificateExtensions.FirstOrDefault(e => e.Oid?.Value == CertificateFacts.SubjectAltNameOid);
@@ -652,6 +679,12 @@ public sealed partial class PkiService
         }
 
         return PkiResult<ParsedRequest>.Ok(new ParsedRequest(request, request.SubjectName, profile, accepted));
+    }
+
+    private static byte[]? TryDecodeBase64(ReadOnlySpan<char> base64)
+    {
+        var bytes = new byte[base64.Length * 3 / 4 + 3];
+        return Convert.TryFromBase64Chars(base64, bytes, out var written) ? bytes[..written] : null;
     }
 
     private async Task<PkiResult<X509Certificate2>> IssueFromRequestCoreAsync(ParsedRequest request, string? requester, CancellationToken cancellationToken)
@@ -732,3 +765,5 @@ public sealed partial class PkiService
 
 /// <summary>What happened to a submitted request: issued now (enterprise) or held with an id (standalone).</summary>
 public sealed record CaSubmission(long? RequestId, string Status, IssuedCertificate? Certificate);
+
+public sealed record CaRequestStatus(CaRequestInfo Request, string? CertificatePem);

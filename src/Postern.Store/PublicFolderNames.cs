@@ -16,7 +16,10 @@ public static class PublicFolderNames
 
         foreach (var segment in path.Split(Delimiter))
         {
-            if (segment.Length == 0 || segment.Trim().Length != segment.Length || segment.Any(char.IsControl))
+            // "." and ".." read as relative paths, and IMAP's LIST wildcards '*' and '%' could never be listed on their
+            // own (RFC 9051 §5.1: names SHOULD NOT hold them); every such folder is refused where it would be made.
+            if (segment.Length == 0 || segment.Trim().Length != segment.Length || segment.Any(char.IsControl)
+                || segment is "." or ".." || segment.AsSpan().IndexOfAny('*', '%') >= 0)
             {
                 return false;
             }

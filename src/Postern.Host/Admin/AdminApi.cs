@@ -117,7 +117,14 @@ internal static class AdminApi
 
         var header = context.Request.Headers.Authorization.ToString();
         var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
-        return credentials.Matches(token) ? null : Results.Json(new ApiError("missing or wrong admin token"), statusCode: StatusCodes.Status401Unauthorized);
+        if (credentials.Matches(token))
+        {
+            return null;
+        }
+
+        // RFC 9110 §11.6.1: a 401 MUST carry a challenge; RFC 6750 §3 gives the bearer scheme's.
+        context.Response.Headers.WWWAuthenticate = token is null ? "Bearer realm=\"postern\"" : "Bearer realm=\"postern\", error=\"invalid_token\"";
+        return Results.Json(new ApiError("missing or wrong admin token"), statusCode: StatusCodes.Status401Unauthorized);
     }
 
     /// <summary>

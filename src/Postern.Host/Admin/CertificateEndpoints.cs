@@ -172,6 +172,8 @@ internal static class CertificateEndpoints
             return submitted.Succeeded ? Results.Ok(submitted.Value) : AdminApi.Error(submitted.Error!);
         });
         api.MapGet("/ca/requests", async (CancellationToken ct) => Results.Ok(await pki.ListCaRequestsAsync(ct)));
+        api.MapGet("/ca/requests/{id:long}", async (long id, CancellationToken ct) =>
+            await pki.GetCaRequestStatusAsync(id, ct) is { } status ? Results.Ok(status) : AdminApi.NotFound($"there is no request {id}"));
         api.MapPost("/ca/requests/{id:long}/approve", async (long id, CancellationToken ct) =>
         {
             var approved = await pki.ApproveCaRequestAsync(id, ct);
@@ -195,8 +197,13 @@ internal static class CertificateEndpoints
         api.MapPost("/ca/subordinate/request", async (SubordinateRequest request, CancellationToken ct) =>
         {
             KeyAlgorithm? key = null;
-            if (request.Key is not null && PkiService.TryParseKeyAlgorithm(request.Key, out var parsed))
+            if (request.Key is not null)
             {
+                if (!PkiService.TryParseKeyAlgorithm(request.Key, out var parsed))
+                {
+                    return AdminApi.Error($"unknown key type '{request.Key}' (rsa2048, rsa3072, rsa4096, p256, p384)");
+                }
+
                 key = parsed;
             }
 

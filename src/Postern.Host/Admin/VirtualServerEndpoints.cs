@@ -44,6 +44,11 @@ internal static class VirtualServerEndpoints
                 return AdminApi.Error(HttpIsTheConsole + ": there is one HTTP virtual server; give it more bindings instead", StatusCodes.Status409Conflict);
             }
 
+            if (await BindingConflictAsync(configuration, null, request.Bindings, server.Context.PortOffset, ct) is { } conflict)
+            {
+                return AdminApi.Error(conflict, StatusCodes.Status409Conflict);
+            }
+
             // A new virtual server starts from its protocol's defaults (line limits, SASL mechanisms), then the request.
             var template = ProtocolModules.Defaults(server.HostName).FirstOrDefault(d => d.Protocol == request.Protocol);
             var created = new VirtualServer
@@ -109,6 +114,17 @@ internal static class VirtualServerEndpoints
             if (ListsError(request) is { } listError)
             {
                 return AdminApi.Error(listError);
+            }
+
+            if (ProtocolOptionsError(vs, request) is { } optionError)
+            {
+                return AdminApi.Error(optionError);
+            }
+
+            if ((request.Enabled ?? vs.Enabled) && (request.Bindings is not null || request.Enabled == true)
+                && await BindingConflictAsync(configuration, vs.Id, request.Bindings ?? vs.Bindings, server.Context.PortOffset, ct) is { } conflict)
+            {
+                return AdminApi.Error(conflict, StatusCodes.Status409Conflict);
             }
 
             var security = vs.Security with
@@ -211,6 +227,70 @@ internal static class VirtualServerEndpoints
             || limits.MaxMessageSize < 1024 || limits.MaxRecipients < 1 || limits.MaxAuthFailures < 1
             ? "limits must be positive (line length at least 64, message size at least 1024)"
             : null;
+
+    /// <summary>An option that the virtual server's protocol has no use for, or a setting it would not understand.</summary>
+    private static string? ProtocolOptionsError(VirtualServer vs, ChangeVirtualServerRequest request)
+    {
+        if (request.RequireAuthentication is not null && request.RequireAuthentication != vs.RequireAuthentication && vs.Protocol is not (ServiceProtocol.Smtp or ServiceProtocol.Nntp))
+        {
+            return $"requiring authentication applies to SMTP and NNTP virtual servers; {Postern.Server.Connections.VirtualServerSettings.Article(vs.Protocol)} virtual server always requires a logon";
+        }
+
+        if (request.RelayAddresses is { Count: > 0 } && vs.Protocol != ServiceProtocol.Smtp)
+        {
+            return "relay addresses apply to SMTP virtual servers only";
+        }
+
+        foreach (var (key, value) in request.Settings ?? new Dictionary<string, string>())
+        {
+            // Only what changes is checked: a value stored by an earlier version must not block every other change.
+            if ((!vs.Settings.TryGetValue(key, out var current) || current != value)
+                && Postern.Server.Connections.VirtualServerSettings.Refusal(vs.Protocol, key, value) is { } refusal)
+            {
+                return refusal;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Another running virtual server that already holds one of these address:port pairs: as in Exchange, two virtual
+    /// servers never share a binding, since the second could only fail to listen (port 0, a port of its own, never clashes).
+    /// </summary>
+    private static async Task<string?> BindingConflictAsync(IConfigurationStore configuration, long? self, IReadOnlyList<Binding> bindings, int portOffset, CancellationToken ct)
+    {
+        foreach (var other in await configuration.ListVirtualServersAsync(ct))
+        {
+            if (other.Id == self || !other.Enabled)
+            {
+                continue;
+            }
+
+            foreach (var wanted in bindings)
+            {
+                if (wanted.Port != 0 && other.Bindings.FirstOrDefault(b => b.Port == wanted.Port && AddressesOverlap(b.Address, wanted.Address)) is { } held)
+                {
+                    return $"{held.Address}:{held.Port} (port {held.Port + portOffset} with the port offset) is already bound by \"{other.Name}\"";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool AddressesOverlap(string a, string b)
+    {
+        static string Canonical(string address) => address switch
+        {
+            "*" or "::" or "0.0.0.0" or "[::]" => "*",
+            "localhost" => "127.0.0.1",
+            _ => System.Net.IPAddress.TryParse(address, out var ip) ? ip.ToString() : address,
+        };
+
+        var (x, y) = (Canonical(a), Canonical(b));
+        return x == "*" || y == "*" || string.Equals(x, y, StringComparison.OrdinalIgnoreCase);
+    }
 
     private static string? ValidateBindings(IReadOnlyList<Binding> bindings, int portOffset)
     {

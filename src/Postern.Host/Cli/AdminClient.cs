@@ -96,7 +96,9 @@ internal sealed class AdminClient : IDisposable
         return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
     }
 
-    public static string Escape(string segment) => Uri.EscapeDataString(segment);
+    /// <summary>A name or address as one path segment; an empty one would name the collection instead.</summary>
+    public static string Escape(string segment) =>
+        string.IsNullOrWhiteSpace(segment) ? throw new CliException("the name or address must not be empty") : Uri.EscapeDataString(segment);
 
     public void Dispose() => _http.Dispose();
 
@@ -114,15 +116,24 @@ internal sealed class AdminClient : IDisposable
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
+        var length = 0;
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, body.GetType(), options: JsonOptions);
+            var json = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), JsonOptions);
+            length = json.Length;
+            request.Content = new ByteArrayContent(json);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         }
 
         HttpResponseMessage response;
         try
         {
             response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (length > AdminApi.MinBodyBytes)
+        {
+            // The server answers 413 and closes while a body over its bound is still being sent.
+            throw new CliException($"the server did not take the request: at {length} bytes it is larger than it accepts ({ex.Message})");
         }
         catch (HttpRequestException ex)
         {

@@ -43,6 +43,14 @@ internal static class CertificateCommands
                     throw new CliException("choose --offline (prepare now, send later) or --online (send to the online CA now)");
                 }
 
+                foreach (var (option, what) in new[] { (org, "the organization's legal name"), (cn, "the FQDN clients use"), (country, "two letters, like GB") })
+                {
+                    if (string.IsNullOrWhiteSpace(parse.GetValue(option)))
+                    {
+                        throw new CliException($"{option.Name} must not be empty: {what}");
+                    }
+                }
+
                 if (!parse.GetValue(online))
                 {
                     CliSupport.EnsureWritable(parse.GetValue(output) ?? "certreq.txt");
@@ -264,9 +272,9 @@ internal static class CertificateCommands
             {
                 var email = parse.GetValue(user);
                 var serverNames = parse.GetValue(names);
-                if (email is null && (serverNames is null || serverNames.Length == 0))
+                if ((email is null) == (serverNames is null || serverNames.Length == 0))
                 {
-                    throw new CliException("give --name NAME... for a server certificate or --user ADDRESS for a user certificate");
+                    throw new CliException("give either --name NAME... for a server certificate or --user ADDRESS for a user certificate");
                 }
 
                 CliSupport.EnsureWritable(parse.GetValue(output));
@@ -340,9 +348,38 @@ internal static class CertificateCommands
                     await File.WriteAllTextAsync(path, result.Certificate.CertificatePem, ct);
                 }
 
-                CliSupport.Print(parse, result, r => [[r.Certificate is null ? $"request {r.RequestId} is {r.Status}" : $"issued serial {r.Certificate.SerialNumber}"]]);
+                CliSupport.Print(parse, result, r => [[r.Certificate is null
+                    ? $"request {r.RequestId} is {r.Status}" + (parse.GetValue(output) is { } later ? $"; once approved: postern ca retrieve {r.RequestId} --out {later}" : "")
+                    : $"issued serial {r.Certificate.SerialNumber}"]]);
             });
             ca.Subcommands.Add(submit);
+        }
+
+        {
+            var id = new Argument<long>("id") { Description = "The request's number, as ca submit and ca requests show it" };
+            var output = new Option<string?>("--out") { Description = "Where to write the certificate once it is issued (PEM)" };
+            var retrieve = new Command("retrieve", "The status of a request held at the CA, and its certificate once approved") { id, output };
+            retrieve.SetAdminAction(async (parse, client, ct) =>
+            {
+                CliSupport.EnsureWritable(parse.GetValue(output));
+                var status = await client.GetAsync<CaRequestStatus>($"ca/requests/{parse.GetValue(id)}", ct);
+                if (status.CertificatePem is null)
+                {
+                    if (parse.GetValue(output) is not null)
+                    {
+                        throw new CliException($"request {status.Request.Id} is {status.Request.Status}{(status.Request.Reason is { } why ? ": " + why : "")}; no certificate to write");
+                    }
+                }
+                else if (parse.GetValue(output) is { } path)
+                {
+                    await File.WriteAllTextAsync(path, status.CertificatePem, ct);
+                }
+
+                CliSupport.Print(parse, status, s => [[s.CertificatePem is null
+                    ? $"request {s.Request.Id} is {s.Request.Status}{(s.Request.Reason is { } why ? ": " + why : "")}"
+                    : $"request {s.Request.Id} is {s.Request.Status}: serial {s.Request.SerialNumber}{(parse.GetValue(output) is { } written ? ", written to " + written : "")}"]]);
+            });
+            ca.Subcommands.Add(retrieve);
         }
 
         {
@@ -358,10 +395,17 @@ internal static class CertificateCommands
 
         {
             var id = new Argument<long>("id");
-            var approve = new Command("approve", "Approve a held request and issue its certificate") { id };
+            var output = new Option<string?>("--out") { Description = "Where to write the issued certificate (PEM)" };
+            var approve = new Command("approve", "Approve a held request and issue its certificate") { id, output };
             approve.SetAdminAction(async (parse, client, ct) =>
             {
+                CliSupport.EnsureWritable(parse.GetValue(output));
                 var issued = await client.PostAsync<IssuedCertificate>($"ca/requests/{parse.GetValue(id)}/approve", null, ct);
+                if (parse.GetValue(output) is { } path)
+                {
+                    await File.WriteAllTextAsync(path, issued.CertificatePem, ct);
+                }
+
                 CliSupport.Print(parse, issued, i => [[$"issued serial {i.SerialNumber}"]]);
             });
             ca.Subcommands.Add(approve);

@@ -40,6 +40,12 @@ internal static class CliSupport
                 await Console.Error.WriteLineAsync("postern: " + OneLine(ex.Message)).ConfigureAwait(false);
                 return 1;
             }
+            catch (System.Text.Json.JsonException)
+            {
+                // A server of another version, or a path the server answered with something else: still one line.
+                await Console.Error.WriteLineAsync("postern: the server's answer was not what this command expects (is 'postern serve' the same version?)").ConfigureAwait(false);
+                return 1;
+            }
         });
 
     /// <summary>

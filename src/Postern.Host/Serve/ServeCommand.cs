@@ -139,10 +139,27 @@ internal static class ServeCommand
         var token = LoadTokenOrNone(options.DataDirectory, logger) ?? AdminCredentials.NewToken();
         var trust = await server.Certificates.Pki.ExportAdminTrustPemAsync(cancellationToken) ?? server.Certificates.RootPem;
         var credentials = new AdminCredentials("", token, trust);
+        app.Use((context, next) =>
+        {
+            // RFC 9110 §9.1: a general-purpose server MUST support HEAD (CRL and AIA fetchers, monitors). Routed as the
+            // GET it mirrors; Kestrel still knows the request was HEAD and sends the headers without the body.
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Request.Method = HttpMethods.Get;
+            }
+
+            return next(context);
+        });
+        app.UseRouting();
         app.Use(async (context, next) =>
         {
             // The console runs only its own script and is never framed; the token stays in the tab.
             var headers = context.Response.Headers;
+            if (context.Request.IsHttps)
+            {
+                headers.StrictTransportSecurity = "max-age=31536000";
+            }
+
             headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
             headers.XFrameOptions = "DENY";
             headers.XContentTypeOptions = "nosniff";

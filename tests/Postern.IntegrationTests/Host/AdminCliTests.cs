@@ -182,23 +182,73 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task SettingsOptionsAndRoutesThatCouldNeverWorkAreRefusedInOneLine()
+    {
+        // Each of these was once stored as given and then ignored, or failed only when mail came to use it.
+        (string[] Args, string Why)[] refused =
+        [
+            (["vs", "set", "Default SMTP Virtual Server", "--setting", "smtp.max-text-line=abc"], "takes a whole number from 1000"),
+            (["vs", "set", "Default SMTP Virtual Server", "--setting", "smtp.dkim-max-signatures=999"], "from 0 to 50"),
+            (["vs", "set", "Default SMTP Virtual Server", "--setting", "foo.bar=1"], "unknown setting 'foo.bar' for an SMTP virtual server"),
+            (["vs", "set", "Default POP3 Virtual Server", "--setting", "smtp.max-hops=5"], "unknown setting 'smtp.max-hops' for a POP3"),
+            (["vs", "set", "Default IMAP4 Virtual Server", "--require-auth", "on"], "always requires a logon"),
+            (["vs", "show", ""], "must not be empty"),
+            (["vs", "set", "Default IMAP4 Virtual Server", "--client-certificates", "bogus"], "Accepted, Off, Required"),
+            (["route", "add", "bad-host.test", "host:abc"], "is not HOST, HOST:PORT"),
+            (["route", "add", "bad-host.test", "a b"], "is not a host name or an IP address"),
+            (["route", "add", "bad-host.test", "mx.bad-host.test", "--verify"], "needs TLS required"),
+            (["public-folder", "add", "../../etc"], "invalid folder path"),
+            (["public-folder", "add", "Lists/*/Wild"], "invalid folder path"),
+            (["ca", "issue", "--name", "both.example.test", "--user", "alice@example.test"], "either --name"),
+            (["ca", "subordinate", "request", "--cn", "Sub", "--org", "Example", "--key", "dsa"], "unknown key type 'dsa'"),
+            (["cert", "request", "Default POP3 Virtual Server", "--offline", "--org", "", "--cn", "mail.example.test", "--country", "GB", "--out", Path.Combine(_server.DataDirectory, "never.txt")], "--org must not be empty"),
+        ];
+        foreach (var (args, why) in refused)
+        {
+            var result = await _server.CliAsync(null, args);
+            Assert.True(result.ExitCode == 1, string.Join(' ', args) + ": " + result.Output);
+            Assert.Contains(why, result.Error, StringComparison.Ordinal);
+            Assert.Single(result.Error.Trim().Split('\n'));
+            Assert.DoesNotContain("Exception", result.Error, StringComparison.Ordinal);
+        }
+
+        var settings = await _server.CliAsync(null, "vs", "show", "Default SMTP Virtual Server", "--json");
+        Assert.DoesNotContain("foo.bar", settings.Output, StringComparison.Ordinal);
+
+        // An IPv6 next hop, in Postfix's [address]:port form, is kept whole.
+        var v6 = await _server.CliAsync(null, "route", "add", "v6-hop.test", "[::1]:2525", "--json");
+        Assert.True(v6.ExitCode == 0, v6.Error);
+        using (var route = JsonDocument.Parse(v6.Output))
+        {
+            Assert.Equal("::1", route.RootElement.GetProperty("host").GetString());
+            Assert.Equal(2525, route.RootElement.GetProperty("port").GetInt32());
+        }
+
+        Assert.Equal(0, (await _server.CliAsync(null, "route", "remove", "v6-hop.test")).ExitCode);
+
+        // An argument starting with '@' is an address, not a response file to read arguments from.
+        var at = await _server.CliAsync("a-good-password-1\n", "user", "add", "@example.test", "--password-stdin");
+        Assert.Equal(1, at.ExitCode);
+        Assert.DoesNotContain("Response file", at.Error, StringComparison.Ordinal);
+        Assert.Single(at.Error.Trim().Split('\n'));
+    }
+
+    [Fact]
     public async Task AVirtualServerOnAPortAnotherListensOnStaysDownAndNoOneSharesThePort()
     {
-        // A second NNTP virtual server on the default one's 563: it is saved, but reports the port in use instead
-        // of listening beside it and taking part of its connections.
+        // A second NNTP virtual server on the default one's 563 is refused, as Exchange refuses a binding another
+        // virtual server holds: it could only fail to listen. So is moving IMAP onto SMTP's 25.
         var created = await _server.CliAsync(null, "vs", "create", "--name", "Second NNTP on 563", "--protocol", "nntp", "--bind", "127.0.0.1:563/tls");
-        Assert.True(created.ExitCode == 0, created.Error);
-        try
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains("already bound by \"Default NNTP Virtual Server\"", created.Error, StringComparison.Ordinal);
+        Assert.Single(created.Error.Trim().Split('\n'));
+        var moved = await _server.CliAsync(null, "vs", "set", "Default IMAP4 Virtual Server", "--bind", "0.0.0.0:25");
+        Assert.Equal(1, moved.ExitCode);
+        Assert.Contains("Default SMTP Virtual Server", moved.Error, StringComparison.Ordinal);
+        var imap = await _server.CliAsync(null, "vs", "show", "Default IMAP4 Virtual Server", "--json");
+        using (var shown = JsonDocument.Parse(imap.Output))
         {
-            var shown = await _server.CliAsync(null, "vs", "show", "Second NNTP on 563", "--json");
-            using var second = JsonDocument.Parse(shown.Output);
-            var binding = second.RootElement.GetProperty("bindings")[0];
-            Assert.False(binding.GetProperty("listening").GetBoolean());
-            Assert.Contains("in use", binding.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
-        }
-        finally
-        {
-            Assert.Equal(0, (await _server.CliAsync(null, "vs", "delete", "Second NNTP on 563")).ExitCode);
+            Assert.All(shown.RootElement.GetProperty("bindings").EnumerateArray(), b => Assert.True(b.GetProperty("listening").GetBoolean()));
         }
 
         // Nor can another process bind a listening port, even asking for SO_REUSEPORT (.NET's ReuseAddress on Linux).
@@ -513,6 +563,7 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         using var http = new HttpClient(handler);
         var noToken = await http.GetAsync(new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/users"));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, noToken.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(noToken.Headers.WwwAuthenticate).Scheme); // RFC 9110 §11.6.1
 
         var clear = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/api/v1/users"));
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, clear.StatusCode);
@@ -533,6 +584,12 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         // The CRL is published in clear, as CRL distribution points are.
         var crl = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/pki/ca.crl"));
         Assert.Equal("application/pkix-crl", crl.Content.Headers.ContentType?.MediaType);
+
+        // RFC 9110 §9.1: HEAD as GET, without the body.
+        using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri($"http://127.0.0.1:{_server.Port(80)}/pki/ca.crl")));
+        Assert.Equal(System.Net.HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal((await crl.Content.ReadAsByteArrayAsync()).Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]

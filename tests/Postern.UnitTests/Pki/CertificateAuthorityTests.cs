@@ -129,6 +129,50 @@ public sealed class CertificateAuthorityTests
     }
 
     [Fact]
+    public async Task Requests_with_keys_or_signatures_no_client_could_use_are_refused_with_the_reason()
+    {
+        await using var f = await PkiFixture.CreateAsync();
+        using var rsa1024 = RSA.Create(1024);
+        using var rsa2048 = RSA.Create(2048);
+        using var k1 = ECDsa.Create(ECCurve.CreateFromValue("1.3.132.0.10"));
+        (string Pem, string Why)[] refused =
+        [
+            (new CertificateRequest("CN=weak.example.com", rsa1024, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem(), "at least 2048 bits"),
+            (new CertificateRequest("CN=k1.example.com", k1, HashAlgorithmName.SHA256).CreateSigningRequestPem(), "only P-256, P-384 and P-521"),
+            (new CertificateRequest("CN=pss.example.com", rsa2048, HashAlgorithmName.SHA256, RSASignaturePadding.Pss).CreateSigningRequestPem(), "RSASSA-PSS"),
+        ];
+        foreach (var (pem, why) in refused)
+        {
+            var submitted = await f.Pki.SubmitRequestAsync(pem, clientProfile: false, "tester", default);
+            Assert.False(submitted.Succeeded);
+            Assert.Contains(why, submitted.Error, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(await f.Pki.ListIssuedAsync(default), i => i.Requester == "tester");
+    }
+
+    [Fact]
+    public async Task A_held_request_s_certificate_can_be_fetched_by_its_number_once_approved()
+    {
+        await using var f = await PkiFixture.CreateAsync(mode: CaMode.Standalone);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var submitted = await f.Pki.SubmitRequestAsync(new CertificateRequest("CN=held.example.com", key, HashAlgorithmName.SHA256).CreateSigningRequestPem(), false, "tester", default);
+        var id = submitted.Value!.RequestId!.Value;
+
+        var pending = await f.Pki.GetCaRequestStatusAsync(id, default);
+        Assert.Equal("pending", pending!.Request.Status);
+        Assert.Null(pending.CertificatePem);
+
+        var approved = await f.Pki.ApproveCaRequestAsync(id, default);
+        var issued = await f.Pki.GetCaRequestStatusAsync(id, default);
+        Assert.Equal(approved.Value!.SerialNumber, issued!.Request.SerialNumber);
+        using var certificate = X509Certificate2.CreateFromPem(issued.CertificatePem);
+        Assert.Equal(approved.Value.SerialNumber, certificate.SerialNumber);
+        Assert.True(certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()));
+        Assert.Null(await f.Pki.GetCaRequestStatusAsync(id + 1000, default));
+    }
+
+    [Fact]
     public async Task Subordinate_CA_issues_certificates_that_chain_to_the_external_root()
     {
         await using var f = await PkiFixture.CreateAsync();

@@ -65,12 +65,29 @@ public sealed class SmtpRouteStore
             return StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "invalid domain");
         }
 
-        if (string.IsNullOrWhiteSpace(route.Host) || route.Port is < 1 or > 65535)
+        var host = route.Host?.Trim().TrimEnd('.') ?? "";
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+
+        // A next hop is a host name or an IP address; anything else (a stray port, a space) would only fail at delivery.
+        if (!(AddressSyntax.IsValidDomain(host) || System.Net.IPAddress.TryParse(host, out _)))
+        {
+            return StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, $"'{route.Host}' is not a host name or an IP address");
+        }
+
+        if (route.Port is < 1 or > 65535)
         {
             return StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "invalid host or port");
         }
 
-        var saved = route with { Domain = domain, Host = route.Host.Trim() };
+        if (route.Verify && route.Tls != SmtpRouteTls.Required)
+        {
+            return StoreResult<SmtpRoute>.Fail(StoreStatus.Invalid, "verifying the peer's certificate needs TLS required (--tls required --verify)");
+        }
+
+        var saved = route with { Domain = domain, Host = host };
         var sealedPassword = saved.Password is null ? null : _secrets.Protect(saved.Password);
         return await _database.WriteAsync(w =>
         {
