@@ -143,8 +143,12 @@ public interface IMailStore
     /// <summary>Octets stored per account, in one pass; accounts with no mail are absent.</summary>
     Task<IReadOnlyDictionary<long, long>> GetUsageByAccountAsync(CancellationToken cancellationToken);
 
-    /// <summary>Accepts a message durably: local deliveries and the outbound queue entry commit together (or not at all) before this returns.</summary>
-    Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken);
+    /// <summary>
+    /// Accepts a message durably: local deliveries and the outbound queue entry commit together (or not at all) before
+    /// this returns. <paramref name="localTrace"/> goes in front of the local copies only: the Return-Path field of
+    /// final delivery (RFC 5321 §4.4), which a message passed on to another server must not carry.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken, ReadOnlyMemory<byte> localTrace = default);
 }
 
 public interface IQueueStore

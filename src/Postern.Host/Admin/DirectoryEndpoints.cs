@@ -93,6 +93,13 @@ internal static class DirectoryEndpoints
                 return AdminApi.Error("alias and target must be addresses");
             }
 
+            // Mail for an alias goes to a mailbox here; a target that leads to none (another server's address, a loop)
+            // would turn every message for the alias away with 550, so it is refused now.
+            if (await directory.ResolveRecipientAsync(request.Target, ct) is null)
+            {
+                return AdminApi.Error($"{request.Target} is no mailbox on this server (an account, or an alias that leads to one); forwarding to other servers is not supported");
+            }
+
             await directory.AddAliasAsync(request.Alias, request.Target, ct);
             return Results.NoContent();
         });

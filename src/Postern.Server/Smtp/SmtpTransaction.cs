@@ -4,8 +4,11 @@ using Postern.Store;
 
 namespace Postern.Server.Smtp;
 
-/// <summary>A recipient accepted at RCPT time: a local INBOX, or an address for the outbound queue.</summary>
-internal sealed record SmtpRecipient(string Address, long? LocalMailboxId, string? Notify, string? OriginalRecipient);
+/// <summary>
+/// A recipient accepted at RCPT time: a local INBOX (with its account and quota, 0 for none), or an address for the
+/// outbound queue.
+/// </summary>
+internal sealed record SmtpRecipient(string Address, long? LocalMailboxId, string? Notify, string? OriginalRecipient, long AccountId = 0, long QuotaBytes = 0);
 
 /// <summary>The envelope of the mail transaction in progress (MAIL → RCPT… → DATA/BDAT).</summary>
 internal sealed class SmtpTransaction(MessageMemoryBudget budget)

@@ -239,24 +239,38 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes, bool
             return StoreResult<IReadOnlyList<AppendResult>>.Ok(results);
         }, cancellationToken);
 
-    public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
-        database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
+    public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken, ReadOnlyMemory<byte> localTrace = default)
+    {
+        var queued = outbound is not null && outbound.Recipients.Count > 0;
+        var local = content;
+        if (!localTrace.IsEmpty && localMailboxIds.Count > 0)
         {
-            var blobId = InsertBlob(w, content);
-            var crlfSize = CrlfLineEnds.Size(content.Span);
+            var traced = new byte[localTrace.Length + content.Length];
+            localTrace.CopyTo(traced);
+            content.CopyTo(traced.AsMemory(localTrace.Length));
+            local = traced;
+        }
+
+        return database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
+        {
+            // One blob for both unless the local copies carry a trace of their own (then the queue keeps the original).
+            var localBlobId = localMailboxIds.Count > 0 || local.Length == content.Length ? InsertBlob(w, local) : 0;
+            var crlfSize = CrlfLineEnds.Size(local.Span);
             var results = new List<AppendResult>(localMailboxIds.Count);
             foreach (var mailboxId in localMailboxIds)
             {
-                results.Add(InsertMessage(w, mailboxId, blobId, content.Length, crlfSize, receivedAt, MessageFlags.None, []));
+                results.Add(InsertMessage(w, mailboxId, localBlobId, local.Length, crlfSize, receivedAt, MessageFlags.None, []));
             }
 
-            if (outbound is not null && outbound.Recipients.Count > 0)
+            if (queued)
             {
-                SqlQueueStore.Enqueue(w, blobId, content.Length, outbound, receivedAt);
+                var queuedBlobId = local.Length == content.Length ? localBlobId : InsertBlob(w, content);
+                SqlQueueStore.Enqueue(w, queuedBlobId, content.Length, outbound!, receivedAt);
             }
 
             return results;
         }, cancellationToken);
+    }
 
     public Task<IReadOnlyList<MessageRecord>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<MessageRecord>>(c => c.CreateCommand($"SELECT {MessageColumns} FROM messages WHERE mailbox_id = @m ORDER BY uid", ("@m", mailboxId)).Query(MapMessage), cancellationToken);

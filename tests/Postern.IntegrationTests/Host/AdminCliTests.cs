@@ -91,15 +91,18 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             return sent.Output;
         }
 
-        // A 2 KiB quota: the first 3 KB message is taken, the mailbox is then full (552 5.2.2, as Dovecot and Exchange answer).
-        var quota = await _server.CliAsync(null, "user", "quota", carol, "2K");
+        // A 4 KiB quota: a 3 KB message is taken; the next, which would pass the quota, is refused (552 5.2.2, as Dovecot
+        // and Exchange answer), and so is the next one at RCPT once the mailbox is full.
+        var quota = await _server.CliAsync(null, "user", "quota", carol, "4K");
         Assert.True(quota.ExitCode == 0, quota.Error);
         using (var users = JsonDocument.Parse((await _server.CliAsync(null, "user", "list", "--json")).Output))
         {
-            Assert.Equal(2048, users.RootElement.EnumerateArray().Single(u => u.GetProperty("address").GetString() == carol).GetProperty("quotaBytes").GetInt64());
+            Assert.Equal(4096, users.RootElement.EnumerateArray().Single(u => u.GetProperty("address").GetString() == carol).GetProperty("quotaBytes").GetInt64());
         }
 
         Assert.Contains("250 2.0.0", await SendAsync(carol, 40), StringComparison.Ordinal);
+        Assert.Contains($"552 5.2.2 <{carol}>: Mailbox full", await SendAsync(carol, 20), StringComparison.Ordinal);
+        Assert.Equal(0, (await _server.CliAsync(null, "user", "quota", carol, "3K")).ExitCode);
         Assert.Contains($"552 5.2.2 <{carol}>: Mailbox full", await SendAsync(carol, 1), StringComparison.Ordinal);
         using (var users = JsonDocument.Parse((await _server.CliAsync(null, "user", "list", "--json")).Output))
         {
@@ -119,6 +122,14 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         var again = await _server.CliAsync(null, "alias", "remove", alias);
         Assert.NotEqual(0, again.ExitCode);
         Assert.Contains("no such alias", again.Error, StringComparison.Ordinal);
+
+        // An alias that could lead to no mailbox here (another server's address, itself, a loop) is refused.
+        foreach (var (name, target) in new[] { ("away-" + carol, "someone@remote.test"), ("self-" + carol, "self-" + carol), ("loop-a-" + carol, "loop-b-" + carol) })
+        {
+            var refused = await _server.CliAsync(null, "alias", "add", name, target);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("is no mailbox on this server", refused.Error, StringComparison.Ordinal);
+        }
 
         // No limit again: mail is taken. A disabled user receives none; enabled again, mail is taken.
         Assert.Equal(0, (await _server.CliAsync(null, "user", "quota", carol, "none")).ExitCode);

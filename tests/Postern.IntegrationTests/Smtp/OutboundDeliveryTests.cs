@@ -172,8 +172,9 @@ public sealed class OutboundDeliveryTests
         await outbound.RunOnceAsync(CancellationToken.None);
 
         var arrived = MimeMessage.Load(new MemoryStream(Assert.Single(await InboxAsync(b, "bob@b.test"))));
-        Assert.Equal(HeaderId.AuthenticationResults, arrived.Headers[0].Id);
-        Assert.Equal("mx.b.test; dkim=pass header.d=a.test header.s=sel1", string.Join(' ', arrived.Headers[0].Value.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(HeaderId.ReturnPath, arrived.Headers[0].Id);
+        Assert.Equal(HeaderId.AuthenticationResults, arrived.Headers[1].Id);
+        Assert.Equal("mx.b.test; dkim=pass header.d=a.test header.s=sel1", string.Join(' ', arrived.Headers[1].Value.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries)));
 
         // Mail that arrives signed with a key DNS does not have, or with a verdict forged in our name, gets the truth.
         await SendFromElsewhereAsync(b, "forged verdict", "Trust me.",
@@ -670,6 +671,7 @@ public sealed class OutboundDeliveryTests
     [Theory]
     [InlineData(new[] { "PIPELINING" }, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nDKIM-Signature: v=1; a=rsa-sha256; d=a.test; s=s1; h=from; bh=AAAA; b=AAAA\r\nSubject: signed\r\n")]
     [InlineData(new[] { "PIPELINING", "8BITMIME" }, "Subject: Grüße aus Köln\r\nFrom: Jörg <alice@a.test>\r\n")]
+    [InlineData(new[] { "PIPELINING" }, "Subject: no MIME fields at all\r\nFrom: alice@a.test\r\n")]
     public async Task EightBitContentIsMadeSevenBitForANextHopWithout8BitMimeOrSmtpUtf8(string[] extensions, string header)
     {
         // RFC 6152 §3: never raw 8-bit to a server without 8BITMIME (MailKit skipped the conversion for a signed
@@ -695,6 +697,12 @@ public sealed class OutboundDeliveryTests
         Assert.True(System.Text.Ascii.IsValid(extensions.Contains("8BITMIME") ? data.AsSpan(0, headerEnd) : data), Encoding.Latin1.GetString(data));
         var arrived = MimeMessage.Load(new MemoryStream(data));
         Assert.Equal("Grüße aus Köln", arrived.TextBody?.Trim());
+        if (arrived.Headers.Contains(HeaderId.ContentTransferEncoding))
+        {
+            // RFC 2045 §4: an encoding is read only under MIME-Version, so the conversion adds one where it was missing.
+            Assert.Equal(new Version(1, 0), arrived.MimeVersion);
+        }
+
         if (header.Contains("Jörg", StringComparison.Ordinal))
         {
             Assert.Equal("Grüße aus Köln", arrived.Subject);

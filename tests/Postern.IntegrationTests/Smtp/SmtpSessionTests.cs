@@ -45,7 +45,8 @@ public sealed class SmtpSessionTests
         var inbox = await InboxAsync(server, "bob@example.test");
         var stored = Assert.Single(inbox);
         var text = Encoding.UTF8.GetString(stored);
-        Assert.StartsWith("Received: from ", text);
+        // RFC 5321 §4.4: final delivery puts the reverse-path in front, then this server's Received.
+        Assert.StartsWith("Return-Path: <alice@example.test>\r\nReceived: from ", text);
         Assert.Contains("with ESMTPSA id", text);
         Assert.Contains("(using TLSv1.", text);
         var parsed = MimeMessage.Load(new MemoryStream(stored));
@@ -200,6 +201,74 @@ public sealed class SmtpSessionTests
         Assert.Contains("with ESMTP id", stored);
     }
 
+    [Theory]
+    [InlineData("Subject: bare lf\nbody\r\n")]
+    [InlineData("Subject: bare cr\r\rbody\r\n")]
+    [InlineData("Subject: split\r\n\r\nbody\r")]
+    public async Task BdatRefusesABareCrOrLfAsDataDoes(string message)
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        await raw.WriteAsync("MAIL FROM:<x@outside.test>\r\nRCPT TO:<bob@example.test>\r\n");
+        Assert.StartsWith("250", await raw.ReadReplyAsync());
+        Assert.StartsWith("250", await raw.ReadReplyAsync());
+
+        // The last chunk's CR and the LF that never comes are split over two chunks here too.
+        var half = message.Length / 2;
+        await raw.WriteAsync($"BDAT {half}\r\n{message[..half]}BDAT {message.Length - half} LAST\r\n{message[half..]}");
+        Assert.StartsWith("250", await raw.ReadReplyAsync());
+        Assert.StartsWith("550 5.6.0", await raw.ReadReplyAsync());
+        Assert.StartsWith("250", await raw.CommandAsync("NOOP"));
+        Assert.Empty(await InboxAsync(server, "bob@example.test"));
+    }
+
+    [Fact]
+    public async Task ABdatMessageWhoseLastLineLacksItsCrlfIsStoredWithOne()
+    {
+        await using var server = await StartAsync();
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        await raw.WriteAsync("MAIL FROM:<>\r\nRCPT TO:<bob@example.test>\r\n");
+        Assert.StartsWith("250", await raw.ReadReplyAsync());
+        Assert.StartsWith("250", await raw.ReadReplyAsync());
+        await raw.WriteAsync("BDAT 21 LAST\r\nSubject: tail\r\n\r\nend.");
+        Assert.StartsWith("250 2.0.0 Ok", await raw.ReadReplyAsync());
+
+        // RFC 5321 §4.4: the null reverse-path is recorded too.
+        var stored = Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "bob@example.test")));
+        Assert.StartsWith("Return-Path: <>\r\nReceived: from client.test", stored);
+        Assert.EndsWith("Subject: tail\r\n\r\nend.\r\n", stored);
+    }
+
+    [Fact]
+    public async Task AMessageThatDoesNotFitTheQuotaIsRefusedAfterDataWhenNoSizeWasDeclared()
+    {
+        await using var server = await StartAsync();
+        Assert.True(await server.Store.Directory.SetQuotaAsync("bob@example.test", 2048, CancellationToken.None));
+        var big = "Subject: big\r\n\r\n" + string.Concat(Enumerable.Repeat(new string('x', 70) + "\r\n", 100));
+        await using var raw = await RawSmtpClient.ConnectAsync(server.PortOf(Inbound, BindingMode.StartTls));
+        await raw.CommandAsync("EHLO client.test");
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("552 5.2.2", await raw.CommandAsync(big + "."));
+        Assert.Empty(await InboxAsync(server, "bob@example.test"));
+
+        // With a recipient it fits as well, the message is delivered there and the sender learns of the full mailbox.
+        Assert.StartsWith("250", await raw.CommandAsync("MAIL FROM:<alice@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<bob@example.test>"));
+        Assert.StartsWith("250", await raw.CommandAsync("RCPT TO:<alice@example.test>"));
+        Assert.StartsWith("354", await raw.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync(big + "."));
+        Assert.Empty(await InboxAsync(server, "bob@example.test"));
+        var alice = (await InboxAsync(server, "alice@example.test")).Select(m => Encoding.UTF8.GetString(m)).ToList();
+        Assert.Equal(2, alice.Count);
+        var report = Assert.Single(alice, m => m.Contains("multipart/report", StringComparison.Ordinal));
+        Assert.Contains("Final-Recipient: rfc822; bob@example.test", report, StringComparison.Ordinal);
+        Assert.Contains("Status: 5.2.2", report, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task MailKitCanSendWithBdatAndDsnParameters()
     {
@@ -228,7 +297,7 @@ public sealed class SmtpSessionTests
         Assert.StartsWith("354", await raw.ReadReplyAsync());
         Assert.StartsWith("250 2.0.0 Ok: queued as", await raw.CommandAsync("Subject: raw\r\n\r\n..dot\r\nline\r\n."));
         var stored = Encoding.UTF8.GetString(Assert.Single(await InboxAsync(server, "bob@example.test")));
-        Assert.Matches("^Received: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\)\r\n\tby mx\\.example\\.test \\(Postern\\) with ESMTP id [0-9A-F]+\r\n\tfor <bob@example\\.test>; ", stored);
+        Assert.Matches("^Return-Path: <x@outside\\.test>\r\nReceived: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\)\r\n\tby mx\\.example\\.test \\(Postern\\) with ESMTP id [0-9A-F]+\r\n\tfor <bob@example\\.test>; ", stored);
         Assert.EndsWith("\r\nSubject: raw\r\n\r\n.dot\r\nline\r\n", stored);
     }
 

@@ -22,4 +22,32 @@ public sealed class SmtpMessageAcceptorTests
         Assert.Equal(50, SmtpMessageAcceptor.CountReceivedFields(message, 50));
         Assert.Equal(500, SmtpMessageAcceptor.CountReceivedFields(message, 1000));
     }
+
+    [Theory]
+    [InlineData("a\r\nb\r\n", false)]
+    [InlineData("", false)]
+    [InlineData("a\nb\r\n", true)]
+    [InlineData("a\rb\r\n", true)]
+    [InlineData("a\r\n\r", true)]
+    [InlineData("a\r\r\n", true)]
+    [InlineData("\n", true)]
+    public void FindsBareLineEnds(string message, bool bare) =>
+        Assert.Equal(bare, SmtpMessageAcceptor.HasBareLineEnd(Encoding.ASCII.GetBytes(message)));
+
+    [Theory]
+    [InlineData("body only, no header section\r\n", true)]
+    [InlineData("", false)]
+    [InlineData("Subject: x\r\n\r\nbody\r\n", false)]
+    public void SubmittedTextWithoutAHeaderSectionGetsDateMessageIdAndTheEmptyLine(string message, bool headerless)
+    {
+        var trace = "Received: from x\r\n"u8.ToArray();
+        var content = trace.Concat(Encoding.ASCII.GetBytes(message)).ToArray();
+
+        var completed = Encoding.ASCII.GetString(SmtpMessageAcceptor.AddMissingSubmissionHeaders(content, trace.Length, "mail.example.test", DateTimeOffset.UnixEpoch).Span);
+
+        Assert.StartsWith("Received: from x\r\nMessage-ID: <", completed, StringComparison.Ordinal);
+        Assert.Contains("\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n" + (headerless ? "\r\n" : "") + message, completed, StringComparison.Ordinal);
+        var parsed = MimeKit.MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes(completed)));
+        Assert.NotNull(parsed.Headers[MimeKit.HeaderId.Date]);
+    }
 }

@@ -322,6 +322,25 @@ public sealed class MailStoreTests
     }
 
     [Fact]
+    public async Task TheReturnPathGoesOnTheMailboxCopiesOnlyNotOnTheQueuedOne()
+    {
+        await using var fixture = new StoreFixture();
+        var one = (await fixture.Store.Directory.AddAccountAsync("rp@example.test", "pw", None)).Value!;
+        var inbox = (await fixture.Store.Mail.GetMailboxAsync(one.Id, "INBOX", None))!.Id;
+        var content = "Subject: hello\r\n\r\nhi\r\n"u8.ToArray();
+
+        await fixture.Store.Mail.AcceptAsync(content, [inbox], new OutboundEnvelope("s@example.test", [new OutboundRecipient("x@remote.test")]), DateTimeOffset.UtcNow, None,
+            "Return-Path: <s@example.test>\r\n"u8.ToArray());
+
+        var delivered = Assert.Single(await fixture.Store.Mail.ListMessagesAsync(inbox, None));
+        Assert.Equal("Return-Path: <s@example.test>\r\nSubject: hello\r\n\r\nhi\r\n", Encoding.ASCII.GetString(await fixture.Store.Mail.ReadContentAsync(delivered.BlobId, None)));
+        Assert.Equal(delivered.Size, await fixture.Store.Database.ReadAsync(c => c.CreateCommand("SELECT size FROM blobs WHERE id = @b", ("@b", delivered.BlobId)).Scalar<long>(), None));
+        var queued = Assert.Single(await fixture.Store.Queue.ListAsync(None));
+        Assert.Equal(content.Length, queued.Size);
+        Assert.Equal("Subject: hello\r\n\r\nhi\r\n", Encoding.ASCII.GetString(await fixture.Store.Mail.ReadContentAsync(queued.BlobId, None)));
+    }
+
+    [Fact]
     public async Task AcceptedMessageSurvivesReopenWithQueueEntryAndSharedContent()
     {
         await using var fixture = new StoreFixture();

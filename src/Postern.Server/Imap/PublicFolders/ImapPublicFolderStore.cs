@@ -425,8 +425,8 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
 
     public Task<IReadOnlyDictionary<long, long>> GetUsageByAccountAsync(CancellationToken cancellationToken) => Inner.GetUsageByAccountAsync(cancellationToken);
 
-    public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
-        Inner.AcceptAsync(content, localMailboxIds, outbound, receivedAt, cancellationToken);
+    public Task<IReadOnlyList<AppendResult>> AcceptAsync(ReadOnlyMemory<byte> content, IReadOnlyList<long> localMailboxIds, OutboundEnvelope? outbound, DateTimeOffset receivedAt, CancellationToken cancellationToken, ReadOnlyMemory<byte> localTrace = default) =>
+        Inner.AcceptAsync(content, localMailboxIds, outbound, receivedAt, cancellationToken, localTrace);
 
     private const string MessageSelect =
         "SELECT m.id, m.number, m.blob_id, m.size, m.received, COALESCE(p.flags, 0), COALESCE(p.keywords, ''), COALESCE(p.modseq, 1) " +

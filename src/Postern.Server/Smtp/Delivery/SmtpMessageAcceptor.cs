@@ -50,6 +50,12 @@ internal static class SmtpMessageAcceptor
     }
 
     /// <summary>
+    /// RFC 5321 §4.4: the server that makes final delivery inserts the reverse-path as a Return-Path field at the top
+    /// (the null reverse-path as "&lt;&gt;"). Only the mailbox copies carry it; a message passed on does not.
+    /// </summary>
+    public static byte[] ReturnPathHeader(string sender) => Encoding.UTF8.GetBytes("Return-Path: <" + sender + ">\r\n");
+
+    /// <summary>
     /// Adds Message-ID and Date when the header lacks them (RFC 6409 §8.3, §8.4). The header is parsed by
     /// MimeKit only to look; the body bytes stay exactly as received.
     /// </summary>
@@ -57,6 +63,7 @@ internal static class SmtpMessageAcceptor
     {
         var message = content[traceLength..];
         HeaderList headers;
+        var headerless = false;
         try
         {
             using var stream = new MemoryStream(message.ToArray(), writable: false);
@@ -64,7 +71,16 @@ internal static class SmtpMessageAcceptor
         }
         catch (FormatException)
         {
-            return content;
+            // A malformed header section is left alone; text with no header section at all (its first line is no
+            // field) gets the fields and the empty line that ends them, as Postfix's cleanup does (RFC 5322 §3.6: Date
+            // is required).
+            if (StartsWithHeaderField(message.Span))
+            {
+                return content;
+            }
+
+            headers = [];
+            headerless = true;
         }
 
         var missing = new StringBuilder();
@@ -83,12 +99,53 @@ internal static class SmtpMessageAcceptor
             return content;
         }
 
+        if (headerless)
+        {
+            missing.Append("\r\n");
+        }
+
         var added = Encoding.ASCII.GetBytes(missing.ToString());
         var result = new byte[content.Length + added.Length];
         content.Span[..traceLength].CopyTo(result);
         added.CopyTo(result.AsSpan(traceLength));
         message.Span.CopyTo(result.AsSpan(traceLength + added.Length));
         return result;
+    }
+
+    /// <summary>Whether <paramref name="message"/> holds a CR not followed by LF or an LF not preceded by CR.</summary>
+    public static bool HasBareLineEnd(ReadOnlySpan<byte> message)
+    {
+        var at = 0;
+        while (message[at..].IndexOfAny((byte)'\r', (byte)'\n') is var found and >= 0)
+        {
+            var index = at + found;
+            if (message[index] == '\n' || index + 1 == message.Length || message[index + 1] != '\n')
+            {
+                return true;
+            }
+
+            at = index + 2;
+        }
+
+        return false;
+    }
+
+    private static bool StartsWithHeaderField(ReadOnlySpan<byte> message)
+    {
+        // RFC 5322 §3.6.8: field-name is 1*ftext (printable ASCII but ':'), then optional WSP (obsolete syntax) and ':'.
+        var name = 0;
+        while (name < message.Length && message[name] is > 32 and < 127 and not (byte)':')
+        {
+            name++;
+        }
+
+        var colon = name;
+        while (colon < message.Length && message[colon] is (byte)' ' or (byte)'\t')
+        {
+            colon++;
+        }
+
+        return name > 0 && colon < message.Length && message[colon] == ':';
     }
 
     /// <summary>

@@ -168,6 +168,22 @@ internal sealed partial class SmtpSession
             return;
         }
 
+        // Without BINARYMIME a chunked message is still made of CRLF lines (RFC 3030 §3, RFC 5321 §2.3.8): a bare CR
+        // or LF is refused as in DATA, so BDAT is no way around that check (SMTP smuggling), and no relay ever sends one.
+        var message = _transaction.Content.WrittenMemory.Span[_transaction.TraceLength..];
+        if (SmtpMessageAcceptor.HasBareLineEnd(message))
+        {
+            ResetTransaction();
+            Reply(550, "5.6.0 Message refused: bare CR or LF in data; lines must end with CRLF (RFC 5321 §2.3.8)");
+            return;
+        }
+
+        if (!message.IsEmpty && !message.EndsWith("\r\n"u8))
+        {
+            // The last line without its CRLF: completed, as Postfix does, so the stored message is lines throughout.
+            _transaction.Content.Write("\r\n"u8);
+        }
+
         await AcceptAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -233,12 +249,18 @@ internal sealed partial class SmtpSession
             }
         }
 
+        if (await RemoveFullMailboxesAsync(content, cancellationToken).ConfigureAwait(false) is not { } fullMailboxReports)
+        {
+            return;
+        }
+
         var locals = _transaction.LocalMailboxes();
         var outbound = _transaction.Outbound();
         try
         {
             // The 250 goes out only once the message is on stable storage (RFC 5321 §6.1).
-            await _context.Store.Mail.AcceptAsync(content, locals, outbound, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _context.Store.Mail.AcceptAsync(content, locals, outbound, _context.Time.GetUtcNow(), cancellationToken,
+                SmtpMessageAcceptor.ReturnPathHeader(_transaction.Sender?.Address ?? "")).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -256,6 +278,7 @@ internal sealed partial class SmtpSession
         }
 
         await SendDeliveredReportsAsync(content, cancellationToken).ConfigureAwait(false);
+        await SendReportsAsync(fullMailboxReports, content, cancellationToken).ConfigureAwait(false);
         var queueId = _transaction.QueueId;
         ResetTransaction();
         ServerMetrics.Smtp.Item();
@@ -263,17 +286,60 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// RFC 3461 §6.2.1: a local recipient whose NOTIFY includes SUCCESS gets a "delivered" DSN once the message is in
-    /// its mailbox (this server offers DSN, so the previous hop passed the request on instead of answering it).
-    /// Never for the null sender; a failure here is logged, the message stays delivered.
+    /// The quota again, now that the size is known: RCPT could check only what SIZE declared, and a client may declare
+    /// none. A message for no one but full mailboxes is refused (552 5.2.2, as at RCPT); otherwise the full mailboxes'
+    /// recipients are dropped from it and their sender gets a failure report (RFC 3464), as Postfix's local delivery
+    /// bounces, so nothing acknowledged is lost silently. Returns those reports (sent once the message is stored), or null
+    /// when the message was refused.
     /// </summary>
-    private async Task SendDeliveredReportsAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<RecipientReport>?> RemoveFullMailboxesAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        List<SmtpRecipient>? full = null;
+        Dictionary<long, bool>? checkedAccounts = null;
+        foreach (var recipient in _transaction.Recipients)
+        {
+            if (recipient.LocalMailboxId is null || recipient.QuotaBytes <= 0)
+            {
+                continue;
+            }
+
+            checkedAccounts ??= [];
+            if (!checkedAccounts.TryGetValue(recipient.AccountId, out var isFull))
+            {
+                var usage = await _context.Store.Mail.GetAccountUsageAsync(recipient.AccountId, cancellationToken).ConfigureAwait(false);
+                checkedAccounts[recipient.AccountId] = isFull = usage + content.Length > recipient.QuotaBytes;
+            }
+
+            if (isFull)
+            {
+                (full ??= []).Add(recipient);
+            }
+        }
+
+        if (full is null)
+        {
+            return [];
+        }
+
+        if (full.Count == _transaction.Recipients.Count)
+        {
+            ResetTransaction();
+            Reply(552, full.Count == 1 ? $"5.2.2 <{full[0].Address}>: Mailbox full" : "5.2.2 Mailbox full");
+            return null;
+        }
+
+        _transaction.Recipients.RemoveAll(full.Contains);
+        return full
+            .Select(r => new RecipientReport(new QueuedRecipient(0, r.Address, RecipientState.Failed, r.Notify, r.OriginalRecipient, null), "failed", "5.2.2", "552 5.2.2 Mailbox full", null, FromPeer: false))
+            .Where(r => DeliveryStatusReport.Wants(r.Recipient, "FAILURE"))
+            .ToList();
+    }
+
+    /// <summary>Reports on recipients of the message just stored, to its sender; never to the null sender, and a failure here is only logged.</summary>
+    private async Task SendReportsAsync(IReadOnlyList<RecipientReport> reports, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var sender = _transaction.Sender?.Address ?? "";
-        var wanted = _transaction.Recipients
-            .Where(r => r.LocalMailboxId is not null && r.Notify is not null && r.Notify.Split(',').Contains("SUCCESS", StringComparer.OrdinalIgnoreCase))
-            .ToList();
-        if (sender.Length == 0 || wanted.Count == 0)
+        if (sender.Length == 0 || reports.Count == 0)
         {
             return;
         }
@@ -282,9 +348,6 @@ internal sealed partial class SmtpSession
         {
             var now = _context.Time.GetUtcNow();
             var queued = new QueuedMessage(0, sender, 0, content.Length, now, now, 0, null, _transaction.EnvelopeId, _transaction.Ret, []);
-            var reports = wanted
-                .Select(r => new RecipientReport(new QueuedRecipient(0, r.Address, RecipientState.Delivered, r.Notify, r.OriginalRecipient, null), "delivered", "2.0.0", "250 2.0.0 delivered to mailbox", null, FromPeer: false))
-                .ToList();
             var original = MimeKit.MimeMessage.Load(new MemoryStream(content.ToArray(), writable: false), cancellationToken);
             if (await OutboundDeliveryService.SendReportAsync(_context.Store, HostName, _logger, queued, reports, original, now, null, cancellationToken).ConfigureAwait(false))
             {
@@ -296,6 +359,20 @@ internal sealed partial class SmtpSession
             _logger.DeliveredReportFailed(ex, _transaction.QueueId);
         }
     }
+
+    /// <summary>
+    /// RFC 3461 §6.2.1: a local recipient whose NOTIFY includes SUCCESS gets a "delivered" DSN once the message is in
+    /// its mailbox (this server offers DSN, so the previous hop passed the request on instead of answering it).
+    /// Never for the null sender; a failure here is logged, the message stays delivered.
+    /// </summary>
+    private Task SendDeliveredReportsAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        SendReportsAsync(
+            _transaction.Recipients
+                .Where(r => r.LocalMailboxId is not null && r.Notify is not null && r.Notify.Split(',').Contains("SUCCESS", StringComparer.OrdinalIgnoreCase))
+                .Select(r => new RecipientReport(new QueuedRecipient(0, r.Address, RecipientState.Delivered, r.Notify, r.OriginalRecipient, null), "delivered", "2.0.0", "250 2.0.0 delivered to mailbox", null, FromPeer: false))
+                .ToList(),
+            content,
+            cancellationToken);
 
     /// <summary>
     /// Puts a DKIM-Signature in front of submitted mail whose From domain has a key (RFC 6376 §5). A signing failure

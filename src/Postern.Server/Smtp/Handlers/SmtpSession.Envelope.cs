@@ -235,7 +235,7 @@ internal sealed partial class SmtpSession
                 return;
             }
 
-            _transaction.Recipients.Add(new SmtpRecipient(path.Address, resolved.InboxId, notify, orcpt));
+            _transaction.Recipients.Add(new SmtpRecipient(path.Address, resolved.InboxId, notify, orcpt, resolved.AccountId, resolved.QuotaBytes));
         }
         else
         {

@@ -68,7 +68,7 @@ internal static class DeliveryStatusReport
             var group = new HeaderList();
             if (!string.IsNullOrEmpty(r.Recipient.OriginalRecipient))
             {
-                group.Add("Original-Recipient", r.Recipient.OriginalRecipient);
+                group.Add("Original-Recipient", DecodedOriginalRecipient(r.Recipient.OriginalRecipient));
             }
 
             group.Add("Final-Recipient", IsAscii(r.Recipient.Address) ? "rfc822; " + r.Recipient.Address : "utf-8; " + Utf8AddrXtext(r.Recipient.Address));
@@ -107,6 +107,19 @@ internal static class DeliveryStatusReport
 
         message.Body = report;
         return message;
+    }
+
+    /// <summary>
+    /// RFC 3464 §2.3.1: the ORCPT as the sender gave it, "addr-type; address", its rfc822 address decoded from xtext as
+    /// Postfix reports it; any other type, or one that decodes to control or non-ASCII characters, stays as received.
+    /// </summary>
+    private static string DecodedOriginalRecipient(string orcpt)
+    {
+        var semicolon = orcpt.IndexOf(';', StringComparison.Ordinal);
+        return semicolon > 0 && orcpt[..semicolon].Trim().Equals("rfc822", StringComparison.OrdinalIgnoreCase)
+            && SmtpCommandParser.TryDecodeXtext(orcpt[(semicolon + 1)..].Trim(), out var address) && address.All(c => c is > ' ' and <= '~')
+            ? orcpt[..(semicolon + 1)] + address
+            : orcpt;
     }
 
     /// <summary>Whether the recipient asked for this kind of notification (RFC 3461 §4.1; default: failures only).</summary>

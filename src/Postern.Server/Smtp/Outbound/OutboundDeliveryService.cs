@@ -597,7 +597,7 @@ public sealed class OutboundDeliveryService : BackgroundService
 
             if (inbox is not null)
             {
-                await store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken).ConfigureAwait(false);
+                await store.Mail.AcceptAsync(content, [inbox.Id], null, now, cancellationToken, Delivery.SmtpMessageAcceptor.ReturnPathHeader("")).ConfigureAwait(false);
             }
 
             return false;

@@ -5,8 +5,9 @@ using MimeKit;
 namespace Postern.Server.Smtp.Outbound;
 
 /// <summary>
-/// MailKit's client with the queue's envelope: per-recipient NOTIFY/ORCPT and ENVID/RET are passed on (RFC 3461),
-/// and a refused recipient is recorded instead of failing the whole message.
+/// MailKit's client with the queue's envelope: per-recipient NOTIFY and ENVID/RET are passed on (RFC 3461), and a
+/// refused recipient is recorded instead of failing the whole message. ORCPT is MailKit's own (the recipient as sent,
+/// with NOTIFY only): its client offers no way to pass on the one received (RFC 3461 §5.2.1(d)); docs/rfcs.md says so.
 /// </summary>
 internal sealed class OutboundSmtpClient : SmtpClient
 {
@@ -85,6 +86,10 @@ internal sealed class OutboundSmtpClient : SmtpClient
         if (constraint == EncodingConstraint.SevenBit)
         {
             message.Prepare(constraint, maxLineLength);
+
+            // A Content-Transfer-Encoding means nothing without MIME-Version (RFC 2045 §4): a message that had neither
+            // would reach the reader as raw base64.
+            message.MimeVersion ??= new Version(1, 0);
         }
         else
         {
