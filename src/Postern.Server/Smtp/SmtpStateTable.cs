@@ -123,6 +123,12 @@ internal static class SmtpStateTable
                     _ => new SmtpReply(503, "5.5.1 Error: need MAIL command"),
                 };
             case SmtpVerb.Bdat:
+                // RFC 3030 §2: CHUNKING is an extension, offered only in the EHLO reply.
+                if (!facts.Extended)
+                {
+                    return new SmtpReply(503, "5.5.1 Error: send EHLO first");
+                }
+
                 return state switch
                 {
                     SmtpState.Recipients or SmtpState.Chunking => null,

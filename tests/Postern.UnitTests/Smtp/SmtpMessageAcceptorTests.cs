@@ -50,4 +50,13 @@ public sealed class SmtpMessageAcceptorTests
         var parsed = MimeKit.MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes(completed)));
         Assert.NotNull(parsed.Headers[MimeKit.HeaderId.Date]);
     }
+
+    [Theory]
+    [InlineData(false, "Received: from xn--n-nga1b.example ([192.0.2.1])")]
+    [InlineData(true, "Received: from ünï.example ([192.0.2.1])")]
+    public void AnEhloNameWithULabelsGoesInAsALabelsUnlessTheMessageIsSmtpUtf8(bool smtpUtf8, string expected)
+    {
+        var received = Encoding.UTF8.GetString(SmtpMessageAcceptor.ReceivedHeader("ünï.example", System.Net.IPAddress.Parse("192.0.2.1"), "mx.example.test", true, null, false, smtpUtf8, "ID1", null, DateTimeOffset.UnixEpoch));
+        Assert.StartsWith(expected, received, StringComparison.Ordinal);
+    }
 }

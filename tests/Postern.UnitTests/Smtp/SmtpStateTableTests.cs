@@ -50,6 +50,15 @@ public sealed class SmtpStateTableTests
     }
 
     [Fact]
+    public void AfterHeloTheExtensionsAreRefusedButDataIsNot()
+    {
+        var helo = s_plainInbound with { Extended = false };
+        Assert.Equal(503, SmtpStateTable.Check(SmtpVerb.Bdat, SmtpState.Recipients, helo)?.Code);
+        Assert.Equal(503, SmtpStateTable.Check(SmtpVerb.Auth, SmtpState.Ready, helo)?.Code);
+        Assert.Null(SmtpStateTable.Check(SmtpVerb.Data, SmtpState.Recipients, helo));
+    }
+
+    [Fact]
     public void RequireSecureChannelRefusesAuthAndMailBeforeTls()
     {
         Assert.Equal(SmtpStateTable.NeedStartTls, SmtpStateTable.Check(SmtpVerb.Auth, SmtpState.Ready, s_submissionClear));

@@ -32,7 +32,7 @@ internal static class SmtpMessageAcceptor
 
         var literal = client.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6:" + client : client.ToString();
         var builder = new StringBuilder(256);
-        builder.Append("Received: from ").Append(string.IsNullOrEmpty(helo) ? "unknown" : helo).Append(" ([").Append(literal).Append("])\r\n");
+        builder.Append("Received: from ").Append(string.IsNullOrEmpty(helo) ? "unknown" : smtpUtf8 ? helo : AsciiDomain(helo)).Append(" ([").Append(literal).Append("])\r\n");
         builder.Append("\tby ").Append(host).Append(" (Postern) with ").Append(protocol).Append(" id ").Append(queueId);
         if (tls is not null)
         {
@@ -47,6 +47,27 @@ internal static class SmtpMessageAcceptor
 
         builder.Append("; ").Append(DateUtils.FormatDate(now)).Append("\r\n");
         return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+
+    /// <summary>
+    /// RFC 6531 §3.7.3: a U-label in the Received field only in an SMTPUTF8 transaction; elsewhere the EHLO name goes in
+    /// as its A-labels, so a message that is not SMTPUTF8 keeps a 7-bit header.
+    /// </summary>
+    private static string AsciiDomain(string helo)
+    {
+        if (Ascii.IsValid(helo))
+        {
+            return helo;
+        }
+
+        try
+        {
+            return new System.Globalization.IdnMapping().GetAscii(helo);
+        }
+        catch (ArgumentException)
+        {
+            return "unknown";
+        }
     }
 
     /// <summary>
