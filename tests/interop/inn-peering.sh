@@ -199,6 +199,10 @@ sed -i 's/^streaming:.*/streaming: true/' "$inn/etc/incoming.conf"
 as_news "$newsbin/ctlinnd" -s reload incoming.conf interop
 
 # --- INN -> Postern (innxmit, streaming and IHAVE) -------------------------------------------------------------
+# A push peer only receives Postern's feed; one that feeds Postern (innxmit from 127.0.0.1) must say so: both.
+P news peer remove inn.test >/dev/null
+P news peer add inn.test --host 127.0.0.1 --port "$inn_port" --tls none --direction both --groups 'interop.*' >/dev/null \
+  && ok "Postern peer inn.test (both: INN may feed Postern)" || bad "postern news peer add (both)"
 innxmit_check() { # msgid subject innxmit-flags...
   local id=$1 subject=$2; shift 2
   article "$id" interop.test "$subject" | $client post 127.0.0.1 "$inn_port" --reader >"$work/post-inn.txt" || { bad "POST on INN: $(cat "$work/post-inn.txt")"; return; }
@@ -211,7 +215,7 @@ innxmit_check() { # msgid subject innxmit-flags...
   if as_news "$newsbin/innxmit" -d "$@" -P "$postern_nntp" 127.0.0.1 "$batch.work" >"$work/innxmit.txt" 2>&1; then :; else
     bad "innxmit $*: $(tail -5 "$work/innxmit.txt")"; fi
   log "     innxmit $* said: $(grep -E '^>' "$work/innxmit.txt" | grep -vE '^> \[|^> \.$' | tr '\n' ' ')"
-  if $client article 127.0.0.1 "$postern_nntp" "$id" >"$work/postern-b.txt"; then
+  if $client article 127.0.0.1 "$postern_nntp" "$id" --user alice@interop.test --password secret-pass >"$work/postern-b.txt"; then
     local path; path=$(sed -n 's/^Path: //p' "$work/postern-b.txt")
     if [[ "$path" == 'postern.test!inn.test!'* ]] && grep -q '^\.leading dot line' "$work/postern-b.txt"; then
       ok "INN -> Postern (innxmit $*): Postern has $id ($path)"
@@ -234,7 +238,7 @@ article "$c" interop.pull "Posted on INN, pulled" | $client post 127.0.0.1 "$inn
 P news peer remove inn.test >/dev/null
 P news peer add inn.test --host 127.0.0.1 --port "$inn_port" --tls none --direction both --groups 'interop.*' >/dev/null \
   && ok "Postern peer inn.test (both)" || bad "postern news peer add (both)"
-if wait_for 30 $client article 127.0.0.1 "$postern_nntp" "$c"; then
+if wait_for 30 $client article 127.0.0.1 "$postern_nntp" "$c" --user alice@interop.test --password secret-pass; then
   ok "Postern pulled $c from INN (NEWNEWS + ARTICLE)"
   $client imap 127.0.0.1 "$postern_imap" alice@interop.test secret-pass "Public Folders/Interop/Pull" "$c" >"$work/imap.txt" 2>&1 \
     && ok "IMAP: Public Folders/Interop/Pull holds $c" || bad "IMAP: $(tail -3 "$work/imap.txt")"

@@ -3,7 +3,7 @@
 
   nntp_client.py post HOST PORT [--reader] [--user U --password P] < article   -> prints the reply to the article
                                                       (with --user: STARTTLS first when the server offers it)
-  nntp_client.py article HOST PORT MSGID [--reader]                            -> prints the article, exit 1 if not 220
+  nntp_client.py article HOST PORT MSGID [--reader] [--user U --password P]    -> prints the article, exit 1 if not 220
   nntp_client.py imap HOST PORT USER PASSWORD MAILBOX MSGID                     -> exit 0 if MAILBOX holds MSGID
 """
 import imaplib

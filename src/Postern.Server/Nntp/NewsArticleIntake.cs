@@ -34,6 +34,8 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 {
     public const int MaxNewsgroups = 100;
 
+    private const string CancelRefusal = "Cancel not permitted";
+
     private static readonly string[] s_requiredForPost = ["From", "Subject", "Newsgroups"];
 
     // RFC 5536 §3.1: the mandatory header fields of an article on the wire.
@@ -130,7 +132,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         if (article.Get("Control") is { } control)
         {
-            return await ControlAsync(article, messageId, control, account, trustedPeer: false, now, cancellationToken).ConfigureAwait(false);
+            return await ControlAsync(article, messageId, control, account, peerGroups: null, now, cancellationToken).ConfigureAwait(false);
         }
 
         if (article.Body.Span.IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0)
@@ -139,8 +141,8 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return Reject(messageId, "Article has no body -- just headers");
         }
 
-        var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer: false, cancellationToken).ConfigureAwait(false);
-        if (targets.Count == 0)
+        var (targets, refusal) = await ResolveGroupsAsync(names, account, peerGroups: null, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
         {
             return Reject(messageId, refusal);
         }
@@ -148,7 +150,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         var approved = article.Get("Approved") is not null;
         var hold = targets.Any(f => f.Moderated && !(approved && f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)));
         var result = await StoreAsync(article.ToBytes(), messageId, targets, hold, account?.Address, rememberRejected: false, now, cancellationToken).ConfigureAwait(false);
-        await SupersedeAsync(article, result, account, trustedPeer: false, now, cancellationToken).ConfigureAwait(false);
+        await SupersedeAsync(article, result, account, peerGroups: null, now, cancellationToken).ConfigureAwait(false);
         return result;
     }
 
@@ -258,32 +260,44 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         return (messageId, null);
     }
 
-    /// <summary>An article offered by a peer (IHAVE, TAKETHIS) or pulled from one.</summary>
-    public async Task<IntakeResult> TransitAsync(byte[] content, string? expectedMessageId, Account? account, bool trustedPeer, CancellationToken cancellationToken)
+    /// <summary>An article offered by a peer (IHAVE, TAKETHIS) or pulled from one, or fed by a logged-on account.</summary>
+    /// <param name="peerGroups">
+    /// When a configured peer sends it: the groups wildmats of the peers it may be (an article is filed only into the
+    /// groups they match). Null for an account that is not a peer: its rights decide, as for POST.
+    /// </param>
+    public async Task<IntakeResult> TransitAsync(byte[] content, string? expectedMessageId, Account? account, IReadOnlyList<string>? peerGroups, CancellationToken cancellationToken)
     {
         await EventThread.ToThreadPoolIf(content.Length > EventThread.InlineMessageBytes);
+
+        // A refusal goes into the history (435/438 from then on) only when it is about the article itself and a
+        // configured peer sent it, as INN does. A reader's refusal is not remembered: else anyone logged on could block a
+        // Message-ID for the history's lifetime by offering a throwaway article under it before the genuine one comes.
+        var fromPeer = peerGroups is not null;
+        async Task<IntakeResult> RefuseAsync(string? id, string reason) =>
+            fromPeer ? await RejectAndRememberAsync(id, reason, cancellationToken).ConfigureAwait(false) : Reject(id, reason);
+
         var article = NewsArticle.TryParse(content);
         var messageId = article?.Get("Message-ID") ?? expectedMessageId;
         if (article is null)
         {
-            return await RejectAndRememberAsync(expectedMessageId, "Article has no header", cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(expectedMessageId, "Article has no header").ConfigureAwait(false);
         }
 
         if (HasNul(content))
         {
-            return await RejectAndRememberAsync(messageId, NulRefusal, cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(messageId, NulRefusal).ConfigureAwait(false);
         }
 
         if (article.HeaderProblem() is { } malformed)
         {
-            return await RejectAndRememberAsync(expectedMessageId, malformed, cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(expectedMessageId, malformed).ConfigureAwait(false);
         }
 
         foreach (var field in s_requiredForTransit)
         {
             if (string.IsNullOrWhiteSpace(article.Get(field)))
             {
-                return await RejectAndRememberAsync(expectedMessageId, $"Missing required header: {field}", cancellationToken).ConfigureAwait(false);
+                return await RefuseAsync(expectedMessageId, $"Missing required header: {field}").ConfigureAwait(false);
             }
         }
 
@@ -301,7 +315,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
         if (!TryParseNewsgroups(article.Get("Newsgroups")!, out var names))
         {
-            return await RejectAndRememberAsync(messageId, "Invalid Newsgroups header", cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(messageId, "Invalid Newsgroups header").ConfigureAwait(false);
         }
 
         // This server's entry in the Path of what it relays (RFC 5537 §3.2.1), control articles included.
@@ -315,41 +329,48 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         var now = time.GetUtcNow();
         if (article.Get("Control") is { } control)
         {
-            var outcome = await ControlAsync(article, messageId!, control, account, trustedPeer, now, cancellationToken).ConfigureAwait(false);
-            return outcome.Outcome == IntakeOutcome.Rejected ? await RejectAndRememberAsync(messageId, outcome.Reason, cancellationToken).ConfigureAwait(false) : outcome;
+            if (fromPeer && !names.Any(name => Carries(peerGroups!, name)))
+            {
+                return await RefuseAsync(messageId, "Unwanted newsgroup").ConfigureAwait(false);
+            }
+
+            var outcome = await ControlAsync(article, messageId!, control, account, peerGroups, now, cancellationToken).ConfigureAwait(false);
+            return outcome.Outcome == IntakeOutcome.Rejected && outcome.Reason != CancelRefusal ? await RefuseAsync(messageId, outcome.Reason).ConfigureAwait(false) : outcome;
         }
 
-        var (targets, refusal) = await ResolveGroupsAsync(names, account, trustedPeer, cancellationToken).ConfigureAwait(false);
-        if (targets.Count == 0)
+        var (targets, refusal) = await ResolveGroupsAsync(names, account, peerGroups, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
         {
-            return await RejectAndRememberAsync(messageId, refusal, cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(messageId, refusal).ConfigureAwait(false);
         }
 
         // RFC 5537 §3.6: a relayed article for a moderated group must carry Approved.
         if (article.Get("Approved") is null && targets.Any(f => f.Moderated))
         {
-            return await RejectAndRememberAsync(messageId, "Unapproved article in a moderated group", cancellationToken).ConfigureAwait(false);
+            return await RefuseAsync(messageId, "Unapproved article in a moderated group").ConfigureAwait(false);
         }
 
         // From a logged-on account rather than a peer, Approved counts only if that account may moderate, as for POST
-        // (RFC 5537 §3.5): otherwise any reader could publish past the moderator. Not remembered, so the genuine
-        // approved article is still taken from a peer.
-        if (!trustedPeer && targets.Any(f => f.Moderated && !f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)))
+        // (RFC 5537 §3.5): otherwise any reader could publish past the moderator.
+        if (!fromPeer && targets.Any(f => f.Moderated && !f.RightsOf(account?.Address).HasFlag(PublicFolderRights.Moderate)))
         {
             return Reject(messageId, "Approved by an account that may not moderate this group");
         }
 
-        var result = await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: true, now, cancellationToken).ConfigureAwait(false);
-        await SupersedeAsync(article, result, account, trustedPeer, now, cancellationToken).ConfigureAwait(false);
+        var result = await StoreAsync(article.ToBytes(), messageId!, targets, hold: false, account?.Address, rememberRejected: fromPeer, now, cancellationToken).ConfigureAwait(false);
+        await SupersedeAsync(article, result, account, peerGroups, now, cancellationToken).ConfigureAwait(false);
         return result;
     }
+
+    /// <summary>Whether one of a peer's groups wildmats (RFC 3977 §4) takes <paramref name="newsgroup"/>.</summary>
+    private static bool Carries(IReadOnlyList<string> peerGroups, string newsgroup) => peerGroups.Any(groups => Protocols.Nntp.Wildmat.Matches(groups, newsgroup));
 
     /// <summary>
     /// A control article (RFC 5537 §5). Only cancel is carried out: group creation and removal are the administrator's
     /// (public folders), so newgroup, rmgroup and checkgroups are refused. A cancel is not filed in any group; it is
     /// recorded and passed on to the push peers.
     /// </summary>
-    private async Task<IntakeResult> ControlAsync(NewsArticle article, string messageId, string control, Account? account, bool trustedPeer, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<IntakeResult> ControlAsync(NewsArticle article, string messageId, string control, Account? account, IReadOnlyList<string>? peerGroups, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var words = control.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0 || !words[0].Equals("cancel", StringComparison.OrdinalIgnoreCase))
@@ -363,9 +384,9 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         }
 
         var target = words[1];
-        if (!trustedPeer && !await MayCancelAsync(target, account, cancellationToken).ConfigureAwait(false))
+        if (!await MayCancelAsync(target, account, peerGroups, cancellationToken).ConfigureAwait(false))
         {
-            return Reject(messageId, "Cancel not permitted");
+            return Reject(messageId, CancelRefusal);
         }
 
         var result = await store.PublicFolders.CancelArticleAsync(new ArticleCancel(target, now, messageId, article.ToBytes(),
@@ -376,7 +397,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
     }
 
     /// <summary>Supersedes (RFC 5536 §3.2.12): once the new article is stored, the one it names is cancelled, if the poster may.</summary>
-    private async Task SupersedeAsync(NewsArticle article, IntakeResult stored, Account? account, bool trustedPeer, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task SupersedeAsync(NewsArticle article, IntakeResult stored, Account? account, IReadOnlyList<string>? peerGroups, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (stored.Outcome != IntakeOutcome.Accepted || article.Get("Supersedes") is not { } target
             || !Protocols.Nntp.NntpSyntax.IsMessageId(target) || target == stored.MessageId)
@@ -384,7 +405,7 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return;
         }
 
-        if (trustedPeer || await MayCancelAsync(target, account, cancellationToken).ConfigureAwait(false))
+        if (await MayCancelAsync(target, account, peerGroups, cancellationToken).ConfigureAwait(false))
         {
             await store.PublicFolders.CancelArticleAsync(new ArticleCancel(target, now), cancellationToken).ConfigureAwait(false);
         }
@@ -392,17 +413,33 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
 
     /// <summary>
     /// Who may withdraw an article stored here (the checks INN's verifycancels stands for): its author, signed in under
-    /// the article's From address, or a moderator of every folder that holds it. Nobody may cancel anonymously.
+    /// the article's From address, or a moderator of every folder that holds it. Nobody may cancel anonymously. A
+    /// configured peer's cancel is carried out as INN does by default, but only for an article filed in groups the peer
+    /// feeds (or not here yet): a peer for some groups cannot withdraw articles from the others.
     /// </summary>
-    private async Task<bool> MayCancelAsync(string target, Account? account, CancellationToken cancellationToken)
+    private async Task<bool> MayCancelAsync(string target, Account? account, IReadOnlyList<string>? peerGroups, CancellationToken cancellationToken)
     {
-        if (account is null)
+        if (account is null && peerGroups is null)
         {
             return false;
         }
 
         var copies = await store.PublicFolders.FindByMessageIdAsync(target, cancellationToken).ConfigureAwait(false);
-        if (copies.Count == 0)
+        if (peerGroups is not null)
+        {
+            foreach (var copy in copies)
+            {
+                var folder = await store.PublicFolders.GetFolderByIdAsync(copy.FolderId, cancellationToken).ConfigureAwait(false);
+                if (folder?.Newsgroup is not { } newsgroup || !Carries(peerGroups, newsgroup))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        if (copies.Count == 0 || account is null)
         {
             return false;
         }
@@ -437,7 +474,13 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         return names.Count is > 0 and <= MaxNewsgroups && names.All(PublicFolderNames.IsValidNewsgroup);
     }
 
-    private async Task<(List<PublicFolder> Targets, string Refusal)> ResolveGroupsAsync(List<string> names, Account? account, bool trustedPeer, CancellationToken cancellationToken)
+    /// <summary>
+    /// The folders an article is filed into, or why it is refused. From a peer: the existing groups its wildmats take
+    /// (INN's incoming.conf patterns; none: 437 Unwanted newsgroup). From an account: every existing group it names, and
+    /// the whole article is refused if the account may not post to one of them, as INN's nnrpd does: dropping that group
+    /// would still leave it in Newsgroups, and the peers fed the article would file it there.
+    /// </summary>
+    private async Task<(List<PublicFolder> Targets, string? Refusal)> ResolveGroupsAsync(List<string> names, Account? account, IReadOnlyList<string>? peerGroups, CancellationToken cancellationToken)
     {
         var targets = new List<PublicFolder>();
         var anyExists = false;
@@ -450,13 +493,24 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             }
 
             anyExists = true;
-            if (trustedPeer || folder.RightsOf(account?.Address).HasFlag(PublicFolderRights.Post))
+            if (peerGroups is not null)
+            {
+                if (Carries(peerGroups, name))
+                {
+                    targets.Add(folder);
+                }
+            }
+            else if (folder.RightsOf(account?.Address).HasFlag(PublicFolderRights.Post))
             {
                 targets.Add(folder);
             }
+            else
+            {
+                return ([], $"You are not allowed to post to {name}");
+            }
         }
 
-        return (targets, anyExists ? "Posting not permitted to these newsgroups" : "No such newsgroup");
+        return targets.Count > 0 ? (targets, null) : ([], !anyExists ? "No such newsgroup" : "Unwanted newsgroup");
     }
 
     private async Task<IntakeResult> StoreAsync(byte[] content, string messageId, List<PublicFolder> targets, bool hold, string? submitter, bool rememberRejected, DateTimeOffset now, CancellationToken cancellationToken)

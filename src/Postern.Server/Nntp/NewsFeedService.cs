@@ -598,7 +598,7 @@ public sealed class NewsFeedService : IAsyncDisposable
             return (0, true);
         }
 
-        var results = await Task.WhenAll(articles.Select(a => Task.Run(() => _intake.TransitAsync(a.Content, a.Id, null, trustedPeer: true, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        var results = await Task.WhenAll(articles.Select(a => Task.Run(() => _intake.TransitAsync(a.Content, a.Id, null, [peer.Groups], cancellationToken), cancellationToken))).ConfigureAwait(false);
         var complete = true;
         for (var i = 0; i < results.Length; i++)
         {

@@ -37,7 +37,8 @@ internal sealed partial class NntpSession
     private string? _pendingUser;
     private PublicFolder? _group;
     private long? _current;
-    private bool? _isPeer;
+    private bool _peerGroupsKnown;
+    private IReadOnlyList<string>? _peerGroups;
     private int _badCommands;
     private int _authFailures;
     private bool _quit;
@@ -175,7 +176,9 @@ internal sealed partial class NntpSession
                 _channel.WriteLine("500 Unknown command");
                 return false;
             // TAKETHIS refuses for itself: its article follows unconditionally and must be read past (RFC 4644 §2.5).
-            case NntpGate.NeedsLogon when command.Keyword != "TAKETHIS" && !await IsPeerAsync(cancellationToken).ConfigureAwait(false):
+            // A feeding peer known by its address may offer articles without AUTHINFO, but not read.
+            case NntpGate.NeedsLogon when command.Keyword != "TAKETHIS"
+                && !(command.Keyword is "IHAVE" or "CHECK" && await IsFeedingPeerAsync(cancellationToken).ConfigureAwait(false)):
                 _channel.WriteLine(NntpStateTable.LogonRefusal(facts));
                 return true;
         }

@@ -23,7 +23,8 @@ public sealed class NewsFeedTests
         Timeout = TimeSpan.FromSeconds(10),
     };
 
-    private static NewsPeer Peer(string name, int port, NewsFeedDirection direction, NewsPeerTls tls = NewsPeerTls.Implicit) => new()
+    /// <param name="logOn">Log on to the peer as the test account: a puller reads as a reader (peer status gives no reader access).</param>
+    private static NewsPeer Peer(string name, int port, NewsFeedDirection direction, NewsPeerTls tls = NewsPeerTls.Implicit, bool logOn = false) => new()
     {
         Name = name,
         Host = "localhost",
@@ -31,6 +32,8 @@ public sealed class NewsFeedTests
         Tls = tls,
         Groups = "example.*,!example.local",
         Direction = direction,
+        UserName = logOn ? NntpTestServer.User : null,
+        Password = logOn ? NntpTestServer.Password : null,
     };
 
     private static async Task<string> WaitForGroupAsync(InProcessServer server, string expectedPrefix)
@@ -103,7 +106,8 @@ public sealed class NewsFeedTests
         NewsFeedService? feedA = null;
         await using var a = await NntpTestServer.StartAsync(Named("news-a.test"), () => feedA?.Nudge());
         await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
-        Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Push, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
+        // B takes A's feed: B knows A as a peer that feeds it (pull; no feed service runs on B here).
+        Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Pull, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
         await using var disposeA = feedA = new NewsFeedService(a.Context, Options("news-a.test") with { PushInterval = TimeSpan.FromMinutes(1) });
         feedA.Start();
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -137,10 +141,12 @@ public sealed class NewsFeedTests
         NewsFeedService? feedA = null, feedB = null;
         await using var a = await NntpTestServer.StartAsync(Named("news-a.test"), () => feedA?.Nudge());
         await using var b = await NntpTestServer.StartAsync(Named("news-b.test"), () => feedB?.Nudge());
-        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Push), CancellationToken.None)).IsOk);
-        Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Push, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
-        await using var disposeA = feedA = new NewsFeedService(a.Context, Options("news-a.test") with { PushInterval = TimeSpan.FromMinutes(1) });
-        await using var disposeB = feedB = new NewsFeedService(b.Context, Options("news-b.test") with { PushInterval = TimeSpan.FromMinutes(1) });
+        // Each feeds the other (both: a push peer only receives, so its address alone would not let it feed). Pulls are
+        // an hour apart, so what arrives here came by push.
+        Assert.True((await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Both), CancellationToken.None)).IsOk);
+        Assert.True((await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.StartTls), NewsFeedDirection.Both, NewsPeerTls.StartTls), CancellationToken.None)).IsOk);
+        await using var disposeA = feedA = new NewsFeedService(a.Context, Options("news-a.test") with { PushInterval = TimeSpan.FromMinutes(1), PullInterval = TimeSpan.FromHours(1) });
+        await using var disposeB = feedB = new NewsFeedService(b.Context, Options("news-b.test") with { PushInterval = TimeSpan.FromMinutes(1), PullInterval = TimeSpan.FromHours(1) });
         await Task.Delay(200);
         feedA.Start();
         feedB.Start();
@@ -334,8 +340,7 @@ public sealed class NewsFeedTests
         const int Articles = 120;
         await using var a = await NntpTestServer.StartAsync(Named("news-a.test"));
         await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
-        await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
-        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull, logOn: true), CancellationToken.None);
         await PostArticlesAsync(a, Articles, "Pulled", "pull");
 
         // Windows of 50 ARTICLE requests; about 2 KB held before a store, so each window is stored in several parts.
@@ -393,9 +398,9 @@ public sealed class NewsFeedTests
         await a.Store.PublicFolders.AddFolderAsync("Example/Local", "example.local", null, CancellationToken.None);
         await b.Store.PublicFolders.AddFolderAsync("Example/Local", "example.local", null, CancellationToken.None);
 
-        // A knows B as a peer (so B may read everything), B pulls from A.
+        // B pulls from A, logged on as a reader: that A knows B as a peer gives B no reader access.
         await a.Store.PublicFolders.AddPeerAsync(Peer("news-b.test", b.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
-        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull), CancellationToken.None);
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-a.test", a.Port(BindingMode.ImplicitTls), NewsFeedDirection.Pull, logOn: true), CancellationToken.None);
         await using (var poster = await NntpTestClient.ConnectAsync(a.Port()))
         {
             await poster.LoginAsync(NntpTestServer.User, NntpTestServer.Password);

@@ -144,10 +144,11 @@ public sealed class NntpSecurityAndTransitTests
     public async Task ArticlesWithNulOctetsAreRefused()
     {
         await using var server = await NntpTestServer.StartAsync();
+        await AddFeedingPeerAsync(server);
         await using var client = await NntpTestClient.ConnectAsync(server.Port());
         await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
 
-        // RFC 5322 §3.5: no NUL in an article. POST answers 441, IHAVE 437 and remembers it (435 on a second offer).
+        // RFC 5322 §3.5: no NUL in an article. POST answers 441, IHAVE 437 and, from a peer, remembers it (435 on a second offer).
         Assert.StartsWith("340", await client.CommandAsync("POST"));
         Assert.StartsWith("441", await client.SendArticleAsync("From: a@b.test\nNewsgroups: example.general\nSubject: x\0y\n\nbody\n"));
         Assert.StartsWith("335", await client.CommandAsync("IHAVE <nul@peer.test>"));
@@ -183,13 +184,128 @@ public sealed class NntpSecurityAndTransitTests
         Assert.StartsWith("238", await client.CommandAsync("CHECK <self-approved@peer.test>"));
     }
 
+    /// <summary>This test client's address as a news peer that feeds the server (pull), for the example.* groups.</summary>
+    private static async Task AddFeedingPeerAsync(InProcessServer server, string groups = "example.*", NewsFeedDirection direction = NewsFeedDirection.Pull) =>
+        Assert.True((await server.Store.PublicFolders.AddPeerAsync(new NewsPeer { Name = "news.peer.test", Host = "127.0.0.1", Groups = groups, Direction = direction }, CancellationToken.None)).IsOk);
+
+    [Fact]
+    public async Task A_reader_refused_for_lack_of_rights_does_not_block_the_message_id_for_a_peer()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var moderated = (await folders.AddFolderAsync("Example/Moderated", "example.moderated", null, CancellationToken.None)).Value!;
+        Assert.Equal(StoreStatus.Ok, await folders.SetModerationAsync(moderated.Id, true, "moderator@example.test", CancellationToken.None));
+        var readOnly = (await folders.AddFolderAsync("Example/Readonly", "example.readonly", null, CancellationToken.None)).Value!;
+        Assert.Equal(StoreStatus.Ok, await folders.SetPermissionAsync(readOnly.Id, PublicFolderPrincipals.Authenticated, PublicFolderRights.Read, CancellationToken.None));
+
+        // A logged-on reader offers throwaway articles under Message-IDs it wants to block; each is refused for a reason
+        // that depends on who offers it, or for a flaw of its own.
+        await using (var reader = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.StartsWith("281", await reader.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+            Assert.StartsWith("335", await reader.CommandAsync("IHAVE <poison1@peer.test>"));
+            Assert.StartsWith("437", await reader.SendArticleAsync(TransitArticle("<poison1@peer.test>", "example.moderated")));
+            Assert.StartsWith("335", await reader.CommandAsync("IHAVE <poison2@peer.test>"));
+            Assert.StartsWith("437", await reader.SendArticleAsync(TransitArticle("<poison2@peer.test>", "example.readonly")));
+            Assert.StartsWith("335", await reader.CommandAsync("IHAVE <poison3@peer.test>"));
+            Assert.StartsWith("437", await reader.SendArticleAsync("From: a@b.test\nNewsgroups: example.general\nSubject: x\nMessage-ID: <poison3@peer.test>\n\nbody\n"));
+            Assert.StartsWith("203", await reader.CommandAsync("MODE STREAM"));
+            Assert.Equal("439 <poison4@peer.test>", await reader.SendArticleAsync("TAKETHIS <poison4@peer.test>\r\n" + TransitArticle("<poison4@peer.test>", "example.readonly")));
+            foreach (var id in new[] { "<poison1@peer.test>", "<poison2@peer.test>", "<poison3@peer.test>", "<poison4@peer.test>" })
+            {
+                Assert.Equal($"238 {id}", await reader.CommandAsync("CHECK " + id));
+            }
+        }
+
+        // The genuine articles, from a configured peer, are still taken.
+        await AddFeedingPeerAsync(server);
+        await using var peer = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("335", await peer.CommandAsync("IHAVE <poison1@peer.test>"));
+        Assert.StartsWith("235", await peer.SendArticleAsync(TransitArticle("<poison1@peer.test>", "example.moderated").Replace("Subject: Relayed\n", "Subject: Relayed\nApproved: moderator@example.test\n", StringComparison.Ordinal)));
+        foreach (var (id, group) in new[] { ("<poison2@peer.test>", "example.readonly"), ("<poison3@peer.test>", "example.general"), ("<poison4@peer.test>", "example.readonly") })
+        {
+            Assert.StartsWith("335", await peer.CommandAsync("IHAVE " + id));
+            Assert.StartsWith("235", await peer.SendArticleAsync(TransitArticle(id, group)));
+        }
+    }
+
+    [Fact]
+    public async Task A_peer_known_by_address_feeds_only_when_it_feeds_us_only_its_groups_and_reads_as_anonymous()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        Assert.True((await folders.AddFolderAsync("Example/Secret", "example.secret", null, CancellationToken.None)).IsOk);
+        await using (var author = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.StartsWith("281", await author.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+            Assert.StartsWith("240", await author.PostAsync(NntpTestServer.Article(newsgroups: "example.secret", messageId: "<secret@example.test>")));
+        }
+
+        // A push peer only receives our feed: its address lets it feed nothing.
+        await AddFeedingPeerAsync(server, "example.general", NewsFeedDirection.Push);
+        await using (var pushPeer = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.StartsWith("480", await pushPeer.CommandAsync("IHAVE <from-push-peer@peer.test>"));
+        }
+
+        Assert.True(await folders.RemovePeerAsync("news.peer.test", CancellationToken.None));
+        await AddFeedingPeerAsync(server, "example.general", NewsFeedDirection.Pull);
+        await using var peer = await NntpTestClient.ConnectAsync(server.Port());
+
+        // Into a group outside its wildmat: refused as INN refuses what incoming.conf does not let a peer send.
+        Assert.StartsWith("335", await peer.CommandAsync("IHAVE <unwanted@peer.test>"));
+        Assert.Equal("437 Unwanted newsgroup", await peer.SendArticleAsync(TransitArticle("<unwanted@peer.test>", "example.secret")));
+
+        // A cross-post is filed only in the groups the peer feeds.
+        Assert.StartsWith("335", await peer.CommandAsync("IHAVE <cross@peer.test>"));
+        Assert.StartsWith("235", await peer.SendArticleAsync(TransitArticle("<cross@peer.test>", "example.general,example.secret")));
+        var copy = Assert.Single(await folders.FindByMessageIdAsync("<cross@peer.test>", CancellationToken.None));
+        Assert.Equal((await folders.FindNewsgroupAsync("example.general", CancellationToken.None))!.Id, copy.FolderId);
+
+        // Its cancel cannot reach an article in a group it does not feed.
+        Assert.StartsWith("335", await peer.CommandAsync("IHAVE <cancel-secret@peer.test>"));
+        Assert.StartsWith("437", await peer.SendArticleAsync(TransitArticle("<cancel-secret@peer.test>").Replace("Subject: Relayed\n", "Subject: cmsg cancel\nControl: cancel <secret@example.test>\n", StringComparison.Ordinal)));
+        Assert.Single(await folders.FindByMessageIdAsync("<secret@example.test>", CancellationToken.None));
+
+        // No reader access beyond an anonymous client's.
+        Assert.StartsWith("480", await peer.CommandAsync("GROUP example.secret"));
+        Assert.StartsWith("430", await peer.CommandAsync("ARTICLE <secret@example.test>"));
+    }
+
+    [Fact]
+    public async Task A_cross_post_naming_a_group_the_poster_may_not_post_to_is_refused_whole()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        var folders = server.Store.PublicFolders;
+        var readOnly = (await folders.AddFolderAsync("Example/Readonly", "example.readonly", null, CancellationToken.None)).Value!;
+        Assert.Equal(StoreStatus.Ok, await folders.SetPermissionAsync(readOnly.Id, PublicFolderPrincipals.Authenticated, PublicFolderRights.Read, CancellationToken.None));
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+
+        // As INN's nnrpd: filing it in example.general alone would leave example.readonly in Newsgroups for the peers.
+        Assert.Equal("441 You are not allowed to post to example.readonly",
+            await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general, example.readonly", messageId: "<cross-post@example.test>")));
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <cross-ihave@peer.test>"));
+        Assert.Equal("437 You are not allowed to post to example.readonly", await client.SendArticleAsync(TransitArticle("<cross-ihave@peer.test>", "example.general,example.readonly")));
+        Assert.Empty(await folders.FindByMessageIdAsync("<cross-post@example.test>", CancellationToken.None));
+        Assert.Empty(await folders.FindByMessageIdAsync("<cross-ihave@peer.test>", CancellationToken.None));
+
+        // A group that does not exist here is still left out, as INN does.
+        Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general,example.elsewhere", messageId: "<cross-unknown@example.test>")));
+    }
+
     [Fact]
     public async Task IHaveStoresOnceAndAnswers435437()
     {
         await using var server = await NntpTestServer.StartAsync();
+        await using (var anonymous = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            Assert.StartsWith("480", await anonymous.CommandAsync("IHAVE <t1@peer.test>"));
+        }
+
+        // From a configured peer's address, without AUTHINFO: refusals about the article are remembered.
+        await AddFeedingPeerAsync(server);
         await using var client = await NntpTestClient.ConnectAsync(server.Port());
-        Assert.StartsWith("480", await client.CommandAsync("IHAVE <t1@peer.test>"));
-        await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password);
 
         Assert.StartsWith("335", await client.CommandAsync("IHAVE <t1@peer.test>"));
         Assert.StartsWith("235", await client.SendArticleAsync(TransitArticle("<t1@peer.test>")));

@@ -8,21 +8,9 @@ namespace Postern.Server.Nntp;
 /// <summary>GROUP, LISTGROUP, LIST and NEWGROUPS (RFC 3977 §6.1, §7.3, §7.6; RFC 6048): the newsgroups this client may see.</summary>
 internal sealed partial class NntpSession
 {
-    private async ValueTask<PublicFolderRights> RightsAsync(PublicFolder folder, CancellationToken cancellationToken)
-    {
-        if (folder.Newsgroup is null)
-        {
-            return PublicFolderRights.None;
-        }
-
-        var rights = folder.RightsOf(_account?.Address);
-        if (await IsPeerAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rights |= PublicFolderRights.Read;
-        }
-
-        return rights;
-    }
+    // A news peer known by its address reads as anonymous does: address trust is for transit only.
+    private ValueTask<PublicFolderRights> RightsAsync(PublicFolder folder, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(folder.Newsgroup is null ? PublicFolderRights.None : folder.RightsOf(_account?.Address));
 
     private async Task<List<(PublicFolder Folder, PublicFolderRights Rights)>> VisibleGroupsAsync(CancellationToken cancellationToken)
     {

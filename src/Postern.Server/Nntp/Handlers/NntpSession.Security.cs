@@ -2,6 +2,7 @@ using System.Net;
 using Postern.Protocols.Nntp;
 using Postern.Protocols.Sasl;
 using Postern.Server.Connections;
+using Postern.Store;
 
 namespace Postern.Server.Nntp;
 
@@ -49,7 +50,8 @@ internal sealed partial class NntpSession
         _pendingUser = null;
         _group = null;
         _current = null;
-        _isPeer = null;
+        _peerGroupsKnown = false;
+        _peerGroups = null;
     }
 
     /// <summary>
@@ -212,18 +214,25 @@ internal sealed partial class NntpSession
         }
     }
 
-    /// <summary>Whether the client connects from a configured news peer's address (transit and full read without AUTHINFO).</summary>
-    private async ValueTask<bool> IsPeerAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// When the client connects from the address of a configured news peer that feeds this server (setting
+    /// nntp.trust-peer-addresses): the groups wildmats of those peers, else null. A peer feeds us when its direction
+    /// is pull or both (articles come from it, which is what pull means; both exchanges them); a push peer only
+    /// receives our feed. Address trust is for transit only (IHAVE, CHECK, TAKETHIS) and only into the peer's groups,
+    /// as INN's incoming.conf patterns: it gives no reader access (INN's innd serves peers, nnrpd readers).
+    /// </summary>
+    private async ValueTask<IReadOnlyList<string>?> FeedingPeerGroupsAsync(CancellationToken cancellationToken)
     {
-        if (_isPeer is not null)
+        if (_peerGroupsKnown)
         {
-            return _isPeer.Value;
+            return _peerGroups;
         }
 
-        _isPeer = false;
+        _peerGroupsKnown = true;
+        _peerGroups = null;
         if (!_trustPeerAddresses)
         {
-            return false;
+            return null;
         }
 
         var remote = _connection.RemoteEndPoint.Address;
@@ -232,9 +241,10 @@ internal sealed partial class NntpSession
             remote = remote.MapToIPv4();
         }
 
+        var groups = new List<string>();
         foreach (var peer in await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!peer.Enabled)
+            if (!peer.Enabled || !peer.Direction.HasFlag(NewsFeedDirection.Pull))
             {
                 continue;
             }
@@ -251,11 +261,13 @@ internal sealed partial class NntpSession
 
             if (addresses.Any(a => (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(remote)))
             {
-                _isPeer = true;
-                break;
+                groups.Add(peer.Groups);
             }
         }
 
-        return _isPeer.Value;
+        _peerGroups = groups.Count > 0 ? groups : null;
+        return _peerGroups;
     }
+
+    private async ValueTask<bool> IsFeedingPeerAsync(CancellationToken cancellationToken) => await FeedingPeerGroupsAsync(cancellationToken).ConfigureAwait(false) is not null;
 }

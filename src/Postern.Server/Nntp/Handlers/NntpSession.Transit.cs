@@ -85,7 +85,7 @@ internal sealed partial class NntpSession
             return false;
         }
 
-        if (IsAuthenticated || await IsPeerAsync(cancellationToken).ConfigureAwait(false))
+        if (IsAuthenticated || await IsFeedingPeerAsync(cancellationToken).ConfigureAwait(false))
         {
             return true;
         }
@@ -125,7 +125,7 @@ internal sealed partial class NntpSession
 
         if (status == ArticleReadStatus.TooLarge)
         {
-            await _context.Store.PublicFolders.RememberRejectedAsync(messageId!, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await RememberTooLargeAsync(messageId!, cancellationToken).ConfigureAwait(false);
             _channel.WriteLine("437 Article too large");
             return true;
         }
@@ -137,7 +137,7 @@ internal sealed partial class NntpSession
             return true;
         }
 
-        var result = await _intake.TransitAsync(content!, messageId, _account, await IsPeerAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var result = await _intake.TransitAsync(content!, messageId, _account, await FeedingPeerGroupsAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         Accepted(result);
         _channel.WriteLine(result.Outcome switch
         {
@@ -147,6 +147,15 @@ internal sealed partial class NntpSession
             _ => "437 " + result.Reason,
         });
         return true;
+    }
+
+    /// <summary>An over-size article is refused for good; remembered only from a configured peer, as every transit refusal (a reader could otherwise block the Message-ID).</summary>
+    private async Task RememberTooLargeAsync(string messageId, CancellationToken cancellationToken)
+    {
+        if (await IsFeedingPeerAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _context.Store.PublicFolders.RememberRejectedAsync(messageId, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> CheckAsync(NntpCommand command, CancellationToken cancellationToken)
@@ -216,7 +225,7 @@ internal sealed partial class NntpSession
     {
         var messageId = command.Argument(0);
         var syntaxOk = NntpSyntax.IsMessageId(messageId) && command.Arguments.Count == 1;
-        var permitted = syntaxOk && (IsAuthenticated || await IsPeerAsync(cancellationToken).ConfigureAwait(false)) && !NeedsSecureChannel;
+        var permitted = syntaxOk && (IsAuthenticated || await IsFeedingPeerAsync(cancellationToken).ConfigureAwait(false)) && !NeedsSecureChannel;
 
         // RFC 4644 §2.5: the article follows TAKETHIS unconditionally, so it is read even when refused; a refused one
         // is discarded as it streams, so a client that may not feed cannot make the session hold an article.
@@ -247,7 +256,7 @@ internal sealed partial class NntpSession
 
         if (status == ArticleReadStatus.TooLarge)
         {
-            await _context.Store.PublicFolders.RememberRejectedAsync(messageId!, _context.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await RememberTooLargeAsync(messageId!, cancellationToken).ConfigureAwait(false);
             _channel.WriteLine($"439 {messageId}");
             return true;
         }
@@ -263,8 +272,8 @@ internal sealed partial class NntpSession
         // On a pool thread of its own: run here, the store's writer could flush this one article on the session's thread
         // before the next one is even read.
         var account = _account;
-        var trustedPeer = await IsPeerAsync(cancellationToken).ConfigureAwait(false);
-        _takeThisInFlight.Enqueue((Task.Run(() => _intake.TransitAsync(content!, messageId, account, trustedPeer, cancellationToken), cancellationToken), messageId!, content!.Length));
+        var peerGroups = await FeedingPeerGroupsAsync(cancellationToken).ConfigureAwait(false);
+        _takeThisInFlight.Enqueue((Task.Run(() => _intake.TransitAsync(content!, messageId, account, peerGroups, cancellationToken), cancellationToken), messageId!, content!.Length));
         _takeThisInFlightBytes += content.Length;
         await AnswerTakeThisAsync(_maxTakeThisInFlight - 1, cancellationToken).ConfigureAwait(false);
         return true;
