@@ -42,6 +42,7 @@ public static class VirtualServerSettings
             text => text.Length <= 4096 && !text.Any(char.IsControl)),
         [NntpDefaults.MaxTakeThisInFlightSetting] = Integer(ServiceProtocol.Nntp, 1, 10_000),
         [NntpDefaults.MaxTakeThisInFlightBytesSetting] = Integer(ServiceProtocol.Nntp, 1024, 1L << 34),
+        [NntpDefaults.FutureDateAllowanceHoursSetting] = Integer(ServiceProtocol.Nntp, 0, 87_600),
     };
 
     /// <summary>Why <paramref name="key"/>=<paramref name="value"/> cannot be set on a virtual server of <paramref name="protocol"/>, or null.</summary>

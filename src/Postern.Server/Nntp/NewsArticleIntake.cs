@@ -30,11 +30,19 @@ internal sealed record IntakeResult(IntakeOutcome Outcome, string? MessageId, st
 /// Files articles into public folders: POST as an injecting agent (RFC 5537 §3.5) and IHAVE/TAKETHIS/pull
 /// as a relaying agent (§3.6), with the Message-ID history so no article is stored twice.
 /// </summary>
-internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity, TimeProvider time, ILogger? logger = null)
+/// <param name="futureDateAllowance">How far past now an article's Date may be (INN: 24 hours); null for that default.</param>
+internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity, TimeProvider time, ILogger? logger = null, TimeSpan? futureDateAllowance = null)
 {
     public const int MaxNewsgroups = 100;
 
+    /// <summary>INN refuses an article dated more than a day ahead of its clock.</summary>
+    public static readonly TimeSpan DefaultFutureDateAllowance = TimeSpan.FromHours(24);
+
+    private const string FutureDateRefusal = "Article posted in the future";
+
     private const string CancelRefusal = "Cancel not permitted";
+
+    private readonly TimeSpan _futureDateAllowance = futureDateAllowance ?? DefaultFutureDateAllowance;
 
     private static readonly string[] s_requiredForPost = ["From", "Subject", "Newsgroups"];
 
@@ -130,6 +138,11 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return Reject(messageId, problem);
         }
 
+        if (IsDatedInTheFuture(article, now))
+        {
+            return Reject(messageId, FutureDateRefusal);
+        }
+
         if (article.Get("Control") is { } control)
         {
             return await ControlAsync(article, messageId, control, account, peerGroups: null, now, cancellationToken).ConfigureAwait(false);
@@ -153,6 +166,10 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         await SupersedeAsync(article, result, account, peerGroups: null, now, cancellationToken).ConfigureAwait(false);
         return result;
     }
+
+    /// <summary>RFC 5537 §3.5 leaves it to the agent; INN refuses an article dated more than the allowance ahead of its clock.</summary>
+    private bool IsDatedInTheFuture(NewsArticle article, DateTimeOffset now) =>
+        article.Get("Date") is { } date && DateUtils.TryParse(date, out var dated) && dated > now + _futureDateAllowance;
 
     /// <summary>
     /// A message filed into one public folder over IMAP (APPEND, COPY, MOVE): injected like a POST (Message-ID, Date,
@@ -318,6 +335,13 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
             return await RefuseAsync(messageId, "Invalid Newsgroups header").ConfigureAwait(false);
         }
 
+        var now = time.GetUtcNow();
+        if (IsDatedInTheFuture(article, now))
+        {
+            // Not remembered: the same article is fine once its Date has come (or the sender's clock is put right).
+            return Reject(messageId, FutureDateRefusal);
+        }
+
         // This server's entry in the Path of what it relays (RFC 5537 §3.2.1), control articles included.
         var relayedPath = article.Get("Path")!;
         article.Headers.Remove("Path");
@@ -326,7 +350,6 @@ internal sealed class NewsArticleIntake(IPosternStore store, string pathIdentity
         // The sending server's Xref names its own numbers; OVER and HDR compute this server's (RFC 5536 §3.2.14).
         article.Headers.RemoveAll("Xref");
 
-        var now = time.GetUtcNow();
         if (article.Get("Control") is { } control)
         {
             if (fromPeer && !names.Any(name => Carries(peerGroups!, name)))

@@ -29,6 +29,14 @@ public static class NntpDefaults
     /// <summary>Setting: the most octets of TAKETHIS articles held in memory while they are stored.</summary>
     public const string MaxTakeThisInFlightBytesSetting = "nntp.max-takethis-in-flight-bytes";
 
+    /// <summary>
+    /// Setting: how many hours ahead of this server's clock an article's Date may be before POST (441), IHAVE (437) and
+    /// TAKETHIS (439) refuse it as posted in the future; INN allows 24.
+    /// </summary>
+    public const string FutureDateAllowanceHoursSetting = "nntp.future-date-allowance-hours";
+
+    public static TimeSpan FutureDateAllowance(VirtualServer config) => TimeSpan.FromHours(IntSetting(config, FutureDateAllowanceHoursSetting, 24));
+
     public static int MaxTakeThisInFlight(VirtualServer config) => Math.Max(1, IntSetting(config, MaxTakeThisInFlightSetting, 64));
 
     public static long MaxTakeThisInFlightBytes(VirtualServer config) =>

@@ -56,7 +56,7 @@ internal sealed partial class NntpSession
         _logger = context.LoggerFactory.CreateLogger<NntpSession>();
         _authenticator = new Authenticator(context);
         var identity = _config.Settings.TryGetValue(NntpDefaults.PathIdentitySetting, out var configured) && configured.Length > 0 ? configured : context.HostName;
-        _intake = new NewsArticleIntake(context.Store, identity, context.Time, _logger);
+        _intake = new NewsArticleIntake(context.Store, identity, context.Time, _logger, NntpDefaults.FutureDateAllowance(_config));
         _streaming = !_config.Settings.TryGetValue(NntpDefaults.StreamingSetting, out var streaming) || !streaming.Equals("false", StringComparison.OrdinalIgnoreCase);
         _maxTakeThisInFlight = NntpDefaults.MaxTakeThisInFlight(_config);
         _maxTakeThisInFlightBytes = NntpDefaults.MaxTakeThisInFlightBytes(_config);

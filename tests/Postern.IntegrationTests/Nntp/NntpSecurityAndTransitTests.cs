@@ -294,6 +294,29 @@ public sealed class NntpSecurityAndTransitTests
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article(newsgroups: "example.general,example.elsewhere", messageId: "<cross-unknown@example.test>")));
     }
 
+    [Theory]
+    [InlineData(null, 48, false)]
+    [InlineData(null, 23, true)]
+    [InlineData("72", 48, true)]
+    [InlineData("0", 1, false)]
+    public async Task An_article_dated_past_the_allowance_is_refused_as_posted_in_the_future(string? allowanceHours, int hoursAhead, bool accepted)
+    {
+        var settings = allowanceHours is null ? null : new Dictionary<string, string> { [NntpDefaults.FutureDateAllowanceHoursSetting] = allowanceHours };
+        await using var server = await NntpTestServer.StartAsync(NntpTestServer.Config(settings: settings));
+        await using var client = await NntpTestClient.ConnectAsync(server.Port());
+        Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
+        var date = MimeKit.Utils.DateUtils.FormatDate(DateTimeOffset.UtcNow.AddHours(hoursAhead));
+        string Dated(string article) => article.Replace("Date: Fri, 27 Nov 2026 10:00:00 +0000\n", "", StringComparison.Ordinal).Replace("Subject: ", $"Date: {date}\nSubject: ", StringComparison.Ordinal);
+
+        var posted = await client.PostAsync(Dated(NntpTestServer.Article(messageId: "<future-post@example.test>")));
+        Assert.Equal(accepted ? "240" : "441 Article posted in the future", accepted ? posted[..3] : posted);
+        Assert.StartsWith("335", await client.CommandAsync("IHAVE <future-ihave@peer.test>"));
+        var offered = await client.SendArticleAsync(Dated(TransitArticle("<future-ihave@peer.test>")));
+        Assert.Equal(accepted ? "235" : "437 Article posted in the future", accepted ? offered[..3] : offered);
+        Assert.StartsWith("203", await client.CommandAsync("MODE STREAM"));
+        Assert.Equal((accepted ? "239" : "439") + " <future-takethis@peer.test>", await client.SendArticleAsync("TAKETHIS <future-takethis@peer.test>\r\n" + Dated(TransitArticle("<future-takethis@peer.test>"))));
+    }
+
     [Fact]
     public async Task IHaveStoresOnceAndAnswers435437()
     {
