@@ -5,7 +5,40 @@ namespace Postern.Protocols.Nntp;
 /// <summary>A command line split into its keyword (upper-cased) and arguments.</summary>
 public sealed record NntpCommand(string Keyword, IReadOnlyList<string> Arguments)
 {
+    /// <summary>The command line as sent (decoded, without CRLF).</summary>
+    public string Line { get; init; } = "";
+
     public string? Argument(int index) => index < Arguments.Count ? Arguments[index] : null;
+
+    /// <summary>
+    /// The rest of the line after the first <paramref name="words"/> words (the keyword counts) and the one space or tab
+    /// that follows them, verbatim: spaces inside or at the end of a password are part of it (RFC 4643 §2.3).
+    /// Null when the line has nothing after those words.
+    /// </summary>
+    public string? RestAfter(int words)
+    {
+        var line = Line.AsSpan();
+        var position = 0;
+        for (var word = 0; word < words; word++)
+        {
+            while (position < line.Length && line[position] is ' ' or '\t')
+            {
+                position++;
+            }
+
+            if (position == line.Length)
+            {
+                return null;
+            }
+
+            while (position < line.Length && line[position] is not (' ' or '\t'))
+            {
+                position++;
+            }
+        }
+
+        return position < line.Length ? Line[(position + 1)..] : null;
+    }
 }
 
 public enum NntpParseStatus
@@ -57,7 +90,7 @@ public static class NntpCommandParser
         }
 
         // RFC 3977 §3.1: keywords are case-insensitive.
-        command = new NntpCommand(parts[0].ToUpperInvariant(), parts[1..]);
+        command = new NntpCommand(parts[0].ToUpperInvariant(), parts[1..]) { Line = text };
         return NntpParseStatus.Ok;
     }
 }

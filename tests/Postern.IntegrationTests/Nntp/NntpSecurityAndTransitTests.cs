@@ -318,6 +318,31 @@ public sealed class NntpSecurityAndTransitTests
     }
 
     [Fact]
+    public async Task AuthInfoPassTakesThePasswordVerbatimAndAnEmptySaslPlainResponseFails()
+    {
+        await using var server = await NntpTestServer.StartAsync();
+        const string Spaced = "pass with  spaces ";
+        Assert.True((await server.Store.Directory.AddAccountAsync("spaced@example.test", Spaced, CancellationToken.None)).IsOk);
+        await using (var client = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            // RFC 4643 §2.3: everything after "AUTHINFO PASS " is the password, its double and trailing spaces too.
+            Assert.StartsWith("381", await client.CommandAsync("AUTHINFO USER spaced@example.test"));
+            Assert.StartsWith("481", await client.CommandAsync("AUTHINFO PASS pass with spaces"));
+            Assert.StartsWith("381", await client.CommandAsync("AUTHINFO USER spaced@example.test"));
+            Assert.StartsWith("281", await client.CommandAsync("AUTHINFO PASS " + Spaced));
+        }
+
+        await using (var client = await NntpTestClient.ConnectAsync(server.Port()))
+        {
+            // RFC 4643 §2.4.1: "=" is the empty initial response, valid base64: a failed PLAIN exchange (481), not 504.
+            Assert.StartsWith("481", await client.CommandAsync("AUTHINFO SASL PLAIN ="));
+            Assert.StartsWith("504", await client.CommandAsync("AUTHINFO SASL PLAIN !!!"));
+            Assert.Equal("383 ", await client.CommandAsync("AUTHINFO SASL PLAIN"));
+            Assert.StartsWith("481", await client.CommandAsync("="));
+        }
+    }
+
+    [Fact]
     public async Task IHaveStoresOnceAndAnswers435437()
     {
         await using var server = await NntpTestServer.StartAsync();

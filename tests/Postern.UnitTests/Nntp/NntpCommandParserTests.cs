@@ -21,6 +21,18 @@ public sealed class NntpCommandParserTests
     }
 
     [Theory]
+    [InlineData("AUTHINFO PASS pass with  spaces ", "pass with  spaces ")]
+    [InlineData("authinfo\tpass\t secret", " secret")]
+    [InlineData("AUTHINFO PASS ", "")]
+    [InlineData("AUTHINFO PASS", null)]
+    public void RestAfterKeepsTheArgumentVerbatim(string line, string? rest)
+    {
+        // RFC 4643 §2.3: the password is everything after the one space that follows PASS.
+        Assert.Equal(NntpParseStatus.Ok, Parse(line, out var command));
+        Assert.Equal(rest, command.RestAfter(2));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("   ")]
     [InlineData("\t")]

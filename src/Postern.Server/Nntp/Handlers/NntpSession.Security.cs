@@ -118,8 +118,8 @@ internal sealed partial class NntpSession
         switch (sub)
         {
             case "USER":
-                // RFC 4643 §2.3.1: the user name may contain spaces; take the rest of the arguments.
-                _pendingUser = string.Join(' ', command.Arguments.Skip(1));
+                // RFC 4643 §2.3: the argument is the rest of the line after "AUTHINFO USER ", spaces and all, as INN takes it.
+                _pendingUser = command.RestAfter(2) ?? "";
                 _channel.WriteLine("381 Password required");
                 return true;
             case "PASS":
@@ -131,7 +131,7 @@ internal sealed partial class NntpSession
 
                 var user = _pendingUser;
                 _pendingUser = null;
-                var result = await _authenticator.AuthenticateAsync(_connection, user, string.Join(' ', command.Arguments.Skip(1)), null, cancellationToken).ConfigureAwait(false);
+                var result = await _authenticator.AuthenticateAsync(_connection, user, command.RestAfter(2) ?? "", null, cancellationToken).ConfigureAwait(false);
                 await CompleteAuthenticationAsync(result, cancellationToken).ConfigureAwait(false);
                 return true;
             default:
@@ -173,13 +173,18 @@ internal sealed partial class NntpSession
         AuthenticationResult result;
         if (mechanism == "PLAIN")
         {
-            if (!SaslPlain.TryDecode(response, out var credentials))
+            if (!SaslPlain.TryDecodeBase64(response, out _))
             {
-                _channel.WriteLine("504 Invalid base64 or PLAIN message");
+                // RFC 4643 §2.4.1: 504 is for a base64 error only.
+                _channel.WriteLine("504 Invalid base64");
                 return true;
             }
 
-            result = await _authenticator.AuthenticateAsync(_connection, credentials.AuthenticationId, credentials.Password, credentials.AuthorizationId, cancellationToken).ConfigureAwait(false);
+            // Valid base64 that is no PLAIN message ("=", the empty response, RFC 4643 §2.4.1; a missing NUL): the
+            // exchange failed, 481, and counts as a failed attempt.
+            result = SaslPlain.TryDecode(response, out var credentials)
+                ? await _authenticator.AuthenticateAsync(_connection, credentials.AuthenticationId, credentials.Password, credentials.AuthorizationId, cancellationToken).ConfigureAwait(false)
+                : new AuthenticationResult(AuthenticationOutcome.Failed, null);
         }
         else
         {
