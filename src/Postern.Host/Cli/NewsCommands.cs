@@ -116,7 +116,7 @@ internal static class NewsCommands
         var tls = new Option<NewsPeerTls>("--tls") { Description = "implicit (563), starttls (119), or none (clear text, for peers without TLS such as INN's innd; not recommended)", DefaultValueFactory = _ => NewsPeerTls.Implicit };
         var noVerify = new Option<bool>("--no-verify") { Description = "Do not verify the peer's certificate (not recommended)" };
         var groups = new Option<string>("--groups") { Description = "Wildmat of newsgroups to exchange", DefaultValueFactory = _ => "*" };
-        var direction = new Option<NewsFeedDirection>("--direction") { Description = "push, pull or both", DefaultValueFactory = _ => NewsFeedDirection.Both };
+        var direction = new Option<NewsFeedDirection>("--direction") { Description = "push (we feed it), pull (we fetch from it; it may also feed us from its address) or both", DefaultValueFactory = _ => NewsFeedDirection.Both };
         var user = new Option<string?>("--user") { Description = "AUTHINFO user at the peer" };
         var passwordStdin = new Option<bool>("--password-stdin");
         var add = new Command("add", "Add a feed peer") { name, host, port, tls, noVerify, groups, direction, user, passwordStdin };
