@@ -172,7 +172,53 @@ public sealed class ImapMessageViewTests
         var text = Encoding.ASCII.GetString(buffer.WrittenSpan);
         Assert.Equal(
             "(NIL \"Report\" ((\"Bob Ex\" NIL \"bob\" \"example.test\")) ((\"Bob Ex\" NIL \"bob\" \"example.test\")) ((\"Bob Ex\" NIL \"bob\" \"example.test\")) " +
-            "((NIL NIL \"team\" NIL)(NIL NIL \"ann\" \"example.test\")(\"=?utf-8?b?SsO2cmc=?=\" NIL \"jo\" \"example.test\")(NIL NIL NIL NIL)) NIL NIL NIL \"<m1@example.test>\")",
+            "((NIL NIL \"team\" NIL)(NIL NIL \"ann\" \"example.test\")(\"=?UTF-8?B?SsO2cmc=?=\" NIL \"jo\" \"example.test\")(NIL NIL NIL NIL)) NIL NIL NIL \"<m1@example.test>\")",
             text);
+    }
+
+    [Fact]
+    public void Envelope_gives_encoded_words_as_the_header_wrote_them()
+    {
+        // RFC 3501 §7.4.2: addr-name and env-subject are the header's text; Dovecot sends encoded-words as stored, even
+        // one in an unknown charset, and never re-encodes them.
+        var view = ImapMessageView.Parse(Encoding.ASCII.GetBytes(
+            "From: =?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?= <keld@x.dk>\r\n" +
+            "To: =?US-ASCII?Q?Keith_Moore?= <moore@cs.utk.edu>, =?bogus?Q?abc?= <a@b.test>, \"Doe, =?x?q?J?=\" <j@d.test>\r\n" +
+            "Cc: list =?UTF-8?Q?=C3=A9?=: m@l.test;\r\n" +
+            "Subject: =?UTF-8?Q?d=C3=A9j=C3=A0?= vu\r\n\r\nbody\r\n"));
+        foreach (var utf8 in new[] { false, true })
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            ImapFetchFormatter.WriteEnvelope(new ImapResponseWriter(buffer, utf8), view.Message);
+            Assert.Equal(
+                "(NIL \"=?UTF-8?Q?d=C3=A9j=C3=A0?= vu\" ((\"=?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?=\" NIL \"keld\" \"x.dk\")) " +
+                "((\"=?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?=\" NIL \"keld\" \"x.dk\")) ((\"=?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?=\" NIL \"keld\" \"x.dk\")) " +
+                "((\"=?US-ASCII?Q?Keith_Moore?=\" NIL \"moore\" \"cs.utk.edu\")(\"=?bogus?Q?abc?=\" NIL \"a\" \"b.test\")(\"Doe, =?x?q?J?=\" NIL \"j\" \"d.test\")) " +
+                "((NIL NIL \"list =?UTF-8?Q?=C3=A9?=\" NIL)(NIL NIL \"m\" \"l.test\")(NIL NIL NIL NIL)) NIL NIL NIL)",
+                Encoding.UTF8.GetString(buffer.WrittenSpan));
+        }
+    }
+
+    [Fact]
+    public void Bodystructure_gives_encoded_words_in_description_and_parameters_as_written()
+    {
+        var view = ImapMessageView.Parse(Encoding.ASCII.GetBytes(
+            "Content-Type: application/pdf; name=\"=?UTF-8?B?w6l0w6kucGRm?=\"\r\nContent-Description: =?UTF-8?Q?d=C3=A9sc?=\r\n" +
+            "Content-Disposition: attachment; filename=\"=?UTF-8?B?w6l0w6kucGRm?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"));
+        var buffer = new ArrayBufferWriter<byte>();
+        ImapFetchFormatter.WriteBodyStructure(new ImapResponseWriter(buffer), view, view.Message.Body!, extended: true);
+        Assert.Equal(
+            "(\"APPLICATION\" \"PDF\" (\"NAME\" \"=?UTF-8?B?w6l0w6kucGRm?=\") NIL \"=?UTF-8?Q?d=C3=A9sc?=\" \"BASE64\" 6 NIL " +
+            "(\"ATTACHMENT\" (\"FILENAME\" \"=?UTF-8?B?w6l0w6kucGRm?=\")) NIL NIL)",
+            Encoding.ASCII.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
+    public void A_raw_utf8_name_reaches_a_client_without_utf8_as_an_encoded_word()
+    {
+        var view = ImapMessageView.Parse(Encoding.UTF8.GetBytes("From: J\u00f6rg <j@b.test>, =?UTF-8?Q?x?= <x@b.test>\r\n\r\nbody\r\n"));
+        var buffer = new ArrayBufferWriter<byte>();
+        ImapFetchFormatter.WriteEnvelope(new ImapResponseWriter(buffer), view.Message);
+        Assert.Contains("((\"=?utf-8?b?SsO2cmc=?=\" NIL \"j\" \"b.test\")(\"=?UTF-8?Q?x?=\" NIL \"x\" \"b.test\"))", Encoding.ASCII.GetString(buffer.WrittenSpan), StringComparison.Ordinal);
     }
 }
