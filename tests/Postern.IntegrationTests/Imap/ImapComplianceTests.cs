@@ -32,6 +32,41 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task With_qresync_every_flag_change_fetch_carries_uid_and_modseq_also_an_implicit_seen()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: one\r\n\r\nfirst\r\n");
+        await server.DeliverAsync("INBOX", "Subject: two\r\n\r\nsecond\r\n");
+        await server.DeliverAsync("INBOX", "Subject: three\r\n\r\nthird\r\n");
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+        await client.SendAsync("q1 ENABLE QRESYNC\r\nq2 SELECT INBOX\r\nq3 STORE 1 +FLAGS.SILENT (\\Seen)\r\nq4 STORE 2 +FLAGS (\\Flagged)\r\n" +
+            "q5 FETCH 3 (BODY[TEXT])\r\n");
+        await client.ReadUntilTaggedAsync("q2");
+
+        // RFC 7162 §3.2.4: UID and MODSEQ in every FETCH a flag change causes, STORE's echo and FETCH's implicit \Seen alike.
+        Assert.Matches(@"^\* 1 FETCH \(UID 1 MODSEQ \(\d+\)\)$", (await client.ReadUntilTaggedAsync("q3"))[0]);
+        Assert.Matches(@"^\* 2 FETCH \(FLAGS \(\\Flagged \\Recent\) UID 2 MODSEQ \(\d+\)\)$", (await client.ReadUntilTaggedAsync("q4"))[0]);
+        var fetched = await client.ReadUntilTaggedAsync("q5");
+        Assert.Matches(@"^ FLAGS \(\\Seen \\Recent\) UID 3 MODSEQ \(\d+\)\)$", fetched[^2]);
+
+        // The MODSEQ announced is the message's new one.
+        await client.SendAsync("q6 FETCH 3 (MODSEQ)\r\n");
+        var modseq = (await client.ReadUntilTaggedAsync("q6"))[0].Split("MODSEQ ")[1];
+        Assert.EndsWith("MODSEQ " + modseq, fetched[^2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_condstore_an_implicit_seen_announces_the_new_modseq()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: one\r\n\r\nfirst\r\n");
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+        await client.SendAsync("c1 ENABLE CONDSTORE\r\nc2 SELECT INBOX\r\nc3 FETCH 1 (BODY[TEXT])\r\n");
+        await client.ReadUntilTaggedAsync("c2");
+        Assert.Matches(@"^ FLAGS \(\\Seen \\Recent\) MODSEQ \(\d+\)\)$", (await client.ReadUntilTaggedAsync("c3"))[^2]);
+    }
+
+    [Fact]
     public async Task A_mailbox_name_with_a_control_character_is_refused()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -159,6 +159,8 @@ internal sealed class Fetch(bool uid) : IImapHandler
             session.AnnounceKeywords(message.Keywords);
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
             var wroteFlags = false;
+            var wroteUid = false;
+            var wroteModSeq = false;
             for (var i = 0; i < items.Count; i++)
             {
                 var item = items[i];
@@ -170,11 +172,28 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 }
 
                 wroteFlags |= item.Kind == ImapFetchItemKind.Flags;
+                wroteUid |= item.Kind == ImapFetchItemKind.Uid;
+                wroteModSeq |= item.Kind == ImapFetchItemKind.ModSeq;
             }
 
-            if (!wroteFlags && seenChanged.Contains(message.Uid))
+            if (seenChanged.Contains(message.Uid))
             {
-                writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
+                // The implicit \Seen is a flag change: RFC 7162 §3.2.4 wants its FETCH to carry the UID (QRESYNC) and the new
+                // MODSEQ (CONDSTORE, §3.1.4), which the client would otherwise never learn.
+                if (!wroteFlags)
+                {
+                    writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
+                }
+
+                if (!wroteUid && session.QResyncEnabled)
+                {
+                    writer.Atom("UID").Number((ulong)message.Uid);
+                }
+
+                if (!wroteModSeq && session.CondStoreEnabled)
+                {
+                    writer.Atom("MODSEQ").BeginList().Number((ulong)message.ModSeq).EndList();
+                }
             }
 
             writer.EndList().EndLine();

@@ -108,7 +108,8 @@ internal sealed class Store(bool uid) : IImapHandler
                 writer.Atom("FLAGS").Flags((ImapSystemFlags)message.Flags, message.Keywords, session.ShowsRecent(message.Uid));
             }
 
-            if (uid)
+            // RFC 7162 §3.2.4: once QRESYNC is enabled, every FETCH a flag change causes carries the UID, also after STORE.
+            if (uid || session.QResyncEnabled)
             {
                 writer.Atom("UID").Number((ulong)message.Uid);
             }
