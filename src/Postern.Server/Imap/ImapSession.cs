@@ -542,7 +542,32 @@ internal sealed class ImapSession
         }
     }
 
-    /// <summary>Whether adding <paramref name="keywords"/> would take the selected mailbox past its keyword limit.</summary>
+    /// <summary>
+    /// Whether setting <paramref name="keywords"/> in <paramref name="mailbox"/> takes it past its keyword limit: the
+    /// distinct keywords its messages carry in the store now, from every session, plus the new ones. Keywords no message
+    /// carries do not count (docs/limits.md). The mailbox's keyword list (every keyword it ever had, bounded by the
+    /// store) decides most cases; only when it is long are the mailbox's messages read.
+    /// </summary>
+    public async Task<bool> ExceedsKeywordLimitAsync(Mailbox mailbox, IEnumerable<string> keywords, CancellationToken cancellationToken)
+    {
+        var limit = ImapDefaults.MaxKeywords(Config);
+        var wanted = keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var fresh = wanted.Count(k => !mailbox.Keywords.Contains(k, StringComparer.OrdinalIgnoreCase));
+        if (wanted.Count == 0 || mailbox.Keywords.Count + fresh <= limit)
+        {
+            return false;
+        }
+
+        var inUse = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var message in await Mail.ListMessagesAsync(mailbox.Id, cancellationToken))
+        {
+            inUse.UnionWith(message.Keywords);
+        }
+
+        return inUse.Count + wanted.Count(k => !inUse.Contains(k)) > limit;
+    }
+
+    /// <summary>Whether adding <paramref name="keywords"/> would take this session's view of the mailbox past its keyword limit.</summary>
     public bool ExceedsKeywordLimit(IReadOnlyList<string> keywords)
     {
         var fresh = keywords.Where(k => !_limitedKeywords.Contains(k)).Distinct(StringComparer.OrdinalIgnoreCase).Count();

@@ -877,6 +877,34 @@ public sealed class ImapLimitsEndToEndTests
     }
 
     [Fact]
+    public async Task The_keyword_limit_counts_what_the_mailbox_carries_in_the_store_not_what_one_session_saw()
+    {
+        await using var server = await ImapTestServer.StartAsync(settings: new Dictionary<string, string> { [ImapDefaults.MaxKeywordsSetting] = "3" });
+        await server.DeliverAsync("INBOX", "Subject: one\r\n\r\nbody\r\n");
+        await server.DeliverAsync("INBOX", "Subject: two\r\n\r\nbody\r\n");
+        using var first = await ImapTranscriptTests.LoginAsync(server);
+        using var second = await ImapTranscriptTests.LoginAsync(server);
+        await first.SendAsync("f1 SELECT INBOX\r\n");
+        await first.ReadUntilTaggedAsync("f1");
+        await second.SendAsync("s1 SELECT INBOX\r\n");
+        await second.ReadUntilTaggedAsync("s1");
+
+        // Two sessions together cannot put more keywords in use than the mailbox's limit.
+        await first.SendAsync("f2 STORE 1 +FLAGS (alpha beta)\r\n");
+        Assert.StartsWith("f2 OK", (await first.ReadUntilTaggedAsync("f2"))[^1], StringComparison.Ordinal);
+        await second.SendAsync("s2 STORE 2 +FLAGS (gamma delta)\r\n");
+        Assert.StartsWith("s2 NO [LIMIT]", (await second.ReadUntilTaggedAsync("s2"))[^1], StringComparison.Ordinal);
+
+        // Keywords removed no longer count, without a new SELECT.
+        await first.SendAsync("f3 STORE 1 -FLAGS (alpha beta)\r\nf4 STORE 1 +FLAGS (gamma delta epsilon)\r\n");
+        Assert.StartsWith("f3 OK", (await first.ReadUntilTaggedAsync("f3"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("f4 OK", (await first.ReadUntilTaggedAsync("f4"))[^1], StringComparison.Ordinal);
+        await second.SendAsync("s3 STORE 2 +FLAGS (zeta)\r\ns4 STORE 2 +FLAGS (gamma)\r\n");
+        Assert.StartsWith("s3 NO [LIMIT]", (await second.ReadUntilTaggedAsync("s3"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("s4 OK", (await second.ReadUntilTaggedAsync("s4"))[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mailbox_names_depth_and_count_are_bounded_by_the_virtual_server_settings()
     {
         await using var server = await ImapTestServer.StartAsync(settings: new Dictionary<string, string>

@@ -79,7 +79,7 @@ internal sealed class Append : IImapHandler
             return null;
         }
 
-        if (await ExceedsKeywordLimitAsync(session, mailbox, request.Messages.SelectMany(m => m.Flags.Keywords), cancellationToken))
+        if (await session.ExceedsKeywordLimitAsync(mailbox, request.Messages.SelectMany(m => m.Flags.Keywords), cancellationToken))
         {
             session.No(command, "Too many keywords in this mailbox", "LIMIT");
             return null;
@@ -172,29 +172,5 @@ internal sealed class Append : IImapHandler
         using var raw = new MemoryStream();
         part.Content?.WriteTo(raw);
         return raw.GetBuffer().AsSpan(0, (int)raw.Length).Contains((byte)0);
-    }
-
-    /// <summary>
-    /// Whether appending messages with <paramref name="keywords"/> takes the mailbox past its keyword limit, as a STORE in
-    /// it would. Keywords the mailbox already knows are always accepted (its list is bounded by the store), and those no
-    /// message carries do not count, so only when the list is long are the mailbox's messages read.
-    /// </summary>
-    private static async Task<bool> ExceedsKeywordLimitAsync(ImapSession session, Mailbox mailbox, IEnumerable<string> keywords, CancellationToken cancellationToken)
-    {
-        var limit = ImapDefaults.MaxKeywords(session.Config);
-        var wanted = keywords.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var fresh = wanted.Count(k => !mailbox.Keywords.Contains(k, StringComparer.OrdinalIgnoreCase));
-        if (fresh == 0 || mailbox.Keywords.Count + fresh <= limit)
-        {
-            return false;
-        }
-
-        var inUse = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var message in await session.Mail.ListMessagesAsync(mailbox.Id, cancellationToken))
-        {
-            inUse.UnionWith(message.Keywords);
-        }
-
-        return inUse.Count + wanted.Count(k => !inUse.Contains(k)) > limit;
     }
 }

@@ -39,7 +39,11 @@ internal sealed class Store(bool uid) : IImapHandler
             return;
         }
 
-        if (request.Operation != ImapStoreOperation.Remove && session.ExceedsKeywordLimit(request.Flags.Keywords))
+        // The limit is the mailbox's, counted in the store: other sessions' keywords count, and removed ones no longer do.
+        if (request.Operation != ImapStoreOperation.Remove && request.Flags.Keywords.Count > 0
+            && await session.ExceedsKeywordLimitAsync(
+                await session.Mail.GetMailboxAsync(selected.Mailbox.AccountId, selected.Mailbox.Name, cancellationToken) ?? selected.Mailbox,
+                request.Flags.Keywords, cancellationToken))
         {
             // RFC 5530 §3: LIMIT, an administrative limit; the mailbox's existing keywords can still be set.
             session.No(command, "Too many keywords in this mailbox", "LIMIT");
