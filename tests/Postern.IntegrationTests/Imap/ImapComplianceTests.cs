@@ -67,6 +67,31 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task A_public_folder_subscription_is_kept_listed_and_removed()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        Assert.True((await server.Server.Store.PublicFolders.AddFolderAsync("Shared", null, null, CancellationToken.None)).IsOk);
+        using (var client = await ImapTranscriptTests.LoginAsync(server))
+        {
+            await client.SendAsync("s1 SUBSCRIBE \"Public Folders/Shared\"\r\ns2 SUBSCRIBE \"Public Folders/Missing\"\r\n");
+            Assert.StartsWith("s1 OK", (await client.ReadUntilTaggedAsync("s1"))[^1], StringComparison.Ordinal);
+            Assert.StartsWith("s2 NO [NONEXISTENT]", (await client.ReadUntilTaggedAsync("s2"))[^1], StringComparison.Ordinal);
+        }
+
+        // Kept for the account, not the session: a new session lists it with LSUB, LIST (SUBSCRIBED) and RETURN (SUBSCRIBED).
+        using var again = await ImapTranscriptTests.LoginAsync(server);
+        await again.SendAsync("l1 LSUB \"\" \"Public Folders/*\"\r\nl2 LIST (SUBSCRIBED) \"\" \"Public Folders/*\"\r\n" +
+            "l3 LIST \"\" \"Public Folders/*\" RETURN (SUBSCRIBED)\r\n");
+        Assert.Contains("* LSUB () \"/\" \"Public Folders/Shared\"", await again.ReadUntilTaggedAsync("l1"));
+        Assert.Contains(await again.ReadUntilTaggedAsync("l2"), l => l.StartsWith("* LIST (", StringComparison.Ordinal) && l.Contains("\\Subscribed", StringComparison.Ordinal) && l.EndsWith("\"Public Folders/Shared\"", StringComparison.Ordinal));
+        Assert.Contains(await again.ReadUntilTaggedAsync("l3"), l => l.Contains("\\Subscribed", StringComparison.Ordinal) && l.EndsWith("\"Public Folders/Shared\"", StringComparison.Ordinal));
+
+        await again.SendAsync("u1 UNSUBSCRIBE \"Public Folders/Shared\"\r\nu2 LSUB \"\" \"Public Folders/*\"\r\n");
+        Assert.StartsWith("u1 OK", (await again.ReadUntilTaggedAsync("u1"))[^1], StringComparison.Ordinal);
+        Assert.Equal(["u2 OK LSUB completed"], await again.ReadUntilTaggedAsync("u2"));
+    }
+
+    [Fact]
     public async Task A_mailbox_name_with_a_control_character_is_refused()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -114,10 +114,11 @@ internal sealed class ImapPublicFolderStore(IPosternStore store, Account account
             ? Task.FromResult(StoreStatus.Invalid)
             : Inner.RenameMailboxAsync(accountId, oldName, newName, hierarchyDelimiter, cancellationToken);
 
-    // Subscriptions to public folders are accepted but not kept (every readable folder is listed anyway).
+    // A public folder's subscription is the account's own, kept with its others by name (clients such as Thunderbird show
+    // only subscribed folders). Only a folder the account may read can be subscribed; any name can be unsubscribed.
     public async Task<StoreStatus> SetSubscribedAsync(long accountId, string name, bool subscribed, CancellationToken cancellationToken) =>
-        IsInNamespace(name)
-            ? await GetReadableFolderAsync(name, cancellationToken).ConfigureAwait(false) is null ? StoreStatus.NotFound : StoreStatus.Ok
+        subscribed && IsInNamespace(name) && await GetReadableFolderAsync(name, cancellationToken).ConfigureAwait(false) is null
+            ? StoreStatus.NotFound
             : await Inner.SetSubscribedAsync(accountId, name, subscribed, cancellationToken).ConfigureAwait(false);
 
     public Task<IReadOnlyList<string>> ListSubscriptionsAsync(long accountId, CancellationToken cancellationToken) => Inner.ListSubscriptionsAsync(accountId, cancellationToken);
