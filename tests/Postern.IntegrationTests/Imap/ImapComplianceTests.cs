@@ -92,6 +92,24 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task Binary_of_content_that_does_not_decode_strictly_is_no_parse()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        await server.DeliverAsync("INBOX", "Subject: b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=aGVsbG8=\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nbad=ZZqp=\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--Z--\r\n");
+        using var client = await SelectAsync(server, "b");
+        await client.SendAsync("b1 FETCH 1 BINARY.PEEK[1]\r\nb2 FETCH 1 BINARY.SIZE[2]\r\nb3 FETCH 1 BINARY.PEEK[]\r\nb4 FETCH 1 BINARY.PEEK[3]\r\n");
+
+        // RFC 3516 §4.2 promises decoded octets; Dovecot refuses content it cannot decode: NO [PARSE] (RFC 5530).
+        Assert.Equal(["b1 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b1"));
+        Assert.Equal(["b2 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b2"));
+        Assert.Equal(["b3 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b3"));
+        Assert.Equal(["* 1 FETCH (BINARY[3] {5}", "hello)", "b4 OK FETCH completed"], await client.ReadUntilTaggedAsync("b4"));
+    }
+
+    [Fact]
     public async Task A_mailbox_name_with_a_control_character_is_refused()
     {
         await using var server = await ImapTestServer.StartAsync();

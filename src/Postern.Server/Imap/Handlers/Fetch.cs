@@ -156,6 +156,13 @@ internal sealed class Fetch(bool uid) : IImapHandler
                 return;
             }
 
+            // Content that does not decode strictly has no decoded octets to give: NO [PARSE] (RFC 5530), as Dovecot answers.
+            if (view is not null && items.Any(i => i.Kind is ImapFetchItemKind.Binary or ImapFetchItemKind.BinarySize && !IsDecodable(view, i.Section!)))
+            {
+                session.No(command, "Invalid data in MIME part", "PARSE");
+                return;
+            }
+
             session.AnnounceKeywords(message.Keywords);
             writer.BeginUntagged().Number((ulong)sequence).Atom("FETCH").BeginList();
             var wroteFlags = false;
@@ -395,6 +402,12 @@ internal sealed class Fetch(bool uid) : IImapHandler
         var declared = (entity as MimePart)?.Headers[HeaderId.ContentTransferEncoding]?.Trim().ToLowerInvariant();
         return entity is MimePart { ContentTransferEncoding: ContentEncoding.Default } && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary");
     }
+
+    /// <summary>Whether every part BINARY of <paramref name="section"/> decodes holds content that decodes strictly.</summary>
+    private static bool IsDecodable(ImapMessageView view, ImapSection section) =>
+        section.Part.Count == 0
+            ? view.Message.BodyParts.OfType<MimePart>().All(ImapEncodedContent.IsDecodable)
+            : view.Resolve(section.Part) is not MimePart part || ImapEncodedContent.IsDecodable(part);
 
     /// <summary>The decoded content of a leaf part (RFC 3516 BINARY), or null for an encoding MimeKit cannot decode.</summary>
     private static byte[]? Decode(ImapMessageView view, ImapSection section)

@@ -1,0 +1,130 @@
+using MimeKit;
+
+namespace Postern.Server.Imap;
+
+/// <summary>
+/// Whether a part's encoded content decodes without guessing. MimeKit's decoders are lenient (they skip what they cannot
+/// read), which is right for displaying mail but not for BINARY, whose answer claims to be the decoded octets (RFC 3516
+/// §4.2): content that does not decode strictly gets NO [PARSE], as Dovecot answers ("Invalid data in MIME part").
+/// </summary>
+internal static class ImapEncodedContent
+{
+    public static bool IsDecodable(MimePart part)
+    {
+        if (part.Content is null || part.ContentTransferEncoding is not (ContentEncoding.Base64 or ContentEncoding.QuotedPrintable or ContentEncoding.UUEncode))
+        {
+            return true;
+        }
+
+        using var encoded = new MemoryStream();
+        part.Content.WriteTo(encoded);
+        var octets = encoded.GetBuffer().AsSpan(0, (int)encoded.Length);
+        return part.ContentTransferEncoding switch
+        {
+            ContentEncoding.Base64 => IsBase64(octets),
+            ContentEncoding.QuotedPrintable => IsQuotedPrintable(octets),
+            _ => IsUuencode(octets),
+        };
+    }
+
+    /// <summary>RFC 2045 §6.8: the alphabet, with line breaks and blanks between; "=" pads only the end of the data.</summary>
+    public static bool IsBase64(ReadOnlySpan<byte> octets)
+    {
+        var symbols = 0;
+        var padding = 0;
+        foreach (var b in octets)
+        {
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                continue;
+            }
+
+            if (b == (byte)'=')
+            {
+                padding++;
+                continue;
+            }
+
+            // Data after padding ("aGVsbG8=aGVsbG8=") or a character outside the alphabet.
+            if (padding > 0 || !(b is >= (byte)'A' and <= (byte)'Z' or >= (byte)'a' and <= (byte)'z' or >= (byte)'0' and <= (byte)'9' or (byte)'+' or (byte)'/'))
+            {
+                return false;
+            }
+
+            symbols++;
+        }
+
+        // A lone symbol in the last quantum holds no whole octet; padding never exceeds two nor fills a quantum of its own.
+        return symbols % 4 != 1 && padding <= 2 && (padding == 0 || (symbols + padding) % 4 == 0);
+    }
+
+    /// <summary>RFC 2045 §6.7: "=" is followed by two hexadecimal digits, or ends the line (a soft line break).</summary>
+    public static bool IsQuotedPrintable(ReadOnlySpan<byte> octets)
+    {
+        for (var i = 0; i < octets.Length; i++)
+        {
+            if (octets[i] != (byte)'=')
+            {
+                continue;
+            }
+
+            // A soft line break; blanks before the line end were added in transport (rule 3).
+            var rest = octets[(i + 1)..].TrimStart(" \t"u8);
+            if (rest.IsEmpty || rest[0] == (byte)'\n' || (rest[0] == (byte)'\r' && (rest.Length == 1 || rest[1] == (byte)'\n')))
+            {
+                continue;
+            }
+
+            if (octets.Length - i < 3 || !Uri.IsHexDigit((char)octets[i + 1]) || !Uri.IsHexDigit((char)octets[i + 2]))
+            {
+                return false;
+            }
+
+            i += 2;
+        }
+
+        return true;
+    }
+
+    /// <summary>A "begin" line, then lines whose first character gives their length, each long enough for it, up to "end".</summary>
+    public static bool IsUuencode(ReadOnlySpan<byte> octets)
+    {
+        var begun = false;
+        foreach (var range in octets.Split((byte)'\n'))
+        {
+            var line = octets[range].TrimEnd((byte)'\r');
+            if (!begun)
+            {
+                begun = line.StartsWith("begin "u8);
+                continue;
+            }
+
+            if (line.SequenceEqual("end"u8))
+            {
+                return true;
+            }
+
+            if (line.IsEmpty)
+            {
+                continue;
+            }
+
+            // Each character carries six bits as 0x20-0x60 ("`" for zero); the first is the line's octet count.
+            foreach (var b in line)
+            {
+                if (b is < 0x20 or > 0x60)
+                {
+                    return false;
+                }
+            }
+
+            var count = (line[0] - 0x20) & 0x3F;
+            if (line.Length - 1 < (count + 2) / 3 * 4)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+}
