@@ -11,12 +11,31 @@ public static class ImapMailboxName
 
     /// <summary>
     /// Turns a mailbox argument into the stored name. RFC 3501 §5.1: "INBOX" in any case is INBOX. Without UTF8=ACCEPT
-    /// (RFC 6855) a 7-bit name is modified UTF-7 and must decode; 8-bit names are taken as UTF-8 (IMAP4rev2, RFC 9051 §5.1),
-    /// and must be valid UTF-8. With UTF8=ACCEPT the name is UTF-8 as is ("&amp;" means itself).
+    /// (RFC 6855) or IMAP4rev2 (RFC 9051 §5.1) a name is modified UTF-7 and must decode, and an 8-bit one is no valid name
+    /// (RFC 3501 §5.1.3, §9: a quoted string is 7-bit): either is marked <see cref="Undecodable"/>, so it names no mailbox
+    /// (NO, not BAD; Dovecot: "Mailbox name is not valid mUTF-7"). With UTF-8 enabled the name is UTF-8 as is ("&amp;"
+    /// means itself) and must be valid UTF-8. The empty name is a valid astring that names no mailbox: it is returned
+    /// empty, for the command to refuse with NO.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> wire, bool utf8Enabled, out string name)
     {
         name = string.Empty;
+        if (wire.IsEmpty)
+        {
+            return true;
+        }
+
+        if (wire.IndexOfAny((byte)0, (byte)'\r', (byte)'\n') >= 0)
+        {
+            return false;
+        }
+
+        if (!utf8Enabled && !Ascii.IsValid(wire))
+        {
+            name = Undecodable + Encoding.Latin1.GetString(wire);
+            return true;
+        }
+
         string text;
         try
         {
@@ -27,25 +46,13 @@ public static class ImapMailboxName
             return false;
         }
 
-        if (text.Length == 0 || text.Contains('\0', StringComparison.Ordinal) || text.Contains('\r', StringComparison.Ordinal) ||
-            text.Contains('\n', StringComparison.Ordinal))
-        {
-            return false;
-        }
-
         if (string.Equals(text, Inbox, StringComparison.OrdinalIgnoreCase))
         {
             name = Inbox;
             return true;
         }
 
-        if (utf8Enabled || !Ascii.IsValid(wire))
-        {
-            name = text;
-            return true;
-        }
-
-        name = DecodeModifiedUtf7(text);
+        name = utf8Enabled ? text : DecodeModifiedUtf7(text);
         return true;
     }
 

@@ -75,7 +75,7 @@ public sealed record ImapSelectRequest(string Mailbox, bool CondStore, ImapQResy
         ImapSequenceSet? knownUidSet = null;
         if (reader.Peek() is { IsAtom: true })
         {
-            if (!reader.TryReadSequenceSet(out var set) || set.IsSavedResult)
+            if (!reader.TryReadSequenceSet(out var set) || !IsExplicit(set))
             {
                 return false;
             }
@@ -86,7 +86,7 @@ public sealed record ImapSelectRequest(string Mailbox, bool CondStore, ImapQResy
         if (reader.TryReadList(out var match))
         {
             var inner = new ImapArgumentReader(match);
-            if (!inner.TryReadSequenceSet(out var sequences) || !inner.TryReadSequenceSet(out var uids) || !inner.AtEnd)
+            if (!inner.TryReadSequenceSet(out var sequences) || !inner.TryReadSequenceSet(out var uids) || !inner.AtEnd || !IsExplicit(sequences) || !IsExplicit(uids))
             {
                 return false;
             }
@@ -103,4 +103,8 @@ public sealed record ImapSelectRequest(string Mailbox, bool CondStore, ImapQResy
         parameters = new ImapQResyncParameters(uidValidity, modseq, knownUids, knownSequence, knownUidSet);
         return true;
     }
+
+    /// <summary>RFC 7162 §7: known-uids, known-sequence-set and known-uid-set are sequence-sets where "*" is not allowed (nor "$").</summary>
+    private static bool IsExplicit(ImapSequenceSet set) =>
+        !set.IsSavedResult && set.Ranges.All(r => r.Start != ImapSequenceSet.Star && r.End != ImapSequenceSet.Star);
 }

@@ -110,6 +110,35 @@ public sealed class ImapComplianceTests
     }
 
     [Fact]
+    public async Task An_eight_bit_or_empty_mailbox_name_is_no_without_utf8_and_qresync_known_uids_take_no_star()
+    {
+        await using var server = await ImapTestServer.StartAsync();
+        using var client = await ImapTranscriptTests.LoginAsync(server);
+
+        // RFC 3501 §9: quoted strings are 7-bit; without UTF8=ACCEPT an 8-bit name is no name (NO, as Dovecot, not BAD).
+        await client.SendAsync(Encoding.UTF8.GetBytes("e1 CREATE \"R\u00e9al\"\r\ne2 SELECT \"R\u00e9al\"\r\ne3 LIST \"\" *\r\n"));
+        Assert.StartsWith("e1 NO [CANNOT]", (await client.ReadUntilTaggedAsync("e1"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("e2 NO [NONEXISTENT]", (await client.ReadUntilTaggedAsync("e2"))[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain(await client.ReadUntilTaggedAsync("e3"), l => l.Contains("R&AOk-al", StringComparison.Ordinal));
+
+        // "" is a valid astring that names no mailbox.
+        await client.SendAsync("e4 SELECT \"\"\r\ne5 CREATE {0+}\r\n\r\ne6 ENABLE QRESYNC\r\ne7 SELECT INBOX (QRESYNC (1 1 *))\r\n" +
+            "e8 SELECT INBOX (QRESYNC (1 1 1:5 (1:* 1:5)))\r\n");
+        Assert.StartsWith("e4 NO [NONEXISTENT]", (await client.ReadUntilTaggedAsync("e4"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("e5 NO [CANNOT]", (await client.ReadUntilTaggedAsync("e5"))[^1], StringComparison.Ordinal);
+        await client.ReadUntilTaggedAsync("e6");
+
+        // RFC 7162 §7: "*" is not allowed in known-uids or seq-match-data.
+        Assert.StartsWith("e7 BAD", (await client.ReadUntilTaggedAsync("e7"))[^1], StringComparison.Ordinal);
+        Assert.StartsWith("e8 BAD", (await client.ReadUntilTaggedAsync("e8"))[^1], StringComparison.Ordinal);
+
+        // After ENABLE UTF8=ACCEPT the same name is UTF-8 and may be created.
+        await client.SendAsync(Encoding.UTF8.GetBytes("e9 ENABLE UTF8=ACCEPT\r\ne10 CREATE \"R\u00e9al\"\r\n"));
+        await client.ReadUntilTaggedAsync("e9");
+        Assert.StartsWith("e10 OK", (await client.ReadUntilTaggedAsync("e10"))[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_mailbox_name_with_a_control_character_is_refused()
     {
         await using var server = await ImapTestServer.StartAsync();

@@ -510,7 +510,8 @@ public sealed class ImapQResyncTests
         await second.SendAsync($"r1 LOGIN {ImapTestServer.User} \"{ImapTestServer.Password}\"\r\nr2 ENABLE QRESYNC\r\n");
         await second.ReadUntilTaggedAsync("r1");
         await second.ReadUntilTaggedAsync("r2");
-        await second.SendAsync($"r3 SELECT INBOX (QRESYNC ({uidValidity} {modseq} 1:*))\r\n");
+        // RFC 7162 §7: known-uids are explicit UIDs ("*" is not allowed).
+        await second.SendAsync($"r3 SELECT INBOX (QRESYNC ({uidValidity} {modseq} 1:{uids[^1]}))\r\n");
         var resync = await second.ReadUntilTaggedAsync("r3");
         Assert.Contains($"* VANISHED (EARLIER) {uids[1]}", resync);
         Assert.Contains(resync, l => l.StartsWith($"* 2 FETCH (UID {uids[2]} FLAGS (\\Deleted \\Flagged)".Replace("\\Deleted ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal));

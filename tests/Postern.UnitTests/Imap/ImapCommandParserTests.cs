@@ -197,6 +197,10 @@ public sealed class ImapCommandParserTests
     [InlineData("a SELECT x (QRESYNC (0 1))")]
     [InlineData("a SELECT x (QRESYNC (1))")]
     [InlineData("a SELECT x (QRESYNC (1 2 3 (1)))")]
+    [InlineData("a SELECT x (QRESYNC (1 2 *))")]
+    [InlineData("a SELECT x (QRESYNC (1 2 1:*))")]
+    [InlineData("a SELECT x (QRESYNC (1 2 1:5 (1:* 1:5)))")]
+    [InlineData("a SELECT x (QRESYNC (1 2 (1:5 5:*)))")]
     [InlineData("a SELECT x y")]
     public void Select_rejects(string line) => Assert.False(ImapSelectRequest.TryParse(Args(line), false, out _, out _));
 

@@ -72,7 +72,7 @@ public sealed class ImapModifiedUtf7Tests
     [InlineData("Entw&APw-rfe", false, "Entwürfe")]
     [InlineData("Tom &- Jerry", false, "Tom & Jerry")]
     [InlineData("Tom & Jerry", true, "Tom & Jerry")]
-    [InlineData("Entwürfe", false, "Entwürfe")]
+    [InlineData("Entwürfe", true, "Entwürfe")]
     public void Mailbox_names_decode_by_mode(string wire, bool utf8, string expected)
     {
         Assert.True(ImapMailboxName.TryDecode(Encoding.UTF8.GetBytes(wire), utf8, out var name));
@@ -83,7 +83,20 @@ public sealed class ImapModifiedUtf7Tests
     public void Mailbox_names_reject_bad_utf8_and_bad_utf7()
     {
         Assert.False(ImapMailboxName.TryDecode([0x66, 0xC3, 0x28], true, out _));
-        Assert.False(ImapMailboxName.TryDecode(""u8, false, out _));
+    }
+
+    [Fact]
+    public void Eight_bit_names_without_utf8_and_the_empty_name_parse_but_name_no_mailbox()
+    {
+        // RFC 3501 §9: a quoted string is 7-bit, so without UTF8=ACCEPT an 8-bit name is no name (NO, not BAD), valid UTF-8 or not.
+        Assert.True(ImapMailboxName.TryDecode("R\u00e9al"u8, false, out var name));
+        Assert.True(ImapMailboxName.IsUndecodable(name));
+        Assert.True(ImapMailboxName.TryDecode([0x66, 0xC3, 0x28], false, out name));
+        Assert.True(ImapMailboxName.IsUndecodable(name));
+
+        // "" is a valid astring: the command answers NO for it.
+        Assert.True(ImapMailboxName.TryDecode(""u8, false, out name));
+        Assert.Equal(string.Empty, name);
     }
 
     [Fact]
