@@ -116,7 +116,8 @@ internal static class AdminApi
         }
 
         var header = context.Request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : null;
+        // RFC 9110 §11.1: the scheme name is case-insensitive.
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
         if (credentials.Matches(token))
         {
             return null;

@@ -82,7 +82,7 @@ internal static class CertificateEndpoints
             {
                 if (!TryDecode(file.Base64, out var bytes))
                 {
-                    return AdminApi.Error("the certificate file is not valid base64");
+                    return AdminApi.Error(string.IsNullOrEmpty(file.Base64) ? "the certificate file is empty" : "the certificate file is not valid base64");
                 }
 
                 var installed = await pki.ProcessPendingRequestAsync(vs.Id, bytes, ct);
@@ -114,7 +114,7 @@ internal static class CertificateEndpoints
             {
                 if (!TryDecode(request.Base64, out var bytes))
                 {
-                    return AdminApi.Error("the PFX file is not valid base64");
+                    return AdminApi.Error(string.IsNullOrEmpty(request.Base64) ? "the PFX file is empty" : "the PFX file is not valid base64");
                 }
 
                 var imported = await pki.ImportPfxAsync(vs.Id, bytes, request.Password, request.FriendlyName, ct);
@@ -135,7 +135,7 @@ internal static class CertificateEndpoints
         {
             if (!TryDecode(request.Base64, out var bytes))
             {
-                return AdminApi.Error("the root certificate file is not valid base64");
+                return AdminApi.Error(string.IsNullOrEmpty(request.Base64) ? "the root certificate file is empty" : "the root certificate file is not valid base64");
             }
 
             var imported = await pki.ImportTrustedRootAsync(bytes, request.FriendlyName, ct);
@@ -214,7 +214,7 @@ internal static class CertificateEndpoints
         {
             if (!TryDecode(file.Base64, out var bytes))
             {
-                return AdminApi.Error("the CA certificate file is not valid base64");
+                return AdminApi.Error(string.IsNullOrEmpty(file.Base64) ? "the CA certificate file is empty" : "the CA certificate file is not valid base64");
             }
 
             var installed = await pki.InstallSubordinateCaCertificateAsync(bytes, ct);

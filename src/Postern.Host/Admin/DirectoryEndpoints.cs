@@ -93,6 +93,12 @@ internal static class DirectoryEndpoints
                 return AdminApi.Error("alias and target must be addresses");
             }
 
+            // An account's own address is never looked up as an alias: such an alias would be listed and never used.
+            if (await directory.FindAccountAsync(request.Alias, ct) is not null)
+            {
+                return AdminApi.Error($"{request.Alias} is an account: an alias needs an address of its own", StatusCodes.Status409Conflict);
+            }
+
             // Mail for an alias goes to a mailbox here; a target that leads to none (another server's address, a loop)
             // would turn every message for the alias away with 550, so it is refused now.
             if (await directory.ResolveRecipientAsync(request.Target, ct) is null)

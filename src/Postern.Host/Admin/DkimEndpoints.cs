@@ -19,10 +19,24 @@ internal static class DkimEndpoints
                 return AdminApi.Error($"'{domain}' is not a domain name");
             }
 
-            var selector = request?.Selector ?? DkimKeys.DefaultSelector(DateTimeOffset.UtcNow);
+            // RFC 6376 §3.1: a new key goes under a new selector. Under the current one, DNS (and resolvers' caches) would
+            // still give the old key for mail signed with the new one, and every signature would fail.
+            var now = DateTimeOffset.UtcNow;
+            var current = (await keys.ListAsync(ct)).FirstOrDefault(k => k.Domain.Equals(domain, StringComparison.OrdinalIgnoreCase));
+            var selector = request?.Selector ?? DkimKeys.DefaultSelector(now);
+            if (request?.Selector is null && string.Equals(current?.Selector, selector, StringComparison.OrdinalIgnoreCase))
+            {
+                selector = "postern" + now.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             if (!DkimKeys.IsValidSelector(selector))
             {
                 return AdminApi.Error($"'{selector}' is not a selector (letters, digits and hyphens, dot-separated labels)");
+            }
+
+            if (string.Equals(current?.Selector, selector, StringComparison.OrdinalIgnoreCase))
+            {
+                return AdminApi.Error($"{domain}'s current key already has the selector '{selector}': a new key needs a new selector, since DNS still gives the old key under this one", StatusCodes.Status409Conflict);
             }
 
             return Results.Ok(DkimView.From(await keys.CreateAsync(domain, selector, ct)));

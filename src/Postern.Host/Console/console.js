@@ -3,6 +3,17 @@
 let token = sessionStorage.getItem('postern-token') || '';
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+// RFC 1035 §3.3: a TXT record's character-strings hold at most 255 octets each, so a long value is several of them.
+const zoneText = (text) => (text.match(/.{1,255}/g) || ['']).map((part) => `"${part}"`).join(' ');
+
+async function fileBase64(id, what) {
+  const file = $(id).files[0];
+  if (!file) throw new Error('choose ' + what);
+  if (file.size === 0) throw new Error(what + ' is empty');
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = ''; bytes.forEach((b) => { binary += String.fromCharCode(b); });
+  return btoa(binary);
+}
 
 async function api(method, path, body) {
   const response = await fetch('/api/v1/' + path, {
@@ -28,10 +39,12 @@ async function loadTree() {
     <li><span>Servers</span><ul><li><span title="store: ${esc(org.store || '')}">${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
     <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li><li><span data-page="domains">Domains and DKIM</span></li><li><span data-page="monitoring">Monitoring and Status</span></li>
   </ul></li></ul></li></ul></li></ul>`;
-  $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', () => {
+  $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', async () => {
     $('tree').querySelectorAll('.selected').forEach((n) => n.classList.remove('selected'));
     node.classList.add('selected');
-    if (node.dataset.vs) showVirtualServer(node.dataset.vs); else pages[node.dataset.page]();
+    // A page the API refuses (a virtual server deleted meanwhile, a token no longer valid) says why instead of leaving the last one up.
+    try { if (node.dataset.vs) await showVirtualServer(node.dataset.vs); else await pages[node.dataset.page](); }
+    catch (e) { $('main').innerHTML = `<h1>Error</h1><p class="error">${esc(e.message)}</p>`; }
   }));
 }
 
@@ -53,7 +66,7 @@ async function showVirtualServer(id) {
     return 'Applied: new connections use these settings now.';
   });
   $('toggle').onclick = () => run(async () => { await api('PATCH', 'virtual-servers/' + id, { enabled: !vs.enabled }); await showVirtualServer(id); return vs.enabled ? 'Stopped' : 'Started'; });
-  $('certificate').onclick = () => wizard(vs);
+  $('certificate').onclick = () => run(() => wizard(vs));
 }
 
 async function run(action) {
@@ -65,7 +78,7 @@ async function run(action) {
 async function wizard(vs) {
   const path = `virtual-servers/${vs.id}/certificate`;
   const status = await api('GET', path);
-  const form = { online: false, friendlyName: `Default ${protocolNames[vs.protocol]} Virtual Server`, key: 'p256', organization: '', organizationalUnit: '', commonName: '', country: '', state: '', city: '', additionalNames: [] };
+  const form = { online: false, friendlyName: vs.name, key: 'p256', organization: '', organizationalUnit: '', commonName: '', country: '', state: '', city: '', additionalNames: [] };
   const box = $('wizard');
   const page = (title, body, buttons) => {
     box.innerHTML = `<div class="wizard"><h3>${title}</h3>${body}<p class="error" id="wizError"></p><div class="buttons">${buttons.map((b, i) => `<button data-i="${i}">${b[0]}</button>`).join('')}</div></div>`;
@@ -87,18 +100,43 @@ async function wizard(vs) {
         <label><input type="radio" name="p" value="delete"> Delete the pending request</label><pre>${esc(status.pending.requestPem)}</pre>`,
         [cancel, ['Next', () => (document.querySelector('input[name=p]:checked').value === 'process' ? processPending() : deletePending())]]);
     }
+    // The choices are the ones the wizard's state allows (the API's allowedActions), as the original wizard offers them.
+    const choices = [['PrepareRequest', 'new', 'Create a new certificate', delayed], ['Renew', 'renew', 'Renew the current certificate (built-in CA)', renew],
+      ['AssignExisting', 'assign', 'Assign an existing certificate', assign], ['ImportPfx', 'import', 'Import a certificate from a .pfx file', importPfx],
+      ['ExportPfx', 'export', 'Export the current certificate to a .pfx file', exportPfx], ['Remove', 'remove', 'Remove the current certificate', remove]]
+      .filter(([action]) => status.allowedActions.includes(action));
     return page('Web Server Certificate Wizard', `<p>${current ? 'Current certificates:<ul>' + current + '</ul>' : 'This virtual server has no certificate.'}</p>
-      <label><input type="radio" name="c" value="new" checked> Create a new certificate</label>
-      <label><input type="radio" name="c" value="renew"> Renew the current certificate (built-in CA)</label>`,
-      [cancel, ['Next', () => (document.querySelector('input[name=c]:checked').value === 'new' ? delayed() : renew())]]);
+      ${choices.map(([, v, label], i) => `<label><input type="radio" name="c" value="${v}" ${i === 0 ? 'checked' : ''}> ${label}</label>`).join('')}`,
+      [cancel, ['Next', () => choices.find(([, v]) => v === document.querySelector('input[name=c]:checked').value)[3]()]]);
   };
+  const assign = async () => {
+    const usable = (await api('GET', 'certificates')).filter((c) => c.kind === 'Server' && c.hasPrivateKey);
+    if (usable.length === 0) throw new Error('there is no server certificate with a private key to assign');
+    page('Assign an Existing Certificate', `<label>Certificate <select id="thumb">${usable.map((c) => `<option value="${esc(c.thumbprint)}">${esc(c.friendlyName)}: ${esc(c.subject)}, expires ${esc(c.notAfter)}</option>`).join('')}</select></label>`,
+      [cancel, ['Next', async () => installed(await api('POST', path + '/assign', { thumbprint: value('thumb'), makeDefault: true }))]]);
+  };
+  const importPfx = () => page('Import a Certificate from a .pfx File', `<label>The .pfx file <input type="file" id="pfx"></label>
+      <label>Its password <input type="password" id="pfxpw" autocomplete="off"></label>`,
+    [cancel, ['Next', async () => installed(await api('POST', path + '/import', { base64: await fileBase64('pfx', 'the .pfx file'), password: $('pfxpw').value, friendlyName: form.friendlyName }))]]);
+  const exportPfx = () => page('Export the Current Certificate to a .pfx File', `<label>Certificate <select id="thumb">${status.certificates.map((c) => `<option value="${esc(c.thumbprint)}">${esc(c.friendlyName)}: ${esc(c.subject)}</option>`).join('')}</select></label>
+      <label>A password for the file <input type="password" id="pfxpw" autocomplete="new-password"></label>`,
+    [cancel, ['Next', async () => {
+      const thumbprint = value('thumb');
+      const file = await api('POST', 'certificates/' + encodeURIComponent(thumbprint) + '/export', { password: $('pfxpw').value });
+      const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
+      const link = URL.createObjectURL(new Blob([bytes], { type: 'application/x-pkcs12' }));
+      page('Certificate Exported', `<p><a href="${link}" download="${esc(thumbprint)}.pfx">Download the .pfx file</a>; its key is protected by the password you gave.</p>`, [['Finish', () => { box.innerHTML = ''; }]]);
+    }]]);
+  const remove = () => page('Remove the Current Certificate', `<p>${esc(vs.name)} will have no certificate: its TLS ports stop working until another is installed.</p>`,
+    [cancel, ['Next', async () => { await api('DELETE', path); page('Certificate Removed', '', [['Finish', () => { box.innerHTML = ''; }]]); }]]);
   const delayed = () => page('Delayed or Immediate Request', `
       <label><input type="radio" name="d" value="later" checked> Prepare the request now, but send it later</label>
       <label><input type="radio" name="d" value="now"> Send the request immediately to an online certification authority</label>`,
     [cancel, ['Next', () => { form.online = document.querySelector('input[name=d]:checked').value === 'now'; names(); }]]);
   const names = () => page('Name and Security Settings', `
       <label>Name <input type="text" id="fn" value="${esc(form.friendlyName)}"></label>
-      <label>Bit length <select id="key"><option value="p256">ECDSA P-256</option><option value="p384">ECDSA P-384</option><option value="rsa2048">RSA 2048</option><option value="rsa3072">RSA 3072</option><option value="rsa4096">RSA 4096</option></select></label>`,
+      <label>Bit length <select id="key">${[['p256', 'ECDSA P-256'], ['p384', 'ECDSA P-384'], ['rsa2048', 'RSA 2048'], ['rsa3072', 'RSA 3072'], ['rsa4096', 'RSA 4096']]
+        .map(([v, label]) => `<option value="${v}" ${form.key === v ? 'selected' : ''}>${label}</option>`).join('')}</select></label>`,
     [cancel, ['Next', () => { form.friendlyName = value('fn'); form.key = value('key'); organization(); }]]);
   const organization = () => page('Organization Information', `
       <label>Organization <input type="text" id="org" value="${esc(form.organization)}"></label>
@@ -129,11 +167,7 @@ async function wizard(vs) {
   };
   const processPending = () => page('Process a Pending Request', `<label>The certificate file from your CA (.cer, PEM or .p7b) <input type="file" id="cer"></label>`,
     [cancel, ['Next', async () => {
-      const file = $('cer').files[0];
-      if (!file) throw new Error('choose the certificate file');
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      let binary = ''; bytes.forEach((b) => { binary += String.fromCharCode(b); });
-      installed(await api('POST', path + '/install', { base64: btoa(binary) }));
+      installed(await api('POST', path + '/install', { base64: await fileBase64('cer', 'the certificate file') }));
     }]]);
   const deletePending = async () => { await api('DELETE', path + '/pending'); page('Pending Request Deleted', '', [['Finish', () => { box.innerHTML = ''; }]]); };
   const renew = async () => installed(await api('POST', path + '/renew'));
@@ -160,7 +194,8 @@ const pages = {
       await api('PUT', path(b.dataset.enable) + '/enabled', { enabled: b.dataset.to === 'true' }); await pages.users(); return 'Saved'; }));
     $('main').querySelectorAll('button[data-quota]').forEach((b) => b.onclick = () => run(async () => {
       const input = [...$('main').querySelectorAll('input[data-quota-for]')].find((i) => i.dataset.quotaFor === b.dataset.quota);
-      const mib = Number(input.value || '0');
+      if (input.value.trim() === '') throw new Error('Enter the quota in MiB (0 for none)');
+      const mib = Number(input.value);
       if (!Number.isFinite(mib) || mib < 0) throw new Error('The quota is a number of MiB, 0 for none');
       await api('PUT', path(b.dataset.quota) + '/quota', { quotaBytes: Math.round(mib * 1024 * 1024) }); await pages.users(); return 'Saved'; }));
     $('main').querySelectorAll('button[data-unalias]').forEach((b) => b.onclick = () => run(async () => {
@@ -168,12 +203,28 @@ const pages = {
     $('addAlias').onclick = () => run(async () => { await api('POST', 'aliases', { alias: $('alias').value.trim(), target: $('target').value.trim() }); await pages.users(); return 'Added'; });
   },
   async ca() {
-    const [ca, issued, root] = await Promise.all([api('GET', 'ca'), api('GET', 'ca/issued'), api('GET', 'ca/root.pem')]);
-    $('main').innerHTML = `<h1>Certification Authority</h1><p>${esc(ca.kind)} CA (${esc(ca.mode)}): ${esc(ca.subject)}, expires ${esc(ca.notAfter)}</p>
+    const [ca, issued, root, requests, certificates] = await Promise.all([api('GET', 'ca'), api('GET', 'ca/issued'), api('GET', 'ca/root.pem'), api('GET', 'ca/requests'), api('GET', 'certificates')]);
+    const roots = certificates.filter((c) => c.kind === 'TrustedRoot');
+    $('main').innerHTML = `<h1>Certification Authority</h1><p>${esc(ca.kind)} CA: ${esc(ca.subject)}, expires ${esc(ca.notAfter)}</p>
       <p><a href="${URL.createObjectURL(new Blob([root], { type: 'application/x-pem-file' }))}" download="ca.pem">Download the root certificate</a> for clients to trust.</p>
+      <label>Mode <select id="camode">${['Enterprise', 'Standalone'].map((m) => `<option ${ca.mode === m ? 'selected' : ''}>${m}</option>`).join('')}</select></label>
+      <div class="buttons"><button id="setmode">Apply</button></div>
+      <h2>Requests</h2>${requests.length === 0 ? '<p>None.</p>' : `<table><tr><th>Number</th><th>Subject</th><th>Requester</th><th>Status</th><th></th></tr>
+      ${requests.map((r) => `<tr><td>${r.id}</td><td>${esc(r.subject)}</td><td>${esc(r.requester)}</td><td>${esc(r.status)}${r.reason ? ': ' + esc(r.reason) : ''}</td>
+        <td>${r.status === 'pending' ? `<button data-approve="${r.id}">Approve</button><button data-deny="${r.id}">Deny</button>` : ''}</td></tr>`).join('')}</table>`}
       <h2>Issued certificates</h2><table><tr><th>Serial</th><th>Subject</th><th>Expires</th><th>State</th><th></th></tr>
-      ${issued.map((i) => `<tr><td>${esc(i.serialNumber)}</td><td>${esc(i.subject)}</td><td>${esc(i.notAfter)}</td><td>${i.revoked ? 'revoked' : 'valid'}</td><td>${i.revoked ? '' : `<button data-serial="${esc(i.serialNumber)}">Revoke</button>`}</td></tr>`).join('')}</table><p id="status"></p>`;
-    $('main').querySelectorAll('button[data-serial]').forEach((b) => b.onclick = () => run(async () => { await api('POST', 'ca/revoke', { serialNumber: b.dataset.serial, reason: 'Unspecified' }); await pages.ca(); return 'Revoked'; }));
+      ${issued.map((i) => `<tr><td>${esc(i.serialNumber)}</td><td>${esc(i.subject)}</td><td>${esc(i.notAfter)}</td><td>${i.revoked ? 'revoked' : 'valid'}</td><td>${i.revoked ? '' : `<button data-serial="${esc(i.serialNumber)}">Revoke</button>`}</td></tr>`).join('')}</table>
+      <h2>Trusted root certification authorities</h2><p>An external CA's root, so that certificates it issues can be installed and user certificates it issues can log on.</p>
+      ${roots.length === 0 ? '' : `<table><tr><th>Name</th><th>Subject</th><th>Expires</th><th></th></tr>${roots.map((c) => `<tr><td>${esc(c.friendlyName)}</td><td>${esc(c.subject)}</td><td>${esc(c.notAfter)}</td>
+        <td><button data-untrust="${esc(c.thumbprint)}">Remove</button></td></tr>`).join('')}</table>`}
+      <label>Root certificate (.cer, PEM or .p7b) <input type="file" id="rootfile"></label><div class="buttons"><button id="trust">Trust this root</button></div><p id="status"></p>`;
+    const main = $('main');
+    $('setmode').onclick = () => run(async () => { await api('PUT', 'ca/mode', { mode: $('camode').value }); await pages.ca(); return 'Saved'; });
+    main.querySelectorAll('button[data-approve]').forEach((b) => b.onclick = () => run(async () => { const i = await api('POST', `ca/requests/${b.dataset.approve}/approve`); await pages.ca(); return 'Issued serial ' + i.serialNumber; }));
+    main.querySelectorAll('button[data-deny]').forEach((b) => b.onclick = () => run(async () => { await api('POST', `ca/requests/${b.dataset.deny}/deny`, { reason: 'denied by the administrator' }); await pages.ca(); return 'Denied'; }));
+    main.querySelectorAll('button[data-serial]').forEach((b) => b.onclick = () => run(async () => { await api('POST', 'ca/revoke', { serialNumber: b.dataset.serial, reason: 'Unspecified' }); await pages.ca(); return 'Revoked'; }));
+    main.querySelectorAll('button[data-untrust]').forEach((b) => b.onclick = () => run(async () => { await api('DELETE', 'certificates/' + encodeURIComponent(b.dataset.untrust)); await pages.ca(); return 'Removed'; }));
+    $('trust').onclick = () => run(async () => { await api('POST', 'ca/trusted-roots', { base64: await fileBase64('rootfile', 'the root certificate file') }); await pages.ca(); return 'Trusted'; });
   },
   async domains() {
     const [domains, keys] = await Promise.all([api('GET', 'domains'), api('GET', 'dkim')]);
@@ -182,7 +233,7 @@ const pages = {
     $('main').innerHTML = `<h1>Domains and DKIM</h1><p>Mail that a user submits from a domain with a key is DKIM-signed; publish the key's TXT record in that domain's DNS.</p>
       <table><tr><th>Domain</th><th>DKIM</th><th></th></tr>${names.map((n) => {
         const k = byDomain[n.toLowerCase()];
-        return `<tr><td>${esc(n)}</td><td>${k ? `selector ${esc(k.selector)}<pre>${esc(k.dnsName)}. IN TXT "${esc(k.dnsText)}"</pre>` : 'not signed'}</td>
+        return `<tr><td>${esc(n)}</td><td>${k ? `selector ${esc(k.selector)}<pre>${esc(k.dnsName)}. IN TXT ${esc(zoneText(k.dnsText))}</pre>` : 'not signed'}</td>
           <td><button data-dkim="${esc(n)}">${k ? 'New key' : 'Sign this domain'}</button>${k ? `<button data-dkimcheck="${esc(n)}">Check DNS</button><button data-undkim="${esc(n)}">Stop signing</button>` : ''}</td></tr>`;
       }).join('')}</table><p id="status"></p>`;
     $('main').querySelectorAll('button[data-dkim]').forEach((b) => b.onclick = () => run(async () => {

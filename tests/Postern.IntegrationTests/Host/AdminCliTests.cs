@@ -131,6 +131,11 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             Assert.Contains("is no mailbox on this server", refused.Error, StringComparison.Ordinal);
         }
 
+        // Nor is an alias whose address is an account's: accounts are looked up first, so it would never be used.
+        var shadow = await _server.CliAsync(null, "alias", "add", carol, "alice@example.test");
+        Assert.Equal(1, shadow.ExitCode);
+        Assert.Contains("is an account", shadow.Error, StringComparison.Ordinal);
+
         // No limit again: mail is taken. A disabled user receives none; enabled again, mail is taken.
         Assert.Equal(0, (await _server.CliAsync(null, "user", "quota", carol, "none")).ExitCode);
         Assert.Contains("250 2.0.0", await SendAsync(carol, 1), StringComparison.Ordinal);
@@ -591,6 +596,11 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
         };
         authorized.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin.RootElement.GetProperty("token").GetString());
         Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, (await http.SendAsync(authorized)).StatusCode);
+
+        // RFC 9110 §11.1: the scheme name is case-insensitive.
+        using var lowercase = new HttpRequestMessage(HttpMethod.Get, new Uri($"https://127.0.0.1:{_server.Port(443)}/api/v1/users"));
+        lowercase.Headers.TryAddWithoutValidation("Authorization", "bearer " + admin.RootElement.GetProperty("token").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(lowercase)).StatusCode);
 
         // The CRL is published in clear, as CRL distribution points are.
         var crl = await http.GetAsync(new Uri($"http://127.0.0.1:{_server.Port(80)}/pki/ca.crl"));

@@ -72,15 +72,7 @@ public sealed class WebConsoleTests : IAsyncLifetime
 
         // Send the request at once to the organization's online CA: the certificate is issued and installed.
         nntp.Click();
-        Button("Certificate…", inWizard: false).Click();
-        Next();
-        Choose("d", "now");
-        Next();
-        Next();
-        Type("org", "Example Org");
-        Next();
-        Type("cn", "news.example.test");
-        Next();
+        StartRequest("news.example.test");
         Type("country", "US");
         Next();
         Assert.True(Wizard().Text.Contains("news.example.test", StringComparison.Ordinal), Wizard().Text);
@@ -103,8 +95,15 @@ public sealed class WebConsoleTests : IAsyncLifetime
         var requestFile = Path.Combine(work, "certreq.txt");
         await File.WriteAllTextAsync(requestFile, request);
         var (externalRoot, cer) = await Pki.CertificateWizardCliTests.SignWithOpenSslCaAsync(work, requestFile, days: 30, dnsName: "pop.example.test");
-        var trusted = await _server.CliAsync(null, "ca", "trust", "add", "--file", externalRoot);
-        Assert.True(trusted.ExitCode == 0, trusted.Error);
+
+        // The external CA's root is trusted from the Certification Authority page, as the article's procedure needs.
+        _browser.FindElement(By.CssSelector("nav span[data-page='ca']")).Click();
+        _wait.Until(d => d.FindElements(By.Id("rootfile")).FirstOrDefault())!.SendKeys(externalRoot);
+        Button("Trust this root", inWizard: false).Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text == "Trusted");
+        Assert.Contains("External Test Root", _browser.FindElement(By.Id("main")).Text, StringComparison.Ordinal);
+        _browser.FindElement(By.XPath("//nav//span[text()='Default POP3 Virtual Server']")).Click();
+        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == "Default POP3 Virtual Server Properties");
         Button("Certificate…", inWizard: false).Click();
         _wait.Until(_ => Wizard().Text.Contains("There is a pending request", StringComparison.Ordinal));
         Choose("p", "process");
@@ -132,6 +131,10 @@ public sealed class WebConsoleTests : IAsyncLifetime
         _wait.Until(d => d.FindElements(By.CssSelector("button[data-dkim='mail.example.test']")).FirstOrDefault())!.Click();
         var record = _wait.Until(d => d.FindElements(By.CssSelector("main pre")).Select(p => p.Text).FirstOrDefault(t => t.Contains("._domainkey.mail.example.test", StringComparison.Ordinal)))!;
         Assert.Contains("v=DKIM1; k=rsa; p=MII", record, StringComparison.Ordinal);
+
+        // RFC 1035 §3.3: a 2048-bit key's record is more than one 255-octet string, and a zone file must get it so.
+        Assert.Contains("\" \"", record, StringComparison.Ordinal);
+        Assert.All(System.Text.RegularExpressions.Regex.Matches(record, "\"([^\"]*)\"").Select(m => m.Groups[1].Value), part => Assert.InRange(part.Length, 1, 255));
         using (var keys = JsonDocument.Parse((await _server.CliAsync(null, "dkim", "list", "--json")).Output))
         {
             var key = Assert.Single(keys.RootElement.EnumerateArray());
@@ -140,6 +143,34 @@ public sealed class WebConsoleTests : IAsyncLifetime
 
         _browser.FindElement(By.CssSelector("button[data-dkimcheck='mail.example.test']")).Click();
         _wait.Until(d => d.FindElement(By.Id("status")).Text.EndsWith("._domainkey.mail.example.test: published", StringComparison.Ordinal));
+
+        // A new key gets a new selector (RFC 6376 §3.1): DNS still gives the old key under the old one.
+        var firstSelector = System.Text.RegularExpressions.Regex.Match(record, @"^(\S+)\._domainkey").Groups[1].Value;
+        _browser.FindElement(By.CssSelector("button[data-dkim='mail.example.test']")).Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text.StartsWith("Key made", StringComparison.Ordinal));
+        using (var keys = JsonDocument.Parse((await _server.CliAsync(null, "dkim", "list", "--json")).Output))
+        {
+            Assert.NotEqual(firstSelector, Assert.Single(keys.RootElement.EnumerateArray()).GetProperty("selector").GetString());
+        }
+
+        // A standalone CA holds the wizard's online request; the administrator approves it on the CA page.
+        _browser.FindElement(By.CssSelector("nav span[data-page='ca']")).Click();
+        _wait.Until(d => d.FindElements(By.XPath("//select[@id='camode']/option[text()='Standalone']")).FirstOrDefault())!.Click();
+        Button("Apply", inWizard: false).Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text == "Saved");
+        _browser.FindElement(By.XPath("//nav//span[text()='Default IMAP4 Virtual Server']")).Click();
+        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == "Default IMAP4 Virtual Server Properties");
+        StartRequest("imap.example.test");
+        Next();
+        Next();
+        _wait.Until(_ => Wizard().Text.Contains("until an administrator approves it", StringComparison.Ordinal));
+        Button("Finish").Click();
+        _browser.FindElement(By.CssSelector("nav span[data-page='ca']")).Click();
+        _wait.Until(d => d.FindElements(By.CssSelector("button[data-approve]")).FirstOrDefault())!.Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text.StartsWith("Issued serial", StringComparison.Ordinal));
+        var imaps = await PosternProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{_server.Port(993)}", "-servername", "imap.example.test",
+            "-CAfile", _server.RootPemPath, "-verify_return_error"], "Q\n");
+        Assert.Contains("CN = imap.example.test", imaps.Output, StringComparison.Ordinal);
 
         // Monitoring and Status counts the NNTPS connection above and lists every listener.
         _browser.FindElement(By.CssSelector("nav span[data-page='monitoring']")).Click();
@@ -151,20 +182,26 @@ public sealed class WebConsoleTests : IAsyncLifetime
         Assert.Empty(errors);
     }
 
-    /// <summary>Runs the wizard's "prepare the request now, but send it later" path on a virtual server; returns the request (PEM).</summary>
-    private string PrepareLater(string virtualServer, string commonName)
+    /// <summary>Runs the wizard to its Geographical Information page: the request sent "now" to the online CA, or prepared for "later".</summary>
+    private void StartRequest(string commonName, string when = "now")
     {
-        _browser.FindElement(By.XPath($"//nav//span[text()='{virtualServer}']")).Click();
-        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == virtualServer + " Properties");
         Button("Certificate…", inWizard: false).Click();
         Next();
-        Choose("d", "later");
+        Choose("d", when);
         Next();
         Next();
         Type("org", "Example Org");
         Next();
         Type("cn", commonName);
         Next();
+    }
+
+    /// <summary>Runs the wizard's "prepare the request now, but send it later" path on a virtual server; returns the request (PEM).</summary>
+    private string PrepareLater(string virtualServer, string commonName)
+    {
+        _browser.FindElement(By.XPath($"//nav//span[text()='{virtualServer}']")).Click();
+        _wait.Until(d => d.FindElement(By.TagName("h1")).Text == virtualServer + " Properties");
+        StartRequest(commonName, "later");
         Next();
         Next();
         _wait.Until(_ => Wizard().Text.Contains("BEGIN CERTIFICATE REQUEST", StringComparison.Ordinal));
