@@ -161,7 +161,7 @@ internal static class DirectoryCommands
             {
                 q.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), q.Sender.Length == 0 ? "<>" : q.Sender,
                 string.Join(",", q.Recipients.Where(r => r.State == RecipientState.Pending).Select(r => r.Address)),
-                q.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), q.NextAttempt.ToString("u"), q.LastError ?? "",
+                q.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), q.NextAttempt.ToString("u"), string.Join(" ", (q.LastError ?? "").Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
             }), ["ID", "SENDER", "RECIPIENTS", "ATTEMPTS", "NEXT", "LAST ERROR"]);
         });
 

@@ -341,6 +341,7 @@ public sealed class NewsFeedService : IAsyncDisposable
                         var outcomes = streaming
                             ? await OfferStreamingAsync(client, window, cancellationToken).ConfigureAwait(false)
                             : await OfferOneByOneAsync(client, window, cancellationToken).ConfigureAwait(false);
+                        var refused = 0;
                         for (var i = 0; i < window.Count; i++)
                         {
                             if (outcomes[i] is null)
@@ -350,8 +351,16 @@ public sealed class NewsFeedService : IAsyncDisposable
                             }
                             else
                             {
+                                refused++;
                                 await store.RetryFeedLaterAsync(window[i].Entry.Id, NextAttempt(window[i].Entry.Attempts), outcomes[i], cancellationToken).ConfigureAwait(false);
                             }
+                        }
+
+                        if (refused > 0)
+                        {
+                            // A peer that refuses the feed itself (480: it does not know us as a feeding peer) would
+                            // otherwise be retried in silence.
+                            _logger.FeedRefused(peer.Name, refused, outcomes.First(o => o is not null)!);
                         }
 
                         window.Clear();

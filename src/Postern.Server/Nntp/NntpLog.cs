@@ -49,4 +49,10 @@ internal static partial class NntpLog
 
     [LoggerMessage(6111, LogLevel.Information, "News peer {Peer}: pulled {Count} article(s)")]
     public static partial void Pulled(this ILogger logger, string peer, int count);
+
+    [LoggerMessage(6112, LogLevel.Warning, "News peer {Peer}: {Count} article(s) not taken, offered again later: {Reply}")]
+    public static partial void FeedRefused(this ILogger logger, string peer, int count, string reply);
+
+    [LoggerMessage(6113, LogLevel.Warning, "News peer {Peer} offers articles from {Address}, but is set up here to receive our feed only (--direction push): refused; 'postern news peer add' it with --direction both (or pull) to take its feed")]
+    public static partial void ReceivingOnlyPeerFeeds(this ILogger logger, string peer, string address);
 }

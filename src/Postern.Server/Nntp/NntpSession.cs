@@ -39,6 +39,11 @@ internal sealed partial class NntpSession
     private long? _current;
     private bool _peerGroupsKnown;
     private IReadOnlyList<string>? _peerGroups;
+
+    /// <summary>A configured peer at the client's address that only receives our feed (--direction push), if any.</summary>
+    private string? _receivingOnlyPeer;
+
+    private bool _receivingOnlyPeerLogged;
     private int _badCommands;
     private int _authFailures;
     private bool _quit;

@@ -34,4 +34,14 @@ internal static partial class SmtpLog
 
     [LoggerMessage(3104, LogLevel.Warning, "Outbound delivery: bounce for message {QueueId} dropped, local sender {Sender} does not exist")]
     public static partial void BounceDropped(this ILogger logger, long queueId, string sender);
+
+    // One line per recipient and attempt, as Postfix's status=sent/deferred/bounced, under the number `postern queue` shows.
+    [LoggerMessage(3106, LogLevel.Information, "Outbound delivery: message {QueueId} to <{Recipient}> sent via {Relay}: {Reply}")]
+    public static partial void Delivered(this ILogger logger, long queueId, string recipient, string relay, string reply);
+
+    [LoggerMessage(3107, LogLevel.Information, "Outbound delivery: message {QueueId} to <{Recipient}> deferred: {Reason}")]
+    public static partial void Deferred(this ILogger logger, long queueId, string recipient, string reason);
+
+    [LoggerMessage(3108, LogLevel.Warning, "Outbound delivery: message {QueueId} to <{Recipient}> bounced: {Reason}")]
+    public static partial void Bounced(this ILogger logger, long queueId, string recipient, string reason);
 }

@@ -245,7 +245,10 @@ public sealed class NntpSecurityAndTransitTests
         await AddFeedingPeerAsync(server, "example.general", NewsFeedDirection.Push);
         await using (var pushPeer = await NntpTestClient.ConnectAsync(server.Port()))
         {
-            Assert.StartsWith("480", await pushPeer.CommandAsync("IHAVE <from-push-peer@peer.test>"));
+            // It is told why, so the administrator on its side can see what to change.
+            var refused = await pushPeer.CommandAsync("IHAVE <from-push-peer@peer.test>");
+            Assert.StartsWith("480", refused);
+            Assert.Contains("receive our feed only (--direction push)", refused, StringComparison.Ordinal);
         }
 
         Assert.True(await folders.RemovePeerAsync("news.peer.test", CancellationToken.None));

@@ -318,6 +318,7 @@ public sealed class SmtpSessionTests
             + "MAIL FROM:<admin@example.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n");
         var reply = await raw.ReadReplyAsync();
         Assert.StartsWith("550 5.6.0", reply);
+        Assert.True(System.Text.Ascii.IsValid(reply), reply); // RFC 5321 §4.2: reply text is printable ASCII
         Assert.StartsWith("250 2.0.0 Ok", await raw.CommandAsync("NOOP"));
         Assert.Empty(await InboxAsync(server, "bob@example.test"));
         Assert.Empty(await InboxAsync(server, "alice@example.test"));
@@ -594,7 +595,9 @@ public sealed class SmtpSessionTests
         await raw.CommandAsync("MAIL FROM:<x@outside.test>");
         await raw.CommandAsync("RCPT TO:<bob@example.test>");
         Assert.StartsWith("354", await raw.CommandAsync("DATA"));
-        Assert.StartsWith("554 5.4.6", await raw.CommandAsync(Hops(50) + "Subject: loop\r\n\r\nround and round\r\n."));
+        var loop = await raw.CommandAsync(Hops(50) + "Subject: loop\r\n\r\nround and round\r\n.");
+        Assert.StartsWith("554 5.4.6", loop);
+        Assert.True(System.Text.Ascii.IsValid(loop), loop);
         Assert.StartsWith("250 2.0.0", await raw.CommandAsync("NOOP"));
 
         await raw.CommandAsync("MAIL FROM:<x@outside.test>");

@@ -52,6 +52,7 @@ internal sealed partial class NntpSession
         _current = null;
         _peerGroupsKnown = false;
         _peerGroups = null;
+        _receivingOnlyPeer = null;
     }
 
     /// <summary>
@@ -249,7 +250,7 @@ internal sealed partial class NntpSession
         var groups = new List<string>();
         foreach (var peer in await _context.Store.PublicFolders.ListPeersAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!peer.Enabled || !peer.Direction.HasFlag(NewsFeedDirection.Pull))
+            if (!peer.Enabled)
             {
                 continue;
             }
@@ -266,7 +267,14 @@ internal sealed partial class NntpSession
 
             if (addresses.Any(a => (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(remote)))
             {
-                groups.Add(peer.Groups);
+                if (peer.Direction.HasFlag(NewsFeedDirection.Pull))
+                {
+                    groups.Add(peer.Groups);
+                }
+                else
+                {
+                    _receivingOnlyPeer ??= peer.Name;
+                }
             }
         }
 

@@ -90,6 +90,19 @@ internal sealed partial class NntpSession
             return true;
         }
 
+        if (_receivingOnlyPeer is { } peer)
+        {
+            // Said to both sides, once per session: the usual mistake is a push peer set up where its feed arrives.
+            if (!_receivingOnlyPeerLogged)
+            {
+                _receivingOnlyPeerLogged = true;
+                _logger.ReceivingOnlyPeerFeeds(peer, _connection.RemoteEndPoint.Address.ToString());
+            }
+
+            _channel.WriteLine(refusalPrefix + $"480 Transit service requires authentication: news peer {peer} is set up here to receive our feed only (--direction push)");
+            return false;
+        }
+
         _channel.WriteLine(refusalPrefix + "480 Transit service requires authentication");
         return false;
     }

@@ -61,7 +61,7 @@ internal sealed partial class SmtpSession
         if (decoder.SawBareLineFeed || decoder.SawBareCarriageReturn)
         {
             ResetTransaction();
-            Reply(550, "5.6.0 Message refused: bare CR or LF in data; lines must end with CRLF (RFC 5321 §2.3.8)");
+            Reply(550, "5.6.0 Message refused: bare CR or LF in data; lines must end with CRLF (RFC 5321 section 2.3.8)");
             return;
         }
 
@@ -75,7 +75,7 @@ internal sealed partial class SmtpSession
         if (decoder.LineTooLong)
         {
             ResetTransaction();
-            Reply(550, $"5.6.0 Message refused: a line is longer than {_settings.MaxTextLine} octets (RFC 5321 §4.5.3.1.6)");
+            Reply(550, $"5.6.0 Message refused: a line is longer than {_settings.MaxTextLine} octets (RFC 5321 section 4.5.3.1.6)");
             return;
         }
 
@@ -174,7 +174,7 @@ internal sealed partial class SmtpSession
         if (SmtpMessageAcceptor.HasBareLineEnd(message))
         {
             ResetTransaction();
-            Reply(550, "5.6.0 Message refused: bare CR or LF in data; lines must end with CRLF (RFC 5321 §2.3.8)");
+            Reply(550, "5.6.0 Message refused: bare CR or LF in data; lines must end with CRLF (RFC 5321 section 2.3.8)");
             return;
         }
 
@@ -225,7 +225,7 @@ internal sealed partial class SmtpSession
         if (SmtpMessageAcceptor.CountReceivedFields(content.Span[_transaction.TraceLength..], _settings.MaxHops) >= _settings.MaxHops)
         {
             ResetTransaction();
-            Reply(554, "5.4.6 Message refused: too many Received fields, a mail loop (RFC 5321 §6.3)");
+            Reply(554, "5.4.6 Message refused: too many Received fields, a mail loop (RFC 5321 section 6.3)");
             return;
         }
 

@@ -212,11 +212,13 @@ public sealed class OutboundDeliveryService : BackgroundService
             {
                 case OutcomeKind.Delivered:
                     records.Add((recipient.Id, RecipientState.Delivered, null));
+                    _logger.Delivered(queued.Id, recipient.Address, outcome.RemoteMta ?? "", outcome.Diagnostic);
                     break;
                 case OutcomeKind.Permanent:
                     records.Add((recipient.Id, RecipientState.Failed, outcome.Diagnostic));
                     bounces.Add(new RecipientReport(recipient, "failed", outcome.Status, outcome.Diagnostic, outcome.RemoteMta, outcome.FromPeer));
                     lastError = outcome.Diagnostic;
+                    _logger.Bounced(queued.Id, recipient.Address, outcome.Diagnostic);
                     break;
                 default:
                     lastError = outcome.Diagnostic;
@@ -226,10 +228,12 @@ public sealed class OutboundDeliveryService : BackgroundService
                         var diagnostic = outcome.Diagnostic + " (delivery time expired)";
                         records.Add((recipient.Id, RecipientState.Failed, diagnostic));
                         bounces.Add(new RecipientReport(recipient, "failed", "4.4.7", diagnostic, outcome.RemoteMta, outcome.FromPeer));
+                        _logger.Bounced(queued.Id, recipient.Address, diagnostic);
                     }
                     else
                     {
                         records.Add((recipient.Id, RecipientState.Pending, outcome.Diagnostic));
+                        _logger.Deferred(queued.Id, recipient.Address, outcome.Diagnostic);
                     }
 
                     break;
