@@ -37,7 +37,7 @@ async function loadTree() {
     `<li><span>${protocolNames[p]}</span><ul>${byProtocol[p].map((vs) => `<li><span data-vs="${vs.id}">${esc(vs.name)}</span></li>`).join('')}</ul></li>`).join('');
   $('tree').innerHTML = `<ul><li><span>${esc(org.organization)}</span><ul><li><span>Administrative Groups</span><ul><li><span>${esc(org.administrativeGroup)}</span><ul>
     <li><span>Servers</span><ul><li><span title="store: ${esc(org.store || '')}">${esc(org.server)}</span><ul><li><span>Protocols</span><ul>${protocols}</ul></li></ul></li></ul></li>
-    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li><li><span data-page="domains">Domains and DKIM</span></li><li><span data-page="monitoring">Monitoring and Status</span></li>
+    <li><span data-page="users">Users</span></li><li><span data-page="ca">Certification Authority</span></li><li><span data-page="queue">Queue</span></li><li><span data-page="domains">Domains and DKIM</span></li><li><span data-page="folders">Public Folders and Routing</span></li><li><span data-page="monitoring">Monitoring and Status</span></li>
   </ul></li></ul></li></ul></li></ul>`;
   $('tree').querySelectorAll('span[data-vs],span[data-page]').forEach((node) => node.addEventListener('click', async () => {
     $('tree').querySelectorAll('.selected').forEach((n) => n.classList.remove('selected'));
@@ -183,7 +183,9 @@ const pages = {
     const size = (n) => n > 0 ? (n >= 1 << 30 ? (n / (1 << 30)).toFixed(1) + ' GiB' : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + ' MiB' : Math.ceil(n / 1024) + ' KiB') : 'none';
     $('main').innerHTML = `<h1>Users</h1><table><tr><th>Address</th><th>State</th><th>Used</th><th>Quota</th><th></th></tr>${users.map((u) => `<tr><td>${esc(u.address)}</td><td>${u.enabled ? 'enabled' : 'disabled'}</td>
       <td>${u.usedBytes ? size(u.usedBytes) : '0'}</td><td>${size(u.quotaBytes)}</td><td><button data-enable="${esc(u.address)}" data-to="${!u.enabled}">${u.enabled ? 'Disable' : 'Enable'}</button>
-      <input type="text" size="6" placeholder="MiB" data-quota-for="${esc(u.address)}"><button data-quota="${esc(u.address)}">Set quota</button></td></tr>`).join('')}</table>
+      <input type="text" size="6" placeholder="MiB" data-quota-for="${esc(u.address)}"><button data-quota="${esc(u.address)}">Set quota</button>
+      <input type="password" size="10" placeholder="new password" autocomplete="new-password" data-password-for="${esc(u.address)}"><button data-password="${esc(u.address)}">Set password</button>
+      <button data-remove="${esc(u.address)}">Remove</button></td></tr>`).join('')}</table>
       <h2>New user</h2><label>Address <input type="text" id="addr"></label><label>Password <input type="password" id="pw" autocomplete="new-password"></label>
       <div class="buttons"><button id="add">Add</button></div>
       <h2>Aliases</h2><table><tr><th>Alias</th><th>Delivers to</th><th></th></tr>${aliases.map((a) => `<tr><td>${esc(a.alias)}</td><td>${esc(a.target)}</td><td><button data-unalias="${esc(a.alias)}">Remove</button></td></tr>`).join('')}</table>
@@ -198,6 +200,12 @@ const pages = {
       const mib = Number(input.value);
       if (!Number.isFinite(mib) || mib < 0) throw new Error('The quota is a number of MiB, 0 for none');
       await api('PUT', path(b.dataset.quota) + '/quota', { quotaBytes: Math.round(mib * 1024 * 1024) }); await pages.users(); return 'Saved'; }));
+    $('main').querySelectorAll('button[data-password]').forEach((b) => b.onclick = () => run(async () => {
+      const input = [...$('main').querySelectorAll('input[data-password-for]')].find((i) => i.dataset.passwordFor === b.dataset.password);
+      await api('PUT', path(b.dataset.password) + '/password', { password: input.value }); input.value = ''; return 'Password set'; }));
+    $('main').querySelectorAll('button[data-remove]').forEach((b) => b.onclick = () => run(async () => {
+      if (!confirm(`Remove ${b.dataset.remove} and all of its mail?`)) return '';
+      await api('DELETE', path(b.dataset.remove)); await pages.users(); return 'Removed'; }));
     $('main').querySelectorAll('button[data-unalias]').forEach((b) => b.onclick = () => run(async () => {
       await api('DELETE', 'aliases/' + encodeURIComponent(b.dataset.unalias)); await pages.users(); return 'Removed'; }));
     $('addAlias').onclick = () => run(async () => { await api('POST', 'aliases', { alias: $('alias').value.trim(), target: $('target').value.trim() }); await pages.users(); return 'Added'; });
@@ -234,8 +242,11 @@ const pages = {
       <table><tr><th>Domain</th><th>DKIM</th><th></th></tr>${names.map((n) => {
         const k = byDomain[n.toLowerCase()];
         return `<tr><td>${esc(n)}</td><td>${k ? `selector ${esc(k.selector)}<pre>${esc(k.dnsName)}. IN TXT ${esc(zoneText(k.dnsText))}</pre>` : 'not signed'}</td>
-          <td><button data-dkim="${esc(n)}">${k ? 'New key' : 'Sign this domain'}</button>${k ? `<button data-dkimcheck="${esc(n)}">Check DNS</button><button data-undkim="${esc(n)}">Stop signing</button>` : ''}</td></tr>`;
-      }).join('')}</table><p id="status"></p>`;
+          <td><button data-dkim="${esc(n)}">${k ? 'New key' : 'Sign this domain'}</button>${k ? `<button data-dkimcheck="${esc(n)}">Check DNS</button><button data-undkim="${esc(n)}">Stop signing</button>` : ''}<button data-undomain="${esc(n)}">Remove</button></td></tr>`;
+      }).join('')}</table><label>Local domain <input type="text" id="domain"></label><div class="buttons"><button id="addDomain">Add domain</button></div><p id="status"></p>`;
+    $('addDomain').onclick = () => run(async () => { await api('POST', 'domains', { name: $('domain').value.trim() }); await pages.domains(); return 'Added'; });
+    $('main').querySelectorAll('button[data-undomain]').forEach((b) => b.onclick = () => run(async () => {
+      await api('DELETE', 'domains/' + encodeURIComponent(b.dataset.undomain)); await pages.domains(); return 'Removed'; }));
     $('main').querySelectorAll('button[data-dkim]').forEach((b) => b.onclick = () => run(async () => {
       await api('PUT', 'dkim/' + encodeURIComponent(b.dataset.dkim), {}); await pages.domains(); return 'Key made: publish the TXT record before mail relies on it.'; }));
     $('main').querySelectorAll('button[data-dkimcheck]').forEach((b) => b.onclick = () => run(async () => {
@@ -244,6 +255,42 @@ const pages = {
       return `${r.dnsName}: published`; }));
     $('main').querySelectorAll('button[data-undkim]').forEach((b) => b.onclick = () => run(async () => {
       await api('DELETE', 'dkim/' + encodeURIComponent(b.dataset.undkim)); await pages.domains(); return 'No longer signed'; }));
+  },
+  async folders() {
+    const [folders, peers, routes] = await Promise.all([api('GET', 'public-folders'), api('GET', 'news/peers'), api('GET', 'routes')]);
+    const rights = (f) => Object.entries(f.permissions).map(([who, what]) => `${who}=${what}`).join(' ');
+    $('main').innerHTML = `<h1>Public Folders and Routing</h1>
+      <h2>Public folders</h2><table><tr><th>Folder</th><th>Newsgroup</th><th>Permissions</th><th></th></tr>${folders.map((f) => `<tr><td>${esc(f.path)}</td><td>${esc(f.newsgroup)}</td><td>${esc(rights(f))}</td>
+        <td><input type="text" size="24" placeholder="anonymous=read authenticated=read,post" data-rights-for="${esc(f.path)}"><button data-rights="${esc(f.path)}">Set permissions</button><button data-unfolder="${esc(f.path)}">Remove</button></td></tr>`).join('')}</table>
+      <label>Folder <input type="text" id="folder" placeholder="Example/General"></label><label>Newsgroup <input type="text" id="newsgroup" placeholder="example.general"></label><div class="buttons"><button id="addFolder">Add folder</button></div>
+      <h2>Newsfeed peers</h2><table><tr><th>Name</th><th>Host</th><th>Groups</th><th>Direction</th><th></th></tr>${peers.map((p) => `<tr><td>${esc(p.name)}</td><td>${esc(p.host)}:${p.port}</td><td>${esc(p.groups)}</td><td>${esc(p.direction)}</td>
+        <td><button data-unpeer="${esc(p.name)}">Remove</button></td></tr>`).join('')}</table>
+      <label>Name (the partner's host name) <input type="text" id="peername"></label><label>Host <input type="text" id="peerhost"></label><label>Port (563, implicit TLS) <input type="text" id="peerport" value="563"></label>
+      <label>Groups <input type="text" id="peergroups" value="*"></label><label>Direction <select id="peerdirection"><option>Both</option><option>Push</option><option>Pull</option></select></label>
+      <div class="buttons"><button id="addPeer">Add peer</button></div>
+      <h2>SMTP routes</h2><table><tr><th>Domain</th><th>Next hop</th><th>TLS</th><th></th></tr>${routes.map((r) => `<tr><td>${esc(r.domain)}</td><td>${esc(r.host)}:${r.port}</td><td>${esc(r.tls)}${r.verify ? ', verified' : ''}</td>
+        <td><button data-unroute="${esc(r.domain)}">Remove</button></td></tr>`).join('')}</table>
+      <label>Domain ("*" for a smart host) <input type="text" id="routedomain"></label><label>Host <input type="text" id="routehost"></label><label>Port <input type="text" id="routeport" value="25"></label>
+      <label>TLS <select id="routetls"><option>opportunistic</option><option>required</option><option>none</option></select></label><label><input type="checkbox" id="routeverify"> Verify the certificate (TLS required)</label>
+      <div class="buttons"><button id="addRoute">Add route</button></div><p id="status"></p>`;
+    const main = $('main');
+    const port = (id) => { const n = Number($(id).value); if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error('the port is a number from 1 to 65535'); return n; };
+    $('addFolder').onclick = () => run(async () => { await api('POST', 'public-folders', { path: $('folder').value.trim(), newsgroup: $('newsgroup').value.trim() || null }); await pages.folders(); return 'Added'; });
+    main.querySelectorAll('button[data-rights]').forEach((b) => b.onclick = () => run(async () => {
+      const input = [...main.querySelectorAll('input[data-rights-for]')].find((i) => i.dataset.rightsFor === b.dataset.rights);
+      const permissions = Object.fromEntries(input.value.trim().split(/\s+/).filter(Boolean).map((pair) => { const at = pair.indexOf('='); if (at < 1) throw new Error(`'${pair}' is not WHO=RIGHTS`); return [pair.slice(0, at), pair.slice(at + 1)]; }));
+      await api('PATCH', 'public-folders?path=' + encodeURIComponent(b.dataset.rights), { permissions }); await pages.folders(); return 'Saved'; }));
+    main.querySelectorAll('button[data-unfolder]').forEach((b) => b.onclick = () => run(async () => {
+      if (!confirm(`Remove ${b.dataset.unfolder} and its messages?`)) return '';
+      await api('DELETE', 'public-folders?path=' + encodeURIComponent(b.dataset.unfolder)); await pages.folders(); return 'Removed'; }));
+    $('addPeer').onclick = () => run(async () => {
+      await api('POST', 'news/peers', { name: $('peername').value.trim(), host: $('peerhost').value.trim(), port: port('peerport'), groups: $('peergroups').value.trim(), direction: $('peerdirection').value });
+      await pages.folders(); return 'Added'; });
+    main.querySelectorAll('button[data-unpeer]').forEach((b) => b.onclick = () => run(async () => { await api('DELETE', 'news/peers/' + encodeURIComponent(b.dataset.unpeer)); await pages.folders(); return 'Removed'; }));
+    $('addRoute').onclick = () => run(async () => {
+      await api('POST', 'routes', { domain: $('routedomain').value.trim(), host: $('routehost').value.trim(), port: port('routeport'), tls: $('routetls').value, verify: $('routeverify').checked });
+      await pages.folders(); return 'Added'; });
+    main.querySelectorAll('button[data-unroute]').forEach((b) => b.onclick = () => run(async () => { await api('DELETE', 'routes/' + encodeURIComponent(b.dataset.unroute)); await pages.folders(); return 'Removed'; }));
   },
   async monitoring() {
     const [stats, servers] = await Promise.all([api('GET', 'stats'), api('GET', 'virtual-servers')]);
@@ -260,8 +307,15 @@ const pages = {
   },
   async queue() {
     const queue = await api('GET', 'queue');
-    $('main').innerHTML = `<h1>Queue</h1><table><tr><th>Id</th><th>Sender</th><th>Recipients</th><th>Attempts</th><th>Last error</th></tr>
-      ${queue.map((q) => `<tr><td>${q.id}</td><td>${esc(q.sender || '<>')}</td><td>${esc(q.recipients.map((r) => r.address).join(', '))}</td><td>${q.attempts}</td><td>${esc(q.lastError)}</td></tr>`).join('')}</table>`;
+    $('main').innerHTML = `<h1>Queue</h1><table><tr><th>Id</th><th>Sender</th><th>Recipients</th><th>Attempts</th><th>Last error</th><th></th></tr>
+      ${queue.map((q) => `<tr><td>${q.id}</td><td>${esc(q.sender || '<>')}</td><td>${esc(q.recipients.map((r) => r.address).join(', '))}</td><td>${q.attempts}</td><td>${esc(q.lastError)}</td>
+        <td><button data-retry="${q.id}">Retry now</button><button data-delete="${q.id}">Delete</button></td></tr>`).join('')}</table>
+      <div class="buttons"><button id="flush">Retry all now</button></div><p id="status"></p>`;
+    $('flush').onclick = () => run(async () => { await api('POST', 'queue/flush'); await pages.queue(); return 'Retrying'; });
+    $('main').querySelectorAll('button[data-retry]').forEach((b) => b.onclick = () => run(async () => { await api('POST', `queue/${b.dataset.retry}/retry`); await pages.queue(); return 'Retrying'; }));
+    $('main').querySelectorAll('button[data-delete]').forEach((b) => b.onclick = () => run(async () => {
+      if (!confirm(`Delete message ${b.dataset.delete} without delivering it?`)) return '';
+      await api('DELETE', `queue/${b.dataset.delete}`); await pages.queue(); return 'Deleted'; }));
   },
 };
 

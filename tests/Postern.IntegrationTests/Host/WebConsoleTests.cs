@@ -172,6 +172,18 @@ public sealed class WebConsoleTests : IAsyncLifetime
             "-CAfile", _server.RootPemPath, "-verify_return_error"], "Q\n");
         Assert.Contains("CN = imap.example.test", imaps.Output, StringComparison.Ordinal);
 
+        // Public folders, news peers and routes are managed on one page as well.
+        _browser.FindElement(By.CssSelector("nav span[data-page='folders']")).Click();
+        _wait.Until(d => d.FindElements(By.Id("folder")).FirstOrDefault())!.SendKeys("Console/Made");
+        _browser.FindElement(By.Id("newsgroup")).SendKeys("console.made");
+        Button("Add folder", inWizard: false).Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text == "Added");
+        Assert.Contains("console.made", (await _server.CliAsync(null, "public-folder", "list")).Output, StringComparison.Ordinal);
+        _browser.FindElement(By.CssSelector("input[data-rights-for='Console/Made']")).SendKeys("anonymous=read");
+        _browser.FindElement(By.CssSelector("button[data-rights='Console/Made']")).Click();
+        _wait.Until(d => d.FindElement(By.Id("status")).Text == "Saved");
+        Assert.Contains("anonymous=read", _browser.FindElement(By.Id("main")).Text, StringComparison.Ordinal);
+
         // Monitoring and Status counts the NNTPS connection above and lists every listener.
         _browser.FindElement(By.CssSelector("nav span[data-page='monitoring']")).Click();
         var main = _wait.Until(d => d.FindElements(By.Id("refresh")).Count > 0 ? d.FindElement(By.Id("main")) : null)!;
