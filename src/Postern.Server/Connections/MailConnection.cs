@@ -101,8 +101,10 @@ public sealed class MailConnection : IAsyncDisposable
                 null,
                 timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or InvalidOperationException or NotSupportedException)
         {
+            // NotSupportedException: a first record that is no ClientHello (an alert, application data) reaches SslStream
+            // before any certificate was chosen. Garbage from the client, a failed handshake like the others.
             ServerMetrics.For(VirtualServer.Config.Protocol)?.TlsHandshake(succeeded: false);
             await ssl.DisposeAsync().ConfigureAwait(false);
             return false;

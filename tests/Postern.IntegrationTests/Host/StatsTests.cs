@@ -67,4 +67,38 @@ public sealed class StatsTests
             $"https://mail.example.test:{server.Port(443)}/api/v1/stats?format=prometheus"]);
         Assert.Equal("401", anonymous.Output);
     }
+
+    [Fact]
+    public async Task A_first_tls_record_that_is_no_client_hello_is_a_failed_handshake_not_a_server_fault()
+    {
+        await using var server = await PosternProcess.StartAsync("mail.example.test");
+
+        // A TLS alert, change-cipher-spec and application-data record where the ClientHello belongs.
+        byte[][] records = [[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28], [0x14, 0x03, 0x03, 0x00, 0x01, 0x01], [0x17, 0x03, 0x03, 0x00, 0x05, .. "hello"u8]];
+        foreach (var record in records)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, server.Port(993));
+            var stream = client.GetStream();
+            await stream.WriteAsync(record);
+            var buffer = new byte[64];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (await stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+                // Whatever alert the server sends, then the close.
+            }
+        }
+
+        long failed = 0;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline && failed < records.Length; await Task.Delay(100))
+        {
+            var stats = await server.CliAsync(null, "stats", "--json");
+            failed = JsonDocument.Parse(stats.Output).RootElement.GetProperty("protocols").EnumerateArray()
+                .Single(p => p.GetProperty("protocol").GetString() == "imap").GetProperty("tlsFailures").GetInt64();
+        }
+
+        Assert.Equal(records.Length, failed);
+        Assert.DoesNotContain("[2003]", server.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("NotSupportedException", server.Log, StringComparison.Ordinal);
+    }
 }
