@@ -78,6 +78,10 @@ internal static class VirtualServerCommands
                 Settings: settings);
             var changed = await client.PatchAsync<VirtualServerView>("virtual-servers/" + AdminClient.Escape(parse.GetValue(setName)!), request, ct);
             CliSupport.Print(parse, changed, v => [[$"{v.Name}: secure channel {(v.Security.RequireSecureChannel ? "required" : "not required")}, 128-bit {(v.Security.Require128BitEncryption ? "required" : "not required")}, TLS {v.Security.MinimumTlsVersion}+"]]);
+            if (request.Bindings is not null)
+            {
+                RefuseBindingsDown(changed);
+            }
         });
 
         vs.Subcommands.Add(list);
@@ -88,6 +92,18 @@ internal static class VirtualServerCommands
         vs.Subcommands.Add(CreateCommand());
         vs.Subcommands.Add(DeleteCommand());
         return vs;
+    }
+
+    /// <summary>
+    /// The change is saved, but a binding that cannot listen (a port another process holds) must not pass as done: the
+    /// error and a non-zero exit, as `postern check` would give.
+    /// </summary>
+    private static void RefuseBindingsDown(VirtualServerView view)
+    {
+        if (view.Enabled && view.Bindings.FirstOrDefault(b => !b.Listening) is { } down)
+        {
+            throw new CliException($"saved, but {down.Address}:{down.Port} is not listening: {down.Error ?? "down"}");
+        }
     }
 
     private static (string Key, string Value) SplitPair(string text)
@@ -165,6 +181,7 @@ internal static class VirtualServerCommands
             var request = new CreateVirtualServerRequest(parse.GetValue(name)!, parse.GetValue(protocol), parse.GetValue(bind)!.Select(ParseBinding).ToList(), parse.GetValue(secure), parse.GetValue(strong), parse.GetValue(auth));
             var created = await client.PostAsync<VirtualServerView>("virtual-servers", request, ct);
             CliSupport.Print(parse, created, v => [[$"created {v.Name} ({v.Id}) on {string.Join(" ", v.Bindings.Select(b => $"{b.Address}:{b.Port}"))}"]]);
+            RefuseBindingsDown(created);
         });
         return command;
     }

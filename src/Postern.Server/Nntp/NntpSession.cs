@@ -180,6 +180,9 @@ internal sealed partial class NntpSession
             case NntpGate.Unknown:
                 _channel.WriteLine("500 Unknown command");
                 return false;
+            case NntpGate.NeedsTls when command.Keyword != "TAKETHIS":
+                _channel.WriteLine("483 Encryption required, use STARTTLS first");
+                return true;
             // TAKETHIS refuses for itself: its article follows unconditionally and must be read past (RFC 4644 §2.5).
             // A feeding peer known by its address may offer articles without AUTHINFO, but not read.
             case NntpGate.NeedsLogon when command.Keyword != "TAKETHIS"

@@ -16,6 +16,12 @@ internal enum NntpGate
 
     /// <summary>480 or 483 (RFC 4643 §2.3), unless the client is a configured news peer (known by its address).</summary>
     NeedsLogon = 2,
+
+    /// <summary>
+    /// 483 (RFC 3977 §3.2.1, RFC 4642): Require secure channel is on and the connection is in clear text, so no news is
+    /// read or sent until STARTTLS, as the article's option means for every virtual server.
+    /// </summary>
+    NeedsTls = 3,
 }
 
 /// <summary>Command × session facts → run, unknown, or refused until logon. Pure, so the whole table can be tested.</summary>
@@ -75,6 +81,11 @@ internal static class NntpStateTable
         if (!s_newsCommands.Contains(keyword) && !(facts.Streaming && s_streamingCommands.Contains(keyword)))
         {
             return NntpGate.Unknown;
+        }
+
+        if (facts.RequireSecureChannel && !facts.Secure)
+        {
+            return NntpGate.NeedsTls;
         }
 
         return facts.RequireAuthentication && !facts.Authenticated ? NntpGate.NeedsLogon : NntpGate.Run;

@@ -267,6 +267,33 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             Assert.All(shown.RootElement.GetProperty("bindings").EnumerateArray(), b => Assert.True(b.GetProperty("listening").GetBoolean()));
         }
 
+        // A port another process holds: the change is saved, but the command says the binding is down and fails.
+        var offset = _server.Port(563) - 563;
+        System.Net.Sockets.TcpListener? holder = null;
+        var held = 0;
+        for (var port = 1190; holder is null && port < 1290; port++)
+        {
+            try
+            {
+                holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, offset + port);
+                holder.Start();
+                held = port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                holder = null;
+            }
+        }
+
+        Assert.NotNull(holder);
+        using (holder)
+        {
+            var down = await _server.CliAsync(null, "vs", "set", "Default NNTP Virtual Server", "--bind", "127.0.0.1:119", "127.0.0.1:563/tls", $"127.0.0.1:{held}/tls");
+            Assert.Equal(1, down.ExitCode);
+            Assert.Contains($"127.0.0.1:{offset + held} is not listening", down.Error, StringComparison.Ordinal);
+            Assert.Equal(0, (await _server.CliAsync(null, "vs", "set", "Default NNTP Virtual Server", "--bind", "127.0.0.1:119", "127.0.0.1:563/tls")).ExitCode);
+        }
+
         // Nor can another process bind a listening port, even asking for SO_REUSEPORT (.NET's ReuseAddress on Linux).
         using var thief = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         thief.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);

@@ -45,10 +45,16 @@ public sealed class NntpSecurityAndTransitTests
         Assert.StartsWith("483", await client.CommandAsync("POST"));
         Assert.StartsWith("483", await client.CommandAsync("IHAVE <x@y>"));
 
+        // Nor is news read in clear text, even from a group anyone may read: the option means TLS for everything.
+        Assert.StartsWith("483", await client.CommandAsync("GROUP example.general"));
+        Assert.StartsWith("483", await client.CommandAsync("LIST ACTIVE"));
+        Assert.StartsWith("483", await client.CommandAsync("ARTICLE <any@example.test>"));
+
         Assert.StartsWith("382", await client.CommandAsync("STARTTLS"));
         await client.StartTlsAsync();
         Assert.StartsWith("281", await client.LoginAsync(NntpTestServer.User, NntpTestServer.Password));
         Assert.StartsWith("240", await client.PostAsync(NntpTestServer.Article()));
+        Assert.StartsWith("211", await client.CommandAsync("GROUP example.general"));
 
         await using var tls = await NntpTestClient.ConnectAsync(server.Port(BindingMode.ImplicitTls), implicitTls: true);
         Assert.StartsWith("200", tls.Greeting);

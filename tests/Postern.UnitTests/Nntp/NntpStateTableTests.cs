@@ -44,6 +44,23 @@ public sealed class NntpStateTableTests
     }
 
     [Theory]
+    [InlineData("GROUP")]
+    [InlineData("LIST")]
+    [InlineData("ARTICLE")]
+    [InlineData("OVER")]
+    [InlineData("NEWNEWS")]
+    [InlineData("POST")]
+    [InlineData("IHAVE")]
+    [InlineData("TAKETHIS")]
+    public void With_require_secure_channel_no_news_is_read_or_sent_in_clear_text(string keyword)
+    {
+        var secureRequired = OpenServer with { RequireSecureChannel = true };
+        Assert.Equal(NntpGate.NeedsTls, NntpStateTable.Check(keyword, secureRequired));
+        Assert.Equal(NntpGate.NeedsTls, NntpStateTable.Check(keyword, secureRequired with { RequireAuthentication = true }));
+        Assert.Equal(NntpGate.Run, NntpStateTable.Check(keyword, secureRequired with { Secure = true }));
+    }
+
+    [Theory]
     [InlineData("XYZZY")]
     [InlineData("group")]
     [InlineData("")]
