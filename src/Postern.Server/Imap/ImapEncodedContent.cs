@@ -11,7 +11,7 @@ internal static class ImapEncodedContent
 {
     public static bool IsDecodable(MimePart part)
     {
-        if (part.Content is null || part.ContentTransferEncoding is not (ContentEncoding.Base64 or ContentEncoding.QuotedPrintable or ContentEncoding.UUEncode))
+        if (part.Content is null || part.ContentTransferEncoding is not (ContentEncoding.Base64 or ContentEncoding.QuotedPrintable))
         {
             return true;
         }
@@ -19,12 +19,7 @@ internal static class ImapEncodedContent
         using var encoded = new MemoryStream();
         part.Content.WriteTo(encoded);
         var octets = encoded.GetBuffer().AsSpan(0, (int)encoded.Length);
-        return part.ContentTransferEncoding switch
-        {
-            ContentEncoding.Base64 => IsBase64(octets),
-            ContentEncoding.QuotedPrintable => IsQuotedPrintable(octets),
-            _ => IsUuencode(octets),
-        };
+        return part.ContentTransferEncoding == ContentEncoding.Base64 ? IsBase64(octets) : IsQuotedPrintable(octets);
     }
 
     /// <summary>RFC 2045 §6.8: the alphabet, with line breaks and blanks between; "=" pads only the end of the data.</summary>
@@ -54,8 +49,10 @@ internal static class ImapEncodedContent
             symbols++;
         }
 
-        // A lone symbol in the last quantum holds no whole octet; padding never exceeds two nor fills a quantum of its own.
-        return symbols % 4 != 1 && padding <= 2 && (padding == 0 || (symbols + padding) % 4 == 0);
+        // Whole quanta only (RFC 2045 §6.8: a short last one is padded with "="): MimeKit's decoder drops an unpadded
+        // tail, so "aGVsbG8" would answer "hel" as if it were all. A lone symbol holds no whole octet; padding never
+        // exceeds two nor fills a quantum of its own.
+        return symbols % 4 != 1 && padding <= 2 && (symbols + padding) % 4 == 0;
     }
 
     /// <summary>RFC 2045 §6.7: "=" is followed by two hexadecimal digits, or ends the line (a soft line break).</summary>
@@ -84,47 +81,5 @@ internal static class ImapEncodedContent
         }
 
         return true;
-    }
-
-    /// <summary>A "begin" line, then lines whose first character gives their length, each long enough for it, up to "end".</summary>
-    public static bool IsUuencode(ReadOnlySpan<byte> octets)
-    {
-        var begun = false;
-        foreach (var range in octets.Split((byte)'\n'))
-        {
-            var line = octets[range].TrimEnd((byte)'\r');
-            if (!begun)
-            {
-                begun = line.StartsWith("begin "u8);
-                continue;
-            }
-
-            if (line.SequenceEqual("end"u8))
-            {
-                return true;
-            }
-
-            if (line.IsEmpty)
-            {
-                continue;
-            }
-
-            // Each character carries six bits as 0x20-0x60 ("`" for zero); the first is the line's octet count.
-            foreach (var b in line)
-            {
-                if (b is < 0x20 or > 0x60)
-                {
-                    return false;
-                }
-            }
-
-            var count = (line[0] - 0x20) & 0x3F;
-            if (line.Length - 1 < (count + 2) / 3 * 4)
-            {
-                return false;
-            }
-        }
-
-        return false;
     }
 }

@@ -40,7 +40,7 @@ internal static class ImapFetchFormatter
 
     /// <summary>
     /// body = "(" (body-type-1part / body-type-mpart) ")"; with <paramref name="extended"/> the extension data of
-    /// BODYSTRUCTURE is added (MD5 is NIL; disposition, language, location).
+    /// BODYSTRUCTURE is added (MD5, disposition, language, location).
     /// </summary>
     public static void WriteBodyStructure(ImapResponseWriter writer, ImapMessageView view, MimeEntity entity, bool extended)
     {
@@ -70,7 +70,7 @@ internal static class ImapFetchFormatter
                     WriteParameters(writer, multipart, multipart.ContentType, skipBoundary: false);
                     WriteDisposition(writer, multipart);
                     WriteLanguage(writer, multipart);
-                    writer.NString(multipart.Headers[HeaderId.ContentLocation] is { Length: > 0 } location ? location.Trim() : null);
+                    writer.NString(NonEmpty(RawValue(multipart.Headers, HeaderId.ContentLocation)));
                 }
             }
 
@@ -100,10 +100,11 @@ internal static class ImapFetchFormatter
 
         if (extended)
         {
-            writer.Nil();
+            // body-fld-md5, -dsp, -lang and -loc: the header's own text, as everything else here (RFC 3501 §7.4.2).
+            writer.NString(NonEmpty(RawValue(entity.Headers, HeaderId.ContentMd5)));
             WriteDisposition(writer, entity);
             WriteLanguage(writer, entity);
-            writer.NString(entity.Headers[HeaderId.ContentLocation] is { Length: > 0 } location ? location.Trim() : null);
+            writer.NString(NonEmpty(RawValue(entity.Headers, HeaderId.ContentLocation)));
         }
 
         writer.EndList();
@@ -191,7 +192,7 @@ internal static class ImapFetchFormatter
 
     private static void WriteLanguage(ImapResponseWriter writer, MimeEntity entity)
     {
-        var value = entity.Headers[HeaderId.ContentLanguage];
+        var value = RawValue(entity.Headers, HeaderId.ContentLanguage);
         var languages = string.IsNullOrWhiteSpace(value) ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (languages.Length == 0)
         {

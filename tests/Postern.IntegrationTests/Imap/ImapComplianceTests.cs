@@ -98,15 +98,24 @@ public sealed class ImapComplianceTests
         await server.DeliverAsync("INBOX", "Subject: b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Z\r\n\r\n--Z\r\n" +
             "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=aGVsbG8=\r\n--Z\r\n" +
             "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nbad=ZZqp=\r\n--Z\r\n" +
-            "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--Z--\r\n");
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8\r\n--Z\r\n" +
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a.txt\r\n%:&5L;&\\`\r\n`\r\nend\r\n--Z--\r\n");
         using var client = await SelectAsync(server, "b");
-        await client.SendAsync("b1 FETCH 1 BINARY.PEEK[1]\r\nb2 FETCH 1 BINARY.SIZE[2]\r\nb3 FETCH 1 BINARY.PEEK[]\r\nb4 FETCH 1 BINARY.PEEK[3]\r\n");
+        await client.SendAsync("b1 FETCH 1 BINARY.PEEK[1]\r\nb2 FETCH 1 BINARY.SIZE[2]\r\nb3 FETCH 1 BINARY.PEEK[]\r\nb4 FETCH 1 BINARY.PEEK[3]\r\n" +
+            "b5 FETCH 1 BINARY.PEEK[4]\r\nb6 FETCH 1 BINARY.SIZE[5]\r\n");
 
         // RFC 3516 §4.2 promises decoded octets; Dovecot refuses content it cannot decode: NO [PARSE] (RFC 5530).
         Assert.Equal(["b1 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b1"));
         Assert.Equal(["b2 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b2"));
         Assert.Equal(["b3 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b3"));
         Assert.Equal(["* 1 FETCH (BINARY[3] {5}", "hello)", "b4 OK FETCH completed"], await client.ReadUntilTaggedAsync("b4"));
+
+        // Base64 without its padding: MimeKit would decode "hel" of "hello", so it is refused, never cut short.
+        Assert.Equal(["b5 NO [PARSE] Invalid data in MIME part"], await client.ReadUntilTaggedAsync("b5"));
+
+        // x-uuencode is no RFC 2045 encoding: UNKNOWN-CTE tells the client to fetch BODY[] and decode it itself.
+        Assert.Equal(["b6 NO [UNKNOWN-CTE] Unknown content-transfer-encoding"], await client.ReadUntilTaggedAsync("b6"));
     }
 
     [Fact]

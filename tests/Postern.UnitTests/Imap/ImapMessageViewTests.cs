@@ -221,4 +221,17 @@ public sealed class ImapMessageViewTests
         ImapFetchFormatter.WriteEnvelope(new ImapResponseWriter(buffer), view.Message);
         Assert.Contains("((\"=?utf-8?b?SsO2cmc=?=\" NIL \"j\" \"b.test\")(\"=?UTF-8?Q?x?=\" NIL \"x\" \"b.test\"))", Encoding.ASCII.GetString(buffer.WrittenSpan), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Bodystructure_extension_fields_give_md5_language_and_location_as_written()
+    {
+        var view = ImapMessageView.Parse(Encoding.ASCII.GetBytes(
+            "Content-Type: text/plain\r\nContent-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\nContent-Language: =?UTF-8?Q?=C3=A9?=\r\n" +
+            "Content-Location: =?UTF-8?Q?=C3=A9t=C3=A9?=\r\n\r\nabc\r\n"));
+        var buffer = new ArrayBufferWriter<byte>();
+        ImapFetchFormatter.WriteBodyStructure(new ImapResponseWriter(buffer), view, view.Message.Body!, extended: true);
+        Assert.Equal(
+            "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 5 1 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" NIL (\"=?UTF-8?Q?=C3=A9?=\") \"=?UTF-8?Q?=C3=A9t=C3=A9?=\")",
+            Encoding.ASCII.GetString(buffer.WrittenSpan));
+    }
 }

@@ -395,12 +395,17 @@ internal sealed class Fetch(bool uid) : IImapHandler
         return data.Slice((int)offset, length);
     }
 
-    /// <summary>Whether the part declares an encoding MimeKit does not know: it reads as Default, which only the identity encodings may.</summary>
+    /// <summary>
+    /// Whether the part declares an encoding RFC 2045 does not define: one MimeKit does not know reads as Default, which
+    /// only the identity encodings may; x-uuencode MimeKit knows, but as Dovecot answers, RFC 3516 §4.3's UNKNOWN-CTE
+    /// lets the client fetch BODY[] and decode such a part itself.
+    /// </summary>
     private static bool HasUnknownEncoding(ImapMessageView view, ImapSection section)
     {
         var entity = section.Part.Count == 0 ? view.Message.Body : view.Resolve(section.Part);
         var declared = (entity as MimePart)?.Headers[HeaderId.ContentTransferEncoding]?.Trim().ToLowerInvariant();
-        return entity is MimePart { ContentTransferEncoding: ContentEncoding.Default } && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary");
+        return entity is MimePart { ContentTransferEncoding: ContentEncoding.UUEncode }
+            || (entity is MimePart { ContentTransferEncoding: ContentEncoding.Default } && !string.IsNullOrEmpty(declared) && declared is not ("7bit" or "8bit" or "binary"));
     }
 
     /// <summary>Whether every part BINARY of <paramref name="section"/> decodes holds content that decodes strictly.</summary>
