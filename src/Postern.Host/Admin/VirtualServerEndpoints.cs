@@ -318,6 +318,18 @@ internal static class VirtualServerEndpoints
             }
         }
 
+        // Within one virtual server too, an address and port can be bound once: the second could only fail to listen.
+        for (var i = 0; i < bindings.Count; i++)
+        {
+            for (var j = i + 1; j < bindings.Count; j++)
+            {
+                if (bindings[i].Port != 0 && bindings[i].Port == bindings[j].Port && AddressesOverlap(bindings[i].Address, bindings[j].Address))
+                {
+                    return $"{bindings[j].Address}:{bindings[j].Port} is given twice (also as {bindings[i].Address}:{bindings[i].Port})";
+                }
+            }
+        }
+
         return null;
     }
 }

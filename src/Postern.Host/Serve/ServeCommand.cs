@@ -46,6 +46,19 @@ internal static class ServeCommand
             Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
+        // One server per data folder: a second would share its database and keys, rewrite admin.json under the first
+        // and remove the first's running mark when it stops. The lock (flock) goes with the process, also on SIGKILL.
+        FileStream dataFolderLock;
+        try
+        {
+            dataFolderLock = new FileStream(Path.Combine(options.DataDirectory, "postern.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new InvalidOperationException($"another 'postern serve' is using the data folder {Path.GetFullPath(options.DataDirectory)}; give this one its own --data");
+        }
+
+        await using var heldLock = dataFolderLock;
         await using var server = await PosternServer.StartAsync(options, loggerFactory, cancellationToken);
         var http = (await server.Store.Configuration.ListVirtualServersAsync(cancellationToken))
             .FirstOrDefault(v => v.Protocol == ServiceProtocol.Http && v.Enabled);

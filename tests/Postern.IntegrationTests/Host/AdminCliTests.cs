@@ -209,6 +209,7 @@ public sealed class AdminCliTests(PosternProcessFixture fixture) : IClassFixture
             (["vs", "set", "Default POP3 Virtual Server", "--setting", "smtp.max-hops=5"], "unknown setting 'smtp.max-hops' for a POP3"),
             (["vs", "set", "Default IMAP4 Virtual Server", "--require-auth", "on"], "always requires a logon"),
             (["vs", "show", ""], "must not be empty"),
+            (["vs", "set", "Default IMAP4 Virtual Server", "--bind", "127.0.0.1:143", "127.0.0.1:143/tls"], "is given twice"),
             (["vs", "set", "Default IMAP4 Virtual Server", "--client-certificates", "bogus"], "Accepted, Off, Required"),
             (["route", "add", "bad-host.test", "host:abc"], "is not HOST, HOST:PORT"),
             (["route", "add", "bad-host.test", "a b"], "is not a host name or an IP address"),

@@ -36,6 +36,24 @@ public sealed class ServeStartupTests
     }
 
     [Fact]
+    public async Task A_second_serve_on_a_data_folder_in_use_is_refused_and_leaves_the_first_manageable()
+    {
+        await using var server = await PosternProcess.StartAsync("mail.example.test");
+        var adminJson = await File.ReadAllTextAsync(Path.Combine(server.DataDirectory, "admin.json"));
+
+        var second = await PosternProcess.RunAsync("dotnet",
+            [PosternProcess.PosternDll, "serve", "--data", server.DataDirectory, "--port-offset", (server.PortOffset + 50).ToString(CultureInfo.InvariantCulture),
+             "--host-name", "mail.example.test", .. TestStoreOptions.ServeArguments(server.DataDirectory)]);
+
+        Assert.Equal(1, second.ExitCode);
+        var line = Assert.Single(second.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("another 'postern serve' is using the data folder", line, StringComparison.Ordinal);
+        Assert.Equal(adminJson, await File.ReadAllTextAsync(Path.Combine(server.DataDirectory, "admin.json")));
+        var listed = await server.CliAsync(null, "vs", "list");
+        Assert.True(listed.ExitCode == 0, listed.Error);
+    }
+
+    [Fact]
     public async Task A_damaged_admin_json_is_one_line_for_the_cli_and_written_again_by_serve()
     {
         await using var server = await PosternProcess.StartAsync("mail.example.test");
