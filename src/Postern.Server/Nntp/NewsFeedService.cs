@@ -500,11 +500,14 @@ public sealed class NewsFeedService : IAsyncDisposable
         var (client, error) = await NntpFeedClient.ConnectAsync(WithPassword(peer), _trustedRoots, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (client is null)
         {
+            // Backed off as for the push (innfeed's reconnect time doubles): a peer that is down is not tried, nor
+            // logged, every pass.
             _logger.CannotConnectToPull(peer.Name, error);
-            _peerRetryAt[peer.Id] = _context.Time.GetUtcNow() + _options.RetryDelay;
+            PeerUnavailable(peer);
             return;
         }
 
+        _peerFailures.Remove(peer.Id);
         await using (client.ConfigureAwait(false))
         {
             await client.CommandAsync("MODE READER", cancellationToken).ConfigureAwait(false);
