@@ -254,7 +254,7 @@ internal sealed class SqlMailStore(IDatabase database, IChangeFeed changes, bool
         return database.WriteAsync<IReadOnlyList<AppendResult>>(w =>
         {
             // One blob for both unless the local copies carry a trace of their own (then the queue keeps the original).
-            var localBlobId = localMailboxIds.Count > 0 || local.Length == content.Length ? InsertBlob(w, local) : 0;
+            var localBlobId = InsertBlob(w, local);
             var crlfSize = CrlfLineEnds.Size(local.Span);
             var results = new List<AppendResult>(localMailboxIds.Count);
             foreach (var mailboxId in localMailboxIds)
