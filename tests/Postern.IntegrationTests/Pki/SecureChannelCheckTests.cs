@@ -139,8 +139,10 @@ public sealed class SecureChannelCheckTests(PosternProcessFixture fixture) : ICl
         var heldPort = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var standardPort = heldPort - _server.PortOffset;
 
+        // The virtual server is created, but the command says its binding is down and fails.
         var created = await _server.CliAsync(null, "vs", "create", "--name", "Spare NNTP", "--protocol", "nntp", "--bind", $"127.0.0.1:{standardPort}/tls");
-        Assert.True(created.ExitCode == 0, created.Output + created.Error);
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains($"127.0.0.1:{heldPort} is not listening", created.Error, StringComparison.Ordinal);
         var check = await _server.CliAsync(null, "check", "Spare NNTP", "--json");
         Assert.Equal(2, check.ExitCode);
         using var results = JsonDocument.Parse(check.Output);
