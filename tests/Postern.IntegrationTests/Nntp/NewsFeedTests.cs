@@ -335,6 +335,40 @@ public sealed class NewsFeedTests
     }
 
     [Fact]
+    public async Task APullPeerThatCannotBeReachedIsBackedOffNotTriedAndLoggedEveryPass()
+    {
+        await using var b = await NntpTestServer.StartAsync(Named("news-b.test"));
+        int closedPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await b.Store.PublicFolders.AddPeerAsync(Peer("news-down.test", closedPort, NewsFeedDirection.Pull), CancellationToken.None);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        using var log = new RecordingLoggerFactory();
+        var context = new Postern.Server.Connections.ServerContext { Store = b.Store, Certificates = b.Context.Certificates, HostName = b.Context.HostName, LoggerFactory = log, Time = clock };
+        await using var feed = new NewsFeedService(context, Options("news-b.test") with { RetryDelay = TimeSpan.FromMinutes(10) });
+        int Attempts() => log.Entries.Count(e => e.EventId == 6108);
+
+        await feed.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(1, Attempts());
+
+        // Past the first delay it is tried again; then the delay doubles (innfeed's reconnect time), so 11 more minutes
+        // are not enough.
+        clock.Now += TimeSpan.FromMinutes(11);
+        await feed.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(2, Attempts());
+        clock.Now += TimeSpan.FromMinutes(11);
+        await feed.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(2, Attempts());
+        clock.Now += TimeSpan.FromMinutes(10);
+        await feed.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(3, Attempts());
+    }
+
+    [Fact]
     public async Task APullOfManyArticlesPipelinesTheArticleRequestsAndStoresThemAll()
     {
         const int Articles = 120;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Postern.IntegrationTests.Infrastructure;
 using Postern.Server.Pop3;
 using Postern.Store;
 
@@ -139,11 +140,4 @@ public sealed class Pop3LockTests
 
     private static Task<long> ExpiresAsync(IPosternStore store, long mailboxId) =>
         store.Database.ReadAsync(c => c.CreateCommand("SELECT expires FROM pop3_locks WHERE mailbox_id = @m", ("@m", mailboxId)).Scalar<long>(), CancellationToken.None);
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

@@ -281,13 +281,6 @@ public sealed class OutboundDeliveryTests
         Assert.Null(await sts.GetAsync("b.test", CancellationToken.None));
     }
 
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     /// <summary>An HTTPS server for the policy hosts (RFC 8461 §3.3), each with its own certificate chosen by SNI.</summary>
     private sealed class PolicyServer : IDisposable
     {
